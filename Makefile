@@ -1,0 +1,47 @@
+# The two commands of the README do all the set-up on a fresh machine:
+#   make demo   — the whole lifecycle on the bundled 江头街道 example
+#   make test   — the test suite (SQLite, PostgreSQL, SMTP, browser, LibreOffice, Prefect harness)
+
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | sha256sum | cut -c1-12)
+export DO_NOT_TRACK := 1
+export PREFECT_SERVER_ANALYTICS_ENABLED := false
+export PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS := 120
+
+.PHONY: demo test test-fast lint bench sysdeps venv clean
+
+venv: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
+	@rm -f $(VENV)/.installed-*
+	@touch $@
+
+# Debian packages: Chromium for the browser tests, LibreOffice and CJK fonts for document previews,
+# poppler for pdftotext, PostgreSQL for the data-layer tests.
+sysdeps:
+	@bash deployments/install-system-packages.sh
+
+demo: venv
+	$(BIN)/grantflow demo
+
+test: sysdeps venv
+	$(BIN)/python -m pytest
+
+test-fast: venv
+	$(BIN)/python -m pytest -m "not slow"
+
+lint: venv
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy models
+
+bench: sysdeps venv
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) demo-output .pytest_cache .mypy_cache .ruff_cache

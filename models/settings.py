@@ -1,0 +1,100 @@
+"""One typed settings object for the whole product.
+
+Every setting comes from an environment variable with the ``GRANTFLOW_`` prefix or from a ``.env``
+file in the working folder. Nothing else in the code base reads ``os.environ``.
+"""
+
+from __future__ import annotations
+
+import secrets
+from enum import StrEnum
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from models.errors import ConfigError
+
+DEVELOPMENT_SECRET = "development-only-secret-change-me"
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+TEMPLATES_DIR = PROJECT_ROOT / "templates"
+EXAMPLES_DIR = PROJECT_ROOT / "examples"
+
+
+class Environment(StrEnum):
+    development = "development"
+    test = "test"
+    production = "production"
+
+
+class SmtpTls(StrEnum):
+    """How the SMTP connection is secured: none, STARTTLS, or implicit TLS (port 465)."""
+
+    none = "none"
+    starttls = "starttls"
+    implicit = "implicit"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="GRANTFLOW_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    environment: Environment = Environment.development
+    data_dir: Path = Field(default=Path("grantflow-data"))
+    database_url: str | None = None
+    smtp_host: str | None = None
+    smtp_port: int = 25
+    smtp_tls: SmtpTls = SmtpTls.none
+    smtp_user: str | None = None
+    smtp_password: SecretStr | None = None
+    mail_from: str = "江头街道社工站 <noreply@jiangtou.example.org>"
+    portal_url: str = "http://127.0.0.1:8000"
+    secret_key: SecretStr = SecretStr(DEVELOPMENT_SECRET)
+    timezone: str = "Asia/Shanghai"
+    language: Literal["zh-CN", "en"] = "zh-CN"
+
+    @model_validator(mode="after")
+    def _refuse_default_secret(self) -> Settings:
+        if (
+            self.environment is Environment.production
+            and self.secret_key.get_secret_value() == DEVELOPMENT_SECRET
+        ):
+            raise ConfigError(
+                "GRANTFLOW_SECRET_KEY 仍为开发默认值，生产环境拒绝启动 / "
+                "GRANTFLOW_SECRET_KEY is the development default; refused outside development. "
+                f"Set it, e.g. GRANTFLOW_SECRET_KEY={secrets.token_urlsafe(32)}"
+            )
+        return self
+
+    @property
+    def effective_database_url(self) -> str:
+        """The configured URL, or a SQLite file under the data folder."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'grantflow.db').resolve()}"
+
+    @property
+    def documents_dir(self) -> Path:
+        return self.data_dir / "documents"
+
+    @property
+    def uploads_dir(self) -> Path:
+        return self.data_dir / "uploads"
+
+    @property
+    def mail_dir(self) -> Path:
+        """Where the embedded SMTP sink writes .eml files when no SMTP host is configured."""
+        return self.data_dir / "mail"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()
+
+
+def reset_settings() -> None:
+    """Forget the cached settings (after the CLI or a test changed the environment)."""
+    get_settings.cache_clear()
