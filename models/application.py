@@ -6,9 +6,10 @@ from datetime import date, datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field, Session, SQLModel, col, select
 
-from models.states import ApplicationState, OrganisationKind
+from models.money import format_yuan
+from models.states import STATE_LABELS, ApplicationState, OrganisationKind
 from models.types import UtcDateTime, enum_column, utcnow
 
 
@@ -92,3 +93,30 @@ class EligibilityCheck(SQLModel, table=True):
     overridden_by: str = Field(default="", max_length=100)
     override_reason: str = Field(default="", sa_type=sa.Text)
     checked_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
+
+
+def application_standing(session: Session, *, competition_id: int) -> list[dict[str, Any]]:
+    """Where every application of a competition stands (``grantflow status``)."""
+    rows = session.exec(
+        select(Application, Organisation)
+        .join(Organisation, col(Organisation.id) == col(Application.organisation_id))
+        .where(Application.competition_id == competition_id)
+        .order_by(col(Application.ref))
+    )
+    return [
+        {
+            "id": app.id,
+            "ref": app.ref,
+            "title": app.title,
+            "organisation": org.name,
+            "organisation_kind": str(org.kind),
+            "pool": app.pool,
+            "category": app.category,
+            "community": app.community,
+            "amount_fen": app.amount_fen,
+            "amount_yuan": format_yuan(app.amount_fen),
+            "state": str(app.state),
+            "state_label": STATE_LABELS.get(app.state, str(app.state)),
+        }
+        for app, org in rows
+    ]

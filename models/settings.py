@@ -8,9 +8,8 @@ from __future__ import annotations
 
 import secrets
 from enum import StrEnum
-from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -51,6 +50,9 @@ class Settings(BaseSettings):
     smtp_user: str | None = None
     smtp_password: SecretStr | None = None
     mail_from: str = "江头街道社工站 <noreply@jiangtou.example.org>"
+    smtp_connections: int = Field(default=4, ge=1, le=64)  # concurrent SMTP connections per sender
+    smtp_max_per_second: float = Field(default=0, ge=0)  # rate limit for all connections; 0 = none
+    smtp_timeout_seconds: float = Field(default=30, gt=0)
     portal_url: str = "http://127.0.0.1:8000"
     secret_key: SecretStr = SecretStr(DEVELOPMENT_SECRET)
     timezone: str = "Asia/Shanghai"
@@ -90,11 +92,25 @@ class Settings(BaseSettings):
         return self.data_dir / "mail"
 
 
-@lru_cache(maxsize=1)
+_current: Settings | None = None
+
+
 def get_settings() -> Settings:
-    return Settings()
+    """The settings of this process, read once from the environment and ``.env``."""
+    global _current
+    if _current is None:
+        _current = Settings()
+    return _current
+
+
+def override_settings(**changes: Any) -> Settings:
+    """Replace some settings for the rest of the process (the demo points the data folder elsewhere)."""
+    global _current
+    _current = get_settings().model_copy(update=changes)
+    return _current
 
 
 def reset_settings() -> None:
-    """Forget the cached settings (after the CLI or a test changed the environment)."""
-    get_settings.cache_clear()
+    """Forget the settings; the next ``get_settings`` reads the environment again."""
+    global _current
+    _current = None

@@ -1,0 +1,116 @@
+"""``grantflow demo``: the whole lifecycle on the bundled 江头街道 example, in one process.
+
+Everything the demo makes — database, documents, letters — lands in ``--out`` (default
+``./demo-output``) unless ``GRANTFLOW_DATABASE_URL`` / ``GRANTFLOW_SMTP_HOST`` point elsewhere.
+A second run starts afresh: the folder is cleared, but only when an earlier demo made it.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from cli.console import console
+from models.errors import ConfigError
+from models.settings import EXAMPLES_DIR
+
+MARKER = ".grantflow-demo"
+EXAMPLE = EXAMPLES_DIR / "jiangtou-2025"
+
+
+@dataclass
+class DemoRun:
+    """What the steps share: where things are, and what each step reported."""
+
+    out: Path
+    example: Path
+    competition_id: int | None = None
+    slug: str = ""
+    notes: list[str] = field(default_factory=list)
+    facts: dict[str, Any] = field(default_factory=dict)
+
+
+def prepare_folder(out: Path) -> None:
+    """Make ``out`` empty and ours; refuse to clear a folder the demo did not make."""
+    if out.exists():
+        if not out.is_dir():
+            raise ConfigError(f"{out} 不是文件夹 / {out} is not a folder")
+        if any(out.iterdir()):
+            if not (out / MARKER).exists():
+                raise ConfigError(
+                    f"{out} 不是空文件夹，也不是上次演示的输出，拒绝清空 / {out} is not empty and was not "
+                    "made by grantflow demo: refusing to clear it (choose another --out)"
+                )
+            shutil.rmtree(out)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / MARKER).write_text("made by grantflow demo; cleared by the next run\n", encoding="utf-8")
+
+
+def step_database(run: DemoRun) -> str:
+    from models.db import default_engine, upgrade_database
+
+    engine = default_engine()
+    upgrade_database(engine)
+    return f"数据库 / database: {engine.url.render_as_string(hide_password=True)}"
+
+
+def step_setup(run: DemoRun) -> str:
+    from flows.setup import setup_competition
+    from models.competition import get_competition
+    from models.db import session_scope
+
+    run.competition_id = setup_competition(str(run.example / "competition.yaml"), actor="admin:demo")
+    with session_scope() as session:
+        competition = get_competition(session)
+        run.slug = competition.slug
+        return f"筹备 / setup: 已创建竞赛 {competition.name} ({competition.slug})"
+
+
+STEPS: list[tuple[str, Callable[[DemoRun], str]]] = [
+    ("数据库 / database", step_database),
+    ("筹备 / setup", step_setup),
+]
+
+
+def demo(
+    out: Annotated[Path, typer.Option("--out", help="输出文件夹 / where the demo keeps what it makes")] = Path(
+        "demo-output"
+    ),
+) -> None:
+    """演示：用江头街道示例跑完整流程 / run the whole lifecycle on the bundled 江头街道 example."""
+    from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
+
+    from models.settings import get_settings, override_settings
+
+    out = out.resolve()
+    prepare_folder(out)
+    override_settings(data_dir=out)
+    run = DemoRun(out=out, example=EXAMPLE)
+    settings = get_settings()
+    console.print(f"[bold]grantflow demo[/bold] — 江头街道微公益创投 → {out}")
+    with (
+        temporary_settings({PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}),
+        Progress(
+            TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+            console=console, transient=False,
+        ) as progress,
+    ):
+        bar = progress.add_task("演示 / demo", total=len(STEPS))
+        for label, step in STEPS:
+            progress.update(bar, description=label)
+            line = step(run)
+            progress.console.print(f"  ✓ {line}")
+            progress.advance(bar)
+    console.print("\n[bold]输出 / outputs[/bold]")
+    console.print(f"  数据库 / database: {settings.effective_database_url}")
+    console.print(f"  文档 / documents: {settings.documents_dir}")
+    for note in run.notes:
+        console.print(f"  {note}")
+    console.print("  查看状态 / see where everything stands: "
+                  f"GRANTFLOW_DATA_DIR={out} grantflow status")

@@ -1,0 +1,33 @@
+"""The setup flow under Prefect's test harness."""
+
+from __future__ import annotations
+
+import pytest
+from sqlmodel import select
+
+from models.competition import Competition
+from models.db import session_scope
+from models.errors import ConfigError
+from tests.conftest import EXAMPLE_DIR
+
+pytestmark = pytest.mark.flows
+
+
+def test_setup_flow_creates_competition(prefect_harness, settings_env):
+    from flows.setup import setup_competition
+
+    competition_id = setup_competition(str(EXAMPLE_DIR / "competition.yaml"), actor="admin:test")
+    with session_scope() as session:
+        stored = session.get(Competition, competition_id)
+        assert stored is not None and stored.slug == "jiangtou-2025"
+
+
+def test_setup_flow_with_bad_file_fails_and_stores_nothing(prefect_harness, settings_env, tmp_path):
+    from flows.setup import setup_competition
+
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("competition: {}\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match="competition.slug"):
+        setup_competition(str(bad))
+    with session_scope() as session:
+        assert session.exec(select(Competition)).all() == []
