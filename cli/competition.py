@@ -78,7 +78,9 @@ def show(
         rubric.add_row(c["name"], str(c["max_points"]), str(c["weight"]))
     console.print(rubric)
     console.print(
-        "拨付 / tranches: " + "，".join(f"{t['label']} {t['percent']}%（{t['gate']}）" for t in summary["tranches"])
+        "拨付 / tranches: "
+        + "，".join(f"{t['label']} {t['percent']}%（{t['gate']}）" for t in summary["tranches"])
     )
     d = summary["deadlines"]
-    console.print(f"申报截止 / applications close: {d['applications_close']}; 评审截止 / review closes: {d['review_close']}")
+    console.print(f"申报截止 / applications close: {d['applications_close']}")
+    console.print(f"评审截止 / review closes: {d['review_close']}")

@@ -53,11 +53,20 @@ def prepare_folder(out: Path) -> None:
 
 
 def step_database(run: DemoRun) -> str:
-    from models.db import default_engine, upgrade_database
+    from models.competition import purge_competition
+    from models.config import load_config
+    from models.db import default_engine, session_scope, upgrade_database
+    from models.settings import get_settings
 
     engine = default_engine()
     upgrade_database(engine)
-    return f"数据库 / database: {engine.url.render_as_string(hide_password=True)}"
+    url = engine.url.render_as_string(hide_password=True)
+    if get_settings().database_url:  # a shared database: start afresh by removing the last demo's rows
+        slug = load_config(run.example / "competition.yaml").competition.slug
+        with session_scope() as session:
+            if purge_competition(session, slug=slug, actor="admin:demo"):
+                return f"数据库 / database: {url}（已清除上次演示的 {slug} / removed the last demo's {slug}）"
+    return f"数据库 / database: {url}"
 
 
 def step_setup(run: DemoRun) -> str:
@@ -79,9 +88,9 @@ STEPS: list[tuple[str, Callable[[DemoRun], str]]] = [
 
 
 def demo(
-    out: Annotated[Path, typer.Option("--out", help="输出文件夹 / where the demo keeps what it makes")] = Path(
-        "demo-output"
-    ),
+    out: Annotated[
+        Path, typer.Option("--out", help="输出文件夹 / where the demo keeps what it makes")
+    ] = Path("demo-output"),
 ) -> None:
     """演示：用江头街道示例跑完整流程 / run the whole lifecycle on the bundled 江头街道 example."""
     from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
@@ -97,8 +106,12 @@ def demo(
     with (
         temporary_settings({PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}),
         Progress(
-            TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-            console=console, transient=False,
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=console,
+            transient=False,
         ) as progress,
     ):
         bar = progress.add_task("演示 / demo", total=len(STEPS))
@@ -112,5 +125,4 @@ def demo(
     console.print(f"  文档 / documents: {settings.documents_dir}")
     for note in run.notes:
         console.print(f"  {note}")
-    console.print("  查看状态 / see where everything stands: "
-                  f"GRANTFLOW_DATA_DIR={out} grantflow status")
+    console.print(f"  查看状态 / see where everything stands: GRANTFLOW_DATA_DIR={out} grantflow status")

@@ -51,10 +51,16 @@ class RubricCriterion(SQLModel, table=True):
     step: Decimal = Field(default=Decimal("0.5"), sa_type=DecimalText)
 
     def as_dict(self) -> dict[str, Any]:
-        return {"code": self.code, "name": self.name, "max_points": str(self.max_points), "weight": str(self.weight)}
+        return {
+            "code": self.code,
+            "name": self.name,
+            "max_points": str(self.max_points),
+            "weight": str(self.weight),
+        }
 
 
 # ---- queries and commands (keyword-only) -------------------------------------------------------
+
 
 def create_competition(session: Session, *, text: str, source: str, actor: str) -> Competition:
     """Validate a configuration and store a new competition with its rubric, experts and supervisors.
@@ -69,8 +75,7 @@ def create_competition(session: Session, *, text: str, source: str, actor: str) 
     info = config.competition
     if session.exec(select(Competition).where(Competition.slug == info.slug)).first() is not None:
         raise Conflict(
-            f"竞赛 {info.slug} 已存在 / competition {info.slug!r} exists already "
-            f"({source}: competition.slug)"
+            f"竞赛 {info.slug} 已存在 / competition {info.slug!r} exists already ({source}: competition.slug)"
         )
     competition = Competition(
         slug=info.slug,
@@ -167,3 +172,48 @@ def list_criteria(session: Session, *, competition_id: int) -> list[RubricCriter
             .order_by(col(RubricCriterion.position))
         )
     )
+
+
+def purge_competition(session: Session, *, slug: str, actor: str) -> bool:
+    """Delete a competition and everything that belongs to it (the demo's fresh start on a shared
+    database). Organisations, which outlive competitions, are kept. Returns False if none existed."""
+    from models.application import Application, BudgetLine, EligibilityCheck
+    from models.document import GeneratedDocument
+    from models.funding import FundingDecision, Grant, Tranche
+    from models.outbox import OutboxLetter
+    from models.review import ConflictDeclaration, Expert, ReviewAssignment, ReviewResult, Score
+    from models.supervision import Checkpoint, CheckpointReport, FinalEvaluation, Supervisor
+
+    competition = session.exec(select(Competition).where(Competition.slug == slug)).first()
+    if competition is None:
+        return False
+    cid = competition.id
+    apps = select(Application.id).where(Application.competition_id == cid)
+    grants = select(Grant.id).where(Grant.competition_id == cid)
+    checkpoints = select(Checkpoint.id).where(col(Checkpoint.grant_id).in_(grants))
+    assignments = select(ReviewAssignment.id).where(ReviewAssignment.competition_id == cid)
+    for statement in (
+        sa.delete(CheckpointReport).where(col(CheckpointReport.checkpoint_id).in_(checkpoints)),
+        sa.delete(Checkpoint).where(col(Checkpoint.grant_id).in_(grants)),
+        sa.delete(FinalEvaluation).where(col(FinalEvaluation.grant_id).in_(grants)),
+        sa.delete(Tranche).where(col(Tranche.grant_id).in_(grants)),
+        sa.delete(Grant).where(Grant.competition_id == cid),
+        sa.delete(FundingDecision).where(FundingDecision.competition_id == cid),
+        sa.delete(Score).where(col(Score.assignment_id).in_(assignments)),
+        sa.delete(ReviewAssignment).where(ReviewAssignment.competition_id == cid),
+        sa.delete(ReviewResult).where(col(ReviewResult.application_id).in_(apps)),
+        sa.delete(ConflictDeclaration).where(col(ConflictDeclaration.application_id).in_(apps)),
+        sa.delete(EligibilityCheck).where(col(EligibilityCheck.application_id).in_(apps)),
+        sa.delete(BudgetLine).where(col(BudgetLine.application_id).in_(apps)),
+        sa.delete(OutboxLetter).where(OutboxLetter.competition_id == cid),
+        sa.delete(GeneratedDocument).where(GeneratedDocument.competition_id == cid),
+        sa.delete(Application).where(Application.competition_id == cid),
+        sa.delete(Expert).where(Expert.competition_id == cid),
+        sa.delete(Supervisor).where(Supervisor.competition_id == cid),
+        sa.delete(RubricCriterion).where(RubricCriterion.competition_id == cid),
+        sa.delete(Competition).where(Competition.id == cid),
+    ):
+        session.execute(statement)
+    record(session, actor=actor, entity="competition", entity_id=cid or 0, action="purge", reason=slug)
+    session.flush()
+    return True

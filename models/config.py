@@ -32,7 +32,19 @@ from models.errors import ConfigError, Problem
 from models.money import Fen, MoneyError, parse_yuan
 from models.states import OrganisationKind
 
-JIANGTOU_COMMUNITIES = ("江头", "吕厝", "吕岭", "园山", "金尚", "江村", "蔡塘", "后埔", "祥店", "江华", "忠仑")
+JIANGTOU_COMMUNITIES = (
+    "江头",
+    "吕厝",
+    "吕岭",
+    "园山",
+    "金尚",
+    "江村",
+    "蔡塘",
+    "后埔",
+    "祥店",
+    "江华",
+    "忠仑",
+)
 
 
 def _money(value: Any) -> Fen:
@@ -291,7 +303,9 @@ class CompetitionConfig(_Strict):
             problems.append("一种单位性质只能属于一个组 / an organisation kind is in two pools")
         percents = sum((t.percent for t in self.tranches), Decimal(0))
         if percents != 100:
-            problems.append(f"拨付比例之和为 {percents}%，应为 100% / tranche percents add up to {percents}, not 100")
+            problems.append(
+                f"拨付比例之和为 {percents}%，应为 100% / tranche percents add up to {percents}, not 100"
+            )
         checkpoint_codes = {c.code for c in self.checkpoints}
         for t in self.tranches:
             if t.gate != "signing" and t.gate not in checkpoint_codes:
@@ -304,7 +318,9 @@ class CompetitionConfig(_Strict):
             problems.append("等级须覆盖到0分 / the lowest grade band must start at 0")
         for person in self.experts:
             if person.community and person.community not in self.communities:
-                problems.append(f"专家 {person.name} 的社区 {person.community} 不在社区列表中 / unknown community")
+                problems.append(
+                    f"专家 {person.name} 的社区 {person.community} 不在社区列表中 / unknown community"
+                )
         for cat_codes in ([c.code for c in self.categories], [p.code for p in self.pools]):
             if len(set(cat_codes)) != len(cat_codes):
                 problems.append("代码重复 / codes repeat")

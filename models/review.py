@@ -84,5 +84,8 @@ class ReviewResult(SQLModel, table=True):
     totals: dict[str, Any] = Field(default_factory=dict, sa_type=sa.JSON)  # expert id -> total, dropped
     spread: Decimal = Field(default=Decimal(0), sa_type=DecimalText)
     flags: list[str] = Field(default_factory=list, sa_type=sa.JSON)
-    rank: int | None = None
+    rank: int | None = None  # overall rank in the competition
+    pool_rank: int | None = None  # rank within its pool (Application.pool)
+    std: Decimal = Field(default=Decimal(0), sa_type=DecimalText)  # population std of the totals
+    tie_note: str = Field(default="", sa_type=sa.Text)  # how a tie was broken (zh / en)
     computed_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)

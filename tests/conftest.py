@@ -18,9 +18,9 @@ os.environ["PREFECT_SERVER_ANALYTICS_ENABLED"] = "false"
 os.environ["PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS"] = "120"
 os.environ.setdefault("GRANTFLOW_ENVIRONMENT", "test")
 
-from models.db import dispose_engines, get_engine, upgrade_database  # noqa: E402
-from models.settings import reset_settings  # noqa: E402
-from tests.support.postgres import PostgresServer  # noqa: E402
+from models.db import dispose_engines, get_engine, upgrade_database
+from models.settings import reset_settings
+from tests.support.postgres import PostgresServer
 
 EXAMPLE_DIR = Path(__file__).resolve().parent.parent / "examples" / "jiangtou-2025"
 

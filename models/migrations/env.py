@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from alembic import context
+from sqlmodel import SQLModel
 
 import models.tables  # noqa: F401
-from sqlmodel import SQLModel
 
 config = context.config
 engine = config.attributes["engine"]
@@ -15,6 +15,7 @@ _excluded = set(config.attributes.get("exclude_tables", ()))  # only used when w
 def _include(obj, name, type_, reflected, compare_to):  # type: ignore[no-untyped-def]
     table = name if type_ == "table" else getattr(getattr(obj, "table", None), "name", None)
     return table not in _excluded
+
 
 with engine.begin() as connection:
     context.configure(

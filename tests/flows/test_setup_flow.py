@@ -27,7 +27,7 @@ def test_setup_flow_with_bad_file_fails_and_stores_nothing(prefect_harness, sett
 
     bad = tmp_path / "bad.yaml"
     bad.write_text("competition: {}\n", encoding="utf-8")
-    with pytest.raises(ConfigError, match="competition.slug"):
+    with pytest.raises(ConfigError, match=r"competition\.slug"):
         setup_competition(str(bad))
     with session_scope() as session:
         assert session.exec(select(Competition)).all() == []

@@ -19,7 +19,9 @@ from tests.conftest import EXAMPLE_DIR
 
 def test_migrations_match_the_models(engine):
     with engine.connect() as conn:
-        diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), SQLModel.metadata)
+        diff = compare_metadata(
+            MigrationContext.configure(conn, opts={"compare_type": True}), SQLModel.metadata
+        )
     assert diff == []
     assert current_revision(engine) == head_revision()
 
@@ -30,9 +32,10 @@ def test_upgrade_from_first_revision_keeps_data(database_url):
     with engine.begin() as conn:
         conn.execute(
             sa.text(
-                "INSERT INTO competition (slug, name, organiser, year, stage, budget_fen, pool_fen, config_yaml,"
-                " config_sha256, config_source, created_at, updated_at) VALUES ('old-2024', '旧竞赛', '江头街道',"
-                " 2024, 'closed', 20000000, 5000000, 'x: 1', 'abc', 'old.yaml', :t, :t)"
+                "INSERT INTO competition (slug, name, organiser, year, stage, budget_fen, pool_fen,"
+                " config_yaml, config_sha256, config_source, created_at, updated_at)"
+                " VALUES ('old-2024', '旧竞赛', '江头街道', 2024, 'closed', 20000000, 5000000,"
+                " 'x: 1', 'abc', 'old.yaml', :t, :t)"
             ),
             {"t": datetime(2024, 1, 1, tzinfo=UTC).replace(tzinfo=None)},
         )
@@ -51,8 +54,14 @@ def test_exact_types_round_trip(session):
     session.commit()
     session.expire_all()
     criteria = session.exec(select(RubricCriterion).order_by(RubricCriterion.position)).all()
-    assert [c.max_points for c in criteria] == [Decimal(20), Decimal(25), Decimal(20), Decimal(15), Decimal(10),
-                                               Decimal(10)]
+    assert [c.max_points for c in criteria] == [
+        Decimal(20),
+        Decimal(25),
+        Decimal(20),
+        Decimal(15),
+        Decimal(10),
+        Decimal(10),
+    ]
     assert all(isinstance(c.weight, Decimal) for c in criteria)
     stored = session.get(Competition, competition.id)
     assert stored.created_at.tzinfo is not None

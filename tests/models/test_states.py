@@ -57,7 +57,10 @@ def test_set_state_legal_move_writes_audit_row(session):
     session.commit()
     assert competition.stage is CompetitionStage.call_open
     assert (event.from_state, event.to_state, event.actor, event.reason) == (
-        "draft", "call_open", "admin:test", "征集开始",
+        "draft",
+        "call_open",
+        "admin:test",
+        "征集开始",
     )
     rows = history(session, entity="competition", entity_id=competition.id)
     assert [r.action for r in rows] == ["create", "stage"]
@@ -89,5 +92,9 @@ def test_allowed_moves_of_terminal_state_empty(session):
 
 def test_set_state_on_object_without_machine_is_type_error(session):
     with pytest.raises(TypeError):
-        set_state(session, AuditEvent(actor="x", entity="x", entity_id=1, action="x"), CompetitionStage.draft,
-                  actor="t")
+        set_state(
+            session,
+            AuditEvent(actor="x", entity="x", entity_id=1, action="x"),
+            CompetitionStage.draft,
+            actor="t",
+        )

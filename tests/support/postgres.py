@@ -53,17 +53,39 @@ class PostgresServer:
             as_user = ["runuser", "-u", "postgres", "--"]
         data = directory / "data"
         subprocess.run(
-            [*as_user, str(bin_dir / "initdb"), "-D", str(data), "-A", "trust", "-U", "app", "-E", "UTF8",
-             "--locale=C.UTF-8"],
-            check=True, capture_output=True,
+            [
+                *as_user,
+                str(bin_dir / "initdb"),
+                "-D",
+                str(data),
+                "-A",
+                "trust",
+                "-U",
+                "app",
+                "-E",
+                "UTF8",
+                "--locale=C.UTF-8",
+            ],
+            check=True,
+            capture_output=True,
         )
         port = _free_port()
         subprocess.run(
-            [*as_user, str(bin_dir / "pg_ctl"), "-D", str(data), "-l", str(directory / "server.log"), "-w",
-             "-o", f"-p {port} -k {directory} -c listen_addresses=127.0.0.1 -c fsync=off "
-                   "-c synchronous_commit=off -c full_page_writes=off",
-             "start"],
-            check=True, capture_output=True,
+            [
+                *as_user,
+                str(bin_dir / "pg_ctl"),
+                "-D",
+                str(data),
+                "-l",
+                str(directory / "server.log"),
+                "-w",
+                "-o",
+                f"-p {port} -k {directory} -c listen_addresses=127.0.0.1 -c fsync=off "
+                "-c synchronous_commit=off -c full_page_writes=off",
+                "start",
+            ],
+            check=True,
+            capture_output=True,
         )
         return cls(directory=directory, port=port, as_user=as_user)
 
@@ -81,7 +103,16 @@ class PostgresServer:
     def stop(self) -> None:
         bin_dir = _pg_bin()
         subprocess.run(
-            [*self.as_user, str(bin_dir / "pg_ctl"), "-D", str(self.directory / "data"), "-m", "fast", "stop"],
-            check=False, capture_output=True,
+            [
+                *self.as_user,
+                str(bin_dir / "pg_ctl"),
+                "-D",
+                str(self.directory / "data"),
+                "-m",
+                "fast",
+                "stop",
+            ],
+            check=False,
+            capture_output=True,
         )
         shutil.rmtree(self.directory, ignore_errors=True)

@@ -1,0 +1,255 @@
+"""Panel agreement statistics, as pure functions on a targets × judges matrix (no database).
+
+- ``icc2_1`` / ``icc2_k``: the intraclass correlation of Shrout & Fleiss (1979), case 2 — two-way
+  random effects, absolute agreement — for one judge and for the mean of the k judges:
+
+      ICC(2,1) = (MSR − MSE) / (MSR + (k−1)·MSE + k·(MSC − MSE)/n)
+      ICC(2,k) = (MSR − MSE) / (MSR + (MSC − MSE)/n)
+
+  with MSR, MSC, MSE the mean squares of targets (rows), judges (columns) and error of a two-way
+  ANOVA without replication.
+- ``kendall_w``: Kendall's coefficient of concordance with the correction for ties:
+  W = 12·S / (m²(n³ − n) − m·ΣT), S = Σ(Rᵢ − R̄)², T = Σ(t³ − t) over each judge's tied groups.
+
+Each needs a complete matrix of at least 2 targets × 2 judges and returns a ``Statistic``: a value
+(Decimal, rounded half-up to 4 places) or None with the reason in Chinese and English. Arithmetic is
+exact Decimal (34 digits), never float. ``panel_agreement`` takes the cells of a possibly incomplete
+design (each expert scoring a subset) and computes on the largest complete block, saying which.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal, localcontext
+from typing import Any
+
+Matrix = Sequence[Sequence[Decimal | int | None]]
+FOUR_PLACES = Decimal("0.0001")
+MAX_CANDIDATE_BLOCKS = 50_000
+
+
+@dataclass(frozen=True)
+class Statistic:
+    """A statistic's value, or None and why; ``basis`` says which data it was computed on."""
+
+    value: Decimal | None
+    reason: str = ""
+    basis: str = ""
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "value": None if self.value is None else str(self.value),
+            "reason": self.reason or None,
+            "basis": self.basis or None,
+        }
+
+
+def _round(value: Decimal) -> Decimal:
+    return value.quantize(FOUR_PLACES, rounding=ROUND_HALF_UP)
+
+
+def _design_problem(matrix: Matrix) -> str | None:
+    n = len(matrix)
+    k = len(matrix[0]) if n else 0
+    if n < 2 or k < 2:
+        return (f"至少需要 2 个评审对象 × 2 位评委（现为 {n} × {k}） / "
+                f"needs 2 targets × 2 judges at least ({n} × {k})")
+    if any(len(row) != k for row in matrix):
+        return "各行评委数不同 / rows have different numbers of judges"
+    missing = sum(1 for row in matrix for cell in row if cell is None)
+    if missing:
+        return (
+            f"设计不完整：缺少 {missing} 个评分（并非每位评委都评了每个对象） / "
+            f"incomplete design: {missing} cells missing (not every judge scored every target)"
+        )
+    return None
+
+
+def _mean_squares(matrix: Matrix) -> tuple[Decimal, Decimal, Decimal]:
+    """(MSR, MSC, MSE) of the two-way ANOVA without replication."""
+    rows = [[Decimal(c) for c in row if c is not None] for row in matrix]
+    n, k = len(rows), len(rows[0])
+    grand = sum((sum(r, Decimal(0)) for r in rows), Decimal(0)) / (n * k)
+    row_means = [sum(r, Decimal(0)) / k for r in rows]
+    col_means = [sum((r[j] for r in rows), Decimal(0)) / n for j in range(k)]
+    ss_rows = k * sum(((m - grand) ** 2 for m in row_means), Decimal(0))
+    ss_cols = n * sum(((m - grand) ** 2 for m in col_means), Decimal(0))
+    ss_total = sum(((x - grand) ** 2 for r in rows for x in r), Decimal(0))
+    ss_error = ss_total - ss_rows - ss_cols
+    return ss_rows / (n - 1), ss_cols / (k - 1), ss_error / ((n - 1) * (k - 1))
+
+
+def _icc(matrix: Matrix, *, average: bool) -> Statistic:
+    problem = _design_problem(matrix)
+    if problem:
+        return Statistic(None, problem)
+    n, k = len(matrix), len(matrix[0])
+    with localcontext() as ctx:
+        ctx.prec = 34
+        msr, msc, mse = _mean_squares(matrix)
+        single = msr + (k - 1) * mse + k * (msc - mse) / n
+        denominator = msr + (msc - mse) / n if average else single
+        if denominator == 0:
+            return Statistic(None, "分母为零（评分没有差异），无法计算 / no variance: undefined")
+        value = (msr - mse) / denominator
+    return Statistic(_round(value), basis=f"{n} × {k}")
+
+
+def icc2_1(matrix: Matrix) -> Statistic:
+    """ICC(2,1): the reliability of a single judge (two-way random, absolute agreement)."""
+    return _icc(matrix, average=False)
+
+
+def icc2_k(matrix: Matrix) -> Statistic:
+    """ICC(2,k): the reliability of the mean of the k judges (two-way random, absolute agreement)."""
+    return _icc(matrix, average=True)
+
+
+def _ranks(values: Sequence[Decimal]) -> tuple[list[Decimal], int]:
+    """Ranks 1 … n (ties get their mean rank) and Σ(t³ − t) over the tied groups."""
+    order = sorted(range(len(values)), key=lambda i: values[i])
+    ranks = [Decimal(0)] * len(values)
+    ties = 0
+    start = 0
+    while start < len(order):
+        end = start
+        while end + 1 < len(order) and values[order[end + 1]] == values[order[start]]:
+            end += 1
+        mean_rank = Decimal(start + end + 2) / 2
+        for i in order[start : end + 1]:
+            ranks[i] = mean_rank
+        t = end - start + 1
+        ties += t**3 - t
+        start = end + 1
+    return ranks, ties
+
+
+def kendall_w(matrix: Matrix) -> Statistic:
+    """Kendall's W of the judges (columns) ranking the targets (rows), corrected for ties."""
+    problem = _design_problem(matrix)
+    if problem:
+        return Statistic(None, problem)
+    n, m = len(matrix), len(matrix[0])
+    with localcontext() as ctx:
+        ctx.prec = 34
+        rank_sums = [Decimal(0)] * n
+        tie_total = 0
+        for j in range(m):
+            ranks, ties = _ranks([Decimal(cell) for row in matrix if (cell := row[j]) is not None])
+            tie_total += ties
+            rank_sums = [s + r for s, r in zip(rank_sums, ranks, strict=True)]
+        mean_sum = Decimal(m * (n + 1)) / 2
+        s = sum(((r - mean_sum) ** 2 for r in rank_sums), Decimal(0))
+        denominator = m * m * (n**3 - n) - m * tie_total
+        if denominator == 0:
+            return Statistic(None, "每位评委都给全部对象同一名次，无法计算 / every judge ties all targets")
+        value = 12 * s / denominator
+    return Statistic(_round(value), basis=f"{n} × {m}")
+
+
+@dataclass(frozen=True)
+class PanelAgreement:
+    icc2_1: Statistic
+    icc2_k: Statistic
+    kendall_w: Statistic
+    targets: tuple[int, ...] = ()  # the block the statistics were computed on
+    judges: tuple[int, ...] = ()
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "icc2_1": self.icc2_1.as_json(),
+            "icc2_k": self.icc2_k.as_json(),
+            "kendall_w": self.kendall_w.as_json(),
+            "block": {"applications": list(self.targets), "experts": list(self.judges)},
+        }
+
+
+def _none(reason: str) -> PanelAgreement:
+    return PanelAgreement(Statistic(None, reason), Statistic(None, reason), Statistic(None, reason))
+
+
+Block = tuple[tuple[int, ...], tuple[int, ...]]
+
+
+def largest_complete_block(cells: Mapping[tuple[int, int], object]) -> Block | None:
+    """The (targets, judges) of the complete block with the most cells (≥ 2 × 2), or None.
+
+    Every maximal complete block's judges are the intersection of its targets' judge sets, so the
+    candidates are the closure of those sets under intersection. Ties prefer more targets, then the
+    smaller judge ids.
+    """
+    targets = sorted({t for t, _ in cells})
+    judges = sorted({j for _, j in cells})
+    bit = {j: 1 << i for i, j in enumerate(judges)}
+    masks = {t: 0 for t in targets}
+    for t, j in cells:
+        masks[t] |= bit[j]
+    base = {m for m in masks.values() if m.bit_count() >= 2}
+    candidates = set(base)
+    frontier = set(base)
+    while frontier:  # intersecting with the base sets, round by round, reaches every intersection
+        new: set[int] = set()
+        for a in frontier:
+            for b in base:
+                both = a & b
+                if both.bit_count() >= 2 and both not in candidates:
+                    new.add(both)
+            if len(candidates) + len(new) > MAX_CANDIDATE_BLOCKS:
+                return None
+        candidates |= new
+        frontier = new
+    best: tuple[tuple[int, int, tuple[int, ...]], tuple[int, ...], tuple[int, ...]] | None = None
+    for mask in candidates:
+        block_targets = tuple(t for t in targets if masks[t] & mask == mask)
+        if len(block_targets) < 2:
+            continue
+        block_judges = tuple(j for j in judges if bit[j] & mask)
+        score = (len(block_targets) * len(block_judges), len(block_targets), tuple(-j for j in block_judges))
+        if best is None or score > best[0]:
+            best = (score, block_targets, block_judges)
+    return None if best is None else (best[1], best[2])
+
+
+def panel_agreement(cells: Mapping[tuple[int, int], Decimal]) -> PanelAgreement:
+    """ICC(2,1), ICC(2,k) and Kendall's W of a panel from its (target, judge) → score cells.
+
+    A complete design is used whole. An incomplete one (each expert scoring a subset) is reduced to
+    its largest complete block, named in each statistic's ``basis``; with no block of at least
+    2 targets × 2 judges, each statistic is None with the reason.
+    """
+    if not cells:
+        return _none("还没有评分 / no scores yet")
+    n_targets = len({t for t, _ in cells})
+    n_judges = len({j for _, j in cells})
+    block = largest_complete_block(cells)
+    if block is None:
+        return _none(
+            f"设计不完整（{n_targets} 个申报 × {n_judges} 位专家），找不到至少 2 × 2 的完整子块 / "
+            f"incomplete design ({n_targets} applications × {n_judges} experts) without a complete "
+            "block of at least 2 × 2"
+        )
+    targets, judges = block
+    matrix = [[cells[(t, j)] for j in judges] for t in targets]
+    if len(targets) == n_targets and len(judges) == n_judges:
+        basis = (
+            f"完整设计：{n_targets} 个申报 × {n_judges} 位专家 / "
+            f"complete design: {n_targets} × {n_judges}"
+        )
+    else:
+        basis = (
+            f"设计不完整（{n_targets} 个申报 × {n_judges} 位专家），按最大完整子块计算："
+            f"{len(targets)} 个申报 × {len(judges)} 位专家 / incomplete design ({n_targets} × {n_judges}): "
+            f"computed on the largest complete block of {len(targets)} applications × {len(judges)} experts"
+        )
+
+    def based(stat: Statistic) -> Statistic:
+        return Statistic(stat.value, stat.reason, basis)
+
+    return PanelAgreement(
+        icc2_1=based(icc2_1(matrix)),
+        icc2_k=based(icc2_k(matrix)),
+        kendall_w=based(kendall_w(matrix)),
+        targets=targets,
+        judges=judges,
+    )
