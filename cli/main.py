@@ -13,6 +13,8 @@ from rich.table import Table
 from cli.competition import app as competition_app
 from cli.console import console, errors, print_json
 from cli.demo import demo
+from cli.outbox import app as outbox_app
+from cli.portal import portal
 from models.errors import GrantflowError
 
 app = typer.Typer(
@@ -23,7 +25,9 @@ app = typer.Typer(
     add_completion=False,
 )
 app.add_typer(competition_app, name="competition")
+app.add_typer(outbox_app, name="outbox")
 app.command()(demo)
+app.command("portal")(portal)
 
 JsonOption = Annotated[bool, typer.Option("--json", help="机器可读的 JSON 输出 / print JSON")]
 
@@ -44,8 +48,10 @@ def init() -> None:
     if before == after:
         console.print(f"数据库已是最新 / database is up to date: {url} (revision {after})")
     else:
-        console.print(f"数据库已{'升级' if before else '创建'} / database {'upgraded' if before else 'created'}: "
-                      f"{url} ({before or 'empty'} → {after})")
+        console.print(
+            f"数据库已{'升级' if before else '创建'} / database {'upgraded' if before else 'created'}: "
+            f"{url} ({before or 'empty'} → {after})"
+        )
 
 
 @app.command()
@@ -83,8 +89,12 @@ def status(
     table = Table("编号 Ref", "项目 Title", "申报单位 Organisation", "社区", "金额(元)", "状态 State")
     for row in rows:
         table.add_row(
-            row["ref"], row["title"], row["organisation"], row["community"],
-            format_yuan(row["amount_fen"]), f"{row['state_label']} ({row['state']})",
+            row["ref"],
+            row["title"],
+            row["organisation"],
+            row["community"],
+            format_yuan(row["amount_fen"]),
+            f"{row['state_label']} ({row['state']})",
         )
     console.print(table)
     console.print("  ".join(f"{STATE_LABELS.get(k, k)}: {v}" for k, v in sorted(counts.items())))

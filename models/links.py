@@ -1,0 +1,183 @@
+"""Personal links: signed, expiring tokens that open exactly one thing for one person.
+
+A token is an itsdangerous ``URLSafeTimedSerializer`` signature, keyed by ``settings.secret_key``
+with one salt per purpose, over ``[subject id, holder id, nonce, expiry]``:
+
+    purpose      subject              holder        nonce
+    review       ReviewAssignment.id  Expert.id     ReviewAssignment.token_nonce
+    checkpoint   Checkpoint.id        Supervisor.id (the caller's; the table has none yet)
+
+A token is refused with ``AccessDenied`` when its signature does not hold (forged, altered, signed
+for another purpose or with another key), when its expiry has passed, when the subject is gone,
+when the holder is not the subject's holder (someone else's link), or when the nonce no longer
+matches (the link was revoked by ``rotate_review_link``).
+
+Expiry is the deadline plus ``READABLE_AFTER_DEADLINE``: until the deadline the sheet can be
+changed; after it, the same link shows the sheet read-only for that grace period, then is refused.
+The deadline itself is always checked against the database (it may have moved since the link was
+signed), never taken from the token.
+
+Signing and reading are pure; ``open_review_link`` and ``rotate_review_link`` read and write the
+session. Nothing here talks HTTP: the letters build invitation URLs with ``review_link``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import UTC, datetime, timedelta
+from typing import Literal, NamedTuple
+
+from itsdangerous import BadSignature, URLSafeTimedSerializer
+from sqlmodel import Session
+
+from models.audit import record
+from models.errors import AccessDenied, NotFound
+from models.review import ReviewAssignment
+from models.settings import Settings
+
+Purpose = Literal["review", "checkpoint"]
+PURPOSES: tuple[Purpose, ...] = ("review", "checkpoint")
+READABLE_AFTER_DEADLINE = timedelta(days=14)
+_PATHS: dict[Purpose, str] = {"review": "review", "checkpoint": "supervise"}
+
+
+class LinkClaim(NamedTuple):
+    """What a valid token says: which subject, for whom, with which nonce, until when."""
+
+    purpose: Purpose
+    subject_id: int
+    holder_id: int
+    nonce: str
+    expires_at: datetime
+
+
+class LinkRefused(AccessDenied):
+    """A personal link that does not open: ``reason`` is one of forged, expired, missing, holder, revoked."""
+
+    def __init__(self, reason: str, zh: str, en: str) -> None:
+        self.reason = reason
+        super().__init__(f"{zh} / {en}")
+
+
+def _serializer(purpose: Purpose, secret: str) -> URLSafeTimedSerializer:
+    if purpose not in PURPOSES:
+        raise ValueError(f"unknown link purpose {purpose!r}")
+    return URLSafeTimedSerializer(secret, salt=f"grantflow.link.{purpose}")
+
+
+def _secret(settings: Settings) -> str:
+    return settings.secret_key.get_secret_value()
+
+
+def new_nonce() -> str:
+    """A fresh random nonce (rotating it revokes every link signed with the old one)."""
+    return secrets.token_urlsafe(12)
+
+
+def token_fingerprint(token: str) -> str:
+    """A short, non-reversible name for a token, safe to write into logs."""
+    return hashlib.sha256(token.encode("utf-8", "replace")).hexdigest()[:12]
+
+
+def sign_link(
+    *, purpose: Purpose, subject_id: int, holder_id: int, nonce: str, expires_at: datetime, secret: str
+) -> str:
+    """A URL-safe token for ``holder_id`` to open ``subject_id`` until ``expires_at`` (aware)."""
+    if expires_at.tzinfo is None:
+        raise ValueError("expires_at must carry a timezone / 到期时间须带时区")
+    expiry = int(expires_at.timestamp())
+    return str(_serializer(purpose, secret).dumps([subject_id, holder_id, nonce, expiry]))
+
+
+def read_link(token: str, *, purpose: Purpose, secret: str, now: datetime) -> LinkClaim:
+    """The claim of a genuine, unexpired token; ``LinkRefused`` (forged / expired) otherwise."""
+    try:
+        payload = _serializer(purpose, secret).loads(token)
+        subject_id, holder_id, nonce, expiry = payload
+        if not (isinstance(subject_id, int) and isinstance(holder_id, int) and isinstance(expiry, int)):
+            raise ValueError(payload)
+        if not isinstance(nonce, str):
+            raise ValueError(payload)
+    except (BadSignature, ValueError, TypeError):
+        raise LinkRefused(
+            "forged", "链接无效（签名不符）", "link refused: the signature does not hold"
+        ) from None
+    expires_at = datetime.fromtimestamp(expiry, UTC)
+    if now >= expires_at:
+        raise LinkRefused("expired", "链接已过期", "link refused: it has expired")
+    return LinkClaim(purpose, subject_id, holder_id, nonce, expires_at)
+
+
+# ---- review sheets -------------------------------------------------------------------------------
+
+
+def review_expiry(assignment: ReviewAssignment) -> datetime:
+    """When a review link stops opening at all: the deadline plus the read-only grace period."""
+    return assignment.deadline + READABLE_AFTER_DEADLINE
+
+
+def review_token(assignment: ReviewAssignment, settings: Settings) -> str:
+    """The token of ``assignment``'s personal link, for its expert only."""
+    if assignment.id is None:
+        raise ValueError("the assignment has no id yet: flush it before signing its link")
+    return sign_link(
+        purpose="review",
+        subject_id=assignment.id,
+        holder_id=assignment.expert_id,
+        nonce=assignment.token_nonce,
+        expires_at=review_expiry(assignment),
+        secret=_secret(settings),
+    )
+
+
+def portal_link(purpose: Purpose, token: str, settings: Settings) -> str:
+    """The full URL of a token on the portal (``settings.portal_url``)."""
+    return f"{settings.portal_url.rstrip('/')}/{_PATHS[purpose]}/{token}"
+
+
+def review_link(assignment: ReviewAssignment, settings: Settings) -> str:
+    """The personal link an invitation letter carries: ``{portal_url}/review/{token}``."""
+    return portal_link("review", review_token(assignment, settings), settings)
+
+
+def open_review_link(session: Session, *, token: str, settings: Settings, now: datetime) -> ReviewAssignment:
+    """The one assignment ``token`` opens; ``LinkRefused`` when forged, expired, someone else's or revoked."""
+    claim = read_link(token, purpose="review", secret=_secret(settings), now=now)
+    assignment = session.get(ReviewAssignment, claim.subject_id)
+    if assignment is None:
+        raise LinkRefused(
+            "missing", "链接对应的评审任务不存在", "link refused: its review sheet does not exist"
+        )
+    if assignment.expert_id != claim.holder_id:
+        raise LinkRefused(
+            "holder", "此链接不属于该评审任务的专家", "link refused: it belongs to someone else"
+        )
+    if not secrets.compare_digest(assignment.token_nonce, claim.nonce):
+        raise LinkRefused(
+            "revoked",
+            "链接已被撤销，请使用最新邮件中的链接",
+            "link refused: it was revoked; use the link in the latest letter",
+        )
+    return assignment
+
+
+def rotate_review_link(
+    session: Session, *, assignment_id: int, actor: str, reason: str = ""
+) -> ReviewAssignment:
+    """Revoke an assignment's link by giving it a new nonce (audited); sign a new link afterwards."""
+    assignment = session.get(ReviewAssignment, assignment_id)
+    if assignment is None:
+        raise NotFound(f"评审任务 #{assignment_id} 不存在 / no review assignment #{assignment_id}")
+    assignment.token_nonce = new_nonce()
+    session.add(assignment)
+    session.flush()
+    record(
+        session,
+        actor=actor,
+        entity="assignment",
+        entity_id=assignment_id,
+        action="link_rotated",
+        reason=reason or "撤销旧链接 / old link revoked",
+    )
+    return assignment

@@ -1,0 +1,182 @@
+"""Sample experts for ``grantflow demo``: they open their personal links and fill every sheet over
+real HTTP, through the real portal, the way a person with a browser would — GET the page, read the
+form (CSRF field, each criterion's maximum and step), POST a draft now and then, then submit.
+
+Points are realistic and deterministic for a seed: each application has a quality, each expert a
+leniency, each sheet a little noise; points land on the criterion's step.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
+from html.parser import HTMLParser
+from urllib.parse import urlsplit
+
+import httpx
+from sqlalchemy.engine import Engine
+
+from models.db import session_scope
+from models.links import review_link
+from models.reviewing import unfinished_assignments
+from models.settings import Settings
+from portal.app import create_app
+from portal.csrf import FIELD as CSRF_FIELD
+from portal.serving import serve_in_background
+from portal.sheets import POINTS_PREFIX
+
+COMMENTS = {
+    "high": [
+        "需求调研扎实，活动设计与目标对应清楚，团队经验丰富，建议加强成效评估。",
+        "项目贴近社区实际，预算测算细致，可持续性好，建议优先资助。",
+    ],
+    "mid": [
+        "需求分析基本清楚，活动安排可行，预算个别单价偏高，建议细化。",
+        "项目有一定基础，但成效指标不够具体，建议补充评估方式。",
+    ],
+    "low": [
+        "需求论证不足，活动与目标衔接不紧，预算说明不清，建议完善后再申报。",
+        "执行团队经验有限，风险应对不足，建议与有经验的机构合作。",
+    ],
+}
+
+
+@dataclass(frozen=True)
+class SheetLink:
+    assignment_id: int
+    application_id: int
+    expert_id: int
+    url: str
+
+
+@dataclass
+class FillReport:
+    submitted: int = 0
+    drafts: int = 0
+    totals: dict[int, Decimal] = field(default_factory=dict)  # assignment id -> total points
+
+
+@dataclass
+class _Form:
+    csrf: str = ""
+    criteria: dict[str, tuple[Decimal, Decimal]] = field(default_factory=dict)  # code -> (max, step)
+
+
+class _FormReader(HTMLParser):
+    """Reads the sheet form: the CSRF field and every points input with its max and step."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.form = _Form()
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag != "input":
+            return
+        values = {k: v or "" for k, v in attrs}
+        name = values.get("name", "")
+        if name == CSRF_FIELD and not self.form.csrf:
+            self.form.csrf = values.get("value", "")
+        elif name.startswith(POINTS_PREFIX):
+            self.form.criteria[name.removeprefix(POINTS_PREFIX)] = (
+                Decimal(values["data-max"]),
+                Decimal(values["data-step"]),
+            )
+
+
+def read_form(html: str) -> _Form:
+    reader = _FormReader()
+    reader.feed(html)
+    if not reader.form.csrf or not reader.form.criteria:
+        raise ValueError("the page holds no open score sheet / 页面上没有可填写的评分表")
+    return reader.form
+
+
+def demo_points(
+    criteria: dict[str, tuple[Decimal, Decimal]], *, seed: int, application_id: int, expert_id: int
+) -> dict[str, Decimal]:
+    """Points for one sheet: application quality × expert leniency × noise, on each step."""
+    quality = random.Random(f"{seed}:application:{application_id}").uniform(0.55, 0.95)
+    leniency = random.Random(f"{seed}:expert:{expert_id}").uniform(-0.06, 0.06)
+    noise = random.Random(f"{seed}:sheet:{application_id}:{expert_id}")
+    points = {}
+    for code, (top, step) in criteria.items():
+        ratio = min(1.0, max(0.3, quality + leniency + noise.gauss(0, 0.05)))
+        steps = (top * Decimal(str(round(ratio, 4))) / step).quantize(Decimal(1), rounding=ROUND_HALF_UP)
+        points[code] = min(top, steps * step)
+    return points
+
+
+def _comment(
+    points: dict[str, Decimal], criteria: dict[str, tuple[Decimal, Decimal]], rng: random.Random
+) -> str:
+    share = sum(points.values()) / sum(top for top, _ in criteria.values())
+    level = "high" if share >= Decimal("0.8") else "mid" if share >= Decimal("0.65") else "low"
+    return rng.choice(COMMENTS[level])
+
+
+def _rebased(url: str, base_url: str | None) -> str:
+    if not base_url:
+        return url
+    path = urlsplit(url)
+    return base_url.rstrip("/") + path.path + (f"?{path.query}" if path.query else "")
+
+
+def fill_sheets(
+    links: Sequence[SheetLink], *, seed: int = 2025, base_url: str | None = None, timeout: float = 30
+) -> FillReport:
+    """Fill and submit every sheet behind ``links`` over HTTP (optionally on another ``base_url``)."""
+    report = FillReport()
+    with httpx.Client(timeout=timeout, follow_redirects=False) as client:
+        for link in links:
+            url = _rebased(link.url, base_url)
+            form = read_form(client.get(url).raise_for_status().text)
+            points = demo_points(
+                form.criteria, seed=seed, application_id=link.application_id, expert_id=link.expert_id
+            )
+            rng = random.Random(f"{seed}:comment:{link.assignment_id}")
+            fields = {CSRF_FIELD: form.csrf, "comment": _comment(points, form.criteria, rng)}
+            fields |= {POINTS_PREFIX + code: str(value) for code, value in points.items()}
+            if rng.random() < 0.25:  # some experts save a half-filled draft first
+                first = dict(list(fields.items())[:3])
+                _post(client, url, {**first, "action": "draft"})
+                report.drafts += 1
+                form = read_form(client.get(url).raise_for_status().text)
+                fields[CSRF_FIELD] = form.csrf
+            _post(client, url, {**fields, "action": "submit"})
+            report.submitted += 1
+            report.totals[link.assignment_id] = sum(points.values(), Decimal(0))
+    return report
+
+
+def _post(client: httpx.Client, url: str, fields: dict[str, str]) -> None:
+    answer = client.post(url, data=fields)
+    if answer.status_code != 303:
+        raise RuntimeError(
+            f"the portal refused a sample sheet ({answer.status_code}) / 门户拒绝了示例评分: {url}"
+        )
+
+
+def open_sheet_links(engine: Engine, *, competition_id: int, settings: Settings) -> list[SheetLink]:
+    """The personal link of every open sheet (invited or draft, on an application in review)."""
+    with session_scope(engine) as session:
+        sheets = [row.assignment for row in unfinished_assignments(session, competition_id=competition_id)]
+        return [SheetLink(s.id or 0, s.application_id, s.expert_id, review_link(s, settings)) for s in sheets]
+
+
+@contextmanager
+def running_portal(settings: Settings) -> Iterator[str]:
+    """The portal on a free loopback port for the length of the block; yields its base URL."""
+    with serve_in_background(create_app(settings)) as base_url:
+        yield base_url
+
+
+def review_by_sample_experts(
+    settings: Settings, engine: Engine, *, competition_id: int, seed: int = 2025
+) -> FillReport:
+    """What the demo calls: start the portal, let every expert fill every open sheet, stop it."""
+    links = open_sheet_links(engine, competition_id=competition_id, settings=settings)
+    with running_portal(settings) as base_url:
+        return fill_sheets(links, seed=seed, base_url=base_url)

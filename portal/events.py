@@ -1,0 +1,91 @@
+"""Prefect events the portal emits, so that deployments can react (the review closes by itself when
+the last sheet of a competition arrives; the trigger lives in deployments/prefect.yaml).
+
+    grantflow.review.sheet.submitted     every submitted (or re-submitted) sheet
+    grantflow.review.sheets.complete     that submission left no open sheet in the competition
+
+Resources: ``grantflow.assignment.<id>`` (the sheet), related ``grantflow.competition.<id>`` and
+``grantflow.application.<id>``. Emitting never breaks a submission: without a configured Prefect
+API (``PREFECT_API_URL``) nothing is sent — Prefect would otherwise start a private API server in
+this process — and any error while emitting is logged and swallowed.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+log = logging.getLogger("grantflow.portal")
+
+SHEET_SUBMITTED = "grantflow.review.sheet.submitted"
+SHEETS_COMPLETE = "grantflow.review.sheets.complete"
+
+
+@dataclass(frozen=True)
+class SubmittedSheet:
+    assignment_id: int
+    competition_id: int
+    application_id: int
+    expert_id: int
+    open_sheets: int  # sheets of the competition still invited or in draft
+
+
+def prefect_api_configured() -> bool:
+    """Whether a Prefect API (or a test client override) is there to receive events."""
+    from prefect.events.worker import EventsWorker
+    from prefect.settings import PREFECT_API_URL
+
+    return bool(PREFECT_API_URL.value()) or EventsWorker._client_override is not None
+
+
+def _emit(
+    event: str, resource: dict[str, str], related: list[dict[str, str]], payload: dict[str, Any]
+) -> bool:
+    from prefect.events import emit_event
+
+    return emit_event(event=event, resource=resource, related=related, payload=payload) is not None
+
+
+def emit_sheet_submitted(sheet: SubmittedSheet) -> list[str]:
+    """Emit the events of a submission; returns the names of those sent (empty when none could be)."""
+    try:
+        if not prefect_api_configured():
+            log.info(
+                "no Prefect API configured: event %s for sheet %s not sent",
+                SHEET_SUBMITTED,
+                sheet.assignment_id,
+            )
+            return []
+        related = [
+            {
+                "prefect.resource.id": f"grantflow.competition.{sheet.competition_id}",
+                "prefect.resource.role": "competition",
+            },
+            {
+                "prefect.resource.id": f"grantflow.application.{sheet.application_id}",
+                "prefect.resource.role": "application",
+            },
+        ]
+        payload = {
+            "assignment_id": sheet.assignment_id,
+            "competition_id": sheet.competition_id,
+            "application_id": sheet.application_id,
+            "expert_id": sheet.expert_id,
+            "open_sheets": sheet.open_sheets,
+        }
+        sent = []
+        resource = {
+            "prefect.resource.id": f"grantflow.assignment.{sheet.assignment_id}",
+            "prefect.resource.name": f"评分表 #{sheet.assignment_id}",
+        }
+        if _emit(SHEET_SUBMITTED, resource, related, payload):
+            sent.append(SHEET_SUBMITTED)
+        if sheet.open_sheets == 0:
+            competition = {"prefect.resource.id": f"grantflow.competition.{sheet.competition_id}"}
+            if _emit(SHEETS_COMPLETE, competition, [], payload):
+                sent.append(SHEETS_COMPLETE)
+        return sent
+    except Exception:  # an unreachable or broken Prefect must never cost an expert their scores
+        log.exception("could not emit the Prefect event for sheet %s", sheet.assignment_id)
+        return []

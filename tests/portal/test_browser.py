@@ -1,0 +1,246 @@
+"""The portal end to end in a real browser (Debian's Chromium driven by Playwright, headless).
+
+An invitation letter goes through the outbox to a real SMTP server on loopback; the test pulls the
+personal link out of the caught message, opens it on a phone-sized screen, fills the form wrongly,
+sees each error beside its field, fills it right and submits. A link naming the first expert's sheet
+but issued to a second expert, and an expired link, get the plain 403 page.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
+from email import message_from_bytes, policy
+from email.message import EmailMessage
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+
+from models.competition import Competition
+from models.db import session_scope
+from models.letters import compose_letter
+from models.links import review_link, sign_link
+from models.review import Expert, ReviewAssignment
+from models.states import AssignmentState
+from models.types import utcnow
+from portal.app import create_app
+from portal.serving import serve_in_background
+from tasks.mail_delivery import SmtpServer, deliver_due
+from tasks.mail_sink import EmlSink, MailSink
+from tests.portal.conftest import ReviewWorld
+
+pytestmark = pytest.mark.slow
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+PHONE = {"width": 390, "height": 844}
+LINK = re.compile(r"http://127\.0\.0\.1:\d+/review/[A-Za-z0-9_\-.]+")
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+@pytest.fixture
+def base_url(world: ReviewWorld) -> Iterator[str]:
+    with serve_in_background(create_app(world.settings)) as base:
+        yield base
+
+
+def send_invitation(
+    world: ReviewWorld, sheet: ReviewAssignment, base_url: str, sink_folder: Path
+) -> EmailMessage:
+    """Queue the expert's invitation in the outbox, deliver it to a loopback SMTP server, return it."""
+    settings = world.settings.model_copy(update={"portal_url": base_url})
+    with session_scope(world.engine) as session:
+        expert = session.get(Expert, sheet.expert_id)
+        competition = session.get(Competition, sheet.competition_id)
+        assert expert is not None and competition is not None
+        compose_letter(
+            session,
+            role="review_invitation",
+            stage="review",
+            recipient_email=expert.email,
+            recipient_name=expert.name,
+            competition=competition,
+            subject_entity="assignment",
+            subject_id=sheet.id,
+            context={
+                "recipient_name": expert.name,
+                "competition_name": competition.name,
+                "organiser": competition.organiser,
+                "application_count": 1,
+                "review_url": review_link(sheet, settings),
+                "review_deadline": "七日内",
+            },
+        )
+    with MailSink(handler=EmlSink(sink_folder)) as sink:
+        delivery = deliver_due(
+            world.engine,
+            SmtpServer(sink.host, sink.port, timeout=10),
+            sender=settings.mail_from,
+            documents_dir=settings.documents_dir,
+            competition_id=world.competition_id,
+        )
+        with ThreadPoolExecutor(1) as pool:  # Playwright's sync API holds this thread's event loop
+            report = pool.submit(asyncio.run, delivery).result(timeout=120)
+        files = sink.handler.files()
+    assert report.sent == 1 and len(files) == 1
+    message = message_from_bytes(files[0].read_bytes(), policy=policy.default)
+    assert isinstance(message, EmailMessage)
+    return message
+
+
+def link_in(message: EmailMessage) -> str:
+    body = message.get_body(preferencelist=("plain",))
+    assert body is not None
+    found = LINK.findall(body.get_content())
+    assert len(found) == 1, found
+    return found[0]
+
+
+def fill(page: Page, points: dict[str, str], comment: str) -> None:
+    for code, value in points.items():
+        page.fill(f"#points-{code}", value)
+    page.fill("#comment", comment)
+
+
+def test_expert_scores_from_the_invitation_link_in_a_browser(
+    browser: Browser, world: ReviewWorld, base_url: str, tmp_path: Path
+) -> None:
+    sheet = world.sheets[0]
+    message = send_invitation(world, sheet, base_url, tmp_path / "mail")
+    assert "评审邀请" in str(message["Subject"])
+    link = link_in(message)
+
+    context = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True, locale="zh-CN")
+    page = context.new_page()
+    page.goto(link)
+    expect(page.locator("h1")).to_have_text("专家评分表")
+    expect(page.locator("#expert-name")).to_have_text(world_expert_name(world, sheet))
+    expect(page.locator("label[for=points-need]")).to_contain_text("满分 20")
+    expect(page.locator("#description-need")).to_contain_text("服务需求真实")
+    # usable on a phone: nothing wider than the screen
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+
+    fill(
+        page,
+        {
+            "need": "25",
+            "design": "12.3",
+            "capacity": "16",
+            "budget": "",
+            "innovation": "8",
+            "sustainability": "7.5",
+        },
+        "先随便填一下",
+    )
+    page.click("#submit")
+    expect(page.locator("#error-need")).to_contain_text("0 到 20")
+    expect(page.locator("#error-design")).to_contain_text("0.5 分的整数倍")
+    expect(page.locator("#error-budget")).to_contain_text("未评分")
+    expect(page.locator("#error-summary")).to_be_visible()
+    expect(page.locator("#points-need")).to_have_value("25")
+    assert page.locator("#error-capacity").count() == 0
+    assert world.sheet(sheet.id or 0).state is AssignmentState.invited
+
+    fill(
+        page,
+        {
+            "need": "18",
+            "design": "22.5",
+            "capacity": "16",
+            "budget": "12",
+            "innovation": "8",
+            "sustainability": "7.5",
+        },
+        "需求调研扎实，预算合理。",
+    )
+    page.click("#submit")
+    expect(page.locator("#notice")).to_contain_text("评分已提交")
+    expect(page.locator("#sheet-state")).to_have_text("已提交")
+    expect(page.locator("#total")).to_have_text("84")
+    stored = world.sheet(sheet.id or 0)
+    assert stored.state is AssignmentState.submitted and stored.comment == "需求调研扎实，预算合理。"
+
+    page.click("a.lang-switch")
+    expect(page.locator("html")).to_have_attribute("lang", "en")
+    expect(page.locator("#submit")).to_have_text("Submit scores")
+    context.close()
+
+
+def world_expert_name(world: ReviewWorld, sheet: ReviewAssignment) -> str:
+    with session_scope(world.engine) as session:
+        expert = session.get(Expert, sheet.expert_id)
+        assert expert is not None
+        return expert.name
+
+
+def test_second_experts_token_cannot_open_the_first_experts_sheet(
+    browser: Browser, world: ReviewWorld, base_url: str
+) -> None:
+    first = world.sheets[0]
+    second = world.other_expert_sheet(first)
+    secret = world.settings.secret_key.get_secret_value()
+    context = browser.new_context(viewport=PHONE)
+    page = context.new_page()
+    own = page.goto(f"{base_url}/review/{review_link(second, world.settings).rsplit('/', 1)[1]}")
+    assert own is not None and own.status == 200
+    expect(page.locator("#expert-name")).to_have_text(world_expert_name(world, second))
+    # the second expert's identity on the first expert's sheet: a genuine signature, the wrong holder
+    theirs = sign_link(
+        purpose="review",
+        subject_id=first.id or 0,
+        holder_id=second.expert_id,
+        nonce=second.token_nonce,
+        expires_at=utcnow() + timedelta(days=2),
+        secret=secret,
+    )
+    refused = page.goto(f"{base_url}/review/{theirs}")
+    assert refused is not None and refused.status == 403
+    expect(page.locator("h1")).to_have_text("无法打开此链接")
+    assert page.locator("form").count() == 0
+    # the second expert's own token with the first sheet's id spliced in: the signature breaks
+    token = review_link(second, world.settings).rsplit("/", 1)[1]
+    first_token = review_link(first, world.settings).rsplit("/", 1)[1]
+    spliced = ".".join([first_token.split(".")[0], *token.split(".")[1:]])
+    again = page.goto(f"{base_url}/review/{spliced}")
+    assert again is not None and again.status == 403
+    assert world.sheet(first.id or 0).state is AssignmentState.invited
+    context.close()
+
+
+def test_expired_token_is_refused_in_the_browser(browser: Browser, world: ReviewWorld, base_url: str) -> None:
+    sheet = world.sheets[0]
+    expired = sign_link(
+        purpose="review",
+        subject_id=sheet.id or 0,
+        holder_id=sheet.expert_id,
+        nonce=sheet.token_nonce,
+        expires_at=utcnow() - timedelta(minutes=1),
+        secret=world.settings.secret_key.get_secret_value(),
+    )
+    context = browser.new_context(viewport=PHONE)
+    page = context.new_page()
+    answer = page.goto(f"{base_url}/review/{expired}")
+    assert answer is not None and answer.status == 403
+    expect(page.locator("h1")).to_have_text("无法打开此链接")
+    context.close()

@@ -1,0 +1,173 @@
+"""Personal links: a token opens exactly one sheet, for its expert, until it expires or is revoked."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from models.audit import history
+from models.db import session_scope
+from models.links import (
+    READABLE_AFTER_DEADLINE,
+    LinkRefused,
+    open_review_link,
+    read_link,
+    review_link,
+    review_token,
+    rotate_review_link,
+    sign_link,
+)
+from models.types import utcnow
+from tests.portal.conftest import ReviewWorld
+
+SECRET = "a-test-secret-of-enough-length"
+NOW = datetime(2025, 3, 1, 8, 0, tzinfo=UTC)
+
+
+def _token(**changes: object) -> str:
+    fields: dict[str, object] = {
+        "purpose": "review",
+        "subject_id": 7,
+        "holder_id": 3,
+        "nonce": "n0nce",
+        "expires_at": NOW + timedelta(days=1),
+        "secret": SECRET,
+    }
+    fields.update(changes)
+    return sign_link(**fields)  # type: ignore[arg-type]
+
+
+def test_read_link_genuine_returns_claim() -> None:
+    claim = read_link(_token(), purpose="review", secret=SECRET, now=NOW)
+    assert (claim.subject_id, claim.holder_id, claim.nonce) == (7, 3, "n0nce")
+    assert claim.expires_at == NOW + timedelta(days=1)
+
+
+def _flip(token: str, position: int) -> str:
+    replacement = "A" if token[position] != "A" else "B"
+    return token[:position] + replacement + token[position + 1 :]
+
+
+@pytest.mark.parametrize("where", ["payload", "timestamp", "signature"])
+def test_read_link_altered_token_is_forged(where: str) -> None:
+    token = _token()
+    payload, _timestamp, _signature = token.split(".")
+    position = {"payload": 2, "timestamp": len(payload) + 2, "signature": len(token) - 5}[where]
+    with pytest.raises(LinkRefused) as refused:
+        read_link(_flip(token, position), purpose="review", secret=SECRET, now=NOW)
+    assert refused.value.reason == "forged"
+
+
+def test_read_link_payload_of_another_sheet_with_this_signature_is_forged() -> None:
+    mine, theirs = _token(subject_id=7), _token(subject_id=8)
+    spliced = ".".join([theirs.split(".")[0], *mine.split(".")[1:]])
+    with pytest.raises(LinkRefused) as refused:
+        read_link(spliced, purpose="review", secret=SECRET, now=NOW)
+    assert refused.value.reason == "forged"
+
+
+def test_read_link_other_secret_is_forged() -> None:
+    with pytest.raises(LinkRefused) as refused:
+        read_link(_token(secret="another-secret-entirely"), purpose="review", secret=SECRET, now=NOW)
+    assert refused.value.reason == "forged"
+
+
+def test_read_link_checkpoint_token_does_not_open_a_review() -> None:
+    with pytest.raises(LinkRefused) as refused:
+        read_link(_token(purpose="checkpoint"), purpose="review", secret=SECRET, now=NOW)
+    assert refused.value.reason == "forged"
+
+
+def test_read_link_after_expiry_is_expired() -> None:
+    token = _token(expires_at=NOW + timedelta(minutes=5))
+    assert read_link(token, purpose="review", secret=SECRET, now=NOW + timedelta(minutes=4)).subject_id == 7
+    with pytest.raises(LinkRefused) as refused:
+        read_link(token, purpose="review", secret=SECRET, now=NOW + timedelta(minutes=5))
+    assert refused.value.reason == "expired"
+
+
+def test_read_link_garbage_is_forged() -> None:
+    for garbage in ["", "x", "not.a.token", "W10.abc.def"]:
+        with pytest.raises(LinkRefused):
+            read_link(garbage, purpose="review", secret=SECRET, now=NOW)
+
+
+def test_sign_link_naive_expiry_is_refused() -> None:
+    with pytest.raises(ValueError, match="timezone"):
+        _token(expires_at=datetime(2025, 3, 2))
+
+
+def test_review_link_points_at_the_portal(world: ReviewWorld) -> None:
+    sheet = world.sheets[0]
+    link = review_link(sheet, world.settings.model_copy(update={"portal_url": "https://pf.example.org/"}))
+    assert link == f"https://pf.example.org/review/{review_token(sheet, world.settings)}"
+
+
+def test_open_review_link_opens_its_own_sheet(world: ReviewWorld) -> None:
+    for sheet in world.sheets[:3]:
+        with session_scope(world.engine) as session:
+            opened = open_review_link(
+                session, token=review_token(sheet, world.settings), settings=world.settings, now=utcnow()
+            )
+            assert (opened.id, opened.expert_id) == (sheet.id, sheet.expert_id)
+
+
+def test_open_review_link_someone_elses_claim_is_refused(world: ReviewWorld) -> None:
+    mine = world.sheets[0]
+    other = world.other_expert_sheet(mine)
+    # a genuine signature that names this sheet but another expert (as if issued to them)
+    token = sign_link(
+        purpose="review",
+        subject_id=mine.id or 0,
+        holder_id=other.expert_id,
+        nonce=mine.token_nonce,
+        expires_at=utcnow() + timedelta(days=1),
+        secret=world.settings.secret_key.get_secret_value(),
+    )
+    with session_scope(world.engine) as session, pytest.raises(LinkRefused) as refused:
+        open_review_link(session, token=token, settings=world.settings, now=utcnow())
+    assert refused.value.reason == "holder"
+
+
+def test_open_review_link_rotated_nonce_is_revoked(world: ReviewWorld) -> None:
+    sheet = world.sheets[0]
+    old = review_token(sheet, world.settings)
+    with session_scope(world.engine) as session:
+        rotated = rotate_review_link(
+            session, assignment_id=sheet.id or 0, actor="admin:test", reason="邮件误发"
+        )
+        new = review_token(rotated, world.settings)
+        actions = [e.action for e in history(session, entity="assignment", entity_id=sheet.id or 0)]
+        assert actions == ["create", "link_rotated"]
+    with session_scope(world.engine) as session:
+        with pytest.raises(LinkRefused) as refused:
+            open_review_link(session, token=old, settings=world.settings, now=utcnow())
+        assert refused.value.reason == "revoked"
+        assert open_review_link(session, token=new, settings=world.settings, now=utcnow()).id == sheet.id
+
+
+def test_open_review_link_missing_sheet_is_refused(world: ReviewWorld) -> None:
+    token = sign_link(
+        purpose="review",
+        subject_id=99_999,
+        holder_id=1,
+        nonce="x",
+        expires_at=utcnow() + timedelta(days=1),
+        secret=world.settings.secret_key.get_secret_value(),
+    )
+    with session_scope(world.engine) as session, pytest.raises(LinkRefused) as refused:
+        open_review_link(session, token=token, settings=world.settings, now=utcnow())
+    assert refused.value.reason == "missing"
+
+
+def test_review_token_expires_after_the_read_only_grace(world: ReviewWorld) -> None:
+    sheet = world.sheets[0]
+    token = review_token(sheet, world.settings)
+    secret = world.settings.secret_key.get_secret_value()
+    assert (
+        read_link(token, purpose="review", secret=secret, now=sheet.deadline + timedelta(days=1)).subject_id
+        == sheet.id
+    )
+    with pytest.raises(LinkRefused):
+        read_link(token, purpose="review", secret=secret, now=sheet.deadline + READABLE_AFTER_DEADLINE)
