@@ -15,6 +15,7 @@ from cli.console import console, errors, print_json
 from cli.demo import demo
 from cli.outbox import app as outbox_app
 from cli.portal import portal
+from cli.review import app as review_app
 from models.errors import GrantflowError
 
 app = typer.Typer(
@@ -25,6 +26,7 @@ app = typer.Typer(
     add_completion=False,
 )
 app.add_typer(competition_app, name="competition")
+app.add_typer(review_app, name="review")
 app.add_typer(outbox_app, name="outbox")
 app.command()(demo)
 app.command("portal")(portal)

@@ -88,7 +88,7 @@ def send_invitation(
                 "competition_name": competition.name,
                 "organiser": competition.organiser,
                 "application_count": 1,
-                "review_url": review_link(sheet, settings),
+                "sheets": [{"ref": "JT-1", "title": "评审项目", "url": review_link(sheet, settings)}],
                 "review_deadline": "七日内",
             },
         )

@@ -1,0 +1,129 @@
+"""``grantflow review open|remind|close|import-sheets|report``: the expert review from the command line."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from cli.console import console, print_json
+
+app = typer.Typer(help="专家评审 / the expert review", no_args_is_help=True)
+
+CompetitionOption = Annotated[str | None, typer.Option("--competition", "-c", help="竞赛代码 / slug")]
+JsonOption = Annotated[bool, typer.Option("--json", help="机器可读的 JSON 输出 / print JSON")]
+ActorOption = Annotated[str, typer.Option(help="操作人 / who does this (audited)")]
+AsOfOption = Annotated[
+    datetime | None,
+    typer.Option("--as-of", help="按此时间计算（默认现在）/ the moment to act as of (default: now)"),
+]
+
+
+def _aware(moment: datetime | None) -> datetime | None:
+    if moment is None or moment.tzinfo is not None:
+        return moment
+    from zoneinfo import ZoneInfo
+
+    from models.settings import get_settings
+
+    return moment.replace(tzinfo=ZoneInfo(get_settings().timezone))
+
+
+@app.command("open")
+def open_command(competition: CompetitionOption = None, actor: ActorOption = "admin:cli") -> None:
+    """分配评审专家并发出邀请 / assign experts and send each one their personal links."""
+    from flows.review import open_review
+
+    result = asyncio.run(open_review(competition, actor=actor))
+    console.print(
+        f"已分配 / assigned: {result['sheets']} 份评分表 sheets to {result['experts']} 位专家 experts; "
+        f"邀请信 / invitations: {result['invitations']}"
+    )
+
+
+@app.command("remind")
+def remind_command(competition: CompetitionOption = None, as_of: AsOfOption = None) -> None:
+    """提醒未完成评分的专家 / remind experts of unfinished sheets (once per configured offset)."""
+    from flows.review import review_reminders
+
+    result = asyncio.run(review_reminders(competition, as_of=_aware(as_of)))
+    console.print(f"提醒信 / reminders queued: {result['reminders']}")
+
+
+@app.command("close")
+def close_command(
+    competition: CompetitionOption = None, actor: ActorOption = "admin:cli", as_of: AsOfOption = None
+) -> None:
+    """结束评审：汇总、排名、生成评分汇总表 / close the review: aggregate, rank, write the documents."""
+    from flows.review import close_review
+
+    result = close_review(competition, actor=actor, as_of=_aware(as_of))
+    console.print(f"已汇总 / results: {result['results']}; 文书 / documents: {result['documents']}")
+
+
+@app.command("import-sheets")
+def import_sheets(
+    file: Annotated[Path, typer.Argument(help="路演纸质评分表 .xlsx / paper sheets of a roadshow")],
+    competition: CompetitionOption = None,
+    actor: ActorOption = "admin:cli",
+) -> None:
+    """导入路演纸质评分表（全部正确才导入）/ import paper score sheets (all or nothing)."""
+    from models.competition import get_competition
+    from models.db import session_scope
+    from models.score_sheets import import_paper_sheets
+
+    with session_scope() as session:
+        comp = get_competition(session, slug=competition)
+        sheets = import_paper_sheets(session, competition_id=comp.id or 0, path=file, actor=actor)
+    console.print(f"已导入 / imported {len(sheets)} 份评分表 sheets from {file}")
+
+
+def _report(slug: str | None) -> dict[str, Any]:
+    from models.competition import get_competition
+    from models.db import session_scope
+    from models.review_results import review_report
+
+    with session_scope() as session:
+        comp = get_competition(session, slug=slug)
+        return review_report(session, competition_id=comp.id or 0)
+
+
+@app.command("report")
+def report_command(competition: CompetitionOption = None, as_json: JsonOption = False) -> None:
+    """评分汇总与排名 / every expert's total, dropped totals, aggregate, rank, flags and agreement."""
+    report = _report(competition)
+    if as_json:
+        print_json(report)
+        return
+    table = Table(
+        "排名",
+        "组内",
+        "编号 Ref",
+        "项目 Title",
+        "各专家总分 Totals",
+        "去掉 Dropped",
+        "得分",
+        "标记 Flags",
+        title=f"评分汇总 / ranking ({report['method']})",
+    )
+    for entry in report["applications"]:
+        totals = "、".join(e["total"] for e in entry["experts"])
+        dropped = "、".join(e["total"] for e in entry["experts"] if e["dropped"])
+        table.add_row(
+            str(entry["rank"] or "—"),
+            str(entry["pool_rank"] or "—"),
+            entry["ref"],
+            entry["title"],
+            totals,
+            dropped or "—",
+            entry["aggregate"] or "—",
+            "；".join(f["zh"] for f in entry["flags"]),
+        )
+    console.print(table)
+    for key, stat in report["panel"].items():
+        value = stat.get("value")
+        console.print(f"{key}: {value if value is not None else 'null — ' + str(stat.get('reason'))}")

@@ -1,0 +1,56 @@
+"""专家评审 Expert review: open (assign and invite), remind, close (aggregate, rank, documents).
+
+Waiting for the experts is state in the database: ``open_review`` returns at once, the portal
+stores the sheets, ``review_reminders`` runs on a schedule, and ``close_review`` runs when the last
+sheet arrives (an event trigger), at the deadline, or when the administrator says so.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from prefect import flow
+
+from models.types import utcnow
+from tasks.competition import competition_id_for
+from tasks.mail import deliver_pending
+from tasks.review import (
+    assign_experts,
+    close_review_task,
+    publish_ranking,
+    queue_review_invitations,
+    queue_review_reminders,
+    write_review_documents,
+)
+
+
+@flow(name="review-open", flow_run_name="{slug} · 专家评审开始 review opens")
+async def open_review(slug: str | None = None, actor: str = "admin") -> dict[str, Any]:
+    """Assign k experts to every eligible application and send each expert their personal links."""
+    competition_id = competition_id_for(slug)
+    assigned = assign_experts(competition_id, actor)
+    invitations = queue_review_invitations(competition_id)
+    delivery = await deliver_pending(competition_id)
+    return {**assigned, "invitations": len(invitations), "delivery": delivery}
+
+
+@flow(name="review-reminders", flow_run_name="{slug} · 评审提醒 reminders")
+async def review_reminders(slug: str | None = None, as_of: datetime | None = None) -> dict[str, Any]:
+    """Remind experts of unfinished sheets at the configured offsets before the deadline."""
+    competition_id = competition_id_for(slug)
+    reminders = queue_review_reminders(competition_id, as_of or utcnow())
+    delivery = await deliver_pending(competition_id)
+    return {"reminders": len(reminders), "delivery": delivery}
+
+
+@flow(name="review-close", flow_run_name="{slug} · 专家评审结束 review closes")
+def close_review(
+    slug: str | None = None, actor: str = "admin", as_of: datetime | None = None, prepared_by: str = ""
+) -> dict[str, Any]:
+    """Aggregate and rank; write the 专家评分表 and the 评分汇总表/排名表; show the ranking in the UI."""
+    competition_id = competition_id_for(slug)
+    results = close_review_task(competition_id, actor)
+    documents = write_review_documents(competition_id, as_of or utcnow(), prepared_by or actor)
+    panel = publish_ranking(competition_id)
+    return {"results": results, "documents": len(documents), "panel": panel}
