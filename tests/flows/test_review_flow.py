@@ -39,7 +39,9 @@ def competition_in_screening(settings_env: Path) -> tuple[int, str]:
         set_state(session, competition, CompetitionStage.screening, actor="test")
         for i, community in enumerate(["江头", "吕岭", "园山", "金尚", "江村", "蔡塘"]):
             make_application(session, competition=competition, community=community, title=f"社区项目{i}")
-        make_application(session, competition=competition, state=ApplicationState.ineligible, title="不合格项目")
+        make_application(
+            session, competition=competition, state=ApplicationState.ineligible, title="不合格项目"
+        )
         return competition.id, competition.slug
 
 
@@ -47,7 +49,9 @@ def _messages(mail_dir: Path) -> list:
     return [message_from_bytes(p.read_bytes(), policy=policy.default) for p in sorted(mail_dir.glob("*.eml"))]
 
 
-def test_review_lifecycle_from_invitations_to_ranking(prefect_harness, competition_in_screening, settings_env):
+def test_review_lifecycle_from_invitations_to_ranking(
+    prefect_harness, competition_in_screening, settings_env
+):
     from flows.review import close_review, open_review, review_reminders
 
     competition_id, slug = competition_in_screening
@@ -82,22 +86,36 @@ def test_review_lifecycle_from_invitations_to_ranking(prefect_harness, competiti
         for n, sheet in enumerate(sorted(sheets, key=lambda s: s.id)):
             base = Decimal(12 + n % 5)
             save_sheet(
-                session, assignment_id=sheet.id, submit=True, actor=f"expert:{sheet.expert_id}",
-                points={"need": base, "design": base + 5, "capacity": base, "budget": Decimal(10),
-                        "innovation": Decimal(7), "sustainability": Decimal(6)},
-                comment="评审意见", now=deadline - timedelta(hours=2),
+                session,
+                assignment_id=sheet.id,
+                submit=True,
+                actor=f"expert:{sheet.expert_id}",
+                points={
+                    "need": base,
+                    "design": base + 5,
+                    "capacity": base,
+                    "budget": Decimal(10),
+                    "innovation": Decimal(7),
+                    "sustainability": Decimal(6),
+                },
+                comment="评审意见",
+                now=deadline - timedelta(hours=2),
             )
     closed = close_review(slug, actor="admin:test", as_of=deadline + timedelta(hours=1), prepared_by="林老师")
     assert closed["results"] == 6
     assert closed["documents"] == 7 + 1  # a 专家评分表 per expert and the 评分汇总表
     with session_scope() as session:
         assert session.get(Competition, competition_id).stage is CompetitionStage.funding
-        summary = session.exec(select(GeneratedDocument).where(GeneratedDocument.role == "score_summary")).one()
+        summary = session.exec(
+            select(GeneratedDocument).where(GeneratedDocument.role == "score_summary")
+        ).one()
         letters = session.exec(select(OutboxLetter)).all()
         assert {letter.state for letter in letters} == {LetterState.sent}
     text = "\n".join(
-        cell.text for table in Document(settings_env / "documents" / summary.path).tables
-        for row in table.rows for cell in row.cells
+        cell.text
+        for table in Document(settings_env / "documents" / summary.path).tables
+        for row in table.rows
+        for cell in row.cells
     )
     assert "社区项目0" in text and "ICC" in Document(settings_env / "documents" / summary.path).element.xml
 
