@@ -29,6 +29,7 @@ class SubmittedSheet:
     application_id: int
     expert_id: int
     open_sheets: int  # sheets of the competition still invited or in draft
+    competition_slug: str = ""  # what the stage flows take (the close-review trigger passes it on)
 
 
 def prefect_api_configured() -> bool:
@@ -73,6 +74,7 @@ def emit_sheet_submitted(sheet: SubmittedSheet) -> list[str]:
             "application_id": sheet.application_id,
             "expert_id": sheet.expert_id,
             "open_sheets": sheet.open_sheets,
+            "competition_slug": sheet.competition_slug,
         }
         sent = []
         resource = {
@@ -82,7 +84,10 @@ def emit_sheet_submitted(sheet: SubmittedSheet) -> list[str]:
         if _emit(SHEET_SUBMITTED, resource, related, payload):
             sent.append(SHEET_SUBMITTED)
         if sheet.open_sheets == 0:
-            competition = {"prefect.resource.id": f"grantflow.competition.{sheet.competition_id}"}
+            competition = {
+                "prefect.resource.id": f"grantflow.competition.{sheet.competition_id}",
+                "grantflow.competition.slug": sheet.competition_slug,
+            }
             if _emit(SHEETS_COMPLETE, competition, [], payload):
                 sent.append(SHEETS_COMPLETE)
         return sent

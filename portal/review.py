@@ -19,7 +19,9 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy.engine import Engine
+from sqlmodel import Session
 
+from models.competition import Competition
 from models.db import session_scope
 from models.errors import AccessDenied, Conflict, IllegalTransition, InputError, Problem
 from models.links import LinkRefused, open_review_link
@@ -112,6 +114,7 @@ def handle_post(
                         assignment.application_id,
                         assignment.expert_id,
                         open_sheets=len(still_open),
+                        competition_slug=_slug(session, assignment.competition_id),
                     )
             elif action == "conflict":
                 declare_conflict(
@@ -171,3 +174,8 @@ def _again(
             problems=problems,
         )
     return SheetOutcome(page, status=status)
+
+
+def _slug(session: Session, competition_id: int) -> str:
+    competition = session.get(Competition, competition_id)
+    return competition.slug if competition is not None else ""
