@@ -74,11 +74,15 @@ def test_submit_emits_sheet_event_and_complete_after_the_last(
 def test_submit_without_prefect_api_sends_nothing_and_succeeds(
     world: ReviewWorld, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
     monkeypatch.delenv("PREFECT_API_URL", raising=False)
-    sheet = SubmittedSheet(1, 1, 1, 1, open_sheets=0)
-    assert emit_sheet_submitted(sheet) == []
-    with serve_in_background(create_app(world.settings)) as base:
-        assert submit_all(base, world, world.sheets[:1]) == [303]
+    # also when another test of this session started Prefect's harness, which sets an API URL
+    with temporary_settings(updates={PREFECT_API_URL: None}):
+        sheet = SubmittedSheet(1, 1, 1, 1, open_sheets=0)
+        assert emit_sheet_submitted(sheet) == []
+        with serve_in_background(create_app(world.settings)) as base:
+            assert submit_all(base, world, world.sheets[:1]) == [303]
     assert world.sheet(world.sheets[0].id or 0).state is AssignmentState.submitted
 
 

@@ -1,0 +1,272 @@
+"""The official layout (GB/T 9704-2012, where it fits) for authoring templates with python-docx.
+
+Used only by ``build_templates.py``. A4; margins top 37 mm, bottom 35 mm, left 28 mm, right 26 mm;
+22 lines × 28 characters (a 579-twip line grid, characters condensed 0.25 pt); body 仿宋_GB2312
+三号 (16 pt); title 方正小标宋简体 二号 (22 pt); level-1 headings 黑体, level-2 楷体_GB2312;
+page number "— 1 —" in 宋体 四号 (14 pt), odd pages right and even pages left, one character in
+from the edge. Every run, style and the docDefaults carry
+``w:eastAsia`` and ``<w:lang w:eastAsia="zh-CN"/>`` (python-docx's ``font.name`` sets only the Latin
+fonts, and Word then shows a Latin fallback for Chinese).
+"""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from pathlib import Path
+
+import docx
+from docx.enum.section import WD_ORIENT
+from docx.enum.text import WD_BREAK
+from docx.oxml import OxmlElement
+from docx.oxml.ns import qn
+from docx.shared import Mm, Pt
+from docx.table import Table
+from docx.text.paragraph import Paragraph
+from gbt9704_tables import TablesMixin
+from wordml import (
+    BODY,
+    FANGSONG,
+    FIXED_TIME,
+    HEITI,
+    KAITI,
+    PAGE_NUMBER,
+    SONGTI,
+    TABLE,
+    TITLE,
+    TITLE_FONT,
+    Segment,
+    child,
+    set_fonts,
+    set_lang,
+    twips,
+)
+
+__all__ = ["BODY", "FANGSONG", "HEITI", "KAITI", "TABLE", "TITLE_FONT", "OfficialDocument", "Segment"]
+
+
+class OfficialDocument(TablesMixin):
+    """A python-docx document set up in the official layout, with helpers for its parts."""
+
+    def __init__(self, title: str, purpose: str, *, landscape: bool = False) -> None:
+        self.doc = docx.Document()
+        self._styles()
+        self._page(landscape)
+        self._footers()
+        self._drop_extra_parts()
+        props = self.doc.core_properties
+        props.title, props.subject, props.comments = title, "grantflow 文书模板", purpose
+        props.author = props.last_modified_by = "grantflow"
+        props.created = props.modified = FIXED_TIME
+        props.revision = 1
+        self.doc.settings.odd_and_even_pages_header_footer = True
+        self._tables: list[tuple[Table, list[float]]] = []
+
+    # ---- set-up ------------------------------------------------------------------------------
+    def _styles(self) -> None:
+        styles = self.doc.styles.element
+        defaults = styles.find(qn("w:docDefaults"))
+        rpr = defaults.find(qn("w:rPrDefault")).find(qn("w:rPr"))
+        set_fonts(rpr, FANGSONG)
+        child(rpr, "w:sz").set(qn("w:val"), str(BODY * 2))
+        child(rpr, "w:szCs").set(qn("w:val"), str(BODY * 2))
+        # 28 characters of 16 pt need 448 pt, the line has 442: condense each by 0.25 pt.
+        child(rpr, "w:spacing").set(qn("w:val"), "-5")
+        set_lang(rpr)
+        spacing = defaults.find(qn("w:pPrDefault")).find(qn("w:pPr")).find(qn("w:spacing"))
+        spacing.set(qn("w:after"), "0")
+        spacing.set(qn("w:line"), "240")
+        special = {"Title": TITLE_FONT, "Heading1": HEITI, "Heading2": KAITI}
+        for style in styles.findall(qn("w:style")):
+            style_id = style.get(qn("w:styleId"))
+            rpr = child(style, "w:rPr")  # before a table style's tblPr, as the schema wants
+            set_fonts(rpr, special.get(style_id.removesuffix("Char"), FANGSONG))
+            set_lang(rpr)
+            for colour in rpr.findall(qn("w:color")):
+                rpr.remove(colour)
+        normal = self.doc.styles["Normal"]
+        normal.font.size = Pt(BODY)
+        normal.paragraph_format.alignment = 3  # justify
+        for name, size in (("Title", TITLE), ("Heading 1", BODY), ("Heading 2", BODY)):
+            style = self.doc.styles[name]
+            style.font.size, style.font.bold, style.font.italic = Pt(size), False, False
+            fmt = style.paragraph_format
+            fmt.space_before = fmt.space_after = Pt(0)
+            fmt.line_spacing = 1.0
+            ppr = style.element.get_or_add_pPr()
+            for border in ppr.findall(qn("w:pBdr")):
+                ppr.remove(border)
+        title = self.doc.styles["Title"]
+        title.paragraph_format.alignment = 1  # centre
+        # off the character grid (a 22 pt character would take two 15.8 pt cells), on a 28.95 pt line
+        child(title.element.get_or_add_pPr(), "w:snapToGrid").set(qn("w:val"), "0")
+        title.paragraph_format.line_spacing = Pt(29)
+
+    def _page(self, landscape: bool) -> None:
+        section = self.doc.sections[0]
+        if landscape:
+            section.orientation = WD_ORIENT.LANDSCAPE
+            section.page_width, section.page_height = Mm(297), Mm(210)
+            section.top_margin, section.bottom_margin = Mm(28), Mm(26)
+            section.left_margin, section.right_margin = Mm(37), Mm(35)
+        else:
+            section.page_width, section.page_height = Mm(210), Mm(297)
+            section.top_margin, section.bottom_margin = Mm(37), Mm(35)
+            section.left_margin, section.right_margin = Mm(28), Mm(26)
+        section.header_distance, section.footer_distance = Mm(15), Mm(22 if not landscape else 14)
+        grid = section._sectPr.find(qn("w:docGrid"))
+        if landscape:
+            grid.set(qn("w:type"), "lines")
+            grid.set(qn("w:linePitch"), "400")
+            return
+        # 22 lines: a line grid of 579 twips (225 mm / 22). 28 characters: the 0.25 pt condensing in the
+        # docDefaults (28 × 15.75 pt fits the 442 pt line). Not a character grid ("linesAndChars"):
+        # LibreOffice snaps each 16 pt glyph to two 15.8 pt cells of it and spreads the lines.
+        grid.set(qn("w:type"), "lines")
+        grid.set(qn("w:linePitch"), str(twips(297 - 37 - 35) // 22))
+        grid.attrib.pop(qn("w:charSpace"), None)
+
+    def _footers(self) -> None:
+        section = self.doc.sections[0]
+        for footer, align, side in ((section.footer, 2, "w:right"), (section.even_page_footer, 0, "w:left")):
+            footer.is_linked_to_previous = False
+            paragraph = footer.paragraphs[0]
+            paragraph.alignment = align
+            ind = child(paragraph._p.get_or_add_pPr(), "w:ind")
+            ind.set(qn(side), str(PAGE_NUMBER * 20))  # one character in from the edge
+            child(paragraph._p.get_or_add_pPr(), "w:snapToGrid").set(qn("w:val"), "0")
+            self.run(paragraph, "— ", font=SONGTI, size=PAGE_NUMBER)
+            self._field(paragraph, "PAGE", "1")
+            self.run(paragraph, " —", font=SONGTI, size=PAGE_NUMBER)
+
+    def _field(self, paragraph: Paragraph, instruction: str, shown: str) -> None:
+        for kind in ("begin", "instr", "separate", "text", "end"):
+            run = self.run(paragraph, "", font=SONGTI, size=PAGE_NUMBER)
+            if kind == "instr":
+                code = OxmlElement("w:instrText")
+                code.set(qn("xml:space"), "preserve")
+                code.text = f" {instruction} "
+                run._r.append(code)
+            elif kind == "text":
+                run.text = shown
+            else:
+                char = OxmlElement("w:fldChar")
+                char.set(qn("w:fldCharType"), kind)
+                run._r.append(char)
+
+    def _drop_extra_parts(self) -> None:
+        """No thumbnail of an empty page, no Word 2010 duplicate of the styles."""
+        package = self.doc.part.package
+        for rid, rel in list(package.rels.items()):
+            if rel.reltype.endswith("/thumbnail"):
+                package.rels.pop(rid)
+        for rid, rel in list(self.doc.part.rels.items()):
+            if rel.reltype.endswith("/stylesWithEffects"):
+                self.doc.part.rels.pop(rid)
+
+    # ---- text --------------------------------------------------------------------------------
+    @staticmethod
+    def run(
+        paragraph: Paragraph,
+        text: str,
+        *,
+        font: str = FANGSONG,
+        size: float = BODY,
+        bold: bool = False,
+        underline: bool = False,
+        colour: str | None = None,
+    ) -> docx.text.run.Run:
+        run = paragraph.add_run(text)
+        rpr = run._r.get_or_add_rPr()
+        set_fonts(rpr, font)
+        run.font.size = Pt(size)
+        run.font.bold = bold
+        if underline:
+            run.font.underline = True
+        if colour:
+            child(rpr, "w:color").set(qn("w:val"), colour)
+        set_lang(rpr)
+        return run
+
+    def paragraph(
+        self,
+        *segments: Segment,
+        indent: bool = True,
+        align: int | None = None,
+        font: str = FANGSONG,
+        size: float = BODY,
+        style: str | None = None,
+        right_chars: int = 0,
+        left_chars: int = 0,
+        container: object = None,
+    ) -> Paragraph:
+        parent = container if container is not None else self.doc
+        paragraph = parent.add_paragraph(style=style)
+        ppr = paragraph._p.get_or_add_pPr()
+        if indent:
+            ind = child(ppr, "w:ind")
+            ind.set(qn("w:firstLineChars"), "200")
+            ind.set(qn("w:firstLine"), str(int(size * 40)))
+        if right_chars:
+            ind = child(ppr, "w:ind")
+            ind.set(qn("w:rightChars"), str(right_chars * 100))
+            ind.set(qn("w:right"), str(int(right_chars * size * 20)))
+        if left_chars:
+            ind = child(ppr, "w:ind")
+            ind.set(qn("w:leftChars"), str(left_chars * 100))
+            ind.set(qn("w:left"), str(int(left_chars * size * 20)))
+        if align is not None:
+            paragraph.alignment = align
+        for segment in segments:
+            text, options = (segment, {}) if isinstance(segment, str) else segment
+            self.run(paragraph, text, **{"font": font, "size": size, **options})  # type: ignore[arg-type]
+        return paragraph
+
+    def title(self, *lines: str) -> None:
+        for line in lines:
+            self.paragraph(line, indent=False, font=TITLE_FONT, size=TITLE, style="Title")
+        self.blank()
+
+    def heading(self, text: str, level: int = 1) -> None:
+        font = HEITI if level == 1 else KAITI
+        self.paragraph(text, font=font, style=f"Heading {level}")
+
+    def body(self, *segments: Segment) -> Paragraph:
+        return self.paragraph(*segments)
+
+    def line(self, *segments: Segment) -> Paragraph:
+        """A paragraph without first-line indent (主送机关, tag lines)."""
+        return self.paragraph(*segments, indent=False)
+
+    def tag(self, jinja: str) -> None:
+        """A paragraph holding only a ``{%p … %}`` tag: it disappears when rendered."""
+        self.paragraph(jinja, indent=False)
+
+    def blank(self, count: int = 1) -> None:
+        for _ in range(count):
+            self.paragraph("", indent=False)
+
+    def page_break(self) -> None:
+        self.doc.add_paragraph().add_run().add_break(WD_BREAK.PAGE)
+
+    def signature(self, signer: str, date: str) -> None:
+        """落款: the signer and the date, right-aligned, four characters in from the right."""
+        self.blank()
+        self.paragraph(signer, indent=False, align=2, right_chars=4)
+        self.paragraph(date, indent=False, align=2, right_chars=4)
+
+    # ---- saving ------------------------------------------------------------------------------
+    def save(self, path: Path) -> None:
+        """Save with fixed zip times, so that the same script gives the same bytes."""
+        for table, widths_mm in self._tables:
+            self.cell_widths(table, widths_mm)
+        buffer = io.BytesIO()
+        self.doc.save(buffer)
+        output = io.BytesIO()
+        with zipfile.ZipFile(buffer) as source, zipfile.ZipFile(output, "w") as target:
+            for info in source.infolist():
+                fixed = zipfile.ZipInfo(info.filename, date_time=(1980, 1, 1, 0, 0, 0))
+                fixed.compress_type = zipfile.ZIP_DEFLATED
+                fixed.external_attr = 0o644 << 16
+                target.writestr(fixed, source.read(info), compresslevel=9)
+        path.write_bytes(output.getvalue())

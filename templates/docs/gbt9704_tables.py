@@ -1,0 +1,163 @@
+"""Bordered tables for the templates: header rows, looped rows, label|value pairs, section boxes."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from docx.enum.table import WD_CELL_VERTICAL_ALIGNMENT, WD_ROW_HEIGHT_RULE, WD_TABLE_ALIGNMENT
+from docx.oxml.ns import qn
+from docx.shared import Mm, Twips
+from docx.table import Table, _Cell
+from docx.text.paragraph import Paragraph
+from wordml import BODY, FANGSONG, HEITI, TABLE, child, twips
+
+
+class TablesMixin:
+    """Table helpers of ``OfficialDocument`` (which provides ``doc``, ``run`` and ``paragraph``)."""
+
+    doc: Any
+    run: Any
+    paragraph: Any
+    _tables: list[tuple[Table, list[float]]]
+
+    def table(
+        self,
+        widths_mm: Sequence[float],
+        header: Sequence[str] | None = None,
+        *,
+        rows: Sequence[Sequence[str]] = (),
+        loop: str | None = None,
+        loop_row: Sequence[str] | None = None,
+        title: str | None = None,
+        size: float = TABLE,
+        aligns: Sequence[int] | None = None,
+    ) -> Table:
+        """A bordered table: optional merged title row, header row, fixed rows, and a looped row.
+
+        ``loop`` is the body of ``{%tr for … %}``; ``loop_row`` the cells of the repeated row.
+        """
+        table = self.doc.add_table(rows=0, cols=len(widths_mm))
+        table.style = self.doc.styles["Table Grid"]
+        table.alignment = WD_TABLE_ALIGNMENT.CENTER
+        table.autofit = False
+        self._grid(table, widths_mm)
+        aligns = aligns or [1] * len(widths_mm)
+        if title is not None:
+            cells = self.row(table, [title] + [""] * (len(widths_mm) - 1), size=size, bold=True, font=HEITI)
+            cells[0].merge(cells[-1])
+            self._repeat_header(table.rows[-1])
+        if header is not None:
+            self.row(table, header, size=size, bold=True, font=HEITI)
+            self._repeat_header(table.rows[-1])
+        if loop is not None and loop_row is not None:
+            self.row(table, ["{%tr for " + loop + " %}"] + [""] * (len(widths_mm) - 1), size=size)
+            self.row(table, loop_row, size=size, aligns=aligns)
+            self.row(table, ["{%tr endfor %}"] + [""] * (len(widths_mm) - 1), size=size)
+        for cells in rows:
+            self.row(table, cells, size=size, aligns=aligns)
+        self.paragraph("", indent=False, size=8)  # Word needs a paragraph between tables
+        return table
+
+    def pairs(
+        self, pairs: Sequence[tuple[str, str]], widths_mm: Sequence[float] = (46, 110), *, size: float = TABLE
+    ) -> Table:
+        """A 2-column ``label | value`` table (labels in 黑体, values left-aligned)."""
+        table = self.table(widths_mm, size=size)
+        for label, value in pairs:
+            cells = self.row(table, [label, ""], size=size, font=HEITI)
+            self.cell_text(cells[1], value, size=size)
+        return table
+
+    def box(
+        self, title: str, *lines: str, width_mm: float = 156, height_mm: float = 30, size: float = TABLE
+    ) -> Table:
+        """A 1-column section table: the title row, then a tall row holding the text."""
+        table = self.table([width_mm], size=size)
+        self.row(table, [title], size=size, bold=True, font=HEITI)
+        self._repeat_header(table.rows[-1])
+        cells = self.row(table, [""], size=size, height_mm=height_mm)
+        self.cell_text(cells[0], *lines, size=size)
+        cells[0].vertical_alignment = WD_CELL_VERTICAL_ALIGNMENT.TOP
+        return table
+
+    def unbordered(
+        self, widths_mm: Sequence[float], rows: Sequence[Sequence[str]], *, size: float = BODY
+    ) -> Table:
+        """A table without borders, to set out signature blocks side by side."""
+        table = self.table(widths_mm, size=size)
+        table.style = self.doc.styles["Normal Table"]
+        for cells in rows:
+            self.row(table, cells, size=size, aligns=[0] * len(widths_mm))
+        return table
+
+    def row(
+        self,
+        table: Table,
+        texts: Sequence[str],
+        *,
+        size: float = TABLE,
+        bold: bool = False,
+        font: str = FANGSONG,
+        aligns: Sequence[int] | None = None,
+        height_mm: float | None = None,
+    ) -> list[_Cell]:
+        row = table.add_row()
+        if height_mm:
+            row.height = Mm(height_mm)
+            row.height_rule = WD_ROW_HEIGHT_RULE.AT_LEAST
+        cells = list(row.cells)
+        for index, (cell, text) in enumerate(zip(cells, texts, strict=True)):
+            cell.vertical_alignment = WD_CELL_VERTICAL_ALIGNMENT.CENTER
+            paragraph = cell.paragraphs[0]
+            self._cell_paragraph(paragraph, aligns[index] if aligns else 1)
+            if text:
+                self.run(paragraph, text, font=font, size=size, bold=bold)
+        return cells
+
+    def cell_text(
+        self, cell: _Cell, *lines: str, size: float = TABLE, align: int = 0, font: str = FANGSONG
+    ) -> None:
+        """Write lines into a cell, one paragraph each (the first replaces the empty one)."""
+        for index, line in enumerate(lines):
+            paragraph = cell.paragraphs[0] if index == 0 else cell.add_paragraph()
+            self._cell_paragraph(paragraph, align)
+            if line:
+                self.run(paragraph, line, font=font, size=size)
+
+    @staticmethod
+    def _cell_paragraph(paragraph: Paragraph, align: int) -> None:
+        """Cells sit off the line grid (else every row would be a grid line or two high)."""
+        paragraph.alignment = align
+        ppr = paragraph._p.get_or_add_pPr()
+        child(ppr, "w:snapToGrid").set(qn("w:val"), "0")
+        spacing = child(ppr, "w:spacing")
+        spacing.set(qn("w:before"), "40")
+        spacing.set(qn("w:after"), "40")
+
+    def _grid(self, table: Table, widths_mm: Sequence[float]) -> None:
+        self._tables.append((table, list(widths_mm)))
+        tbl = table._tbl
+        width = tbl.tblPr.find(qn("w:tblW"))
+        width.set(qn("w:w"), str(sum(twips(w) for w in widths_mm)))
+        width.set(qn("w:type"), "dxa")
+        for column, mm in zip(tbl.tblGrid.findall(qn("w:gridCol")), widths_mm, strict=True):
+            column.set(qn("w:w"), str(twips(mm)))
+
+    @staticmethod
+    def _repeat_header(row: Any) -> None:
+        """Repeat the row on every page the table spans, and keep it with the row after it."""
+        child(row._tr.get_or_add_trPr(), "w:tblHeader")
+        for cell in row.cells:
+            for paragraph in cell.paragraphs:
+                paragraph.paragraph_format.keep_with_next = True
+
+    @staticmethod
+    def cell_widths(table: Table, widths_mm: list[float]) -> None:
+        """Give every cell the width of the columns it spans (Word reads w:tcW)."""
+        for tr in table._tbl.findall(qn("w:tr")):
+            column = 0
+            for tc in tr.findall(qn("w:tc")):
+                span = tc.grid_span
+                tc.width = Twips(sum(twips(w) for w in widths_mm[column : column + span]))
+                column += span

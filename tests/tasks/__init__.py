@@ -1,0 +1,1 @@
+"""Tests of the Prefect tasks and the engines behind them."""
