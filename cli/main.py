@@ -10,12 +10,15 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from cli.call import app as call_app
 from cli.competition import app as competition_app
 from cli.console import console, errors, print_json
 from cli.demo import demo
+from cli.intake import app as intake_app
 from cli.outbox import app as outbox_app
 from cli.portal import portal
 from cli.review import app as review_app
+from cli.screening import app as screening_app
 from models.errors import GrantflowError
 
 app = typer.Typer(
@@ -26,6 +29,9 @@ app = typer.Typer(
     add_completion=False,
 )
 app.add_typer(competition_app, name="competition")
+app.add_typer(call_app, name="call")
+app.add_typer(intake_app, name="intake")
+app.add_typer(screening_app, name="screening")
 app.add_typer(review_app, name="review")
 app.add_typer(outbox_app, name="outbox")
 app.command()(demo)

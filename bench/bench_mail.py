@@ -1,0 +1,199 @@
+"""Mail throughput: our sender against the naive way, side by side, to the same loopback sink.
+
+- ours: ``tasks.mail_delivery.deliver_due`` — aiosmtplib, a few connections each reused for many
+  messages, group-committed ``sent`` rows;
+- naive: smtplib, one connection per message (connect, EHLO, MAIL, RCPT, DATA, QUIT), one letter
+  after another.
+Both do the same outbox bookkeeping (claim → ``sending`` → ``sent``, audited) on their own copy of
+the same SQLite outbox, and build the same MIME bytes, so the difference is the way of sending. The
+sink (aiosmtpd, saving .eml files) runs in its own process, as a real server would; every run is
+checked to have delivered every letter. On loopback both are bound by CPU (two processes, SQLite,
+MIME); a third scenario lets the sink take 20 ms to answer DATA, as a real server does.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import shutil
+import smtplib
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import docx
+
+from models.db import dispose_engines, get_engine, session_scope, upgrade_database
+from models.document import GeneratedDocument
+from models.letters import LETTERS, compose_letter
+from models.mime import message_domain, parse_mailbox
+from models.sending import mark_sent
+from models.types import utcnow
+from tasks.mail_delivery import DeliveryOptions, SmtpServer, deliver_due
+from tasks.mail_run import build_outgoing, claim_batch
+
+SENDER = "江头街道社工站 <noreply@jiangtou.example.org>"
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+class Sink:
+    """``python -m tasks.mail_sink`` in its own process."""
+
+    def __init__(self, folder: Path, delay_ms: int = 0) -> None:
+        self.folder, self.port = folder, _free_port()
+        self.process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "tasks.mail_sink",
+                str(folder),
+                "--port",
+                str(self.port),
+                "--delay-ms",
+                str(delay_ms),
+            ],
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        assert self.process.stdout is not None
+        self.process.stdout.readline()  # "SMTP sink on …": it is listening
+
+    def count(self) -> int:
+        return len(list(self.folder.glob("*.eml")))
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(timeout=10)
+        assert self.process.stdout is not None
+        self.process.stdout.close()
+
+
+def _outbox(folder: Path, count: int, *, attachment: bool) -> str:
+    url = f"sqlite:///{folder / 'outbox.db'}"
+    engine = get_engine(url)
+    upgrade_database(engine)
+    documents = folder / "documents"
+    documents.mkdir()
+    with session_scope(engine) as session:
+        attachments: list[int] = []
+        if attachment:
+            document = docx.Document()
+            document.add_paragraph("受理回执：银龄互助·社区食堂温暖行动已受理。")
+            buffer = io.BytesIO()
+            document.save(buffer)
+            (documents / "receipt.docx").write_bytes(buffer.getvalue())
+            row = GeneratedDocument(
+                role="receipt",
+                path="receipt.docx",
+                filename="受理回执-JT2025-001.docx",
+                sha256="0" * 64,
+                size=len(buffer.getvalue()),
+            )
+            session.add(row)
+            session.flush()
+            assert row.id is not None
+            attachments = [row.id]
+        for i in range(count):
+            compose_letter(
+                session,
+                role="receipt",
+                stage="intake",
+                recipient_email=f"user{i}@example.org",
+                recipient_name=f"申报单位{i}号",
+                context=LETTERS.get("receipt").keys,
+                subject_entity="application",
+                subject_id=i,
+                attachments=attachments,
+            )
+    return url
+
+
+def run_ours(url: str, documents: Path, port: int) -> float:
+    engine = get_engine(url)
+    started = time.perf_counter()
+    report = asyncio.run(
+        deliver_due(
+            engine,
+            SmtpServer("127.0.0.1", port),
+            sender=SENDER,
+            documents_dir=documents,
+            options=DeliveryOptions(connections=4),
+        )
+    )
+    elapsed = time.perf_counter() - started
+    assert report.failed == [], report.failed
+    return elapsed
+
+
+def run_naive(url: str, documents: Path, port: int) -> float:
+    engine = get_engine(url)
+    sender = parse_mailbox(SENDER)
+    options = DeliveryOptions(batch=1)
+    started = time.perf_counter()
+    while True:
+        with session_scope(engine) as session:
+            claimed = claim_batch(
+                session, now=utcnow(), options=options, domain=message_domain(SENDER), competition_id=None
+            )
+        if not claimed:
+            break
+        outgoing = build_outgoing(claimed[0], sender=sender, documents_dir=documents, date=utcnow())
+        with smtplib.SMTP("127.0.0.1", port) as client:
+            client.sendmail(sender.address, [outgoing.recipient], outgoing.data)
+        with session_scope(engine) as session:
+            mark_sent(session, letter_id=outgoing.letter_id, answer="250", now=utcnow(), actor="bench")
+    return time.perf_counter() - started
+
+
+def _scenario(count: int, *, attachment: bool, delay_ms: int) -> dict[str, Any]:
+    figures: dict[str, Any] = {}
+    for name, runner in (("ours", run_ours), ("naive", run_naive)):
+        folder = Path(tempfile.mkdtemp(prefix=f"bench-mail-{name}-"))
+        try:
+            url = _outbox(folder, count, attachment=attachment)
+            sink = Sink(folder / "sink", delay_ms)
+            try:
+                elapsed = runner(url, folder / "documents", sink.port)
+                delivered = sink.count()
+            finally:
+                sink.stop()
+            assert delivered == count, f"{name}: {delivered} of {count} delivered"
+            figures[name] = round(count / elapsed, 1)
+        finally:
+            dispose_engines()
+            shutil.rmtree(folder, ignore_errors=True)
+    figures["ratio"] = round(figures["ours"] / figures["naive"], 2)
+    return figures
+
+
+def main() -> dict[str, Any]:
+    results: dict[str, Any] = {}
+    scenarios = (
+        ("plain letters", 1000, False, 0),
+        ("letters with a .docx", 500, True, 0),
+        # a real server answers DATA after queueing the message safely (fsync, checks): say 20 ms
+        ("plain letters, server answering DATA in 20 ms", 300, False, 20),
+    )
+    for label, count, attachment, delay_ms in scenarios:
+        figures = _scenario(count, attachment=attachment, delay_ms=delay_ms)
+        print(
+            f"   {label} ×{count}: ours {figures['ours']} msg/s, naive smtplib {figures['naive']} msg/s, "
+            f"ratio {figures['ratio']}×",
+            flush=True,
+        )
+        results[f"{label}: messages"] = count
+        results[f"{label}: ours (aiosmtplib, 4 reused connections) msg/s"] = figures["ours"]
+        results[f"{label}: naive (smtplib, a connection per message) msg/s"] = figures["naive"]
+        results[f"{label}: ratio ours/naive"] = figures["ratio"]
+    return results

@@ -1,0 +1,108 @@
+"""Fixtures for the mail tests: real aiosmtpd servers on 127.0.0.1 and queued letters."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable, Iterator
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import docx
+import pytest
+from sqlalchemy.engine import Engine
+
+from models.db import session_scope
+from models.document import GeneratedDocument
+from models.letters import LETTERS, compose_letter
+from tasks.mail_delivery import DeliveryOptions, SmtpServer
+from tasks.mail_sink import EmlSink, MailSink
+from tests.support.smtp import CountingSink
+
+SENDER = "江头街道社工站 <noreply@jiangtou.example.org>"
+# Retries come due in milliseconds, so a test sees a letter through several attempts quickly.
+FAST = DeliveryOptions(
+    connections=3,
+    retry_base=timedelta(milliseconds=5),
+    retry_cap=timedelta(milliseconds=50),
+    linger=timedelta(seconds=60),
+)
+
+
+@pytest.fixture
+def start_sink(tmp_path: Path) -> Iterator[Callable[..., MailSink]]:
+    """Start an SMTP server on a free loopback port with any handler; stopped after the test."""
+    running: list[MailSink] = []
+
+    def start(handler: EmlSink | None = None, **options: Any) -> MailSink:
+        sink = MailSink(handler=handler or CountingSink(tmp_path / f"sink-{len(running)}"), **options)
+        sink.start()
+        running.append(sink)
+        return sink
+
+    yield start
+    for sink in running:
+        sink.stop()
+
+
+@pytest.fixture
+def sink(start_sink: Callable[..., MailSink]) -> MailSink:
+    return start_sink()
+
+
+def server_for(sink: MailSink, **changes: Any) -> SmtpServer:
+    return SmtpServer(sink.host, sink.port, timeout=10, **changes)
+
+
+@pytest.fixture
+def documents_dir(tmp_path: Path) -> Path:
+    folder = tmp_path / "documents"
+    folder.mkdir()
+    return folder
+
+
+@pytest.fixture
+def receipt_docx(sqlite_engine: Engine, documents_dir: Path) -> int:
+    """A real Word file (python-docx) recorded as a generated document; returns its id."""
+    document = docx.Document()
+    document.add_heading("受理回执", level=1)
+    document.add_paragraph("银龄互助·社区食堂温暖行动（JT2025-001）已受理。")
+    buffer = io.BytesIO()
+    document.save(buffer)
+    relative = Path("jiangtou-2025") / "receipt-JT2025-001.docx"
+    (documents_dir / relative).parent.mkdir(parents=True)
+    (documents_dir / relative).write_bytes(buffer.getvalue())
+    with session_scope(sqlite_engine) as session:
+        row = GeneratedDocument(
+            role="receipt",
+            subject_entity="application",
+            subject_id=1,
+            path=str(relative),
+            filename="受理回执-JT2025-001.docx",
+            sha256="0" * 64,
+            size=len(buffer.getvalue()),
+        )
+        session.add(row)
+        session.flush()
+        assert row.id is not None
+        return row.id
+
+
+def queue_receipts(engine: Engine, count: int, *, start: int = 0, **extra: Any) -> list[int]:
+    """``count`` receipt letters to user<i>@example.org (i from ``start``); returns their ids."""
+    ids = []
+    with session_scope(engine) as session:
+        for i in range(start, start + count):
+            letter = compose_letter(
+                session,
+                role="receipt",
+                stage="intake",
+                recipient_email=f"user{i}@example.org",
+                recipient_name=f"申报单位{i}号",
+                context=LETTERS.get("receipt").keys,
+                subject_entity="application",
+                subject_id=i,
+                **extra,
+            )
+            ids.append(letter.id)
+    return ids
