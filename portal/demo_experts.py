@@ -9,9 +9,10 @@ leniency, each sheet a little noise; points land on the criterion's step.
 from __future__ import annotations
 
 import random
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 from html.parser import HTMLParser
 from urllib.parse import urlsplit
@@ -23,6 +24,7 @@ from models.db import session_scope
 from models.links import review_link
 from models.reviewing import unfinished_assignments
 from models.settings import Settings
+from models.types import utcnow
 from portal.app import create_app
 from portal.csrf import FIELD as CSRF_FIELD
 from portal.serving import serve_in_background
@@ -167,16 +169,23 @@ def open_sheet_links(engine: Engine, *, competition_id: int, settings: Settings)
 
 
 @contextmanager
-def running_portal(settings: Settings) -> Iterator[str]:
+def running_portal(settings: Settings, clock: Callable[[], datetime] = utcnow) -> Iterator[str]:
     """The portal on a free loopback port for the length of the block; yields its base URL."""
-    with serve_in_background(create_app(settings)) as base_url:
+    with serve_in_background(create_app(settings, clock=clock)) as base_url:
         yield base_url
 
 
 def review_by_sample_experts(
-    settings: Settings, engine: Engine, *, competition_id: int, seed: int = 2025
+    settings: Settings,
+    engine: Engine,
+    *,
+    competition_id: int,
+    seed: int = 2025,
+    clock: Callable[[], datetime] = utcnow,
 ) -> FillReport:
-    """What the demo calls: start the portal, let every expert fill every open sheet, stop it."""
+    """What the demo calls: start the portal, let every expert fill every open sheet, stop it.
+
+    ``clock`` is the portal's idea of now (the demo replays the example's 2025 timeline)."""
     links = open_sheet_links(engine, competition_id=competition_id, settings=settings)
-    with running_portal(settings) as base_url:
+    with running_portal(settings, clock) as base_url:
         return fill_sheets(links, seed=seed, base_url=base_url)

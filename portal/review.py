@@ -25,6 +25,7 @@ from models.competition import Competition
 from models.db import session_scope
 from models.errors import AccessDenied, Conflict, IllegalTransition, InputError, Problem
 from models.links import LinkRefused, open_review_link
+from models.review_notices import queue_invitations
 from models.reviewing import declare_conflict, unfinished_assignments
 from models.score_sheets import save_sheet
 from models.settings import Settings
@@ -117,9 +118,15 @@ def handle_post(
                         competition_slug=_slug(session, assignment.competition_id),
                     )
             elif action == "conflict":
-                declare_conflict(
+                withdrawal = declare_conflict(
                     session, assignment_id=assignment.id, reason=_conflict_reason(fields), actor=actor
                 )
+                if (
+                    withdrawal.replacement is not None
+                ):  # the replacement expert's invitation waits in the outbox
+                    competition = session.get(Competition, assignment.competition_id)
+                    assert competition is not None
+                    queue_invitations(session, competition=competition, settings=settings)
             else:
                 raise InputError(Problem("", "action", "未知操作", f"unknown action {action!r}"))
     except LinkRefused:

@@ -11,12 +11,13 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 from httpx import Response
-from sqlmodel import select
+from sqlmodel import col, select
 
 from models.audit import AuditEvent
 from models.db import session_scope
 from models.links import review_token, sign_link
-from models.review import ConflictDeclaration, Score
+from models.outbox import OutboxLetter
+from models.review import ConflictDeclaration, Expert, ReviewAssignment, Score
 from models.states import AssignmentState
 from models.types import utcnow
 from portal.app import create_app
@@ -287,6 +288,24 @@ def test_conflict_declaration_withdraws_the_sheet(client: TestClient, world: Rev
             select(ConflictDeclaration).where(ConflictDeclaration.expert_id == sheet.expert_id)
         ).one()
     assert declared.reason == "本人曾在该机构兼职" and declared.application_id == sheet.application_id
+    with session_scope(world.engine) as session:  # the replacement expert is invited at once
+        replacement = session.exec(
+            select(ReviewAssignment).where(
+                ReviewAssignment.application_id == sheet.application_id,
+                ReviewAssignment.state == AssignmentState.invited,
+                col(ReviewAssignment.expert_id).not_in(
+                    [s.expert_id for s in world.sheets if s.application_id == sheet.application_id]
+                ),
+            )
+        ).one()
+        expert = session.get(Expert, replacement.expert_id)
+        assert expert is not None
+        invitation = session.exec(
+            select(OutboxLetter).where(
+                OutboxLetter.role == "review_invitation", OutboxLetter.recipient_email == expert.email
+            )
+        ).one()
+        assert replacement.id in invitation.extra["assignments"]
     after = client.get(path)
     assert not after.context["sheet"].editable and after.context["sheet"].withdrawn  # type: ignore[attr-defined]
 
