@@ -14,7 +14,6 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from models.aggregation import FLAG_LABELS
 from models.application import Application, Organisation
 from models.competition import Competition, competition_config, list_criteria
 from models.config import Aggregation, CompetitionConfig
@@ -78,13 +77,12 @@ def score_summary_context(
                 "flag": "；".join(f["zh"] for f in entry["flags"]),
             }
         )
-    pools = [
-        {"name": pool_names.get(code, code), "rows": sorted(rows, key=_rank_key)}
-        for code, rows in sorted(
-            by_pool.items(),
-            key=lambda item: list(pool_names).index(item[0]) if item[0] in pool_names else len(pool_names),
-        )
-    ]
+    order = list(pool_names)
+    codes = sorted(by_pool, key=lambda code: order.index(code) if code in order else len(order))
+    pools: list[dict[str, Any]] = []
+    for code in codes:
+        rows: list[dict[str, Any]] = sorted(by_pool[code], key=_rank_key)
+        pools.append({"name": pool_names.get(code, code), "rows": rows})
     experts = session.exec(
         select(Expert.name).where(Expert.competition_id == competition.id).order_by(col(Expert.id))
     ).all()
@@ -159,6 +157,3 @@ def expert_sheet_context(session: Session, *, expert: Expert, signed_date: date)
         "signed_date": signed_date,
     }
 
-
-def flag_text(codes: list[str]) -> str:
-    return "；".join(FLAG_LABELS[c][0] for c in codes if c in FLAG_LABELS)
