@@ -17,6 +17,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from cli.console import console
+from cli.demo_selection import show_applications, step_call, step_intake, step_screening
 from models.errors import ConfigError
 from models.settings import EXAMPLES_DIR
 
@@ -84,6 +85,9 @@ def step_setup(run: DemoRun) -> str:
 STEPS: list[tuple[str, Callable[[DemoRun], str]]] = [
     ("数据库 / database", step_database),
     ("筹备 / setup", step_setup),
+    ("征集 / call", step_call),
+    ("受理 / intake", step_intake),
+    ("资格审查 / screening", step_screening),
 ]
 
 
@@ -120,6 +124,7 @@ def demo(
             line = step(run)
             progress.console.print(f"  ✓ {line}")
             progress.advance(bar)
+    show_applications(run)
     console.print("\n[bold]输出 / outputs[/bold]")
     console.print(f"  数据库 / database: {settings.effective_database_url}")
     console.print(f"  文档 / documents: {settings.documents_dir}")

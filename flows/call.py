@@ -1,0 +1,27 @@
+"""征集 Call: publish the competition — the 征集公告 and the blank 申报书, mailed to the mailing list."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from prefect import flow
+
+from models.types import utcnow
+from tasks.call import open_call_task, queue_call_letters_task, write_call_documents_task
+from tasks.competition import competition_id_for
+from tasks.mail import deliver_pending
+
+
+@flow(name="call", flow_run_name="{slug} · 征集公告 call")
+async def publish_call(
+    slug: str | None = None, as_of: datetime | None = None, actor: str = "admin"
+) -> dict[str, Any]:
+    """Open the call (筹备 → 征集中), write its two documents, send them to the mailing list."""
+    moment = as_of or utcnow()
+    competition_id = competition_id_for(slug)
+    opened = open_call_task(competition_id, moment, actor)
+    documents = write_call_documents_task(competition_id, moment)
+    letters = queue_call_letters_task(competition_id, documents)
+    delivery = await deliver_pending(competition_id)
+    return {"opened": opened, "documents": documents, "letters": letters, "delivery": delivery}

@@ -1,0 +1,34 @@
+"""申报受理 Intake: import files of applications; receipts for the accepted, reasons for the refused."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from prefect import flow
+
+from models.types import utcnow
+from tasks.competition import competition_id_for
+from tasks.intake import import_file, queue_receipts_task, queue_refusals_task
+from tasks.mail import deliver_pending
+
+
+@flow(name="intake", flow_run_name="{slug} · 申报受理 intake")
+async def intake(
+    slug: str | None = None,
+    files: list[str] | None = None,
+    as_of: datetime | None = None,
+    override_reason: str | None = None,
+    actor: str = "admin",
+) -> dict[str, Any]:
+    """Import each file (one transaction each), then send receipts and refusal letters.
+
+    After the deadline a file is refused unless ``override_reason`` says why (audited).
+    """
+    moment = as_of or utcnow()
+    competition_id = competition_id_for(slug)
+    reports = [import_file(competition_id, path, moment, actor, override_reason) for path in files or []]
+    receipts = queue_receipts_task(competition_id, moment)
+    refusals = queue_refusals_task(competition_id, [row for report in reports for row in report["refused"]])
+    delivery = await deliver_pending(competition_id)
+    return {"files": reports, "receipts": len(receipts), "refusals": len(refusals), "delivery": delivery}

@@ -1,0 +1,42 @@
+"""资格审查 Eligibility screening: every rule on every application, the 资格审查表, the result letters."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from prefect import flow
+
+from models.types import utcnow
+from tasks.competition import competition_id_for
+from tasks.mail import deliver_pending
+from tasks.screening import (
+    open_screening_task,
+    publish_screening,
+    queue_results_task,
+    screen_task,
+    write_sheets_task,
+)
+
+
+@flow(name="screening", flow_run_name="{slug} · 资格审查 screening")
+async def screening(
+    slug: str | None = None, as_of: datetime | None = None, actor: str = "admin", reviewer: str = ""
+) -> dict[str, Any]:
+    """After the deadline: screen, write each 资格审查表, tell every applicant the result."""
+    moment = as_of or utcnow()
+    competition_id = competition_id_for(slug)
+    opened = open_screening_task(competition_id, moment, actor)
+    counts = screen_task(competition_id, actor)
+    sheets = write_sheets_task(competition_id, moment, reviewer or actor)
+    letters = queue_results_task(competition_id)
+    report = publish_screening(competition_id)
+    delivery = await deliver_pending(competition_id)
+    return {
+        "opened": opened,
+        **counts,
+        "sheets": len(sheets),
+        "letters": len(letters),
+        "applications": report,
+        "delivery": delivery,
+    }

@@ -1,0 +1,53 @@
+"""Tasks of the call: open it, write the 征集公告 and the blank 申报书, queue the letters."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from prefect import task
+from sqlmodel import Session
+
+from models.call import local_date, open_call, queue_call_letters, write_call_documents
+from models.competition import Competition
+from models.db import session_scope
+from models.settings import get_settings
+
+
+def _competition(session: Session, competition_id: int) -> Competition:
+    competition = session.get(Competition, competition_id)
+    assert competition is not None
+    return competition
+
+
+@task(name="open-call")
+def open_call_task(competition_id: int, as_of: datetime, actor: str) -> bool:
+    """筹备 → 征集中; False when the call was open already."""
+    with session_scope() as session:
+        return open_call(session, competition=_competition(session, competition_id), now=as_of, actor=actor)
+
+
+@task(name="write-call-documents")
+def write_call_documents_task(competition_id: int, as_of: datetime) -> list[int]:
+    """征集公告 and 申报书 (blank); returns their document ids."""
+    settings = get_settings()
+    with session_scope() as session:
+        documents = write_call_documents(
+            session,
+            competition=_competition(session, competition_id),
+            issue_date=local_date(as_of, settings.timezone),
+            settings=settings,
+        )
+        return [d.id for d in documents if d.id is not None]
+
+
+@task(name="queue-call-letters")
+def queue_call_letters_task(competition_id: int, document_ids: list[int]) -> list[int]:
+    """A call letter to each mailing-list address, both documents attached; returns letter ids."""
+    with session_scope() as session:
+        letters = queue_call_letters(
+            session,
+            competition=_competition(session, competition_id),
+            attachments=document_ids,
+            settings=get_settings(),
+        )
+        return [letter.id for letter in letters if letter.id is not None]

@@ -1,0 +1,82 @@
+"""Tasks of the intake: import one file (one transaction), receipts, refusal letters."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from prefect import get_run_logger, task
+
+from models.call import local_date
+from models.competition import Competition
+from models.db import session_scope
+from models.errors import InputError, NotFound
+from models.intake import import_applications
+from models.intake_notices import queue_receipts, queue_refusals, report_summary
+from models.settings import get_settings
+
+
+@task(name="import-applications")
+def import_file(
+    competition_id: int, path: str, as_of: datetime, actor: str, override_reason: str | None = None
+) -> dict[str, Any]:
+    """Import one file in one transaction; returns what it did (see ``report_summary``).
+
+    A file that cannot be read, or arrives after the deadline without a reason, is reported with
+    its ``error`` and imports nothing; the other files of the run go on.
+    """
+    logger = get_run_logger()
+    try:
+        with session_scope() as session:
+            report = import_applications(
+                session,
+                competition_id=competition_id,
+                path=path,
+                actor=actor,
+                now=as_of,
+                override_reason=override_reason,
+            )
+            summary = report_summary(session, report)
+    except (InputError, NotFound) as exc:
+        logger.warning("%s", exc)
+        return {
+            "file": path,
+            "late": False,
+            "accepted": [],
+            "duplicates": [],
+            "refused": [],
+            "error": str(exc),
+        }
+    logger.info(
+        "%s：受理 %d，重复 %d，未受理 %d / accepted %d, duplicates %d, refused %d",
+        summary["file"],
+        *(len(summary[k]) for k in ("accepted", "duplicates", "refused")),
+        *(len(summary[k]) for k in ("accepted", "duplicates", "refused")),
+    )
+    return summary
+
+
+@task(name="queue-receipts")
+def queue_receipts_task(competition_id: int, as_of: datetime) -> list[int]:
+    """A 受理回执 and its letter for every application without one; returns the letter ids."""
+    settings = get_settings()
+    with session_scope() as session:
+        competition = session.get(Competition, competition_id)
+        assert competition is not None
+        letters = queue_receipts(
+            session,
+            competition=competition,
+            issue_date=local_date(as_of, settings.timezone),
+            settings=settings,
+        )
+        return [letter.id for letter in letters if letter.id is not None]
+
+
+@task(name="queue-refusals")
+def queue_refusals_task(competition_id: int, refused: list[dict[str, Any]]) -> list[int]:
+    """A 申报未受理 letter for each refused row with a usable address; returns the letter ids."""
+    with session_scope() as session:
+        competition = session.get(Competition, competition_id)
+        assert competition is not None
+        letters = queue_refusals(session, competition=competition, refused=refused, settings=get_settings())
+        return [letter.id for letter in letters if letter.id is not None]

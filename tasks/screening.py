@@ -1,0 +1,87 @@
+"""Tasks of the eligibility screening: open it, screen, write the 资格审查表, queue the results."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from prefect import task
+from prefect.artifacts import create_table_artifact
+from sqlmodel import Session
+
+from models.call import local_date
+from models.competition import Competition
+from models.db import session_scope
+from models.eligibility import screen_applications
+from models.screening_notices import open_screening, queue_results, screening_report, write_sheets
+from models.settings import get_settings
+
+
+def _competition(session: Session, competition_id: int) -> Competition:
+    competition = session.get(Competition, competition_id)
+    assert competition is not None
+    return competition
+
+
+@task(name="open-screening")
+def open_screening_task(competition_id: int, as_of: datetime, actor: str) -> bool:
+    """征集中 → 资格审查 (after the deadline); False when screening is under way already."""
+    with session_scope() as session:
+        return open_screening(
+            session, competition=_competition(session, competition_id), now=as_of, actor=actor
+        )
+
+
+@task(name="screen-applications")
+def screen_task(competition_id: int, actor: str) -> dict[str, int]:
+    """Every rule on every submitted application; each result stored with its reason."""
+    with session_scope() as session:
+        outcomes = screen_applications(session, competition_id=competition_id, actor=actor)
+        passed = sum(1 for o in outcomes if o.passed)
+        return {"screened": len(outcomes), "eligible": passed, "ineligible": len(outcomes) - passed}
+
+
+@task(name="write-eligibility-sheets")
+def write_sheets_task(competition_id: int, as_of: datetime, reviewer: str) -> list[int]:
+    """资格审查表 of each screened application (new or changed since); returns document ids."""
+    settings = get_settings()
+    with session_scope() as session:
+        documents = write_sheets(
+            session,
+            competition=_competition(session, competition_id),
+            reviewer=reviewer,
+            review_date=local_date(as_of, settings.timezone),
+            settings=settings,
+        )
+        return [d.id for d in documents if d.id is not None]
+
+
+@task(name="queue-eligibility-results")
+def queue_results_task(competition_id: int) -> list[int]:
+    """The result letter of each decided application (the sheet attached when ineligible)."""
+    with session_scope() as session:
+        letters = queue_results(session, competition=_competition(session, competition_id))
+        return [letter.id for letter in letters if letter.id is not None]
+
+
+@task(name="publish-screening")
+def publish_screening(competition_id: int) -> list[dict[str, Any]]:
+    """The screening result as a Prefect table artifact; returns it (for the CLI and the demo)."""
+    with session_scope() as session:
+        competition = _competition(session, competition_id)
+        rows = screening_report(session, competition_id=competition_id)
+    create_table_artifact(
+        key=f"screening-{competition.slug}",
+        table=[
+            {
+                "编号 ref": r["ref"],
+                "项目 title": r["title"],
+                "申报单位 organisation": r["organisation"],
+                "结果 result": "通过" if r["eligible"] else "未通过",
+                "原因 reasons": "；".join(r["reasons"]),
+            }
+            for r in rows
+        ],
+        description=f"资格审查结果 / eligibility screening of {competition.slug}",
+    )
+    return rows
