@@ -17,6 +17,13 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from cli.console import console
+from cli.demo_review import (
+    show_ranking,
+    step_early_experts,
+    step_reminders,
+    step_review_close,
+    step_review_open,
+)
 from cli.demo_selection import show_applications, step_call, step_intake, step_screening
 from models.errors import ConfigError
 from models.settings import EXAMPLES_DIR
@@ -88,6 +95,10 @@ STEPS: list[tuple[str, Callable[[DemoRun], str]]] = [
     ("征集 / call", step_call),
     ("受理 / intake", step_intake),
     ("资格审查 / screening", step_screening),
+    ("专家评审 / review", step_review_open),
+    ("专家评分 / experts score", step_early_experts),
+    ("评审提醒 / reminders", step_reminders),
+    ("评审结束 / review closes", step_review_close),
 ]
 
 
@@ -122,12 +133,17 @@ def demo(
         for label, step in STEPS:
             progress.update(bar, description=label)
             line = step(run)
-            progress.console.print(f"  ✓ {line}")
+            progress.console.print(f"  ✓ {line}", markup=False, soft_wrap=True)
             progress.advance(bar)
     show_applications(run)
+    show_ranking(run)
     console.print("\n[bold]输出 / outputs[/bold]")
     console.print(f"  数据库 / database: {settings.effective_database_url}")
     console.print(f"  文档 / documents: {settings.documents_dir}")
     for note in run.notes:
         console.print(f"  {note}")
-    console.print(f"  查看状态 / see where everything stands: GRANTFLOW_DATA_DIR={out} grantflow status")
+    console.print(
+        f"  查看状态 / see where everything stands: GRANTFLOW_DATA_DIR={out} grantflow status",
+        markup=False,
+        soft_wrap=True,
+    )

@@ -15,6 +15,7 @@ from cli.competition import app as competition_app
 from cli.console import console, errors, print_json
 from cli.demo import demo
 from cli.intake import app as intake_app
+from cli.options import JsonOption
 from cli.outbox import app as outbox_app
 from cli.portal import portal
 from cli.review import app as review_app
@@ -36,8 +37,6 @@ app.add_typer(review_app, name="review")
 app.add_typer(outbox_app, name="outbox")
 app.command()(demo)
 app.command("portal")(portal)
-
-JsonOption = Annotated[bool, typer.Option("--json", help="机器可读的 JSON 输出 / print JSON")]
 
 
 @app.command()

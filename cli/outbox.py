@@ -8,12 +8,10 @@ import typer
 from rich.table import Table
 
 from cli.console import console, print_json
+from cli.options import ActorOption, CompetitionOption, JsonOption
 
 app = typer.Typer(help="发信箱 / the outbox: preview, release and retry letters", no_args_is_help=True)
 
-CompetitionOption = Annotated[str | None, typer.Option("--competition", "-c", help="竞赛代码 / slug")]
-JsonOption = Annotated[bool, typer.Option("--json", help="机器可读的 JSON 输出 / print JSON")]
-ActorOption = Annotated[str, typer.Option(help="操作人 / who does this (audited)")]
 IdsArgument = Annotated[list[int] | None, typer.Argument(help="信件编号 / letter ids")]
 STATE_NAMES = {
     "draft": "待放行",

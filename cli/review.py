@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -11,26 +10,9 @@ import typer
 from rich.table import Table
 
 from cli.console import console, print_json
+from cli.options import ActorOption, AsOfOption, CompetitionOption, JsonOption, aware, resolve_slug
 
 app = typer.Typer(help="专家评审 / the expert review", no_args_is_help=True)
-
-CompetitionOption = Annotated[str | None, typer.Option("--competition", "-c", help="竞赛代码 / slug")]
-JsonOption = Annotated[bool, typer.Option("--json", help="机器可读的 JSON 输出 / print JSON")]
-ActorOption = Annotated[str, typer.Option(help="操作人 / who does this (audited)")]
-AsOfOption = Annotated[
-    datetime | None,
-    typer.Option("--as-of", help="按此时间计算（默认现在）/ the moment to act as of (default: now)"),
-]
-
-
-def _aware(moment: datetime | None) -> datetime | None:
-    if moment is None or moment.tzinfo is not None:
-        return moment
-    from zoneinfo import ZoneInfo
-
-    from models.settings import get_settings
-
-    return moment.replace(tzinfo=ZoneInfo(get_settings().timezone))
 
 
 @app.command("open")
@@ -38,7 +20,7 @@ def open_command(competition: CompetitionOption = None, actor: ActorOption = "ad
     """分配评审专家并发出邀请 / assign experts and send each one their personal links."""
     from flows.review import open_review
 
-    result = asyncio.run(open_review(competition, actor=actor))
+    result = asyncio.run(open_review(resolve_slug(competition), actor=actor))
     console.print(
         f"已分配 / assigned: {result['sheets']} 份评分表 sheets to {result['experts']} 位专家 experts; "
         f"邀请信 / invitations: {result['invitations']}"
@@ -50,7 +32,7 @@ def remind_command(competition: CompetitionOption = None, as_of: AsOfOption = No
     """提醒未完成评分的专家 / remind experts of unfinished sheets (once per configured offset)."""
     from flows.review import review_reminders
 
-    result = asyncio.run(review_reminders(competition, as_of=_aware(as_of)))
+    result = asyncio.run(review_reminders(resolve_slug(competition), as_of=aware(as_of)))
     console.print(f"提醒信 / reminders queued: {result['reminders']}")
 
 
@@ -61,7 +43,7 @@ def close_command(
     """结束评审：汇总、排名、生成评分汇总表 / close the review: aggregate, rank, write the documents."""
     from flows.review import close_review
 
-    result = close_review(competition, actor=actor, as_of=_aware(as_of))
+    result = close_review(resolve_slug(competition), actor=actor, as_of=aware(as_of))
     console.print(f"已汇总 / results: {result['results']}; 文书 / documents: {result['documents']}")
 
 
