@@ -9,8 +9,7 @@ went out point at them), and each mailing-list address gets the call letter once
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date, datetime, timedelta
-from email.utils import parseaddr
+from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -30,7 +29,6 @@ from models.states import ORGANISATION_KIND_LABELS, CompetitionStage
 
 STAGE = "call"
 # 资格审查结果的通知期限：申报截止后 7 天 (the configuration has no date for it yet)
-SCREENING_DAYS = 7
 
 
 def local_date(moment: datetime, timezone: str) -> date:
@@ -47,18 +45,15 @@ def cn_moment(moment: datetime, timezone: str) -> str:
     return f"{cn_day(local.date())} {local:%H:%M}"
 
 
-def screening_due(config: CompetitionConfig, timezone: str) -> date:
-    """The day by which applicants hear the screening result."""
-    return local_date(config.deadlines.applications_close, timezone) + timedelta(days=SCREENING_DAYS)
+def screening_due(config: CompetitionConfig) -> date:
+    """The day by which applicants hear the screening result (configured)."""
+    return config.deadlines.screening_by
 
 
-def apply_url(settings: Settings, slug: str) -> str:
-    return f"{settings.portal_url.rstrip('/')}/apply/{slug}"
-
-
-def submission_address(settings: Settings) -> str:
-    """Where applicants send their forms: the address the letters come from."""
-    return parseaddr(settings.mail_from)[1] or settings.mail_from
+def applicant_kinds(config: CompetitionConfig) -> str:
+    """``社会组织、备案志愿服务团队和社区社工室``: who may apply, as the configuration says."""
+    names = [ORGANISATION_KIND_LABELS[k] for k in config.eligibility.organisation_kinds]
+    return names[0] if len(names) == 1 else "、".join(names[:-1]) + "和" + names[-1]
 
 
 def eligibility_lines(config: CompetitionConfig) -> list[str]:
@@ -97,7 +92,7 @@ def call_schedule(config: CompetitionConfig, timezone: str) -> list[dict[str, st
     steps = [
         {"step": "发布征集公告", "when": cn_day(deadlines.call_published)},
         {"step": "申报截止", "when": f"{cn_day(close.date())}{close:%H:%M}"},
-        {"step": "资格审查", "when": f"{cn_day(screening_due(config, timezone))}前"},
+        {"step": "资格审查", "when": f"{cn_day(screening_due(config))}前"},
         {"step": "专家评审", "when": f"{cn_day(local_date(deadlines.review_close, timezone))}前"},
     ]
     if deadlines.agreements_by is not None:
@@ -140,8 +135,7 @@ def call_notice_context(
             {"label": t.label, "percent": t.percent, "gate": gate_text(t.gate, config)}
             for t in config.tranches
         ],
-        "submit_email": submission_address(settings),
-        "portal_url": apply_url(settings, competition.slug),
+        "submit_email": str(config.competition.submit_email),
         "contact": info.contact,
         "address": info.address,
         "issue_date": issue_date,
@@ -264,7 +258,8 @@ def queue_call_letters(
                     "applications_close": cn_moment(config.deadlines.applications_close, settings.timezone),
                     "pool_amount": format_yuan(config.budget.pool),
                     "per_project_cap": format_yuan(config.budget.per_project_cap),
-                    "apply_url": apply_url(settings, competition.slug),
+                    "submit_email": str(config.competition.submit_email),
+                    "applicant_kinds": applicant_kinds(config),
                     "contact": info.contact,
                 },
             )

@@ -92,6 +92,7 @@ class CompetitionInfo(_Strict):
     year: int = Field(ge=2000, le=2100)
     service_period: ServicePeriod
     contact: str = ""  # 联系人及电话, printed on notices
+    submit_email: EmailStr  # where applicants send their 申报书 (printed on the call and its letter)
     address: str = ""
 
 
@@ -233,6 +234,7 @@ class CheckpointPlan(_Strict):
 class Deadlines(_Strict):
     call_published: date
     applications_close: datetime
+    screening_by: date  # applicants hear the screening result by this day
     review_close: datetime
     agreements_by: date | None = None
 
@@ -252,6 +254,8 @@ class Deadlines(_Strict):
             raise ValueError("申报截止早于征集发布 / applications_close is before call_published")
         if self.review_close <= self.applications_close:
             raise ValueError("评审截止须晚于申报截止 / review_close must be after applications_close")
+        if self.screening_by < self.applications_close.date():
+            raise ValueError("资格审查通知日期早于申报截止 / screening_by is before applications_close")
         return self
 
 

@@ -88,7 +88,6 @@ CALL_NOTICE = TemplateRole(
         "applications_close": datetime(2025, 2, 28, 9, 0, tzinfo=UTC),
         "tranches": [{k: t[k] for k in ("label", "percent", "gate")} for t in _TRANCHES],
         "submit_email": "gongyi@jiangtou.example.org",
-        "portal_url": "http://127.0.0.1:8000/apply/jiangtou-2025",
         "contact": CONTACT,
         "address": ADDRESS,
         "issue_date": date(2025, 1, 6),

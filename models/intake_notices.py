@@ -118,7 +118,7 @@ def receipt_context(
         "category": category_name(config, application.category),
         "communities": list(application.communities or [application.community]),
         "channel": channel_of(application.source),
-        "screening_by": screening_due(config, timezone),
+        "screening_by": screening_due(config),
         "operator": info.operator or info.organiser,
         "contact": info.contact,
         "issue_date": issue_date,
@@ -194,7 +194,7 @@ def queue_receipts(
                     "project_title": application.title,
                     "amount": format_yuan(application.amount_fen),
                     "received_at": cn_moment(application.submitted_at, settings.timezone),
-                    "screening_by": cn_day(screening_due(config, settings.timezone)),
+                    "screening_by": cn_day(screening_due(config)),
                 },
             )
         )

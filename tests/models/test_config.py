@@ -133,3 +133,19 @@ def test_money_written_as_chinese_is_read_as_fen():
     assert config.budget.per_project_cap == 800_000
     config = parse_config(_broken(lambda d: d["budget"].update(pool="6万")))
     assert config.budget.pool == 6_000_000
+
+
+def test_screening_notice_date_before_the_deadline_refused():
+    def change(d):
+        d["deadlines"]["screening_by"] = "2025-02-01"
+
+    (problem,) = _problems(_broken(change))
+    assert "deadlines" in problem and "screening_by is before applications_close" in problem
+
+
+def test_submit_email_must_be_an_address():
+    def change(d):
+        d["competition"]["submit_email"] = "gongyi at jiangtou"
+
+    (problem,) = _problems(_broken(change))
+    assert problem.startswith("bad.yaml: competition.submit_email: ")
