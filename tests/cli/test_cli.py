@@ -8,7 +8,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
 import yaml
 
 from tests.conftest import EXAMPLE_DIR
@@ -78,19 +77,6 @@ def test_unsupported_database_url_is_a_clear_error(tmp_path):
     result = run(["init"], tmp_path, GRANTFLOW_DATABASE_URL="mysql://x@localhost/db")
     assert result.returncode == 1
     assert "unsupported GRANTFLOW_DATABASE_URL" in result.stderr
-
-
-@pytest.mark.slow
-def test_demo_runs_green_and_a_second_run_starts_afresh(tmp_path):
-    out = tmp_path / "demo"
-    first = run(["demo", "--out", str(out)], tmp_path / "unused")
-    assert first.returncode == 0, first.stdout + first.stderr
-    assert "已创建竞赛" in first.stdout
-    assert (out / "grantflow.db").exists()
-    status = run(["status", "--json"], out)
-    assert json.loads(status.stdout)["competition"]["slug"] == "jiangtou-2025"
-    second = run(["demo", "--out", str(out)], tmp_path / "unused")
-    assert second.returncode == 0, second.stdout + second.stderr
 
 
 def test_demo_refuses_to_clear_a_folder_it_did_not_make(tmp_path):

@@ -1,0 +1,98 @@
+"""``grantflow demo`` end to end, as ``make demo`` runs it: every stage that exists, its documents,
+its letters (.eml with Word attachments), a fresh start on the second run — on the default SQLite
+file and on a PostgreSQL database named by GRANTFLOW_DATABASE_URL."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from email import message_from_bytes, policy
+from io import BytesIO
+from pathlib import Path
+
+import pytest
+from docx import Document
+
+from tests.cli.test_cli import run
+from tests.conftest import EXAMPLE_DIR
+
+pytestmark = pytest.mark.slow
+
+STAGE_DOCUMENTS = {
+    "call": {"call_notice", "application_form"},
+    "intake": {"receipt"},
+    "screening": {"eligibility_sheet"},
+    "review": {"expert_score_sheet", "score_summary"},
+}
+
+
+def _roles(database: Path) -> dict[str, set[str]]:
+    with sqlite3.connect(database) as conn:
+        rows = conn.execute("SELECT path, role FROM generated_document").fetchall()
+    found: dict[str, set[str]] = {}
+    for path, role in rows:
+        found.setdefault(path.split("/")[1], set()).add(role)
+    return found
+
+
+def test_demo_runs_every_stage_and_a_second_run_starts_afresh(tmp_path: Path):
+    out = tmp_path / "demo"
+    first = run(["demo", "--out", str(out)], tmp_path / "unused")
+    assert first.returncode == 0, first.stdout + first.stderr
+    for heading in (
+        "筹备 / setup",
+        "征集 / call",
+        "受理 / intake",
+        "资格审查 / screening",
+        "评审结束 / review closed",
+    ):
+        assert heading in first.stdout
+    assert "未受理 / refused (18)" in first.stdout and "资格审查未通过 / ineligible (3)" in first.stdout
+    assert "评审排名 / ranking" in first.stdout and "ICC(2,1)" in first.stdout
+
+    # every stage's documents are in the output folder and open in python-docx
+    roles = _roles(out / "grantflow.db")
+    for stage, expected in STAGE_DOCUMENTS.items():
+        assert expected <= roles.get(stage, set()), stage
+    documents = sorted((out / "documents").rglob("*.docx"))
+    assert len(documents) >= 31 + 31 + 7 + 1 + 2
+    assert "评分汇总" in "\n".join(
+        p.text for p in Document(next(d for d in documents if "评分汇总" in d.name)).paragraphs
+    )
+
+    # letters are readable .eml files; receipts carry their Word attachment
+    emls = sorted((out / "mail").glob("*.eml"))
+    assert len(emls) > 80
+    receipts = []
+    for eml in emls:
+        message = message_from_bytes(eml.read_bytes(), policy=policy.default)
+        if "受理" in str(message["subject"]) and "未受理" not in str(message["subject"]):
+            receipts.append(message)
+    assert receipts
+    attachment = next(receipts[0].iter_attachments())
+    assert attachment.get_filename().endswith(".docx")
+    assert Document(BytesIO(attachment.get_content())).paragraphs
+
+    status = json.loads(run(["status", "--json"], out).stdout)
+    assert status["competition"]["stage"] == "funding"
+    assert status["counts"] == {"scored": 28, "ineligible": 3}
+
+    second = run(["demo", "--out", str(out)], tmp_path / "unused")
+    assert second.returncode == 0, second.stdout + second.stderr
+    again = json.loads(run(["status", "--json"], out).stdout)
+    assert again["counts"] == status["counts"]  # afresh: nothing doubled
+
+
+def test_demo_on_postgresql_replaces_the_last_demo(tmp_path: Path, postgres):
+    url = postgres.create_database()
+    created = run(
+        ["competition", "create", str(EXAMPLE_DIR / "competition.yaml")], tmp_path, GRANTFLOW_DATABASE_URL=url
+    )
+    assert created.returncode == 0, created.stderr  # as if an earlier demo had left its competition
+    out = tmp_path / "demo"
+    result = run(["demo", "--out", str(out)], tmp_path, GRANTFLOW_DATABASE_URL=url)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "removed the last demo's jiangtou-2025" in result.stdout
+    assert not (out / "grantflow.db").exists()  # the data went to PostgreSQL
+    status = json.loads(run(["status", "--json"], out, GRANTFLOW_DATABASE_URL=url).stdout)
+    assert status["counts"] == {"scored": 28, "ineligible": 3}
