@@ -16,11 +16,22 @@ app = typer.Typer(help="专家评审 / the expert review", no_args_is_help=True)
 
 
 @app.command("open")
-def open_command(competition: CompetitionOption = None, actor: ActorOption = "admin:cli") -> None:
+def open_command(
+    competition: CompetitionOption = None,
+    actor: ActorOption = "admin:cli",
+    experts: Annotated[
+        Path | None,
+        typer.Option(
+            "--experts", help="专家名单 .xlsx（姓名、电子邮箱、电话、单位、社区、专长）/ experts sheet"
+        ),
+    ] = None,
+) -> None:
     """分配评审专家并发出邀请 / assign experts and send each one their personal links."""
     from flows.review import open_review
 
-    result = asyncio.run(open_review(resolve_slug(competition), actor=actor))
+    result = asyncio.run(
+        open_review(resolve_slug(competition), actor=actor, experts_file=str(experts) if experts else None)
+    )
     console.print(
         f"已分配 / assigned: {result['sheets']} 份评分表 sheets to {result['experts']} 位专家 experts; "
         f"邀请信 / invitations: {result['invitations']}"

@@ -26,10 +26,15 @@ from tasks.review import (
 
 
 @flow(name="review-open", flow_run_name="{slug} · 专家评审开始 review opens")
-async def open_review(slug: str | None = None, actor: str = "admin") -> dict[str, Any]:
-    """Assign k experts to every eligible application and send each expert their personal links."""
+async def open_review(
+    slug: str | None = None, actor: str = "admin", experts_file: str | None = None
+) -> dict[str, Any]:
+    """Assign k experts to every eligible application and send each expert their personal links.
+
+    Experts come from the configuration, or from ``experts_file`` (.xlsx: 姓名, 电子邮箱, 电话, 单位,
+    社区, 专长)."""
     competition_id = competition_id_for(slug)
-    assigned = assign_experts(competition_id, actor)
+    assigned = assign_experts(competition_id, actor, experts_file)
     invitations = queue_review_invitations(competition_id)
     delivery = await deliver_pending(competition_id)
     return {**assigned, "invitations": len(invitations), "delivery": delivery}

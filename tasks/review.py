@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -28,12 +29,18 @@ def _local_day(moment: datetime) -> date:
 
 
 @task(name="assign-experts")
-def assign_experts(competition_id: int, actor: str) -> dict[str, int]:
-    """Experts from the configuration, k per eligible application; the competition enters review."""
+def assign_experts(competition_id: int, actor: str, experts_file: str | None = None) -> dict[str, int]:
+    """Experts from the configuration (or an .xlsx sheet), k per eligible application; the
+    competition enters review."""
     with session_scope() as session:
         competition = session.get(Competition, competition_id)
         assert competition is not None
-        experts = load_experts(session, competition_id=competition_id, actor=actor)
+        experts = load_experts(
+            session,
+            competition_id=competition_id,
+            actor=actor,
+            path=Path(experts_file) if experts_file else None,
+        )
         run = assign_reviews(session, competition_id=competition_id, actor=actor)
         if competition.stage is CompetitionStage.screening:
             set_state(
