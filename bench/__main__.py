@@ -36,7 +36,9 @@ def main(selected: list[str]) -> None:
         module = importlib.import_module(f"bench.{name}")
         figures = dict(module.main())
         figures["measured_at"] = datetime.now(UTC).isoformat(timespec="seconds")
-        figures["machine"] = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+        figures["machine"] = (
+            f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+        )
         short = name.removeprefix("bench_")
         (RESULTS / f"{short}.json").write_text(json.dumps(figures, ensure_ascii=False, indent=2) + "\n")
         (RESULTS / f"{short}.md").write_text(_markdown(short, figures), encoding="utf-8")

@@ -97,11 +97,15 @@ def check_points(
         elif not value.is_finite():
             problem = (f"“{name}”须为数字：{raw!r}", f"{name}: not a number: {raw!r}")
         elif not Decimal(0) <= value <= top:
-            problem = (f"“{name}”须在 0 到 {top} 分之间（填写了 {value}）",
-                       f"{name}: must be between 0 and {top} (got {value})")
+            problem = (
+                f"“{name}”须在 0 到 {top} 分之间（填写了 {value}）",
+                f"{name}: must be between 0 and {top} (got {value})",
+            )
         elif value % step != 0:
-            problem = (f"“{name}”须为 {step} 分的整数倍（填写了 {value}）",
-                       f"{name}: must be a multiple of {step} (got {value})")
+            problem = (
+                f"“{name}”须为 {step} 分的整数倍（填写了 {value}）",
+                f"{name}: must be a multiple of {step} (got {value})",
+            )
         else:
             points[criterion.code] = value
         if problem is not None:
@@ -258,12 +262,16 @@ def _decider(a: RankEntry, b: RankEntry, rules: Sequence[TieBreak], names: Seque
         if rule is TieBreak.criterion:
             for name, x, y in zip(names, a.criterion_means, b.criterion_means, strict=False):
                 if x != y:
-                    return (f"“{name}”平均分较高（{round_cent(x)} > {round_cent(y)}）",
-                            f"a higher mean on {name}: {round_cent(x)} > {round_cent(y)}")
+                    return (
+                        f"“{name}”平均分较高（{round_cent(x)} > {round_cent(y)}）",
+                        f"a higher mean on {name}: {round_cent(x)} > {round_cent(y)}",
+                    )
         elif rule is TieBreak.lower_amount and a.amount_fen != b.amount_fen:
             x_yuan, y_yuan = format_yuan(a.amount_fen), format_yuan(b.amount_fen)
-            return (f"申请金额较少（{x_yuan} 元 < {y_yuan} 元）",
-                    f"a smaller request: {x_yuan} < {y_yuan} yuan")
+            return (
+                f"申请金额较少（{x_yuan} 元 < {y_yuan} 元）",
+                f"a smaller request: {x_yuan} < {y_yuan} yuan",
+            )
         elif rule is TieBreak.earlier_submission and a.submitted_at != b.submitted_at:
             x_at = a.submitted_at.isoformat(timespec="seconds")
             y_at = b.submitted_at.isoformat(timespec="seconds")

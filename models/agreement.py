@@ -53,8 +53,10 @@ def _design_problem(matrix: Matrix) -> str | None:
     n = len(matrix)
     k = len(matrix[0]) if n else 0
     if n < 2 or k < 2:
-        return (f"至少需要 2 个评审对象 × 2 位评委（现为 {n} × {k}） / "
-                f"needs 2 targets × 2 judges at least ({n} × {k})")
+        return (
+            f"至少需要 2 个评审对象 × 2 位评委（现为 {n} × {k}） / "
+            f"needs 2 targets × 2 judges at least ({n} × {k})"
+        )
     if any(len(row) != k for row in matrix):
         return "各行评委数不同 / rows have different numbers of judges"
     missing = sum(1 for row in matrix for cell in row if cell is None)
@@ -233,8 +235,7 @@ def panel_agreement(cells: Mapping[tuple[int, int], Decimal]) -> PanelAgreement:
     matrix = [[cells[(t, j)] for j in judges] for t in targets]
     if len(targets) == n_targets and len(judges) == n_judges:
         basis = (
-            f"完整设计：{n_targets} 个申报 × {n_judges} 位专家 / "
-            f"complete design: {n_targets} × {n_judges}"
+            f"完整设计：{n_targets} 个申报 × {n_judges} 位专家 / complete design: {n_targets} × {n_judges}"
         )
     else:
         basis = (

@@ -106,10 +106,14 @@ class Shortfall:
 
     def problem(self) -> Problem:
         reasons = [r for r in EXCLUSION_LABELS if r in self.excluded]
-        zh_parts = [f"{EXCLUSION_LABELS[r][0]} {len(self.excluded[r])} 人（{'、'.join(self.excluded[r])}）"
-                    for r in reasons]
-        en_parts = [f"{EXCLUSION_LABELS[r][1]}: {len(self.excluded[r])} ({', '.join(self.excluded[r])})"
-                    for r in reasons]
+        zh_parts = [
+            f"{EXCLUSION_LABELS[r][0]} {len(self.excluded[r])} 人（{'、'.join(self.excluded[r])}）"
+            for r in reasons
+        ]
+        en_parts = [
+            f"{EXCLUSION_LABELS[r][1]}: {len(self.excluded[r])} ({', '.join(self.excluded[r])})"
+            for r in reasons
+        ]
         return Problem(
             where=f"申报 {self.application.label}",
             field="experts_per_application",

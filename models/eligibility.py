@@ -90,21 +90,36 @@ def check_application(
 
     kinds = "、".join(ORGANISATION_KIND_LABELS[k] for k in rules.organisation_kinds)
     label = ORGANISATION_KIND_LABELS.get(organisation.kind, str(organisation.kind))
-    results.append(ok("organisation_kind", True, f"{label}，可以申报", f"{organisation.kind} may apply")
-                   if organisation.kind in rules.organisation_kinds else
-                   ok("organisation_kind", False, f"{label}不在本次申报主体范围内（{kinds}）",
-                      f"{organisation.kind} may not apply (allowed: {kinds})"))
+    results.append(
+        ok("organisation_kind", True, f"{label}，可以申报", f"{organisation.kind} may apply")
+        if organisation.kind in rules.organisation_kinds
+        else ok(
+            "organisation_kind",
+            False,
+            f"{label}不在本次申报主体范围内（{kinds}）",
+            f"{organisation.kind} may not apply (allowed: {kinds})",
+        )
+    )
 
     results.append(_registration(organisation, required=rules.require_registration_number))
-    results.append(_founded(organisation, months=rules.min_founded_months,
-                            as_of=config.deadlines.applications_close.date()))
+    results.append(
+        _founded(
+            organisation, months=rules.min_founded_months, as_of=config.deadlines.applications_close.date()
+        )
+    )
 
     outside = [c for c in application.communities or [application.community] if c not in config.communities]
     if not rules.within_communities:
         results.append(ok("community", True, "本次不限服务社区", "communities are not restricted"))
     elif outside:
-        results.append(ok("community", False, f"服务社区“{'、'.join(outside)}”不在本街道辖区内",
-                          f"{', '.join(outside)} is outside the competition's communities"))
+        results.append(
+            ok(
+                "community",
+                False,
+                f"服务社区“{'、'.join(outside)}”不在本街道辖区内",
+                f"{', '.join(outside)} is outside the competition's communities",
+            )
+        )
     else:
         results.append(ok("community", True, "服务社区在辖区内", "communities are within the street"))
 
@@ -112,26 +127,44 @@ def check_application(
 
     if rules.one_application_per_organisation and earlier:
         first = earlier[0]
-        results.append(ok("one_per_organisation", False,
-                          f"同一单位只能申报一个项目，本单位已申报 {first.ref}“{first.title}”",
-                          f"one application per organisation: {first.ref} {first.title!r} came first"))
+        results.append(
+            ok(
+                "one_per_organisation",
+                False,
+                f"同一单位只能申报一个项目，本单位已申报 {first.ref}“{first.title}”",
+                f"one application per organisation: {first.ref} {first.title!r} came first",
+            )
+        )
     else:
-        results.append(ok("one_per_organisation", True, "本单位仅此一项申报",
-                          "the organisation's only application"))
+        results.append(
+            ok("one_per_organisation", True, "本单位仅此一项申报", "the organisation's only application")
+        )
 
     barred = {_folded(name) for name in rules.barred_organisations}
     number = _folded(organisation.registration_number)
     if _folded(organisation.name) in barred or (number and number in barred):
-        results.append(ok("barred", False, "申报单位在禁止申报名单中（失信或违约记录）",
-                          "the organisation is on the barred list (breach or dishonesty record)"))
+        results.append(
+            ok(
+                "barred",
+                False,
+                "申报单位在禁止申报名单中（失信或违约记录）",
+                "the organisation is on the barred list (breach or dishonesty record)",
+            )
+        )
     else:
         results.append(ok("barred", True, "不在禁止申报名单中", "not on the barred list"))
 
     given = {_folded(str(a)) for a in application.details.get("attachments", [])}
     missing = [a for a in rules.required_attachments if _folded(a) not in given]
     if missing:
-        results.append(ok("attachments", False, f"缺少必备附件：{'、'.join(missing)}",
-                          f"missing required attachments: {', '.join(missing)}"))
+        results.append(
+            ok(
+                "attachments",
+                False,
+                f"缺少必备附件：{'、'.join(missing)}",
+                f"missing required attachments: {', '.join(missing)}",
+            )
+        )
     elif rules.required_attachments:
         results.append(ok("attachments", True, "必备附件齐全", "required attachments present"))
     else:
@@ -144,12 +177,20 @@ def _registration(organisation: Organisation, *, required: bool) -> RuleResult:
     if not required:
         return RuleResult("registration", True, "本次不要求登记证号", "no registration number required")
     if not number:
-        return RuleResult("registration", False, "未填写统一社会信用代码或登记证号（备案号）",
-                          "no registration number (统一社会信用代码, 登记证号 or 备案号) given")
+        return RuleResult(
+            "registration",
+            False,
+            "未填写统一社会信用代码或登记证号（备案号）",
+            "no registration number (统一社会信用代码, 登记证号 or 备案号) given",
+        )
     looks_like_uscc = len(number) == 18 and number.isalnum() and number.isascii()
     if organisation.kind == OrganisationKind.registered and looks_like_uscc and not uscc_is_valid(number):
-        return RuleResult("registration", False, f"统一社会信用代码 {number} 校验位不正确",
-                          f"the credit code {number} fails its check character")
+        return RuleResult(
+            "registration",
+            False,
+            f"统一社会信用代码 {number} 校验位不正确",
+            f"the credit code {number} fails its check character",
+        )
     return RuleResult("registration", True, f"已登记或备案（{number}）", f"registered as {number}")
 
 
@@ -161,8 +202,12 @@ def _founded(organisation: Organisation, *, months: int | None, as_of: date) -> 
         return RuleResult("founded", False, "未填写成立时间", "the founding date is missing")
     age = (as_of.year - founded.year) * 12 + as_of.month - founded.month - (as_of.day < founded.day)
     if age < months:
-        return RuleResult("founded", False, f"成立不满{months}个月（{founded} 成立）",
-                          f"founded {founded}: less than {months} months before the deadline")
+        return RuleResult(
+            "founded",
+            False,
+            f"成立不满{months}个月（{founded} 成立）",
+            f"founded {founded}: less than {months} months before the deadline",
+        )
     return RuleResult("founded", True, f"成立已满{months}个月", f"founded at least {months} months ago")
 
 
@@ -179,6 +224,7 @@ def _amount(application: Application, config: CompetitionConfig) -> RuleResult:
 
 
 # ---- storing and deciding ----------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class ScreeningOutcome:
@@ -200,22 +246,29 @@ def screen_applications(session: Session, *, competition_id: int, actor: str) ->
     if competition is None:
         raise NotFound(f"没有竞赛 #{competition_id} / no competition #{competition_id}")
     config = competition_config(competition)
-    applications = list(session.exec(
-        select(Application)
-        .where(Application.competition_id == competition_id,
-               Application.state != ApplicationState.withdrawn)
-        .order_by(col(Application.submitted_at), col(Application.id))
-    ))
-    organisations = {o.id: o for o in session.exec(
-        select(Organisation).where(col(Organisation.id).in_({a.organisation_id for a in applications}))
-    )}
+    applications = list(
+        session.exec(
+            select(Application)
+            .where(
+                Application.competition_id == competition_id, Application.state != ApplicationState.withdrawn
+            )
+            .order_by(col(Application.submitted_at), col(Application.id))
+        )
+    )
+    organisations = {
+        o.id: o
+        for o in session.exec(
+            select(Organisation).where(col(Organisation.id).in_({a.organisation_id for a in applications}))
+        )
+    }
     seen: dict[int, list[Application]] = {}
     outcomes = []
     for application in applications:
         earlier = seen.setdefault(application.organisation_id, [])
         if application.state == ApplicationState.submitted:
-            results = check_application(application, organisations[application.organisation_id],
-                                        config=config, earlier=list(earlier))
+            results = check_application(
+                application, organisations[application.organisation_id], config=config, earlier=list(earlier)
+            )
             outcomes.append(_decide(session, application, _store(session, application, results), actor=actor))
         earlier.append(application)
     return outcomes
@@ -238,20 +291,33 @@ def _store(session: Session, application: Application, results: list[RuleResult]
     return [stored[rule] for rule in RULES if rule in stored]
 
 
-def _decide(session: Session, application: Application, checks: list[EligibilityCheck], *, actor: str
-            ) -> ScreeningOutcome:
+def _decide(
+    session: Session, application: Application, checks: list[EligibilityCheck], *, actor: str
+) -> ScreeningOutcome:
     assert application.id is not None
     failed = [c for c in checks if not c.passed]
     reasons = [f"{RULE_LABELS.get(c.rule, c.rule)}：{_halves(c.reason)[0]}" for c in failed]
     reasons_en = [f"{c.rule}: {_halves(c.reason)[1]}" for c in failed]
     if failed:
-        set_state(session, application, ApplicationState.ineligible, actor=actor,
-                  reason="资格审查未通过：" + "；".join(reasons) + " / failed eligibility screening: "
-                  + "; ".join(reasons_en),
-                  data={"failed": [c.rule for c in failed]})
+        set_state(
+            session,
+            application,
+            ApplicationState.ineligible,
+            actor=actor,
+            reason="资格审查未通过："
+            + "；".join(reasons)
+            + " / failed eligibility screening: "
+            + "; ".join(reasons_en),
+            data={"failed": [c.rule for c in failed]},
+        )
     else:
-        set_state(session, application, ApplicationState.eligible, actor=actor,
-                  reason="资格审查通过 / passed eligibility screening")
+        set_state(
+            session,
+            application,
+            ApplicationState.eligible,
+            actor=actor,
+            reason="资格审查通过 / passed eligibility screening",
+        )
     return ScreeningOutcome(application.id, not failed, reasons, reasons_en)
 
 
@@ -281,27 +347,46 @@ def override_check(
     checks = checks_of(session, application_id=application_id)
     check = next((c for c in checks if c.rule == rule), None)
     if check is None:
-        raise NotFound(f"申报 #{application_id} 尚无“{RULE_LABELS.get(rule, rule)}”审查结果 / "
-                       f"application #{application_id} has no result for rule {rule!r}")
+        raise NotFound(
+            f"申报 #{application_id} 尚无“{RULE_LABELS.get(rule, rule)}”审查结果 / "
+            f"application #{application_id} has no result for rule {rule!r}"
+        )
     all_pass = passed and all(c.passed for c in checks if c is not check)
     target = ApplicationState.eligible if all_pass else ApplicationState.ineligible
     decided = (ApplicationState.eligible, ApplicationState.ineligible)
     move = application.state in decided and application.state != target
     if application.state not in (*decided, ApplicationState.submitted) and not all_pass:
         # past screening (in review, funded …): a failing rule cannot take the application back
-        raise IllegalTransition("application", application_id, str(application.state), str(target),
-                                sorted(str(s) for s in allowed_moves(application)))
+        raise IllegalTransition(
+            "application",
+            application_id,
+            str(application.state),
+            str(target),
+            sorted(str(s) for s in allowed_moves(application)),
+        )
     before = check.passed
     check.passed, check.overridden_by, check.override_reason = passed, actor, reason
     check.checked_at = utcnow()
     session.add(check)
     session.flush()
-    record(session, actor=actor, entity="application", entity_id=application_id,
-           action="eligibility_override", reason=reason, data={"rule": rule, "from": before, "to": passed})
+    record(
+        session,
+        actor=actor,
+        entity="application",
+        entity_id=application_id,
+        action="eligibility_override",
+        reason=reason,
+        data={"rule": rule, "from": before, "to": passed},
+    )
     if move:
         label = RULE_LABELS.get(rule, rule)
-        set_state(session, application, target, actor=actor,
-                  reason=f"管理员改判“{label}”：{reason} / override of {rule}: {reason}")
+        set_state(
+            session,
+            application,
+            target,
+            actor=actor,
+            reason=f"管理员改判“{label}”：{reason} / override of {rule}: {reason}",
+        )
     session.flush()
     return check
 
@@ -330,7 +415,12 @@ def sheet_rows(checks: Sequence[EligibilityCheck], config: CompetitionConfig) ->
         note = _halves(check.reason)[0]
         if check.overridden_by:
             note = f"{note}（管理员改判：{check.override_reason}）"
-        rows.append({"rule": RULE_LABELS.get(check.rule, check.rule),
-                     "requirement": requirements.get(check.rule, ""),
-                     "result": "符合" if check.passed else "不符合", "note": note})
+        rows.append(
+            {
+                "rule": RULE_LABELS.get(check.rule, check.rule),
+                "requirement": requirements.get(check.rule, ""),
+                "result": "符合" if check.passed else "不符合",
+                "note": note,
+            }
+        )
     return rows

@@ -104,22 +104,45 @@ def import_applications(
     late = now > close
     reason = (override_reason or "").strip()
     if late and not reason:
-        raise InputError(Problem(
-            name, "",
-            f"申报已于 {close.astimezone(BEIJING):%Y-%m-%d %H:%M}（北京时间）截止，不再受理；"
-            "如需补录，须由管理员注明理由",
-            f"applications closed at {close.isoformat()}; an administrator may import late with a reason",
-        ))
+        raise InputError(
+            Problem(
+                name,
+                "",
+                f"申报已于 {close.astimezone(BEIJING):%Y-%m-%d %H:%M}（北京时间）截止，不再受理；"
+                "如需补录，须由管理员注明理由",
+                f"applications closed at {close.isoformat()}; an administrator may import late with a reason",
+            )
+        )
     rows = read_applications(path)
     report = ImportReport(file=name, late=late)
     with session.begin_nested():
         for row in rows:
-            _import_row(session, competition=competition, config=config, row=row, report=report, actor=actor,
-                        now=now, late_reason=reason if late else "", on_stored=on_stored)
+            _import_row(
+                session,
+                competition=competition,
+                config=config,
+                row=row,
+                report=report,
+                actor=actor,
+                now=now,
+                late_reason=reason if late else "",
+                on_stored=on_stored,
+            )
         if late and report.accepted:
-            record(session, actor=actor, entity="competition", entity_id=competition_id, action="late_import",
-                   reason=reason, data={"file": name, "applications": report.accepted,
-                                        "deadline": close.isoformat(), "imported_at": now.isoformat()})
+            record(
+                session,
+                actor=actor,
+                entity="competition",
+                entity_id=competition_id,
+                action="late_import",
+                reason=reason,
+                data={
+                    "file": name,
+                    "applications": report.accepted,
+                    "deadline": close.isoformat(),
+                    "imported_at": now.isoformat(),
+                },
+            )
             session.flush()
     return report
 
@@ -139,21 +162,33 @@ def _import_row(
     try:
         data = validate_row(row, config=config)
     except InputError as exc:
-        report.refused.append(RefusedRow(row.where, exc.problems, usable_email(row), row.text("title"),
-                                         row.text("organisation"), row.text("contact_name")))
+        report.refused.append(
+            RefusedRow(
+                row.where,
+                exc.problems,
+                usable_email(row),
+                row.text("title"),
+                row.text("organisation"),
+                row.text("contact_name"),
+            )
+        )
         return
     assert competition.id is not None
     existing, clash = find_duplicate(session, competition_id=competition.id, data=data)
     if clash is not None:
-        report.refused.append(RefusedRow(row.where, [clash], data.contact_email, data.title,
-                                         data.organisation.name, data.contact_name))
+        report.refused.append(
+            RefusedRow(
+                row.where, [clash], data.contact_email, data.title, data.organisation.name, data.contact_name
+            )
+        )
         return
     if existing is not None:
         assert existing.id is not None
         report.duplicates.append(DuplicateRow(row.where, existing.id, existing.ref, existing.title))
         return
-    application = store_application(session, competition=competition, data=data, actor=actor, now=now,
-                                    late_reason=late_reason)
+    application = store_application(
+        session, competition=competition, data=data, actor=actor, now=now, late_reason=late_reason
+    )
     assert application.id is not None
     report.accepted.append(application.id)
     if on_stored is not None:
@@ -178,7 +213,8 @@ def find_duplicate(
             if same_organisation and by_ref.title == data.title:
                 return by_ref, None
             return None, Problem(
-                data.source, "申报编号",
+                data.source,
+                "申报编号",
                 f"申报编号“{data.ref}”已用于另一项申报“{by_ref.title}”",
                 f"the number {data.ref!r} belongs to another application, {by_ref.title!r}",
             )
@@ -235,15 +271,30 @@ def store_application(
     session.flush()
     assert application.id is not None
     for position, line in enumerate(data.budget, start=1):
-        session.add(BudgetLine(application_id=application.id, position=position, item=line.item,
-                               purpose=line.purpose, unit_price_fen=line.unit_price_fen,
-                               quantity=line.quantity, amount_fen=line.amount_fen))
+        session.add(
+            BudgetLine(
+                application_id=application.id,
+                position=position,
+                item=line.item,
+                purpose=line.purpose,
+                unit_price_fen=line.unit_price_fen,
+                quantity=line.quantity,
+                amount_fen=line.amount_fen,
+            )
+        )
     audit_data: dict[str, str] = {"source": data.source}
     if late_reason:
         audit_data["late_override"] = late_reason
-    record(session, actor=actor, entity="application", entity_id=application.id, action="create",
-           to_state=str(ApplicationState.submitted), reason=f"受理 / received: {data.source}",
-           data=audit_data)
+    record(
+        session,
+        actor=actor,
+        entity="application",
+        entity_id=application.id,
+        action="create",
+        to_state=str(ApplicationState.submitted),
+        reason=f"受理 / received: {data.source}",
+        data=audit_data,
+    )
     session.flush()
     return application
 
@@ -265,10 +316,16 @@ def _organisation_for(session: Session, data: ApplicationCreate) -> Organisation
     given = data.organisation
     found = session.exec(select(Organisation).where(Organisation.name == given.name)).first()
     if found is None:
-        found = Organisation(name=given.name, kind=given.kind, registration_number=given.registration_number,
-                             founded_on=given.founded_on, rating=given.rating,
-                             legal_representative=given.legal_representative, community=data.community,
-                             address=given.address)
+        found = Organisation(
+            name=given.name,
+            kind=given.kind,
+            registration_number=given.registration_number,
+            founded_on=given.founded_on,
+            rating=given.rating,
+            legal_representative=given.legal_representative,
+            community=data.community,
+            address=given.address,
+        )
     else:
         for attribute in ("registration_number", "founded_on", "rating", "legal_representative", "address"):
             if not getattr(found, attribute) and getattr(given, attribute):
@@ -281,6 +338,10 @@ def _organisation_for(session: Session, data: ApplicationCreate) -> Organisation
 
 def applications_of(session: Session, *, competition_id: int) -> list[Application]:
     """Every application of a competition, by 申报编号."""
-    return list(session.exec(
-        select(Application).where(Application.competition_id == competition_id).order_by(col(Application.ref))
-    ))
+    return list(
+        session.exec(
+            select(Application)
+            .where(Application.competition_id == competition_id)
+            .order_by(col(Application.ref))
+        )
+    )

@@ -33,18 +33,33 @@ _BOX = re.compile(f"([{''.join(CHECKED | UNCHECKED)}])")
 _CHECKBOX_FIELDS = ("kind", "category", "communities")
 # Wingdings check boxes typed through Insert > Symbol (font, character code) → the box they show
 _SYMBOLS = {
-    ("wingdings 2", "f052"): "☑", ("wingdings 2", "f053"): "☒", ("wingdings 2", "f054"): "☒",
-    ("wingdings 2", "f0a3"): "☐", ("wingdings 2", "f02a"): "☐", ("wingdings", "f0fe"): "☑",
-    ("wingdings", "f0fd"): "☒", ("wingdings", "f078"): "☒", ("wingdings", "f0a8"): "☐",
+    ("wingdings 2", "f052"): "☑",
+    ("wingdings 2", "f053"): "☒",
+    ("wingdings 2", "f054"): "☒",
+    ("wingdings 2", "f0a3"): "☐",
+    ("wingdings 2", "f02a"): "☐",
+    ("wingdings", "f0fe"): "☑",
+    ("wingdings", "f0fd"): "☒",
+    ("wingdings", "f078"): "☒",
+    ("wingdings", "f0a8"): "☐",
     ("wingdings", "f06f"): "☐",
 }
 _TABLES = {  # a section table's columns → (where the rows go, their keys)
-    "activities": (("时间", "活动内容", "场次", "预计人次"),
-                   ("period", "content", "sessions", "participants")),
+    "activities": (
+        ("时间", "活动内容", "场次", "预计人次"),
+        ("period", "content", "sessions", "participants"),
+    ),
     "team": (("姓名", "职务/分工", "联系方式"), ("name", "duty", "contact")),
 }
-_COLUMN_ALIASES = {"职务": "职务/分工", "分工": "职务/分工", "活动": "活动内容", "日期": "时间",
-                   "人次": "预计人次", "联系电话": "联系方式", "电话": "联系方式"}
+_COLUMN_ALIASES = {
+    "职务": "职务/分工",
+    "分工": "职务/分工",
+    "活动": "活动内容",
+    "日期": "时间",
+    "人次": "预计人次",
+    "联系电话": "联系方式",
+    "电话": "联系方式",
+}
 _HINT = re.compile(r"^\s*[（(][^）)]*[）)]\s*$")  # "（由主办方填写）": a blank's hint, not a value
 _COVER_FIELDS = ("ref", "title", "organisation")  # the cover only; instructions may look like labels too
 _COVER = re.compile(r"^\s*([^:：]{2,20})[:：]\s*(.*?)\s*$")
@@ -56,8 +71,14 @@ def parse_application_form(path: Path | str) -> RawRow:
     try:
         document = Document(str(path))
     except Exception as exc:  # python-docx raises several kinds for a file that is not a .docx
-        raise InputError(Problem(path.name, "", "无法读取该 Word 文件（须为 .docx 格式）",
-                                 f"cannot read this Word file (it must be .docx): {exc}")) from exc
+        raise InputError(
+            Problem(
+                path.name,
+                "",
+                "无法读取该 Word 文件（须为 .docx 格式）",
+                f"cannot read this Word file (it must be .docx): {exc}",
+            )
+        ) from exc
     body = document.element.body
     row = RawRow(where=path.name)
     tables = body.xpath("./w:tbl | ./w:sdt/w:sdtContent/w:tbl")
@@ -68,8 +89,14 @@ def parse_application_form(path: Path | str) -> RawRow:
     if row.budget:
         row.values.setdefault("budget", "（见预算明细表）")
     if not row.values:
-        raise InputError(Problem(path.name, "", "没有找到申报书的表格（是否为本次竞赛的申报书模板？）",
-                                 "no application form tables found (is this the competition's 申报书?)"))
+        raise InputError(
+            Problem(
+                path.name,
+                "",
+                "没有找到申报书的表格（是否为本次竞赛的申报书模板？）",
+                "no application form tables found (is this the competition's 申报书?)",
+            )
+        )
     return row
 
 

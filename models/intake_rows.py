@@ -61,8 +61,12 @@ def read_applications(path: Path | str) -> list[RawRow]:
 
         return [parse_application_form(path)]
     raise InputError(
-        Problem(path.name, "", f"不支持的文件类型 {suffix or '（无扩展名）'}，可导入 .xlsx .csv .json .docx",
-                f"unsupported file type {suffix!r}: import .xlsx, .csv, .json or .docx")
+        Problem(
+            path.name,
+            "",
+            f"不支持的文件类型 {suffix or '（无扩展名）'}，可导入 .xlsx .csv .json .docx",
+            f"unsupported file type {suffix!r}: import .xlsx, .csv, .json or .docx",
+        )
     )
 
 
@@ -75,18 +79,37 @@ def _read_xlsx(path: Path) -> list[RawRow]:
     try:
         book = openpyxl.load_workbook(path, data_only=True)
     except Exception as exc:  # openpyxl raises many kinds for a damaged or mislabelled file
-        raise InputError(Problem(path.name, "", "无法读取该 Excel 文件（是否为 .xlsx 格式？）",
-                                 f"cannot read this Excel file: {exc}")) from exc
+        raise InputError(
+            Problem(
+                path.name,
+                "",
+                "无法读取该 Excel 文件（是否为 .xlsx 格式？）",
+                f"cannot read this Excel file: {exc}",
+            )
+        ) from exc
     budget_sheet = next((ws for ws in book.worksheets if normalise_label(ws.title) == BUDGET_SHEET), None)
-    candidates = [ws for ws in book.worksheets
-                  if ws is not budget_sheet and normalise_label(ws.title) != INSTRUCTIONS_SHEET]
+    candidates = [
+        ws
+        for ws in book.worksheets
+        if ws is not budget_sheet and normalise_label(ws.title) != INSTRUCTIONS_SHEET
+    ]
     main = next((ws for ws in candidates if _header_index(_records(ws)) is not None), None)
     if main is None:
-        raise InputError(Problem(path.name, "", "找不到表头含“项目名称”的工作表",
-                                 "no sheet has a header row with 项目名称 (project title)"))
+        raise InputError(
+            Problem(
+                path.name,
+                "",
+                "找不到表头含“项目名称”的工作表",
+                "no sheet has a header row with 项目名称 (project title)",
+            )
+        )
     budget_records = _records(budget_sheet) if budget_sheet is not None else []
-    return _table_rows(path.name, _records(main), budget_records=budget_records,
-                       budget_sheet=budget_sheet.title if budget_sheet is not None else "")
+    return _table_rows(
+        path.name,
+        _records(main),
+        budget_records=budget_records,
+        budget_sheet=budget_sheet.title if budget_sheet is not None else "",
+    )
 
 
 def _records(ws: Worksheet) -> list[Record]:
@@ -102,8 +125,14 @@ def _csv_records(path: Path) -> list[Record]:
         except UnicodeDecodeError:
             continue
     else:  # pragma: no cover - gb18030 decodes almost any byte string
-        raise InputError(Problem(path.name, "", "无法识别文件编码（应为 UTF-8 或 GBK）",
-                                 "unknown text encoding (expected UTF-8 or GBK/GB18030)"))
+        raise InputError(
+            Problem(
+                path.name,
+                "",
+                "无法识别文件编码（应为 UTF-8 或 GBK）",
+                "unknown text encoding (expected UTF-8 or GBK/GB18030)",
+            )
+        )
     header = text.split("\n", 1)[0]
     delimiter = max(",\t;", key=header.count)  # Excel writes "," (or ";" in some locales); tab-separated too
     reader = csv.reader(io.StringIO(text), delimiter=delimiter)
@@ -121,12 +150,14 @@ def _header_index(records: Sequence[Record]) -> int | None:
     return None
 
 
-def _table_rows(name: str, records: list[Record], *, budget_records: list[Record], budget_sheet: str
-                ) -> list[RawRow]:
+def _table_rows(
+    name: str, records: list[Record], *, budget_records: list[Record], budget_sheet: str
+) -> list[RawRow]:
     header_at = _header_index(records)
     if header_at is None:
-        raise InputError(Problem(name, "", "找不到表头（须有“项目名称”列）",
-                                 "no header row with 项目名称 (title)"))
+        raise InputError(
+            Problem(name, "", "找不到表头（须有“项目名称”列）", "no header row with 项目名称 (title)")
+        )
     header_number, header = records[header_at]
     columns: dict[int, str] = {}
     for position, label in enumerate(header):
@@ -141,10 +172,11 @@ def _table_rows(name: str, records: list[Record], *, budget_records: list[Record
         missing.append(f"预算明细（列或“{BUDGET_SHEET}”工作表）")
     if missing:
         where = f"{name}:第{header_number}行 (row {header_number})"
-        raise InputError(Problem(where, "、".join(missing), "表头缺少必需的列",
-                                 "required columns are missing"))
+        raise InputError(
+            Problem(where, "、".join(missing), "表头缺少必需的列", "required columns are missing")
+        )
     rows: list[RawRow] = []
-    for number, values in records[header_at + 1:]:
+    for number, values in records[header_at + 1 :]:
         if all(_is_blank(v) for v in values):
             continue
         row = RawRow(where=f"{name}:第{number}行 (row {number})")
@@ -169,20 +201,40 @@ def inline_budget(row: RawRow) -> list[RawBudgetLine]:
         cells = [c.strip() for c in _INLINE_CELLS.split(part)]
         keys = ("item", "purpose", "unit_price", "quantity", "amount")
         values: dict[str, object] = {k: c for k, c in zip(keys, cells, strict=False) if c}
-        lines.append(RawBudgetLine(where=f"{row.where} 预算明细第{index + 1}项 (budget line {index + 1})",
-                                   values=values, malformed=part.strip() if len(cells) < 4 else ""))
+        lines.append(
+            RawBudgetLine(
+                where=f"{row.where} 预算明细第{index + 1}项 (budget line {index + 1})",
+                values=values,
+                malformed=part.strip() if len(cells) < 4 else "",
+            )
+        )
     return lines
 
 
 def _attach_budget_sheet(name: str, sheet: str, records: list[Record], rows: list[RawRow]) -> list[RawRow]:
     """Give each application its lines from the 预算明细 sheet; unmatched lines become rows of their own."""
-    header_at = next((i for i, (_, vals) in enumerate(records[:10])
-                      if any(budget_column_for(v) == "item" for v in vals if not _is_blank(v))), None)
+    header_at = next(
+        (
+            i
+            for i, (_, vals) in enumerate(records[:10])
+            if any(budget_column_for(v) == "item" for v in vals if not _is_blank(v))
+        ),
+        None,
+    )
     if header_at is None:
-        raise InputError(Problem(f"{name}:{sheet}", "科目", "预算明细表找不到表头（须有“科目”列）",
-                                 "the budget sheet has no header row with 科目 (item)"))
-    columns = {pos: key for pos, label in enumerate(records[header_at][1])
-               if (key := budget_column_for(label)) is not None}
+        raise InputError(
+            Problem(
+                f"{name}:{sheet}",
+                "科目",
+                "预算明细表找不到表头（须有“科目”列）",
+                "the budget sheet has no header row with 科目 (item)",
+            )
+        )
+    columns = {
+        pos: key
+        for pos, label in enumerate(records[header_at][1])
+        if (key := budget_column_for(label)) is not None
+    }
     by_ref: dict[str, list[RawRow]] = {}
     by_title: dict[str, list[RawRow]] = {}
     for row in rows:
@@ -190,11 +242,14 @@ def _attach_budget_sheet(name: str, sheet: str, records: list[Record], rows: lis
             by_ref.setdefault(row.text("ref"), []).append(row)
         by_title.setdefault(normalise_label(row.text("title")), []).append(row)
     orphans: list[RawRow] = []
-    for number, values in records[header_at + 1:]:
+    for number, values in records[header_at + 1 :]:
         if all(_is_blank(v) for v in values):
             continue
-        cells = {key: values[pos] for pos, key in columns.items()
-                 if pos < len(values) and not _is_blank(values[pos])}
+        cells = {
+            key: values[pos]
+            for pos, key in columns.items()
+            if pos < len(values) and not _is_blank(values[pos])
+        }
         if str(cells.get("item", "")).strip() in ("合计", "总计"):
             continue
         where = f"{name}:{sheet}表第{number}行 (sheet {sheet}, row {number})"
@@ -229,17 +284,20 @@ def _attach_budget_sheet(name: str, sheet: str, records: list[Record], rows: lis
 
 # ---- JSON ---------------------------------------------------------------------------------------
 
+
 def _read_json(path: Path) -> list[RawRow]:
     try:
         data = json.loads(path.read_text(encoding="utf-8-sig"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise InputError(Problem(path.name, "", "不是有效的 JSON（UTF-8）文件",
-                                 f"not valid UTF-8 JSON: {exc}")) from exc
+        raise InputError(
+            Problem(path.name, "", "不是有效的 JSON（UTF-8）文件", f"not valid UTF-8 JSON: {exc}")
+        ) from exc
     if isinstance(data, dict):
         data = data.get("applications", data.get("申报", [data]))
     if not isinstance(data, list):
-        raise InputError(Problem(path.name, "", "JSON 须为申报对象的列表",
-                                 "JSON must be a list of applications"))
+        raise InputError(
+            Problem(path.name, "", "JSON 须为申报对象的列表", "JSON must be a list of applications")
+        )
     rows = []
     for index, item in enumerate(data, start=1):
         row = RawRow(where=f"{path.name}:第{index}条 (item {index})")
@@ -269,5 +327,8 @@ def _json_budget(where: str, lines: Iterable[Any]) -> Iterable[RawBudgetLine]:
                 key = budget_column_for(label) or (label if label in BUDGET_LABELS else None)
                 if key in BUDGET_LABELS and not _is_blank(value):
                     values[key] = value
-        yield RawBudgetLine(where=f"{where} 预算明细第{index}项 (budget line {index})", values=values,
-                            malformed="" if isinstance(line, dict) else str(line))
+        yield RawBudgetLine(
+            where=f"{where} 预算明细第{index}项 (budget line {index})",
+            values=values,
+            malformed="" if isinstance(line, dict) else str(line),
+        )

@@ -39,8 +39,17 @@ TEMPLATE_FIELDS: tuple[IntakeField, ...] = tuple(f for f in FIELDS if f.key not 
 BUDGET_HEADERS = ("申报编号", "项目名称", "申报单位", "科目", "用途", "单价（元）", "数量", "金额（元）")
 _TEXT_COLUMNS = ("ref", "registration_number", "contact_phone")
 _DATE_COLUMNS = ("founded_on", "period_start", "period_end")
-_WIDE = {"title": 30, "organisation": 30, "summary": 40, "need_analysis": 40, "objectives": 30,
-         "activities": 40, "address": 30, "registration_number": 22, "contact_email": 26}
+_WIDE = {
+    "title": 30,
+    "organisation": 30,
+    "summary": 40,
+    "need_analysis": 40,
+    "objectives": 30,
+    "activities": 40,
+    "address": 30,
+    "registration_number": 22,
+    "contact_email": 26,
+}
 _HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
 _REQUIRED = Font(bold=True, color="C00000")
 _OPTIONAL = Font(bold=True)
@@ -88,9 +97,14 @@ def _applications_sheet(ws: Worksheet, config: CompetitionConfig) -> None:
         note = ("必填。" if spec.required else "选填。") + (spec.hint or "")
         ws.cell(row=1, column=column).comment = Comment(note, "grantflow")
         if spec.key in lists:
-            validation = DataValidation(type="list", formula1='"' + ",".join(lists[spec.key]) + '"',
-                                        allow_blank=True, showErrorMessage=True,
-                                        errorTitle=spec.label, error="请从下拉列表中选择")
+            validation = DataValidation(
+                type="list",
+                formula1='"' + ",".join(lists[spec.key]) + '"',
+                allow_blank=True,
+                showErrorMessage=True,
+                errorTitle=spec.label,
+                error="请从下拉列表中选择",
+            )
             validation.add(f"{letter}2:{letter}1000")
             ws.add_data_validation(validation)
         if spec.key in _TEXT_COLUMNS:
@@ -121,8 +135,11 @@ def _instructions_sheet(ws: Worksheet, config: CompetitionConfig) -> None:
         ("项目类别", "、".join(c.name for c in config.categories)),
         ("申请金额", f"{format_yuan(budget.per_project_min)} 元 至 {format_yuan(budget.per_project_cap)} 元"),
         ("项目周期", f"须在服务期 {info.service_period.start} 至 {info.service_period.end} 之内"),
-        ("填写方式", f"“{APPLICATIONS_SHEET}”表每行一个项目；“{BUDGET_SHEET}”表每行一条预算，"
-                     "预算合计须等于申请金额。红色表头为必填项。请勿修改表头。"),
+        (
+            "填写方式",
+            f"“{APPLICATIONS_SHEET}”表每行一个项目；“{BUDGET_SHEET}”表每行一条预算，"
+            "预算合计须等于申请金额。红色表头为必填项。请勿修改表头。",
+        ),
         ("", ""),
         ("字段", "说明"),
     ]

@@ -104,10 +104,12 @@ def validate_row(row: RawRow, *, config: CompetitionConfig) -> ApplicationCreate
     try:
         return ApplicationCreate.model_validate(values)
     except ValidationError as exc:  # a limit the checks above missed: still a refusal, never a crash
-        raise InputError([
-            Problem(row.where, ".".join(str(part) for part in error["loc"]), "取值无效", error["msg"])
-            for error in exc.errors(include_url=False)
-        ]) from exc
+        raise InputError(
+            [
+                Problem(row.where, ".".join(str(part) for part in error["loc"]), "取值无效", error["msg"])
+                for error in exc.errors(include_url=False)
+            ]
+        ) from exc
 
 
 def usable_email(row: RawRow) -> str | None:
@@ -179,11 +181,17 @@ class _Check:
                 self.add(key, "必填项未填写", "required, but empty")
             return ""
         if spec.max_length is not None and len(value) > spec.max_length:
-            self.add(key, f"不能超过{spec.max_length}字（现有{len(value)}字）",
-                     f"at most {spec.max_length} characters ({len(value)} given)")
+            self.add(
+                key,
+                f"不能超过{spec.max_length}字（现有{len(value)}字）",
+                f"at most {spec.max_length} characters ({len(value)} given)",
+            )
         elif len(value) < spec.min_length:
-            self.add(key, f"不能少于{spec.min_length}字（现有{len(value)}字）",
-                     f"at least {spec.min_length} characters ({len(value)} given)")
+            self.add(
+                key,
+                f"不能少于{spec.min_length}字（现有{len(value)}字）",
+                f"at least {spec.min_length} characters ({len(value)} given)",
+            )
         return value
 
     def kind(self, text: str) -> OrganisationKind | None:
@@ -194,9 +202,12 @@ class _Check:
         if len(parts) > 1 and all(kinds):
             self.add("kind", f"只能选择一项（填写了“{text}”）", f"choose one kind, not {text!r}")
         elif len(parts) != 1 or kinds[0] is None:
-            self.add("kind", f"“{text}”无法识别，应为 社会组织、备案志愿服务团队 或 社区社工室",
-                     f"{text!r} is not an organisation kind: 社会组织 (registered organisation), "
-                     "备案志愿服务团队 (registered volunteer team) or 社区社工室 (community office)")
+            self.add(
+                "kind",
+                f"“{text}”无法识别，应为 社会组织、备案志愿服务团队 或 社区社工室",
+                f"{text!r} is not an organisation kind: 社会组织 (registered organisation), "
+                "备案志愿服务团队 (registered volunteer team) or 社区社工室 (community office)",
+            )
         else:
             return kinds[0]
         return None
@@ -207,8 +218,11 @@ class _Check:
         pool = self.config.pool_for(kind)
         if pool is None:
             label = ORGANISATION_KIND_LABELS[kind]
-            self.add("kind", f"本次竞赛不受理“{label}”的申报（没有对应的评审组）",
-                     f"this competition has no pool for {kind.value} applicants")
+            self.add(
+                "kind",
+                f"本次竞赛不受理“{label}”的申报（没有对应的评审组）",
+                f"this competition has no pool for {kind.value} applicants",
+            )
             return ""
         return pool.code
 
@@ -219,13 +233,19 @@ class _Check:
         found = self.config.category(parts[0]) if len(parts) == 1 else None
         names = "、".join(c.name for c in self.config.categories)
         if found is None:
-            self.add("category", f"“{text}”不是本次竞赛的项目类别（可选：{names}），只能选一项",
-                     f"{text!r} is not one category of this competition (choose one of: {names})")
+            self.add(
+                "category",
+                f"“{text}”不是本次竞赛的项目类别（可选：{names}），只能选一项",
+                f"{text!r} is not one category of this competition (choose one of: {names})",
+            )
             return ""
         if found.max_amount is not None and amount is not None and amount > found.max_amount:
-            self.add("amount", f"申请金额 {format_yuan(amount)} 元超过“{found.name}”类上限 "
-                     f"{format_yuan(found.max_amount)} 元",
-                     f"the amount exceeds the cap of the {found.code} category")
+            self.add(
+                "amount",
+                f"申请金额 {format_yuan(amount)} 元超过“{found.name}”类上限 "
+                f"{format_yuan(found.max_amount)} 元",
+                f"the amount exceeds the cap of the {found.code} category",
+            )
         return found.code
 
     def communities(self, text: str) -> list[str]:
@@ -233,8 +253,11 @@ class _Check:
         configured = self.config.communities
         for name in names:
             if name not in configured:
-                self.add("communities", f"“{name}”不在本次竞赛的服务社区内（{'、'.join(configured)}）",
-                         f"{name!r} is not one of the competition's communities")
+                self.add(
+                    "communities",
+                    f"“{name}”不在本次竞赛的服务社区内（{'、'.join(configured)}）",
+                    f"{name!r} is not one of the competition's communities",
+                )
         return [n for n in names if n in configured]
 
     def date_of(self, key: str, *, month_ok: bool = False) -> date | None:
@@ -243,8 +266,11 @@ class _Check:
             return None
         parsed = parse_date(value, month_ok=month_ok)
         if parsed is None:
-            self.add(key, f"日期“{self.row.text(key)}”无法识别，应如 2025-03-01",
-                     f"{self.row.text(key)!r} is not a date like 2025-03-01")
+            self.add(
+                key,
+                f"日期“{self.row.text(key)}”无法识别，应如 2025-03-01",
+                f"{self.row.text(key)!r} is not a date like 2025-03-01",
+            )
         return parsed
 
     def period(self) -> tuple[date | None, date | None]:
@@ -258,24 +284,34 @@ class _Check:
         elif text := self.row.text("period"):
             found = parse_period(text)
             if found is None:
-                self.add("period", f"“{text}”无法识别，应如 2025-03-01至2025-09-30",
-                         f"{text!r} is not a period like 2025-03-01至2025-09-30")
+                self.add(
+                    "period",
+                    f"“{text}”无法识别，应如 2025-03-01至2025-09-30",
+                    f"{text!r} is not a period like 2025-03-01至2025-09-30",
+                )
                 return None, None
             start, end = found
         else:
-            self.add("period", "必填项未填写（项目周期，或项目开始日期和项目结束日期）",
-                     "required, but empty (the project period, or its start and end dates)")
+            self.add(
+                "period",
+                "必填项未填写（项目周期，或项目开始日期和项目结束日期）",
+                "required, but empty (the project period, or its start and end dates)",
+            )
             return None, None
         if start is None or end is None:
             return start, end
         service = self.config.competition.service_period
         if end < start:
-            self.add(key, f"结束日期 {end} 早于开始日期 {start}",
-                     f"the end {end} is before the start {start}")
+            self.add(
+                key, f"结束日期 {end} 早于开始日期 {start}", f"the end {end} is before the start {start}"
+            )
         elif start < service.start or end > service.end:
-            self.add(key, f"项目周期 {start}至{end} 须在服务期 {service.start}至{service.end} 之内",
-                     f"the project period {start}..{end} must lie within the service period "
-                     f"{service.start}..{service.end}")
+            self.add(
+                key,
+                f"项目周期 {start}至{end} 须在服务期 {service.start}至{service.end} 之内",
+                f"the project period {start}..{end} must lie within the service period "
+                f"{service.start}..{service.end}",
+            )
         return start, end
 
     def money(self, key: str, text: str) -> Fen | None:
@@ -284,22 +320,34 @@ class _Check:
         try:
             fen = parse_yuan(self.row.values[key])
         except MoneyError:
-            self.add(key, f"金额“{text}”无法识别，应如 6000、6,000.00 或 陆仟元",
-                     f"{text!r} is not an amount like 6000, 6,000.00 or 陆仟元")
+            self.add(
+                key,
+                f"金额“{text}”无法识别，应如 6000、6,000.00 或 陆仟元",
+                f"{text!r} is not an amount like 6000, 6,000.00 or 陆仟元",
+            )
             return None
         if fen < 0 or (key == "amount" and fen == 0):
-            self.add(key, "金额须大于0" if key == "amount" else "金额不能为负数",
-                     "the amount must be above 0" if key == "amount" else "the amount must not be negative")
+            self.add(
+                key,
+                "金额须大于0" if key == "amount" else "金额不能为负数",
+                "the amount must be above 0" if key == "amount" else "the amount must not be negative",
+            )
             return None
         if key == "amount":
             budget = self.config.budget
             low, cap = format_yuan(budget.per_project_min), format_yuan(budget.per_project_cap)
             if fen < budget.per_project_min:
-                self.add(key, f"申请金额 {format_yuan(fen)} 元低于单个项目下限 {low} 元",
-                         f"the amount {format_yuan(fen)} is below the per-project minimum {low} yuan")
+                self.add(
+                    key,
+                    f"申请金额 {format_yuan(fen)} 元低于单个项目下限 {low} 元",
+                    f"the amount {format_yuan(fen)} is below the per-project minimum {low} yuan",
+                )
             elif fen > budget.per_project_cap:
-                self.add(key, f"申请金额 {format_yuan(fen)} 元超过单个项目上限 {cap} 元",
-                         f"the amount {format_yuan(fen)} exceeds the per-project cap {cap} yuan")
+                self.add(
+                    key,
+                    f"申请金额 {format_yuan(fen)} 元超过单个项目上限 {cap} 元",
+                    f"the amount {format_yuan(fen)} exceeds the per-project cap {cap} yuan",
+                )
         return fen
 
     def count(self, key: str, text: str) -> int:
@@ -317,8 +365,9 @@ class _Check:
         try:
             return validate_email(text, check_deliverability=False).normalized
         except EmailNotValidError as exc:
-            self.add("contact_email", f"邮箱“{text}”格式不正确",
-                     f"{text!r} is not a valid email address ({exc})")
+            self.add(
+                "contact_email", f"邮箱“{text}”格式不正确", f"{text!r} is not a valid email address ({exc})"
+            )
             return ""
 
     def phone(self, text: str) -> str:
@@ -326,8 +375,11 @@ class _Check:
             return ""
         phone = normalise_phone(text)
         if phone is None:
-            self.add("contact_phone", f"“{text}”不是有效的电话号码（手机11位，固话须带区号，如0592-5512345）",
-                     f"{text!r} is not a valid phone number (11-digit mobile, or landline with area code)")
+            self.add(
+                "contact_phone",
+                f"“{text}”不是有效的电话号码（手机11位，固话须带区号，如0592-5512345）",
+                f"{text!r} is not a valid phone number (11-digit mobile, or landline with area code)",
+            )
             return ""
         if len(phone) > _PHONE_LENGTH:
             self.add("contact_phone", "最多填写两个电话号码", "give at most two phone numbers")
@@ -342,10 +394,12 @@ class _Check:
         if amount is not None and all(lines):
             total = sum(line["amount_fen"] for line in lines if line)
             if total != amount:
-                self.add("budget",
-                         f"预算明细合计 {format_yuan(total)} 元与申请金额 {format_yuan(amount)} 元不一致",
-                         f"the budget lines add up to {format_yuan(total)} yuan, "
-                         f"but the amount asked is {format_yuan(amount)} yuan")
+                self.add(
+                    "budget",
+                    f"预算明细合计 {format_yuan(total)} 元与申请金额 {format_yuan(amount)} 元不一致",
+                    f"the budget lines add up to {format_yuan(total)} yuan, "
+                    f"but the amount asked is {format_yuan(amount)} yuan",
+                )
         return [line for line in lines if line]
 
     def budget_line(self, line: RawBudgetLine) -> dict[str, Any] | None:
@@ -353,8 +407,10 @@ class _Check:
             self.add("budget", zh, en, where=line.where)
 
         if line.malformed:
-            problem(f"“{line.malformed}”应写作 科目|用途|单价|数量",
-                    f"{line.malformed!r} must read item|purpose|unit price|quantity")
+            problem(
+                f"“{line.malformed}”应写作 科目|用途|单价|数量",
+                f"{line.malformed!r} must read item|purpose|unit price|quantity",
+            )
             return None
         text = {k: str(v).strip() for k, v in line.values.items()}
         ok = True
@@ -375,8 +431,10 @@ class _Check:
             unit, ok = 0, False
         quantity = whole_number(line.values.get("quantity"))
         if quantity is None or quantity <= 0:
-            problem(f"数量“{quantity_text}”应为正整数",
-                    f"quantity {quantity_text!r} must be a whole number above 0")
+            problem(
+                f"数量“{quantity_text}”应为正整数",
+                f"quantity {quantity_text!r} must be a whole number above 0",
+            )
             ok = False
         if not ok or quantity is None:
             return None
@@ -388,9 +446,15 @@ class _Check:
                 problem(f"金额“{text['amount']}”无法识别", f"amount {text['amount']!r} is not an amount")
                 return None
             if given != amount:
-                problem(f"金额 {format_yuan(given)} 元不等于 单价×数量 {format_yuan(amount)} 元",
-                        f"the amount {format_yuan(given)} is not unit price × quantity "
-                        f"= {format_yuan(amount)}")
+                problem(
+                    f"金额 {format_yuan(given)} 元不等于 单价×数量 {format_yuan(amount)} 元",
+                    f"the amount {format_yuan(given)} is not unit price × quantity = {format_yuan(amount)}",
+                )
                 return None
-        return {"item": text["item"], "purpose": text.get("purpose", ""), "unit_price_fen": unit,
-                "quantity": quantity, "amount_fen": amount}
+        return {
+            "item": text["item"],
+            "purpose": text.get("purpose", ""),
+            "unit_price_fen": unit,
+            "quantity": quantity,
+            "amount_fen": amount,
+        }

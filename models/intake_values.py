@@ -98,5 +98,3 @@ def split_list(text: str) -> list[str]:
         if part:
             seen.setdefault(part, None)
     return list(seen)
-
-

@@ -77,7 +77,8 @@ _role(
     applications_close="2025年5月31日",
     pool_amount="200,000.00",
     per_project_cap="20,000.00",
-    submit_email="gongyi@jiangtou.example.org", applicant_kinds="社会组织、备案志愿服务团队和社区社工室",
+    submit_email="gongyi@jiangtou.example.org",
+    applicant_kinds="社会组织、备案志愿服务团队和社区社工室",
     contact="吴老师 0592-5550101",
 )
 _role(

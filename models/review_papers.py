@@ -156,4 +156,3 @@ def expert_sheet_context(session: Session, *, expert: Expert, signed_date: date)
         "applications": rows,
         "signed_date": signed_date,
     }
-

@@ -68,8 +68,9 @@ def _totals(points: dict[int, dict[str, Decimal]], criteria: Sequence[RubricCrit
     return {expert: expert_total(p, criteria) for expert, p in points.items()}
 
 
-def _criterion_means(points: dict[int, dict[str, Decimal]], result: Aggregate,
-                     criteria: Sequence[RubricCriterion]) -> tuple[Decimal, ...]:
+def _criterion_means(
+    points: dict[int, dict[str, Decimal]], result: Aggregate, criteria: Sequence[RubricCriterion]
+) -> tuple[Decimal, ...]:
     kept = [points[e] for e in result.kept]
     with localcontext() as ctx:
         ctx.prec = 34
@@ -100,8 +101,9 @@ def _note(overall: Ranked, in_pool: Ranked) -> str:
     return "\n".join(notes)
 
 
-def _compute(session: Session, config: CompetitionConfig, competition_id: int,
-             applications: list[Application]) -> list[_Computed]:
+def _compute(
+    session: Session, config: CompetitionConfig, competition_id: int, applications: list[Application]
+) -> list[_Computed]:
     criteria = list_criteria(session, competition_id=competition_id)
     sheets = submitted_sheets(session, competition_id=competition_id)
     missing = [a.ref for a in applications if not sheets.get(a.id or 0)]
@@ -120,8 +122,9 @@ def _compute(session: Session, config: CompetitionConfig, competition_id: int,
     for application in applications:
         assert application.id is not None
         points = sheets[application.id]
-        result = aggregate(_totals(points, criteria), method=rules.aggregation,
-                           trimmed_min=rules.trimmed_min_scores)
+        result = aggregate(
+            _totals(points, criteria), method=rules.aggregation, trimmed_min=rules.trimmed_min_scores
+        )
         flags = flags_for(result, spread_limit=rules.disagreement_spread, expected=expected[application.id])
         entry = RankEntry(
             key=application.id,
@@ -141,28 +144,39 @@ def close_review(session: Session, *, competition_id: int, actor: str) -> list[R
     Returns the competition's results, best rank first.
     """
     _, config = competition_and_config(session, competition_id)
-    in_review = list(session.exec(
-        select(Application).where(Application.competition_id == competition_id,
-                                  Application.state == ApplicationState.in_review)
-    ))
+    in_review = list(
+        session.exec(
+            select(Application).where(
+                Application.competition_id == competition_id, Application.state == ApplicationState.in_review
+            )
+        )
+    )
     if not in_review:
         return results_of(session, competition_id=competition_id)
-    scored = list(session.exec(
-        select(Application).where(Application.competition_id == competition_id,
-                                  Application.state == ApplicationState.scored)
-    ))
+    scored = list(
+        session.exec(
+            select(Application).where(
+                Application.competition_id == competition_id, Application.state == ApplicationState.scored
+            )
+        )
+    )
     computed = _compute(session, config, competition_id, sorted(in_review + scored, key=lambda a: a.ref))
     names = [c.name for c in list_criteria(session, competition_id=competition_id)]
     tie_break = config.review.tie_break
-    overall = {r.key: r for r in rank_entries([c.entry for c in computed], tie_break=tie_break,
-                                              criterion_names=names)}
+    overall = {
+        r.key: r
+        for r in rank_entries([c.entry for c in computed], tie_break=tie_break, criterion_names=names)
+    }
     in_pool: dict[int, Ranked] = {}
     for pool in sorted({c.application.pool for c in computed}):
         entries = [c.entry for c in computed if c.application.pool == pool]
         in_pool.update({r.key: r for r in rank_entries(entries, tie_break=tie_break, criterion_names=names)})
-    existing = {r.application_id: r for r in session.exec(
-        select(ReviewResult).where(col(ReviewResult.application_id).in_([c.entry.key for c in computed]))
-    )}
+    existing = {
+        r.application_id: r
+        for r in session.exec(
+            select(ReviewResult).where(col(ReviewResult.application_id).in_([c.entry.key for c in computed]))
+        )
+    }
     for c in computed:
         key = c.entry.key
         values: dict[str, Any] = {
@@ -184,21 +198,34 @@ def close_review(session: Session, *, competition_id: int, actor: str) -> list[R
             session.add(row)
         if c.application.state is ApplicationState.in_review:
             value = c.result.value
-            set_state(session, c.application, ApplicationState.scored, actor=actor,
-                      reason=f"评审结束，综合得分 {value} / review closed, aggregate {value}")
-    record(session, actor=actor, entity="competition", entity_id=competition_id, action="review_closed",
-           reason=f"评审结果 {len(computed)} 项 / {len(computed)} results ({config.review.aggregation})")
+            set_state(
+                session,
+                c.application,
+                ApplicationState.scored,
+                actor=actor,
+                reason=f"评审结束，综合得分 {value} / review closed, aggregate {value}",
+            )
+    record(
+        session,
+        actor=actor,
+        entity="competition",
+        entity_id=competition_id,
+        action="review_closed",
+        reason=f"评审结果 {len(computed)} 项 / {len(computed)} results ({config.review.aggregation})",
+    )
     session.flush()
     return results_of(session, competition_id=competition_id)
 
 
 def results_of(session: Session, *, competition_id: int) -> list[ReviewResult]:
-    return list(session.exec(
-        select(ReviewResult)
-        .join(Application, col(Application.id) == col(ReviewResult.application_id))
-        .where(Application.competition_id == competition_id)
-        .order_by(col(ReviewResult.rank), col(Application.ref))
-    ))
+    return list(
+        session.exec(
+            select(ReviewResult)
+            .join(Application, col(Application.id) == col(ReviewResult.application_id))
+            .where(Application.competition_id == competition_id)
+            .order_by(col(ReviewResult.rank), col(Application.ref))
+        )
+    )
 
 
 def review_report(session: Session, *, competition_id: int) -> dict[str, Any]:
@@ -214,14 +241,24 @@ def review_report(session: Session, *, competition_id: int) -> dict[str, Any]:
     sheets = submitted_sheets(session, competition_id=competition_id)
     experts = {e.id: e for e in session.exec(select(Expert).where(Expert.competition_id == competition_id))}
     results = {r.application_id: r for r in results_of(session, competition_id=competition_id)}
-    reviewed = {a.application_id for a in session.exec(
-        select(ReviewAssignment).where(ReviewAssignment.competition_id == competition_id))}
+    reviewed = {
+        a.application_id
+        for a in session.exec(
+            select(ReviewAssignment).where(ReviewAssignment.competition_id == competition_id)
+        )
+    }
     applications = [
-        a for a in session.exec(select(Application).where(Application.competition_id == competition_id))
+        a
+        for a in session.exec(select(Application).where(Application.competition_id == competition_id))
         if a.id in reviewed or a.id in results
     ]
-    applications.sort(key=lambda a: (a.id not in results or results[a.id].rank is None,
-                                     results[a.id].rank if a.id in results else 0, a.ref))
+    applications.sort(
+        key=lambda a: (
+            a.id not in results or results[a.id].rank is None,
+            results[a.id].rank if a.id in results else 0,
+            a.ref,
+        )
+    )
     entries = []
     cells: dict[tuple[int, int], Decimal] = {}
     for application in applications:
@@ -231,26 +268,34 @@ def review_report(session: Session, *, competition_id: int) -> dict[str, Any]:
             cells.update({(application.id, e): t for e, t in totals.items()})
         result = results.get(application.id)
         dropped = {int(e): v["dropped"] for e, v in (result.totals if result else {}).items() if v["dropped"]}
-        entries.append({
-            "ref": application.ref,
-            "title": application.title,
-            "pool": application.pool,
-            "state": str(application.state),
-            "experts": [
-                {"expert_id": e, "name": experts[e].name if e in experts else "", "total": str(t),
-                 "dropped": dropped.get(e)}
-                for e, t in sorted(totals.items())
-            ],
-            "dropped": sorted(dropped),
-            "aggregate": str(result.aggregate) if result else None,
-            "std": str(result.std) if result else None,
-            "spread": str(result.spread) if result else None,
-            "rank": result.rank if result else None,
-            "pool_rank": result.pool_rank if result else None,
-            "flags": [{"code": f, "zh": FLAG_LABELS[f][0], "en": FLAG_LABELS[f][1]}
-                      for f in (result.flags if result else [])],
-            "tie_note": result.tie_note if result else "",
-        })
+        entries.append(
+            {
+                "ref": application.ref,
+                "title": application.title,
+                "pool": application.pool,
+                "state": str(application.state),
+                "experts": [
+                    {
+                        "expert_id": e,
+                        "name": experts[e].name if e in experts else "",
+                        "total": str(t),
+                        "dropped": dropped.get(e),
+                    }
+                    for e, t in sorted(totals.items())
+                ],
+                "dropped": sorted(dropped),
+                "aggregate": str(result.aggregate) if result else None,
+                "std": str(result.std) if result else None,
+                "spread": str(result.spread) if result else None,
+                "rank": result.rank if result else None,
+                "pool_rank": result.pool_rank if result else None,
+                "flags": [
+                    {"code": f, "zh": FLAG_LABELS[f][0], "en": FLAG_LABELS[f][1]}
+                    for f in (result.flags if result else [])
+                ],
+                "tie_note": result.tie_note if result else "",
+            }
+        )
     return {
         "competition": competition.slug,
         "method": str(config.review.aggregation),

@@ -92,10 +92,23 @@ def read_table(path: Path | str, *, markers: Sequence[str]) -> Table:
     )
 
 
-EXPERT_COLUMNS = {"姓名": "name", "电子邮箱": "email", "电话": "phone", "单位": "organisation",
-                  "社区": "community", "专长": "expertise"}
-_EXPERT_ALIASES = {"邮箱": "电子邮箱", "email": "电子邮箱", "联系电话": "电话", "手机": "电话",
-                   "工作单位": "单位", "所在社区": "社区", "专业领域": "专长"}
+EXPERT_COLUMNS = {
+    "姓名": "name",
+    "电子邮箱": "email",
+    "电话": "phone",
+    "单位": "organisation",
+    "社区": "community",
+    "专长": "expertise",
+}
+_EXPERT_ALIASES = {
+    "邮箱": "电子邮箱",
+    "email": "电子邮箱",
+    "联系电话": "电话",
+    "手机": "电话",
+    "工作单位": "单位",
+    "所在社区": "社区",
+    "专业领域": "专长",
+}
 
 
 def read_experts(path: Path | str, *, communities: Sequence[str]) -> list[Person]:
@@ -106,8 +119,14 @@ def read_experts(path: Path | str, *, communities: Sequence[str]) -> list[Person
             table.columns[label] = table.columns[alias]
     missing = [label for label in ("姓名", "电子邮箱") if label not in table.columns]
     if missing:
-        raise InputError(Problem(table.where(table.header_row), "、".join(missing), "表头缺少必需的列",
-                                 "required columns are missing"))
+        raise InputError(
+            Problem(
+                table.where(table.header_row),
+                "、".join(missing),
+                "表头缺少必需的列",
+                "required columns are missing",
+            )
+        )
     people: list[Person] = []
     problems: list[Problem] = []
     seen: dict[str, int] = {}
@@ -124,13 +143,25 @@ def read_experts(path: Path | str, *, communities: Sequence[str]) -> list[Person
             continue
         if person.community and person.community not in communities:
             where = table.where(number, "社区")
-            problems.append(Problem(where, "社区", f"不在社区列表中：{person.community}",
-                                    f"not a community of the competition: {person.community}"))
+            problems.append(
+                Problem(
+                    where,
+                    "社区",
+                    f"不在社区列表中：{person.community}",
+                    f"not a community of the competition: {person.community}",
+                )
+            )
             continue
         email = str(person.email).casefold()
         if email in seen:
-            problems.append(Problem(table.where(number, "电子邮箱"), "电子邮箱", f"与第{seen[email]}行重复",
-                                    f"repeats row {seen[email]}"))
+            problems.append(
+                Problem(
+                    table.where(number, "电子邮箱"),
+                    "电子邮箱",
+                    f"与第{seen[email]}行重复",
+                    f"repeats row {seen[email]}",
+                )
+            )
             continue
         seen[email] = number
         people.append(person)

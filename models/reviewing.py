@@ -67,6 +67,7 @@ def get_assignment(session: Session, assignment_id: int) -> ReviewAssignment:
 
 # ---- experts ------------------------------------------------------------------------------------
 
+
 def load_experts(
     session: Session,
     *,
@@ -101,8 +102,13 @@ def load_experts(
         expert = existing.get(str(person.email).casefold())
         if expert is None:
             expert = Expert(
-                competition_id=competition_id, email=str(person.email), name=person.name, phone=person.phone,
-                organisation_name=person.organisation, community=person.community, expertise=person.expertise,
+                competition_id=competition_id,
+                email=str(person.email),
+                name=person.name,
+                phone=person.phone,
+                organisation_name=person.organisation,
+                community=person.community,
+                expertise=person.expertise,
             )
             existing[str(person.email).casefold()] = expert
             action = "create"
@@ -115,8 +121,15 @@ def load_experts(
         session.add(expert)
         session.flush()
         assert expert.id is not None
-        record(session, actor=actor, entity="expert", entity_id=expert.id, action=action,
-               reason=f"专家名单 / experts from {source}", data={"email": expert.email, **fields})
+        record(
+            session,
+            actor=actor,
+            entity="expert",
+            entity_id=expert.id,
+            action=action,
+            reason=f"专家名单 / experts from {source}",
+            data={"email": expert.email, **fields},
+        )
     session.flush()
     return list(
         session.exec(select(Expert).where(Expert.competition_id == competition_id).order_by(col(Expert.id)))
@@ -124,6 +137,7 @@ def load_experts(
 
 
 # ---- assignment ---------------------------------------------------------------------------------
+
 
 def candidate(application: Application, organisation: Organisation) -> Candidate:
     assert application.id is not None
@@ -137,8 +151,9 @@ def candidate(application: Application, organisation: Organisation) -> Candidate
 
 def reviewer(expert: Expert) -> Reviewer:
     assert expert.id is not None
-    return Reviewer(id=expert.id, name=expert.name, organisation=expert.organisation_name,
-                    community=expert.community)
+    return Reviewer(
+        id=expert.id, name=expert.name, organisation=expert.organisation_name, community=expert.community
+    )
 
 
 def exclusions(session: Session, config: CompetitionConfig, *, competition_id: int) -> Exclusions:
@@ -178,8 +193,15 @@ def _experts(session: Session, competition_id: int) -> list[Expert]:
 
 
 def new_assignment(
-    session: Session, *, competition_id: int, application_id: int, expert_id: int, deadline: datetime,
-    actor: str, reason: str, source: str = "portal",
+    session: Session,
+    *,
+    competition_id: int,
+    application_id: int,
+    expert_id: int,
+    deadline: datetime,
+    actor: str,
+    reason: str,
+    source: str = "portal",
 ) -> ReviewAssignment:
     """A new ``invited`` sheet with a fresh link nonce, audited."""
     assignment = ReviewAssignment(
@@ -193,9 +215,16 @@ def new_assignment(
     session.add(assignment)
     session.flush()
     assert assignment.id is not None
-    record(session, actor=actor, entity="assignment", entity_id=assignment.id, action="create",
-           to_state=str(assignment.state), reason=reason,
-           data={"application_id": application_id, "expert_id": expert_id})
+    record(
+        session,
+        actor=actor,
+        entity="assignment",
+        entity_id=assignment.id,
+        action="create",
+        to_state=str(assignment.state),
+        reason=reason,
+        data={"application_id": application_id, "expert_id": expert_id},
+    )
     return assignment
 
 
@@ -219,8 +248,10 @@ def assign_reviews(
         session.exec(
             select(Application, Organisation)
             .join(Organisation, col(Organisation.id) == col(Application.organisation_id))
-            .where(Application.competition_id == competition_id,
-                   col(Application.state).in_(APPLICATIONS_REVIEWABLE))
+            .where(
+                Application.competition_id == competition_id,
+                col(Application.state).in_(APPLICATIONS_REVIEWABLE),
+            )
             .order_by(col(Application.id))
         )
     )
@@ -241,16 +272,27 @@ def assign_reviews(
     due = deadline or config.deadlines.review_close
     seed = rules.assignment_seed
     created = [
-        new_assignment(session, competition_id=competition_id, application_id=p.application_id,
-                       expert_id=p.expert_id, deadline=due, actor=actor,
-                       reason=f"自动分配（种子 {seed}） / assigned (seed {seed})")
+        new_assignment(
+            session,
+            competition_id=competition_id,
+            application_id=p.application_id,
+            expert_id=p.expert_id,
+            deadline=due,
+            actor=actor,
+            reason=f"自动分配（种子 {seed}） / assigned (seed {seed})",
+        )
         for p in pairs
     ]
     moved = []
     for application, _ in rows:
         if application.state is ApplicationState.eligible:
-            set_state(session, application, ApplicationState.in_review, actor=actor,
-                      reason="已分配评审专家 / experts assigned")
+            set_state(
+                session,
+                application,
+                ApplicationState.in_review,
+                actor=actor,
+                reason="已分配评审专家 / experts assigned",
+            )
             assert application.id is not None
             moved.append(application.id)
     session.flush()
@@ -258,6 +300,7 @@ def assign_reviews(
 
 
 # ---- declines and conflicts ---------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Withdrawal:
@@ -289,12 +332,23 @@ def _replace(session: Session, withdrawn: ReviewAssignment, *, actor: str) -> Wi
             rules=exclusions(session, config, competition_id=withdrawn.competition_id),
         )
     except InfeasibleAssignment as exc:
-        record(session, actor=actor, entity="application", entity_id=application.id,
-               action="no_replacement", reason=str(exc), data={"assignment_id": withdrawn.id})
+        record(
+            session,
+            actor=actor,
+            entity="application",
+            entity_id=application.id,
+            action="no_replacement",
+            reason=str(exc),
+            data={"assignment_id": withdrawn.id},
+        )
         return Withdrawal(withdrawn, None, str(exc))
     replacement = new_assignment(
-        session, competition_id=withdrawn.competition_id, application_id=application.id,
-        expert_id=expert_id, deadline=withdrawn.deadline, actor=actor,
+        session,
+        competition_id=withdrawn.competition_id,
+        application_id=application.id,
+        expert_id=expert_id,
+        deadline=withdrawn.deadline,
+        actor=actor,
         reason=f"替换评分表 #{withdrawn.id} / replaces sheet #{withdrawn.id}",
     )
     return Withdrawal(withdrawn, replacement)
@@ -312,8 +366,9 @@ def declare_conflict(session: Session, *, assignment_id: int, reason: str, actor
     sheet withdrawn and a replacement invited."""
     assignment = get_assignment(session, assignment_id)
     set_state(session, assignment, AssignmentState.conflicted, actor=actor, reason=reason)
-    _declaration(session, expert_id=assignment.expert_id, application_id=assignment.application_id,
-                 reason=reason)
+    _declaration(
+        session, expert_id=assignment.expert_id, application_id=assignment.application_id, reason=reason
+    )
     return _replace(session, assignment, actor=actor)
 
 
@@ -352,8 +407,15 @@ def record_conflict(
             f"{expert.name} has submitted a sheet for this application: it cannot be withdrawn"
         )
     _declaration(session, expert_id=expert_id, application_id=application_id, reason=reason)
-    record(session, actor=actor, entity="expert", entity_id=expert_id, action="conflict", reason=reason,
-           data={"application_id": application_id})
+    record(
+        session,
+        actor=actor,
+        entity="expert",
+        entity_id=expert_id,
+        action="conflict",
+        reason=reason,
+        data={"application_id": application_id},
+    )
     if sheet is None or sheet.state in ASSIGNMENTS_WITHDRAWN:
         return None
     assert sheet.id is not None
@@ -361,6 +423,7 @@ def record_conflict(
 
 
 # ---- reminders ----------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class OpenSheet:

@@ -96,8 +96,14 @@ def _checked(
     except InputError as exc:
         problems.extend(exc.problems)
     if len(comment) > MAX_COMMENT:
-        problems.append(Problem(where, "comment", f"评语不超过 {MAX_COMMENT} 字（现 {len(comment)} 字）",
-                                f"the comment exceeds {MAX_COMMENT} characters ({len(comment)})"))
+        problems.append(
+            Problem(
+                where,
+                "comment",
+                f"评语不超过 {MAX_COMMENT} 字（现 {len(comment)} 字）",
+                f"the comment exceeds {MAX_COMMENT} characters ({len(comment)})",
+            )
+        )
     if problems:
         raise InputError(problems)
     return points
@@ -141,12 +147,21 @@ def _write(
         session.delete(leftover)
     changed = before != points or comment != assignment.comment
     if changed:
-        record(session, actor=actor, entity="assignment", entity_id=assignment.id, action="score",
-               reason="提交评分 / scores submitted" if submit else "暂存评分 / draft saved",
-               data={"before": {k: str(v) for k, v in before.items()},
-                     "after": {k: str(v) for k, v in points.items()},
-                     "comment_before": assignment.comment, "comment_after": comment,
-                     "source": source or assignment.source})
+        record(
+            session,
+            actor=actor,
+            entity="assignment",
+            entity_id=assignment.id,
+            action="score",
+            reason="提交评分 / scores submitted" if submit else "暂存评分 / draft saved",
+            data={
+                "before": {k: str(v) for k, v in before.items()},
+                "after": {k: str(v) for k, v in points.items()},
+                "comment_before": assignment.comment,
+                "comment_after": comment,
+                "source": source or assignment.source,
+            },
+        )
     assignment.comment = comment
     if source is not None:
         assignment.source = source
@@ -154,8 +169,13 @@ def _write(
     if submit and (changed or assignment.state is not target):
         assignment.submitted_at = now
     if assignment.state is not target:
-        set_state(session, assignment, target, actor=actor,
-                  reason="提交评分表 / sheet submitted" if submit else "暂存评分表 / draft saved")
+        set_state(
+            session,
+            assignment,
+            target,
+            actor=actor,
+            reason="提交评分表 / sheet submitted" if submit else "暂存评分表 / draft saved",
+        )
     session.add(assignment)
     session.flush()
     return assignment
@@ -188,8 +208,9 @@ def save_sheet(
     criteria = list_criteria(session, competition_id=assignment.competition_id)
     comment = comment.strip()
     checked = _checked(points, comment, criteria, where=f"评分表 #{assignment_id}", submit=submit)
-    return _write(session, assignment, checked, comment, submit=submit, actor=actor, now=now,
-                  criteria=criteria)
+    return _write(
+        session, assignment, checked, comment, submit=submit, actor=actor, now=now, criteria=criteria
+    )
 
 
 # ---- paper sheets -------------------------------------------------------------------------------
@@ -223,8 +244,14 @@ def _columns(table: Table, criteria: list[RubricCriterion]) -> tuple[str, dict[s
         else:
             by_criterion[criterion.code] = label
     if missing:
-        raise InputError(Problem(table.where(table.header_row), "、".join(missing), "表头缺少必需的列",
-                                 f"required columns are missing: {', '.join(missing)}"))
+        raise InputError(
+            Problem(
+                table.where(table.header_row),
+                "、".join(missing),
+                "表头缺少必需的列",
+                f"required columns are missing: {', '.join(missing)}",
+            )
+        )
     comment_label = next((lab for lab in _COMMENT_LABELS if lab in table.columns), None)
     return expert_label or "专家", by_criterion, comment_label
 
@@ -271,11 +298,17 @@ def _read_row(
     ref = cell_text(table.value(cells, _REF_LABEL))
     application = ctx.applications.get(ref)
     if application is None:
-        problem(_REF_LABEL, f"找不到申报编号 {ref}" if ref else "未填写申报编号",
-                f"no application {ref!r}" if ref else "no reference given")
+        problem(
+            _REF_LABEL,
+            f"找不到申报编号 {ref}" if ref else "未填写申报编号",
+            f"no application {ref!r}" if ref else "no reference given",
+        )
     elif application.state not in (ApplicationState.eligible, ApplicationState.in_review):
-        problem(_REF_LABEL, f"申报 {ref} 不在评审中（{application.state}）",
-                f"application {ref} is not open for review ({application.state})")
+        problem(
+            _REF_LABEL,
+            f"申报 {ref} 不在评审中（{application.state}）",
+            f"application {ref} is not open for review ({application.state})",
+        )
     values = {code: table.value(cells, label) for code, label in ctx.by_criterion.items()}
     comment = cell_text(table.value(cells, ctx.comment_label)) if ctx.comment_label else ""
     points: dict[str, Decimal] = {}
@@ -336,8 +369,16 @@ def import_paper_sheets(
             rows.append(row)
     if problems:
         raise InputError(problems)
-    return _store_paper(session, table, rows, ctx.sheets, actor=actor, now=now or utcnow(), criteria=criteria,
-                        deadline=config.deadlines.review_close)
+    return _store_paper(
+        session,
+        table,
+        rows,
+        ctx.sheets,
+        actor=actor,
+        now=now or utcnow(),
+        criteria=criteria,
+        deadline=config.deadlines.review_close,
+    )
 
 
 def _store_paper(
@@ -356,26 +397,50 @@ def _store_paper(
         application = row.application
         assert application.id is not None and row.expert.id is not None
         if application.state is ApplicationState.eligible:
-            set_state(session, application, ApplicationState.in_review, actor=actor,
-                      reason=f"路演纸质评分表 / paper sheets {table.file}")
+            set_state(
+                session,
+                application,
+                ApplicationState.in_review,
+                actor=actor,
+                reason=f"路演纸质评分表 / paper sheets {table.file}",
+            )
         source = f"{table.file}:第{row.number}行"
         sheet = sheets.get((row.expert.id, application.id))
         if sheet is None:
             sheet = new_assignment(
-                session, competition_id=application.competition_id, application_id=application.id,
-                expert_id=row.expert.id, deadline=deadline, actor=actor, source=source,
+                session,
+                competition_id=application.competition_id,
+                application_id=application.id,
+                expert_id=row.expert.id,
+                deadline=deadline,
+                actor=actor,
+                source=source,
                 reason=f"路演纸质评分表 / paper sheet {source}",
             )
             sheets[(row.expert.id, application.id)] = sheet
         _writable(sheet, application)
-        written.append(_write(session, sheet, row.points, row.comment, submit=True, actor=actor, now=now,
-                              criteria=criteria, source=source))
+        written.append(
+            _write(
+                session,
+                sheet,
+                row.points,
+                row.comment,
+                submit=True,
+                actor=actor,
+                now=now,
+                criteria=criteria,
+                source=source,
+            )
+        )
     return written
 
 
 def sheets_of(session: Session, *, competition_id: int) -> list[ReviewAssignment]:
     """Every sheet of a competition, by application and expert."""
-    return list(session.exec(
-        select(ReviewAssignment).where(ReviewAssignment.competition_id == competition_id)
-        .order_by(col(ReviewAssignment.application_id), col(ReviewAssignment.expert_id))
-    ))
+    return list(
+        session.exec(
+            select(ReviewAssignment)
+            .where(ReviewAssignment.competition_id == competition_id)
+            .order_by(col(ReviewAssignment.application_id), col(ReviewAssignment.expert_id))
+        )
+    )

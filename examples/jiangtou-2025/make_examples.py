@@ -89,8 +89,14 @@ def fill_workbook(path: Path, rows: list[dict[str, Any]], budget: list[dict[str,
 
 def budget_rows(sample: Sample, *, with_amount: bool = True) -> list[dict[str, Any]]:
     return [
-        {"项目名称": sample.title, "科目": item, "用途": purpose, "单价（元）": price, "数量": quantity,
-         **({"金额（元）": price * quantity} if with_amount else {})}
+        {
+            "项目名称": sample.title,
+            "科目": item,
+            "用途": purpose,
+            "单价（元）": price,
+            "数量": quantity,
+            **({"金额（元）": price * quantity} if with_amount else {}),
+        }
         for item, purpose, price, quantity in sample.budget
     ]
 
@@ -98,8 +104,9 @@ def budget_rows(sample: Sample, *, with_amount: bool = True) -> list[dict[str, A
 def write_applications(config: CompetitionConfig, out: Path) -> None:
     path = write_intake_template(out / "applications.xlsx", config)
     # every third application leaves 金额 empty: it is optional, 单价 × 数量 decides
-    budget = [line for index, s in enumerate(APPLICATIONS)
-              for line in budget_rows(s, with_amount=index % 3 != 2)]
+    budget = [
+        line for index, s in enumerate(APPLICATIONS) for line in budget_rows(s, with_amount=index % 3 != 2)
+    ]
     fill_workbook(path, [row_of(s) for s in APPLICATIONS], budget)
     freeze(path)
 
@@ -110,8 +117,10 @@ BROKEN_BUDGET = (("活动物资", "活动材料", 500, 10), ("宣传", "海报",
 
 def broken_rows() -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """Rows with deliberate mistakes (Excel rows 2…) and the budget lines that go with them."""
-    long_title = ("关于在江头街道江头、吕厝、吕岭、园山、金尚、江村、蔡塘、后埔、祥店、江华、忠仑十一个社区"
-                  "全面开展长者助餐、儿童托管和公益市集的综合性社区服务示范项目")
+    long_title = (
+        "关于在江头街道江头、吕厝、吕岭、园山、金尚、江村、蔡塘、后埔、祥店、江华、忠仑十一个社区"
+        "全面开展长者助餐、儿童托管和公益市集的综合性社区服务示范项目"
+    )
     cases: list[tuple[dict[str, Any], tuple[tuple[str, str, int, int], ...] | None]] = [
         ({"申报编号": "JT2025-B01", "项目名称": None}, BROKEN_BUDGET),  # 2 missing title
         ({"电子邮箱": "zhang.wei@example"}, BROKEN_BUDGET),  # 3 bad email
@@ -133,13 +142,17 @@ def broken_rows() -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     ]
     rows, budget = [], []
     for number, (changes, lines) in enumerate(cases, start=2):
-        row = row_of(BROKEN_BASE) | {
-            "申报单位": f"厦门市湖里区示例社会服务中心{number:02d}",
-            "项目名称": f"示例项目第{number:02d}行",
-            "申请金额（元）": 6000,
-            "自筹/配套金额（元）": None,
-            "电子邮箱": f"broken{number:02d}@example.org",
-        } | changes
+        row = (
+            row_of(BROKEN_BASE)
+            | {
+                "申报单位": f"厦门市湖里区示例社会服务中心{number:02d}",
+                "项目名称": f"示例项目第{number:02d}行",
+                "申请金额（元）": 6000,
+                "自筹/配套金额（元）": None,
+                "电子邮箱": f"broken{number:02d}@example.org",
+            }
+            | changes
+        )
         rows.append(row)
         key = {"申报编号": row["申报编号"]} if row.get("申报编号") else {"项目名称": row["项目名称"]}
         for item, purpose, price, quantity in lines or ():
@@ -147,8 +160,9 @@ def broken_rows() -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
             if number == 15 and item == "宣传":
                 line["金额（元）"] = 500  # 300 × 2 is 600
             budget.append(line)
-    budget.append({"项目名称": "不存在的项目", "科目": "活动物资", "用途": "无主的预算行", "单价（元）": 100,
-                   "数量": 1})
+    budget.append(
+        {"项目名称": "不存在的项目", "科目": "活动物资", "用途": "无主的预算行", "单价（元）": 100, "数量": 1}
+    )
     return rows, budget
 
 
@@ -158,9 +172,30 @@ def write_broken(config: CompetitionConfig, out: Path) -> None:
     freeze(path)
 
 
-CSV_HEADERS = ("项目名称", "申报单位", "单位性质", "统一社会信用代码", "成立日期", "评估等级", "负责人",
-               "地址", "联系人", "联系电话 ", "电子邮箱*", "项目类别", "服务社区", "服务对象", "受益人数",
-               "项目周期", "申请金额(元)", "自筹金额(元)", "项目简介", "需求分析", "项目目标", "预算明细")
+CSV_HEADERS = (
+    "项目名称",
+    "申报单位",
+    "单位性质",
+    "统一社会信用代码",
+    "成立日期",
+    "评估等级",
+    "负责人",
+    "地址",
+    "联系人",
+    "联系电话 ",
+    "电子邮箱*",
+    "项目类别",
+    "服务社区",
+    "服务对象",
+    "受益人数",
+    "项目周期",
+    "申请金额(元)",
+    "自筹金额(元)",
+    "项目简介",
+    "需求分析",
+    "项目目标",
+    "预算明细",
+)
 
 
 def write_gbk_csv(out: Path) -> None:
@@ -169,13 +204,34 @@ def write_gbk_csv(out: Path) -> None:
     writer.writerow(CSV_HEADERS)
     for s in CSV_APPLICATIONS:
         start, end = date.fromisoformat(s.start), date.fromisoformat(s.end)
-        writer.writerow([
-            s.title, s.organisation, s.kind, s.registration, f"{s.founded[:4]}年{int(s.founded[5:7])}月",
-            s.rating, s.leader, s.address, s.contact, s.phone, s.email, s.category, "、".join(s.communities),
-            s.target, f"{s.beneficiaries}人", f"{start:%Y年%m月%d日}至{end:%Y年%m月%d日}", f"{s.amount:,}.00",
-            s.self_funded or "", s.summary, s.need, s.goal,
-            "；".join(f"{item}|{purpose}|{price}|{quantity}" for item, purpose, price, quantity in s.budget),
-        ])
+        writer.writerow(
+            [
+                s.title,
+                s.organisation,
+                s.kind,
+                s.registration,
+                f"{s.founded[:4]}年{int(s.founded[5:7])}月",
+                s.rating,
+                s.leader,
+                s.address,
+                s.contact,
+                s.phone,
+                s.email,
+                s.category,
+                "、".join(s.communities),
+                s.target,
+                f"{s.beneficiaries}人",
+                f"{start:%Y年%m月%d日}至{end:%Y年%m月%d日}",
+                f"{s.amount:,}.00",
+                s.self_funded or "",
+                s.summary,
+                s.need,
+                s.goal,
+                "；".join(
+                    f"{item}|{purpose}|{price}|{quantity}" for item, purpose, price, quantity in s.budget
+                ),
+            ]
+        )
     (out / "applications-gbk.csv").write_bytes(text.getvalue().encode("gb18030"))
 
 
@@ -212,14 +268,17 @@ def form_context(sample: Sample, config: CompetitionConfig) -> dict[str, Any]:
         "summary": sample.summary,
         "need_analysis": sample.need,
         "objectives": sample.goal,
-        "activities": [{"period": t, "content": c, "sessions": n, "participants": p}
-                       for t, c, n, p in sample.activities],
+        "activities": [
+            {"period": t, "content": c, "sessions": n, "participants": p} for t, c, n, p in sample.activities
+        ],
         "outcomes": f"{sample.goal}\n评估方式：签到表、服务记录、满意度问卷、督导走访。",
         "team": [{"name": n, "duty": d, "contact": c} for n, d, c in sample.team],
         "risks": "活动受天气影响：提前准备室内备用场地；志愿者流失：建立积分激励与轮班制度。",
         "sustainability": "项目结束后由社区和志愿者骨干继续开展服务，并链接社区慈善基金持续支持。",
-        "budget_lines": [{"item": i, "purpose": p, "unit_price_fen": u * 100, "quantity": q,
-                          "amount_fen": u * q * 100} for i, p, u, q in sample.budget],
+        "budget_lines": [
+            {"item": i, "purpose": p, "unit_price_fen": u * 100, "quantity": q, "amount_fen": u * q * 100}
+            for i, p, u, q in sample.budget
+        ],
         "budget_total_fen": sample.amount * 100,
         "community_opinion": "情况属实，同意申报。",
     }
@@ -255,8 +314,9 @@ def freeze(path: Path) -> None:
         for info in source.infolist():
             data = source.read(info.filename)
             if info.filename == "docProps/core.xml":
-                data = re.sub(rb"(<dcterms:(?:created|modified)[^>]*>)[^<]*", rb"\g<1>2025-01-06T09:00:00Z",
-                              data)
+                data = re.sub(
+                    rb"(<dcterms:(?:created|modified)[^>]*>)[^<]*", rb"\g<1>2025-01-06T09:00:00Z", data
+                )
             entry = zipfile.ZipInfo(info.filename, date_time=FIXED_TIME)
             entry.compress_type = zipfile.ZIP_DEFLATED
             entry.external_attr = info.external_attr
@@ -272,8 +332,10 @@ def main(out: Path = HERE) -> None:
     write_broken(config, out)
     write_gbk_csv(out)
     how = write_forms(config, out)
-    print(f"wrote {len(APPLICATIONS)} + {len(CSV_APPLICATIONS)} applications, broken.xlsx, "
-          f"{len(FORM_APPLICATIONS)} forms ({how})")
+    print(
+        f"wrote {len(APPLICATIONS)} + {len(CSV_APPLICATIONS)} applications, broken.xlsx, "
+        f"{len(FORM_APPLICATIONS)} forms ({how})"
+    )
 
 
 if __name__ == "__main__":

@@ -60,7 +60,8 @@ def call_notice(d: OfficialDocument) -> None:
     d.tag("{%p endfor %}")
     d.heading("八、申报方式")
     d.body(
-        "请于{{ applications_close|cn_datetime }}前，将加盖公章的申报书电子版发送至{{ submit_email }}；纸质材料一式三份送至{{ address }}。逾期不予受理。"
+        "请于{{ applications_close|cn_datetime }}前，将加盖公章的申报书电子版发送至{{ submit_email }}；"
+        "纸质材料一式三份送至{{ address }}。逾期不予受理。"
     )
     d.heading("九、联系方式")
     d.body("联系人及电话：{{ contact }}。")

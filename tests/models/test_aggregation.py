@@ -138,18 +138,33 @@ def test_flags_disagreement_only_beyond_the_spread():
     assert flags_for(beyond, spread_limit=D(20), expected=3) == ["disagreement", "incomplete"]
 
 
-def _entry(key: int, ref: str, agg: str, means: tuple[str, ...] = ("10", "10"), amount: int = 500_000,
-           at: datetime = datetime(2025, 2, 1, tzinfo=UTC)) -> RankEntry:
-    return RankEntry(key=key, ref=ref, aggregate=D(agg), criterion_means=tuple(D(m) for m in means),
-                     amount_fen=amount, submitted_at=at)
+def _entry(
+    key: int,
+    ref: str,
+    agg: str,
+    means: tuple[str, ...] = ("10", "10"),
+    amount: int = 500_000,
+    at: datetime = datetime(2025, 2, 1, tzinfo=UTC),
+) -> RankEntry:
+    return RankEntry(
+        key=key,
+        ref=ref,
+        aggregate=D(agg),
+        criterion_means=tuple(D(m) for m in means),
+        amount_fen=amount,
+        submitted_at=at,
+    )
 
 
 NAMES = ("需求分析", "项目设计")
 
 
 def test_rank_entries_orders_by_aggregate_without_notes():
-    ranked = rank_entries([_entry(1, "A", "80"), _entry(2, "B", "90"), _entry(3, "C", "85")],
-                          tie_break=[TieBreak.criterion], criterion_names=NAMES)
+    ranked = rank_entries(
+        [_entry(1, "A", "80"), _entry(2, "B", "90"), _entry(3, "C", "85")],
+        tie_break=[TieBreak.criterion],
+        criterion_names=NAMES,
+    )
     assert [(r.key, r.rank) for r in ranked] == [(2, 1), (3, 2), (1, 3)]
     assert all(r.tie_note == "" for r in ranked)
 

@@ -31,19 +31,32 @@ def pools(draw: st.DrawFn) -> tuple[list[Candidate], list[Reviewer], int, Exclus
     m = draw(st.integers(1, 9))
     k = draw(st.integers(1, 4))
     apps = [
-        Candidate(id=100 + i, ref=f"JT-{i:03d}", organisation=draw(st.sampled_from(ORGS)),
-                  communities=frozenset(draw(st.lists(st.sampled_from(COMMUNITIES[:3]), max_size=2))))
+        Candidate(
+            id=100 + i,
+            ref=f"JT-{i:03d}",
+            organisation=draw(st.sampled_from(ORGS)),
+            communities=frozenset(draw(st.lists(st.sampled_from(COMMUNITIES[:3]), max_size=2))),
+        )
         for i in range(n)
     ]
     experts = [
-        Reviewer(id=1 + j, name=f"专家{j}", organisation=draw(st.sampled_from([*ORGS, "大学"])),
-                 community=draw(st.sampled_from(COMMUNITIES)))
+        Reviewer(
+            id=1 + j,
+            name=f"专家{j}",
+            organisation=draw(st.sampled_from([*ORGS, "大学"])),
+            community=draw(st.sampled_from(COMMUNITIES)),
+        )
         for j in range(m)
     ]
-    declared = draw(st.frozensets(st.builds(Pair, st.sampled_from([a.id for a in apps]),
-                                            st.sampled_from([e.id for e in experts])), max_size=6))
-    rules = Exclusions(same_organisation=draw(st.booleans()), same_community=draw(st.booleans()),
-                       declared=declared)
+    declared = draw(
+        st.frozensets(
+            st.builds(Pair, st.sampled_from([a.id for a in apps]), st.sampled_from([e.id for e in experts])),
+            max_size=6,
+        )
+    )
+    rules = Exclusions(
+        same_organisation=draw(st.booleans()), same_community=draw(st.booleans()), declared=declared
+    )
     return apps, experts, k, rules, draw(st.integers(0, 10_000))
 
 
@@ -123,8 +136,10 @@ def test_assign_rerun_with_existing_adds_nothing(pool):
 
 
 def _jiangtou() -> tuple[list[Candidate], list[Reviewer]]:
-    apps = [Candidate(id=i, ref=f"JT2025-{i:03d}", organisation=f"机构{i}", communities=frozenset({"江头"}))
-            for i in range(1, 13)]
+    apps = [
+        Candidate(id=i, ref=f"JT2025-{i:03d}", organisation=f"机构{i}", communities=frozenset({"江头"}))
+        for i in range(1, 13)
+    ]
     experts = [Reviewer(id=j, name=f"专家{j}", organisation=f"单位{j}") for j in range(1, 8)]
     return apps, experts
 
@@ -177,8 +192,10 @@ def test_replacement_for_picks_least_loaded_allowed_expert():
 def test_replacement_for_equal_loads_deterministic_for_a_seed():
     apps, experts = _jiangtou()
     loads = dict.fromkeys(range(1, 8), 2)
-    picks = {replacement_for(application=apps[0], experts=experts, held={1}, loads=loads, seed=s)
-             for s in range(30)}
+    picks = {
+        replacement_for(application=apps[0], experts=experts, held={1}, loads=loads, seed=s)
+        for s in range(30)
+    }
     assert picks <= set(range(2, 8)) and len(picks) > 1
     again = replacement_for(application=apps[0], experts=experts, held={1}, loads=loads, seed=5)
     assert again == replacement_for(application=apps[0], experts=experts, held={1}, loads=loads, seed=5)

@@ -33,10 +33,22 @@ from models.states import ApplicationState, AssignmentState, OrganisationKind
 from tests.support.factories import make_application, make_competition, make_organisation
 
 NOW = datetime(2025, 3, 10, 9, 0, tzinfo=UTC)  # before the example's review_close (2025-03-21)
-CRITERIA = [("need", 20), ("design", 25), ("capacity", 20), ("budget", 15), ("innovation", 10),
-            ("sustainability", 10)]
-NAMES = {"need": "需求分析", "design": "项目设计", "capacity": "执行能力", "budget": "预算合理性",
-         "innovation": "创新性", "sustainability": "可持续性"}
+CRITERIA = [
+    ("need", 20),
+    ("design", 25),
+    ("capacity", 20),
+    ("budget", 15),
+    ("innovation", 10),
+    ("sustainability", 10),
+]
+NAMES = {
+    "need": "需求分析",
+    "design": "项目设计",
+    "capacity": "执行能力",
+    "budget": "预算合理性",
+    "innovation": "创新性",
+    "sustainability": "可持续性",
+}
 
 
 def points_for(total: Decimal | int | str) -> dict[str, str]:
@@ -54,7 +66,9 @@ def setup_review(session: Session, *, apps: int = 6) -> tuple[Competition, list[
     volunteer = OrganisationKind.volunteer_team
     made = [
         make_application(
-            session, competition=competition, ref=f"JT2025-{i:03d}",
+            session,
+            competition=competition,
+            ref=f"JT2025-{i:03d}",
             organisation=make_organisation(session, kind=OrganisationKind.registered if i % 2 else volunteer),
             community="吕岭" if i == 1 else "江头",
         )
@@ -71,6 +85,7 @@ def sheets(session: Session, application_id: int | None = None) -> list[ReviewAs
 
 
 # ---- experts and assignment ---------------------------------------------------------------------
+
 
 def test_load_experts_from_xlsx_with_chinese_headers(session, tmp_path):
     competition = make_competition(session)
@@ -101,8 +116,10 @@ def test_load_experts_bad_rows_name_file_row_and_column(session, tmp_path):
     with pytest.raises(InputError) as caught:
         load_experts(session, competition_id=competition.id, actor="admin", path=tmp_path / "experts.xlsx")
     wheres = [(p.where, p.field) for p in caught.value.problems]
-    assert wheres == [("experts.xlsx:第2行 B列 (row 2, column B)", "电子邮箱"),
-                      ("experts.xlsx:第3行 C列 (row 3, column C)", "社区")]
+    assert wheres == [
+        ("experts.xlsx:第2行 B列 (row 2, column B)", "电子邮箱"),
+        ("experts.xlsx:第3行 C列 (row 3, column C)", "社区"),
+    ]
 
 
 def test_assign_reviews_k_experts_balanced_and_community_excluded(session):
@@ -144,6 +161,7 @@ def test_assign_reviews_infeasible_explains_and_stores_nothing(session):
 
 # ---- declines and conflicts ---------------------------------------------------------------------
 
+
 def test_decline_invites_a_new_expert(session):
     competition, apps = setup_review(session)
     assign_reviews(session, competition_id=competition.id, actor="admin")
@@ -166,7 +184,10 @@ def test_declare_conflict_records_declaration_and_replaces(session):
     assert sheet.state is AssignmentState.conflicted
     declared = session.exec(select(ConflictDeclaration)).one()
     assert (declared.expert_id, declared.application_id, declared.reason) == (
-        sheet.expert_id, apps[3].id, "曾任该机构顾问")
+        sheet.expert_id,
+        apps[3].id,
+        "曾任该机构顾问",
+    )
     assert result.replacement is not None and result.problem == ""
 
 
@@ -198,8 +219,13 @@ def test_record_conflict_on_open_sheet_withdraws_and_replaces(session):
     competition, apps = setup_review(session, apps=1)
     assign_reviews(session, competition_id=competition.id, actor="admin")
     sheet = sheets(session)[0]
-    result = record_conflict(session, expert_id=sheet.expert_id, application_id=apps[0].id,
-                             reason="配偶在该机构任职", actor="admin")
+    result = record_conflict(
+        session,
+        expert_id=sheet.expert_id,
+        application_id=apps[0].id,
+        reason="配偶在该机构任职",
+        actor="admin",
+    )
     assert result is not None and result.withdrawn.id == sheet.id
     assert sheet.state is AssignmentState.conflicted and result.replacement is not None
     assert len(session.exec(select(ConflictDeclaration)).all()) == 1
@@ -215,6 +241,7 @@ def test_load_experts_from_configuration_rerun_changes_nothing(session):
 
 # ---- score sheets -------------------------------------------------------------------------------
 
+
 def _one_sheet(session: Session) -> ReviewAssignment:
     competition, _ = setup_review(session, apps=1)
     assign_reviews(session, competition_id=competition.id, actor="admin")
@@ -223,12 +250,26 @@ def _one_sheet(session: Session) -> ReviewAssignment:
 
 def test_save_sheet_draft_then_submit(session):
     sheet = _one_sheet(session)
-    save_sheet(session, assignment_id=sheet.id, points={"need": "18", "design": ""}, comment="初稿",
-               submit=False, actor="expert", now=NOW)
+    save_sheet(
+        session,
+        assignment_id=sheet.id,
+        points={"need": "18", "design": ""},
+        comment="初稿",
+        submit=False,
+        actor="expert",
+        now=NOW,
+    )
     assert sheet.state is AssignmentState.draft
     assert sheet_points(session, assignment_id=sheet.id) == {"need": Decimal(18)}
-    save_sheet(session, assignment_id=sheet.id, points=points_for("86.5"), comment="  需求调研扎实  ",
-               submit=True, actor="expert", now=NOW)
+    save_sheet(
+        session,
+        assignment_id=sheet.id,
+        points=points_for("86.5"),
+        comment="  需求调研扎实  ",
+        submit=True,
+        actor="expert",
+        now=NOW,
+    )
     assert sheet.state is AssignmentState.submitted and sheet.submitted_at == NOW
     assert sheet.comment == "需求调研扎实"
     view = load_sheet(session, assignment_id=sheet.id)
@@ -239,10 +280,23 @@ def test_save_sheet_reports_every_field_problem_and_changes_nothing(session):
     sheet = _one_sheet(session)
     bad = points_for(80) | {"need": "", "design": "30", "capacity": "17.3", "budget": "abc", "bogus": "1"}
     with pytest.raises(InputError) as caught:
-        save_sheet(session, assignment_id=sheet.id, points=bad, comment="x" * 5001, submit=True,
-                   actor="expert", now=NOW)
+        save_sheet(
+            session,
+            assignment_id=sheet.id,
+            points=bad,
+            comment="x" * 5001,
+            submit=True,
+            actor="expert",
+            now=NOW,
+        )
     assert sorted(p.field for p in caught.value.problems) == [
-        "bogus", "budget", "capacity", "comment", "design", "need"]
+        "bogus",
+        "budget",
+        "capacity",
+        "comment",
+        "design",
+        "need",
+    ]
     assert all(p.where == f"评分表 #{sheet.id}" for p in caught.value.problems)
     assert sheet.state is AssignmentState.invited
     assert session.exec(select(Score)).all() == []
@@ -252,10 +306,24 @@ def test_save_sheet_change_after_submit_is_audited(session):
     sheet = _one_sheet(session)
     save_sheet(session, assignment_id=sheet.id, points=points_for(80), submit=True, actor="expert", now=NOW)
     later = NOW + timedelta(days=2)
-    save_sheet(session, assignment_id=sheet.id, points=points_for(82), comment="复核后调整", submit=True,
-               actor="expert", now=later)
-    save_sheet(session, assignment_id=sheet.id, points=points_for(82), comment="复核后调整", submit=True,
-               actor="expert", now=later + timedelta(hours=1))  # nothing changed: no audit row
+    save_sheet(
+        session,
+        assignment_id=sheet.id,
+        points=points_for(82),
+        comment="复核后调整",
+        submit=True,
+        actor="expert",
+        now=later,
+    )
+    save_sheet(
+        session,
+        assignment_id=sheet.id,
+        points=points_for(82),
+        comment="复核后调整",
+        submit=True,
+        actor="expert",
+        now=later + timedelta(hours=1),
+    )  # nothing changed: no audit row
     edits = [e for e in history(session, entity="assignment", entity_id=sheet.id) if e.action == "score"]
     assert len(edits) == 2
     assert edits[1].data["before"]["innovation"] == "0" and edits[1].data["after"]["innovation"] == "2"
@@ -266,8 +334,14 @@ def test_save_sheet_change_after_submit_is_audited(session):
 def test_save_sheet_after_deadline_refused(session):
     sheet = _one_sheet(session)
     with pytest.raises(AccessDenied, match="2025-03-21 17:00"):
-        save_sheet(session, assignment_id=sheet.id, points=points_for(80), submit=True, actor="expert",
-                   now=datetime(2025, 3, 21, 9, 0, 1, tzinfo=UTC))
+        save_sheet(
+            session,
+            assignment_id=sheet.id,
+            points=points_for(80),
+            submit=True,
+            actor="expert",
+            now=datetime(2025, 3, 21, 9, 0, 1, tzinfo=UTC),
+        )
     assert sheet.state is AssignmentState.invited
 
 
@@ -279,6 +353,7 @@ def test_save_sheet_on_withdrawn_sheet_refused(session):
 
 
 # ---- paper sheets -------------------------------------------------------------------------------
+
 
 def _paper(path: Path, rows: list[list[object]]) -> Path:
     book = openpyxl.Workbook()
@@ -297,16 +372,19 @@ def _paper_row(expert: str, ref: str, total: int, comment: str = "") -> list[obj
 
 def test_import_paper_sheets_submits_every_row(session, tmp_path):
     competition, apps = setup_review(session, apps=2)  # no assignment run: a roadshow only
-    rows = [_paper_row("陈慧敏", "JT2025-002", 85, "很好"),
-            _paper_row("wang.jianhua@experts.example.org", "JT2025-002", 78)]
+    rows = [
+        _paper_row("陈慧敏", "JT2025-002", 85, "很好"),
+        _paper_row("wang.jianhua@experts.example.org", "JT2025-002", 78),
+    ]
     path = _paper(tmp_path / "路演.xlsx", rows)
     written = import_paper_sheets(session, competition_id=competition.id, path=path, actor="admin", now=NOW)
     assert [s.state for s in written] == [AssignmentState.submitted] * 2
     assert written[0].source == "路演.xlsx:第2行" and written[0].comment == "很好"
     assert sum(sheet_points(session, assignment_id=written[1].id).values()) == 78
     assert apps[1].state is ApplicationState.in_review
-    again = import_paper_sheets(session, competition_id=competition.id, path=tmp_path / "路演.xlsx",
-                                actor="admin", now=NOW)
+    again = import_paper_sheets(
+        session, competition_id=competition.id, path=tmp_path / "路演.xlsx", actor="admin", now=NOW
+    )
     assert [s.id for s in again] == [s.id for s in written]
     assert len([e for e in session.exec(select(AuditEvent)) if e.action == "score"]) == 2
 
@@ -342,20 +420,31 @@ def test_import_paper_sheets_missing_criterion_column_refused(session, tmp_path)
     book.active.append(["专家", "申报编号", "需求分析"])
     book.save(tmp_path / "short.xlsx")
     with pytest.raises(InputError) as caught:
-        import_paper_sheets(session, competition_id=competition.id, path=tmp_path / "short.xlsx",
-                            actor="admin", now=NOW)
+        import_paper_sheets(
+            session, competition_id=competition.id, path=tmp_path / "short.xlsx", actor="admin", now=NOW
+        )
     assert "项目设计" in caught.value.problems[0].field and "missing" in caught.value.problems[0].en
 
 
 # ---- closing the review -------------------------------------------------------------------------
 
+
 def _score_all(session: Session, totals: dict[str, list[int]]) -> None:
     """Submit each application's sheets (by expert id order) with the given totals."""
     for application in session.exec(select(Application)):
-        for sheet, total in zip(sorted(sheets(session, application.id), key=lambda s: s.expert_id),
-                                totals[application.ref], strict=True):
-            save_sheet(session, assignment_id=sheet.id, points=points_for(total), submit=True,
-                       actor="expert", now=NOW)
+        for sheet, total in zip(
+            sorted(sheets(session, application.id), key=lambda s: s.expert_id),
+            totals[application.ref],
+            strict=True,
+        ):
+            save_sheet(
+                session,
+                assignment_id=sheet.id,
+                points=points_for(total),
+                submit=True,
+                actor="expert",
+                now=NOW,
+            )
 
 
 TOTALS = {
@@ -379,10 +468,18 @@ def test_close_review_trimmed_mean_ranks_pools_and_flags(session):
     # mean 84.8, squared deviations 219.04 + 23.04 + 0.04 + 27.04 + 201.64 = 470.8; √(470.8 / 5) = 9.7036
     assert first.flags == ["disagreement"] and first.std == Decimal("9.70")
     assert [(r.application_id, r.rank) for r in results] == [
-        (apps[3].id, 1), (apps[0].id, 2), (apps[1].id, 3), (apps[2].id, 4)]
+        (apps[3].id, 1),
+        (apps[0].id, 2),
+        (apps[1].id, 3),
+        (apps[2].id, 4),
+    ]
     # pools: 001 and 003 are registered organisations, 002 and 004 volunteer teams
     assert {a.ref: by_app[a.id].pool_rank for a in apps} == {
-        "JT2025-001": 1, "JT2025-003": 2, "JT2025-002": 2, "JT2025-004": 1}
+        "JT2025-001": 1,
+        "JT2025-003": 2,
+        "JT2025-002": 2,
+        "JT2025-004": 1,
+    }
     assert all(a.state is ApplicationState.scored for a in apps)
 
 
@@ -390,8 +487,10 @@ def test_close_review_rerun_changes_nothing(session):
     competition, _ = setup_review(session, apps=4)
     assign_reviews(session, competition_id=competition.id, actor="admin")
     _score_all(session, TOTALS)
-    first = [(r.id, r.rank, r.aggregate, r.computed_at) for r in
-             close_review(session, competition_id=competition.id, actor="admin")]
+    first = [
+        (r.id, r.rank, r.aggregate, r.computed_at)
+        for r in close_review(session, competition_id=competition.id, actor="admin")
+    ]
     events = len(session.exec(select(AuditEvent)).all())
     again = close_review(session, competition_id=competition.id, actor="admin")
     assert [(r.id, r.rank, r.aggregate, r.computed_at) for r in again] == first
