@@ -71,8 +71,8 @@ def score_summary_context(
                 "ref": entry["ref"],
                 "title": entry["title"],
                 "organisation": organisations.get(entry["ref"], ""),
-                "scores": "、".join(scores),
-                "dropped": "、".join(dropped_totals) or "—",
+                "scores": "  ".join(scores),
+                "dropped": "  ".join(dropped_totals) or "—",
                 "aggregate": Decimal(entry["aggregate"]) if entry["aggregate"] is not None else "—",
                 "flag": "；".join(f["zh"] for f in entry["flags"]),
             }
