@@ -21,9 +21,9 @@ from models.application import Application, Organisation
 from models.call import cn_day, cn_moment, letter_ids, screening_due
 from models.competition import Competition, competition_config
 from models.config import CompetitionConfig
+from models.correspondence import write_to, write_to_applicant
 from models.document import write_document
 from models.intake import ImportReport, RefusedRow
-from models.letters import compose_letter
 from models.money import format_yuan
 from models.outbox import OutboxLetter
 from models.settings import Settings
@@ -152,7 +152,6 @@ def queue_receipts(
     """A 受理回执 document and a receipt letter (with it attached) for each application without one."""
     assert competition.id is not None
     config = competition_config(competition)
-    sender = config.competition.operator or competition.organiser
     letters = []
     for application in applications_without_receipt(session, competition_id=competition.id):
         organisation = session.get(Organisation, application.organisation_id)
@@ -176,22 +175,15 @@ def queue_receipts(
             documents_dir=settings.documents_dir,
         )
         letters.append(
-            compose_letter(
+            write_to_applicant(
                 session,
+                competition=competition,
                 role="receipt",
                 stage=STAGE,
-                recipient_email=application.contact_email,
-                recipient_name=organisation.name,
-                competition=competition,
-                subject_entity="application",
-                subject_id=application.id,
+                application=application,
+                organisation=organisation,
                 attachments=[document.id or 0],
                 context={
-                    "recipient_name": organisation.name,
-                    "competition_name": competition.name,
-                    "organiser": sender,
-                    "application_ref": application.ref,
-                    "project_title": application.title,
                     "amount": format_yuan(application.amount_fen),
                     "received_at": cn_moment(application.submitted_at, settings.timezone),
                     "screening_by": cn_day(screening_due(config)),
@@ -221,26 +213,22 @@ def queue_refusals(
     assert competition.id is not None
     config = competition_config(competition)
     before = letter_ids(session, competition_id=competition.id, role="rejection")
-    sender = config.competition.operator or competition.organiser
     letters = []
     for row in refused:
         if not row.get("email"):
             continue
         name = row["organisation"] or row["contact_name"] or str(row["email"])
         letters.append(
-            compose_letter(
+            write_to(
                 session,
+                competition=competition,
                 role="rejection",
                 stage=STAGE,
-                recipient_email=str(row["email"]),
-                recipient_name=name,
-                competition=competition,
+                email=str(row["email"]),
+                name=name,
                 subject_entity="submission",
                 occasion=_occasion(row),
                 context={
-                    "recipient_name": name,
-                    "competition_name": competition.name,
-                    "organiser": sender,
                     "project_title": row["title"] or "（未填写项目名称）",
                     "reasons": list(row["reasons"]),
                     "applications_close": cn_moment(config.deadlines.applications_close, settings.timezone),

@@ -18,7 +18,8 @@ from sqlmodel import Session, col, select
 
 from models.application import Application
 from models.competition import Competition, competition_config
-from models.letters import compose_letter, letter_key
+from models.correspondence import write_to
+from models.letters import letter_key
 from models.links import review_link
 from models.outbox import OutboxLetter, find_by_key
 from models.review import Expert, ReviewAssignment
@@ -77,26 +78,22 @@ def queue_invitations(
         if assignment.id not in announced:
             by_expert[assignment.expert_id].append(assignment)
     applications = _applications(session, competition_id=competition.id)
-    config = competition_config(competition)
     letters = []
     for expert_id, sheets in sorted(by_expert.items()):
         expert = session.get(Expert, expert_id)
         assert expert is not None
         deadline = min(a.deadline for a in sheets)
-        letter = compose_letter(
+        letter = write_to(
             session,
+            competition=competition,
             role="review_invitation",
             stage=STAGE,
-            recipient_email=expert.email,
-            recipient_name=expert.name,
-            competition=competition,
+            email=expert.email,
+            name=expert.name,
             subject_entity="expert",
             subject_id=expert_id,
             occasion=_occasion(sheets),
             context={
-                "recipient_name": expert.name,
-                "competition_name": competition.name,
-                "organiser": config.competition.operator or competition.organiser,
                 "application_count": len(sheets),
                 "sheets": _sheet_rows(sheets, applications, settings),
                 "review_deadline": cn_datetime(deadline, settings.timezone),
@@ -141,20 +138,17 @@ def queue_reminders(
         if find_by_key(session, key=key) is not None:
             continue  # this offset's reminder went out already
         letters.append(
-            compose_letter(
+            write_to(
                 session,
+                competition=competition,
                 role="review_reminder",
                 stage=STAGE,
-                recipient_email=expert.email,
-                recipient_name=expert.name,
-                competition=competition,
+                email=expert.email,
+                name=expert.name,
                 subject_entity="expert",
                 subject_id=expert_id,
                 occasion=occasion,
                 context={
-                    "recipient_name": expert.name,
-                    "competition_name": competition.name,
-                    "organiser": config.competition.operator or competition.organiser,
                     "pending_count": len(sheets),
                     "sheets": _sheet_rows(sheets, applications, settings),
                     "review_deadline": cn_datetime(deadline, settings.timezone),

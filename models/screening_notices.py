@@ -18,10 +18,10 @@ from models.application import Application, EligibilityCheck, Organisation
 from models.call import letter_ids
 from models.competition import Competition, competition_config
 from models.config import CompetitionConfig
+from models.correspondence import write_to_applicant
 from models.document import GeneratedDocument, write_document
 from models.eligibility import RULE_LABELS, checks_of, sheet_rows
 from models.errors import InputError, NotFound, Problem
-from models.letters import compose_letter
 from models.lifecycle import set_state
 from models.outbox import OutboxLetter
 from models.settings import Settings
@@ -160,7 +160,6 @@ def queue_results(session: Session, *, competition: Competition) -> list[OutboxL
     assert competition.id is not None
     config = competition_config(competition)
     before = letter_ids(session, competition_id=competition.id, role="eligibility_result")
-    sender = config.competition.operator or competition.organiser
     letters = []
     for application, organisation in _screened(session, competition_id=competition.id):
         assert application.id is not None
@@ -170,23 +169,16 @@ def queue_results(session: Session, *, competition: Competition) -> list[OutboxL
         sheet = None if eligible else sheet_of(session, application_id=application.id)
         checks = checks_of(session, application_id=application.id)
         letters.append(
-            compose_letter(
+            write_to_applicant(
                 session,
+                competition=competition,
                 role="eligibility_result",
                 stage=STAGE,
-                recipient_email=application.contact_email,
-                recipient_name=organisation.name,
-                competition=competition,
-                subject_entity="application",
-                subject_id=application.id,
+                application=application,
+                organisation=organisation,
                 occasion=str(application.state),
                 attachments=[sheet.id] if sheet is not None and sheet.id is not None else [],
                 context={
-                    "recipient_name": organisation.name,
-                    "competition_name": competition.name,
-                    "organiser": sender,
-                    "application_ref": application.ref,
-                    "project_title": application.title,
                     "eligible": eligible,
                     "reasons": [] if eligible else failed_reasons(checks, config),
                 },
