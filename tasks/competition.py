@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 
 from prefect import task
+from sqlmodel import select
 
-from models.competition import create_competition, get_competition
+from models.competition import Competition, competition_config, create_competition, get_competition
 from models.db import default_engine, session_scope, upgrade_database
 from models.errors import ConfigError, Problem
+from models.review import ReviewAssignment
+from models.states import ASSIGNMENTS_OPEN
+from models.timeline import next_step
 
 
 @task(name="prepare-database")
@@ -37,3 +42,22 @@ def competition_id_for(slug: str | None) -> int:
         competition = get_competition(session, slug=slug)
         assert competition.id is not None
         return competition.id
+
+
+@task(name="decide-next-step")
+def decide_next_step(competition_id: int, as_of: datetime) -> dict[str, str | None]:
+    """What the lifecycle may do now (see ``models.timeline.next_step``)."""
+    with session_scope() as session:
+        competition = session.get(Competition, competition_id)
+        assert competition is not None
+        sheets = session.exec(
+            select(ReviewAssignment).where(ReviewAssignment.competition_id == competition_id)
+        ).all()
+        decision = next_step(
+            stage=competition.stage,
+            config=competition_config(competition),
+            now=as_of,
+            open_sheets=sum(1 for s in sheets if s.state in ASSIGNMENTS_OPEN),
+            sheets=len(sheets),
+        )
+        return {"step": decision.step.value if decision.step else None, "reason": str(decision)}

@@ -24,7 +24,7 @@ def test_every_entrypoint_is_a_flow_of_this_project():
         assert isinstance(flow, Flow), deployment["entrypoint"]
         names.append(deployment["name"])
     assert len(names) == len(set(names))
-    assert {"setup", "call", "intake", "screening", "review-open", "review-close"} <= set(names)
+    assert {"lifecycle", "setup", "call", "intake", "screening", "review-open", "review-close"} <= set(names)
 
 
 def test_triggers_and_schedules_validate():

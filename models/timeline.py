@@ -1,0 +1,65 @@
+"""What the competition's next step is, from its stage, the configured dates and the open sheets.
+
+The lifecycle is state in the database, not a sleeping process: ``next_step`` is asked on a
+schedule (the ``lifecycle`` flow) and answers which stage flow may run now, or nothing with the
+reason it waits. Steps that need a person's decision (publishing the call, opening the review)
+are only taken when the administrator allowed them in the run.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+from models.config import CompetitionConfig
+from models.states import CompetitionStage
+
+
+class Step(StrEnum):
+    publish_call = "publish_call"
+    screening = "screening"
+    open_review = "open_review"
+    close_review = "close_review"
+
+
+@dataclass(frozen=True)
+class Decision:
+    step: Step | None
+    zh: str
+    en: str
+
+    def __str__(self) -> str:
+        return f"{self.zh} / {self.en}"
+
+
+def next_step(
+    *, stage: CompetitionStage, config: CompetitionConfig, now: datetime, open_sheets: int, sheets: int
+) -> Decision:
+    """The step that may run at ``now``, or ``None`` with the reason the competition waits."""
+    deadlines = config.deadlines
+    if stage is CompetitionStage.draft:
+        if now.date() < deadlines.call_published:
+            return Decision(None, f"征集公告定于 {deadlines.call_published} 发布", "the call is not due yet")
+        if now >= deadlines.applications_close:
+            return Decision(
+                None, "申报已截止，征集未发布", "the call was never published and applications closed"
+            )
+        return Decision(Step.publish_call, "发布征集公告", "publish the call")
+    if stage is CompetitionStage.call_open:
+        if now < deadlines.applications_close:
+            return Decision(None, "征集中，等待申报截止", "the call is open until applications close")
+        return Decision(Step.screening, "申报已截止，开始资格审查", "applications closed: screen them")
+    if stage is CompetitionStage.screening:
+        return Decision(Step.open_review, "资格审查完成，开始专家评审", "screening done: open the review")
+    if stage is CompetitionStage.review:
+        if sheets and open_sheets == 0:
+            return Decision(Step.close_review, "评分表已全部提交", "every sheet is in: close the review")
+        if now >= deadlines.review_close:
+            return Decision(Step.close_review, "评审已截止", "the review deadline passed: close it")
+        return Decision(
+            None,
+            f"评审中，还有 {open_sheets} 份评分表未提交",
+            f"review open, {open_sheets} sheets outstanding",
+        )
+    return Decision(None, f"阶段 {stage} 没有自动步骤", f"no automatic step in stage {stage}")

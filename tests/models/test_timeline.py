@@ -1,0 +1,41 @@
+"""The lifecycle's next step, from the stage, the configured dates and the open sheets."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from models.config import load_config
+from models.states import CompetitionStage as S
+from models.timeline import Step, next_step
+from tests.conftest import EXAMPLE_DIR
+
+CONFIG = load_config(EXAMPLE_DIR / "competition.yaml")
+BJ = ZoneInfo("Asia/Shanghai")
+
+
+def at(*args: int) -> datetime:
+    return datetime(*args, tzinfo=BJ)
+
+
+@pytest.mark.parametrize(
+    ("stage", "now", "open_sheets", "sheets", "expected"),
+    [
+        (S.draft, at(2025, 1, 5, 9), 0, 0, None),  # before the call's date
+        (S.draft, at(2025, 1, 6, 9), 0, 0, Step.publish_call),
+        (S.draft, at(2025, 3, 1, 9), 0, 0, None),  # applications closed without a call: a person decides
+        (S.call_open, at(2025, 2, 28, 16, 59), 0, 0, None),
+        (S.call_open, at(2025, 2, 28, 17, 0), 0, 0, Step.screening),
+        (S.screening, at(2025, 3, 3, 9), 0, 0, Step.open_review),
+        (S.review, at(2025, 3, 10, 9), 3, 140, None),
+        (S.review, at(2025, 3, 10, 9), 0, 140, Step.close_review),  # the last sheet arrived
+        (S.review, at(2025, 3, 21, 17, 0), 3, 140, Step.close_review),  # the deadline passed
+        (S.funding, at(2025, 3, 25, 9), 0, 140, None),
+    ],
+)
+def test_next_step(stage, now, open_sheets, sheets, expected):
+    decision = next_step(stage=stage, config=CONFIG, now=now, open_sheets=open_sheets, sheets=sheets)
+    assert decision.step == expected
+    assert decision.zh and decision.en  # every answer says why, in both languages
