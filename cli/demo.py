@@ -8,6 +8,7 @@ A second run starts afresh: the folder is cleared, but only when an earlier demo
 from __future__ import annotations
 
 import shutil
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -143,7 +144,13 @@ def demo(
     for note in run.notes:
         console.print(f"  {note}")
     console.print(
-        f"  查看状态 / see where everything stands: GRANTFLOW_DATA_DIR={out} grantflow status",
+        f"  查看状态 / see where everything stands: GRANTFLOW_DATA_DIR={out} {_program()} status",
         markup=False,
         soft_wrap=True,
     )
+
+
+def _program() -> str:
+    """How this command was called (``.venv/bin/grantflow`` under ``make demo``)."""
+    name = Path(sys.argv[0])
+    return str(name) if name.name == "grantflow" else "grantflow"
