@@ -18,9 +18,9 @@ from sqlmodel import Session, col, select
 from models.application_form import blank_application_context
 from models.competition import Competition, competition_config
 from models.config import CompetitionConfig
+from models.correspondence import write_to
 from models.document import GeneratedDocument, write_document
 from models.errors import InputError, Problem
-from models.letters import compose_letter
 from models.lifecycle import set_state
 from models.money import format_yuan
 from models.outbox import OutboxLetter
@@ -54,6 +54,11 @@ def applicant_kinds(config: CompetitionConfig) -> str:
     """``社会组织、备案志愿服务团队和社区社工室``: who may apply, as the configuration says."""
     names = [ORGANISATION_KIND_LABELS[k] for k in config.eligibility.organisation_kinds]
     return names[0] if len(names) == 1 else "、".join(names[:-1]) + "和" + names[-1]
+
+
+def apply_url(settings: Settings, slug: str) -> str:
+    """The applicants' web form of the competition (网上申报): ``{portal_url}/apply/{slug}``."""
+    return f"{settings.portal_url.rstrip('/')}/apply/{slug}"
 
 
 def eligibility_lines(config: CompetitionConfig) -> list[str]:
@@ -241,25 +246,23 @@ def queue_call_letters(
     for entry in config.mailing_list:
         name = entry.name or str(entry.email)
         letters.append(
-            compose_letter(
+            write_to(
                 session,
+                competition=competition,
                 role="call",
                 stage=STAGE,
-                recipient_email=str(entry.email),
-                recipient_name=name,
-                competition=competition,
+                email=str(entry.email),
+                name=name,
                 subject_entity="competition",
                 subject_id=competition.id,
                 attachments=attachments,
                 context={
-                    "recipient_name": name,
-                    "competition_name": competition.name,
-                    "organiser": info.operator or info.organiser,
                     "applications_close": cn_moment(config.deadlines.applications_close, settings.timezone),
                     "pool_amount": format_yuan(config.budget.pool),
                     "per_project_cap": format_yuan(config.budget.per_project_cap),
                     "submit_email": str(config.competition.submit_email),
                     "applicant_kinds": applicant_kinds(config),
+                    "apply_url": apply_url(settings, competition.slug),
                     "contact": info.contact,
                 },
             )

@@ -41,6 +41,8 @@ CHANNELS = {
 
 def channel_of(source: str) -> str:
     """How an application arrived, from its source (``applications.xlsx:第3行 (row 3)``)."""
+    if source.startswith("网上申报"):
+        return "网上申报"
     name = source.split(":", 1)[0]
     return CHANNELS.get(PurePath(name).suffix.lower(), "申报材料")
 

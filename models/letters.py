@@ -79,6 +79,7 @@ _role(
     per_project_cap="20,000.00",
     submit_email="gongyi@jiangtou.example.org",
     applicant_kinds="社会组织、备案志愿服务团队和社区社工室",
+    apply_url="http://127.0.0.1:8000/apply/jiangtou-2025",
     contact="吴老师 0592-5550101",
 )
 _role(

@@ -2,6 +2,9 @@
 
     GET  /review/{token}     the sheet: application, rubric, comment, conflict declaration
     POST /review/{token}     action=draft | submit | conflict → save_sheet / declare_conflict
+    GET  /apply/{slug}       the applicants' web form (网上申报), or a plain 409/404 page
+    POST /apply/{slug}       action=submit → submit_web_application | add_rows (more budget lines)
+    GET  /apply/{slug}/done/{token}   the confirmation with the 申报编号 (signed token)
     GET  /healthz            {"status": "ok"} when the database answers
     GET  /static/…           the one stylesheet
 
@@ -29,11 +32,14 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from models.db import get_engine, session_scope
-from models.errors import AccessDenied
+from models.errors import AccessDenied, NotFound
 from models.links import open_review_link, token_fingerprint
 from models.settings import TEMPLATES_DIR, Settings, get_settings
 from models.types import utcnow
 from portal import csrf
+from portal.apply import ApplyOutcome, done_token, show_done, show_form
+from portal.apply import handle_post as handle_apply
+from portal.apply_form import HONEYPOT
 from portal.i18n import LANGUAGE_COOKIE, LANGUAGES, choose_language, translator
 from portal.review import SheetOutcome, handle_post, show_sheet
 
@@ -165,6 +171,79 @@ def create_app(settings: Settings | None = None, *, clock: Callable[[], datetime
         return sheet_response(
             request, token, outcome, request.cookies.get(csrf.COOKIE) or csrf.new_cookie_value()
         )
+
+    def apply_response(request: Request, slug: str, outcome: ApplyOutcome, cookie_value: str) -> Response:
+        if outcome.closed is not None:
+            return page(request, "apply_closed.html", {"closed": outcome.closed}, status_code=outcome.status)
+        context = {
+            "form": outcome.page,
+            "notice": outcome.notice,
+            "problem_notice": outcome.problem_notice,
+            "csrf_field": csrf.FIELD,
+            "csrf_token": csrf.form_token(cookie_value=cookie_value, scope=f"apply:{slug}", secret=secret),
+            "honeypot": HONEYPOT,
+            "action_url": request.url.path,
+        }
+        response = page(request, "apply_form.html", context, status_code=outcome.status)
+        response.set_cookie(
+            csrf.COOKIE, cookie_value, httponly=True, samesite="strict", secure=secure_cookies, path="/apply"
+        )
+        return response
+
+    def not_found(request: Request) -> Response:
+        return page(request, "refused.html", {"kind": "not_found", "reason": "not_found"}, status_code=404)
+
+    @app.get("/apply/{slug}")
+    async def apply_form(request: Request, slug: str) -> Response:
+        try:
+            outcome = await run_in_threadpool(
+                show_form, engine, slug, settings, clock(), language_of(request)
+            )
+        except NotFound:
+            return not_found(request)
+        cookie_value = request.cookies.get(csrf.COOKIE) or csrf.new_cookie_value()
+        return apply_response(request, slug, outcome, cookie_value)
+
+    @app.post("/apply/{slug}")
+    async def apply_post(request: Request, slug: str) -> Response:
+        form = await request.form()
+        fields = {key: value for key, value in form.items() if isinstance(value, str)}
+        communities = [value for value in form.getlist("communities") if isinstance(value, str)]
+        language = language_of(request)
+        try:
+            current = await run_in_threadpool(show_form, engine, slug, settings, clock(), language)
+            if current.closed is not None:  # closed: nothing posted is looked at, nothing stored
+                return apply_response(request, slug, current, csrf.new_cookie_value())
+            csrf.check_form_token(
+                field_value=fields.get(csrf.FIELD),
+                cookie_value=request.cookies.get(csrf.COOKIE),
+                scope=f"apply:{slug}",
+                secret=secret,
+            )
+        except NotFound:
+            return not_found(request)
+        except AccessDenied as exc:
+            return refused(request, exc)
+        if fields.get(HONEYPOT, "").strip():
+            log.warning("portal refused a web application to %s: honeypot filled", slug)
+            return page(request, "refused.html", {"kind": "spam", "reason": "honeypot"}, status_code=400)
+        outcome = await run_in_threadpool(
+            handle_apply, engine, slug, settings, clock(), language, fields, communities
+        )
+        if outcome.received is not None:
+            target = f"/apply/{slug}/done/{done_token(outcome.received, slug, secret=secret)}"
+            return finish(request, RedirectResponse(target, status_code=303))
+        return apply_response(
+            request, slug, outcome, request.cookies.get(csrf.COOKIE) or csrf.new_cookie_value()
+        )
+
+    @app.get("/apply/{slug}/done/{token}")
+    async def apply_done(request: Request, slug: str, token: str) -> Response:
+        try:
+            done = await run_in_threadpool(show_done, engine, slug, token, settings)
+        except NotFound:
+            return not_found(request)
+        return page(request, "apply_done.html", {"done": done})
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:

@@ -1,8 +1,9 @@
 """The portal's words: Chinese by default, English on ``?lang=en`` (remembered in a cookie).
 
-Every string a page shows lives in ``MESSAGES``; templates call ``t("key")``. A key missing from a
-language falls back to Chinese; a key missing everywhere is shown as itself (and a test checks
-that both languages have the same keys).
+Every string a page shows lives in ``MESSAGES``; templates call ``t("key")`` (the applicants' web
+form's words are kept in ``portal.apply_words`` and merged in). A key missing from a language falls
+back to Chinese; a key missing everywhere is shown as itself (and a test checks that both languages
+have the same keys).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from models.errors import Problem
+from portal.apply_words import APPLY_EN, APPLY_ZH
 
 LANGUAGES = ("zh-CN", "en")
 DEFAULT_LANGUAGE = "zh-CN"
@@ -85,6 +87,7 @@ MESSAGES: Mapping[str, Mapping[str, str]] = {
         "not_found.title": "页面不存在",
         "not_found.body": "您访问的页面不存在。",
         "closed.title": "评审已截止",
+        **APPLY_ZH,
     },
     "en": {
         "site": "Micro-venture philanthropy · expert review",
@@ -157,6 +160,7 @@ MESSAGES: Mapping[str, Mapping[str, str]] = {
         "not_found.title": "Page not found",
         "not_found.body": "There is no page at this address.",
         "closed.title": "The review has closed",
+        **APPLY_EN,
     },
 }
 

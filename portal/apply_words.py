@@ -1,0 +1,157 @@
+"""The words of the applicants' web form (``/apply/<slug>``), merged into ``portal.i18n.MESSAGES``.
+
+The Chinese field labels are the intake catalogue's own headers (``models.intake_fields``), so the
+form, the Excel template and every validation message name a field the same way; the English ones
+are written here. Kinds of organisation likewise come from ``ORGANISATION_KIND_LABELS``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from models.intake_fields import FIELDS
+from models.states import ORGANISATION_KIND_LABELS
+
+FIELD_EN: Mapping[str, str] = {
+    "ref": "Reference",
+    "title": "Project title",
+    "organisation": "Applicant organisation",
+    "kind": "Kind of organisation",
+    "registration_number": "Unified social credit code or registration number",
+    "founded_on": "Founded",
+    "rating": "Annual inspection / rating",
+    "legal_representative": "Legal representative or head",
+    "address": "Address",
+    "contact_name": "Contact person",
+    "contact_phone": "Phone",
+    "contact_email": "Email",
+    "category": "Category",
+    "communities": "Communities served",
+    "target_group": "Served group",
+    "beneficiaries": "Direct beneficiaries",
+    "period_start": "Project start",
+    "period_end": "Project end",
+    "period": "Project period",
+    "amount": "Amount asked (yuan)",
+    "self_funded": "Self-funded / matched (yuan)",
+    "summary": "Summary",
+    "need_analysis": "Needs analysis",
+    "objectives": "Goals",
+    "activities": "Activities",
+    "outcomes": "Expected outcomes and evaluation",
+    "team": "Team",
+    "risks": "Risks and responses",
+    "sustainability": "Sustainability",
+    "community_opinion": "Opinion of the community",
+    "attachments": "Attachments",
+    "budget": "Budget",
+}
+KIND_EN = {
+    "registered": "registered social organisation",
+    "volunteer_team": "registered volunteer team",
+    "community_office": "community social work office",
+}
+
+APPLY_ZH: Mapping[str, str] = {
+    **{f"field.{f.key}": f.label for f in FIELDS},
+    **{f"kind.{kind.value}": label for kind, label in ORGANISATION_KIND_LABELS.items()},
+    "apply.site": "微公益创投 · 网上申报",
+    "apply.title": "网上申报",
+    "apply.intro": "请如实填写以下信息，带 * 的为必填项。"
+    "提交后即生成申报编号，受理回执将发送至您填写的电子邮箱。",
+    "apply.deadline": "申报截止",
+    "apply.amount_range": "申请金额",
+    "apply.amount_range_value": "{low} 至 {cap} 元",
+    "apply.service_period": "服务期",
+    "apply.required": "必填",
+    "apply.choose_one": "选一项",
+    "apply.submit": "提交申报",
+    "apply.submit_hint": "提交前请核对电子邮箱。同一单位的同一项目只需提交一次。",
+    "apply.honeypot": "此项请留空",
+    "apply.duplicate_title": "该项目已经申报过",
+    "section.organisation": "申报单位信息",
+    "section.project": "项目信息",
+    "section.content": "项目内容",
+    "section.budget": "预算明细",
+    "budget.hint": "逐行填写科目、用途、单价和数量，金额按 单价×数量 计算，"
+    "各行合计须等于申请金额；空行不计。",
+    "budget.number": "序号",
+    "budget.add_rows": "增加预算行",
+    "notice.rows_added": "已增加预算行，已填写的内容均已保留。",
+    "hint.title": "4–60字",
+    "hint.organisation": "与登记证书或备案名称一致",
+    "hint.registration_number": "社会组织填18位统一社会信用代码；志愿服务团队填备案号",
+    "hint.founded_on": "如 2019-05-20 或 2019年5月",
+    "hint.contact_phone": "11位手机号，或带区号的固话，如 0592-5512345",
+    "hint.contact_email": "受理回执和审查结果将发送到此邮箱",
+    "hint.communities": "可多选",
+    "hint.beneficiaries": "整数，如 120",
+    "hint.period_start": "项目周期须在服务期 {start} 至 {end} 之内",
+    "hint.amount": "如 6000 或 6,000.00；须在 {low} 至 {cap} 元之间，并等于预算明细合计",
+    "hint.self_funded": "没有可留空",
+    "hint.summary": "20–1500字",
+    "hint.activities": "每行一项：时间、活动内容、场次、预计人次",
+    "hint.team": "成员姓名、职务与分工",
+    "hint.attachments": "另行提交的附件名称，用顿号分隔",
+    "done.title": "申报已提交",
+    "done.body": "您的申报已受理。受理回执（附Word版回执）将发送至 {email}。",
+    "done.keep": "请记下申报编号，查询或更正申报时须提供。",
+    "done.submitted_at": "提交时间",
+    "done.contact": "咨询",
+    "apply_closed.title": "暂不受理网上申报",
+    "spam.title": "提交未被受理",
+    "spam.body": "表单中应留空的一项被填写了。如您是手工填写，请返回申报页面刷新后重新提交。",
+}
+
+APPLY_EN: Mapping[str, str] = {
+    **{f"field.{key}": label for key, label in FIELD_EN.items()},
+    **{f"kind.{key}": label for key, label in KIND_EN.items()},
+    "apply.site": "Micro-venture philanthropy · online application",
+    "apply.title": "Online application",
+    "apply.intro": "Please fill in the form truthfully; fields marked * are required. On submission you "
+    "get a reference number, and the receipt is sent to the email address you give.",
+    "apply.deadline": "Applications close",
+    "apply.amount_range": "Amount",
+    "apply.amount_range_value": "{low} to {cap} yuan",
+    "apply.service_period": "Service period",
+    "apply.required": "required",
+    "apply.choose_one": "choose one",
+    "apply.submit": "Submit application",
+    "apply.submit_hint": "Check your email address before submitting. Submit each project only once.",
+    "apply.honeypot": "Leave this empty",
+    "apply.duplicate_title": "This project has been submitted already",
+    "section.organisation": "Applicant organisation",
+    "section.project": "Project",
+    "section.content": "Project content",
+    "section.budget": "Budget",
+    "budget.hint": "One line per item: item, purpose, unit price and quantity; the amount is unit price × "
+    "quantity, and the lines must add up to the amount asked. Empty lines are ignored.",
+    "budget.number": "No.",
+    "budget.add_rows": "Add budget lines",
+    "notice.rows_added": "Budget lines added; everything you typed is kept.",
+    "hint.title": "4–60 characters",
+    "hint.organisation": "as on the registration certificate or filing",
+    "hint.registration_number": "registered organisations: the 18-character unified social credit code; "
+    "volunteer teams: the filing number",
+    "hint.founded_on": "e.g. 2019-05-20 or 2019-05",
+    "hint.contact_phone": "an 11-digit mobile number, or a landline with area code such as 0592-5512345",
+    "hint.contact_email": "the receipt and the screening result are sent to this address",
+    "hint.communities": "choose one or more",
+    "hint.beneficiaries": "a whole number such as 120",
+    "hint.period_start": "the project must lie within the service period {start} to {end}",
+    "hint.amount": "e.g. 6000 or 6,000.00; between {low} and {cap} yuan, equal to the budget's total",
+    "hint.self_funded": "leave empty if none",
+    "hint.summary": "20–1500 characters",
+    "hint.activities": "one a line: when, activity, sessions, expected participants",
+    "hint.team": "members, their roles and duties",
+    "hint.attachments": "names of the attachments sent separately, separated by commas",
+    "done.title": "Application submitted",
+    "done.body": "Your application is registered. The receipt (with a Word copy) will be sent to {email}.",
+    "done.keep": "Keep the reference number: quote it when you ask about or correct your application.",
+    "done.submitted_at": "Submitted at",
+    "done.contact": "Questions",
+    "apply_closed.title": "Not taking applications",
+    "spam.title": "Submission not accepted",
+    "spam.body": "A field that must stay empty was filled in. If you typed the form yourself, go back, "
+    "reload the page and submit again.",
+}
