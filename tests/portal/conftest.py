@@ -22,6 +22,7 @@ from models.reviewing import assign_reviews
 from models.settings import Settings, get_settings
 from models.types import utcnow
 from portal.app import create_app
+from tests.support.browser import browser  # noqa: F401  (the shared Chromium fixture)
 from tests.support.factories import example_config_text, make_application, make_competition
 
 DETAILS = {

@@ -18,7 +18,7 @@ import pytest
 from docx import Document
 from fastapi.testclient import TestClient
 from httpx import Response
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 from sqlmodel import col, select
 
 from models.application import BudgetLine
@@ -43,7 +43,7 @@ from tests.portal.apply_world import (
     build_apply_world,
     csrf_of,
 )
-from tests.portal.test_browser import CHROMIUM, CHROMIUM_ARGS, PHONE
+from tests.support.browser import PHONE
 
 
 @pytest.fixture
@@ -303,16 +303,6 @@ def test_call_letter_links_to_the_web_form_that_opens(client: TestClient, world:
 
 
 # ---- in a real browser, on a phone ----------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            yield browser
-        finally:
-            browser.close()
 
 
 def fill_form(page: Page, data: dict[str, Any]) -> None:

@@ -18,7 +18,7 @@ from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
 from models.competition import Competition
 from models.db import session_scope
@@ -32,31 +32,11 @@ from portal.serving import serve_in_background
 from tasks.mail_delivery import SmtpServer, deliver_due
 from tasks.mail_sink import EmlSink, MailSink
 from tests.portal.conftest import ReviewWorld
+from tests.support.browser import PHONE
 
 pytestmark = pytest.mark.slow
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-PHONE = {"width": 390, "height": 844}
 LINK = re.compile(r"http://127\.0\.0\.1:\d+/review/[A-Za-z0-9_\-.]+")
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            yield browser
-        finally:
-            browser.close()
 
 
 @pytest.fixture
