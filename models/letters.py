@@ -290,57 +290,6 @@ def letter_key(
     return idempotency_key(stage, recipient_email, subject)
 
 
-def build_letter(
-    *,
-    role: str,
-    stage: str,
-    recipient_email: str,
-    context: Mapping[str, Any],
-    recipient_name: str = "",
-    competition: Competition | None = None,
-    subject_entity: str = "",
-    subject_id: int | None = None,
-    occasion: str = "",
-    attachments: Sequence[int] = (),
-    language: str | None = None,
-) -> OutboxLetter:
-    """Render a letter into an (unsaved) outbox row; ``set_state(..., letter=...)`` can queue it.
-
-    The idempotency key is stage + recipient + subject, where the subject is the role and the
-    entity (``award:application:12``); ``occasion`` tells apart letters that legitimately repeat
-    (a second reminder: ``occasion="2025-06-28"``).
-    """
-    from models.settings import get_settings
-
-    address = checked_address(recipient_email, where=f"{role} → {recipient_name or recipient_email}")
-    language = language or get_settings().language
-    rendered = render_letter(role, context, language)
-    release = competition is not None and release_required(competition)
-    return OutboxLetter(
-        competition_id=competition.id if competition is not None else None,
-        idempotency_key=letter_key(
-            role=role,
-            stage=stage,
-            recipient_email=address,
-            subject_entity=subject_entity,
-            subject_id=subject_id,
-            occasion=occasion,
-        ),
-        role=role,
-        stage=stage,
-        recipient_email=address,
-        recipient_name=one_line(recipient_name)[:200],
-        subject_entity=subject_entity,
-        subject_id=subject_id,
-        subject=rendered.subject[:500],
-        body_text=rendered.text,
-        body_html=rendered.html,
-        attachments=list(attachments),
-        state=LetterState.draft if release else LetterState.queued,
-        extra={"language": language},
-    )
-
-
 def compose_letter(
     session: Session,
     *,
@@ -373,17 +322,25 @@ def compose_letter(
     existing = find_by_key(session, key=key)
     if existing is not None:
         return existing  # rendered once: the stored letter is what the administrator previewed
-    letter = build_letter(
+    from models.settings import get_settings
+
+    language = language or get_settings().language
+    rendered = render_letter(role, context, language)
+    release = competition is not None and release_required(competition)
+    letter = OutboxLetter(
+        competition_id=competition.id if competition is not None else None,
+        idempotency_key=key,
         role=role,
         stage=stage,
         recipient_email=address,
-        context=context,
-        recipient_name=recipient_name,
-        competition=competition,
+        recipient_name=one_line(recipient_name)[:200],
         subject_entity=subject_entity,
         subject_id=subject_id,
-        occasion=occasion,
-        attachments=attachments,
-        language=language,
+        subject=rendered.subject[:500],
+        body_text=rendered.text,
+        body_html=rendered.html,
+        attachments=list(attachments),
+        state=LetterState.draft if release else LetterState.queued,
+        extra={"language": language},
     )
     return queue_letter(session, letter)
