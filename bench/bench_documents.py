@@ -18,8 +18,8 @@ from typing import Any
 import docx
 from jinja2 import Environment
 
-from models.cn_format import FILTERS
-from models.document import DOCUMENTS, compiled_template, template_path
+from models.documents.engine.cn_format import FILTERS
+from models.documents.registry import DOCUMENTS, compiled_template, template_path
 
 ROLE = "funding_publicity"
 ROWS = 20

@@ -1,6 +1,6 @@
 """Mail throughput: our sender against the naive way, side by side, to the same loopback sink.
 
-- ours: ``tasks.mail_delivery.deliver_due`` — aiosmtplib, a few connections each reused for many
+- ours: ``tasks.mail.delivery.deliver_due`` — aiosmtplib, a few connections each reused for many
   messages, group-committed ``sent`` rows;
 - naive: smtplib, one connection per message (connect, EHLO, MAIL, RCPT, DATA, QUIT), one letter
   after another.
@@ -28,13 +28,13 @@ from typing import Any
 import docx
 
 from models.db import dispose_engines, get_engine, session_scope, upgrade_database
-from models.document import GeneratedDocument
-from models.letters import LETTERS, compose_letter
-from models.mime import message_domain, parse_mailbox
-from models.sending import mark_sent
+from models.documents.registry import GeneratedDocument
+from models.mail.letters import LETTERS, compose_letter
+from models.mail.mime import message_domain, parse_mailbox
+from models.mail.sending import mark_sent
 from models.types import utcnow
-from tasks.mail_delivery import DeliveryOptions, SmtpServer, deliver_due
-from tasks.mail_run import build_outgoing, claim_batch
+from tasks.mail.delivery import DeliveryOptions, SmtpServer, deliver_due
+from tasks.mail.workers import build_outgoing, claim_batch
 
 SENDER = "江头街道社工站 <noreply@jiangtou.example.org>"
 ROOT = Path(__file__).resolve().parent.parent
@@ -47,7 +47,7 @@ def _free_port() -> int:
 
 
 class Sink:
-    """``python -m tasks.mail_sink`` in its own process."""
+    """``python -m tasks.mail.sink`` in its own process."""
 
     def __init__(self, folder: Path, delay_ms: int = 0) -> None:
         self.folder, self.port = folder, _free_port()
@@ -55,7 +55,7 @@ class Sink:
             [
                 sys.executable,
                 "-m",
-                "tasks.mail_sink",
+                "tasks.mail.sink",
                 str(folder),
                 "--port",
                 str(self.port),

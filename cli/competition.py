@@ -19,9 +19,9 @@ def create(
     actor: Annotated[str, typer.Option(help="操作人 / who does this (audited)")] = "admin:cli",
 ) -> None:
     """校验配置并创建竞赛 / validate the configuration and create the competition."""
-    from models.competition import create_competition
     from models.db import default_engine, session_scope, upgrade_database
     from models.errors import ConfigError, Problem
+    from models.setup import create_competition
 
     try:
         text = file.read_text(encoding="utf-8")
@@ -35,7 +35,7 @@ def create(
 
 def describe(slug: str | None) -> dict[str, Any]:
     """The configuration summary shown by ``competition show``."""
-    from models.competition import competition_config, get_competition
+    from models.competition.tables import competition_config, get_competition
     from models.db import session_scope
 
     with session_scope() as session:

@@ -96,10 +96,10 @@ def template_command(
     competition: CompetitionOption = None,
 ) -> None:
     """生成 Excel 申报汇总表模板 / write the Excel intake template of the competition."""
-    from models.competition import competition_config, get_competition
+    from models.competition.tables import competition_config, get_competition
     from models.db import session_scope
     from models.errors import InputError, Problem
-    from models.intake_template import write_intake_template
+    from models.intake.template import write_intake_template
 
     if file.suffix.lower() != ".xlsx":
         raise InputError(Problem(str(file), "", "模板须为 .xlsx 文件", "the template must be an .xlsx file"))

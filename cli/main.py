@@ -13,7 +13,7 @@ from rich.table import Table
 from cli.call import app as call_app
 from cli.competition import app as competition_app
 from cli.console import console, errors, print_json
-from cli.demo import demo
+from cli.demo.command import demo
 from cli.intake import app as intake_app
 from cli.options import JsonOption
 from cli.outbox import app as outbox_app
@@ -67,9 +67,9 @@ def status(
     as_json: JsonOption = False,
 ) -> None:
     """每个申报项目的当前状态 / where every application stands."""
-    from models.application import application_standing
-    from models.competition import get_competition
+    from models.competition.tables import get_competition
     from models.db import session_scope
+    from models.intake.tables import application_standing
     from models.money import format_yuan
     from models.states import STATE_LABELS
 

@@ -29,7 +29,7 @@ def aware(moment: datetime | None) -> datetime | None:
 
 def resolve_slug(slug: str | None) -> str:
     """The competition's slug (the newest competition without one), so flow runs are named by it."""
-    from models.competition import get_competition
+    from models.competition.tables import get_competition
     from models.db import session_scope
 
     with session_scope() as session:

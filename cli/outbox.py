@@ -23,7 +23,7 @@ STATE_NAMES = {
 
 
 def _competition_id(session: Any, slug: str | None) -> int | None:
-    from models.competition import get_competition
+    from models.competition.tables import get_competition
 
     if slug is None:
         return None
@@ -60,7 +60,7 @@ def list_command(
     """列出信件 / list the letters, with a count per state."""
     from models.db import session_scope
     from models.errors import InputError, Problem
-    from models.outbox import count_by_state, list_letters
+    from models.mail.outbox import count_by_state, list_letters
     from models.states import LetterState
 
     if state is not None and state not in LetterState.__members__:
@@ -103,8 +103,8 @@ def show(
 ) -> None:
     """预览一封信：信头、正文、附件 / preview one letter exactly as it will be sent."""
     from models.db import session_scope
-    from models.document import GeneratedDocument
-    from models.outbox import get_letter
+    from models.documents.registry import GeneratedDocument
+    from models.mail.outbox import get_letter
 
     with session_scope() as session:
         letter = get_letter(session, letter_id=letter_id)
@@ -180,7 +180,7 @@ def release(
     as_json: JsonOption = False,
 ) -> None:
     """放行待审核的信（draft → queued）/ release draft letters for sending."""
-    from models.outbox import release_letters
+    from models.mail.outbox import release_letters
 
     _report(_apply(release_letters, ids, competition, every, actor), "放行", "released", as_json)
 
@@ -194,7 +194,7 @@ def retry(
     as_json: JsonOption = False,
 ) -> None:
     """重发失败的信（failed → queued）/ queue failed letters again."""
-    from models.outbox import retry_letters
+    from models.mail.outbox import retry_letters
 
     _report(_apply(retry_letters, ids, competition, every, actor), "重新排队", "queued again", as_json)
 

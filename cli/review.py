@@ -65,9 +65,9 @@ def import_sheets(
     actor: ActorOption = "admin:cli",
 ) -> None:
     """导入路演纸质评分表（全部正确才导入）/ import paper score sheets (all or nothing)."""
-    from models.competition import get_competition
+    from models.competition.tables import get_competition
     from models.db import session_scope
-    from models.score_sheets import import_paper_sheets
+    from models.review.score_sheets import import_paper_sheets
 
     with session_scope() as session:
         comp = get_competition(session, slug=competition)
@@ -76,9 +76,9 @@ def import_sheets(
 
 
 def _report(slug: str | None) -> dict[str, Any]:
-    from models.competition import get_competition
+    from models.competition.tables import get_competition
     from models.db import session_scope
-    from models.review_results import review_report
+    from models.review.results import review_report
 
     with session_scope() as session:
         comp = get_competition(session, slug=slug)

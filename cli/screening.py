@@ -67,10 +67,10 @@ def override_command(
 ) -> None:
     """改判一条审查结果（须写理由），并更新资格审查表、通知申报单位 / override one rule's result."""
     from flows.screening import screening
-    from models.competition import get_competition
+    from models.competition.tables import get_competition
     from models.db import session_scope
-    from models.eligibility import override_check
-    from models.screening_notices import application_by_ref, rule_code
+    from models.screening.eligibility import override_check
+    from models.screening.notices import application_by_ref, rule_code
     from models.states import STATE_LABELS
 
     with session_scope() as session:

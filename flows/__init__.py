@@ -1,14 +1,9 @@
 """One Prefect flow per stage of the lifecycle; no business rules live here.
 
-Prefect must never reach the network: analytics and update checks are switched off before
-Prefect is first imported (also in ``prefect.toml`` and the Makefile).
+Prefect must never reach the network: its offline defaults are set before Prefect is first
+imported (``models.settings.apply_prefect_defaults``; also in ``prefect.toml`` and the Makefile).
 """
 
-import os
+from models.settings import apply_prefect_defaults
 
-for _name, _value in {
-    "DO_NOT_TRACK": "1",
-    "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
-    "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "120",
-}.items():
-    os.environ.setdefault(_name, _value)
+apply_prefect_defaults()

@@ -10,7 +10,7 @@ from prefect import flow
 from models.types import utcnow
 from tasks.call import open_call_task, queue_call_letters_task, write_call_documents_task
 from tasks.competition import competition_id_for
-from tasks.mail import deliver_pending
+from tasks.mail.deliver import deliver_pending
 
 
 @flow(name="call", flow_run_name="{slug} · 征集公告 call")

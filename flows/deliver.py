@@ -7,7 +7,7 @@ from typing import Any
 from prefect import flow
 
 from tasks.competition import competition_id_for
-from tasks.mail import deliver_pending
+from tasks.mail.deliver import deliver_pending
 
 
 @flow(name="deliver-letters", flow_run_name="deliver-letters · {competition_slug}")

@@ -10,7 +10,7 @@ from prefect import flow
 from models.types import utcnow
 from tasks.competition import competition_id_for
 from tasks.intake import import_file, queue_receipts_task, queue_refusals_task
-from tasks.mail import deliver_pending
+from tasks.mail.deliver import deliver_pending
 
 
 @flow(name="intake", flow_run_name="{slug} · 申报受理 intake")

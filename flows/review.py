@@ -14,7 +14,7 @@ from prefect import flow
 
 from models.types import utcnow
 from tasks.competition import competition_id_for
-from tasks.mail import deliver_pending
+from tasks.mail.deliver import deliver_pending
 from tasks.review import (
     assign_experts,
     close_review_task,

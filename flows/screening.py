@@ -9,7 +9,7 @@ from prefect import flow
 
 from models.types import utcnow
 from tasks.competition import competition_id_for
-from tasks.mail import deliver_pending
+from tasks.mail.deliver import deliver_pending
 from tasks.screening import (
     open_screening_task,
     publish_screening,

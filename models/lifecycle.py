@@ -1,54 +1,23 @@
 """The one writer of every state: ``set_state``.
 
 Every mutation has one shape: check the move against the machine's table → change → flush →
-audit row → (optionally) queue the letter that tells someone about it, all in the caller's
-transaction. Nothing else assigns to a ``state`` or ``stage`` attribute.
+audit row, all in the caller's transaction; the caller then queues the letter that tells someone
+about it (``models.mail``). Nothing else assigns to a ``state`` or ``stage`` attribute.
+
+Each stateful table names its machine in a ``__machine__`` class attribute, so this kernel module
+knows no stage's tables; ``models.tables.MACHINES`` lists them all.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Protocol, TypeVar
 
 from sqlmodel import Session, SQLModel
 
-from models.application import Application
 from models.audit import AuditEvent, record
-from models.competition import Competition
 from models.errors import IllegalTransition
-from models.funding import Grant, Tranche
-from models.outbox import OutboxLetter, queue_letter
-from models.review import ReviewAssignment
-from models.states import (
-    APPLICATION_MOVES,
-    ASSIGNMENT_MOVES,
-    CHECKPOINT_MOVES,
-    COMPETITION_MOVES,
-    GRANT_MOVES,
-    LETTER_MOVES,
-    TRANCHE_MOVES,
-)
-from models.supervision import Checkpoint
-
-
-@dataclass(frozen=True)
-class Machine:
-    entity: str  # the audit name of the table
-    attribute: str  # "state" or "stage"
-    moves: Mapping[Any, frozenset[Any]]
-
-
-MACHINES: Mapping[type[SQLModel], Machine] = {
-    Competition: Machine("competition", "stage", COMPETITION_MOVES),
-    Application: Machine("application", "state", APPLICATION_MOVES),
-    ReviewAssignment: Machine("assignment", "state", ASSIGNMENT_MOVES),
-    Grant: Machine("grant", "state", GRANT_MOVES),
-    Tranche: Machine("tranche", "state", TRANCHE_MOVES),
-    Checkpoint: Machine("checkpoint", "state", CHECKPOINT_MOVES),
-    OutboxLetter: Machine("letter", "state", LETTER_MOVES),
-}
+from models.states import Machine
 
 
 class _HasId(Protocol):
@@ -59,10 +28,11 @@ S = TypeVar("S", bound=StrEnum)
 
 
 def machine_for(obj: object) -> Machine:
-    try:
-        return MACHINES[type(obj)]  # type: ignore[index]
-    except KeyError:
-        raise TypeError(f"{type(obj).__name__} has no state machine") from None
+    """The machine a table declares as ``__machine__`` (a class attribute, see ``models.states``)."""
+    machine = getattr(type(obj), "__machine__", None)
+    if not isinstance(machine, Machine):
+        raise TypeError(f"{type(obj).__name__} has no state machine")
+    return machine
 
 
 def allowed_moves(obj: object) -> frozenset[StrEnum]:
@@ -82,9 +52,8 @@ def set_state(
     actor: str,
     reason: str = "",
     data: dict[str, Any] | None = None,
-    letter: OutboxLetter | None = None,
 ) -> AuditEvent:
-    """Move ``obj`` to state ``to`` if its machine allows it; audit it; queue ``letter`` if given.
+    """Move ``obj`` to state ``to`` if its machine allows it, and audit it.
 
     Raises ``IllegalTransition`` (and changes nothing) for a move the table does not list.
     The caller owns the transaction: commit, or roll back to undo all of it.
@@ -112,6 +81,4 @@ def set_state(
         reason=reason,
         data=data,
     )
-    if letter is not None:
-        queue_letter(session, letter)
     return event

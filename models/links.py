@@ -17,8 +17,9 @@ changed; after it, the same link shows the sheet read-only for that grace period
 The deadline itself is always checked against the database (it may have moved since the link was
 signed), never taken from the token.
 
-Signing and reading are pure; ``open_review_link`` and ``rotate_review_link`` read and write the
-session. Nothing here talks HTTP: the letters build invitation URLs with ``review_link``.
+Signing and reading are pure and know no stage; each stage binds them to its own table
+(``models.review.links``: ``review_link``, ``open_review_link``, ``rotate_review_link``). Nothing
+here talks HTTP.
 """
 
 from __future__ import annotations
@@ -29,11 +30,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Literal, NamedTuple
 
 from itsdangerous import BadSignature, URLSafeTimedSerializer
-from sqlmodel import Session
 
-from models.audit import record
-from models.errors import AccessDenied, NotFound
-from models.review import ReviewAssignment
+from models.errors import AccessDenied
 from models.settings import Settings
 
 Purpose = Literal["review", "checkpoint"]
@@ -66,7 +64,7 @@ def _serializer(purpose: Purpose, secret: str) -> URLSafeTimedSerializer:
     return URLSafeTimedSerializer(secret, salt=f"grantflow.link.{purpose}")
 
 
-def _secret(settings: Settings) -> str:
+def link_secret(settings: Settings) -> str:
     return settings.secret_key.get_secret_value()
 
 
@@ -109,75 +107,6 @@ def read_link(token: str, *, purpose: Purpose, secret: str, now: datetime) -> Li
     return LinkClaim(purpose, subject_id, holder_id, nonce, expires_at)
 
 
-# ---- review sheets -------------------------------------------------------------------------------
-
-
-def review_expiry(assignment: ReviewAssignment) -> datetime:
-    """When a review link stops opening at all: the deadline plus the read-only grace period."""
-    return assignment.deadline + READABLE_AFTER_DEADLINE
-
-
-def review_token(assignment: ReviewAssignment, settings: Settings) -> str:
-    """The token of ``assignment``'s personal link, for its expert only."""
-    if assignment.id is None:
-        raise ValueError("the assignment has no id yet: flush it before signing its link")
-    return sign_link(
-        purpose="review",
-        subject_id=assignment.id,
-        holder_id=assignment.expert_id,
-        nonce=assignment.token_nonce,
-        expires_at=review_expiry(assignment),
-        secret=_secret(settings),
-    )
-
-
 def portal_link(purpose: Purpose, token: str, settings: Settings) -> str:
     """The full URL of a token on the portal (``settings.portal_url``)."""
     return f"{settings.portal_url.rstrip('/')}/{_PATHS[purpose]}/{token}"
-
-
-def review_link(assignment: ReviewAssignment, settings: Settings) -> str:
-    """The personal link an invitation letter carries: ``{portal_url}/review/{token}``."""
-    return portal_link("review", review_token(assignment, settings), settings)
-
-
-def open_review_link(session: Session, *, token: str, settings: Settings, now: datetime) -> ReviewAssignment:
-    """The one assignment ``token`` opens; ``LinkRefused`` when forged, expired, someone else's or revoked."""
-    claim = read_link(token, purpose="review", secret=_secret(settings), now=now)
-    assignment = session.get(ReviewAssignment, claim.subject_id)
-    if assignment is None:
-        raise LinkRefused(
-            "missing", "链接对应的评审任务不存在", "link refused: its review sheet does not exist"
-        )
-    if assignment.expert_id != claim.holder_id:
-        raise LinkRefused(
-            "holder", "此链接不属于该评审任务的专家", "link refused: it belongs to someone else"
-        )
-    if not secrets.compare_digest(assignment.token_nonce, claim.nonce):
-        raise LinkRefused(
-            "revoked",
-            "链接已被撤销，请使用最新邮件中的链接",
-            "link refused: it was revoked; use the link in the latest letter",
-        )
-    return assignment
-
-
-def rotate_review_link(
-    session: Session, *, assignment_id: int, actor: str, reason: str = ""
-) -> ReviewAssignment:
-    """Revoke an assignment's link by giving it a new nonce (audited); sign a new link afterwards."""
-    assignment = session.get(ReviewAssignment, assignment_id)
-    if assignment is None:
-        raise NotFound(f"评审任务 #{assignment_id} 不存在 / no review assignment #{assignment_id}")
-    assignment.token_nonce = new_nonce()
-    session.add(assignment)
-    session.flush()
-    record(
-        session,
-        actor=actor,
-        entity="assignment",
-        entity_id=assignment_id,
-        action="link_rotated",
-        reason=reason or "撤销旧链接 / old link revoked",
-    )
-    return assignment

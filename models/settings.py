@@ -1,11 +1,13 @@
 """One typed settings object for the whole product.
 
 Every setting comes from an environment variable with the ``GRANTFLOW_`` prefix or from a ``.env``
-file in the working folder. Nothing else in the code base reads ``os.environ``.
+file in the working folder. Nothing else in the code base reads ``os.environ``; ``apply_prefect_defaults``
+sets Prefect's offline defaults there before Prefect is imported.
 """
 
 from __future__ import annotations
 
+import os
 import secrets
 from enum import StrEnum
 from pathlib import Path
@@ -114,3 +116,20 @@ def reset_settings() -> None:
     """Forget the settings; the next ``get_settings`` reads the environment again."""
     global _current
     _current = None
+
+
+# Prefect must never reach the network, and its temporary server may take long to start on a busy
+# machine. Prefect reads these when it is first imported, so every entry package (cli, flows,
+# tasks, portal) calls this before anything imports Prefect — wherever the command is started from
+# (prefect.toml is read only in the project's own folder). Values already set win.
+PREFECT_DEFAULTS = {
+    "DO_NOT_TRACK": "1",
+    "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+    "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "120",
+}
+
+
+def apply_prefect_defaults() -> None:
+    """Set Prefect's offline defaults in the environment unless they are set already."""
+    for name, value in PREFECT_DEFAULTS.items():
+        os.environ.setdefault(name, value)

@@ -8,7 +8,21 @@ each state is reachable from the initial one and every target is a member.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Machine:
+    """A table's state machine: its audit name, the attribute it moves, and the legal moves.
+
+    A stateful table declares one as ``__machine__: ClassVar[Machine]``; ``set_state`` reads it.
+    """
+
+    entity: str  # the audit name of the table
+    attribute: str  # "state" or "stage"
+    moves: Mapping[Any, frozenset[Any]]
 
 
 class CompetitionStage(StrEnum):

@@ -1,19 +1,60 @@
-"""Imports every table so that ``SQLModel.metadata`` knows them all (Alembic and tests use this)."""
+"""Every table, so that ``SQLModel.metadata`` knows them all (Alembic and tests use this).
+
+A module above the rooms: it imports each stage's tables, and lists the state machines they
+declare (``MACHINES``) for the tests that walk every machine.
+"""
+
+from collections.abc import Mapping
 
 from sqlmodel import SQLModel
 
-from models.application import Application, BudgetLine, EligibilityCheck, Organisation
 from models.audit import AuditEvent
-from models.competition import Competition, RubricCriterion
-from models.document import GeneratedDocument
-from models.funding import FundingDecision, Grant, Tranche
-from models.outbox import OutboxLetter
-from models.review import ConflictDeclaration, Expert, ReviewAssignment, ReviewResult, Score
-from models.supervision import Checkpoint, CheckpointReport, FinalEvaluation, Supervisor
+from models.competition.tables import Competition, RubricCriterion
+from models.documents.registry import GeneratedDocument
+from models.evaluation.tables import FinalEvaluation
+from models.funding.tables import FundingDecision, Grant, Tranche
+from models.intake.tables import Application, BudgetLine, EligibilityCheck, Organisation
+from models.mail.outbox import OutboxLetter
+from models.review.tables import ConflictDeclaration, Expert, ReviewAssignment, ReviewResult, Score
+from models.states import Machine
+from models.supervision.tables import Checkpoint, CheckpointReport, Supervisor
 
 metadata = SQLModel.metadata
 
+TABLES: tuple[type[SQLModel], ...] = (
+    Competition,
+    RubricCriterion,
+    Organisation,
+    Application,
+    BudgetLine,
+    EligibilityCheck,
+    Expert,
+    ConflictDeclaration,
+    ReviewAssignment,
+    Score,
+    ReviewResult,
+    FundingDecision,
+    Grant,
+    Tranche,
+    Supervisor,
+    Checkpoint,
+    CheckpointReport,
+    FinalEvaluation,
+    GeneratedDocument,
+    OutboxLetter,
+    AuditEvent,
+)
+
+# every state machine, by the table that declares it (``__machine__``)
+MACHINES: Mapping[type[SQLModel], Machine] = {
+    table: table.__machine__  # type: ignore[attr-defined]
+    for table in TABLES
+    if isinstance(getattr(table, "__machine__", None), Machine)
+}
+
 __all__ = [
+    "MACHINES",
+    "TABLES",
     "Application",
     "AuditEvent",
     "BudgetLine",

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from models.config import CompetitionConfig
+from models.competition.config import CompetitionConfig
 from models.states import CompetitionStage
 
 

@@ -9,7 +9,7 @@
     GET  /static/…           the one stylesheet
 
 Routes only translate: a form becomes a call of the domain function that tasks call too
-(``models.score_sheets.save_sheet``, ``models.reviewing.declare_conflict``); its ``InputError``
+(``models.review.score_sheets.save_sheet``, ``models.review.reviewing.declare_conflict``); its ``InputError``
 becomes messages beside the fields; a refused link (``models.links``) or CSRF check becomes a plain
 403 page and a log line (with a fingerprint of the token, never the token). A successful post
 redirects (303) back to the sheet with a notice. Language: Chinese, or English after ``?lang=en``.
@@ -33,7 +33,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from models.db import get_engine, session_scope
 from models.errors import AccessDenied, NotFound
-from models.links import open_review_link, token_fingerprint
+from models.links import token_fingerprint
+from models.review.links import open_review_link
 from models.settings import TEMPLATES_DIR, Settings, get_settings
 from models.types import utcnow
 from portal import csrf

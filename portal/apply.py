@@ -1,7 +1,7 @@
 """The web form's requests (网上申报), without HTTP: show the form, act on a post, confirm.
 
     show_form     the empty form, or the closed page (not 征集中, or after the deadline)
-    handle_post   action=submit   → models.web_intake.submit_web_application (stored, receipt queued)
+    handle_post   action=submit   → models.intake.web.submit_web_application (stored, receipt queued)
                   action=add_rows → the same form with more budget lines (works without JavaScript)
     show_done     the confirmation with the 申报编号, opened by a signed token from the redirect
 
@@ -23,17 +23,17 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
-from models.application import Application, Organisation
-from models.competition import Competition, competition_config, get_competition
+from models.competition.tables import Competition, competition_config, get_competition
 from models.db import session_scope
 from models.errors import InputError, NotFound, Problem
-from models.settings import Settings
-from models.web_intake import (
+from models.intake.tables import Application, Organisation
+from models.intake.web import (
     ApplicationsClosed,
     DuplicateApplication,
     ensure_accepting,
     submit_web_application,
 )
+from models.settings import Settings
 from portal.apply_form import ApplyPage, Entered, apply_page, raw_row
 from portal.review import in_language
 

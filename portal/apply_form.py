@@ -1,7 +1,7 @@
 """What the web form (网上申报) shows, and what a posted form is as a ``RawRow``.
 
 ``Entered`` is what the applicant typed (kept as typed, so that nothing is lost on an error);
-``raw_row`` turns it into the row ``models.intake_validation.validate_row`` checks, exactly as a
+``raw_row`` turns it into the row ``models.intake.validation.validate_row`` checks, exactly as a
 spreadsheet row would be; ``apply_page`` builds the page: the competition's facts, the fields in
 three sections (choices from the competition's configuration), the budget lines, and each problem
 beside its field (budget problems beside their line). Templates only display an ``ApplyPage``.
@@ -13,11 +13,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
-from models.competition import Competition, competition_config
+from models.competition.tables import Competition, competition_config
 from models.errors import Problem
-from models.intake_fields import BY_KEY, FIELDS, RawBudgetLine, RawRow
+from models.intake.fields import BY_KEY, FIELDS, RawBudgetLine, RawRow
+from models.intake.web import WEB_FORM, budget_line_where
 from models.money import format_yuan
-from models.web_intake import WEB_FORM, budget_line_where
 from portal.i18n import DEFAULT_LANGUAGE, MESSAGES, problem_text, translator
 
 SECTIONS: tuple[tuple[str, tuple[str, ...]], ...] = (

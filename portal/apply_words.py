@@ -1,6 +1,6 @@
 """The words of the applicants' web form (``/apply/<slug>``), merged into ``portal.i18n.MESSAGES``.
 
-The Chinese field labels are the intake catalogue's own headers (``models.intake_fields``), so the
+The Chinese field labels are the intake catalogue's own headers (``models.intake.fields``), so the
 form, the Excel template and every validation message name a field the same way; the English ones
 are written here. Kinds of organisation likewise come from ``ORGANISATION_KIND_LABELS``.
 """
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from models.intake_fields import FIELDS
+from models.intake.fields import FIELDS
 from models.states import ORGANISATION_KIND_LABELS
 
 FIELD_EN: Mapping[str, str] = {

@@ -21,8 +21,8 @@ import httpx
 from sqlalchemy.engine import Engine
 
 from models.db import session_scope
-from models.links import review_link
-from models.reviewing import unfinished_assignments
+from models.review.links import review_link
+from models.review.reviewing import unfinished_assignments
 from models.settings import Settings
 from models.types import utcnow
 from portal.app import create_app

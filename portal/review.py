@@ -21,13 +21,14 @@ from datetime import datetime
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from models.competition import Competition
+from models.competition.tables import Competition
 from models.db import session_scope
 from models.errors import AccessDenied, Conflict, IllegalTransition, InputError, Problem
-from models.links import LinkRefused, open_review_link
-from models.review_notices import queue_invitations
-from models.reviewing import declare_conflict, unfinished_assignments
-from models.score_sheets import save_sheet
+from models.links import LinkRefused
+from models.review.links import open_review_link
+from models.review.notices import queue_invitations
+from models.review.reviewing import declare_conflict, unfinished_assignments
+from models.review.score_sheets import save_sheet
 from models.settings import Settings
 from portal.events import SubmittedSheet, emit_sheet_submitted
 from portal.sheets import POINTS_PREFIX, SheetPage, sheet_page

@@ -15,12 +15,12 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, select
 
-from models.application import Application, BudgetLine, Organisation
-from models.competition import Competition, competition_config
+from models.competition.tables import Competition, competition_config
 from models.errors import Problem
+from models.intake.tables import Application, BudgetLine, Organisation
 from models.money import format_yuan
-from models.review import ReviewAssignment
-from models.score_sheets import load_sheet
+from models.review.score_sheets import load_sheet
+from models.review.tables import ReviewAssignment
 from models.states import ASSIGNMENTS_WITHDRAWN, ORGANISATION_KIND_LABELS, ApplicationState
 from portal.i18n import problem_text
 

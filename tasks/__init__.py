@@ -1,6 +1,8 @@
 """Prefect tasks grouped by concern: thin, take ids, work in batches, call models/.
 
-Importing this package imports ``flows`` first so that Prefect's offline settings are in place.
+Prefect's offline defaults are set before Prefect is first imported.
 """
 
-import flows  # noqa: F401
+from models.settings import apply_prefect_defaults
+
+apply_prefect_defaults()

@@ -7,9 +7,10 @@ from datetime import datetime
 from prefect import task
 from sqlmodel import Session
 
-from models.call import local_date, open_call, queue_call_letters, write_call_documents
-from models.competition import Competition
+from models.call.notices import open_call, queue_call_letters, write_call_documents
+from models.competition.tables import Competition
 from models.db import session_scope
+from models.documents.engine.cn_format import local_date
 from models.settings import get_settings
 
 

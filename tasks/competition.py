@@ -8,10 +8,11 @@ from pathlib import Path
 from prefect import task
 from sqlmodel import select
 
-from models.competition import Competition, competition_config, create_competition, get_competition
+from models.competition.tables import Competition, competition_config, get_competition
 from models.db import default_engine, session_scope, upgrade_database
 from models.errors import ConfigError, Problem
-from models.review import ReviewAssignment
+from models.review.tables import ReviewAssignment
+from models.setup import create_competition
 from models.states import ASSIGNMENTS_OPEN
 from models.timeline import next_step
 

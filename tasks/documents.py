@@ -1,7 +1,7 @@
 """Document task: render one role for many subjects, in batches, and record each file.
 
 The caller (a stage's task) builds each context from the database; this task renders, writes the
-files under the documents folder and records them (``models.document.write_document``), committing
+files under the documents folder and records them (``models.documents.registry.write_document``), committing
 once per batch. Re-running it is safe: the same path gives the same row and rewrites nothing when the
 bytes are unchanged. It retries because it writes files.
 """
@@ -18,7 +18,7 @@ from prefect.cache_policies import NO_CACHE
 from prefect.exceptions import MissingContextError
 
 from models.db import session_scope
-from models.document import write_document
+from models.documents.registry import write_document
 from models.settings import get_settings
 
 BATCH_SIZE = 200

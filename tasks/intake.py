@@ -7,12 +7,12 @@ from typing import Any
 
 from prefect import get_run_logger, task
 
-from models.call import local_date
-from models.competition import Competition
+from models.competition.tables import Competition
 from models.db import session_scope
+from models.documents.engine.cn_format import local_date
 from models.errors import InputError, NotFound
-from models.intake import import_applications
-from models.intake_notices import queue_receipts, queue_refusals, report_summary
+from models.intake.imports import import_applications
+from models.intake.notices import queue_receipts, queue_refusals, report_summary
 from models.settings import get_settings
 
 

@@ -11,15 +11,15 @@ from prefect import task
 from prefect.artifacts import create_table_artifact
 from sqlmodel import col, select
 
-from models.competition import Competition
+from models.competition.tables import Competition
 from models.db import session_scope
-from models.document import write_document
+from models.documents.registry import write_document
 from models.lifecycle import set_state
-from models.review import Expert, ReviewAssignment
-from models.review_notices import queue_invitations, queue_reminders
-from models.review_papers import expert_sheet_context, score_summary_context
-from models.review_results import close_review, review_report
-from models.reviewing import assign_reviews, load_experts
+from models.review.notices import queue_invitations, queue_reminders
+from models.review.papers import expert_sheet_context, score_summary_context
+from models.review.results import close_review, review_report
+from models.review.reviewing import assign_reviews, load_experts
+from models.review.tables import Expert, ReviewAssignment
 from models.settings import get_settings
 from models.states import AssignmentState, CompetitionStage
 

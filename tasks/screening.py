@@ -9,11 +9,11 @@ from prefect import task
 from prefect.artifacts import create_table_artifact
 from sqlmodel import Session
 
-from models.call import local_date
-from models.competition import Competition
+from models.competition.tables import Competition
 from models.db import session_scope
-from models.eligibility import screen_applications
-from models.screening_notices import open_screening, queue_results, screening_report, write_sheets
+from models.documents.engine.cn_format import local_date
+from models.screening.eligibility import screen_applications
+from models.screening.notices import open_screening, queue_results, screening_report, write_sheets
 from models.settings import get_settings
 
 

@@ -39,8 +39,8 @@ from example_applications import (  # noqa: E402
     Sample,
 )
 
-from models.config import CompetitionConfig, load_config  # noqa: E402
-from models.intake_template import write_intake_template  # noqa: E402
+from models.competition.config import CompetitionConfig, load_config  # noqa: E402
+from models.intake.template import write_intake_template  # noqa: E402
 
 FORM_TEMPLATE = ROOT / "templates" / "docs" / "application_form.docx"
 FIXED_TIME = (2025, 1, 6, 9, 0, 0)
@@ -236,7 +236,7 @@ def write_gbk_csv(out: Path) -> None:
 
 
 def form_context(sample: Sample, config: CompetitionConfig) -> dict[str, Any]:
-    """The 申报书 context (models.application_form keys) of a sample."""
+    """The 申报书 context (models.documents.application_form keys) of a sample."""
     return {
         "competition_name": config.competition.name,
         "organiser": config.competition.organiser,
@@ -290,7 +290,7 @@ def write_forms(config: CompetitionConfig, out: Path) -> str:
     for old in folder.glob("*.docx"):
         old.unlink()
     if FORM_TEMPLATE.is_file():
-        from models.docx import render_docx
+        from models.documents.engine.docx import render_docx
 
         for number, sample in enumerate(FORM_APPLICATIONS, start=1):
             path = folder / f"申报书-{number:02d}-{sample.organisation}.docx"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from gbt9704 import HEITI, TABLE, OfficialDocument
 
-from models.application_form import (
+from models.documents.application_form import (
     ACTIVITY_COLUMNS,
     BUDGET_COLUMNS,
     BUDGET_TOTAL_LABEL,

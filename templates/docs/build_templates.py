@@ -27,7 +27,7 @@ import build_grants  # noqa: E402
 import build_selection  # noqa: E402
 from gbt9704 import OfficialDocument  # noqa: E402
 
-from models.document import DOCUMENTS  # noqa: E402
+from models.documents.registry import DOCUMENTS  # noqa: E402
 
 BUILDERS: dict[str, Callable[[OfficialDocument], None]] = {
     "application_form": build_application_form.build,

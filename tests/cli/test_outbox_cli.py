@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from models.db import dispose_engines, get_engine, session_scope, upgrade_database
-from models.letters import LETTERS, compose_letter
-from models.outbox import OutboxLetter
-from models.sending import claim_letters
+from models.mail.letters import LETTERS, compose_letter
+from models.mail.outbox import OutboxLetter
+from models.mail.sending import claim_letters
 from models.states import LetterState
 from models.types import utcnow
 from tests.cli.test_cli import run

@@ -10,7 +10,7 @@ import pytest
 from sqlmodel import Session
 
 from models.db import dispose_engines, get_engine, upgrade_database
-from models.intake import import_applications
+from models.intake.imports import import_applications
 from models.lifecycle import set_state
 from models.states import CompetitionStage
 from tests.cli.test_cli import run

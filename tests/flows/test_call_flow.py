@@ -11,11 +11,11 @@ import pytest
 from sqlmodel import select
 
 from models.audit import AuditEvent
-from models.competition import Competition
+from models.competition.tables import Competition
 from models.db import default_engine, session_scope, upgrade_database
-from models.document import GeneratedDocument
+from models.documents.registry import GeneratedDocument
 from models.errors import InputError
-from models.outbox import OutboxLetter
+from models.mail.outbox import OutboxLetter
 from models.states import CompetitionStage
 from tests.support.factories import make_competition
 from tests.support.mailbox import attachment_names, docx_text, messages, plain_text

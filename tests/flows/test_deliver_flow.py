@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from models.competition import create_competition
 from models.db import default_engine, session_scope, upgrade_database
-from models.letters import LETTERS, compose_letter
-from models.outbox import count_by_state
+from models.mail.letters import LETTERS, compose_letter
+from models.mail.outbox import count_by_state
 from models.settings import get_settings, reset_settings
-from tasks.mail_sink import EmlSink, MailSink
+from models.setup import create_competition
+from tasks.mail.sink import EmlSink, MailSink
 from tests.conftest import EXAMPLE_DIR
 
 pytestmark = pytest.mark.flows

@@ -11,13 +11,13 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlmodel import select
 
-from models.application import Application
 from models.audit import AuditEvent
 from models.db import default_engine, session_scope, upgrade_database
-from models.document import GeneratedDocument
-from models.intake import import_applications
+from models.documents.registry import GeneratedDocument
+from models.intake.imports import import_applications
+from models.intake.tables import Application
 from models.lifecycle import set_state
-from models.outbox import OutboxLetter
+from models.mail.outbox import OutboxLetter
 from models.states import CompetitionStage
 from tests.conftest import EXAMPLE_DIR
 from tests.support.factories import make_competition

@@ -11,10 +11,10 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlmodel import select
 
-from models.competition import Competition
+from models.competition.tables import Competition
 from models.db import default_engine, session_scope, upgrade_database
-from models.review import ReviewAssignment
-from models.score_sheets import save_sheet
+from models.review.score_sheets import save_sheet
+from models.review.tables import ReviewAssignment
 from models.states import CompetitionStage
 from tests.conftest import EXAMPLE_DIR
 from tests.support.factories import make_competition

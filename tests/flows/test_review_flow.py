@@ -15,14 +15,14 @@ import pytest
 from docx import Document
 from sqlmodel import select
 
-from models.competition import Competition
+from models.competition.tables import Competition
 from models.db import default_engine, session_scope, upgrade_database
-from models.document import GeneratedDocument
+from models.documents.registry import GeneratedDocument
 from models.lifecycle import set_state
-from models.outbox import OutboxLetter
-from models.review import ReviewAssignment
-from models.review_notices import due_reminder_offset
-from models.score_sheets import save_sheet
+from models.mail.outbox import OutboxLetter
+from models.review.notices import due_reminder_offset
+from models.review.score_sheets import save_sheet
+from models.review.tables import ReviewAssignment
 from models.states import ApplicationState, CompetitionStage, LetterState
 from tests.support.factories import make_application, make_competition
 

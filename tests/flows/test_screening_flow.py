@@ -11,16 +11,16 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlmodel import select
 
-from models.application import Application, EligibilityCheck
 from models.audit import AuditEvent
-from models.competition import Competition
+from models.competition.tables import Competition
 from models.db import default_engine, session_scope, upgrade_database
-from models.document import GeneratedDocument
-from models.eligibility import override_check
+from models.documents.registry import GeneratedDocument
 from models.errors import IllegalTransition, InputError
-from models.intake import import_applications
+from models.intake.imports import import_applications
+from models.intake.tables import Application, EligibilityCheck
 from models.lifecycle import set_state
-from models.outbox import OutboxLetter
+from models.mail.outbox import OutboxLetter
+from models.screening.eligibility import override_check
 from models.states import ApplicationState, CompetitionStage
 from tests.conftest import EXAMPLE_DIR
 from tests.support.factories import make_competition

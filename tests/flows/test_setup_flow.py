@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlmodel import select
 
-from models.competition import Competition
+from models.competition.tables import Competition
 from models.db import session_scope
 from models.errors import ConfigError
 from tests.conftest import EXAMPLE_DIR

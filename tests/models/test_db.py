@@ -12,8 +12,9 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlmodel import Session, SQLModel, select
 
-from models.competition import Competition, RubricCriterion, create_competition
+from models.competition.tables import Competition, RubricCriterion
 from models.db import current_revision, get_engine, head_revision, upgrade_database
+from models.setup import create_competition
 from tests.conftest import EXAMPLE_DIR
 
 

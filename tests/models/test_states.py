@@ -8,10 +8,12 @@ import pytest
 from sqlmodel import Session, select
 
 from models.audit import AuditEvent, history
-from models.competition import Competition, create_competition
+from models.competition.tables import Competition
 from models.errors import IllegalTransition
-from models.lifecycle import MACHINES, allowed_moves, set_state
+from models.lifecycle import allowed_moves, set_state
+from models.setup import create_competition
 from models.states import CompetitionStage
+from models.tables import MACHINES
 from tests.conftest import EXAMPLE_DIR
 
 INITIAL = {

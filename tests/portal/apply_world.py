@@ -13,8 +13,8 @@ from httpx import Response
 from sqlalchemy.engine import Engine
 from sqlmodel import col, func, select
 
-from models.application import Application
 from models.db import get_engine, session_scope, upgrade_database
+from models.intake.tables import Application
 from models.lifecycle import set_state
 from models.settings import Settings, get_settings
 from models.states import CompetitionStage

@@ -14,11 +14,11 @@ from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 from sqlmodel import col, select
 
-from models.application import BudgetLine
 from models.db import get_engine, session_scope, upgrade_database
-from models.links import review_token
-from models.review import ReviewAssignment
-from models.reviewing import assign_reviews
+from models.intake.tables import BudgetLine
+from models.review.links import review_token
+from models.review.reviewing import assign_reviews
+from models.review.tables import ReviewAssignment
 from models.settings import Settings, get_settings
 from models.types import utcnow
 from portal.app import create_app

@@ -21,14 +21,14 @@ from httpx import Response
 from playwright.sync_api import Browser, Page, expect
 from sqlmodel import col, select
 
-from models.application import BudgetLine
 from models.audit import AuditEvent
-from models.call import queue_call_letters
-from models.competition import Competition
+from models.call.notices import queue_call_letters
+from models.competition.tables import Competition
 from models.db import session_scope
-from models.document import GeneratedDocument
-from models.intake_fields import FIELDS
-from models.outbox import OutboxLetter
+from models.documents.registry import GeneratedDocument
+from models.intake.fields import FIELDS
+from models.intake.tables import BudgetLine
+from models.mail.outbox import OutboxLetter
 from models.states import ApplicationState
 from portal import csrf
 from portal.app import create_app

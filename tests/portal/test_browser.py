@@ -20,17 +20,18 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from models.competition import Competition
+from models.competition.tables import Competition
 from models.db import session_scope
-from models.letters import compose_letter
-from models.links import review_link, sign_link
-from models.review import Expert, ReviewAssignment
+from models.links import sign_link
+from models.mail.letters import compose_letter
+from models.review.links import review_link
+from models.review.tables import Expert, ReviewAssignment
 from models.states import AssignmentState
 from models.types import utcnow
 from portal.app import create_app
 from portal.serving import serve_in_background
-from tasks.mail_delivery import SmtpServer, deliver_due
-from tasks.mail_sink import EmlSink, MailSink
+from tasks.mail.delivery import SmtpServer, deliver_due
+from tasks.mail.sink import EmlSink, MailSink
 from tests.portal.conftest import ReviewWorld
 from tests.support.browser import PHONE
 

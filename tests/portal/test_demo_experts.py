@@ -7,8 +7,8 @@ from decimal import Decimal
 from sqlmodel import select
 
 from models.db import session_scope
-from models.review import ReviewAssignment, Score
-from models.review_results import close_review
+from models.review.results import close_review
+from models.review.tables import ReviewAssignment, Score
 from models.states import AssignmentState
 from portal.demo_experts import demo_points, open_sheet_links, review_by_sample_experts
 from tests.portal.conftest import ReviewWorld

@@ -8,16 +8,8 @@ import pytest
 
 from models.audit import history
 from models.db import session_scope
-from models.links import (
-    READABLE_AFTER_DEADLINE,
-    LinkRefused,
-    open_review_link,
-    read_link,
-    review_link,
-    review_token,
-    rotate_review_link,
-    sign_link,
-)
+from models.links import READABLE_AFTER_DEADLINE, LinkRefused, read_link, sign_link
+from models.review.links import open_review_link, review_link, review_token, rotate_review_link
 from models.types import utcnow
 from tests.portal.conftest import ReviewWorld
 

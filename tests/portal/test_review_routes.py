@@ -15,9 +15,10 @@ from sqlmodel import col, select
 
 from models.audit import AuditEvent
 from models.db import session_scope
-from models.links import review_token, sign_link
-from models.outbox import OutboxLetter
-from models.review import ConflictDeclaration, Expert, ReviewAssignment, Score
+from models.links import sign_link
+from models.mail.outbox import OutboxLetter
+from models.review.links import review_token
+from models.review.tables import ConflictDeclaration, Expert, ReviewAssignment, Score
 from models.states import AssignmentState
 from models.types import utcnow
 from portal.app import create_app

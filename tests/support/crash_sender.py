@@ -27,7 +27,7 @@ def main() -> None:
 
     from models.db import get_engine
     from models.settings import Settings
-    from tasks.mail_delivery import deliver_configured
+    from tasks.mail.delivery import deliver_configured
 
     settings = Settings(
         data_dir=args.data,

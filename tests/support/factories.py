@@ -11,8 +11,9 @@ from typing import Any
 
 from sqlmodel import Session
 
-from models.application import Application, Organisation
-from models.competition import Competition, create_competition
+from models.competition.tables import Competition
+from models.intake.tables import Application, Organisation
+from models.setup import create_competition
 from models.states import ApplicationState, OrganisationKind
 
 EXAMPLE_CONFIG = Path(__file__).resolve().parents[2] / "examples" / "jiangtou-2025" / "competition.yaml"

@@ -8,9 +8,9 @@ from decimal import Decimal
 
 from sqlmodel import Session, select
 
-from models.application import Application
-from models.competition import Competition
-from models.review import ReviewAssignment
+from models.competition.tables import Competition
+from models.intake.tables import Application
+from models.review.tables import ReviewAssignment
 from models.states import OrganisationKind
 from tests.support.factories import make_application, make_competition, make_organisation
 

@@ -25,7 +25,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from tasks.mail_sink import EmlSink, message_id_of
+from tasks.mail.sink import EmlSink, message_id_of
 
 USER, PASSWORD = "grantflow", "s3cret-密码"
 ANSWERS = {

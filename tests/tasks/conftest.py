@@ -13,10 +13,10 @@ import pytest
 from sqlalchemy.engine import Engine
 
 from models.db import session_scope
-from models.document import GeneratedDocument
-from models.letters import LETTERS, compose_letter
-from tasks.mail_delivery import DeliveryOptions, SmtpServer
-from tasks.mail_sink import EmlSink, MailSink
+from models.documents.registry import GeneratedDocument
+from models.mail.letters import LETTERS, compose_letter
+from tasks.mail.delivery import DeliveryOptions, SmtpServer
+from tasks.mail.sink import EmlSink, MailSink
 from tests.support.smtp import CountingSink
 
 SENDER = "江头街道社工站 <noreply@jiangtou.example.org>"

@@ -8,9 +8,9 @@ import pytest
 from prefect import flow
 from sqlmodel import select
 
-from models.competition import create_competition
 from models.db import default_engine, session_scope, upgrade_database
-from models.document import DOCUMENTS, GeneratedDocument
+from models.documents.registry import DOCUMENTS, GeneratedDocument
+from models.setup import create_competition
 from tasks.documents import DocumentJob, render_documents
 
 

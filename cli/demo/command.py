@@ -1,0 +1,88 @@
+"""``grantflow demo``: the steps of the lifecycle in order, with a progress bar."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from cli.console import console
+from cli.demo.review import (
+    show_ranking,
+    step_early_experts,
+    step_reminders,
+    step_review_close,
+    step_review_open,
+)
+from cli.demo.run import EXAMPLE, DemoRun, prepare_folder
+from cli.demo.selection import show_applications, step_call, step_intake, step_screening
+from cli.demo.setup import step_database, step_setup
+
+STEPS: list[tuple[str, Callable[[DemoRun], str]]] = [
+    ("数据库 / database", step_database),
+    ("筹备 / setup", step_setup),
+    ("征集 / call", step_call),
+    ("受理 / intake", step_intake),
+    ("资格审查 / screening", step_screening),
+    ("专家评审 / review", step_review_open),
+    ("专家评分 / experts score", step_early_experts),
+    ("评审提醒 / reminders", step_reminders),
+    ("评审结束 / review closes", step_review_close),
+]
+
+
+def demo(
+    out: Annotated[
+        Path, typer.Option("--out", help="输出文件夹 / where the demo keeps what it makes")
+    ] = Path("demo-output"),
+) -> None:
+    """演示：用江头街道示例跑完整流程 / run the whole lifecycle on the bundled 江头街道 example."""
+    from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
+
+    from models.settings import get_settings, override_settings
+
+    out = out.resolve()
+    prepare_folder(out)
+    override_settings(data_dir=out)
+    run = DemoRun(out=out, example=EXAMPLE)
+    settings = get_settings()
+    console.print(f"[bold]grantflow demo[/bold] — 江头街道微公益创投 → {out}")
+    with (
+        temporary_settings({PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}),
+        Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=console,
+            transient=False,
+        ) as progress,
+    ):
+        bar = progress.add_task("演示 / demo", total=len(STEPS))
+        for label, step in STEPS:
+            progress.update(bar, description=label)
+            line = step(run)
+            progress.console.print(f"  ✓ {line}", markup=False, soft_wrap=True)
+            progress.advance(bar)
+    show_applications(run)
+    show_ranking(run)
+    console.print("\n[bold]输出 / outputs[/bold]")
+    console.print(f"  数据库 / database: {settings.effective_database_url}")
+    console.print(f"  文档 / documents: {settings.documents_dir}")
+    for note in run.notes:
+        console.print(f"  {note}")
+    console.print(
+        f"  查看状态 / see where everything stands: GRANTFLOW_DATA_DIR={out} {_program()} status",
+        markup=False,
+        soft_wrap=True,
+    )
+
+
+def _program() -> str:
+    """How this command was called (``.venv/bin/grantflow`` under ``make demo``)."""
+    name = Path(sys.argv[0])
+    return str(name) if name.name == "grantflow" else "grantflow"

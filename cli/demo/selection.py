@@ -1,0 +1,101 @@
+"""The demo's call → intake → screening steps, replaying the 2025 example's timeline.
+
+Each step runs the stage's flow ``as_of`` a moment inside the example's 2025 timeline (the call on
+6 January, the imports on the closing day, screening the Monday after) and returns a one-line
+summary; ``show_applications`` prints who was accepted, refused and found ineligible, and why.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from cli.console import console
+from cli.demo.run import DemoRun
+
+BEIJING = ZoneInfo("Asia/Shanghai")
+CALL_AT = datetime(2025, 1, 6, 9, 0, tzinfo=BEIJING)
+INTAKE_AT = datetime(2025, 2, 28, 12, 0, tzinfo=BEIJING)
+SCREENING_AT = datetime(2025, 3, 3, 9, 0, tzinfo=BEIJING)
+ACTOR = "admin:demo"
+
+
+def _mail_note(run: DemoRun, delivery: dict[str, Any]) -> None:
+    folder = delivery.get("mail_dir")
+    note = f"信件 / letters (.eml): {folder}"
+    if folder and note not in run.notes:
+        run.notes.append(note)
+
+
+def step_call(run: DemoRun) -> str:
+    from flows.call import publish_call
+
+    result = asyncio.run(publish_call(run.slug, as_of=CALL_AT, actor=ACTOR))
+    _mail_note(run, result["delivery"])
+    return (
+        f"征集 / call: 征集公告和空白申报书已发给邮件列表 {len(result['letters'])} 个地址 / "
+        f"call notice and blank form mailed to {len(result['letters'])} addresses"
+    )
+
+
+def intake_files(run: DemoRun) -> list[str]:
+    example = run.example
+    forms = sorted((example / "forms").glob("*.docx"))
+    files = [example / "applications.xlsx", example / "applications-gbk.csv", *forms, example / "broken.xlsx"]
+    return [str(f) for f in files]
+
+
+def step_intake(run: DemoRun) -> str:
+    from flows.intake import intake
+
+    files = intake_files(run)
+    result = asyncio.run(intake(run.slug, files=files, as_of=INTAKE_AT, actor=ACTOR))
+    run.facts["intake"] = result["files"]
+    accepted = sum(len(f["accepted"]) for f in result["files"])
+    refused = sum(len(f["refused"]) for f in result["files"])
+    return (
+        f"受理 / intake: {len(files)} 个文件 files，受理 accepted {accepted}，未受理 refused {refused}；"
+        f"受理回执 receipts {result['receipts']}，未受理通知 refusal letters {result['refusals']}"
+    )
+
+
+def step_screening(run: DemoRun) -> str:
+    from flows.screening import screening
+
+    result = asyncio.run(screening(run.slug, as_of=SCREENING_AT, actor=ACTOR, reviewer="林老师"))
+    run.facts["screening"] = result["applications"]
+    return (
+        f"资格审查 / screening: 通过 eligible {result['eligible']}，"
+        f"未通过 ineligible {result['ineligible']}；"
+        f"资格审查表 sheets {result['sheets']}，结果通知 letters {result['letters']}"
+    )
+
+
+def _line(text: str) -> None:
+    console.print(text, markup=False, soft_wrap=True)
+
+
+def show_applications(run: DemoRun) -> None:
+    """Accepted (per file), refused rows (one line each) and ineligible applications, with reasons."""
+    files: list[dict[str, Any]] = run.facts.get("intake", [])
+    screened: list[dict[str, Any]] = run.facts.get("screening", [])
+    if not files:
+        return
+    console.print("\n[bold]申报结果 / applications[/bold]")
+    console.print(f"受理 / accepted ({sum(len(f['accepted']) for f in files)}):")
+    for report in files:
+        refs = [row["ref"] for row in report["accepted"]]
+        if refs:
+            span = refs[0] if len(refs) == 1 else f"{refs[0]} … {refs[-1]}"
+            _line(f"  {report['file']}: {len(refs)} 项 ({span})")
+    refused = [row for report in files for row in report["refused"]]
+    console.print(f"未受理 / refused ({len(refused)}):")
+    for row in refused:
+        mail = "" if row["email"] else "（无有效邮箱 / no usable email）"
+        _line(f"  ✗ {row['where']}: {'；'.join(row['reasons'])}{mail}")
+    ineligible = [row for row in screened if not row["eligible"]]
+    console.print(f"资格审查未通过 / ineligible ({len(ineligible)}):")
+    for row in ineligible:
+        _line(f"  ✗ {row['ref']} {row['title']}（{row['organisation']}）: {'；'.join(row['reasons'])}")

@@ -1,0 +1,175 @@
+"""Word documents: the registry of document roles, rendering, and the record of every generated file.
+
+``DOCUMENTS`` holds the 16 roles (征集公告 … 年度总结报告), each naming its template under
+``templates/docs/``, the context keys it needs with a sample value each, and a one-line purpose
+(the keys are declared in ``models/application_form.py``, ``document_roles_selection.py`` and
+``document_roles_grants.py``). ``render_document`` renders a role's template (compiled once, by
+``models/docx.py``); ``write_document`` renders, writes the file under the documents folder and
+records it. Files go to a predictable tree::
+
+    <documents>/<competition slug>/<stage>/<subject entity>-<subject id>/<filename>.docx
+    e.g. documents/jiangtou-2025/intake/application-12/受理回执-JT2025-003.docx
+
+Writing the same path again is idempotent: the file is replaced only when its bytes change, and the
+same row is returned (updated).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import tempfile
+from collections.abc import Mapping
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Field, Session, SQLModel, select
+
+from models.documents.application_form import APPLICATION_FORM
+from models.documents.engine.docx import CompiledDocx, load_docx
+from models.documents.engine.templating import Registry, TemplateRole
+from models.documents.roles_grants import GRANT_ROLES
+from models.documents.roles_selection import SELECTION_ROLES
+from models.errors import Conflict, InputError, Problem
+from models.types import UtcDateTime, utcnow
+
+
+class GeneratedDocument(SQLModel, table=True):
+    __tablename__ = "generated_document"
+    __table_args__ = (sa.UniqueConstraint("role", "subject_entity", "subject_id", "path"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    competition_id: int | None = Field(default=None, foreign_key="competition.id", index=True)
+    role: str = Field(max_length=60)  # the registered document role: call_notice, receipt …
+    subject_entity: str = Field(default="", max_length=40)
+    subject_id: int | None = None
+    path: str = Field(max_length=500)  # relative to the documents folder
+    filename: str = Field(max_length=200)  # what the recipient sees: 受理回执-JT2025-001.docx
+    sha256: str = Field(max_length=64)
+    size: int = 0
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
+
+
+DOCUMENTS = Registry("docx")
+for _role in (SELECTION_ROLES[0], APPLICATION_FORM, *SELECTION_ROLES[1:], *GRANT_ROLES):
+    DOCUMENTS.register(_role)
+
+_NAME = re.compile(r"^[a-z][a-z0-9_-]{0,39}$")
+_UNSAFE = re.compile(r'[\\/:*?"<>|\x00-\x1f\x7f]')
+
+
+def template_path(role: TemplateRole) -> Path:
+    from models.settings import TEMPLATES_DIR
+
+    return TEMPLATES_DIR / role.template
+
+
+def compiled_template(role_name: str) -> CompiledDocx:
+    """The compiled template of a role (compiled once per file content)."""
+    return load_docx(template_path(DOCUMENTS.get(role_name)))
+
+
+def render_document(role_name: str, context: Mapping[str, Any]) -> bytes:
+    """A finished .docx of a registered role; a missing key is an error naming key and template."""
+    role = DOCUMENTS.get(role_name)
+    role.check_context(context)
+    return load_docx(template_path(role)).render(context)
+
+
+def safe_filename(name: str) -> str:
+    """A file name without path separators, control characters or characters Windows refuses."""
+    cleaned = _UNSAFE.sub("_", name).strip().lstrip(".")
+    stem = cleaned.removesuffix(".docx")
+    if not stem.strip("_ "):
+        raise InputError(Problem("document", "filename", "文件名为空", f"empty file name: {name!r}"))
+    return stem[:190] + ".docx"
+
+
+def document_folder(
+    session: Session, *, competition_id: int | None, stage: str, subject_entity: str, subject_id: int | None
+) -> str:
+    """``<competition slug>/<stage>/<subject>``, relative to the documents folder."""
+    from models.competition.tables import Competition
+
+    for field, value in (("stage", stage), ("subject_entity", subject_entity or "competition")):
+        if not _NAME.match(value):
+            raise InputError(
+                Problem("document", field, "只能用小写字母、数字和-_", f"not a plain name: {value!r}")
+            )
+    competition = session.get(Competition, competition_id) if competition_id is not None else None
+    top = competition.slug if competition is not None else str(competition_id or "shared")
+    subject = subject_entity or "competition"
+    if subject_id is not None:
+        subject = f"{subject}-{subject_id}"
+    return f"{top}/{stage}/{subject}"
+
+
+def write_document(
+    session: Session,
+    *,
+    role: str,
+    context: Mapping[str, Any],
+    competition_id: int | None,
+    stage: str,
+    subject_entity: str,
+    subject_id: int | None,
+    filename: str,
+    documents_dir: Path,
+) -> GeneratedDocument:
+    """Render a role, write it under ``documents_dir`` and record it (same path → same row)."""
+    data = render_document(role, context)
+    name = safe_filename(filename)
+    folder = document_folder(
+        session,
+        competition_id=competition_id,
+        stage=stage,
+        subject_entity=subject_entity,
+        subject_id=subject_id,
+    )
+    relative = f"{folder}/{name}"
+    digest = hashlib.sha256(data).hexdigest()
+    record = session.exec(select(GeneratedDocument).where(GeneratedDocument.path == relative)).first()
+    if record is not None and (record.role, record.subject_entity, record.subject_id) != (
+        role,
+        subject_entity,
+        subject_id,
+    ):
+        raise Conflict(
+            f"文书路径已被占用 / {relative} belongs to {record.role} "
+            f"of {record.subject_entity} #{record.subject_id}"
+        )
+    target = Path(documents_dir) / relative
+    if record is None or record.sha256 != digest or not target.is_file():
+        _write_atomically(target, data)
+    if record is None:
+        record = GeneratedDocument(
+            competition_id=competition_id,
+            role=role,
+            subject_entity=subject_entity,
+            subject_id=subject_id,
+            path=relative,
+            filename=name,
+            sha256=digest,
+            size=len(data),
+        )
+        session.add(record)
+    elif record.sha256 != digest:
+        record.sha256, record.size, record.created_at = digest, len(data), utcnow()
+    session.flush()
+    return record
+
+
+def _write_atomically(target: Path, data: bytes) -> None:
+    """Write to a temporary file beside the target, then rename: a reader never sees half a file."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=".", suffix=".part")
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(data)
+        os.replace(temporary, target)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise

@@ -1,0 +1,350 @@
+"""Document roles from the agreement to the year's report: what each template needs, with samples.
+
+Same conventions as ``models.documents.roles_selection``: money in integer fen, dates as ``date``,
+scores as ``Decimal``, table rows as lists of dicts, charts as ``models.documents.engine.docx.InlineImage``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from models.documents.application_form import COMMUNITIES
+from models.documents.engine.templating import TemplateRole
+from models.documents.roles_selection import COMPETITION, CONTACT, OPERATOR, ORGANISER
+
+PROJECT = "银龄助餐·邻里相伴——吕岭社区长者食堂志愿服务项目"
+ORGANISATION = "厦门市湖里区吕岭社区志愿服务队"
+REF = "JT2025-003"
+
+
+class LazySamples(Mapping[str, Any]):
+    """Sample values of a role, some made on first use (a chart takes a moment to draw)."""
+
+    def __init__(self, values: Mapping[str, Any], **makers: Callable[[], Any]) -> None:
+        self._values = dict(values)
+        self._makers = makers
+        self._order = [*self._values, *makers]
+
+    def __getitem__(self, key: str) -> Any:
+        if key not in self._values:
+            if key not in self._makers:
+                raise KeyError(key)
+            self._values[key] = self._makers[key]()
+        return self._values[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._order)
+
+    def __len__(self) -> int:
+        return len(self._order)
+
+
+_INDICATORS = [
+    {"name": "活动场次", "planned": "32场", "actual": "18场", "rate": "56%"},
+    {"name": "服务人次", "planned": "1,385人次", "actual": "812人次", "rate": "59%"},
+    {"name": "志愿者服务时长", "planned": "1,500小时", "actual": "760小时", "rate": "51%"},
+    {"name": "台账（签到表、照片）", "planned": "齐全", "actual": "齐全", "rate": "—"},
+]
+
+GRANT_AGREEMENT = TemplateRole(
+    name="grant_agreement",
+    title="资助协议书",
+    purpose="主办方与获资助单位签订的资助协议：金额（含大写）、分期拨付条件、双方权利义务",
+    template="docs/grant_agreement.docx",
+    keys={
+        "agreement_number": "JT2025-XY-003",
+        "competition_name": COMPETITION,
+        "organiser": ORGANISER,
+        "organiser_address": "厦门市湖里区江头北路100号",
+        "operator": OPERATOR,
+        "organisation_name": ORGANISATION,
+        "legal_representative": "陈秀兰",
+        "registration_number": "湖里志备〔2021〕017号",
+        "org_address": "厦门市湖里区吕岭路1023号吕岭社区党群服务中心二楼",
+        "contact_name": "王丽华",
+        "contact_phone": "13950012345",
+        "bank_name": "中国工商银行厦门湖里支行",
+        "bank_account": "4100 0212 0900 1234 567",
+        "project_title": PROJECT,
+        "application_ref": REF,
+        "period_start": date(2025, 4, 15),
+        "period_end": date(2025, 10, 15),
+        "amount_fen": 800_000,
+        "tranches": [
+            {"label": "首期拨付", "percent": 50, "amount_fen": 400_000, "gate": "本协议签订后10个工作日内"},
+            {"label": "中期拨付", "percent": 30, "amount_fen": 240_000, "gate": "中期评估合格后"},
+            {"label": "尾款", "percent": 20, "amount_fen": 160_000, "gate": "结项评估合格后"},
+        ],
+        "budget_lines": [
+            {"item": "志愿者培训费", "purpose": "讲师费及培训资料", "amount_fen": 160_000},
+            {"item": "送餐物资", "purpose": "保温箱、餐盒、防滑手套", "amount_fen": 200_000},
+            {"item": "活动物资", "purpose": "邻里共餐日食材与布置", "amount_fen": 300_000},
+            {"item": "宣传与台账", "purpose": "海报、照片冲印、台账印制", "amount_fen": 140_000},
+        ],
+        "planned_sessions": 32,
+        "planned_participants": 1385,
+        "sign_date": date(2025, 4, 10),
+    },
+)
+
+PAYMENT_NOTICE = TemplateRole(
+    name="payment_notice",
+    title="拨款通知",
+    purpose="通知财务按资助协议拨付一期资金：金额（含大写）、拨付依据和收款账户",
+    template="docs/payment_notice.docx",
+    keys={
+        "doc_number": "江头街财〔2025〕21号",
+        "finance_office": "江头街道财政所",
+        "competition_name": COMPETITION,
+        "organisation_name": ORGANISATION,
+        "project_title": PROJECT,
+        "agreement_number": "JT2025-XY-003",
+        "tranche_label": "中期拨付",
+        "tranche_percent": 30,
+        "amount_fen": 240_000,
+        "gate_result": "项目已于2025年6月20日通过中期评估（得分82分，合格）",
+        "grant_fen": 800_000,
+        "paid_before_fen": 400_000,
+        "bank_name": "中国工商银行厦门湖里支行",
+        "bank_account": "4100 0212 0900 1234 567",
+        "organiser": ORGANISER,
+        "issue_date": date(2025, 6, 25),
+    },
+)
+
+SUPERVISION_RECORD = TemplateRole(
+    name="supervision_record",
+    title="督导记录表",
+    purpose="督导一次走访或远程跟进的记录：指标完成情况、台账查验、服务对象反馈、问题与建议",
+    template="docs/supervision_record.docx",
+    keys={
+        "competition_name": COMPETITION,
+        "project_title": PROJECT,
+        "application_ref": REF,
+        "organisation_name": ORGANISATION,
+        "supervisor_name": "许文婷",
+        "visit_date": date(2025, 6, 18),
+        "visit_method": "实地走访",
+        "location": "吕岭社区长者食堂",
+        "checkpoint_name": "中期评估",
+        "participants": "项目负责人王丽华、志愿者代表2名、服务对象3名",
+        "indicators": [
+            {"name": "活动场次", "planned": "32场", "actual": "18场", "evidence": "活动记录18份", "note": ""},
+            {
+                "name": "服务人次",
+                "planned": "1,385人次",
+                "actual": "812人次",
+                "evidence": "签到表",
+                "note": "",
+            },
+            {
+                "name": "经费使用",
+                "planned": "8,000.00元",
+                "actual": "3,650.00元",
+                "evidence": "票据12张",
+                "note": "专款专用",
+            },
+        ],
+        "beneficiary_feedback": "受访老人均表示送餐准时、饭菜可口，希望增加周末陪伴。",
+        "findings": "活动按计划推进，台账齐全；志愿者排班集中在工作日，周末服务不足。",
+        "suggestions": "增加周末志愿者班次；满意度问卷在结项前完成后测。",
+        "score": Decimal("82"),
+        "passed": True,
+    },
+)
+
+MIDTERM_OPINION = TemplateRole(
+    name="midterm_opinion",
+    title="中期评估意见",
+    purpose="中期评估结论：得分、是否合格、指标完成率、经费使用和对下一期拨付的意见",
+    template="docs/midterm_opinion.docx",
+    keys={
+        "competition_name": COMPETITION,
+        "organisation_name": ORGANISATION,
+        "project_title": PROJECT,
+        "application_ref": REF,
+        "checkpoint_name": "中期评估",
+        "evaluation_date": date(2025, 6, 20),
+        "supervisor_names": ["许文婷", "杨国栋"],
+        "score": Decimal("82"),
+        "pass_score": 60,
+        "passed": True,
+        "indicators": _INDICATORS,
+        "granted_fen": 800_000,
+        "spent_fen": 365_000,
+        "opinion": "项目执行进度符合计划，服务对象反馈良好，台账规范。\n"
+        "建议增加周末服务班次，加强志愿者激励。",
+        "next_tranche": "同意拨付中期款2,400.00元。",
+        "operator": OPERATOR,
+        "issue_date": date(2025, 6, 20),
+    },
+)
+
+RECTIFICATION_NOTICE = TemplateRole(
+    name="rectification_notice",
+    title="整改通知",
+    purpose="评估不合格时通知限期整改：存在问题、整改要求、期限、暂缓拨付的款项",
+    template="docs/rectification_notice.docx",
+    keys={
+        "doc_number": "江头社工〔2025〕8号",
+        "organisation_name": "蔡塘社区社工室",
+        "competition_name": COMPETITION,
+        "project_title": "护苗成长——蔡塘社区四点半课堂",
+        "application_ref": "JT2025-011",
+        "checkpoint_name": "中期评估",
+        "score": Decimal("55"),
+        "pass_score": 60,
+        "problems": [
+            "活动场次完成率仅31%，明显落后于计划；",
+            "5月份两次活动缺少签到表和照片；",
+            "经费支出中有1笔未附明细的餐费。",
+        ],
+        "requirements": [
+            "制定补开活动计划，7月15日前补开不少于6场课堂；",
+            "补齐台账，无法补齐的如实说明；",
+            "对未附明细的支出作出说明并补充凭证。",
+        ],
+        "deadline": date(2025, 7, 15),
+        "withheld_label": "中期拨付",
+        "withheld_fen": 180_000,
+        "contact": CONTACT,
+        "operator": OPERATOR,
+        "issue_date": date(2025, 6, 30),
+    },
+)
+
+FINAL_EVALUATION_REPORT = TemplateRole(
+    name="final_evaluation_report",
+    title="结项评估报告",
+    purpose="一个项目的结项评估：得分与等级、指标完成情况、经费使用、成效与不足、评估结论",
+    template="docs/final_evaluation_report.docx",
+    keys={
+        "competition_name": COMPETITION,
+        "project_title": PROJECT,
+        "application_ref": REF,
+        "organisation_name": ORGANISATION,
+        "category": "一老",
+        "communities": ["吕岭", "江头"],
+        "period_start": date(2025, 4, 15),
+        "period_end": date(2025, 10, 15),
+        "evaluators": ["许文婷", "杨国栋", "吴少华"],
+        "evaluation_date": date(2025, 10, 20),
+        "final_score": Decimal("91.5"),
+        "grade": "优秀",
+        "passed": True,
+        "indicators": [
+            {"name": "活动场次", "planned": "32场", "actual": "34场", "rate": "106%"},
+            {"name": "服务人次", "planned": "1,385人次", "actual": "1,512人次", "rate": "109%"},
+            {"name": "志愿者服务时长", "planned": "1,500小时", "actual": "1,630小时", "rate": "109%"},
+            {"name": "服务对象满意度", "planned": "90%", "actual": "96%", "rate": "—"},
+        ],
+        "granted_fen": 800_000,
+        "paid_fen": 640_000,
+        "spent_fen": 792_000,
+        "achievements": "为126名老人提供送餐上门和就餐陪伴服务，培育助餐志愿者43名；"
+        "“邻里共餐日”成为社区品牌活动。",
+        "shortcomings": "周末服务仍依赖少数志愿者，服务记录电子化程度不高。",
+        "conclusion": "项目目标全部达成，经费使用规范，评估等级为优秀，同意结项并拨付尾款。",
+        "issue_date": date(2025, 10, 24),
+        "operator": OPERATOR,
+    },
+)
+
+_BY_COMMUNITY: list[dict[str, Any]] = [
+    {"name": name, "projects": projects, "sessions": sessions, "participants": people}
+    for name, projects, sessions, people in zip(
+        COMMUNITIES,
+        [2, 1, 2, 2, 1, 1, 2, 1, 1, 1, 1],
+        [18, 9, 34, 22, 8, 10, 26, 9, 7, 8, 11],
+        [420, 160, 1512, 610, 150, 230, 680, 175, 120, 140, 260],
+        strict=True,
+    )
+]
+_BY_CATEGORY: list[dict[str, Any]] = [
+    {"name": "一老", "projects": 4, "amount_fen": 2_750_000, "sessions": 70, "participants": 2480},
+    {"name": "一小", "projects": 3, "amount_fen": 2_150_000, "sessions": 51, "participants": 1290},
+    {"name": "公益服务", "projects": 2, "amount_fen": 1_100_000, "sessions": 41, "participants": 707},
+]
+
+
+def _community_chart() -> Any:
+    from models.documents.engine.charts import bar_chart
+    from models.documents.engine.docx import InlineImage
+
+    png = bar_chart(
+        [row["name"] for row in _BY_COMMUNITY],
+        [row["participants"] for row in _BY_COMMUNITY],
+        title="各社区服务人次",
+        unit="人次",
+    )
+    return InlineImage(png, width_mm=150, description="各社区服务人次柱状图")
+
+
+def _category_chart() -> Any:
+    from models.documents.engine.charts import pie_chart
+    from models.documents.engine.docx import InlineImage
+
+    png = pie_chart(
+        [row["name"] for row in _BY_CATEGORY],
+        [row["amount_fen"] for row in _BY_CATEGORY],
+        title="资助金额按服务领域构成",
+    )
+    return InlineImage(png, width_mm=110, description="资助金额构成饼图")
+
+
+ANNUAL_REPORT = TemplateRole(
+    name="annual_report",
+    title="年度总结报告",
+    purpose="本届创投大赛的年度总结：申报、资助、拨付、服务成效、社区与领域覆盖（附图表）",
+    template="docs/annual_report.docx",
+    keys=LazySamples(
+        {
+            "competition_name": COMPETITION,
+            "year": 2025,
+            "organiser": ORGANISER,
+            "operator": OPERATOR,
+            "applications_count": 23,
+            "eligible_count": 19,
+            "funded_count": 9,
+            "completed_count": 9,
+            "pool_fen": 6_000_000,
+            "granted_fen": 6_000_000,
+            "paid_fen": 5_880_000,
+            "sessions_total": 162,
+            "participants_total": 4477,
+            "communities_covered": 11,
+            "communities_total": 11,
+            "by_category": _BY_CATEGORY,
+            "by_community": _BY_COMMUNITY,
+            "grades": [
+                {"grade": "优秀", "count": 3},
+                {"grade": "良好", "count": 4},
+                {"grade": "合格", "count": 2},
+                {"grade": "不合格", "count": 0},
+            ],
+            "highlights": [
+                "11个社区全部覆盖，“一老”“一小”“公益服务”三个领域均有项目落地；",
+                "培育志愿服务团队4支，新增注册志愿者186名；",
+                "“邻里共餐日”“科普周末课堂”等活动形成社区品牌。",
+            ],
+            "problems": ["部分项目台账电子化程度不高；", "个别项目中期进度滞后，经整改后完成。"],
+            "next_steps": ["推行电子签到与服务记录；", "对优秀项目给予持续资助，探索社区慈善基金配套。"],
+            "issue_date": date(2025, 11, 10),
+        },
+        chart_communities=_community_chart,
+        chart_categories=_category_chart,
+    ),
+)
+
+GRANT_ROLES = (
+    GRANT_AGREEMENT,
+    PAYMENT_NOTICE,
+    SUPERVISION_RECORD,
+    MIDTERM_OPINION,
+    RECTIFICATION_NOTICE,
+    FINAL_EVALUATION_REPORT,
+    ANNUAL_REPORT,
+)

@@ -1,0 +1,347 @@
+"""Intake (申报受理): import a file of applications into a competition.
+
+``import_applications`` reads a file (.xlsx, .csv, .json, or a filled-in Word 申报书), validates each
+application (``models.intake.validation``), and stores the valid ones; invalid ones are reported
+with every problem and not stored. One file is one transaction (a SAVEPOINT): an unexpected error
+half-way leaves the database as it was. Importing the same file again changes nothing: an
+application is a duplicate when its organisation and project title, or its applicant-supplied
+申报编号, are already stored. After ``deadlines.applications_close`` a file is refused unless the
+administrator gives a reason, which is audited.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from sqlmodel import Session, col, func, select
+
+from models.audit import record
+from models.competition.config import CompetitionConfig
+from models.competition.tables import Competition, competition_config
+from models.errors import InputError, NotFound, Problem
+from models.intake.fields import RawRow
+from models.intake.rows import read_applications
+from models.intake.tables import Application, BudgetLine, Organisation
+from models.intake.validation import ApplicationCreate, usable_email, validate_row
+from models.states import ApplicationState
+
+BEIJING = ZoneInfo("Asia/Shanghai")
+
+
+@dataclass(frozen=True)
+class RefusedRow:
+    """An application that was not stored, with every reason and, if usable, where to write."""
+
+    where: str
+    problems: list[Problem]
+    email: str | None
+    title: str = ""
+    organisation: str = ""
+    contact_name: str = ""
+
+    @property
+    def reasons(self) -> list[str]:
+        """The problems as a refusal letter lists them: 字段：问题 (Chinese)."""
+        return [f"{p.field}：{p.zh}" if p.field else p.zh for p in self.problems]
+
+    @property
+    def reasons_en(self) -> list[str]:
+        return [f"{p.field}: {p.en}" if p.field else p.en for p in self.problems]
+
+
+@dataclass(frozen=True)
+class DuplicateRow:
+    """An application already stored (same organisation and title, or the same 申报编号)."""
+
+    where: str
+    application_id: int
+    ref: str
+    title: str
+
+
+@dataclass
+class ImportReport:
+    file: str
+    accepted: list[int] = field(default_factory=list)  # new application ids, in file order
+    duplicates: list[DuplicateRow] = field(default_factory=list)
+    refused: list[RefusedRow] = field(default_factory=list)
+    late: bool = False  # imported after the deadline, with an administrator's reason
+
+    @property
+    def problems(self) -> list[Problem]:
+        return [p for row in self.refused for p in row.problems]
+
+
+def import_applications(
+    session: Session,
+    *,
+    competition_id: int,
+    path: Path | str,
+    actor: str,
+    now: datetime,
+    override_reason: str | None = None,
+    on_stored: Callable[[Application], None] | None = None,
+) -> ImportReport:
+    """Import every application in ``path``; the caller commits.
+
+    ``on_stored`` is called after each application is stored (progress reporting); an exception it
+    raises — like any unexpected error — rolls the whole file back.
+    Raises ``InputError`` for a file that cannot be read, or that arrives after the deadline
+    without ``override_reason``.
+    """
+    if now.tzinfo is None:
+        raise ValueError("now must carry a timezone / 时间须带时区")
+    competition = session.get(Competition, competition_id)
+    if competition is None:
+        raise NotFound(f"没有竞赛 #{competition_id} / no competition #{competition_id}")
+    config = competition_config(competition)
+    name = Path(path).name
+    close = config.deadlines.applications_close
+    late = now > close
+    reason = (override_reason or "").strip()
+    if late and not reason:
+        raise InputError(
+            Problem(
+                name,
+                "",
+                f"申报已于 {close.astimezone(BEIJING):%Y-%m-%d %H:%M}（北京时间）截止，不再受理；"
+                "如需补录，须由管理员注明理由",
+                f"applications closed at {close.isoformat()}; an administrator may import late with a reason",
+            )
+        )
+    rows = read_applications(path)
+    report = ImportReport(file=name, late=late)
+    with session.begin_nested():
+        for row in rows:
+            _import_row(
+                session,
+                competition=competition,
+                config=config,
+                row=row,
+                report=report,
+                actor=actor,
+                now=now,
+                late_reason=reason if late else "",
+                on_stored=on_stored,
+            )
+        if late and report.accepted:
+            record(
+                session,
+                actor=actor,
+                entity="competition",
+                entity_id=competition_id,
+                action="late_import",
+                reason=reason,
+                data={
+                    "file": name,
+                    "applications": report.accepted,
+                    "deadline": close.isoformat(),
+                    "imported_at": now.isoformat(),
+                },
+            )
+            session.flush()
+    return report
+
+
+def _import_row(
+    session: Session,
+    *,
+    competition: Competition,
+    config: CompetitionConfig,
+    row: RawRow,
+    report: ImportReport,
+    actor: str,
+    now: datetime,
+    late_reason: str,
+    on_stored: Callable[[Application], None] | None,
+) -> None:
+    try:
+        data = validate_row(row, config=config)
+    except InputError as exc:
+        report.refused.append(
+            RefusedRow(
+                row.where,
+                exc.problems,
+                usable_email(row),
+                row.text("title"),
+                row.text("organisation"),
+                row.text("contact_name"),
+            )
+        )
+        return
+    assert competition.id is not None
+    existing, clash = find_duplicate(session, competition_id=competition.id, data=data)
+    if clash is not None:
+        report.refused.append(
+            RefusedRow(
+                row.where, [clash], data.contact_email, data.title, data.organisation.name, data.contact_name
+            )
+        )
+        return
+    if existing is not None:
+        assert existing.id is not None
+        report.duplicates.append(DuplicateRow(row.where, existing.id, existing.ref, existing.title))
+        return
+    application = store_application(
+        session, competition=competition, data=data, actor=actor, now=now, late_reason=late_reason
+    )
+    assert application.id is not None
+    report.accepted.append(application.id)
+    if on_stored is not None:
+        on_stored(application)
+
+
+def find_duplicate(
+    session: Session, *, competition_id: int, data: ApplicationCreate
+) -> tuple[Application | None, Problem | None]:
+    """The stored application ``data`` repeats, or a problem when its 申报编号 belongs to another one."""
+    organisation = session.exec(
+        select(Organisation).where(Organisation.name == data.organisation.name)
+    ).first()
+    if data.ref:
+        by_ref = session.exec(
+            select(Application).where(
+                Application.competition_id == competition_id, Application.ref == data.ref
+            )
+        ).first()
+        if by_ref is not None:
+            same_organisation = organisation is not None and by_ref.organisation_id == organisation.id
+            if same_organisation and by_ref.title == data.title:
+                return by_ref, None
+            return None, Problem(
+                data.source,
+                "申报编号",
+                f"申报编号“{data.ref}”已用于另一项申报“{by_ref.title}”",
+                f"the number {data.ref!r} belongs to another application, {by_ref.title!r}",
+            )
+    if organisation is None:
+        return None, None
+    same_title = session.exec(
+        select(Application).where(
+            Application.competition_id == competition_id,
+            Application.organisation_id == organisation.id,
+            Application.title == data.title,
+        )
+    ).first()
+    return same_title, None
+
+
+def store_application(
+    session: Session,
+    *,
+    competition: Competition,
+    data: ApplicationCreate,
+    actor: str,
+    now: datetime,
+    late_reason: str = "",
+) -> Application:
+    """Store a validated application (state 已受理 submitted) with its budget lines; audited."""
+    assert competition.id is not None
+    organisation = _organisation_for(session, data)
+    assert organisation.id is not None
+    application = Application(
+        competition_id=competition.id,
+        organisation_id=organisation.id,
+        ref=data.ref or next_ref(session, competition=competition),
+        title=data.title,
+        category=data.category,
+        pool=data.pool,
+        community=data.community,
+        communities=list(data.communities),
+        target_group=data.target_group,
+        beneficiaries=data.beneficiaries,
+        period_start=data.period_start,
+        period_end=data.period_end,
+        amount_fen=data.amount_fen,
+        self_funded_fen=data.self_funded_fen,
+        contact_name=data.contact_name,
+        contact_phone=data.contact_phone,
+        contact_email=data.contact_email,
+        summary=data.summary,
+        details=dict(data.details),
+        state=ApplicationState.submitted,
+        source=data.source[:500],
+        submitted_at=now,
+    )
+    session.add(application)
+    session.flush()
+    assert application.id is not None
+    for position, line in enumerate(data.budget, start=1):
+        session.add(
+            BudgetLine(
+                application_id=application.id,
+                position=position,
+                item=line.item,
+                purpose=line.purpose,
+                unit_price_fen=line.unit_price_fen,
+                quantity=line.quantity,
+                amount_fen=line.amount_fen,
+            )
+        )
+    audit_data: dict[str, str] = {"source": data.source}
+    if late_reason:
+        audit_data["late_override"] = late_reason
+    record(
+        session,
+        actor=actor,
+        entity="application",
+        entity_id=application.id,
+        action="create",
+        to_state=str(ApplicationState.submitted),
+        reason=f"受理 / received: {data.source}",
+        data=audit_data,
+    )
+    session.flush()
+    return application
+
+
+def next_ref(session: Session, *, competition: Competition) -> str:
+    """The next free 申报编号 of the form ``2025-007``."""
+    count = session.exec(
+        select(func.count()).select_from(Application).where(Application.competition_id == competition.id)
+    ).one()
+    taken = set(session.exec(select(Application.ref).where(Application.competition_id == competition.id)))
+    number = int(count) + 1
+    while f"{competition.year}-{number:03d}" in taken:
+        number += 1
+    return f"{competition.year}-{number:03d}"
+
+
+def _organisation_for(session: Session, data: ApplicationCreate) -> Organisation:
+    """The stored organisation of that name (blank fields filled in), or a new one."""
+    given = data.organisation
+    found = session.exec(select(Organisation).where(Organisation.name == given.name)).first()
+    if found is None:
+        found = Organisation(
+            name=given.name,
+            kind=given.kind,
+            registration_number=given.registration_number,
+            founded_on=given.founded_on,
+            rating=given.rating,
+            legal_representative=given.legal_representative,
+            community=data.community,
+            address=given.address,
+        )
+    else:
+        for attribute in ("registration_number", "founded_on", "rating", "legal_representative", "address"):
+            if not getattr(found, attribute) and getattr(given, attribute):
+                setattr(found, attribute, getattr(given, attribute))
+        found.community = found.community or data.community
+    session.add(found)
+    session.flush()
+    return found
+
+
+def applications_of(session: Session, *, competition_id: int) -> list[Application]:
+    """Every application of a competition, by 申报编号."""
+    return list(
+        session.exec(
+            select(Application)
+            .where(Application.competition_id == competition_id)
+            .order_by(col(Application.ref))
+        )
+    )

@@ -1,0 +1,460 @@
+"""Validate a raw row into an ``ApplicationCreate``, listing every problem at once.
+
+Each problem names where (file and row, or table cell), the field (its Chinese header) and what is
+wrong, in Chinese with English beside it. The checks: required fields, text lengths, organisation
+kind (and a pool that takes it), category, communities among the configured ones, dates and the
+project period inside the service period, the amount between the per-project minimum and cap,
+budget lines (单价 × 数量 = 金额) adding up to the amount, a plausible email and phone.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from typing import Any
+
+from email_validator import EmailNotValidError, validate_email
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from models.competition.config import CompetitionConfig
+from models.errors import InputError, Problem
+from models.intake.fields import BY_KEY, FIELDS, RawBudgetLine, RawRow
+from models.intake.values import (
+    KIND_WORDS,
+    normalise_phone,
+    parse_date,
+    parse_period,
+    split_list,
+    whole_number,
+)
+from models.money import Fen, MoneyError, format_yuan, parse_yuan
+from models.states import ORGANISATION_KIND_LABELS, OrganisationKind
+
+# Application.details: these texts by key, plus "activities" (rows: period, content, sessions,
+# participants), "team" (rows: name, duty, contact) and "attachments" (names) — the keys of the 申报书.
+DETAIL_TEXTS = ("need_analysis", "objectives", "outcomes", "risks", "sustainability", "community_opinion")
+_TEXT_AS = {"activities": "activities_text", "team": "team_text"}
+_PHONE_LENGTH = 32  # Application.contact_phone
+_QUOTES = re.compile(r"[“”\"'‘’「」《》]")
+_BRACKETED = re.compile(r"[(（][^)）]*[)）]")
+_INTEGER = re.compile(r"\d+")
+
+
+class OrganisationCreate(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    name: str = Field(min_length=1, max_length=200)
+    kind: OrganisationKind
+    registration_number: str = ""
+    founded_on: date | None = None
+    rating: str = ""
+    legal_representative: str = ""
+    address: str = ""
+
+
+class BudgetLineCreate(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    item: str = Field(min_length=1, max_length=100)
+    purpose: str = Field(default="", max_length=300)
+    unit_price_fen: Fen = Field(ge=0)
+    quantity: int = Field(gt=0)
+    amount_fen: Fen = Field(ge=0)
+
+
+class ApplicationCreate(BaseModel):
+    """A valid application, ready to store (money in fen, codes as configured)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    ref: str = ""  # applicant-supplied 申报编号; empty means "number it for me"
+    title: str = Field(min_length=1, max_length=200)
+    organisation: OrganisationCreate
+    category: str  # configured category code
+    pool: str  # configured pool code
+    communities: list[str] = Field(min_length=1)
+    target_group: str = ""
+    beneficiaries: int = Field(default=0, ge=0)
+    period_start: date
+    period_end: date
+    amount_fen: Fen = Field(gt=0)
+    self_funded_fen: Fen = Field(default=0, ge=0)
+    contact_name: str
+    contact_phone: str
+    contact_email: str
+    summary: str
+    details: dict[str, Any] = Field(default_factory=dict)
+    budget: list[BudgetLineCreate] = Field(min_length=1)
+    source: str = ""  # where it came from: "applications.xlsx:第5行 (row 5)"
+
+    @property
+    def community(self) -> str:
+        return self.communities[0]
+
+
+def validate_row(row: RawRow, *, config: CompetitionConfig) -> ApplicationCreate:
+    """The application in ``row``, or ``InputError`` listing everything wrong with it."""
+    if row.problems and not row.values:  # a budget line without its application, say
+        raise InputError(row.problems)
+    check = _Check(row, config)
+    values = check.run()
+    if check.problems:
+        order = {f.label: i for i, f in enumerate(FIELDS)}
+        raise InputError(sorted(check.problems, key=lambda p: order.get(p.field, len(order))))
+    try:
+        return ApplicationCreate.model_validate(values)
+    except ValidationError as exc:  # a limit the checks above missed: still a refusal, never a crash
+        raise InputError(
+            [
+                Problem(row.where, ".".join(str(part) for part in error["loc"]), "取值无效", error["msg"])
+                for error in exc.errors(include_url=False)
+            ]
+        ) from exc
+
+
+def usable_email(row: RawRow) -> str | None:
+    """The row's email address if it is plausible (so that a refusal letter can reach it)."""
+    try:
+        return validate_email(row.text("contact_email"), check_deliverability=False).normalized
+    except EmailNotValidError:
+        return None
+
+
+class _Check:
+    def __init__(self, row: RawRow, config: CompetitionConfig) -> None:
+        self.row, self.config = row, config
+        self.problems: list[Problem] = list(row.problems)
+
+    def add(self, key: str, zh: str, en: str, *, where: str | None = None) -> None:
+        self.problems.append(Problem(where or self.row.at(key), BY_KEY[key].label, zh, en))
+
+    def run(self) -> dict[str, Any]:
+        texts = {f.key: self.text(f.key) for f in FIELDS if f.key not in ("budget", "period")}
+        kind = self.kind(texts["kind"])
+        amount = self.money("amount", texts["amount"])
+        start, end = self.period()
+        email = self.email(texts["contact_email"])
+        phone = self.phone(texts["contact_phone"])
+        category = self.category(texts["category"], amount)
+        budget = self.budget(amount)
+        return {
+            "ref": texts["ref"],
+            "title": texts["title"],
+            "organisation": {
+                "name": texts["organisation"],
+                "kind": kind,
+                "registration_number": texts["registration_number"],
+                "founded_on": self.date_of("founded_on", month_ok=True),
+                "rating": texts["rating"],
+                "legal_representative": texts["legal_representative"],
+                "address": texts["address"],
+            },
+            "category": category,
+            "pool": self.pool(kind),
+            "communities": self.communities(texts["communities"]),
+            "target_group": texts["target_group"],
+            "beneficiaries": self.count("beneficiaries", texts["beneficiaries"]),
+            "period_start": start,
+            "period_end": end,
+            "amount_fen": amount,
+            "self_funded_fen": self.money("self_funded", texts["self_funded"]) or 0,
+            "contact_name": texts["contact_name"],
+            "contact_phone": phone,
+            "contact_email": email,
+            "summary": texts["summary"],
+            "details": {
+                **{key: texts[key] for key in DETAIL_TEXTS},
+                **{name: texts[key] for key, name in _TEXT_AS.items()},
+                "activities": self.row.activity_plan,
+                "team": self.row.team_members,
+                "attachments": split_list(texts["attachments"]),
+            },
+            "budget": budget,
+            "source": self.row.where,
+        }
+
+    def text(self, key: str) -> str:
+        spec = BY_KEY[key]
+        value = self.row.text(key)
+        if not value:
+            if spec.required:
+                self.add(key, "必填项未填写", "required, but empty")
+            return ""
+        if spec.max_length is not None and len(value) > spec.max_length:
+            self.add(
+                key,
+                f"不能超过{spec.max_length}字（现有{len(value)}字）",
+                f"at most {spec.max_length} characters ({len(value)} given)",
+            )
+        elif len(value) < spec.min_length:
+            self.add(
+                key,
+                f"不能少于{spec.min_length}字（现有{len(value)}字）",
+                f"at least {spec.min_length} characters ({len(value)} given)",
+            )
+        return value
+
+    def kind(self, text: str) -> OrganisationKind | None:
+        if not text:
+            return None
+        parts = split_list(_QUOTES.sub("", text))
+        kinds = [KIND_WORDS.get(p) for p in parts]
+        if len(parts) > 1 and all(kinds):
+            self.add("kind", f"只能选择一项（填写了“{text}”）", f"choose one kind, not {text!r}")
+        elif len(parts) != 1 or kinds[0] is None:
+            self.add(
+                "kind",
+                f"“{text}”无法识别，应为 社会组织、备案志愿服务团队 或 社区社工室",
+                f"{text!r} is not an organisation kind: 社会组织 (registered organisation), "
+                "备案志愿服务团队 (registered volunteer team) or 社区社工室 (community office)",
+            )
+        else:
+            return kinds[0]
+        return None
+
+    def pool(self, kind: OrganisationKind | None) -> str:
+        if kind is None:
+            return ""
+        pool = self.config.pool_for(kind)
+        if pool is None:
+            label = ORGANISATION_KIND_LABELS[kind]
+            self.add(
+                "kind",
+                f"本次竞赛不受理“{label}”的申报（没有对应的评审组）",
+                f"this competition has no pool for {kind.value} applicants",
+            )
+            return ""
+        return pool.code
+
+    def category(self, text: str, amount: Fen | None) -> str:
+        if not text:
+            return ""
+        parts = split_list(_QUOTES.sub("", _BRACKETED.sub("", text)))
+        found = self.config.category(parts[0]) if len(parts) == 1 else None
+        names = "、".join(c.name for c in self.config.categories)
+        if found is None:
+            self.add(
+                "category",
+                f"“{text}”不是本次竞赛的项目类别（可选：{names}），只能选一项",
+                f"{text!r} is not one category of this competition (choose one of: {names})",
+            )
+            return ""
+        if found.max_amount is not None and amount is not None and amount > found.max_amount:
+            self.add(
+                "amount",
+                f"申请金额 {format_yuan(amount)} 元超过“{found.name}”类上限 "
+                f"{format_yuan(found.max_amount)} 元",
+                f"the amount exceeds the cap of the {found.code} category",
+            )
+        return found.code
+
+    def communities(self, text: str) -> list[str]:
+        names = [re.sub(r"(社区|居委会|社区居委会)$", "", p) for p in split_list(_QUOTES.sub("", text))]
+        configured = self.config.communities
+        for name in names:
+            if name not in configured:
+                self.add(
+                    "communities",
+                    f"“{name}”不在本次竞赛的服务社区内（{'、'.join(configured)}）",
+                    f"{name!r} is not one of the competition's communities",
+                )
+        return [n for n in names if n in configured]
+
+    def date_of(self, key: str, *, month_ok: bool = False) -> date | None:
+        value = self.row.values.get(key)
+        if value is None or not self.row.text(key):
+            return None
+        parsed = parse_date(value, month_ok=month_ok)
+        if parsed is None:
+            self.add(
+                key,
+                f"日期“{self.row.text(key)}”无法识别，应如 2025-03-01",
+                f"{self.row.text(key)!r} is not a date like 2025-03-01",
+            )
+        return parsed
+
+    def period(self) -> tuple[date | None, date | None]:
+        key = "period"
+        if self.row.text("period_start") or self.row.text("period_end"):
+            start, end = self.date_of("period_start"), self.date_of("period_end")
+            for part in ("period_start", "period_end"):
+                if not self.row.text(part):
+                    self.add(part, "必填项未填写", "required, but empty")
+            key = "period_end"
+        elif text := self.row.text("period"):
+            found = parse_period(text)
+            if found is None:
+                self.add(
+                    "period",
+                    f"“{text}”无法识别，应如 2025-03-01至2025-09-30",
+                    f"{text!r} is not a period like 2025-03-01至2025-09-30",
+                )
+                return None, None
+            start, end = found
+        else:
+            self.add(
+                "period",
+                "必填项未填写（项目周期，或项目开始日期和项目结束日期）",
+                "required, but empty (the project period, or its start and end dates)",
+            )
+            return None, None
+        if start is None or end is None:
+            return start, end
+        service = self.config.competition.service_period
+        if end < start:
+            self.add(
+                key, f"结束日期 {end} 早于开始日期 {start}", f"the end {end} is before the start {start}"
+            )
+        elif start < service.start or end > service.end:
+            self.add(
+                key,
+                f"项目周期 {start}至{end} 须在服务期 {service.start}至{service.end} 之内",
+                f"the project period {start}..{end} must lie within the service period "
+                f"{service.start}..{service.end}",
+            )
+        return start, end
+
+    def money(self, key: str, text: str) -> Fen | None:
+        if not text:
+            return None
+        try:
+            fen = parse_yuan(self.row.values[key])
+        except MoneyError:
+            self.add(
+                key,
+                f"金额“{text}”无法识别，应如 6000、6,000.00 或 陆仟元",
+                f"{text!r} is not an amount like 6000, 6,000.00 or 陆仟元",
+            )
+            return None
+        if fen < 0 or (key == "amount" and fen == 0):
+            self.add(
+                key,
+                "金额须大于0" if key == "amount" else "金额不能为负数",
+                "the amount must be above 0" if key == "amount" else "the amount must not be negative",
+            )
+            return None
+        if key == "amount":
+            budget = self.config.budget
+            low, cap = format_yuan(budget.per_project_min), format_yuan(budget.per_project_cap)
+            if fen < budget.per_project_min:
+                self.add(
+                    key,
+                    f"申请金额 {format_yuan(fen)} 元低于单个项目下限 {low} 元",
+                    f"the amount {format_yuan(fen)} is below the per-project minimum {low} yuan",
+                )
+            elif fen > budget.per_project_cap:
+                self.add(
+                    key,
+                    f"申请金额 {format_yuan(fen)} 元超过单个项目上限 {cap} 元",
+                    f"the amount {format_yuan(fen)} exceeds the per-project cap {cap} yuan",
+                )
+        return fen
+
+    def count(self, key: str, text: str) -> int:
+        if not text:
+            return 0
+        numbers = _INTEGER.findall(text)
+        if len(numbers) != 1 or "." in text:
+            self.add(key, f"“{text}”应为整数，如 120", f"{text!r} must be a whole number such as 120")
+            return 0
+        return int(numbers[0])
+
+    def email(self, text: str) -> str:
+        if not text:
+            return ""
+        try:
+            return validate_email(text, check_deliverability=False).normalized
+        except EmailNotValidError as exc:
+            self.add(
+                "contact_email", f"邮箱“{text}”格式不正确", f"{text!r} is not a valid email address ({exc})"
+            )
+            return ""
+
+    def phone(self, text: str) -> str:
+        if not text:
+            return ""
+        phone = normalise_phone(text)
+        if phone is None:
+            self.add(
+                "contact_phone",
+                f"“{text}”不是有效的电话号码（手机11位，固话须带区号，如0592-5512345）",
+                f"{text!r} is not a valid phone number (11-digit mobile, or landline with area code)",
+            )
+            return ""
+        if len(phone) > _PHONE_LENGTH:
+            self.add("contact_phone", "最多填写两个电话号码", "give at most two phone numbers")
+            return ""
+        return phone
+
+    def budget(self, amount: Fen | None) -> list[dict[str, Any]]:
+        if not self.row.budget:
+            self.add("budget", "必填项未填写（至少一行预算）", "required: at least one budget line")
+            return []
+        lines = [self.budget_line(line) for line in self.row.budget]
+        if amount is not None and all(lines):
+            total = sum(line["amount_fen"] for line in lines if line)
+            if total != amount:
+                self.add(
+                    "budget",
+                    f"预算明细合计 {format_yuan(total)} 元与申请金额 {format_yuan(amount)} 元不一致",
+                    f"the budget lines add up to {format_yuan(total)} yuan, "
+                    f"but the amount asked is {format_yuan(amount)} yuan",
+                )
+        return [line for line in lines if line]
+
+    def budget_line(self, line: RawBudgetLine) -> dict[str, Any] | None:
+        def problem(zh: str, en: str) -> None:
+            self.add("budget", zh, en, where=line.where)
+
+        if line.malformed:
+            problem(
+                f"“{line.malformed}”应写作 科目|用途|单价|数量",
+                f"{line.malformed!r} must read item|purpose|unit price|quantity",
+            )
+            return None
+        text = {k: str(v).strip() for k, v in line.values.items()}
+        ok = True
+        if not text.get("item"):
+            problem("科目未填写", "the item (科目) is empty")
+            ok = False
+        for key, label, longest in (("item", "科目", 100), ("purpose", "用途", 300)):
+            if len(text.get(key, "")) > longest:
+                problem(f"{label}不能超过{longest}字", f"{key} is longer than {longest} characters")
+                ok = False
+        unit_text, quantity_text = text.get("unit_price", ""), text.get("quantity", "")
+        try:
+            unit = parse_yuan(line.values.get("unit_price", ""))
+        except MoneyError:
+            unit = -1
+        if unit < 0:
+            problem(f"单价“{unit_text}”无法识别", f"unit price {unit_text!r} is not an amount")
+            unit, ok = 0, False
+        quantity = whole_number(line.values.get("quantity"))
+        if quantity is None or quantity <= 0:
+            problem(
+                f"数量“{quantity_text}”应为正整数",
+                f"quantity {quantity_text!r} must be a whole number above 0",
+            )
+            ok = False
+        if not ok or quantity is None:
+            return None
+        amount = unit * quantity
+        if "amount" in line.values:
+            try:
+                given = parse_yuan(line.values["amount"])
+            except MoneyError:
+                problem(f"金额“{text['amount']}”无法识别", f"amount {text['amount']!r} is not an amount")
+                return None
+            if given != amount:
+                problem(
+                    f"金额 {format_yuan(given)} 元不等于 单价×数量 {format_yuan(amount)} 元",
+                    f"the amount {format_yuan(given)} is not unit price × quantity = {format_yuan(amount)}",
+                )
+                return None
+        return {
+            "item": text["item"],
+            "purpose": text.get("purpose", ""),
+            "unit_price_fen": unit,
+            "quantity": quantity,
+            "amount_fen": amount,
+        }

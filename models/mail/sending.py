@@ -1,0 +1,240 @@
+"""The sender's moves on outbox rows — the database half of exactly-once delivery.
+
+``claim_letters`` commits ``sending`` with a deterministic Message-ID and a lease
+(``next_attempt_at`` = lease end) *before* the SMTP transaction; ``mark_sent`` commits ``sent``
+right after the server's 250, one letter at a time (``tasks/mail_run.py`` waits for that commit
+before the connection carries another message). A sender renews the leases of the letters it still
+holds (``renew_leases``) and never sends one whose lease it lost. A crash leaves at most the letters
+in flight in ``sending``; ``resolve_sending`` settles them once their lease is over (or at once,
+``every=True``, when no other sender can be running): ``sent`` when the receiving side can be asked
+and holds the Message-ID, otherwise back to ``queued``, to be sent again with the same Message-ID.
+ARCHITECTURE.md states the residual window.
+
+Every function is a pure database operation on the caller's session; the caller commits.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable, Sequence
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+from sqlmodel import Session, col, select
+
+from models.mail.outbox import OutboxLetter, message_id_for, move_letter
+from models.states import LetterState
+
+
+def claim_letters(
+    session: Session,
+    *,
+    now: datetime,
+    lease: timedelta,
+    limit: int,
+    domain: str,
+    actor: str,
+    competition_id: int | None = None,
+) -> list[OutboxLetter]:
+    """Queued letters that are due → ``sending``, each with its Message-ID and a lease until now+lease.
+
+    Two senders never claim the same letter: a conditional UPDATE on (state, due time) decides
+    under the database's write lock (SQLite) or row lock (PostgreSQL, which also skips rows
+    another sender has locked). The attempt is counted here, so a letter that kills its sender
+    every time still runs out of attempts.
+    """
+    due = sa.or_(col(OutboxLetter.next_attempt_at).is_(None), col(OutboxLetter.next_attempt_at) <= now)
+    query = (
+        select(OutboxLetter.id)
+        .where(OutboxLetter.state == LetterState.queued, due)
+        .order_by(col(OutboxLetter.id))
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    if competition_id is not None:
+        query = query.where(OutboxLetter.competition_id == competition_id)
+    candidates = [letter_id for letter_id in session.exec(query) if letter_id is not None]
+    until = now + lease
+    won: list[int] = []
+    table = OutboxLetter.__table__  # type: ignore[attr-defined]
+    for letter_id in candidates:
+        result = session.connection().execute(
+            sa.update(table)
+            .where(table.c.id == letter_id, table.c.state == LetterState.queued.value, due)
+            .values(next_attempt_at=until)
+        )
+        if result.rowcount == 1:
+            won.append(letter_id)
+    if not won:
+        return []
+    letters = list(
+        session.exec(
+            select(OutboxLetter)
+            .where(col(OutboxLetter.id).in_(won))
+            .order_by(col(OutboxLetter.id))
+            .execution_options(populate_existing=True)
+        )
+    )
+    for letter in letters:
+        letter.attempts += 1
+        letter.next_attempt_at = until
+        if not letter.message_id:
+            letter.message_id = message_id_for(letter, domain)
+        reason = f"第 {letter.attempts} 次 / attempt {letter.attempts}"
+        move_letter(session, letter, LetterState.sending, actor=actor, reason=reason)
+    return letters
+
+
+def renew_leases(session: Session, *, letter_ids: Sequence[int], now: datetime, until: datetime) -> list[int]:
+    """Extend to ``until`` the leases a sender still holds (``sending``, lease not over); returns the
+    ids still held. A letter missing from the answer lost its lease and must not be sent now."""
+    table = OutboxLetter.__table__  # type: ignore[attr-defined]
+    kept = []
+    for letter_id in letter_ids:
+        result = session.connection().execute(
+            sa.update(table)
+            .where(
+                table.c.id == letter_id,
+                table.c.state == LetterState.sending.value,
+                table.c.next_attempt_at > now,
+            )
+            .values(next_attempt_at=until)
+        )
+        if result.rowcount == 1:
+            kept.append(letter_id)
+    return kept
+
+
+def _in_flight(session: Session, letter_id: int) -> OutboxLetter | None:
+    """The letter, if it is still ``sending`` (another sender may have resolved an expired lease)."""
+    letter = session.get(OutboxLetter, letter_id, populate_existing=True)
+    if letter is None or letter.state is not LetterState.sending:
+        return None
+    return letter
+
+
+def mark_sent(session: Session, *, letter_id: int, answer: str, now: datetime, actor: str) -> bool:
+    """The server said 250: ``sending`` → ``sent``. Commit this before the next message."""
+    letter = _in_flight(session, letter_id)
+    if letter is None:
+        return False
+    letter.sent_at = now
+    letter.last_answer = answer
+    letter.next_attempt_at = None
+    move_letter(session, letter, LetterState.sent, actor=actor, reason=answer[:200])
+    return True
+
+
+def mark_failed(session: Session, *, letter_id: int, answer: str, actor: str) -> bool:
+    """A permanent answer (5xx) or a letter that cannot be built: ``sending`` → ``failed``."""
+    letter = _in_flight(session, letter_id)
+    if letter is None:
+        return False
+    letter.last_answer = answer
+    letter.next_attempt_at = None
+    move_letter(session, letter, LetterState.failed, actor=actor, reason=answer[:200])
+    return True
+
+
+def retry_delay(attempts: int, *, base: timedelta, cap: timedelta, rng: random.Random) -> timedelta:
+    """Exponential backoff with jitter: base·2^(n−1), at most ``cap``, then a random 50–100 % of it."""
+    exponent = min(max(attempts - 1, 0), 30)
+    ceiling = min(cap, base * (2**exponent))
+    return ceiling * rng.uniform(0.5, 1.0)
+
+
+def mark_deferred(
+    session: Session,
+    *,
+    letter_id: int,
+    answer: str,
+    now: datetime,
+    actor: str,
+    max_attempts: int,
+    base: timedelta,
+    cap: timedelta,
+    rng: random.Random,
+) -> LetterState | None:
+    """A transient failure (4xx, connection lost): back to ``queued`` after a backoff, or ``failed``
+    when the attempts are used up. Returns the new state (None if the letter was no longer ours)."""
+    letter = _in_flight(session, letter_id)
+    if letter is None:
+        return None
+    letter.last_answer = answer
+    if letter.attempts >= max_attempts:
+        letter.next_attempt_at = None
+        reason = f"{letter.attempts} 次均未成功 / gave up after {letter.attempts} attempts: {answer}"
+        letter.last_answer = reason
+        move_letter(session, letter, LetterState.failed, actor=actor, reason=reason[:200])
+        return LetterState.failed
+    letter.next_attempt_at = now + retry_delay(letter.attempts, base=base, cap=cap, rng=rng)
+    reason = f"稍后重试 / retry later: {answer[:160]}"
+    move_letter(session, letter, LetterState.queued, actor=actor, reason=reason)
+    return LetterState.queued
+
+
+def unclaim(session: Session, *, letter_ids: Sequence[int], reason: str, actor: str) -> int:
+    """Letters claimed but never tried (the run stopped): back to ``queued``, the attempt not counted."""
+    count = 0
+    for letter_id in letter_ids:
+        letter = _in_flight(session, letter_id)
+        if letter is None:
+            continue
+        letter.attempts = max(letter.attempts - 1, 0)
+        letter.next_attempt_at = None
+        move_letter(session, letter, LetterState.queued, actor=actor, reason=reason)
+        count += 1
+    return count
+
+
+def resolve_sending(
+    session: Session,
+    *,
+    now: datetime,
+    actor: str,
+    delivered: Callable[[str], bool] | None = None,
+    every: bool = False,
+) -> dict[str, list[int]]:
+    """Settle letters left in ``sending`` whose lease is over (their sender crashed or hung) — or
+    all of them with ``every=True``, for use only when no other sender can be running.
+
+    ``delivered(message_id)`` asks the receiving side when it can be asked (the embedded sink's
+    folder): a letter it holds is ``sent``. Every other one goes back to ``queued`` and will be
+    sent again with the same Message-ID — the one place a duplicate can arise (ARCHITECTURE.md).
+    """
+    expired = sa.or_(col(OutboxLetter.next_attempt_at).is_(None), col(OutboxLetter.next_attempt_at) <= now)
+    if every:
+        expired = sa.true()
+    stale = [
+        letter_id
+        for letter_id in session.exec(
+            select(OutboxLetter.id).where(OutboxLetter.state == LetterState.sending, expired)
+        )
+        if letter_id is not None
+    ]
+    table = OutboxLetter.__table__  # type: ignore[attr-defined]
+    confirmed: list[int] = []
+    requeued: list[int] = []
+    for letter_id in stale:
+        # Take the row over only if nobody renewed or settled it meanwhile.
+        result = session.connection().execute(
+            sa.update(table)
+            .where(table.c.id == letter_id, table.c.state == LetterState.sending.value, expired)
+            .values(next_attempt_at=None)
+        )
+        if result.rowcount != 1:
+            continue
+        letter = session.get(OutboxLetter, letter_id, populate_existing=True)
+        assert letter is not None
+        if delivered is not None and letter.message_id and delivered(letter.message_id):
+            letter.sent_at = now
+            letter.last_answer = "接收方已有此信 / confirmed by the receiving side after an interrupted send"
+            move_letter(session, letter, LetterState.sent, actor=actor, reason=letter.last_answer)
+            confirmed.append(letter_id)
+        else:
+            letter.last_answer = (
+                "发送中断，将以同一 Message-ID 重发 / interrupted send: re-queued, same Message-ID"
+            )
+            move_letter(session, letter, LetterState.queued, actor=actor, reason=letter.last_answer)
+            requeued.append(letter_id)
+    return {"confirmed": confirmed, "requeued": requeued}

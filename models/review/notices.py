@@ -1,0 +1,173 @@
+"""The review's letters: one invitation per expert with a personal link per sheet, and reminders
+at the configured offsets before the deadline — never twice for the same offset.
+
+An expert gets one letter listing every sheet assigned to them, each with its own link (a link
+opens exactly one sheet). A replacement expert invited later gets a letter of their own for the new
+sheet: the letter's occasion is the set of sheets it lists.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import defaultdict
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlmodel import Session, col, select
+
+from models.competition.tables import Competition, competition_config
+from models.intake.tables import Application
+from models.mail.correspondence import write_to
+from models.mail.letters import letter_key
+from models.mail.outbox import OutboxLetter, find_by_key
+from models.review.links import review_link
+from models.review.reviewing import unfinished_assignments
+from models.review.tables import Expert, ReviewAssignment
+from models.settings import Settings
+from models.states import ASSIGNMENTS_OPEN
+
+STAGE = "review"
+
+
+def cn_datetime(moment: datetime, timezone: str) -> str:
+    local = moment.astimezone(ZoneInfo(timezone))
+    return f"{local.year}年{local.month}月{local.day}日 {local:%H:%M}"
+
+
+def due_reminder_offset(*, deadline: datetime, now: datetime, offsets: Sequence[int]) -> int | None:
+    """The reminder due at ``now``: the smallest offset (in days) whose moment has passed before the
+    deadline. A run that missed the 3-day moment and runs at 1 day sends only the 1-day reminder."""
+    if now >= deadline:
+        return None
+    due = [d for d in offsets if deadline - timedelta(days=d) <= now]
+    return min(due) if due else None
+
+
+def _sheet_rows(
+    assignments: Sequence[ReviewAssignment], applications: dict[int, Application], settings: Settings
+) -> list[dict[str, str]]:
+    rows = []
+    for assignment in sorted(assignments, key=lambda a: applications[a.application_id].ref):
+        application = applications[assignment.application_id]
+        rows.append(
+            {"ref": application.ref, "title": application.title, "url": review_link(assignment, settings)}
+        )
+    return rows
+
+
+def _occasion(assignments: Sequence[ReviewAssignment]) -> str:
+    ids = ",".join(str(a.id) for a in sorted(assignments, key=lambda a: a.id or 0))
+    return "sheets-" + hashlib.sha256(ids.encode()).hexdigest()[:16]
+
+
+def queue_invitations(
+    session: Session, *, competition: Competition, settings: Settings
+) -> list[OutboxLetter]:
+    """One invitation per expert for the open sheets not yet announced to them (idempotent)."""
+    assert competition.id is not None
+    assignments = session.exec(
+        select(ReviewAssignment).where(
+            ReviewAssignment.competition_id == competition.id,
+            col(ReviewAssignment.state).in_(ASSIGNMENTS_OPEN),
+        )
+    ).all()
+    announced = _announced_sheets(session, competition_id=competition.id)
+    by_expert: dict[int, list[ReviewAssignment]] = defaultdict(list)
+    for assignment in assignments:
+        if assignment.id not in announced:
+            by_expert[assignment.expert_id].append(assignment)
+    applications = _applications(session, competition_id=competition.id)
+    letters = []
+    for expert_id, sheets in sorted(by_expert.items()):
+        expert = session.get(Expert, expert_id)
+        assert expert is not None
+        deadline = min(a.deadline for a in sheets)
+        letter = write_to(
+            session,
+            competition=competition,
+            role="review_invitation",
+            stage=STAGE,
+            email=expert.email,
+            name=expert.name,
+            subject_entity="expert",
+            subject_id=expert_id,
+            occasion=_occasion(sheets),
+            context={
+                "application_count": len(sheets),
+                "sheets": _sheet_rows(sheets, applications, settings),
+                "review_deadline": cn_datetime(deadline, settings.timezone),
+            },
+        )
+        letter.extra = {**letter.extra, "assignments": sorted(a.id for a in sheets if a.id is not None)}
+        session.add(letter)
+        letters.append(letter)
+    session.flush()
+    return letters
+
+
+def queue_reminders(
+    session: Session, *, competition: Competition, settings: Settings, now: datetime
+) -> list[OutboxLetter]:
+    """Remind every expert with unfinished sheets, once per configured offset (``3d``, ``1d`` …)."""
+    assert competition.id is not None
+    config = competition_config(competition)
+    open_sheets = unfinished_assignments(session, competition_id=competition.id)
+    by_expert: dict[int, list[ReviewAssignment]] = defaultdict(list)
+    experts: dict[int, Expert] = {}
+    for sheet in open_sheets:
+        by_expert[sheet.expert.id or 0].append(sheet.assignment)
+        experts[sheet.expert.id or 0] = sheet.expert
+    applications = _applications(session, competition_id=competition.id)
+    letters = []
+    for expert_id, sheets in sorted(by_expert.items()):
+        deadline = min(a.deadline for a in sheets)
+        offset = due_reminder_offset(deadline=deadline, now=now, offsets=config.review.reminder_days_before)
+        if offset is None:
+            continue
+        expert = experts[expert_id]
+        occasion = f"{offset}d-before"
+        key = letter_key(
+            role="review_reminder",
+            stage=STAGE,
+            recipient_email=expert.email,
+            subject_entity="expert",
+            subject_id=expert_id,
+            occasion=occasion,
+        )
+        if find_by_key(session, key=key) is not None:
+            continue  # this offset's reminder went out already
+        letters.append(
+            write_to(
+                session,
+                competition=competition,
+                role="review_reminder",
+                stage=STAGE,
+                email=expert.email,
+                name=expert.name,
+                subject_entity="expert",
+                subject_id=expert_id,
+                occasion=occasion,
+                context={
+                    "pending_count": len(sheets),
+                    "sheets": _sheet_rows(sheets, applications, settings),
+                    "review_deadline": cn_datetime(deadline, settings.timezone),
+                },
+            )
+        )
+    session.flush()
+    return letters
+
+
+def _applications(session: Session, *, competition_id: int) -> dict[int, Application]:
+    rows = session.exec(select(Application).where(Application.competition_id == competition_id))
+    return {a.id: a for a in rows if a.id is not None}
+
+
+def _announced_sheets(session: Session, *, competition_id: int) -> set[int]:
+    letters = session.exec(
+        select(OutboxLetter).where(
+            OutboxLetter.competition_id == competition_id, OutboxLetter.role == "review_invitation"
+        )
+    )
+    return {int(i) for letter in letters for i in letter.extra.get("assignments", [])}

@@ -1,0 +1,144 @@
+"""Panel agreement: ICC(2,1), ICC(2,k) and Kendall's W against values computed by hand, the
+Shrout & Fleiss (1979) textbook example, and (when installed) pingouin."""
+
+from __future__ import annotations
+
+import json
+import warnings
+from decimal import Decimal
+
+import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
+
+from models.review.agreement import icc2_1, icc2_k, kendall_w, largest_complete_block, panel_agreement
+
+# Shrout & Fleiss (1979), Table 2: 6 targets rated by 4 judges.
+SHROUT_FLEISS = [[9, 2, 5, 8], [6, 1, 3, 2], [8, 4, 6, 8], [7, 1, 2, 6], [10, 5, 6, 9], [6, 2, 4, 7]]
+
+
+def test_icc_shrout_fleiss_example_matches_the_paper():
+    single, average = icc2_1(SHROUT_FLEISS), icc2_k(SHROUT_FLEISS)
+    assert single.value is not None and average.value is not None
+    assert round(single.value, 2) == Decimal("0.29")
+    assert round(average.value, 2) == Decimal("0.62")
+    # to four places: MSR = 11.24, MSC = 32.49, MSE = 1.02 (the paper's ANOVA table)
+    assert (single.value, average.value) == (Decimal("0.2898"), Decimal("0.6201"))
+
+
+def test_icc_small_matrix_by_hand():
+    # grand mean 3.5; MSR = 8, MSC = 1.5, MSE = 0
+    # ICC(2,1) = 8 / (8 + 0 + 2·1.5/3) = 8/9; ICC(2,2) = 8 / (8 + 1.5/3) = 16/17
+    matrix = [[1, 2], [3, 4], [5, 6]]
+    assert icc2_1(matrix).value == Decimal("0.8889")
+    assert icc2_k(matrix).value == Decimal("0.9412")
+
+
+def test_icc_perfect_agreement_is_one():
+    matrix = [[Decimal("70.5")] * 3, [Decimal(80)] * 3, [Decimal(95)] * 3]
+    assert icc2_1(matrix).value == Decimal(1)
+    assert icc2_k(matrix).value == Decimal(1)
+
+
+def test_icc_no_variance_is_none_with_reason():
+    stat = icc2_1([[5, 5], [5, 5]])
+    assert stat.value is None
+    assert "no variance" in stat.reason
+
+
+def test_icc_incomplete_matrix_is_none_with_reason():
+    stat = icc2_k([[1, 2, None], [3, 4, 5]])
+    assert stat.value is None
+    assert "incomplete design" in stat.reason and "设计不完整" in stat.reason
+
+
+def test_icc_single_judge_is_none_with_reason():
+    stat = icc2_1([[1], [2], [3]])
+    assert stat.value is None
+    assert "2 judges" in stat.reason
+
+
+def test_kendall_w_shrout_fleiss_with_tie_correction_by_hand():
+    # rank sums R = 17, 6, 19, 7.5, 23.5, 11 (mean 14): S = 239.5;
+    # ties Σ(t³ − t) = 6 + 12 + 6 + 6 = 30; W = 12·239.5 / (16·210 − 4·30) = 2874 / 3240
+    assert kendall_w(SHROUT_FLEISS).value == Decimal("0.8870")
+
+
+def test_kendall_w_without_ties_by_hand():
+    # judges rank 3 targets: (1,2,3), (1,3,2), (2,1,3): R = 4, 6, 8, S = 8; W = 12·8 / (9·24) = 4/9
+    matrix = [[1, 1, 2], [2, 3, 1], [3, 2, 3]]
+    assert kendall_w(matrix).value == Decimal("0.4444")
+
+
+def test_kendall_w_total_agreement_is_one():
+    matrix = [[10, 20, 30], [11, 21, 31], [12, 22, 32]]
+    assert kendall_w(matrix).value == Decimal(1)
+
+
+def test_kendall_w_all_tied_is_none_with_reason():
+    stat = kendall_w([[3, 3], [3, 3]])
+    assert stat.value is None
+    assert "ties" in stat.reason
+
+
+def test_largest_complete_block_picks_most_cells():
+    # judge 3 scored only target 1; targets 1-3 by judges 1 and 2: block 3 × 2
+    cells = {(t, j): Decimal(1) for t in (1, 2, 3) for j in (1, 2)} | {(1, 3): Decimal(1)}
+    assert largest_complete_block(cells) == ((1, 2, 3), (1, 2))
+
+
+def test_largest_complete_block_none_without_two_by_two():
+    cells = {(1, 1): Decimal(1), (2, 2): Decimal(1), (3, 3): Decimal(1)}
+    assert largest_complete_block(cells) is None
+
+
+def test_panel_agreement_complete_design_uses_everything():
+    cells = {(t, j): Decimal(v) for t, row in enumerate(SHROUT_FLEISS) for j, v in enumerate(row)}
+    panel = panel_agreement(cells)
+    assert panel.icc2_1.value == Decimal("0.2898")
+    assert "complete design" in panel.icc2_1.basis
+    assert json.loads(json.dumps(panel.as_json()))["icc2_k"]["value"] == "0.6201"
+
+
+def test_panel_agreement_incomplete_design_names_the_block():
+    cells = {(t, j): Decimal(v) for t, row in enumerate(SHROUT_FLEISS) for j, v in enumerate(row)}
+    del cells[(5, 3)]  # judge 3 did not score target 5: 5 targets × 4 judges (20) beat 6 × 3 (18)
+    panel = panel_agreement(cells)
+    assert panel.targets == (0, 1, 2, 3, 4) and panel.judges == (0, 1, 2, 3)
+    assert "largest complete block of 5 applications × 4 experts" in panel.kendall_w.basis
+    assert panel.icc2_1.value == icc2_1(SHROUT_FLEISS[:5]).value
+
+
+def test_panel_agreement_without_block_is_null_with_reason():
+    panel = panel_agreement({(1, 1): Decimal(80), (2, 2): Decimal(70)})
+    as_json = panel.as_json()
+    for name in ("icc2_1", "icc2_k", "kendall_w"):
+        assert as_json[name]["value"] is None
+        assert "incomplete design" in as_json[name]["reason"]
+
+
+scores = st.integers(min_value=0, max_value=100)
+matrices = st.integers(min_value=2, max_value=7).flatmap(
+    lambda k: st.lists(st.lists(scores, min_size=k, max_size=k), min_size=3, max_size=9)
+)
+
+
+@settings(max_examples=40, deadline=None)
+@given(matrices)
+def test_icc_agrees_with_pingouin(matrix):
+    pingouin = pytest.importorskip("pingouin")
+    pandas = pytest.importorskip("pandas")
+    single, average = icc2_1(matrix), icc2_k(matrix)
+    assume(single.value is not None and average.value is not None)  # 0/0: pingouin gives nan
+    frame = pandas.DataFrame(
+        [(t, j, v) for t, row in enumerate(matrix) for j, v in enumerate(row)], columns=["t", "j", "v"]
+    )
+    with warnings.catch_warnings():
+        # pingouin 0.7 uses a pandas keyword pandas 3 deprecates, and its F test divides by MSE = 0
+        warnings.simplefilter("ignore", DeprecationWarning)
+        warnings.simplefilter("ignore", RuntimeWarning)
+        table = pingouin.intraclass_corr(frame, targets="t", raters="j", ratings="v").set_index("Type")
+    # pingouin ≥ 0.7 labels case 2 "ICC(A,1)" / "ICC(A,k)" (absolute agreement); older ones "ICC2"
+    labels = ("ICC(A,1)", "ICC(A,k)") if "ICC(A,1)" in table.index else ("ICC2", "ICC2k")
+    assert abs(float(single.value) - table.loc[labels[0], "ICC"]) < 6e-5
+    assert abs(float(average.value) - table.loc[labels[1], "ICC"]) < 6e-5
