@@ -7,13 +7,14 @@ from typing import Any
 
 from prefect import flow
 
+from flows.naming import run_name
 from models.types import utcnow
 from tasks.competition import competition_id_for
 from tasks.intake import import_file, queue_receipts_task, queue_refusals_task
 from tasks.mail.deliver import deliver_pending
 
 
-@flow(name="intake", flow_run_name="{slug} · 申报受理 intake")
+@flow(name="intake", flow_run_name=run_name("申报受理 intake"))
 async def intake(
     slug: str | None = None,
     files: list[str] | None = None,

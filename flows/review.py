@@ -12,6 +12,7 @@ from typing import Any
 
 from prefect import flow
 
+from flows.naming import run_name
 from models.types import utcnow
 from tasks.competition import competition_id_for
 from tasks.mail.deliver import deliver_pending
@@ -25,7 +26,7 @@ from tasks.review import (
 )
 
 
-@flow(name="review-open", flow_run_name="{slug} · 专家评审开始 review opens")
+@flow(name="review-open", flow_run_name=run_name("专家评审开始 review opens"))
 async def open_review(
     slug: str | None = None, actor: str = "admin", experts_file: str | None = None
 ) -> dict[str, Any]:
@@ -40,7 +41,7 @@ async def open_review(
     return {**assigned, "invitations": len(invitations), "delivery": delivery}
 
 
-@flow(name="review-reminders", flow_run_name="{slug} · 评审提醒 reminders")
+@flow(name="review-reminders", flow_run_name=run_name("评审提醒 reminders"))
 async def review_reminders(slug: str | None = None, as_of: datetime | None = None) -> dict[str, Any]:
     """Remind experts of unfinished sheets at the configured offsets before the deadline."""
     competition_id = competition_id_for(slug)
@@ -49,7 +50,7 @@ async def review_reminders(slug: str | None = None, as_of: datetime | None = Non
     return {"reminders": len(reminders), "delivery": delivery}
 
 
-@flow(name="review-close", flow_run_name="{slug} · 专家评审结束 review closes")
+@flow(name="review-close", flow_run_name=run_name("专家评审结束 review closes"))
 def close_review(
     slug: str | None = None, actor: str = "admin", as_of: datetime | None = None, prepared_by: str = ""
 ) -> dict[str, Any]:

@@ -7,6 +7,7 @@ from typing import Any
 
 from prefect import flow
 
+from flows.naming import run_name
 from models.types import utcnow
 from tasks.competition import competition_id_for
 from tasks.mail.deliver import deliver_pending
@@ -19,7 +20,7 @@ from tasks.screening import (
 )
 
 
-@flow(name="screening", flow_run_name="{slug} · 资格审查 screening")
+@flow(name="screening", flow_run_name=run_name("资格审查 screening"))
 async def screening(
     slug: str | None = None, as_of: datetime | None = None, actor: str = "admin", reviewer: str = ""
 ) -> dict[str, Any]:
