@@ -11,6 +11,7 @@ from flows.naming import run_name
 from models.types import utcnow
 from tasks.call import open_call_task, queue_call_letters_task, write_call_documents_task
 from tasks.competition import competition_id_for
+from tasks.doctor import preflight
 from tasks.mail.deliver import deliver_pending
 
 
@@ -19,6 +20,7 @@ async def publish_call(
     slug: str | None = None, as_of: datetime | None = None, actor: str = "admin"
 ) -> dict[str, Any]:
     """Open the call (筹备 → 征集中), write its two documents, send them to the mailing list."""
+    preflight()
     moment = as_of or utcnow()
     competition_id = competition_id_for(slug)
     opened = open_call_task(competition_id, moment, actor)

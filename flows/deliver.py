@@ -8,6 +8,7 @@ from prefect import flow
 
 from flows.naming import ALL, run_name
 from tasks.competition import competition_id_for
+from tasks.doctor import preflight
 from tasks.mail.deliver import deliver_pending
 
 
@@ -20,5 +21,6 @@ async def deliver_letters(competition_slug: str | None = None, takeover: bool = 
 
     ``takeover``: settle every interrupted send at once — only when no other sender is running.
     """
+    preflight()
     competition_id = competition_id_for(competition_slug) if competition_slug else None
     return await deliver_pending(competition_id, takeover)

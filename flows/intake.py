@@ -10,6 +10,7 @@ from prefect import flow
 from flows.naming import run_name
 from models.types import utcnow
 from tasks.competition import competition_id_for
+from tasks.doctor import preflight
 from tasks.intake import import_file, queue_receipts_task, queue_refusals_task
 from tasks.mail.deliver import deliver_pending
 
@@ -26,6 +27,7 @@ async def intake(
 
     After the deadline a file is refused unless ``override_reason`` says why (audited).
     """
+    preflight()
     moment = as_of or utcnow()
     competition_id = competition_id_for(slug)
     reports = [import_file(competition_id, path, moment, actor, override_reason) for path in files or []]

@@ -20,6 +20,7 @@ from flows.screening import screening
 from models.timeline import Step
 from models.types import utcnow
 from tasks.competition import decide_next_step
+from tasks.doctor import preflight
 
 
 @flow(name="lifecycle", flow_run_name=run_name("推进 advance"))
@@ -34,6 +35,7 @@ async def advance(
     With nothing to do (no competition yet, a date not reached, experts still scoring) the run
     completes and its log says what it decided and why.
     """
+    preflight()
     logger = get_run_logger()
     moment = as_of or utcnow()
     decision = decide_next_step(slug, moment)

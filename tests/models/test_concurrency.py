@@ -45,6 +45,7 @@ FILES = [str(EXAMPLE_DIR / "applications.xlsx"), str(EXAMPLE_DIR / "applications
 @pytest.fixture
 def data_on(database_url: str, settings_env: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """The settings point at ``database_url`` (a fresh SQLite file or PostgreSQL database)."""
+    settings_env.mkdir(parents=True, exist_ok=True)  # as `grantflow init` leaves it
     monkeypatch.setenv("GRANTFLOW_DATABASE_URL", database_url)
     reset_settings()
     upgrade_database(default_engine())
