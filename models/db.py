@@ -121,7 +121,9 @@ def lock_competition(session: Session, competition_id: int) -> None:
         found = session.execute(sa.text("SELECT 1 FROM competition WHERE id = :id"), params).first()
         exists = found is not None
     else:
-        result = session.execute(sa.text("UPDATE competition SET id = id WHERE id = :id"), params)
+        result = session.execute(
+            sa.text("UPDATE competition SET updated_at = updated_at WHERE id = :id"), params
+        )
         exists = result.rowcount == 1  # type: ignore[attr-defined]
     if not exists:
         raise NotFound(f"没有竞赛 #{competition_id} / no competition #{competition_id}")
