@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from cli.console import console, print_json
@@ -17,8 +19,18 @@ app = typer.Typer(help="竞赛配置 / the competition and its configuration", n
 def create(
     file: Annotated[Path, typer.Argument(help="竞赛配置 YAML / the competition's YAML file")],
     actor: Annotated[str, typer.Option(help="操作人 / who does this (audited)")] = "admin:cli",
+    start_on: Annotated[
+        str | None,
+        typer.Option(
+            "--start-on",
+            metavar="DATE",
+            help="征集公告发布日（YYYY-MM-DD 或 today）：所有日期平移相同天数 / "
+            "the call's date (YYYY-MM-DD or today): every date moves by the same number of days",
+        ),
+    ] = None,
 ) -> None:
     """校验配置并创建竞赛 / validate the configuration and create the competition."""
+    from models.competition.shift import start_on as shifted_to
     from models.db import default_engine, session_scope, upgrade_database
     from models.errors import ConfigError, Problem
     from models.setup import create_competition
@@ -27,10 +39,84 @@ def create(
         text = file.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise ConfigError(Problem(str(file), "", "文件不存在", "file not found")) from None
+    source = str(file)
+    if start_on is not None:
+        day = _day(start_on)
+        text = shifted_to(text, day, source=source)
+        source = f"{file} (--start-on {day})"
     upgrade_database(default_engine())
     with session_scope() as session:
-        competition = create_competition(session, text=text, source=str(file), actor=actor)
+        competition = create_competition(session, text=text, source=source, actor=actor)
     console.print(f"已创建竞赛 / created competition [bold]{competition.slug}[/bold]: {competition.name}")
+
+
+def _day(value: str) -> date:
+    from models.errors import InputError, Problem
+    from models.settings import get_settings
+    from models.types import utcnow
+
+    if value.strip().lower() in ("today", "今天"):
+        from models.documents.engine.cn_format import local_date
+
+        return local_date(utcnow(), get_settings().timezone)
+    try:
+        return date.fromisoformat(value.strip())
+    except ValueError:
+        raise InputError(
+            Problem(
+                "--start-on",
+                "",
+                f"日期无效：{value}（应为 YYYY-MM-DD 或 today）",
+                f"not a date: {value!r} (use YYYY-MM-DD or today)",
+            )
+        ) from None
+
+
+@app.command("copy")
+def copy(
+    slug: Annotated[str, typer.Argument(help="已有竞赛的代码 / the slug of an existing competition")],
+    new_file: Annotated[Path, typer.Argument(help="新竞赛配置写到此 YAML / write the new YAML here")],
+    new_slug: Annotated[
+        str | None, typer.Option("--slug", help="新竞赛代码 / the new slug (default: the year in it moved)")
+    ] = None,
+    years: Annotated[int, typer.Option(min=1, max=10, help="平移年数 / years later")] = 1,
+    force: Annotated[bool, typer.Option("--force", help="覆盖已有文件 / overwrite the file")] = False,
+) -> None:
+    """以本届配置生成下一届 / next year's competition from this one: every date a year later
+    (month and day kept), a new slug and year. Writes the file only; review it, then
+    ``grantflow competition create NEW.yaml``."""
+    from models.competition.shift import next_year
+    from models.competition.tables import get_competition
+    from models.db import session_scope
+    from models.errors import InputError, Problem
+
+    with session_scope() as session:
+        competition = get_competition(session, slug=slug)
+        text, year = competition.config_yaml, competition.year
+    if new_slug is None:
+        new_slug = (
+            slug.replace(str(year), str(year + years)) if str(year) in slug else f"{slug}-{year + years}"
+        )
+    if new_file.exists() and not force:
+        raise InputError(
+            Problem(
+                str(new_file),
+                "",
+                "文件已存在（加 --force 覆盖）",
+                "the file exists (add --force to overwrite)",
+            )
+        )
+    copied = next_year(text, slug=new_slug, years=years, source=f"competition {slug}")
+    new_file.parent.mkdir(parents=True, exist_ok=True)
+    new_file.write_text(copied, encoding="utf-8")
+    console.print(
+        f"已写出 / wrote {escape(str(new_file))}: {escape(new_slug)}，{year + years} 年，"
+        f"日期推后 {years} 年 / dates {years} year(s) later"
+    )
+    console.print(
+        "节假日与调休（holidays, make_up_workdays）未改动，请按新年度核对 / "
+        "the holiday calendar was not moved: check it for the new year"
+    )
 
 
 def describe(slug: str | None) -> dict[str, Any]:

@@ -14,6 +14,7 @@ from cli.call import app as call_app
 from cli.competition import app as competition_app
 from cli.console import console, errors, print_json
 from cli.demo.command import demo
+from cli.doctor import doctor
 from cli.intake import app as intake_app
 from cli.options import JsonOption
 from cli.outbox import app as outbox_app
@@ -37,6 +38,7 @@ app.add_typer(review_app, name="review")
 app.add_typer(outbox_app, name="outbox")
 app.command()(demo)
 app.command("portal")(portal)
+app.command("doctor")(doctor)
 
 
 @app.command()

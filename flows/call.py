@@ -7,17 +7,20 @@ from typing import Any
 
 from prefect import flow
 
+from flows.naming import run_name
 from models.types import utcnow
 from tasks.call import open_call_task, queue_call_letters_task, write_call_documents_task
 from tasks.competition import competition_id_for
+from tasks.doctor import preflight
 from tasks.mail.deliver import deliver_pending
 
 
-@flow(name="call", flow_run_name="{slug} · 征集公告 call")
+@flow(name="call", flow_run_name=run_name("征集公告 call"))
 async def publish_call(
     slug: str | None = None, as_of: datetime | None = None, actor: str = "admin"
 ) -> dict[str, Any]:
     """Open the call (筹备 → 征集中), write its two documents, send them to the mailing list."""
+    preflight()
     moment = as_of or utcnow()
     competition_id = competition_id_for(slug)
     opened = open_call_task(competition_id, moment, actor)

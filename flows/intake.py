@@ -7,27 +7,37 @@ from typing import Any
 
 from prefect import flow
 
+from flows.naming import run_name
 from models.types import utcnow
 from tasks.competition import competition_id_for
+from tasks.doctor import preflight
+from tasks.inbox import receive_uploads
 from tasks.intake import import_file, queue_receipts_task, queue_refusals_task
 from tasks.mail.deliver import deliver_pending
 
 
-@flow(name="intake", flow_run_name="{slug} · 申报受理 intake")
+@flow(name="intake", flow_run_name=run_name("申报受理 intake"))
 async def intake(
     slug: str | None = None,
     files: list[str] | None = None,
     as_of: datetime | None = None,
     override_reason: str | None = None,
     actor: str = "admin",
+    uploads: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     """Import each file (one transaction each), then send receipts and refusal letters.
 
+    ``files`` are paths on the worker; ``uploads`` carry a file's bytes from another machine
+    (``models.intake.inbox.upload_from``) and are stored in the data folder's inbox first.
     After the deadline a file is refused unless ``override_reason`` says why (audited).
     """
+    preflight()
     moment = as_of or utcnow()
     competition_id = competition_id_for(slug)
-    reports = [import_file(competition_id, path, moment, actor, override_reason) for path in files or []]
+    received, unreadable = receive_uploads(uploads) if uploads else ([], [])
+    paths = [*(files or []), *received]
+    reports = [import_file(competition_id, path, moment, actor, override_reason) for path in paths]
+    reports += unreadable
     receipts = queue_receipts_task(competition_id, moment)
     refusals = queue_refusals_task(competition_id, [row for report in reports for row in report["refused"]])
     delivery = await deliver_pending(competition_id)

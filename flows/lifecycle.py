@@ -11,41 +11,48 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from prefect import flow
+from prefect import flow, get_run_logger
 
 from flows.call import publish_call
+from flows.naming import run_name
 from flows.review import close_review, open_review
 from flows.screening import screening
 from models.timeline import Step
 from models.types import utcnow
-from tasks.competition import competition_id_for, decide_next_step
+from tasks.competition import decide_next_step
+from tasks.doctor import preflight
 
 
-@flow(name="lifecycle", flow_run_name="{slug} · 推进 advance")
+@flow(name="lifecycle", flow_run_name=run_name("推进 advance"))
 async def advance(
     slug: str | None = None,
     as_of: datetime | None = None,
     allow_review: bool = False,
     actor: str = "system:lifecycle",
 ) -> dict[str, Any]:
-    """Take the competition's next step if its conditions hold; returns what was done or why not."""
+    """Take the competition's next step if its conditions hold; returns what was done or why not.
+
+    With nothing to do (no competition yet, a date not reached, experts still scoring) the run
+    completes and its log says what it decided and why.
+    """
+    preflight()
+    logger = get_run_logger()
     moment = as_of or utcnow()
-    competition_id = competition_id_for(slug)
-    decision = decide_next_step(competition_id, moment)
-    step = decision["step"]
+    decision = decide_next_step(slug, moment)
+    step, reason = decision["step"], decision["reason"]
+    slug = decision["slug"]
+    if step == Step.open_review and not allow_review:
+        step, reason = None, f"{reason}（等待管理员确认 / waiting for the go-ahead: allow_review）"
+    if step is None:
+        logger.info("无需推进 / nothing to do now: %s", reason)
+        return {"step": None, "waiting": reason}
+    logger.info("推进 / next step %s: %s", step, reason)
     if step == Step.publish_call:
         result = await publish_call(slug, as_of=moment, actor=actor)
     elif step == Step.screening:
         result = await screening(slug, as_of=moment, actor=actor)
     elif step == Step.open_review:
-        if not allow_review:
-            return {
-                "step": None,
-                "waiting": f"{decision['reason']}（等待管理员确认 / waiting for the go-ahead: allow_review）",
-            }
         result = await open_review(slug, actor=actor)
-    elif step == Step.close_review:
-        result = close_review(slug, actor=actor, as_of=moment)
     else:
-        return {"step": None, "waiting": decision["reason"]}
-    return {"step": step, "reason": decision["reason"], "result": result}
+        result = close_review(slug, actor=actor, as_of=moment)
+    return {"step": step, "reason": reason, "result": result}

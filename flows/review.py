@@ -12,8 +12,10 @@ from typing import Any
 
 from prefect import flow
 
+from flows.naming import run_name
 from models.types import utcnow
 from tasks.competition import competition_id_for
+from tasks.doctor import preflight
 from tasks.mail.deliver import deliver_pending
 from tasks.review import (
     assign_experts,
@@ -25,7 +27,7 @@ from tasks.review import (
 )
 
 
-@flow(name="review-open", flow_run_name="{slug} · 专家评审开始 review opens")
+@flow(name="review-open", flow_run_name=run_name("专家评审开始 review opens"))
 async def open_review(
     slug: str | None = None, actor: str = "admin", experts_file: str | None = None
 ) -> dict[str, Any]:
@@ -33,6 +35,7 @@ async def open_review(
 
     Experts come from the configuration, or from ``experts_file`` (.xlsx: 姓名, 电子邮箱, 电话, 单位,
     社区, 专长)."""
+    preflight()
     competition_id = competition_id_for(slug)
     assigned = assign_experts(competition_id, actor, experts_file)
     invitations = queue_review_invitations(competition_id)
@@ -40,20 +43,22 @@ async def open_review(
     return {**assigned, "invitations": len(invitations), "delivery": delivery}
 
 
-@flow(name="review-reminders", flow_run_name="{slug} · 评审提醒 reminders")
+@flow(name="review-reminders", flow_run_name=run_name("评审提醒 reminders"))
 async def review_reminders(slug: str | None = None, as_of: datetime | None = None) -> dict[str, Any]:
     """Remind experts of unfinished sheets at the configured offsets before the deadline."""
+    preflight()
     competition_id = competition_id_for(slug)
     reminders = queue_review_reminders(competition_id, as_of or utcnow())
     delivery = await deliver_pending(competition_id)
     return {"reminders": len(reminders), "delivery": delivery}
 
 
-@flow(name="review-close", flow_run_name="{slug} · 专家评审结束 review closes")
+@flow(name="review-close", flow_run_name=run_name("专家评审结束 review closes"))
 def close_review(
     slug: str | None = None, actor: str = "admin", as_of: datetime | None = None, prepared_by: str = ""
 ) -> dict[str, Any]:
     """Aggregate and rank; write the 专家评分表 and the 评分汇总表/排名表; show the ranking in the UI."""
+    preflight()
     competition_id = competition_id_for(slug)
     results = close_review_task(competition_id, actor)
     documents = write_review_documents(competition_id, as_of or utcnow(), prepared_by or actor)

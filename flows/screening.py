@@ -7,8 +7,10 @@ from typing import Any
 
 from prefect import flow
 
+from flows.naming import run_name
 from models.types import utcnow
 from tasks.competition import competition_id_for
+from tasks.doctor import preflight
 from tasks.mail.deliver import deliver_pending
 from tasks.screening import (
     open_screening_task,
@@ -19,11 +21,12 @@ from tasks.screening import (
 )
 
 
-@flow(name="screening", flow_run_name="{slug} · 资格审查 screening")
+@flow(name="screening", flow_run_name=run_name("资格审查 screening"))
 async def screening(
     slug: str | None = None, as_of: datetime | None = None, actor: str = "admin", reviewer: str = ""
 ) -> dict[str, Any]:
     """After the deadline: screen, write each 资格审查表, tell every applicant the result."""
+    preflight()
     moment = as_of or utcnow()
     competition_id = competition_id_for(slug)
     opened = open_screening_task(competition_id, moment, actor)

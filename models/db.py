@@ -3,6 +3,10 @@
 SQLite (the default, WAL mode, foreign keys on) or PostgreSQL, chosen by the URL. The schema is
 owned by Alembic (``models/migrations``): ``upgrade_database`` creates a new database or upgrades
 an older one in place, keeping its data.
+
+Two runs of the same stage at once (a double click, a retry, two workers) are serialised by
+``lock_competition``: the first statement of every stage task's transaction. The second run waits
+for the first to commit, then reads what it did and finds nothing left to do.
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 import models.tables  # noqa: F401  (registers every table)
-from models.errors import ConfigError
+from models.errors import ConfigError, NotFound
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 _engines: dict[str, Engine] = {}
@@ -87,6 +91,42 @@ def session_scope(engine: Engine | None = None) -> Iterator[Session]:
         except BaseException:
             session.rollback()
             raise
+
+
+# pg_advisory_xact_lock(key1, key2): key1 names what is locked, key2 is the competition's id
+COMPETITION_LOCK_CLASS = 0x6766_0001  # "gf" + 1: a competition's stage work
+
+
+def lock_competition(session: Session, competition_id: int) -> None:
+    """Hold the competition's lock until this transaction ends (commit or rollback).
+
+    Call it as the first statement of a stage task's transaction: a second run of the stage
+    waits here until the first one has committed, then sees everything it did.
+
+    - PostgreSQL: ``pg_advisory_xact_lock`` on (stage work, competition id). An advisory lock does
+      not block rows that merely refer to the competition (the portal's web form, score sheets).
+    - SQLite: an empty write on the competition row takes the database's write lock at once
+      (pysqlite opens the transaction just before it); other writers wait up to the busy timeout
+      (30 s, see ``_sqlite_pragmas``). Taking it later, after this transaction wrote something,
+      works too; taking it after reads in the same ORM session risks acting on stale objects.
+
+    Raises ``NotFound`` for a competition that does not exist.
+    """
+    connection = session.connection()
+    params = {"id": competition_id}
+    if connection.dialect.name == "postgresql":
+        session.execute(
+            sa.text("SELECT pg_advisory_xact_lock(:key, :id)"), {"key": COMPETITION_LOCK_CLASS, **params}
+        )
+        found = session.execute(sa.text("SELECT 1 FROM competition WHERE id = :id"), params).first()
+        exists = found is not None
+    else:
+        result = session.execute(
+            sa.text("UPDATE competition SET updated_at = updated_at WHERE id = :id"), params
+        )
+        exists = result.rowcount == 1  # type: ignore[attr-defined]
+    if not exists:
+        raise NotFound(f"没有竞赛 #{competition_id} / no competition #{competition_id}")
 
 
 def _alembic_config(engine: Engine) -> Config:

@@ -4,6 +4,7 @@
     ├── ConfigError                a competition file or a setting is wrong (names file, field, reason)
     ├── InputError                 an application, a score or an import row is wrong (names where)
     ├── IllegalTransition          a state move that the state machine does not allow
+    │   └── StateChanged           … because another run moved it meanwhile (already done)
     ├── NotFound                   an id, slug or reference that does not exist
     ├── Conflict                   the thing exists already, or was changed by someone else
     ├── AccessDenied               a personal link that is forged, expired or someone else's
@@ -66,6 +67,21 @@ class IllegalTransition(GrantflowError):
             f"{entity} #{entity_id} 不能从 {current} 变为 {target}（允许：{allowed_text}） / "
             f"{entity} #{entity_id} cannot move from {current} to {target} (allowed: {allowed_text})"
         )
+
+
+class StateChanged(IllegalTransition):
+    """The move was allowed from the state we read, but another run changed the state meanwhile."""
+
+    def __init__(self, entity: str, entity_id: object, expected: str, current: str, target: str):
+        self.expected = expected
+        GrantflowError.__init__(
+            self,
+            f"{entity} #{entity_id} 已被另一操作从 {expected} 改为 {current}，未改为 {target}"
+            f"（已完成或正在进行） / {entity} #{entity_id} was moved from {expected} to {current} by "
+            f"another run meanwhile, not to {target} (already done or under way)",
+        )
+        self.entity, self.entity_id, self.current, self.target = entity, entity_id, current, target
+        self.allowed: list[str] = []
 
 
 class NotFound(GrantflowError):

@@ -4,6 +4,10 @@ Every mutation has one shape: check the move against the machine's table → cha
 audit row, all in the caller's transaction; the caller then queues the letter that tells someone
 about it (``models.mail``). Nothing else assigns to a ``state`` or ``stage`` attribute.
 
+The write is a compare-and-set: ``UPDATE … SET state = :to WHERE id = :id AND state = :from``.
+When a concurrent run moved the row first, nothing is written and ``StateChanged`` says so (the
+object is refreshed to what the database holds) — never a doubled audit row.
+
 Each stateful table names its machine in a ``__machine__`` class attribute, so this kernel module
 knows no stage's tables; ``models.tables.MACHINES`` lists them all.
 """
@@ -13,10 +17,13 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Any, Protocol, TypeVar
 
+import sqlalchemy as sa
+from sqlalchemy import inspect as sa_inspect
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, SQLModel
 
 from models.audit import AuditEvent, record
-from models.errors import IllegalTransition
+from models.errors import IllegalTransition, StateChanged
 from models.states import Machine
 
 
@@ -44,6 +51,26 @@ def can_move(obj: object, to: StrEnum) -> bool:
     return to in allowed_moves(obj)
 
 
+def _compare_and_set(
+    session: Session, obj: SQLModel, attribute: str, current: StrEnum, target: StrEnum
+) -> bool:
+    """Write ``target`` only where the row still holds ``current``; True when it did."""
+    table = type(obj)
+    mapper = sa_inspect(table)
+    (key,) = mapper.primary_key
+    column = mapper.columns[attribute]
+    result = session.execute(
+        sa.update(table)
+        .where(key == getattr(obj, key.key), column == current)
+        .values({attribute: target})
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        return False
+    set_committed_value(obj, attribute, target)
+    return True
+
+
 def set_state(
     session: Session,
     obj: SQLModel,
@@ -55,7 +82,8 @@ def set_state(
 ) -> AuditEvent:
     """Move ``obj`` to state ``to`` if its machine allows it, and audit it.
 
-    Raises ``IllegalTransition`` (and changes nothing) for a move the table does not list.
+    Raises ``IllegalTransition`` (and changes nothing) for a move the table does not list, and
+    ``StateChanged`` when another run moved the row since it was read (compare-and-set).
     The caller owns the transaction: commit, or roll back to undo all of it.
     """
     machine = machine_for(obj)
@@ -67,9 +95,13 @@ def set_state(
         raise IllegalTransition(
             machine.entity, entity_id, str(current), str(target), sorted(str(s) for s in allowed)
         )
-    setattr(obj, machine.attribute, target)
     session.add(obj)
-    session.flush()
+    session.flush()  # the object's other changes, and an id for a new row
+    if not _compare_and_set(session, obj, machine.attribute, current, target):
+        session.refresh(obj, [machine.attribute])
+        raise StateChanged(
+            machine.entity, entity_id, str(current), str(getattr(obj, machine.attribute)), str(target)
+        )
     event = record(
         session,
         actor=actor,

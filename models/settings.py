@@ -45,6 +45,7 @@ class Settings(BaseSettings):
 
     environment: Environment = Environment.development
     data_dir: Path = Field(default=Path("grantflow-data"))
+    home: Path | None = None  # the project folder on a worker (deployments/prefect.yaml's pull step)
     database_url: str | None = None
     smtp_host: str | None = None
     smtp_port: int = 25

@@ -33,6 +33,21 @@ class Decision:
         return f"{self.zh} / {self.en}"
 
 
+def no_competition(slug: str | None) -> Decision:
+    """Nothing to do yet: no competition (with ``slug``) exists — not a failure of the schedule."""
+    if slug:
+        return Decision(
+            None,
+            f"没有竞赛 {slug}，无事可做（先运行 grantflow competition create FILE）",
+            f"no competition {slug!r} yet: nothing to do (run `grantflow competition create FILE`)",
+        )
+    return Decision(
+        None,
+        "数据库中还没有竞赛，无事可做（先运行 grantflow competition create FILE）",
+        "no competition yet: nothing to do (run `grantflow competition create FILE`)",
+    )
+
+
 def next_step(
     *, stage: CompetitionStage, config: CompetitionConfig, now: datetime, open_sheets: int, sheets: int
 ) -> Decision:

@@ -9,7 +9,7 @@ from sqlmodel import Session
 
 from models.call.notices import open_call, queue_call_letters, write_call_documents
 from models.competition.tables import Competition
-from models.db import session_scope
+from models.db import lock_competition, session_scope
 from models.documents.engine.cn_format import local_date
 from models.settings import get_settings
 
@@ -24,6 +24,7 @@ def _competition(session: Session, competition_id: int) -> Competition:
 def open_call_task(competition_id: int, as_of: datetime, actor: str) -> bool:
     """筹备 → 征集中; False when the call was open already."""
     with session_scope() as session:
+        lock_competition(session, competition_id)
         return open_call(session, competition=_competition(session, competition_id), now=as_of, actor=actor)
 
 
@@ -32,6 +33,7 @@ def write_call_documents_task(competition_id: int, as_of: datetime) -> list[int]
     """征集公告 and 申报书 (blank); returns their document ids."""
     settings = get_settings()
     with session_scope() as session:
+        lock_competition(session, competition_id)
         documents = write_call_documents(
             session,
             competition=_competition(session, competition_id),
@@ -45,6 +47,7 @@ def write_call_documents_task(competition_id: int, as_of: datetime) -> list[int]
 def queue_call_letters_task(competition_id: int, document_ids: list[int]) -> list[int]:
     """A call letter to each mailing-list address, both documents attached; returns letter ids."""
     with session_scope() as session:
+        lock_competition(session, competition_id)
         letters = queue_call_letters(
             session,
             competition=_competition(session, competition_id),

@@ -4,17 +4,18 @@ from __future__ import annotations
 
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from prefect import task
 from sqlmodel import select
 
-from models.competition.tables import Competition, competition_config, get_competition
+from models.competition.tables import competition_config, get_competition
 from models.db import default_engine, session_scope, upgrade_database
-from models.errors import ConfigError, Problem
+from models.errors import ConfigError, NotFound, Problem
 from models.review.tables import ReviewAssignment
 from models.setup import create_competition
 from models.states import ASSIGNMENTS_OPEN
-from models.timeline import next_step
+from models.timeline import next_step, no_competition
 
 
 @task(name="prepare-database")
@@ -46,13 +47,19 @@ def competition_id_for(slug: str | None) -> int:
 
 
 @task(name="decide-next-step")
-def decide_next_step(competition_id: int, as_of: datetime) -> dict[str, str | None]:
-    """What the lifecycle may do now (see ``models.timeline.next_step``)."""
+def decide_next_step(slug: str | None, as_of: datetime) -> dict[str, Any]:
+    """What the lifecycle may do now (see ``models.timeline.next_step``), and for which competition.
+
+    No competition yet is an answer, not an error: ``competition_id`` is None and ``reason`` says so.
+    """
     with session_scope() as session:
-        competition = session.get(Competition, competition_id)
-        assert competition is not None
+        try:
+            competition = get_competition(session, slug=slug)
+        except NotFound:
+            decision = no_competition(slug)
+            return {"competition_id": None, "slug": slug, "step": None, "reason": str(decision)}
         sheets = session.exec(
-            select(ReviewAssignment).where(ReviewAssignment.competition_id == competition_id)
+            select(ReviewAssignment).where(ReviewAssignment.competition_id == competition.id)
         ).all()
         decision = next_step(
             stage=competition.stage,
@@ -61,4 +68,10 @@ def decide_next_step(competition_id: int, as_of: datetime) -> dict[str, str | No
             open_sheets=sum(1 for s in sheets if s.state in ASSIGNMENTS_OPEN),
             sheets=len(sheets),
         )
-        return {"step": decision.step.value if decision.step else None, "reason": str(decision)}
+        return {
+            "competition_id": competition.id,
+            "slug": competition.slug,
+            "stage": str(competition.stage),
+            "step": decision.step.value if decision.step else None,
+            "reason": str(decision),
+        }

@@ -17,7 +17,7 @@ from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 from prefect.exceptions import MissingContextError
 
-from models.db import session_scope
+from models.db import lock_competition, session_scope
 from models.documents.registry import write_document
 from models.settings import get_settings
 
@@ -47,6 +47,8 @@ def render_documents(
     ids: list[int] = []
     for start in range(0, len(jobs), batch_size):
         with session_scope() as session:
+            if competition_id is not None:
+                lock_competition(session, competition_id)
             for job in jobs[start : start + batch_size]:
                 record = write_document(
                     session,

@@ -8,7 +8,7 @@ from typing import Any
 from prefect import get_run_logger, task
 
 from models.competition.tables import Competition
-from models.db import session_scope
+from models.db import lock_competition, session_scope
 from models.documents.engine.cn_format import local_date
 from models.errors import InputError, NotFound
 from models.intake.imports import import_applications
@@ -28,6 +28,7 @@ def import_file(
     logger = get_run_logger()
     try:
         with session_scope() as session:
+            lock_competition(session, competition_id)
             report = import_applications(
                 session,
                 competition_id=competition_id,
@@ -61,6 +62,7 @@ def queue_receipts_task(competition_id: int, as_of: datetime) -> list[int]:
     """A 受理回执 and its letter for every application without one; returns the letter ids."""
     settings = get_settings()
     with session_scope() as session:
+        lock_competition(session, competition_id)
         competition = session.get(Competition, competition_id)
         assert competition is not None
         letters = queue_receipts(
@@ -76,6 +78,7 @@ def queue_receipts_task(competition_id: int, as_of: datetime) -> list[int]:
 def queue_refusals_task(competition_id: int, refused: list[dict[str, Any]]) -> list[int]:
     """A 申报未受理 letter for each refused row with a usable address; returns the letter ids."""
     with session_scope() as session:
+        lock_competition(session, competition_id)
         competition = session.get(Competition, competition_id)
         assert competition is not None
         letters = queue_refusals(session, competition=competition, refused=refused, settings=get_settings())

@@ -12,7 +12,7 @@ from prefect.artifacts import create_table_artifact
 from sqlmodel import col, select
 
 from models.competition.tables import Competition
-from models.db import session_scope
+from models.db import lock_competition, session_scope
 from models.documents.registry import write_document
 from models.lifecycle import set_state
 from models.review.notices import queue_invitations, queue_reminders
@@ -33,6 +33,7 @@ def assign_experts(competition_id: int, actor: str, experts_file: str | None = N
     """Experts from the configuration (or an .xlsx sheet), k per eligible application; the
     competition enters review."""
     with session_scope() as session:
+        lock_competition(session, competition_id)
         competition = session.get(Competition, competition_id)
         assert competition is not None
         experts = load_experts(
@@ -56,6 +57,7 @@ def assign_experts(competition_id: int, actor: str, experts_file: str | None = N
 @task(name="queue-review-invitations")
 def queue_review_invitations(competition_id: int) -> list[int]:
     with session_scope() as session:
+        lock_competition(session, competition_id)
         competition = session.get(Competition, competition_id)
         assert competition is not None
         letters = queue_invitations(session, competition=competition, settings=get_settings())
@@ -65,6 +67,7 @@ def queue_review_invitations(competition_id: int) -> list[int]:
 @task(name="queue-review-reminders")
 def queue_review_reminders(competition_id: int, as_of: datetime) -> list[int]:
     with session_scope() as session:
+        lock_competition(session, competition_id)
         competition = session.get(Competition, competition_id)
         assert competition is not None
         letters = queue_reminders(session, competition=competition, settings=get_settings(), now=as_of)
@@ -75,6 +78,7 @@ def queue_review_reminders(competition_id: int, as_of: datetime) -> list[int]:
 def close_review_task(competition_id: int, actor: str) -> int:
     """Aggregate, flag and rank; the competition moves on to the funding decision."""
     with session_scope() as session:
+        lock_competition(session, competition_id)
         competition = session.get(Competition, competition_id)
         assert competition is not None
         results = close_review(session, competition_id=competition_id, actor=actor)
@@ -96,6 +100,7 @@ def write_review_documents(competition_id: int, as_of: datetime, prepared_by: st
     day = _local_day(as_of)
     ids: list[int] = []
     with session_scope() as session:
+        lock_competition(session, competition_id)
         competition = session.get(Competition, competition_id)
         assert competition is not None
         submitted = select(ReviewAssignment.expert_id).where(

@@ -10,7 +10,7 @@ from prefect.artifacts import create_table_artifact
 from sqlmodel import Session
 
 from models.competition.tables import Competition
-from models.db import session_scope
+from models.db import lock_competition, session_scope
 from models.documents.engine.cn_format import local_date
 from models.screening.eligibility import screen_applications
 from models.screening.notices import open_screening, queue_results, screening_report, write_sheets
@@ -27,6 +27,7 @@ def _competition(session: Session, competition_id: int) -> Competition:
 def open_screening_task(competition_id: int, as_of: datetime, actor: str) -> bool:
     """征集中 → 资格审查 (after the deadline); False when screening is under way already."""
     with session_scope() as session:
+        lock_competition(session, competition_id)
         return open_screening(
             session, competition=_competition(session, competition_id), now=as_of, actor=actor
         )
@@ -36,6 +37,7 @@ def open_screening_task(competition_id: int, as_of: datetime, actor: str) -> boo
 def screen_task(competition_id: int, actor: str) -> dict[str, int]:
     """Every rule on every submitted application; each result stored with its reason."""
     with session_scope() as session:
+        lock_competition(session, competition_id)
         outcomes = screen_applications(session, competition_id=competition_id, actor=actor)
         passed = sum(1 for o in outcomes if o.passed)
         return {"screened": len(outcomes), "eligible": passed, "ineligible": len(outcomes) - passed}
@@ -46,6 +48,7 @@ def write_sheets_task(competition_id: int, as_of: datetime, reviewer: str) -> li
     """资格审查表 of each screened application (new or changed since); returns document ids."""
     settings = get_settings()
     with session_scope() as session:
+        lock_competition(session, competition_id)
         documents = write_sheets(
             session,
             competition=_competition(session, competition_id),
@@ -60,6 +63,7 @@ def write_sheets_task(competition_id: int, as_of: datetime, reviewer: str) -> li
 def queue_results_task(competition_id: int) -> list[int]:
     """The result letter of each decided application (the sheet attached when ineligible)."""
     with session_scope() as session:
+        lock_competition(session, competition_id)
         letters = queue_results(session, competition=_competition(session, competition_id))
         return [letter.id for letter in letters if letter.id is not None]
 

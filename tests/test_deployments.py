@@ -47,3 +47,40 @@ def test_portal_event_names_match_the_trigger():
 
     close = next(d for d in SPEC["deployments"] if d["name"] == "review-close")
     assert close["triggers"][0]["expect"] == [SHEETS_COMPLETE]
+
+
+def test_every_stage_deployment_runs_one_at_a_time():
+    from prefect.cli.deploy._models import ConcurrencyLimitSpec
+    from prefect.client.schemas.objects import ConcurrencyLimitStrategy, ConcurrencyOptions
+
+    for deployment in SPEC["deployments"]:
+        limit = deployment.get("concurrency_limit")
+        assert limit is not None, f"{deployment['name']} has no concurrency_limit"
+        if isinstance(limit, dict):
+            spec = ConcurrencyLimitSpec.model_validate(limit)
+            assert spec.limit == 1
+            options = ConcurrencyOptions(collision_strategy=spec.collision_strategy)
+            assert options.collision_strategy is ConcurrencyLimitStrategy.ENQUEUE
+        else:
+            assert limit == 1
+
+
+def _pull_check(environment: dict[str, str]) -> None:
+    import asyncio
+
+    from prefect.deployments.steps.utility import run_shell_script
+
+    (check,) = [s["prefect.deployments.steps.run_shell_script"] for s in SPEC["pull"][:1]]
+    asyncio.run(run_shell_script(**{k: v for k, v in check.items() if k != "id"}, env=environment))
+
+
+def test_a_worker_without_grantflow_home_fails_at_the_pull_step_with_the_fix(tmp_path, monkeypatch):
+    import pytest
+
+    monkeypatch.delenv("GRANTFLOW_HOME", raising=False)
+    with pytest.raises(RuntimeError, match="GRANTFLOW_HOME is not set to the grantflow project folder"):
+        _pull_check({})
+    with pytest.raises(RuntimeError, match=str(tmp_path)):
+        _pull_check({"GRANTFLOW_HOME": str(tmp_path)})
+    _pull_check({"GRANTFLOW_HOME": str(ROOT)})
+    assert "set_working_directory" in next(iter(SPEC["pull"][1]))

@@ -82,3 +82,38 @@ def test_lifecycle_advances_through_the_stages(prefect_harness, settings_env: Pa
     assert stage_of(competition_id) is CompetitionStage.funding
     after = asyncio.run(advance(slug, as_of=datetime(2025, 3, 13, 9, tzinfo=BJ)))
     assert after["step"] is None
+
+
+def _run_name(state) -> str:
+    from prefect.client.orchestration import get_client
+
+    async def read() -> str:
+        async with get_client() as client:
+            return (await client.read_flow_run(state.state_details.flow_run_id)).name
+
+    return asyncio.run(read())
+
+
+def test_lifecycle_without_a_competition_completes_and_says_why(
+    prefect_harness, settings_env: Path, caplog: pytest.LogCaptureFixture
+):
+    """Deployed before any competition exists: the hourly run completes (no NotFound), its log says
+    what it decided, and its name shows no ``None``."""
+    from flows.lifecycle import advance
+
+    upgrade_database(default_engine())
+    with caplog.at_level("INFO"):
+        state = asyncio.run(advance(as_of=datetime(2025, 1, 5, 9, tzinfo=BJ), return_state=True))
+    assert state.is_completed()
+    result = state.result()
+    assert result["step"] is None and "no competition yet" in result["waiting"]
+    assert any(
+        "nothing to do now" in r.getMessage() and "no competition yet" in r.getMessage()
+        for r in caplog.records
+    )
+    name = _run_name(state)
+    assert "None" not in name and name.endswith("推进 advance")
+
+    named = asyncio.run(advance("jiangtou-2026", return_state=True))
+    assert "no competition 'jiangtou-2026'" in named.result()["waiting"]
+    assert _run_name(named) == "jiangtou-2026 · 推进 advance"

@@ -1,0 +1,40 @@
+"""``grantflow doctor``: is this machine ready? Every check ✓ or ✗ with the fix; exit 1 on any ✗.
+
+Run it on each machine that takes part — the administrator's, the portal's, every worker — with
+the same environment the service gets (GRANTFLOW_* and PREFECT_API_URL).
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from cli.console import console, print_json
+from cli.options import JsonOption
+
+
+def doctor(as_json: JsonOption = False) -> None:
+    """检查运行环境 / check the database, data folder, SMTP, portal URL, secret key, Prefect API
+    and project root; each ✓ or ✗ with the fix."""
+    from models.settings import get_settings
+    from tasks.doctor import all_checks
+
+    checks = asyncio.run(all_checks(get_settings()))
+    failed = [c for c in checks if not c.ok]
+    if as_json:
+        print_json({"ok": not failed, "checks": [c.as_dict() for c in checks]})
+    else:
+        table = Table("", "检查 Check", "结果 Found", "修正 Fix", title="grantflow doctor", show_lines=True)
+        for c in checks:
+            mark = "[green]✓[/green]" if c.ok else "[red]✗[/red]"
+            table.add_row(mark, escape(c.name), escape(c.detail), escape(c.fix))
+        console.print(table)
+        if failed:
+            console.print(f"[red]{len(failed)} 项未通过 / {len(failed)} check(s) failed[/red]")
+        else:
+            console.print("[green]全部通过 / every check passed[/green]")
+    if failed:
+        raise typer.Exit(1)
