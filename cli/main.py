@@ -20,6 +20,7 @@ from cli.outbox import app as outbox_app
 from cli.portal import portal
 from cli.review import app as review_app
 from cli.screening import app as screening_app
+from cli.up import down, up
 from models.errors import GrantflowError
 
 app = typer.Typer(
@@ -37,6 +38,8 @@ app.add_typer(review_app, name="review")
 app.add_typer(outbox_app, name="outbox")
 app.command()(demo)
 app.command("portal")(portal)
+app.command("up")(up)
+app.command("down")(down)
 
 
 @app.command()
