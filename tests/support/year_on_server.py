@@ -32,8 +32,13 @@ CLOSE_WAIT_SECONDS = 600
 def run(name: str, parameters: dict[str, Any]) -> dict[str, Any]:
     from prefect.deployments import run_deployment
 
+    started = time.monotonic()
     flow_run = run_deployment(name, parameters=parameters, timeout=900)
     state = flow_run.state
+    print(
+        f"{name}: {state.type.value if state else None} in {time.monotonic() - started:.0f} s",
+        file=sys.stderr,
+    )
     return {"deployment": name, "state": state.type.value if state else None, "run": flow_run.name}
 
 
