@@ -21,6 +21,7 @@ from cli.outbox import app as outbox_app
 from cli.portal import portal
 from cli.review import app as review_app
 from cli.screening import app as screening_app
+from cli.up import down, up
 from models.errors import GrantflowError
 
 app = typer.Typer(
@@ -39,6 +40,8 @@ app.add_typer(outbox_app, name="outbox")
 app.command()(demo)
 app.command("portal")(portal)
 app.command("doctor")(doctor)
+app.command("up")(up)
+app.command("down")(down)
 
 
 @app.command()

@@ -16,7 +16,7 @@ from typing import Any, Literal
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from models.errors import ConfigError
+from models.errors import ConfigError, GrantflowError
 
 DEVELOPMENT_SECRET = "development-only-secret-change-me"
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -130,7 +130,39 @@ PREFECT_DEFAULTS = {
 }
 
 
+RUN_STATE_FILE = "state.json"  # written by ``grantflow up`` under <data_dir>/run/
+
+
 def apply_prefect_defaults() -> None:
-    """Set Prefect's offline defaults in the environment unless they are set already."""
+    """Set Prefect's offline defaults in the environment unless they are set already.
+
+    While ``grantflow up`` runs a Prefect server for this data folder, point ``PREFECT_API_URL`` at
+    it (unless set), so commands run against that server instead of starting a temporary one.
+    """
     for name, value in PREFECT_DEFAULTS.items():
         os.environ.setdefault(name, value)
+    if "PREFECT_API_URL" not in os.environ:
+        api_url = running_server_url()
+        if api_url:
+            os.environ["PREFECT_API_URL"] = api_url
+
+
+def running_server_url() -> str | None:
+    """The API URL ``grantflow up`` recorded for this data folder, while its server process lives.
+
+    Never under ``GRANTFLOW_ENVIRONMENT=test`` (a test must not find a developer's server). Settings
+    are read afresh here (not cached): this runs when a package is imported, before any command.
+    """
+    import json
+
+    try:
+        settings = Settings()
+        if settings.environment is Environment.test:
+            return None
+        run = settings.data_dir.resolve() / "run"
+        pid = int((run / "prefect-server.pid").read_text().strip())
+        os.kill(pid, 0)
+        url = json.loads((run / RUN_STATE_FILE).read_text(encoding="utf-8"))["api_url"]
+    except (GrantflowError, OSError, ValueError, KeyError, TypeError):
+        return None
+    return url if isinstance(url, str) else None
