@@ -244,7 +244,15 @@ SCORE_SUMMARY = TemplateRole(
                 ],
             },
         ],
-        "agreement": "评审一致性 ICC(2,k) = 0.82（良好）",
+        "agreement": (
+            "评审一致性（不完整设计，单因素随机效应）：ICC(1,1) = 0.4123；ICC(1,k̄)（k̄ = k₀ = 4.5833） = 0.7788"
+        ),
+        "agreement_method": (
+            "计算方法：不完整设计：24 个申报、7 位专家，每个申报由 4–5 位专家评分，共 110 个评分，"
+            "按单因素随机效应计算，k₀ = 4.5833。"
+            "ICC(1,1) = (MSB − MSW) / (MSB + (k₀ − 1)·MSW), k₀ = (N − Σnᵢ²/N) / (n − 1)；"
+            "ICC(1,k̄) = (MSB − MSW) / MSB, k̄ = k₀。"
+        ),
         "experts": ["陈慧敏", "黄志强", "林雅琴", "王建华", "郑丽娟"],
         "prepared_by": "林晓燕",
         "issue_date": date(2025, 3, 21),
