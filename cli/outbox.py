@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from datetime import datetime
 from typing import Annotated, Any
+from zoneinfo import ZoneInfo
 
 import typer
 from rich.table import Table
@@ -20,6 +23,29 @@ STATE_NAMES = {
     "sent": "已发送",
     "failed": "发送失败",
 }
+
+
+def next_attempt_text(report: Mapping[str, Any], timezone: str) -> str:
+    """``2025-03-05 10:31 (Asia/Shanghai)`` — when the earliest waiting letter is due ("" if none)."""
+    when = report.get("next_attempt_at")
+    if not when:
+        return ""
+    moment = when if isinstance(when, datetime) else datetime.fromisoformat(str(when))
+    return f"{moment.astimezone(ZoneInfo(timezone)):%Y-%m-%d %H:%M} ({timezone})"
+
+
+def delivery_summary(report: Mapping[str, Any], timezone: str) -> str:
+    """One line for a delivery run's report: sent, waiting for a retry (and when), failed."""
+    sent, waiting, failed = report["sent"], report["waiting"], len(report["failed"])
+    parts = [f"已发送 {sent} 封 / {sent} sent"]
+    if waiting:
+        when = next_attempt_text(report, timezone)
+        parts.append(
+            f"待重试 {waiting} 封，下次尝试 {when} / {waiting} waiting for a retry, next attempt at {when}"
+        )
+    if failed:
+        parts.append(f"发送失败 {failed} 封 / {failed} failed")
+    return "；".join(parts)
 
 
 def _competition_id(session: Any, slug: str | None) -> int | None:
@@ -221,10 +247,10 @@ def send(
     if as_json:
         print_json(report)
         return
+    from models.settings import get_settings
+
     console.print(
-        f"已发送 / sent: {report['sent']}  失败 / failed: {len(report['failed'])}  "
-        f"待重试 / waiting: {report['waiting']}  via {report['server']}",
-        markup=False,
+        f"{delivery_summary(report, get_settings().timezone)}  via {report['server']}", markup=False
     )
     for failure in report["failed"]:
         console.print(f"  #{failure['id']} {failure['recipient']}: {failure['answer']}", markup=False)

@@ -1,4 +1,5 @@
-"""``grantflow review open|remind|close|import-sheets|report``: the expert review from the command line."""
+"""``grantflow review open|remind|close|sheet-template|import-sheets|report``: the expert review from
+the command line."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
 from cli.console import console, print_json
 from cli.options import ActorOption, AsOfOption, CompetitionOption, JsonOption, aware, resolve_slug
@@ -58,6 +60,29 @@ def close_command(
     console.print(f"已汇总 / results: {result['results']}; 文书 / documents: {result['documents']}")
 
 
+@app.command("sheet-template")
+def sheet_template(
+    file: Annotated[Path, typer.Argument(help="要写出的 .xlsx / the .xlsx to write")],
+    competition: CompetitionOption = None,
+) -> None:
+    """写出路演纸质评分表模板（每份未提交的评分表一行，附说明页）/ write the paper score sheet workbook
+    that import-sheets reads: one row per open sheet, and an instructions sheet."""
+    from models.competition.tables import get_competition
+    from models.db import session_scope
+    from models.review.paper_template import write_sheet_template
+
+    with session_scope() as session:
+        comp = get_competition(session, slug=competition)
+        listed = write_sheet_template(session, competition_id=comp.id or 0, path=file)
+    if listed:
+        console.print(f"已写出 / written {file}: {listed} 份未提交的评分表 open sheets", markup=False)
+    else:
+        console.print(
+            f"已写出空白模板 / written a blank template {file}（没有未提交的评分表 / no open sheets）",
+            markup=False,
+        )
+
+
 @app.command("import-sheets")
 def import_sheets(
     file: Annotated[Path, typer.Argument(help="路演纸质评分表 .xlsx / paper sheets of a roadshow")],
@@ -72,7 +97,7 @@ def import_sheets(
     with session_scope() as session:
         comp = get_competition(session, slug=competition)
         sheets = import_paper_sheets(session, competition_id=comp.id or 0, path=file, actor=actor)
-    console.print(f"已导入 / imported {len(sheets)} 份评分表 sheets from {file}")
+    console.print(f"已导入 / imported {len(sheets)} 份评分表 sheets from {file}", markup=False)
 
 
 def _report(slug: str | None) -> dict[str, Any]:
@@ -106,17 +131,54 @@ def report_command(competition: CompetitionOption = None, as_json: JsonOption = 
     for entry in report["applications"]:
         totals = "、".join(e["total"] for e in entry["experts"])
         dropped = "、".join(e["total"] for e in entry["experts"] if e["dropped"])
-        table.add_row(
-            str(entry["rank"] or "—"),
-            str(entry["pool_rank"] or "—"),
-            entry["ref"],
-            entry["title"],
-            totals,
-            dropped or "—",
-            entry["aggregate"] or "—",
-            "；".join(f["zh"] for f in entry["flags"]),
-        )
+        cells = [
+            _shown(entry["rank"]),
+            _shown(entry["pool_rank"]),
+            _shown(entry["ref"]),
+            _shown(entry["title"]),
+            _shown(totals),
+            _shown(dropped),
+            _shown(entry["aggregate"]),
+            _shown("；".join(f["zh"] for f in entry["flags"])),
+        ]
+        table.add_row(*(Text(cell) for cell in cells))  # Text: a title is data, never rich markup
     console.print(table)
-    for key, stat in report["panel"].items():
+    for line in panel_lines(report["panel"]):
+        console.print(line, markup=False, soft_wrap=True)
+
+
+def _shown(value: Any) -> str:
+    """A report value for people: "—" for None or empty, never "None"."""
+    return "—" if value is None or value == "" else str(value)
+
+
+def panel_lines(panel: dict[str, Any]) -> list[str]:
+    """The panel's agreement as text: the design, then each statistic — those that apply to the
+    design first — with its value or why there is none, what it was computed on and its formula."""
+    from models.review.agreement import NAMES
+
+    applies = list(panel.get("applies") or [])
+    lines = [f"评审一致性 / panel agreement — {_shown(panel.get('design_text'))}"]
+    if not applies:  # no scores yet: nothing to show but that
+        return lines
+    others = [key for key in NAMES if key not in applies]
+    for key in [*applies, *others]:
+        stat = panel.get(key) or {}
+        name = NAMES[key]
+        if key == "icc1_k" and panel.get("k0"):
+            name = f"{name} (k̄ = k₀ = {panel['k0']})"
+        role = "适用 / applies" if key in applies else "参考 / for reference"
         value = stat.get("value")
-        console.print(f"{key}: {value if value is not None else 'null — ' + str(stat.get('reason'))}")
+        shown = f"= {value}" if value is not None else f"不适用 / not available: {_shown(stat.get('reason'))}"
+        lines.append(f"  {name} {shown}  [{role}]")
+        if stat.get("basis"):
+            lines.append(f"      依据 / basis: {stat['basis']}")
+        if stat.get("formula"):
+            lines.append(f"      公式 / formula: {stat['formula']}")
+    block = panel.get("block") or {}
+    if block.get("applications"):
+        lines.append(
+            f"  最大完整子块 / largest complete block: {len(block['applications'])} 个申报 applications × "
+            f"{len(block.get('experts') or [])} 位专家 experts"
+        )
+    return lines

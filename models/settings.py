@@ -7,11 +7,13 @@ sets Prefect's offline defaults there before Prefect is imported.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
 from enum import StrEnum
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -19,6 +21,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from models.errors import ConfigError, GrantflowError
 
 DEVELOPMENT_SECRET = "development-only-secret-change-me"
+DEVELOPMENT_PORTAL_URL = "http://127.0.0.1:8000"
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 TEMPLATES_DIR = PROJECT_ROOT / "templates"
 EXAMPLES_DIR = PROJECT_ROOT / "examples"
@@ -55,8 +58,11 @@ class Settings(BaseSettings):
     mail_from: str = "江头街道社工站 <noreply@jiangtou.example.org>"
     smtp_connections: int = Field(default=4, ge=1, le=64)  # concurrent SMTP connections per sender
     smtp_max_per_second: float = Field(default=0, ge=0)  # rate limit for all connections; 0 = none
-    smtp_timeout_seconds: float = Field(default=30, gt=0)
-    portal_url: str = "http://127.0.0.1:8000"
+    smtp_timeout_seconds: float = Field(default=30, gt=0)  # per command (greeting, MAIL, RCPT …)
+    # the reply to the final "." of DATA: RFC 5321 §4.5.3.2.6 gives it 10 minutes, so that a slow
+    # server that has stored the message is not sent it again
+    smtp_data_timeout_seconds: float = Field(default=600, gt=0)
+    portal_url: str = DEVELOPMENT_PORTAL_URL  # the base of every personal link in letters
     secret_key: SecretStr = SecretStr(DEVELOPMENT_SECRET)
     timezone: str = "Asia/Shanghai"
     language: Literal["zh-CN", "en"] = "zh-CN"
@@ -72,6 +78,19 @@ class Settings(BaseSettings):
                 "GRANTFLOW_SECRET_KEY is the development default; refused outside development. "
                 f"Set it, e.g. GRANTFLOW_SECRET_KEY={secrets.token_urlsafe(32)}"
             )
+        return self
+
+    @model_validator(mode="after")
+    def _refuse_loopback_portal_in_production(self) -> Settings:
+        if self.environment is Environment.production:
+            problem = portal_url_problem(self.portal_url)
+            if problem:
+                raise ConfigError(
+                    f"GRANTFLOW_PORTAL_URL {problem[0]}，生产环境拒绝启动（信中的个人链接都以它开头）/ "
+                    f"GRANTFLOW_PORTAL_URL {problem[1]}; refused in production (every personal link in "
+                    "the letters starts with it). Set it to the portal's public address, e.g. "
+                    "GRANTFLOW_PORTAL_URL=https://portal.example.org"
+                )
         return self
 
     @property
@@ -93,6 +112,30 @@ class Settings(BaseSettings):
     def mail_dir(self) -> Path:
         """Where the embedded SMTP sink writes .eml files when no SMTP host is configured."""
         return self.data_dir / "mail"
+
+
+def portal_url_problem(url: str) -> tuple[str, str] | None:
+    """Why ``url`` cannot be the base of personal links people open elsewhere (zh, en), or None.
+
+    Unset, not http(s), without a host, or a loopback / unspecified host (127.0.0.0/8, ::1,
+    localhost, 0.0.0.0): a link to it opens nothing on the recipient's computer.
+    """
+    text = url.strip()
+    if not text:
+        return "未设置", "is not set"
+    parts = urlsplit(text)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return f"不是 http(s) 网址：{text!r}", f"is not an http(s) address: {text!r}"
+    host = parts.hostname.rstrip(".").lower()
+    loopback = host == "localhost" or host.endswith(".localhost")
+    try:
+        address = ipaddress.ip_address(host)
+        loopback = loopback or address.is_loopback or address.is_unspecified
+    except ValueError:
+        pass
+    if loopback:
+        return f"指向本机 {text}", f"points at this machine ({text})"
+    return None
 
 
 _current: Settings | None = None

@@ -22,21 +22,41 @@ SCREENING_AT = datetime(2025, 3, 3, 9, 0, tzinfo=BEIJING)
 ACTOR = "admin:demo"
 
 
-def _mail_note(run: DemoRun, delivery: dict[str, Any]) -> None:
+def _mail_note(run: DemoRun, delivery: dict[str, Any]) -> str:
+    """What became of the letters, for the step's line — "all sent" only when none waits or failed —
+    and a note for the end of the demo: where the .eml files are, or what still waits and till when."""
+    from cli.outbox import delivery_summary, next_attempt_text
+    from models.settings import get_settings
+
+    timezone = get_settings().timezone
     folder = delivery.get("mail_dir")
-    note = f"信件 / letters (.eml): {folder}"
-    if folder and note not in run.notes:
-        run.notes.append(note)
+    notes = [f"信件 / letters (.eml): {folder}"] if folder else []
+    if delivery["waiting"]:
+        when = next_attempt_text(delivery, timezone)
+        notes.append(
+            f"{delivery['waiting']} 封信待重试，下次尝试 {when}，届时运行 grantflow outbox send / "
+            f"{delivery['waiting']} letters wait for a retry, next attempt at {when}: "
+            "run `grantflow outbox send` then"
+        )
+    if delivery["failed"]:
+        notes.append(
+            f"{len(delivery['failed'])} 封信发送失败，见 grantflow outbox list --state failed / "
+            f"{len(delivery['failed'])} letters failed: see `grantflow outbox list --state failed`"
+        )
+    for note in notes:
+        if note not in run.notes:
+            run.notes.append(note)
+    return delivery_summary(delivery, timezone)
 
 
 def step_call(run: DemoRun) -> str:
     from flows.call import publish_call
 
     result = asyncio.run(publish_call(run.slug, as_of=CALL_AT, actor=ACTOR))
-    _mail_note(run, result["delivery"])
+    mail = _mail_note(run, result["delivery"])
     return (
-        f"征集 / call: 征集公告和空白申报书已发给邮件列表 {len(result['letters'])} 个地址 / "
-        f"call notice and blank form mailed to {len(result['letters'])} addresses"
+        f"征集 / call: 征集公告和空白申报书寄往邮件列表 {len(result['letters'])} 个地址 / "
+        f"call notice and blank form for {len(result['letters'])} addresses — {mail}"
     )
 
 

@@ -10,6 +10,12 @@ in flight in ``sending``; ``resolve_sending`` settles them once their lease is o
 and holds the Message-ID, otherwise back to ``queued``, to be sent again with the same Message-ID.
 ARCHITECTURE.md states the residual window.
 
+A server that takes the whole message but never answers its final "." (``mark_unknown``) is the
+same uncertainty without a crash: ``sent`` when the receiving side holds the Message-ID; otherwise
+the letter is sent *once more* with the same Message-ID, and if that too goes unanswered it is
+``failed`` with the reason kept (never a loop of re-sends). The count is kept in the row's
+``extra["unknown_outcomes"]`` and every move is audited.
+
 Every function is a pure database operation on the caller's session; the caller commits.
 """
 
@@ -170,6 +176,64 @@ def mark_deferred(
     letter.next_attempt_at = now + retry_delay(letter.attempts, base=base, cap=cap, rng=rng)
     reason = f"稍后重试 / retry later: {answer[:160]}"
     move_letter(session, letter, LetterState.queued, actor=actor, reason=reason)
+    return LetterState.queued
+
+
+UNKNOWN_OUTCOMES = "unknown_outcomes"  # OutboxLetter.extra: sends the server never answered after DATA
+CONFIRMED_AFTER_SILENCE = (
+    "接收方已有此信（DATA 之后未答复）/ confirmed by the receiving side after no reply to DATA"
+)
+
+
+def mark_unknown(
+    session: Session,
+    *,
+    letter_id: int,
+    answer: str,
+    now: datetime,
+    actor: str,
+    max_attempts: int,
+    base: timedelta,
+    cap: timedelta,
+    rng: random.Random,
+    delivered: Callable[[str], bool] | None = None,
+) -> LetterState | None:
+    """The whole message was sent but the server never answered the final "." — it may hold it.
+
+    Settled like an interrupted send, and never by a loop of re-sends:
+    - ``delivered(message_id)`` (the embedded sink can be asked) holds it → ``sent``;
+    - otherwise the first unknown outcome → ``queued`` after a backoff, to be sent once more with the
+      same Message-ID (a mailbox that deduplicates on it shows one message);
+    - a second unknown outcome (or the attempts used up) → ``failed``, with a reason that says the
+      server may hold it: ``grantflow outbox retry`` only after checking with the recipient.
+    Returns the new state (None if the letter was no longer ours).
+    """
+    letter = _in_flight(session, letter_id)
+    if letter is None:
+        return None
+    if delivered is not None and letter.message_id and delivered(letter.message_id):
+        letter.sent_at = now
+        letter.last_answer = CONFIRMED_AFTER_SILENCE
+        letter.next_attempt_at = None
+        move_letter(session, letter, LetterState.sent, actor=actor, reason=CONFIRMED_AFTER_SILENCE)
+        return LetterState.sent
+    unknown = int(letter.extra.get(UNKNOWN_OUTCOMES, 0)) + 1
+    letter.extra = {**letter.extra, UNKNOWN_OUTCOMES: unknown}  # a new dict: the JSON column sees it
+    if unknown >= 2 or letter.attempts >= max_attempts:
+        letter.next_attempt_at = None
+        letter.last_answer = (
+            f"结果未知（{unknown} 次发送均无答复），不再自动重发：服务器可能已收到此信，核实后可 "
+            f"grantflow outbox retry / outcome unknown after {unknown} unanswered send(s), not sent "
+            f"again: the server may hold it — check before `grantflow outbox retry`. {answer}"
+        )
+        move_letter(session, letter, LetterState.failed, actor=actor, reason=letter.last_answer[:200])
+        return LetterState.failed
+    letter.last_answer = (
+        f"结果未知，将以同一 Message-ID 再发一次 / outcome unknown: sent once more with the same "
+        f"Message-ID. {answer}"
+    )
+    letter.next_attempt_at = now + retry_delay(letter.attempts, base=base, cap=cap, rng=rng)
+    move_letter(session, letter, LetterState.queued, actor=actor, reason=letter.last_answer[:200])
     return LetterState.queued
 
 

@@ -52,6 +52,20 @@ def round_cent(value: Decimal) -> Decimal:
     return value.quantize(CENT, rounding=ROUND_HALF_UP)
 
 
+def plain_number(value: Decimal) -> Decimal:
+    """A score as it should be stored: normalised, without an exponent or a sign on zero.
+
+    ``1E+1`` → ``10``, ``18.50`` → ``18.5``, ``-0`` / ``0.00`` / ``0E+3`` → ``0`` (a paper sheet's
+    cells hold what people typed, and Decimal keeps the form: equal values, different text).
+    """
+    if not value.is_finite():
+        return value
+    if value.is_zero():
+        return Decimal(0)
+    normal = value.normalize()
+    return normal.quantize(Decimal(1)) if normal.as_tuple().exponent > 0 else normal  # type: ignore[operator]
+
+
 def _parse(value: object) -> Decimal | None:
     """A number from a form field or a spreadsheet cell; None for an empty one."""
     if value is None or isinstance(value, bool):

@@ -11,10 +11,27 @@
 - ``kendall_w``: Kendall's coefficient of concordance with the correction for ties:
   W = 12·S / (m²(n³ − n) − m·ΣT), S = Σ(Rᵢ − R̄)², T = Σ(t³ − t) over each judge's tied groups.
 
-Each needs a complete matrix of at least 2 targets × 2 judges and returns a ``Statistic``: a value
-(Decimal, rounded half-up to 4 places) or None with the reason in Chinese and English. Arithmetic is
-exact Decimal (34 digits), never float. ``panel_agreement`` takes the cells of a possibly incomplete
-design (each expert scoring a subset) and computes on the largest complete block, saying which.
+  Each needs a complete matrix of at least 2 targets × 2 judges.
+- ``icc1``: the one-way random-effects ICC of Shrout & Fleiss, case 1, for designs where each
+  target has its own subset of judges (our review: each application is scored by 5 of 7 experts,
+  some sheets missing). With n targets, target i scored nᵢ times (N = Σnᵢ scores), target means
+  x̄ᵢ and grand mean x̄, the one-way ANOVA with unequal group sizes gives
+
+      MSB = Σ nᵢ·(x̄ᵢ − x̄)² / (n − 1)          (between targets)
+      MSW = Σᵢ Σⱼ (xᵢⱼ − x̄ᵢ)² / (N − n)        (within targets: judges and error together)
+      k₀  = (N − Σnᵢ² / N) / (n − 1)            (the unbalanced-design group size; = k if balanced)
+
+      ICC(1,1) = (MSB − MSW) / (MSB + (k₀ − 1)·MSW)    the reliability of a single score
+      ICC(1,k̄) = (MSB − MSW) / MSB                     the reliability of the mean of k̄ = k₀ scores
+
+  (ICC(1,k̄) is ICC(1,1) stepped up by Spearman–Brown to k₀ scores; with equal nᵢ = k both are
+  Shrout & Fleiss's ICC(1,1) and ICC(1,k).) A target scored once adds to MSB only.
+
+Each returns a ``Statistic``: a value (Decimal, rounded half-up to 4 places) or None with the reason
+in Chinese and English, and the formula it used. Arithmetic is exact Decimal (34 digits), never
+float. ``panel_agreement`` takes the cells of a possibly incomplete design and names the design:
+complete → the two-way figures apply; incomplete → the one-way ICC(1,1) / ICC(1,k̄) on every score
+apply, and the two-way figures are still given on the largest complete block, saying which.
 """
 
 from __future__ import annotations
@@ -36,12 +53,14 @@ class Statistic:
     value: Decimal | None
     reason: str = ""
     basis: str = ""
+    formula: str = ""
 
     def as_json(self) -> dict[str, Any]:
         return {
             "value": None if self.value is None else str(self.value),
             "reason": self.reason or None,
             "basis": self.basis or None,
+            "formula": self.formula or None,
         }
 
 
@@ -82,6 +101,22 @@ def _mean_squares(matrix: Matrix) -> tuple[Decimal, Decimal, Decimal]:
     return ss_rows / (n - 1), ss_cols / (k - 1), ss_error / ((n - 1) * (k - 1))
 
 
+FORMULAS = {
+    "icc2_1": "ICC(2,1) = (MSR − MSE) / (MSR + (k−1)·MSE + k·(MSC − MSE)/n)",
+    "icc2_k": "ICC(2,k) = (MSR − MSE) / (MSR + (MSC − MSE)/n)",
+    "kendall_w": "W = 12·S / (m²(n³ − n) − m·ΣT)",
+    "icc1_1": "ICC(1,1) = (MSB − MSW) / (MSB + (k₀ − 1)·MSW), k₀ = (N − Σnᵢ²/N) / (n − 1)",
+    "icc1_k": "ICC(1,k̄) = (MSB − MSW) / MSB, k̄ = k₀",
+}
+NAMES = {
+    "icc1_1": "ICC(1,1)",
+    "icc1_k": "ICC(1,k̄)",
+    "icc2_1": "ICC(2,1)",
+    "icc2_k": "ICC(2,k)",
+    "kendall_w": "Kendall's W",
+}
+
+
 def _icc(matrix: Matrix, *, average: bool) -> Statistic:
     problem = _design_problem(matrix)
     if problem:
@@ -95,7 +130,7 @@ def _icc(matrix: Matrix, *, average: bool) -> Statistic:
         if denominator == 0:
             return Statistic(None, "分母为零（评分没有差异），无法计算 / no variance: undefined")
         value = (msr - mse) / denominator
-    return Statistic(_round(value), basis=f"{n} × {k}")
+    return Statistic(_round(value), basis=f"{n} × {k}", formula=FORMULAS["icc2_k" if average else "icc2_1"])
 
 
 def icc2_1(matrix: Matrix) -> Statistic:
@@ -147,7 +182,69 @@ def kendall_w(matrix: Matrix) -> Statistic:
         if denominator == 0:
             return Statistic(None, "每位评委都给全部对象同一名次，无法计算 / every judge ties all targets")
         value = 12 * s / denominator
-    return Statistic(_round(value), basis=f"{n} × {m}")
+    return Statistic(_round(value), basis=f"{n} × {m}", formula=FORMULAS["kendall_w"])
+
+
+@dataclass(frozen=True)
+class OneWay:
+    """ICC(1,1) and ICC(1,k̄) of an unbalanced one-way design, with the ANOVA they came from."""
+
+    icc1_1: Statistic
+    icc1_k: Statistic
+    k0: Decimal | None = None  # rounded to 4 places
+    targets: int = 0  # n
+    scores: int = 0  # N
+
+
+def one_way_mean_squares(groups: Sequence[Sequence[Decimal]]) -> tuple[Decimal, Decimal, Decimal]:
+    """(MSB, MSW, k₀) of a one-way ANOVA with unequal group sizes (see the module docstring)."""
+    n = len(groups)
+    sizes = [len(g) for g in groups]
+    total = sum(sizes)
+    grand = sum((x for g in groups for x in g), Decimal(0)) / total
+    means = [sum(g, Decimal(0)) / len(g) for g in groups]
+    ss_between = sum((size * (m - grand) ** 2 for size, m in zip(sizes, means, strict=True)), Decimal(0))
+    ss_within = sum(((x - m) ** 2 for g, m in zip(groups, means, strict=True) for x in g), Decimal(0))
+    k0 = (total - Decimal(sum(size * size for size in sizes)) / total) / (n - 1)
+    return ss_between / (n - 1), ss_within / (total - n), k0
+
+
+def icc1(groups: Sequence[Sequence[Decimal | int]]) -> OneWay:
+    """ICC(1,1) and ICC(1,k̄) (one-way random effects) of targets each scored by its own judges.
+
+    ``groups[i]`` holds the scores of target i (any number ≥ 1; at least one target needs 2)."""
+    clean = [[Decimal(x) for x in group] for group in groups if group]
+    n, total = len(clean), sum(len(g) for g in clean)
+    if n < 2 or total - n < 1:
+        reason = (
+            f"至少需要 2 个评审对象且至少一个对象有 2 个评分（现为 {n} 个对象、{total} 个评分） / "
+            f"needs 2 targets and a target with 2 scores at least ({n} targets, {total} scores)"
+        )
+        return OneWay(Statistic(None, reason), Statistic(None, reason), None, n, total)
+    with localcontext() as ctx:
+        ctx.prec = 34
+        msb, msw, k0 = one_way_mean_squares(clean)
+        single_denominator = msb + (k0 - 1) * msw
+        undefined = "分母为零（评分没有差异），无法计算 / no variance: undefined"
+        single = (
+            Statistic(_round((msb - msw) / single_denominator), formula=FORMULAS["icc1_1"])
+            if single_denominator != 0
+            else Statistic(None, undefined, formula=FORMULAS["icc1_1"])
+        )
+        average = (
+            Statistic(_round((msb - msw) / msb), formula=FORMULAS["icc1_k"])
+            if msb != 0
+            else Statistic(None, undefined, formula=FORMULAS["icc1_k"])
+        )
+    return OneWay(single, average, _round(k0), n, total)
+
+
+COMPLETE, INCOMPLETE, NO_SCORES = "complete", "incomplete", "none"
+APPLIES = {
+    COMPLETE: ("icc2_1", "icc2_k", "kendall_w"),
+    INCOMPLETE: ("icc1_1", "icc1_k"),
+    NO_SCORES: (),
+}
 
 
 @dataclass(frozen=True)
@@ -155,11 +252,29 @@ class PanelAgreement:
     icc2_1: Statistic
     icc2_k: Statistic
     kendall_w: Statistic
-    targets: tuple[int, ...] = ()  # the block the statistics were computed on
+    targets: tuple[int, ...] = ()  # the block the two-way statistics were computed on
     judges: tuple[int, ...] = ()
+    icc1_1: Statistic = Statistic(None)
+    icc1_k: Statistic = Statistic(None)
+    k0: Decimal | None = None
+    design: str = NO_SCORES  # complete | incomplete | none
+    design_zh: str = ""  # the design in words
+    design_en: str = ""
+
+    @property
+    def applies(self) -> tuple[str, ...]:
+        """The statistics that describe this design (the others are given for reference)."""
+        return APPLIES[self.design]
 
     def as_json(self) -> dict[str, Any]:
         return {
+            "design": self.design,
+            "design_text": f"{self.design_zh} / {self.design_en}" if self.design_zh else None,
+            "design_zh": self.design_zh or None,
+            "applies": list(self.applies),
+            "icc1_1": self.icc1_1.as_json(),
+            "icc1_k": self.icc1_k.as_json(),
+            "k0": None if self.k0 is None else str(self.k0),
             "icc2_1": self.icc2_1.as_json(),
             "icc2_k": self.icc2_k.as_json(),
             "kendall_w": self.kendall_w.as_json(),
@@ -167,8 +282,10 @@ class PanelAgreement:
         }
 
 
-def _none(reason: str) -> PanelAgreement:
-    return PanelAgreement(Statistic(None, reason), Statistic(None, reason), Statistic(None, reason))
+def _none(reason: str, **one_way: Any) -> PanelAgreement:
+    missing = Statistic(None, reason)
+    fields = {"icc1_1": missing, "icc1_k": missing, **one_way}
+    return PanelAgreement(missing, missing, missing, **fields)
 
 
 Block = tuple[tuple[int, ...], tuple[int, ...]]
@@ -213,27 +330,71 @@ def largest_complete_block(cells: Mapping[tuple[int, int], object]) -> Block | N
     return None if best is None else (best[1], best[2])
 
 
-def panel_agreement(cells: Mapping[tuple[int, int], Decimal]) -> PanelAgreement:
-    """ICC(2,1), ICC(2,k) and Kendall's W of a panel from its (target, judge) → score cells.
+def _design(cells: Mapping[tuple[int, int], Decimal], one: OneWay) -> tuple[str, str, str]:
+    targets = {t for t, _ in cells}
+    judges = {j for _, j in cells}
+    n, k = len(targets), len(judges)
+    if len(cells) == n * k:
+        return (
+            COMPLETE,
+            f"完整设计：{n} 个申报 × {k} 位专家，每位专家评了每个申报，按双因素随机效应（绝对一致）计算",
+            f"complete design: {n} applications × {k} experts, every expert scored every application; "
+            "two-way random effects, absolute agreement",
+        )
+    per_target: dict[int, int] = {}
+    for t, _ in cells:
+        per_target[t] = per_target.get(t, 0) + 1
+    low, high = min(per_target.values()), max(per_target.values())
+    span = f"{low}" if low == high else f"{low}–{high}"
+    k0 = f"，k₀ = {one.k0}" if one.k0 is not None else ""
+    k0_en = f", k₀ = {one.k0}" if one.k0 is not None else ""
+    return (
+        INCOMPLETE,
+        f"不完整设计：{n} 个申报、{k} 位专家，每个申报由 {span} 位专家评分，共 {len(cells)} 个评分，"
+        f"按单因素随机效应计算{k0}",
+        f"incomplete design: {n} applications, {k} experts, each application "
+        f"scored by {span} experts, {len(cells)} scores; one-way random effects{k0_en}",
+    )
 
-    A complete design is used whole. An incomplete one (each expert scoring a subset) is reduced to
-    its largest complete block, named in each statistic's ``basis``; with no block of at least
-    2 targets × 2 judges, each statistic is None with the reason.
+
+def panel_agreement(cells: Mapping[tuple[int, int], Decimal]) -> PanelAgreement:
+    """The panel's agreement from its (target, judge) → score cells, for the design it has.
+
+    A complete design: ICC(2,1), ICC(2,k) and Kendall's W on the whole matrix (they apply), and the
+    one-way figures for reference. An incomplete one (each expert scoring a subset): ICC(1,1) and
+    ICC(1,k̄) on every score (they apply), and the two-way figures on the largest complete block,
+    named in their ``basis`` (None with the reason when there is no block of 2 × 2).
     """
     if not cells:
-        return _none("还没有评分 / no scores yet")
-    n_targets = len({t for t, _ in cells})
+        return _none("还没有评分 / no scores yet", design_zh="还没有评分", design_en="no scores yet")
+    scores: dict[int, list[Decimal]] = {}
+    for (t, _), value in sorted(cells.items()):
+        scores.setdefault(t, []).append(value)
+    one = icc1(list(scores.values()))
+    design, design_zh, design_en = _design(cells, one)
+    every = f"全部 {one.scores} 个评分（{one.targets} 个申报）/ all {one.scores} scores"
+    every += f" of {one.targets} applications"
+    one_way: dict[str, Any] = {
+        "icc1_1": Statistic(one.icc1_1.value, one.icc1_1.reason, every, one.icc1_1.formula),
+        "icc1_k": Statistic(one.icc1_k.value, one.icc1_k.reason, every, one.icc1_k.formula),
+        "k0": one.k0,
+        "design": design,
+        "design_zh": design_zh,
+        "design_en": design_en,
+    }
+    n_targets = len(scores)
     n_judges = len({j for _, j in cells})
     block = largest_complete_block(cells)
     if block is None:
         return _none(
             f"设计不完整（{n_targets} 个申报 × {n_judges} 位专家），找不到至少 2 × 2 的完整子块 / "
             f"incomplete design ({n_targets} applications × {n_judges} experts) without a complete "
-            "block of at least 2 × 2"
+            "block of at least 2 × 2",
+            **one_way,
         )
     targets, judges = block
     matrix = [[cells[(t, j)] for j in judges] for t in targets]
-    if len(targets) == n_targets and len(judges) == n_judges:
+    if design == COMPLETE:
         basis = (
             f"完整设计：{n_targets} 个申报 × {n_judges} 位专家 / complete design: {n_targets} × {n_judges}"
         )
@@ -245,7 +406,7 @@ def panel_agreement(cells: Mapping[tuple[int, int], Decimal]) -> PanelAgreement:
         )
 
     def based(stat: Statistic) -> Statistic:
-        return Statistic(stat.value, stat.reason, basis)
+        return Statistic(stat.value, stat.reason, basis, stat.formula)
 
     return PanelAgreement(
         icc2_1=based(icc2_1(matrix)),
@@ -253,4 +414,5 @@ def panel_agreement(cells: Mapping[tuple[int, int], Decimal]) -> PanelAgreement:
         kendall_w=based(kendall_w(matrix)),
         targets=targets,
         judges=judges,
+        **one_way,
     )

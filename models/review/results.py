@@ -233,8 +233,10 @@ def review_report(session: Session, *, competition_id: int) -> dict[str, Any]:
 
     Per application (best rank first, unranked ones after by 申报编号): ref, title, pool, state, each
     expert's total and whether it was dropped, the aggregate, deviation, spread, ranks, flags and the
-    tie note. For the panel: ``icc2_1``, ``icc2_k``, ``kendall_w``, each ``{"value", "reason",
-    "basis"}`` with value null and the reason where the design does not allow it.
+    tie note. For the panel (models/review/agreement.py): its ``design`` (complete | incomplete |
+    none) in words (``design_text``), which statistics ``applies`` to it, and ``icc1_1``, ``icc1_k``
+    (with ``k0``), ``icc2_1``, ``icc2_k``, ``kendall_w``, each ``{"value", "reason", "basis",
+    "formula"}`` with value null and the reason where the design does not allow it.
     """
     competition, config = competition_and_config(session, competition_id)
     criteria = list_criteria(session, competition_id=competition_id)

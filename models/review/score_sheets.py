@@ -30,7 +30,7 @@ from models.competition.tables import RubricCriterion, list_criteria
 from models.errors import AccessDenied, Conflict, InputError, Problem
 from models.intake.tables import Application, Organisation
 from models.lifecycle import set_state
-from models.review.aggregation import check_points
+from models.review.aggregation import check_points, plain_number
 from models.review.assignment import EXCLUSION_LABELS, Exclusions, exclusion_reason
 from models.review.reviewing import (
     candidate,
@@ -366,6 +366,7 @@ def import_paper_sheets(
         row, row_problems = _read_row(session, ctx, number, cells)
         problems.extend(row_problems)
         if row is not None:
+            row.points = {code: plain_number(value) for code, value in row.points.items()}  # 1E+1 → 10
             rows.append(row)
     if problems:
         raise InputError(problems)

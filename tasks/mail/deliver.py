@@ -28,6 +28,17 @@ async def deliver_pending(competition_id: int | None = None, takeover: bool = Fa
         report.waiting,
         report.server,
     )
+    if report.next_attempt_at is not None:
+        logger.info(
+            "下次尝试 / next attempt at %s (UTC): run deliver-letters again then",
+            report.next_attempt_at.isoformat(),
+        )
+    if report.unanswered:
+        logger.warning(
+            "%d 次发送在 DATA 之后无答复（结果未知）/ %d sends got no reply after DATA (outcome unknown)",
+            report.unanswered,
+            report.unanswered,
+        )
     for failure in report.failed:
         logger.error(
             "信件 %s 发送失败 / letter #%s to %s failed: %s",

@@ -9,8 +9,11 @@ How one run goes:
    batches of due letters (committed as ``sending`` with their Message-ID *before* any SMTP
    command), send them one by one under a shared rate limit, and commit each answer at once:
    250 → ``sent``; 4xx or a lost connection → ``queued`` again after a backoff with jitter (or
-   ``failed`` when the attempts are used up); 5xx → ``failed`` with the answer kept;
-3. the run waits for retries that come due within ``linger``; later ones wait for the next run.
+   ``failed`` when the attempts are used up); 5xx → ``failed`` with the answer kept; no reply to
+   the final "." of DATA within ``data_timeout`` → outcome unknown: ``sent`` if the receiving side
+   holds it, else sent once more at most, then ``failed`` (models/mail/sending.py ``mark_unknown``);
+3. the run waits for retries that come due within ``linger``; later ones wait for the next run —
+   the report says how many wait and when the earliest is due (``waiting``, ``next_attempt_at``).
 A refused login, a refused sender address or a TLS failure stops the run (``DeliveryError``):
 those are settings to fix, not letters to fail. Letters claimed but not tried go back to ``queued``.
 """
@@ -28,7 +31,7 @@ from sqlmodel import Session
 
 from models.db import default_engine
 from models.errors import DeliveryError
-from models.mail.outbox import count_by_state
+from models.mail.outbox import count_by_state, next_due_at
 from models.mail.sending import resolve_sending
 from models.settings import Settings, get_settings
 from models.states import LetterState
@@ -67,6 +70,7 @@ async def deliver_due(
         competition_id=competition_id,
         rng=rng or random.Random(),
         report=report,
+        delivered=delivered,
     )
     settled: dict[str, list[int]] = await run.db(
         resolve_sending, now=utcnow(), actor=ACTOR, delivered=delivered, every=options.takeover
@@ -80,6 +84,8 @@ async def deliver_due(
     except* Exception as failures:  # a database error, say: raise it as itself, not as a group
         raise failures.exceptions[0] from failures
     report.waiting = await run.db(_count_queued, competition_id=competition_id)
+    if report.waiting:
+        report.next_attempt_at = await run.db(next_due_at, competition_id=competition_id)
     if run.fatal is not None:
         raise DeliveryError(f"发送中止，信件仍在队列中 / delivery stopped, letters stay queued: {run.fatal}")
     return report
@@ -114,7 +120,12 @@ async def deliver_configured(
     try:
         report = await deliver_due(
             engine,
-            SmtpServer(sink.host, sink.port, timeout=settings.smtp_timeout_seconds),
+            SmtpServer(
+                sink.host,
+                sink.port,
+                timeout=settings.smtp_timeout_seconds,
+                data_timeout=settings.smtp_data_timeout_seconds,
+            ),
             delivered=delivered_in(settings.mail_dir),
             **common,
         )

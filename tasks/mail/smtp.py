@@ -1,9 +1,19 @@
-"""How we talk to an SMTP server: where it is and how to connect (``SmtpServer``), what its answers
-mean for a letter (``classify``), and how fast to go (``RateLimit``). No Prefect, no database."""
+"""How we talk to an SMTP server: where it is and how to connect (``SmtpServer``), one message's
+transaction (``transmit``), what its answers mean for a letter (``classify``), and how fast to go
+(``RateLimit``). No Prefect, no database.
+
+Two timeouts, as RFC 5321 §4.5.3.2 asks: every command waits ``timeout`` (30 s by default), but
+the reply to the final "." of DATA waits ``data_timeout`` (10 minutes): a slow server may be
+storing the message, and giving up early would send it again. When even that reply does not come,
+the server may or may not hold the message: ``transmit`` raises ``NoFinalReply`` and the letter's
+outcome is *unknown* (``Outcome.unknown``) — settled by asking the receiving side, or by one more
+send at most (models/mail/sending.py ``mark_unknown``), never by retrying in a loop.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import ssl
 from dataclasses import dataclass
 from enum import Enum
@@ -23,7 +33,8 @@ class SmtpServer:
     tls: SmtpTls = SmtpTls.none
     user: str | None = None
     password: str | None = None
-    timeout: float = 30.0
+    timeout: float = 30.0  # every command
+    data_timeout: float = 600.0  # the reply to the final "." of DATA (RFC 5321 §4.5.3.2.6)
     tls_context: ssl.SSLContext | None = None  # None: the system's trusted certificates
 
     @classmethod
@@ -37,6 +48,7 @@ class SmtpServer:
             user=settings.smtp_user,
             password=settings.smtp_password.get_secret_value() if settings.smtp_password else None,
             timeout=settings.smtp_timeout_seconds,
+            data_timeout=settings.smtp_data_timeout_seconds,
         )
 
     def client(self) -> aiosmtplib.SMTP:
@@ -55,10 +67,45 @@ class SmtpServer:
         return f"{self.host}:{self.port} ({self.tls.value})"
 
 
+class NoFinalReply(Exception):
+    """The message went over the wire in full, but the server did not answer its final "." in time:
+    it may hold the message (and answer late), or not."""
+
+
+async def transmit(
+    smtp: aiosmtplib.SMTP, sender: str, recipient: str, data: bytes, *, data_timeout: float
+) -> str:
+    """One SMTP transaction (MAIL, RCPT, DATA) on an open connection; returns the server's answer.
+
+    Each command waits the connection's own timeout; DATA waits ``data_timeout`` (for its 354 and
+    for the reply to the final "."). A timeout there raises ``NoFinalReply`` — the outcome is unknown,
+    so it must not be handled like a refusal. A refusal resets the envelope (RSET) and is raised as
+    aiosmtplib raised it.
+    """
+    options = [f"SIZE={len(data)}"] if smtp.supports_extension("size") else []
+    try:
+        await smtp.mail(sender, options=options)
+        await smtp.rcpt(recipient)
+        try:
+            response = await smtp.data(data, timeout=data_timeout)
+        except aiosmtplib.SMTPTimeoutError as exc:
+            raise NoFinalReply(
+                f"服务器在 {data_timeout:g} 秒内未答复 DATA，结果未知 / "
+                f"no answer to DATA within {data_timeout:g} s: outcome unknown"
+            ) from exc
+    except aiosmtplib.SMTPResponseException:
+        if smtp.is_connected:
+            with contextlib.suppress(aiosmtplib.SMTPException, OSError):
+                await smtp.rset()
+        raise
+    return response.message
+
+
 class Outcome(Enum):
     transient = "transient"  # try again later
     permanent = "permanent"  # this letter cannot be delivered: failed
     fatal = "fatal"  # the settings are wrong: stop the run
+    unknown = "unknown"  # sent in full, never answered: the server may hold it
 
 
 # a TLS session cut short is a network problem; a certificate or protocol refusal is a setting
@@ -67,6 +114,8 @@ _TLS_TRANSIENT = (ssl.SSLEOFError, ssl.SSLZeroReturnError, ssl.SSLSyscallError)
 
 def classify(error: BaseException) -> tuple[Outcome, str]:
     """What an exception from aiosmtplib means for the letter being sent."""
+    if isinstance(error, NoFinalReply):
+        return Outcome.unknown, str(error)
     cause: BaseException | None = error
     while cause is not None:  # aiosmtplib wraps a certificate failure in SMTPConnectError
         if isinstance(cause, ssl.SSLError) and not isinstance(cause, _TLS_TRANSIENT):

@@ -3,7 +3,9 @@
 A worker claims a small batch (committed as ``sending``, with Message-IDs, before any SMTP command),
 builds the messages off the event loop, sends them one by one under the shared rate limit, and
 commits each answer before its next message: 250 → ``sent`` (group-committed with the 250s of the
-other connections), 4xx / lost connection → backoff, 5xx → ``failed``. It renews its batch's
+other connections), 4xx / lost connection → backoff, 5xx → ``failed``, no reply to the final "."
+of DATA (after the long ``data_timeout``) → outcome unknown: confirmed by the receiving side when it
+can be asked, else sent once more at most (``mark_unknown``). It renews its batch's
 leases at half-time and never sends a letter whose lease it lost. Database work runs in a thread,
 one transaction at a time. Used by ``tasks/mail_delivery.py``.
 """
@@ -27,12 +29,20 @@ from sqlmodel import Session, col, select
 from models.db import session_scope
 from models.documents.registry import GeneratedDocument
 from models.mail.mime import Attachment, Mailbox, build_message, message_bytes, parse_mailbox
-from models.mail.outbox import next_due_at
-from models.mail.sending import claim_letters, mark_deferred, mark_failed, mark_sent, renew_leases, unclaim
+from models.mail.outbox import OutboxLetter, next_due_at
+from models.mail.sending import (
+    claim_letters,
+    mark_deferred,
+    mark_failed,
+    mark_sent,
+    mark_unknown,
+    renew_leases,
+    unclaim,
+)
 from models.settings import Settings
 from models.states import LetterState
 from models.types import utcnow
-from tasks.mail.smtp import Outcome, RateLimit, SmtpServer, classify
+from tasks.mail.smtp import Outcome, RateLimit, SmtpServer, classify, transmit
 
 ACTOR = "system:mail"
 
@@ -69,12 +79,18 @@ class DeliveryReport:
     failed: list[dict[str, Any]] = field(default_factory=list)  # id, recipient, answer
     retries: int = 0  # transient failures met in this run (each will be tried again)
     waiting: int = 0  # letters left queued for a later run (their backoff reaches past linger)
+    next_attempt_at: datetime | None = None  # when the earliest waiting letter is due (None: none waits)
+    unanswered: int = 0  # sends the server never answered after DATA (outcome unknown)
+    confirmed_after_silence: int = 0  # … of which the receiving side holds the message: sent
     confirmed_after_crash: int = 0
     requeued_after_crash: int = 0
     connections: int = 0
 
     def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        """Plain JSON values (the time as ISO 8601 UTC), as the Prefect task returns it."""
+        report = asdict(self)
+        report["next_attempt_at"] = self.next_attempt_at.isoformat() if self.next_attempt_at else None
+        return report
 
 
 @dataclass(frozen=True)
@@ -183,8 +199,10 @@ class DeliveryRun:
         competition_id: int | None,
         rng: random.Random,
         report: DeliveryReport,
+        delivered: Callable[[str], bool] | None = None,
     ) -> None:
         self.engine, self.server, self.options = engine, server, options
+        self.delivered = delivered  # asks the receiving side whether it holds a Message-ID
         self.sender = parse_mailbox(sender)
         self.documents_dir, self.competition_id, self.rng, self.report = (
             documents_dir,
@@ -299,6 +317,30 @@ class DeliveryRun:
         elif state is LetterState.queued:
             self.report.retries += 1
 
+    async def unanswered(self, item: Outgoing, answer: str) -> None:
+        """No reply after DATA: ask the receiving side, else send once more at most (``mark_unknown``)."""
+        self.report.unanswered += 1
+        state = await self.db(
+            mark_unknown,
+            letter_id=item.letter_id,
+            answer=answer,
+            now=utcnow(),
+            actor=ACTOR,
+            max_attempts=self.options.max_attempts,
+            base=self.options.retry_base,
+            cap=self.options.retry_cap,
+            rng=self.rng,
+            delivered=self.delivered,
+        )
+        if state is LetterState.sent:
+            self.report.sent += 1
+            self.report.confirmed_after_silence += 1
+        elif state is LetterState.failed:
+            answer = await self.db(_last_answer, letter_id=item.letter_id)
+            self.report.failed.append({"id": item.letter_id, "recipient": item.recipient, "answer": answer})
+        elif state is LetterState.queued:
+            self.report.retries += 1
+
     async def give_back(self, items: list[Outgoing], reason: str) -> None:
         if items:
             await self.db(unclaim, letter_ids=[i.letter_id for i in items], reason=reason, actor=ACTOR)
@@ -355,14 +397,22 @@ class DeliveryRun:
                     item = pending[0]
                     await self.limit.wait()
                     try:
-                        _, answer = await smtp.sendmail(self.sender.address, [item.recipient], item.data)
+                        answer = await transmit(
+                            smtp,
+                            self.sender.address,
+                            item.recipient,
+                            item.data,
+                            data_timeout=self.server.data_timeout,
+                        )
                     except Exception as exc:
                         kind, answer = classify(exc)
                         if kind is Outcome.fatal:
                             self.fatal = self.fatal or answer
                             await self.give_back(pending, answer)
                             break
-                        if kind is Outcome.transient:
+                        if kind is Outcome.unknown:
+                            await self.unanswered(item, answer)
+                        elif kind is Outcome.transient:
                             await self.deferred(item, answer)
                         else:
                             await self.failed(item, answer)
@@ -372,6 +422,11 @@ class DeliveryRun:
                     pending = pending[1:]
         finally:
             await _close(smtp)
+
+
+def _last_answer(session: Session, *, letter_id: int) -> str:
+    letter = session.get(OutboxLetter, letter_id)
+    return letter.last_answer if letter is not None else ""
 
 
 async def _close(smtp: aiosmtplib.SMTP | None) -> None:

@@ -187,6 +187,7 @@ def score_summary(d: OfficialDocument) -> None:
     )
     d.tag("{%p endfor %}")
     d.body("{{ agreement }}。")
+    d.body("{{ agreement_method }}")
     d.body("评审专家（签字）：{{ experts|join('　') }}")
     d.line("制表人：{{ prepared_by }}　　　　制表日期：{{ issue_date|cn_date }}")
 

@@ -2,17 +2,25 @@
 
 from __future__ import annotations
 
+import base64
 import email
+import email.message
+import re
 from datetime import datetime
 from email import policy
+from email.header import Header, decode_header, make_header
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
+from models.mail.letters import LANGUAGES, LETTERS, render_letter
 from models.mail.mime import (
     DOCX_TYPE,
     Attachment,
     build_message,
+    encoded_words,
     mailbox,
     message_bytes,
     message_domain,
@@ -93,3 +101,84 @@ def test_unusable_addresses_are_refused(bad):
 def test_sender_domain_names_the_message_ids():
     assert message_domain("江头街道社工站 <noreply@jiangtou.example.org>") == "jiangtou.example.org"
     assert SENDER.name == "江头街道社工站" and SENDER.address == "noreply@jiangtou.example.org"
+
+
+# ---- RFC 2047: every encoded word at most 75 characters, every letter role, long Chinese text --------
+
+ENCODED_WORD = re.compile(r"=\?[^?\s]+\?[bBqQ]\?[^?\s]*\?=")
+CHINESE = st.characters(min_codepoint=0x4E00, max_codepoint=0x9FFF)
+MIXED = st.one_of(CHINESE, CHINESE, CHINESE, st.sampled_from(list("·—（）【】《》，。、 -AZaz09😀𠀋é")))
+# long names and titles, each with at least one Chinese character (so its header needs encoded words)
+LONG_TEXT = st.builds(lambda head, rest: head + rest, CHINESE, st.text(MIXED, min_size=20, max_size=140))
+NAMED_KEYS = ("recipient_name", "competition_name", "organiser", "project_title")
+
+
+def header_block(raw: bytes) -> list[str]:
+    return raw.split(b"\r\n\r\n", 1)[0].decode("ascii").split("\r\n")
+
+
+def check_wire_headers(raw: bytes) -> None:
+    lines = header_block(raw)
+    assert all(len(line) <= 78 for line in lines), [line for line in lines if len(line) > 78]
+    words = [word for line in lines for word in ENCODED_WORD.findall(line)]
+    assert words, "expected encoded words for Chinese text"
+    assert all(len(word) <= 75 for word in words), [word for word in words if len(word) > 75]
+    for word in words:  # each word holds whole characters: it decodes on its own
+        charset, _, payload = word[2:-2].split("?")
+        base64.b64decode(payload).decode(charset)
+
+
+def rfc2047_display_name(raw: bytes, field: str) -> str:
+    """The display name as RFC 2047 §6.2 reads it: the space between adjacent encoded words is ignored.
+
+    (CPython's modern parser keeps that space inside a display name — python/cpython#128110 — so a
+    long name is decoded here with ``email.header``, which follows the RFC.)
+    """
+    value = email.message_from_bytes(raw, policy=policy.compat32)[field]
+    phrase, _, address = str(value).rpartition(" <")
+    assert address.endswith(">") and "@" in address
+    return str(make_header(decode_header(phrase)))
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+@pytest.mark.parametrize("role", sorted(role.name for role in LETTERS))
+@given(names=st.lists(LONG_TEXT, min_size=len(NAMED_KEYS), max_size=len(NAMED_KEYS)), sender_name=LONG_TEXT)
+@settings(max_examples=5, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+def test_every_role_with_long_chinese_names_has_short_encoded_words_that_decode_back(
+    role, language, names, sender_name
+):
+    context = dict(LETTERS.get(role).keys)
+    for key, value in zip(NAMED_KEYS, names, strict=True):
+        if key in context:
+            context[key] = value
+    letter = render_letter(role, context, language)
+    sender = mailbox("noreply@jiangtou.example.org", sender_name)
+    raw, message = build(
+        sender=sender,
+        recipient_name=context["recipient_name"],
+        subject=letter.subject,
+        text=letter.text,
+        html=letter.html,
+    )
+    check_wire_headers(raw)
+    assert message["Subject"] == letter.subject
+    assert message["To"].addresses[0].addr_spec == "user@example.org"
+    assert rfc2047_display_name(raw, "To") == one_line(context["recipient_name"])
+    assert rfc2047_display_name(raw, "From") == one_line(sender_name)
+
+
+@given(text=LONG_TEXT, first=st.integers(min_value=10, max_value=75))
+def test_encoded_words_fit_their_room_and_read_back(text, first):
+    words = encoded_words(text, first=first).split(" ")  # the smallest word holds any character: 20
+    assert len(words[0]) <= max(first, 20) and all(len(word) <= 75 for word in words)
+    assert str(make_header(decode_header(" ".join(words)))) == text
+
+
+def test_compat32_header_would_write_76_character_words():
+    """The defect this guards against: email.header.Header under compat32 (what mime.py used)."""
+    message = email.message.Message()
+    message["Subject"] = Header("江头街道2025年微公益创投大赛评审邀请：" + "银龄互助" * 20, "utf-8")
+    raw = message.as_bytes(policy=policy.compat32.clone(linesep="\r\n"))
+    assert max(len(word) for word in ENCODED_WORD.findall(raw.decode("ascii"))) == 76
+    raw, _ = build(subject="江头街道2025年微公益创投大赛评审邀请：" + "银龄互助" * 20)
+    check_wire_headers(raw)

@@ -16,6 +16,7 @@ from models.review.aggregation import (
     check_points,
     expert_total,
     flags_for,
+    plain_number,
     population_std,
     rank_entries,
 )
@@ -201,3 +202,20 @@ def test_rank_entries_ref_always_ends_the_order():
     assert [(r.key, r.rank) for r in ranked] == [(2, 1), (1, 2), (3, 3)]
     assert "申报编号在前（JT-001 先于 JT-002）" in ranked[0].tie_note
     assert "tied at 85 among JT-001, JT-002: 1 of 2" in ranked[0].tie_note
+
+
+@pytest.mark.parametrize(
+    ("typed", "stored"),
+    [
+        ("1E+1", "10"),
+        ("-0", "0"),
+        ("0.00", "0"),
+        ("0E+3", "0"),
+        ("18.50", "18.5"),
+        ("2.5E-1", "0.25"),
+        ("7", "7"),
+    ],
+)
+def test_plain_number_drops_exponents_trailing_zeros_and_negative_zero(typed, stored):
+    value = plain_number(Decimal(typed))
+    assert str(value) == stored and value == Decimal(typed)

@@ -11,7 +11,15 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from models.review.agreement import icc2_1, icc2_k, kendall_w, largest_complete_block, panel_agreement
+from models.review.agreement import (
+    icc1,
+    icc2_1,
+    icc2_k,
+    kendall_w,
+    largest_complete_block,
+    one_way_mean_squares,
+    panel_agreement,
+)
 
 # Shrout & Fleiss (1979), Table 2: 6 targets rated by 4 judges.
 SHROUT_FLEISS = [[9, 2, 5, 8], [6, 1, 3, 2], [8, 4, 6, 8], [7, 1, 2, 6], [10, 5, 6, 9], [6, 2, 4, 7]]
@@ -142,3 +150,105 @@ def test_icc_agrees_with_pingouin(matrix):
     labels = ("ICC(A,1)", "ICC(A,k)") if "ICC(A,1)" in table.index else ("ICC2", "ICC2k")
     assert abs(float(single.value) - table.loc[labels[0], "ICC"]) < 6e-5
     assert abs(float(average.value) - table.loc[labels[1], "ICC"]) < 6e-5
+
+
+# ---- one-way ICC(1,1) / ICC(1,k̄) for designs where each application has its own experts -------------
+
+
+def test_icc1_shrout_fleiss_example_matches_the_paper():
+    # Shrout & Fleiss (1979) report ICC(1,1) = .17 and ICC(1,k) = .44 for it (BMS 11.24, WMS 6.26)
+    one = icc1(SHROUT_FLEISS)
+    assert one.icc1_1.value == Decimal("0.1657") and one.icc1_k.value == Decimal("0.4428")
+    assert one.k0 == Decimal("4.0000")  # balanced: k₀ = k
+
+
+def test_icc1_unbalanced_example_by_hand():
+    # Three applications scored by 2, 3 and 4 experts:
+    #   A = 8, 6        mean 7   Σ(x − x̄ᵢ)² = 1 + 1         = 2
+    #   B = 4, 2, 3     mean 3   Σ(x − x̄ᵢ)² = 1 + 1 + 0     = 2
+    #   C = 7, 9, 8, 8  mean 8   Σ(x − x̄ᵢ)² = 1 + 1 + 0 + 0 = 2
+    # N = 9, n = 3, grand mean = 55/9; deviations of the means: 8/9, −28/9, 17/9
+    # SSB = (2·64 + 3·784 + 4·289)/81 = 3636/81       MSB = SSB/(n − 1) = 202/9 ≈ 22.444
+    # SSW = 6                                           MSW = SSW/(N − n) = 6/6 = 1
+    # k₀  = (N − Σnᵢ²/N)/(n − 1) = (9 − 29/9)/2 = 26/9 ≈ 2.8889
+    # ICC(1,1) = (202/9 − 1)/(202/9 + (26/9 − 1)·1) = (193/9)/(219/9) = 193/219 = 0.88127…
+    # ICC(1,k̄) = (202/9 − 1)/(202/9) = 193/202 = 0.95544…
+    groups = [[8, 6], [4, 2, 3], [7, 9, 8, 8]]
+    msb, msw, k0 = one_way_mean_squares([[Decimal(x) for x in g] for g in groups])
+    assert (msb, msw) == (Decimal(202) / 9, Decimal(1)) and k0 == Decimal(26) / 9
+    one = icc1(groups)
+    assert one.icc1_1.value == Decimal("0.8813") and one.icc1_k.value == Decimal("0.9554")
+    assert one.k0 == Decimal("2.8889") and (one.targets, one.scores) == (3, 9)
+    assert "k₀ = (N − Σnᵢ²/N) / (n − 1)" in one.icc1_1.formula
+
+
+def test_icc1_unbalanced_example_agrees_with_numpy():
+    numpy = pytest.importorskip("numpy")
+    groups = [[81, 77, 90, 85, 79], [62, 70, 66], [88, 91, 85, 90], [70, 75, 72, 68, 74], [55, 61]]
+    values = [numpy.array(g, dtype=float) for g in groups]
+    allv = numpy.concatenate(values)
+    sizes = numpy.array([len(g) for g in values])
+    msb = sum(len(g) * (g.mean() - allv.mean()) ** 2 for g in values) / (len(values) - 1)
+    msw = sum(((g - g.mean()) ** 2).sum() for g in values) / (len(allv) - len(values))
+    k0 = (len(allv) - (sizes**2).sum() / len(allv)) / (len(values) - 1)
+    one = icc1(groups)
+    assert abs(float(one.icc1_1.value) - (msb - msw) / (msb + (k0 - 1) * msw)) < 6e-5
+    assert abs(float(one.icc1_k.value) - (msb - msw) / msb) < 6e-5
+
+
+def test_icc1_needs_two_targets_and_a_repeated_score():
+    assert icc1([[80, 82]]).icc1_1.value is None
+    lonely = icc1([[80], [70]])
+    assert lonely.icc1_1.value is None and "a target with 2 scores" in lonely.icc1_k.reason
+    flat = icc1([[5, 5], [5, 5, 5]])
+    assert flat.icc1_1.value is None and "no variance" in flat.icc1_1.reason
+
+
+@settings(max_examples=30, deadline=None)
+@given(matrices)
+def test_icc1_agrees_with_pingouin_on_balanced_designs(matrix):
+    pingouin = pytest.importorskip("pingouin")
+    pandas = pytest.importorskip("pandas")
+    one = icc1(matrix)
+    assume(one.icc1_1.value is not None and one.icc1_k.value is not None)
+    frame = pandas.DataFrame(
+        [(t, j, v) for t, row in enumerate(matrix) for j, v in enumerate(row)], columns=["t", "j", "v"]
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        warnings.simplefilter("ignore", RuntimeWarning)
+        table = pingouin.intraclass_corr(frame, targets="t", raters="j", ratings="v").set_index("Type")
+    labels = ("ICC(1,1)", "ICC(1,k)") if "ICC(1,1)" in table.index else ("ICC1", "ICC1k")
+    assert abs(float(one.icc1_1.value) - table.loc[labels[0], "ICC"]) < 6e-5
+    assert abs(float(one.icc1_k.value) - table.loc[labels[1], "ICC"]) < 6e-5
+
+
+def test_panel_agreement_incomplete_design_applies_the_one_way_figures():
+    # 4 applications, 4 experts, each application scored by its own 2 or 3 experts
+    cells = {
+        (1, 1): Decimal(80), (1, 2): Decimal(84), (1, 3): Decimal(78),
+        (2, 2): Decimal(65), (2, 4): Decimal(70),
+        (3, 1): Decimal(90), (3, 3): Decimal(88), (3, 4): Decimal(93),
+        (4, 1): Decimal(72), (4, 2): Decimal(75),
+    }  # fmt: skip
+    panel = panel_agreement(cells)
+    as_json = json.loads(json.dumps(panel.as_json()))
+    assert as_json["design"] == "incomplete" and as_json["applies"] == ["icc1_1", "icc1_k"]
+    assert "each application scored by 2–3 experts, 10 scores" in as_json["design_text"]
+    expected = icc1([[80, 84, 78], [65, 70], [90, 88, 93], [72, 75]])
+    assert as_json["icc1_1"]["value"] == str(expected.icc1_1.value)
+    assert as_json["icc1_k"]["value"] == str(expected.icc1_k.value)
+    assert as_json["k0"] == str(expected.k0) and as_json["icc1_1"]["basis"].endswith(
+        "all 10 scores of 4 applications"
+    )
+    assert as_json["icc1_1"]["formula"].startswith("ICC(1,1) = (MSB − MSW)")
+    # the two-way figures stay, for reference, on the largest complete block
+    assert "largest complete block" in as_json["icc2_1"]["basis"]
+
+
+def test_panel_agreement_complete_design_applies_the_two_way_figures():
+    cells = {(t, j): Decimal(v) for t, row in enumerate(SHROUT_FLEISS) for j, v in enumerate(row)}
+    panel = panel_agreement(cells)
+    assert panel.design == "complete" and panel.applies == ("icc2_1", "icc2_k", "kendall_w")
+    assert panel.icc1_1.value == Decimal("0.1657")  # given too, for reference
+    assert panel.icc2_k.formula == "ICC(2,k) = (MSR − MSE) / (MSR + (MSC − MSE)/n)"

@@ -153,5 +153,43 @@ def test_review_report_json_has_totals_dropped_ranks_and_panel(session):
     for name in ("icc2_1", "icc2_k", "kendall_w"):
         stat = report["panel"][name]
         assert (stat["value"] is None) == bool(stat["reason"])
-    # 4 applications × 5 of 7 experts: incomplete, computed on the largest complete block
-    assert "largest complete block" in report["panel"]["icc2_1"]["basis"]
+    # 4 applications × 5 of 7 experts: incomplete — the one-way figures apply, on every score;
+    # the two-way ones are given on the largest complete block
+    panel = report["panel"]
+    assert panel["design"] == "incomplete" and panel["applies"] == ["icc1_1", "icc1_k"]
+    assert (
+        "4 applications, 7 experts, each application scored by 5 experts, 20 scores" in panel["design_text"]
+    )
+    assert panel["icc1_1"]["value"] is not None and panel["icc1_1"]["basis"].endswith(
+        "all 20 scores of 4 applications"
+    )
+    assert "k₀ = (N − Σnᵢ²/N) / (n − 1)" in panel["icc1_1"]["formula"] and panel["k0"] == "5.0000"
+    assert "largest complete block" in panel["icc2_1"]["basis"]
+
+
+def test_score_summary_names_the_design_and_the_figures_that_apply(session):
+    from datetime import date
+
+    from models.competition.tables import Competition
+    from models.review.papers import score_summary_context
+
+    competition, _ = setup_review(session, apps=4)
+    assign_reviews(session, competition_id=competition.id, actor="admin")
+    _score_all(session, TOTALS)
+    close_review(session, competition_id=competition.id, actor="admin")
+    panel = review_report(session, competition_id=competition.id)["panel"]
+    context = score_summary_context(
+        session,
+        competition=session.get(Competition, competition.id),
+        prepared_by="林晓燕",
+        issue_date=date(2025, 3, 21),
+    )
+    assert context["agreement"] == (
+        f"评审一致性（不完整设计，单因素随机效应）：ICC(1,1) = {panel['icc1_1']['value']}；"
+        f"ICC(1,k̄)（k̄ = k₀ = 5.0000） = {panel['icc1_k']['value']}"
+    )
+    assert "ICC(2" not in context["agreement"]
+    assert context["agreement_method"].startswith(
+        "计算方法：不完整设计：4 个申报、7 位专家，每个申报由 5 位专家评分"
+    )
+    assert "ICC(1,1) = (MSB − MSW) / (MSB + (k₀ − 1)·MSW)" in context["agreement_method"]

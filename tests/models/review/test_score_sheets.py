@@ -206,3 +206,24 @@ def test_import_paper_sheets_missing_criterion_column_refused(session, tmp_path)
             session, competition_id=competition.id, path=tmp_path / "short.xlsx", actor="admin", now=NOW
         )
     assert "项目设计" in caught.value.problems[0].field and "missing" in caught.value.problems[0].en
+
+
+def test_import_paper_sheets_stores_numbers_typed_as_1e1_or_minus_zero_normalised(session, tmp_path):
+    competition, _ = setup_review(session, apps=2)
+    # 需求分析 "1E+1" (10), 项目设计 "-0" (0), 执行能力 "18.50", the others as numbers
+    row = ["陈慧敏", "JT2025-002", "1E+1", "-0", "18.50", 15.0, 10.0, "0E+2", ""]
+    path = _paper(tmp_path / "路演.xlsx", [row])
+    [written] = import_paper_sheets(session, competition_id=competition.id, path=path, actor="admin", now=NOW)
+    stored = {code: str(value) for code, value in sheet_points(session, assignment_id=written.id).items()}
+    assert stored == {
+        "need": "10",
+        "design": "0",
+        "capacity": "18.5",
+        "budget": "15",
+        "innovation": "10",
+        "sustainability": "0",
+    }
+    raw = (
+        session.connection().exec_driver_sql("SELECT points FROM score ORDER BY criterion_id").scalars().all()
+    )
+    assert sorted(raw) == sorted(["10", "0", "18.5", "15", "10", "0"])
