@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from columns import AMOUNT, CODE, SERIAL, TEXT, label, number, text
 from gbt9704 import HEITI, OfficialDocument
 
 SIGNED_BY_ORGANISER = ("{{ organiser }}", "{{ issue_date|cn_date }}")
@@ -38,7 +39,7 @@ def call_notice(d: OfficialDocument) -> None:
     d.heading("五、评审标准")
     d.body("评审满分{{ rubric_total }}分，由评审专家按下列标准独立评分：")
     d.table(
-        [14, 32, 88, 22],
+        [SERIAL, label(5), TEXT, number(3)],
         ["序号", "评分项目", "评分要点", "分值"],
         loop="criterion in criteria",
         loop_row=[
@@ -51,7 +52,10 @@ def call_notice(d: OfficialDocument) -> None:
     )
     d.heading("六、时间安排")
     d.table(
-        [70, 86], ["环节", "时间"], loop="step in schedule", loop_row=["{{ step.step }}", "{{ step.when }}"]
+        [text(), text()],
+        ["环节", "时间"],
+        loop="step in schedule",
+        loop_row=["{{ step.step }}", "{{ step.when }}"],
     )
     d.heading("七、资金拨付")
     d.body("资助资金按资助协议分期拨付：")
@@ -65,9 +69,10 @@ def call_notice(d: OfficialDocument) -> None:
     )
     d.heading("九、联系方式")
     d.body("联系人及电话：{{ contact }}。")
-    d.blank()
-    d.body("附件：{{ competition_name }}项目申报书")
-    d.signature(*SIGNED_BY_ORGANISER)
+    with d.closing():
+        d.blank()
+        d.body("附件：{{ competition_name }}项目申报书")
+        d.signature(*SIGNED_BY_ORGANISER)
 
 
 def receipt(d: OfficialDocument) -> None:
@@ -109,7 +114,7 @@ def eligibility_sheet(d: OfficialDocument) -> None:
         ]
     )
     d.table(
-        [12, 30, 52, 22, 40],
+        [SERIAL, label(6), text(1.4), label(4), text()],
         ["序号", "审查事项", "审查要求", "审查结果", "备注"],
         loop="check in checks",
         loop_row=[
@@ -169,7 +174,7 @@ def score_summary(d: OfficialDocument) -> None:
     d.tag("{%p for pool in pools %}")
     d.heading("{{ pool.name }}")
     d.table(
-        [12, 24, 46, 36, 56, 22, 16, 13],
+        [SERIAL, CODE, text(1.3), text(), text(1.2), label(5.5), number(6), label(4)],
         ["排名", "受理编号", "项目名称", "申报单位", "专家评分", "去掉的分数", "最终得分", "备注"],
         loop="row in pool.rows",
         size=10.5,
@@ -198,7 +203,7 @@ def funding_publicity(d: OfficialDocument) -> None:
         "{{ total_fen|yuan }}元，现予以公示："
     )
     d.table(
-        [9, 23, 45, 39, 18, 22],
+        [SERIAL, CODE, text(1.2), TEXT, label(4), AMOUNT],
         ["序号", "受理编号", "项目名称", "申报单位", "领域", "资助金额（元）"],
         loop="project in projects",
         aligns=[1, 1, 0, 0, 1, 2],
@@ -234,7 +239,7 @@ def award_notice(d: OfficialDocument) -> None:
         "（{{ amount_fen|yuan_capitals }}）。资助资金分期拨付："
     )
     d.table(
-        [30, 20, 34, 72],
+        [label(4), number(4), AMOUNT, TEXT],
         ["期次", "比例", "金额（元）", "拨付条件"],
         loop="tranche in tranches",
         loop_row=[
