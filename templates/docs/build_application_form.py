@@ -65,7 +65,7 @@ _TABLES = {
     ACTIVITY_COLUMNS: (
         "row in activities",
         ["{{ row.period }}", "{{ row.content }}", "{{ row.sessions }}", "{{ row.participants }}"],
-        [label(8), TEXT, number(3), number(5)],
+        [label(9), TEXT, number(3), number(5)],
     ),
     TEAM_COLUMNS: (
         "row in team",
@@ -127,7 +127,7 @@ def build(d: OfficialDocument) -> None:
 
 def _cover(d: OfficialDocument) -> None:
     d.blank(2)
-    d.title("{{ competition_name }}", "项目申报书")
+    d.title("{{ competition_name|title_lines(after='项目申报书') }}")
     d.blank(2)
     blank = "　" * 16
     for caption, value in (

@@ -31,7 +31,7 @@ def _numbered(d: OfficialDocument, items: str) -> None:
 def grant_agreement(d: OfficialDocument) -> None:
     d.paragraph("协议编号：{{ agreement_number }}", indent=False, align=2)
     d.blank()
-    d.title("{{ competition_name }}", "资助协议书")
+    d.title("{{ competition_name|title_lines(after='资助协议书') }}")
     for pair in (
         ("甲方（资助方）：", "{{ organiser }}"),
         ("地址：", "{{ organiser_address }}"),
@@ -112,8 +112,7 @@ def grant_agreement(d: OfficialDocument) -> None:
 
 
 def payment_notice(d: OfficialDocument) -> None:
-    d.paragraph("{{ doc_number }}", indent=False, align=1)
-    d.blank()
+    d.doc_number()
     d.title("拨款通知")
     d.line("{{ finance_office }}：")
     d.body(
@@ -205,8 +204,7 @@ def midterm_opinion(d: OfficialDocument) -> None:
 
 
 def rectification_notice(d: OfficialDocument) -> None:
-    d.paragraph("{{ doc_number }}", indent=False, align=1)
-    d.blank()
+    d.doc_number()
     d.title("整改通知")
     d.line("{{ organisation_name }}：")
     d.body(
@@ -225,7 +223,7 @@ def rectification_notice(d: OfficialDocument) -> None:
         "整改期间暂缓拨付{{ withheld_label }}{{ withheld_fen|yuan }}元（{{ withheld_fen|yuan_capitals }}），"
         "整改经复评合格后拨付。逾期未整改或整改后仍不合格的，将终止资助协议并追回已拨付资金。"
     )
-    d.body("联系人及电话：{{ contact }}。")
+    d.body("联系人及电话：{{ contact|nobreak }}。")
     d.signature(*SIGNED_BY_OPERATOR)
 
 
@@ -264,7 +262,7 @@ def final_evaluation_report(d: OfficialDocument) -> None:
 
 
 def annual_report(d: OfficialDocument) -> None:
-    d.title("{{ competition_name }}", "年度总结报告")
+    d.title("{{ competition_name|title_lines(after='年度总结报告') }}")
     d.body(
         "{{ year }}年，在{{ organiser }}的指导下，{{ operator }}承办{{ competition_name }}。现将本届大赛"
         "情况报告如下。"

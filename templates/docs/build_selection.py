@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 from columns import AMOUNT, CODE, SERIAL, TEXT, label, number, text
-from gbt9704 import HEITI, OfficialDocument
+from docx.enum.table import WD_ROW_HEIGHT_RULE
+from docx.shared import Mm
+from gbt9704 import OfficialDocument
 
 SIGNED_BY_ORGANISER = ("{{ organiser }}", "{{ issue_date|cn_date }}")
 SIGNED_BY_OPERATOR = ("{{ operator }}", "{{ issue_date|cn_date }}")
 
 
 def call_notice(d: OfficialDocument) -> None:
-    d.paragraph("{{ doc_number }}", indent=False, align=1)
-    d.blank()
-    d.title("{{ competition_name }}", "项目征集公告")
+    d.doc_number()
+    d.title("{{ competition_name|title_lines(after='项目征集公告') }}")
     d.body(
         "为培育社区社会组织和志愿服务力量，回应辖区居民需求，{{ organiser }}决定举办{{ competition_name }}，"
         "由{{ operator }}具体承办。现将有关事项公告如下："
@@ -68,10 +69,10 @@ def call_notice(d: OfficialDocument) -> None:
         "纸质材料一式三份送至{{ address }}。逾期不予受理。"
     )
     d.heading("九、联系方式")
-    d.body("联系人及电话：{{ contact }}。")
+    d.body("联系人及电话：{{ contact|nobreak }}。")
     with d.closing():
         d.blank()
-        d.body("附件：{{ competition_name }}项目申报书")
+        d.attachment("{{ competition_name }}项目申报书")
         d.signature(*SIGNED_BY_ORGANISER)
 
 
@@ -94,7 +95,7 @@ def receipt(d: OfficialDocument) -> None:
         ]
     )
     d.body("资格审查结果将于{{ screening_by|cn_date }}前通知。查询或补正材料时，请注明受理编号。")
-    d.body("联系人及电话：{{ contact }}。")
+    d.body("联系人及电话：{{ contact|nobreak }}。")
     d.signature(*SIGNED_BY_OPERATOR)
 
 
@@ -151,17 +152,19 @@ def expert_score_sheet(d: OfficialDocument) -> None:
     )
     d.heading("二、项目评分")
     d.tag("{%p for application in applications %}")
-    d.line(("{{ loop.index }}. {{ application.ref }}　{{ application.title }}", {"font": HEITI}))
-    d.line("申报单位：{{ application.organisation }}")
-    d.table(
-        [70, 43, 43],
+    d.heading("（{{ loop.index|cn_number }}）{{ application.ref }}　{{ application.title }}", level=2)
+    table = d.table(
+        [TEXT, number(4), number(6)],
         ["评分项目", "分值", "得分"],
+        title="申报单位：{{ application.organisation }}",
         loop="score in application.scores",
         loop_row=["{{ score.criterion }}", "{{ score.max_points }}", "{{ score.points }}"],
         rows=[["合计", "{{ rubric_total }}", "{{ application.total }}"]],
     )
-    d.line("评审意见：{{ application.comment }}")
-    d.blank()
+    comment = d.row(table, ["", "", ""])
+    comment[0].merge(comment[-1])
+    d.cell_text(comment[0], "评审意见：{{ application.comment }}")
+    d.unsplit(table)  # an application's scores on one page, under their heading
     d.tag("{%p endfor %}")
     d.body("本人承诺：与上述项目及申报单位无利益关系，独立、公正评审，对评审内容保密。")
     d.signature("评审专家（签字）：　　　　　　", "{{ signed_date|cn_date }}")
@@ -174,7 +177,7 @@ def score_summary(d: OfficialDocument) -> None:
     d.tag("{%p for pool in pools %}")
     d.heading("{{ pool.name }}")
     d.table(
-        [SERIAL, CODE, text(1.3), text(), text(1.2), label(5.5), number(6), label(4)],
+        [SERIAL, CODE, text(1.3), text(), text(2), label(5.5), number(6), label(4)],
         ["排名", "受理编号", "项目名称", "申报单位", "专家评分", "去掉的分数", "最终得分", "备注"],
         loop="row in pool.rows",
         size=10.5,
@@ -192,12 +195,21 @@ def score_summary(d: OfficialDocument) -> None:
     )
     d.tag("{%p endfor %}")
     d.body("{{ agreement }}。")
-    d.body("评审专家（签字）：{{ experts|join('　') }}")
-    d.line("制表人：{{ prepared_by }}　　　　制表日期：{{ issue_date|cn_date }}")
+    with d.closing():  # printed names, and room beside each to sign by hand
+        d.line("评审专家签字：")
+        signing = d.table(
+            [40, 70, 45],
+            ["评审专家", "签字", "日期"],
+            loop="name in experts",
+            loop_row=["{{ name }}", "", ""],
+        )
+        signing.rows[2].height = Mm(11)
+        signing.rows[2].height_rule = WD_ROW_HEIGHT_RULE.AT_LEAST
+        d.line("制表人：{{ prepared_by }}　　　　制表日期：{{ issue_date|cn_date }}")
 
 
 def funding_publicity(d: OfficialDocument) -> None:
-    d.title("关于{{ competition_name }}", "拟资助项目的公示")
+    d.title("{{ competition_name|title_lines(before='关于', after='拟资助项目的公示') }}")
     d.body(
         "经资格审查、专家评审，{{ competition_name }}拟资助项目{{ project_count }}个，资助金额合计"
         "{{ total_fen|yuan }}元，现予以公示："
@@ -224,13 +236,12 @@ def funding_publicity(d: OfficialDocument) -> None:
         "公示期间，对公示项目有异议的，可以书面形式实名向{{ organiser }}反映，并提供必要的证明材料。"
         "匿名、逾期或无具体事实的异议不予受理。"
     )
-    d.body("异议受理地址：{{ objection_address }}；联系人及电话：{{ objection_contact }}。")
+    d.body("异议受理地址：{{ objection_address }}；联系人及电话：{{ objection_contact|nobreak }}。")
     d.signature(*SIGNED_BY_ORGANISER)
 
 
 def award_notice(d: OfficialDocument) -> None:
-    d.paragraph("{{ doc_number }}", indent=False, align=1)
-    d.blank()
+    d.doc_number()
     d.title("立项通知书")
     d.line("{{ organisation_name }}：")
     d.body(
@@ -252,7 +263,7 @@ def award_notice(d: OfficialDocument) -> None:
     )
     d.body(
         "请于{{ agreements_by|cn_date }}前与我们联系签订《资助协议书》，逾期未签订的视为放弃资助。"
-        "联系人及电话：{{ contact }}。"
+        "联系人及电话：{{ contact|nobreak }}。"
     )
     d.body("项目实施期间，请按申报书和资助协议开展服务，专款专用，按时提交中期和结项材料，接受督导和评估。")
     d.signature(*SIGNED_BY_ORGANISER)
@@ -268,7 +279,7 @@ def rejection_notice(d: OfficialDocument) -> None:
     d.body("{{ reason }}")
     d.body(
         "希望你单位继续关注社区需求，完善项目设计，积极参加今后的公益创投。如对评审结果有疑问，请在收到"
-        "本通知之日起5个工作日内与我们联系。联系人及电话：{{ contact }}。"
+        "本通知之日起5个工作日内与我们联系。联系人及电话：{{ contact|nobreak }}。"
     )
     d.signature(*SIGNED_BY_ORGANISER)
 

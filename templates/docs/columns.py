@@ -13,6 +13,8 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from models.documents.engine.titles import text_em
+
 PT_MM = 25.4 / 72
 PADDING_MM = 2 * 108 / 1440 * 25.4  # "Table Grid": 0.19 cm left and right of the text
 SLACK_MM = 1.2  # rounding, and a glyph a little wider than its em
@@ -60,8 +62,9 @@ def text(weight: float = 1.0) -> Column:
 
 
 def em(value: str) -> float:
-    """The printed width of a text in em: CJK characters 1, half-width characters about a half."""
-    return sum(HALF_WIDTH if ord(char) < 0x2000 else 1.0 for char in value)
+    """The printed width of a text in em: CJK characters 1, half-width characters about a half, and the
+    quarter em of space between Latin and CJK."""
+    return text_em(value)
 
 
 # A header may wrap before a bracket or after a slash (资助金额 / （元）), never inside a word.

@@ -242,9 +242,25 @@ class OfficialDocument(TablesMixin):
             self.paragraph(line, indent=False, font=TITLE_FONT, size=TITLE, style="Title")
         self.blank()
 
+    def doc_number(self, key: str = "doc_number") -> None:
+        """发文字号, centred above the title; the line is left out when the value is empty."""
+        self.tag("{%p if " + key + " %}")
+        self.paragraph("{{ " + key + " }}", indent=False, align=1)
+        self.blank()
+        self.tag("{%p endif %}")
+
+    def attachment(self, name: str) -> None:
+        """附件说明 (GB/T 9704 7.3.6): 附件：name, two characters in, lines after the first aligned
+        after 附件：."""
+        paragraph = self.paragraph(f"附件：{name}", indent=False, left_chars=5)
+        ind = child(paragraph._p.get_or_add_pPr(), "w:ind")
+        ind.set(qn("w:hangingChars"), "300")
+        ind.set(qn("w:hanging"), str(3 * BODY * 20))
+
     def heading(self, text: str, level: int = 1) -> None:
+        """一、 in 黑体 (level 1), （一） in 楷体 (level 2), kept on the page of what follows."""
         font = HEITI if level == 1 else KAITI
-        self.paragraph(text, font=font, style=f"Heading {level}")
+        keep_with_next(self.paragraph(text, font=font, style=f"Heading {level}")._p.get_or_add_pPr())
 
     def body(self, *segments: Segment) -> Paragraph:
         return self.paragraph(*segments)
@@ -302,9 +318,17 @@ class OfficialDocument(TablesMixin):
 
     @staticmethod
     def _keep(element: OxmlElement, *, whole: bool) -> None:
-        """Keep a paragraph with the next; a table's last row (every row, when ``whole``) likewise."""
+        """Keep a paragraph with the next; a table's last row (every row, when ``whole``) likewise.
+
+        A paragraph of the block is kept whole; the body's last paragraph may be long (longer than a
+        page), so only its last lines go with the block (widow control), not all of it."""
         if element.tag == qn("w:p"):
-            keep_with_next(element.get_or_add_pPr())
+            ppr = element.get_or_add_pPr()
+            if whole:
+                keep_with_next(ppr)
+            else:
+                child(ppr, "w:keepNext")
+                child(ppr, "w:widowControl")
             return
         rows = element.findall(qn("w:tr"))
         for row in rows if whole else rows[-1:]:

@@ -105,6 +105,12 @@ def content_lines(page: str) -> list[str]:
     return [line for line in lines if line and not _PAGE_NUMBER.match(line)]
 
 
+def _compact(text: str) -> str:
+    """Without white space (pdftotext prints the gap LibreOffice leaves between Latin and CJK as a
+    space), and with the non-breaking hyphen as the hyphen pdftotext prints."""
+    return "".join(text.split()).replace("\u2011", "-")
+
+
 def split_tokens(pdf: Path, tokens: list[str]) -> list[str]:
     """The tokens that appear in the document's text but on no single printed line (broken across lines).
 
@@ -112,14 +118,12 @@ def split_tokens(pdf: Path, tokens: list[str]) -> list[str]:
     cell shows only in the text with its line breaks removed.
     """
     text = pages(pdf)
-    lines = [line for page in text for line in content_lines(page)]
-    joined = "".join("".join(page.split()) for page in text)
+    lines = [_compact(line) for page in text for line in content_lines(page)]
+    joined = "".join(_compact(page) for page in text)
     broken = []
     for token in tokens:
-        squeezed = " ".join(token.split())
-        whole = any(squeezed in line for line in lines)
-        if not whole:
-            broken.append(token if "".join(token.split()) in joined else f"{token} (missing)")
+        if not any(_compact(token) in line for line in lines):
+            broken.append(token if _compact(token) in joined else f"{token} (missing)")
     return broken
 
 
