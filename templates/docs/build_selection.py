@@ -115,7 +115,7 @@ def eligibility_sheet(d: OfficialDocument) -> None:
         ]
     )
     d.table(
-        [SERIAL, label(6), text(1.4), label(4), text()],
+        [SERIAL, label(7), text(1.4), label(4), text()],
         ["序号", "审查事项", "审查要求", "审查结果", "备注"],
         loop="check in checks",
         loop_row=[
@@ -153,17 +153,26 @@ def expert_score_sheet(d: OfficialDocument) -> None:
     d.heading("二、项目评分")
     d.tag("{%p for application in applications %}")
     d.heading("（{{ loop.index|cn_number }}）{{ application.ref }}　{{ application.title }}", level=2)
+    # two criteria a row: an application's block is half as tall, three or four to a page
     table = d.table(
-        [TEXT, number(4), number(6)],
-        ["评分项目", "分值", "得分"],
+        [TEXT, number(4), number(6), TEXT, number(4), number(6)],
+        ["评分项目", "分值", "得分", "评分项目", "分值", "得分"],
         title="申报单位：{{ application.organisation }}",
-        loop="score in application.scores",
-        loop_row=["{{ score.criterion }}", "{{ score.max_points }}", "{{ score.points }}"],
-        rows=[["合计", "{{ rubric_total }}", "{{ application.total }}"]],
+        loop="pair in application.scores|batch(2, None)",
+        loop_row=[
+            "{{ pair[0].criterion }}",
+            "{{ pair[0].max_points }}",
+            "{{ pair[0].points }}",
+            "{{ pair[1].criterion if pair[1] else '' }}",
+            "{{ pair[1].max_points if pair[1] else '' }}",
+            "{{ pair[1].points if pair[1] else '' }}",
+        ],
+        size=10.5,
     )
-    comment = d.row(table, ["", "", ""])
-    comment[0].merge(comment[-1])
-    d.cell_text(comment[0], "评审意见：{{ application.comment }}")
+    total = d.row(table, ["合计", "{{ rubric_total }}", "{{ application.total }}", "", "", ""], size=10.5)
+    d.merge(total[3:])
+    comment = d.merge(d.row(table, ["", "", "", "", "", ""], size=10.5))
+    d.cell_text(comment, "评审意见：{{ application.comment }}", size=10.5)
     d.unsplit(table)  # an application's scores on one page, under their heading
     d.tag("{%p endfor %}")
     d.body("本人承诺：与上述项目及申报单位无利益关系，独立、公正评审，对评审内容保密。")
@@ -177,7 +186,7 @@ def score_summary(d: OfficialDocument) -> None:
     d.tag("{%p for pool in pools %}")
     d.heading("{{ pool.name }}")
     d.table(
-        [SERIAL, CODE, text(1.3), text(), text(2), label(5.5), number(6), label(4)],
+        [SERIAL, CODE, text(1.3), text(1.1), text(1.6), label(5.5), number(6), label(4)],
         ["排名", "受理编号", "项目名称", "申报单位", "专家评分", "去掉的分数", "最终得分", "备注"],
         loop="row in pool.rows",
         size=10.5,

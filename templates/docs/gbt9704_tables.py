@@ -68,7 +68,11 @@ class TablesMixin:
             self.row(table, ["{%tr endfor %}"] + [""] * (len(widths_mm) - 1), size=size)
         for cells in rows:
             self._no_wrap(self.row(table, cells, size=size, aligns=aligns), no_wrap)
-        self.paragraph("", indent=False, size=8)  # Word needs a paragraph between tables
+        spacer = self.paragraph("", indent=False, size=8)  # Word needs a paragraph between tables
+        # off the line grid: 8 pt high, not a 10 mm grid line (which pushed a last, empty page out)
+        ppr = spacer._p.get_or_add_pPr()
+        child(ppr, "w:snapToGrid").set(qn("w:val"), "0")
+        child(child(ppr, "w:rPr"), "w:sz").set(qn("w:val"), "16")  # the paragraph mark: 8 pt too
         return table
 
     def pairs(
@@ -144,7 +148,7 @@ class TablesMixin:
         for index, (cell, text) in enumerate(zip(cells, texts, strict=True)):
             cell.vertical_alignment = WD_CELL_VERTICAL_ALIGNMENT.CENTER
             paragraph = cell.paragraphs[0]
-            self._cell_paragraph(paragraph, aligns[index] if aligns else 1)
+            self._cell_paragraph(paragraph, aligns[index] if aligns else 1, size)
             if text:
                 self.run(paragraph, text, font=font, size=size, bold=bold)
         return cells
@@ -155,24 +159,40 @@ class TablesMixin:
         """Write lines into a cell, one paragraph each (the first replaces the empty one)."""
         for index, line in enumerate(lines):
             paragraph = cell.paragraphs[0] if index == 0 else cell.add_paragraph()
-            self._cell_paragraph(paragraph, align)
+            self._cell_paragraph(paragraph, align, size)
             if line:
                 self.run(paragraph, line, font=font, size=size)
 
     @staticmethod
+    def merge(cells: Sequence[_Cell]) -> _Cell:
+        """Merge a row's cells into one, keeping one paragraph (python-docx keeps each cell's empty one,
+        which makes the row taller)."""
+        merged = cells[0].merge(cells[-1])
+        for paragraph in merged.paragraphs[1:]:
+            if not paragraph.text:
+                paragraph._p.getparent().remove(paragraph._p)
+        return merged
+
+    @staticmethod
     def _no_wrap(cells: list[_Cell], columns: Sequence[int]) -> None:
+        """A data row: never split across pages (a cell's lines stay together), no wrap in ``columns``."""
+        child(cells[0]._tc.getparent().get_or_add_trPr(), "w:cantSplit")
         for index in columns:
             child(cells[index]._tc.get_or_add_tcPr(), "w:noWrap")
 
     @staticmethod
-    def _cell_paragraph(paragraph: Paragraph, align: int) -> None:
-        """Cells sit off the line grid (else every row would be a grid line or two high)."""
+    def _cell_paragraph(paragraph: Paragraph, align: int, size: float) -> None:
+        """Cells sit off the line grid (else every row would be a grid line or two high); the paragraph
+        mark has the cell's size, so that an empty cell is no taller than its neighbours."""
         paragraph.alignment = align
         ppr = paragraph._p.get_or_add_pPr()
         child(ppr, "w:snapToGrid").set(qn("w:val"), "0")
         spacing = child(ppr, "w:spacing")
         spacing.set(qn("w:before"), "40")
         spacing.set(qn("w:after"), "40")
+        mark = child(ppr, "w:rPr")
+        for tag in ("w:sz", "w:szCs"):
+            child(mark, tag).set(qn("w:val"), str(round(size * 2)))
 
     def _grid(self, table: Table, widths_mm: Sequence[float]) -> None:
         self._tables.append((table, list(widths_mm)))

@@ -52,7 +52,10 @@ def _worst_cases() -> dict[str, dict[str, Any]]:
     projects = [dict(p) for p in publicity["projects"]]
     projects[0].update(category="公益服务", amount_fen=80_000_000)
     summary = _sample("score_summary")
+    sheet = _sample("expert_score_sheet")
+    many = [{**a, "ref": f"JT2025-{n:03d}"} for n, a in enumerate(sheet["applications"] * 10, start=1)]
     return {
+        "expert_score_sheet": {**sheet, "applications": many[:19]},
         "funding_publicity": {**publicity, "projects": projects, "total_fen": 99_999_999},
         "score_summary": summary,
         "rejection_notice": _sample("rejection_notice", reason=REASON),
@@ -115,6 +118,8 @@ def test_role_converts_to_pdf_with_its_chinese_text(pdfs: dict[str, Path], name:
     assert "".join(role.keys["competition_name"].split()) in compact
     assert "—1—" in compact  # the page number
     assert 1 <= pdf_pages.page_count(pdf) <= 8
+    pages = pdf_pages.pages(pdf)
+    assert all(pdf_pages.content_lines(page) for page in pages), "a page holds only its page number"
 
 
 def test_pdf_uses_the_aliased_cjk_fonts(pdfs: dict[str, Path]) -> None:
@@ -218,3 +223,16 @@ def test_a_line_ending_in_a_line_break_is_not_stretched(pdfs: dict[str, Path]) -
     lines = pdf_pages.content_lines(pdf_pages.page_text(pdfs["rejection_notice__worst"], 1))
     first = next(line for line in lines if "评审意见" in line)
     assert first.strip() == "评审意见：需求调研不足。"
+
+
+def test_expert_score_sheet_keeps_each_application_whole_and_compact(pdfs: dict[str, Path]) -> None:
+    """19 applications (the example's eligible count) on a few pages, no block cut from its heading."""
+    pdf = pdfs["expert_score_sheet__worst"]
+    assert pdf_pages.page_count(pdf) <= 8
+    seen = 0
+    for page in pdf_pages.pages(pdf):
+        compact = "".join(page.split())
+        headings = len(re.findall(r"）JT2025-\d{3}", compact))
+        assert headings == compact.count("评审意见："), "an application's heading and its table part"
+        seen += headings
+    assert seen == 19
