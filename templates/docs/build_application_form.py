@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from columns import AMOUNT, PHONE, TEXT, label, number
 from gbt9704 import HEITI, TABLE, OfficialDocument
 
 from models.documents.application_form import (
@@ -64,9 +65,13 @@ _TABLES = {
     ACTIVITY_COLUMNS: (
         "row in activities",
         ["{{ row.period }}", "{{ row.content }}", "{{ row.sessions }}", "{{ row.participants }}"],
-        [34, 80, 18, 24],
+        [label(9), TEXT, number(3), number(5)],
     ),
-    TEAM_COLUMNS: ("row in team", ["{{ row.name }}", "{{ row.duty }}", "{{ row.contact }}"], [34, 80, 42]),
+    TEAM_COLUMNS: (
+        "row in team",
+        ["{{ row.name }}", "{{ row.duty }}", "{{ row.contact }}"],
+        [label(4), TEXT, PHONE],
+    ),
     BUDGET_COLUMNS: (
         "row in budget_lines",
         [
@@ -76,7 +81,7 @@ _TABLES = {
             "{{ row.quantity }}",
             "{{ row.amount_fen|yuan }}",
         ],
-        [30, 56, 24, 16, 30],
+        [label(6), TEXT, AMOUNT, number(4), AMOUNT],
     ),
 }
 
@@ -84,9 +89,9 @@ _TABLES = {
 def build(d: OfficialDocument) -> None:
     _cover(d)
     d.heading("一、" + ORGANISATION_HEADING)
-    d.pairs([(label, _VALUES[label]) for label in ORGANISATION_LABELS])
+    d.pairs([(name, _VALUES[name]) for name in ORGANISATION_LABELS])
     d.heading("二、" + PROJECT_HEADING)
-    d.pairs([(label, _VALUES[label]) for label in PROJECT_LABELS])
+    d.pairs([(name, _VALUES[name]) for name in PROJECT_LABELS])
     d.heading("三、项目内容")
     for name, spec in SECTIONS:
         if name == "预算明细":
@@ -107,6 +112,7 @@ def build(d: OfficialDocument) -> None:
                 "申报单位（盖章）：",
                 "　　　　　　　　　　　　　　　　　　　　年　　月　　日",
                 height_mm=40,
+                whole=True,
             )
         elif name == "社区意见":
             table = d.box(name, "{{ community_opinion }}", height_mm=25)
@@ -114,28 +120,29 @@ def build(d: OfficialDocument) -> None:
             d.cell_text(
                 cells[0], "社区居委会（盖章）：", "　　　　　　　　　　　　　　　　　　　　年　　月　　日"
             )
+            d.unsplit(table)
         else:
             d.box(name, "{{ " + spec + " }}", height_mm=35)
 
 
 def _cover(d: OfficialDocument) -> None:
     d.blank(2)
-    d.title("{{ competition_name }}", "项目申报书")
+    d.title("{{ competition_name|title_lines(after='项目申报书') }}")
     d.blank(2)
     blank = "　" * 16
-    for label, value in (
+    for caption, value in (
         ("项目名称：", "{{ project_title or '" + blank + "' }}"),
         ("申报单位：", "{{ organisation_name or '" + blank + "' }}"),
         ("申报日期：", "{{ application_date|cn_date or '" + _BLANK_DATE + "' }}"),
         ("受理编号：", "{{ application_ref or '（由主办方填写）' }}"),
     ):
-        d.paragraph((label, {"font": HEITI}), (value, {"underline": True}), indent=False, left_chars=3)
+        d.paragraph((caption, {"font": HEITI}), (value, {"underline": True}), indent=False, left_chars=3)
     d.blank(5)
     d.paragraph("{{ organiser }}　制", indent=False, align=1)
     d.page_break()
     d.paragraph("填表说明", indent=False, align=1, font=HEITI)
     d.blank()
-    for number, text in enumerate(
+    for index, text in enumerate(
         (
             "本申报书用于{{ competition_name }}。请如实、完整填写，不要改动表格结构和栏目名称"
             "（表格由系统自动读取）；栏目不够填写时可在表格内加行。",
@@ -150,5 +157,5 @@ def _cover(d: OfficialDocument) -> None:
         ),
         start=1,
     ):
-        d.body(f"{number}. {text}")
+        d.body(f"{index}. {text}")
     d.page_break()

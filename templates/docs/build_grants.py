@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from columns import AMOUNT, TEXT, label, number, text
 from gbt9704 import HEITI, OfficialDocument
 
 SIGNED_BY_OPERATOR = ("{{ operator }}", "{{ issue_date|cn_date }}")
@@ -9,7 +10,7 @@ SIGNED_BY_OPERATOR = ("{{ operator }}", "{{ issue_date|cn_date }}")
 
 def _indicators(d: OfficialDocument) -> None:
     d.table(
-        [46, 40, 40, 30],
+        [label(10), label(6), label(6), number(4)],
         ["指标", "计划", "实际完成", "完成率"],
         loop="indicator in indicators",
         loop_row=[
@@ -30,8 +31,8 @@ def _numbered(d: OfficialDocument, items: str) -> None:
 def grant_agreement(d: OfficialDocument) -> None:
     d.paragraph("协议编号：{{ agreement_number }}", indent=False, align=2)
     d.blank()
-    d.title("{{ competition_name }}", "资助协议书")
-    for text in (
+    d.title("{{ competition_name|title_lines(after='资助协议书') }}")
+    for pair in (
         ("甲方（资助方）：", "{{ organiser }}"),
         ("地址：", "{{ organiser_address }}"),
         ("乙方（受资助方）：", "{{ organisation_name }}"),
@@ -40,7 +41,7 @@ def grant_agreement(d: OfficialDocument) -> None:
         ("地址：", "{{ org_address }}"),
         ("联系人：", "{{ contact_name }}　　联系电话：{{ contact_phone }}"),
     ):
-        d.line((text[0], {"font": HEITI}), text[1])
+        d.line((pair[0], {"font": HEITI}), pair[1])
     d.blank()
     d.body(
         "为规范{{ competition_name }}资助资金的使用和管理，保障项目顺利实施，甲乙双方经协商一致，订立本协议。"
@@ -61,7 +62,7 @@ def grant_agreement(d: OfficialDocument) -> None:
         "账号：{{ bank_account }}）："
     )
     d.table(
-        [22, 14, 26, 50, 44],
+        [label(4), number(4), AMOUNT, text(1.1), TEXT],
         ["期次", "比例", "金额（元）", "金额（大写）", "拨付条件"],
         loop="tranche in tranches",
         aligns=[1, 1, 2, 0, 0],
@@ -76,7 +77,7 @@ def grant_agreement(d: OfficialDocument) -> None:
     d.heading("第四条　资金使用")
     d.body("资助资金专款专用，按下列预算使用；单个科目调整超过10%的，须事先书面报甲方同意：")
     d.table(
-        [40, 80, 36],
+        [label(6), TEXT, AMOUNT],
         ["科目", "用途", "金额（元）"],
         loop="line in budget_lines",
         aligns=[1, 0, 2],
@@ -97,21 +98,21 @@ def grant_agreement(d: OfficialDocument) -> None:
     )
     d.heading("第八条　其他")
     d.body("本协议一式三份，甲乙双方各执一份，{{ operator }}存档一份，自双方签字盖章之日起生效。")
-    d.blank()
-    d.unbordered(
-        [78, 78],
-        [
-            ["甲方（盖章）：", "乙方（盖章）："],
-            ["代表人（签字）：", "法定代表人或负责人（签字）："],
-            ["", ""],
-        ],
-    )
-    d.line("签订日期：{{ sign_date|cn_date or '　　　　年　　月　　日' }}")
+    with d.closing():
+        d.blank()
+        d.unbordered(
+            [62, 94],
+            [
+                ["甲方（盖章）：", "乙方（盖章）："],
+                ["代表人（签字）：", "法定代表人或负责人（签字）："],
+                ["", ""],
+            ],
+        )
+        d.line("签订日期：{{ sign_date|cn_date or '　　　　年　　月　　日' }}")
 
 
 def payment_notice(d: OfficialDocument) -> None:
-    d.paragraph("{{ doc_number }}", indent=False, align=1)
-    d.blank()
+    d.doc_number()
     d.title("拨款通知")
     d.line("{{ finance_office }}：")
     d.body(
@@ -124,7 +125,7 @@ def payment_notice(d: OfficialDocument) -> None:
             ("收款单位", "{{ organisation_name }}"),
             ("开户银行", "{{ bank_name }}"),
             ("账号", "{{ bank_account }}"),
-            ("本次拨付（小写）", "¥{{ amount_fen|yuan }}元"),
+            ("本次拨付（小写）", "{{ amount_fen|yuan }}元"),
             ("本次拨付（大写）", "{{ amount_fen|yuan_capitals }}"),
             ("资助总额", "{{ grant_fen|yuan }}元"),
             ("此前已拨付", "{{ paid_before_fen|yuan }}元"),
@@ -132,9 +133,10 @@ def payment_notice(d: OfficialDocument) -> None:
         ]
     )
     d.body("专此通知。")
-    d.signature("{{ organiser }}", "{{ issue_date|cn_date }}")
-    d.blank()
-    d.line("经办人：　　　　　　审核人：　　　　　　分管领导：")
+    with d.closing():
+        d.signature("{{ organiser }}", "{{ issue_date|cn_date }}")
+        d.blank()
+        d.line("经办人：　　　　　　审核人：　　　　　　分管领导：")
 
 
 def supervision_record(d: OfficialDocument) -> None:
@@ -155,7 +157,7 @@ def supervision_record(d: OfficialDocument) -> None:
         ]
     )
     d.table(
-        [30, 30, 30, 38, 28],
+        [label(4), label(6), label(6), text(1.3), TEXT],
         ["指标", "计划", "实际完成", "佐证材料", "备注"],
         loop="indicator in indicators",
         loop_row=[
@@ -175,7 +177,9 @@ def supervision_record(d: OfficialDocument) -> None:
             ("结论", "{{ '☑' if passed else '☐' }}合格　　{{ '☐' if passed else '☑' }}不合格"),
         ]
     )
-    d.line("督导人员（签字）：　　　　　　　　项目负责人（签字）：")
+    with d.closing():
+        d.blank()
+        d.line("督导人员（签字）：　　　　　　　　项目负责人（签字）：")
 
 
 def midterm_opinion(d: OfficialDocument) -> None:
@@ -200,8 +204,7 @@ def midterm_opinion(d: OfficialDocument) -> None:
 
 
 def rectification_notice(d: OfficialDocument) -> None:
-    d.paragraph("{{ doc_number }}", indent=False, align=1)
-    d.blank()
+    d.doc_number()
     d.title("整改通知")
     d.line("{{ organisation_name }}：")
     d.body(
@@ -220,7 +223,7 @@ def rectification_notice(d: OfficialDocument) -> None:
         "整改期间暂缓拨付{{ withheld_label }}{{ withheld_fen|yuan }}元（{{ withheld_fen|yuan_capitals }}），"
         "整改经复评合格后拨付。逾期未整改或整改后仍不合格的，将终止资助协议并追回已拨付资金。"
     )
-    d.body("联系人及电话：{{ contact }}。")
+    d.body("联系人及电话：{{ contact|nobreak }}。")
     d.signature(*SIGNED_BY_OPERATOR)
 
 
@@ -259,7 +262,7 @@ def final_evaluation_report(d: OfficialDocument) -> None:
 
 
 def annual_report(d: OfficialDocument) -> None:
-    d.title("{{ competition_name }}", "年度总结报告")
+    d.title("{{ competition_name|title_lines(after='年度总结报告') }}")
     d.body(
         "{{ year }}年，在{{ organiser }}的指导下，{{ operator }}承办{{ competition_name }}。现将本届大赛"
         "情况报告如下。"
@@ -276,7 +279,7 @@ def annual_report(d: OfficialDocument) -> None:
     )
     d.heading("二、服务领域")
     d.table(
-        [30, 24, 40, 30, 32],
+        [label(4), number(3), AMOUNT, number(4), number(6)],
         ["领域", "项目数", "资助金额（元）", "活动场次", "服务人次"],
         loop="row in by_category",
         aligns=[1, 1, 2, 1, 1],
@@ -291,7 +294,7 @@ def annual_report(d: OfficialDocument) -> None:
     d.paragraph("{{ chart_categories }}", indent=False, align=1)
     d.heading("三、社区覆盖")
     d.table(
-        [40, 36, 40, 40],
+        [label(3), number(3), number(4), number(6)],
         ["社区", "项目数", "活动场次", "服务人次"],
         loop="row in by_community",
         loop_row=["{{ row.name }}", "{{ row.projects }}", "{{ row.sessions }}", "{{ row.participants }}"],
@@ -299,7 +302,10 @@ def annual_report(d: OfficialDocument) -> None:
     d.paragraph("{{ chart_communities }}", indent=False, align=1)
     d.heading("四、结项评估")
     d.table(
-        [78, 78], ["等级", "项目数"], loop="row in grades", loop_row=["{{ row.grade }}", "{{ row.count }}"]
+        [label(3), number(3)],
+        ["等级", "项目数"],
+        loop="row in grades",
+        loop_row=["{{ row.grade }}", "{{ row.count }}"],
     )
     d.heading("五、主要成效")
     _numbered(d, "highlights")

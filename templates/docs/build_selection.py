@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-from gbt9704 import HEITI, OfficialDocument
+from columns import AMOUNT, CODE, SERIAL, TEXT, label, number, text
+from docx.enum.table import WD_ROW_HEIGHT_RULE
+from docx.shared import Mm
+from gbt9704 import OfficialDocument
 
 SIGNED_BY_ORGANISER = ("{{ organiser }}", "{{ issue_date|cn_date }}")
 SIGNED_BY_OPERATOR = ("{{ operator }}", "{{ issue_date|cn_date }}")
 
 
 def call_notice(d: OfficialDocument) -> None:
-    d.paragraph("{{ doc_number }}", indent=False, align=1)
-    d.blank()
-    d.title("{{ competition_name }}", "项目征集公告")
+    d.doc_number()
+    d.title("{{ competition_name|title_lines(after='项目征集公告') }}")
     d.body(
         "为培育社区社会组织和志愿服务力量，回应辖区居民需求，{{ organiser }}决定举办{{ competition_name }}，"
         "由{{ operator }}具体承办。现将有关事项公告如下："
@@ -38,7 +40,7 @@ def call_notice(d: OfficialDocument) -> None:
     d.heading("五、评审标准")
     d.body("评审满分{{ rubric_total }}分，由评审专家按下列标准独立评分：")
     d.table(
-        [14, 32, 88, 22],
+        [SERIAL, label(5), TEXT, number(3)],
         ["序号", "评分项目", "评分要点", "分值"],
         loop="criterion in criteria",
         loop_row=[
@@ -51,7 +53,10 @@ def call_notice(d: OfficialDocument) -> None:
     )
     d.heading("六、时间安排")
     d.table(
-        [70, 86], ["环节", "时间"], loop="step in schedule", loop_row=["{{ step.step }}", "{{ step.when }}"]
+        [text(), text()],
+        ["环节", "时间"],
+        loop="step in schedule",
+        loop_row=["{{ step.step }}", "{{ step.when }}"],
     )
     d.heading("七、资金拨付")
     d.body("资助资金按资助协议分期拨付：")
@@ -64,10 +69,11 @@ def call_notice(d: OfficialDocument) -> None:
         "纸质材料一式三份送至{{ address }}。逾期不予受理。"
     )
     d.heading("九、联系方式")
-    d.body("联系人及电话：{{ contact }}。")
-    d.blank()
-    d.body("附件：{{ competition_name }}项目申报书")
-    d.signature(*SIGNED_BY_ORGANISER)
+    d.body("联系人及电话：{{ contact|nobreak }}。")
+    with d.closing():
+        d.blank()
+        d.attachment("{{ competition_name }}项目申报书")
+        d.signature(*SIGNED_BY_ORGANISER)
 
 
 def receipt(d: OfficialDocument) -> None:
@@ -89,7 +95,7 @@ def receipt(d: OfficialDocument) -> None:
         ]
     )
     d.body("资格审查结果将于{{ screening_by|cn_date }}前通知。查询或补正材料时，请注明受理编号。")
-    d.body("联系人及电话：{{ contact }}。")
+    d.body("联系人及电话：{{ contact|nobreak }}。")
     d.signature(*SIGNED_BY_OPERATOR)
 
 
@@ -109,7 +115,7 @@ def eligibility_sheet(d: OfficialDocument) -> None:
         ]
     )
     d.table(
-        [12, 30, 52, 22, 40],
+        [SERIAL, label(7), text(1.4), label(4), text()],
         ["序号", "审查事项", "审查要求", "审查结果", "备注"],
         loop="check in checks",
         loop_row=[
@@ -146,17 +152,28 @@ def expert_score_sheet(d: OfficialDocument) -> None:
     )
     d.heading("二、项目评分")
     d.tag("{%p for application in applications %}")
-    d.line(("{{ loop.index }}. {{ application.ref }}　{{ application.title }}", {"font": HEITI}))
-    d.line("申报单位：{{ application.organisation }}")
-    d.table(
-        [70, 43, 43],
-        ["评分项目", "分值", "得分"],
-        loop="score in application.scores",
-        loop_row=["{{ score.criterion }}", "{{ score.max_points }}", "{{ score.points }}"],
-        rows=[["合计", "{{ rubric_total }}", "{{ application.total }}"]],
+    d.heading("（{{ loop.index|cn_number }}）{{ application.ref }}　{{ application.title }}", level=2)
+    # two criteria a row: an application's block is half as tall, three or four to a page
+    table = d.table(
+        [TEXT, number(4), number(6), TEXT, number(4), number(6)],
+        ["评分项目", "分值", "得分", "评分项目", "分值", "得分"],
+        title="申报单位：{{ application.organisation }}",
+        loop="pair in application.scores|batch(2, None)",
+        loop_row=[
+            "{{ pair[0].criterion }}",
+            "{{ pair[0].max_points }}",
+            "{{ pair[0].points }}",
+            "{{ pair[1].criterion if pair[1] else '' }}",
+            "{{ pair[1].max_points if pair[1] else '' }}",
+            "{{ pair[1].points if pair[1] else '' }}",
+        ],
+        size=10.5,
     )
-    d.line("评审意见：{{ application.comment }}")
-    d.blank()
+    total = d.row(table, ["合计", "{{ rubric_total }}", "{{ application.total }}", "", "", ""], size=10.5)
+    d.merge(total[3:])
+    comment = d.merge(d.row(table, ["", "", "", "", "", ""], size=10.5))
+    d.cell_text(comment, "评审意见：{{ application.comment }}", size=10.5)
+    d.unsplit(table)  # an application's scores on one page, under their heading
     d.tag("{%p endfor %}")
     d.body("本人承诺：与上述项目及申报单位无利益关系，独立、公正评审，对评审内容保密。")
     d.signature("评审专家（签字）：　　　　　　", "{{ signed_date|cn_date }}")
@@ -169,7 +186,7 @@ def score_summary(d: OfficialDocument) -> None:
     d.tag("{%p for pool in pools %}")
     d.heading("{{ pool.name }}")
     d.table(
-        [12, 24, 46, 36, 56, 22, 16, 13],
+        [SERIAL, CODE, text(1.3), text(1.1), text(1.6), label(5.5), number(6), label(4)],
         ["排名", "受理编号", "项目名称", "申报单位", "专家评分", "去掉的分数", "最终得分", "备注"],
         loop="row in pool.rows",
         size=10.5,
@@ -188,18 +205,27 @@ def score_summary(d: OfficialDocument) -> None:
     d.tag("{%p endfor %}")
     d.body("{{ agreement }}。")
     d.body("{{ agreement_method }}")
-    d.body("评审专家（签字）：{{ experts|join('　') }}")
-    d.line("制表人：{{ prepared_by }}　　　　制表日期：{{ issue_date|cn_date }}")
+    with d.closing():  # printed names, and room beside each to sign by hand
+        d.line("评审专家签字：")
+        signing = d.table(
+            [40, 70, 45],
+            ["评审专家", "签字", "日期"],
+            loop="name in experts",
+            loop_row=["{{ name }}", "", ""],
+        )
+        signing.rows[2].height = Mm(11)
+        signing.rows[2].height_rule = WD_ROW_HEIGHT_RULE.AT_LEAST
+        d.line("制表人：{{ prepared_by }}　　　　制表日期：{{ issue_date|cn_date }}")
 
 
 def funding_publicity(d: OfficialDocument) -> None:
-    d.title("关于{{ competition_name }}", "拟资助项目的公示")
+    d.title("{{ competition_name|title_lines(before='关于', after='拟资助项目的公示') }}")
     d.body(
         "经资格审查、专家评审，{{ competition_name }}拟资助项目{{ project_count }}个，资助金额合计"
         "{{ total_fen|yuan }}元，现予以公示："
     )
     d.table(
-        [9, 23, 45, 39, 18, 22],
+        [SERIAL, CODE, text(1.2), TEXT, label(4), AMOUNT],
         ["序号", "受理编号", "项目名称", "申报单位", "领域", "资助金额（元）"],
         loop="project in projects",
         aligns=[1, 1, 0, 0, 1, 2],
@@ -220,13 +246,12 @@ def funding_publicity(d: OfficialDocument) -> None:
         "公示期间，对公示项目有异议的，可以书面形式实名向{{ organiser }}反映，并提供必要的证明材料。"
         "匿名、逾期或无具体事实的异议不予受理。"
     )
-    d.body("异议受理地址：{{ objection_address }}；联系人及电话：{{ objection_contact }}。")
+    d.body("异议受理地址：{{ objection_address }}；联系人及电话：{{ objection_contact|nobreak }}。")
     d.signature(*SIGNED_BY_ORGANISER)
 
 
 def award_notice(d: OfficialDocument) -> None:
-    d.paragraph("{{ doc_number }}", indent=False, align=1)
-    d.blank()
+    d.doc_number()
     d.title("立项通知书")
     d.line("{{ organisation_name }}：")
     d.body(
@@ -235,7 +260,7 @@ def award_notice(d: OfficialDocument) -> None:
         "（{{ amount_fen|yuan_capitals }}）。资助资金分期拨付："
     )
     d.table(
-        [30, 20, 34, 72],
+        [label(4), number(4), AMOUNT, TEXT],
         ["期次", "比例", "金额（元）", "拨付条件"],
         loop="tranche in tranches",
         loop_row=[
@@ -248,7 +273,7 @@ def award_notice(d: OfficialDocument) -> None:
     )
     d.body(
         "请于{{ agreements_by|cn_date }}前与我们联系签订《资助协议书》，逾期未签订的视为放弃资助。"
-        "联系人及电话：{{ contact }}。"
+        "联系人及电话：{{ contact|nobreak }}。"
     )
     d.body("项目实施期间，请按申报书和资助协议开展服务，专款专用，按时提交中期和结项材料，接受督导和评估。")
     d.signature(*SIGNED_BY_ORGANISER)
@@ -264,7 +289,7 @@ def rejection_notice(d: OfficialDocument) -> None:
     d.body("{{ reason }}")
     d.body(
         "希望你单位继续关注社区需求，完善项目设计，积极参加今后的公益创投。如对评审结果有疑问，请在收到"
-        "本通知之日起5个工作日内与我们联系。联系人及电话：{{ contact }}。"
+        "本通知之日起5个工作日内与我们联系。联系人及电话：{{ contact|nobreak }}。"
     )
     d.signature(*SIGNED_BY_ORGANISER)
 

@@ -13,9 +13,12 @@ from __future__ import annotations
 
 import io
 import zipfile
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 import docx
+from columns import LANDSCAPE_MM, PORTRAIT_MM
 from docx.enum.section import WD_ORIENT
 from docx.enum.text import WD_BREAK
 from docx.oxml import OxmlElement
@@ -37,6 +40,7 @@ from wordml import (
     TITLE_FONT,
     Segment,
     child,
+    keep_with_next,
     set_fonts,
     set_lang,
     twips,
@@ -52,6 +56,7 @@ class OfficialDocument(TablesMixin):
         self.doc = docx.Document()
         self._styles()
         self._page(landscape)
+        self.text_width_mm = LANDSCAPE_MM if landscape else PORTRAIT_MM
         self._footers()
         self._drop_extra_parts()
         props = self.doc.core_properties
@@ -60,6 +65,7 @@ class OfficialDocument(TablesMixin):
         props.created = props.modified = FIXED_TIME
         props.revision = 1
         self.doc.settings.odd_and_even_pages_header_footer = True
+        self._settings()
         self._tables: list[tuple[Table, list[float]]] = []
 
     # ---- set-up ------------------------------------------------------------------------------
@@ -101,6 +107,15 @@ class OfficialDocument(TablesMixin):
         # off the character grid (a 22 pt character would take two 15.8 pt cells), on a 28.95 pt line
         child(title.element.get_or_add_pPr(), "w:snapToGrid").set(qn("w:val"), "0")
         title.paragraph_format.line_spacing = Pt(29)
+
+    def _settings(self) -> None:
+        """A justified line ending in a line break is not stretched across the page (Word's
+        ``doNotExpandShiftReturn``; LibreOffice reads it too), and the theme's East Asian language is
+        Chinese, not Japanese."""
+        settings = self.doc.settings.element
+        compat = settings.find(qn("w:compat"))
+        compat.insert(0, OxmlElement("w:doNotExpandShiftReturn"))  # first in CT_Compat's order
+        settings.find(qn("w:themeFontLang")).set(qn("w:eastAsia"), "zh-CN")
 
     def _page(self, landscape: bool) -> None:
         section = self.doc.sections[0]
@@ -227,9 +242,25 @@ class OfficialDocument(TablesMixin):
             self.paragraph(line, indent=False, font=TITLE_FONT, size=TITLE, style="Title")
         self.blank()
 
+    def doc_number(self, key: str = "doc_number") -> None:
+        """发文字号, centred above the title; the line is left out when the value is empty."""
+        self.tag("{%p if " + key + " %}")
+        self.paragraph("{{ " + key + " }}", indent=False, align=1)
+        self.blank()
+        self.tag("{%p endif %}")
+
+    def attachment(self, name: str) -> None:
+        """附件说明 (GB/T 9704 7.3.6): 附件：name, two characters in, lines after the first aligned
+        after 附件：."""
+        paragraph = self.paragraph(f"附件：{name}", indent=False, left_chars=5)
+        ind = child(paragraph._p.get_or_add_pPr(), "w:ind")
+        ind.set(qn("w:hangingChars"), "300")
+        ind.set(qn("w:hanging"), str(3 * BODY * 20))
+
     def heading(self, text: str, level: int = 1) -> None:
+        """一、 in 黑体 (level 1), （一） in 楷体 (level 2), kept on the page of what follows."""
         font = HEITI if level == 1 else KAITI
-        self.paragraph(text, font=font, style=f"Heading {level}")
+        keep_with_next(self.paragraph(text, font=font, style=f"Heading {level}")._p.get_or_add_pPr())
 
     def body(self, *segments: Segment) -> Paragraph:
         return self.paragraph(*segments)
@@ -250,10 +281,60 @@ class OfficialDocument(TablesMixin):
         self.doc.add_paragraph().add_run().add_break(WD_BREAK.PAGE)
 
     def signature(self, signer: str, date: str) -> None:
-        """落款: the signer and the date, right-aligned, four characters in from the right."""
-        self.blank()
-        self.paragraph(signer, indent=False, align=2, right_chars=4)
-        self.paragraph(date, indent=False, align=2, right_chars=4)
+        """落款: the signer and the date, right-aligned, four characters in from the right, on the page
+        of the body's last paragraph."""
+        with self.closing():
+            self.blank()
+            self.paragraph(signer, indent=False, align=2, right_chars=4)
+            self.paragraph(date, indent=False, align=2, right_chars=4)
+
+    @contextmanager
+    def closing(self) -> Iterator[None]:
+        """A closing block (落款, signature, seal and date lines) written inside ``with``: kept on one page
+        with the last paragraph (or table row) of the body before it, so that no page holds only the
+        signature or the date. Every element but the block's last keeps with the next; table rows in it
+        do not split."""
+        body = self.doc.element.body
+        start = len(body) - 1  # before the sectPr, which stays last
+        yield
+        block = [element for element in body[start:] if element.tag != qn("w:sectPr")]
+        for element in [*self._last_content(list(body[:start])), *block[:-1]]:
+            self._keep(element, whole=element in block)
+        if block and block[-1].tag == qn("w:p"):
+            child(block[-1].get_or_add_pPr(), "w:keepLines")
+
+    @staticmethod
+    def _last_content(elements: Sequence[OxmlElement]) -> list[OxmlElement]:
+        """The body's last paragraph or table, and the empty or ``{%p …%}`` paragraphs after it."""
+        kept: list[OxmlElement] = []
+        for element in reversed(elements):
+            kept.append(element)
+            if element.tag == qn("w:tbl"):
+                break
+            text = "".join(t.text or "" for t in element.iter(qn("w:t"))).strip()
+            if text and not text.startswith("{%"):
+                break
+        return kept
+
+    @staticmethod
+    def _keep(element: OxmlElement, *, whole: bool) -> None:
+        """Keep a paragraph with the next; a table's last row (every row, when ``whole``) likewise.
+
+        A paragraph of the block is kept whole; the body's last paragraph may be long (longer than a
+        page), so only its last lines go with the block (widow control), not all of it."""
+        if element.tag == qn("w:p"):
+            ppr = element.get_or_add_pPr()
+            if whole:
+                keep_with_next(ppr)
+            else:
+                child(ppr, "w:keepNext")
+                child(ppr, "w:widowControl")
+            return
+        rows = element.findall(qn("w:tr"))
+        for row in rows if whole else rows[-1:]:
+            child(row.get_or_add_trPr(), "w:cantSplit")
+            for paragraph in row.iter(qn("w:p")):
+                keep_with_next(paragraph.get_or_add_pPr())
 
     # ---- saving ------------------------------------------------------------------------------
     def save(self, path: Path) -> None:

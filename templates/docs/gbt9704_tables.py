@@ -5,12 +5,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from columns import PORTRAIT_MM, Column
+from columns import widths_mm as column_widths
 from docx.enum.table import WD_CELL_VERTICAL_ALIGNMENT, WD_ROW_HEIGHT_RULE, WD_TABLE_ALIGNMENT
 from docx.oxml.ns import qn
 from docx.shared import Mm, Twips
 from docx.table import Table, _Cell
 from docx.text.paragraph import Paragraph
-from wordml import BODY, FANGSONG, HEITI, TABLE, child, twips
+from wordml import BODY, FANGSONG, HEITI, TABLE, child, keep_with_next, twips
 
 
 class TablesMixin:
@@ -20,10 +22,11 @@ class TablesMixin:
     run: Any
     paragraph: Any
     _tables: list[tuple[Table, list[float]]]
+    text_width_mm: float = PORTRAIT_MM
 
     def table(
         self,
-        widths_mm: Sequence[float],
+        widths_mm: Sequence[float | Column],
         header: Sequence[str] | None = None,
         *,
         rows: Sequence[Sequence[str]] = (),
@@ -36,7 +39,16 @@ class TablesMixin:
         """A bordered table: optional merged title row, header row, fixed rows, and a looped row.
 
         ``loop`` is the body of ``{%tr for … %}``; ``loop_row`` the cells of the repeated row.
+        ``widths_mm`` gives each column in mm, or by what it holds (``columns.py``: a Column's width
+        comes from its content class and its header; cells of codes, amounts and numbers do not wrap).
         """
+        classes = [w for w in widths_mm if isinstance(w, Column)]
+        if classes:
+            if len(classes) != len(widths_mm):
+                raise ValueError("give every column as a Column, or every column in mm")
+            headers = list(header) if header is not None else [""] * len(classes)
+            widths_mm = column_widths(classes, headers, size, self.text_width_mm)
+        no_wrap = [index for index, column in enumerate(classes) if column.no_wrap]
         table = self.doc.add_table(rows=0, cols=len(widths_mm))
         table.style = self.doc.styles["Table Grid"]
         table.alignment = WD_TABLE_ALIGNMENT.CENTER
@@ -52,11 +64,15 @@ class TablesMixin:
             self._repeat_header(table.rows[-1])
         if loop is not None and loop_row is not None:
             self.row(table, ["{%tr for " + loop + " %}"] + [""] * (len(widths_mm) - 1), size=size)
-            self.row(table, loop_row, size=size, aligns=aligns)
+            self._no_wrap(self.row(table, loop_row, size=size, aligns=aligns), no_wrap)
             self.row(table, ["{%tr endfor %}"] + [""] * (len(widths_mm) - 1), size=size)
         for cells in rows:
-            self.row(table, cells, size=size, aligns=aligns)
-        self.paragraph("", indent=False, size=8)  # Word needs a paragraph between tables
+            self._no_wrap(self.row(table, cells, size=size, aligns=aligns), no_wrap)
+        spacer = self.paragraph("", indent=False, size=8)  # Word needs a paragraph between tables
+        # off the line grid: 8 pt high, not a 10 mm grid line (which pushed a last, empty page out)
+        ppr = spacer._p.get_or_add_pPr()
+        child(ppr, "w:snapToGrid").set(qn("w:val"), "0")
+        child(child(ppr, "w:rPr"), "w:sz").set(qn("w:val"), "16")  # the paragraph mark: 8 pt too
         return table
 
     def pairs(
@@ -70,16 +86,38 @@ class TablesMixin:
         return table
 
     def box(
-        self, title: str, *lines: str, width_mm: float = 156, height_mm: float = 30, size: float = TABLE
+        self,
+        title: str,
+        *lines: str,
+        width_mm: float = 156,
+        height_mm: float = 30,
+        size: float = TABLE,
+        whole: bool = False,
     ) -> Table:
-        """A 1-column section table: the title row, then a tall row holding the text."""
+        """A 1-column section table: the title row, then a tall row holding the text.
+
+        ``whole``: fixed text with signature lines (承诺书) — the row never splits across pages, so the
+        signature and date lines stay with the text they sign.
+        """
         table = self.table([width_mm], size=size)
         self.row(table, [title], size=size, bold=True, font=HEITI)
         self._repeat_header(table.rows[-1])
         cells = self.row(table, [""], size=size, height_mm=height_mm)
         self.cell_text(cells[0], *lines, size=size)
         cells[0].vertical_alignment = WD_CELL_VERTICAL_ALIGNMENT.TOP
+        if whole:
+            self.unsplit(table)
         return table
+
+    @staticmethod
+    def unsplit(table: Table) -> None:
+        """Keep every row of the table whole and on the page of the next row."""
+        rows = table._tbl.findall(qn("w:tr"))
+        for index, tr in enumerate(rows):
+            child(tr.get_or_add_trPr(), "w:cantSplit")
+            if index < len(rows) - 1:
+                for paragraph in tr.iter(qn("w:p")):
+                    keep_with_next(paragraph.get_or_add_pPr())
 
     def unbordered(
         self, widths_mm: Sequence[float], rows: Sequence[Sequence[str]], *, size: float = BODY
@@ -110,7 +148,7 @@ class TablesMixin:
         for index, (cell, text) in enumerate(zip(cells, texts, strict=True)):
             cell.vertical_alignment = WD_CELL_VERTICAL_ALIGNMENT.CENTER
             paragraph = cell.paragraphs[0]
-            self._cell_paragraph(paragraph, aligns[index] if aligns else 1)
+            self._cell_paragraph(paragraph, aligns[index] if aligns else 1, size)
             if text:
                 self.run(paragraph, text, font=font, size=size, bold=bold)
         return cells
@@ -121,19 +159,40 @@ class TablesMixin:
         """Write lines into a cell, one paragraph each (the first replaces the empty one)."""
         for index, line in enumerate(lines):
             paragraph = cell.paragraphs[0] if index == 0 else cell.add_paragraph()
-            self._cell_paragraph(paragraph, align)
+            self._cell_paragraph(paragraph, align, size)
             if line:
                 self.run(paragraph, line, font=font, size=size)
 
     @staticmethod
-    def _cell_paragraph(paragraph: Paragraph, align: int) -> None:
-        """Cells sit off the line grid (else every row would be a grid line or two high)."""
+    def merge(cells: Sequence[_Cell]) -> _Cell:
+        """Merge a row's cells into one, keeping one paragraph (python-docx keeps each cell's empty one,
+        which makes the row taller)."""
+        merged = cells[0].merge(cells[-1])
+        for paragraph in merged.paragraphs[1:]:
+            if not paragraph.text:
+                paragraph._p.getparent().remove(paragraph._p)
+        return merged
+
+    @staticmethod
+    def _no_wrap(cells: list[_Cell], columns: Sequence[int]) -> None:
+        """A data row: never split across pages (a cell's lines stay together), no wrap in ``columns``."""
+        child(cells[0]._tc.getparent().get_or_add_trPr(), "w:cantSplit")
+        for index in columns:
+            child(cells[index]._tc.get_or_add_tcPr(), "w:noWrap")
+
+    @staticmethod
+    def _cell_paragraph(paragraph: Paragraph, align: int, size: float) -> None:
+        """Cells sit off the line grid (else every row would be a grid line or two high); the paragraph
+        mark has the cell's size, so that an empty cell is no taller than its neighbours."""
         paragraph.alignment = align
         ppr = paragraph._p.get_or_add_pPr()
         child(ppr, "w:snapToGrid").set(qn("w:val"), "0")
         spacing = child(ppr, "w:spacing")
         spacing.set(qn("w:before"), "40")
         spacing.set(qn("w:after"), "40")
+        mark = child(ppr, "w:rPr")
+        for tag in ("w:sz", "w:szCs"):
+            child(mark, tag).set(qn("w:val"), str(round(size * 2)))
 
     def _grid(self, table: Table, widths_mm: Sequence[float]) -> None:
         self._tables.append((table, list(widths_mm)))

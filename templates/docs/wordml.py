@@ -44,7 +44,17 @@ _ORDER = {
     "w:rPr": "rStyle rFonts b bCs i iCs caps smallCaps strike dstrike outline shadow emboss imprint noProof "
     "snapToGrid vanish webHidden color spacing w kern position sz szCs highlight u effect bdr shd fitText "
     "vertAlign rtl cs em lang eastAsianLayout specVanish oMath",
+    "w:tcPr": "cnfStyle tcW gridSpan hMerge vMerge tcBorders shd noWrap tcMar textDirection tcFitText vAlign "
+    "hideMark",
+    "w:trPr": "cnfStyle divId gridBefore gridAfter wBefore wAfter cantSplit trHeight tblHeader "
+    "tblCellSpacing jc hidden",
 }
+
+
+def keep_with_next(ppr: OxmlElement) -> None:
+    """Keep the paragraph on the page of the next one, and all its lines together."""
+    child(ppr, "w:keepNext")
+    child(ppr, "w:keepLines")
 
 
 def child(parent: OxmlElement, tag: str) -> OxmlElement:

@@ -2,12 +2,16 @@
 
 ``cn_date``: ``2025年3月1日`` (GB/T 9704 writes dates in full, Arabic numerals, no leading zeros);
 ``cn_datetime``: ``2025年2月28日17:00``; aware datetimes are shown in the configured time zone.
-``yuan``: integer fen → ``12,000.00``; ``yuan_capitals``: integer fen → ``人民币壹万贰仟元整``.
-An empty value (``""`` or None, as on a blank form) prints empty.
+``yuan``: integer fen → ``12,000.00``; ``yuan_capitals``: integer fen → ``人民币壹万贰仟元整``;
+``cn_number``: ``12`` → ``十二`` (the （一） of second-level headings); ``nobreak``: a phone number
+or code in running text that must not break at its hyphen.
+An empty value (``""`` or None, as on a blank form) prints empty. ``title_lines`` (``titles.py``)
+breaks a title between phrases into balanced lines.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import date, datetime
 from functools import lru_cache
@@ -15,6 +19,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from models.documents.engine.templating import TemplateError
+from models.documents.engine.titles import title_lines
 from models.money import format_yuan, yuan_in_capitals
 
 
@@ -74,11 +79,37 @@ def yuan_capitals(value: Any) -> str:
     return "" if fen is None else yuan_in_capitals(fen)
 
 
+_HYPHEN_IN_WORD = re.compile(r"(?<=[0-9A-Za-z])-(?=[0-9A-Za-z])")
+
+
+def nobreak(value: Any) -> str:
+    """A phone number or code that must not break at its hyphen in running text (0592-5512345):
+    the hyphen between letters or digits becomes U+2011, the non-breaking hyphen."""
+    return _HYPHEN_IN_WORD.sub("\u2011", "" if value is None else str(value))
+
+
+_DIGITS = "〇一二三四五六七八九"
+
+
+def cn_number(value: Any) -> str:
+    """``12`` → ``十二`` (1–99, for the （一） of a second-level heading); other numbers as digits."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TemplateError(f"cn_number 需要整数 / the cn_number filter needs an integer, got {value!r}")
+    if not 0 < value < 100:
+        return str(value)
+    tens, units = divmod(value, 10)
+    prefix = "" if tens == 0 else ("十" if tens == 1 else _DIGITS[tens] + "十")
+    return prefix + (_DIGITS[units] if units else "")
+
+
 FILTERS: dict[str, Callable[..., str]] = {
     "cn_date": cn_date,
     "cn_datetime": cn_datetime,
     "yuan": yuan,
     "yuan_capitals": yuan_capitals,
+    "title_lines": title_lines,
+    "cn_number": cn_number,
+    "nobreak": nobreak,
 }
 
 

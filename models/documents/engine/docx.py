@@ -15,7 +15,8 @@ width) printed alone in a paragraph of ``word/document.xml`` becomes a picture: 
 relationship and a ``<w:drawing>``.
 
 Filters (``models/cn_format.py``): ``cn_date`` (2025年3月1日), ``cn_datetime`` (2025年2月28日17:00),
-``yuan`` (fen → 12,000.00), ``yuan_capitals`` (fen → 人民币壹万贰仟元整).
+``yuan`` (fen → 12,000.00; the template writes 元 after it, never ¥ before), ``yuan_capitals``
+(fen → 人民币壹万贰仟元整), ``title_lines`` (a title broken between phrases, ``titles.py``).
 """
 
 from __future__ import annotations

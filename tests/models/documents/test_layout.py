@@ -1,0 +1,112 @@
+"""The official layout in the templates' XML: settings, fonts, money, 发文字号, column widths, samples.
+
+What the pages look like — closing blocks, words in cells, titles — is checked on PDFs in
+``test_libreoffice.py``; this module checks the rules that need no rendering.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import sys
+import zipfile
+from collections.abc import Iterator
+from types import ModuleType
+
+import docx
+import pytest
+from lxml import etree
+
+from models.documents.registry import DOCUMENTS, render_document, template_path
+from models.settings import TEMPLATES_DIR
+from tests.models.documents.test_registry import W, all_text
+
+ROLES = [role.name for role in DOCUMENTS]
+
+
+@pytest.fixture
+def columns() -> Iterator[ModuleType]:
+    """templates/docs/columns.py, imported as the template builders import it."""
+    saved = list(sys.path)
+    sys.path.insert(0, str(TEMPLATES_DIR / "docs"))
+    try:
+        import columns as module
+
+        yield module
+    finally:
+        sys.path[:] = saved
+
+
+def test_every_template_keeps_manual_line_breaks_from_stretching_lines() -> None:
+    for role in DOCUMENTS:
+        with zipfile.ZipFile(template_path(role)) as package:
+            settings = etree.fromstring(package.read("word/settings.xml"))
+        compat = settings.find(f"{W}compat")
+        assert compat is not None and compat[0].tag == f"{W}doNotExpandShiftReturn", role.name
+        assert settings.find(f"{W}themeFontLang").get(f"{W}eastAsia") == "zh-CN"
+
+
+def test_second_level_headings_are_in_kaiti() -> None:
+    data = render_document("expert_score_sheet", dict(DOCUMENTS.get("expert_score_sheet").keys))
+    with zipfile.ZipFile(io.BytesIO(data)) as package:
+        body = etree.fromstring(package.read("word/document.xml"))
+    kaiti = [
+        "".join(t.text or "" for t in p.iter(f"{W}t"))
+        for p in body.iter(f"{W}p")
+        if any(f.get(f"{W}eastAsia") == "楷体_GB2312" for f in p.iter(f"{W}rFonts"))
+    ]
+    assert kaiti and kaiti[0].startswith("（一）JT2025-003")
+    assert kaiti[1].startswith("（二）")
+
+
+@pytest.mark.parametrize("name", ROLES)
+def test_amounts_print_one_currency_sign(name: str) -> None:
+    """``yuan`` prints a bare number; the template writes 元 after it and never ¥ before it too."""
+    text = all_text(render_document(name, dict(DOCUMENTS.get(name).keys)))
+    assert not re.search(r"[¥￥]\s*[\d,]+(\.\d+)?\s*元", text)
+
+
+def test_payment_notice_prints_the_amount_once_with_its_unit() -> None:
+    text = all_text(render_document("payment_notice", dict(DOCUMENTS.get("payment_notice").keys)))
+    assert "2,400.00元" in text and "¥" not in text
+
+
+@pytest.mark.parametrize("name", ["call_notice", "award_notice", "payment_notice", "rectification_notice"])
+def test_document_number_line_is_left_out_when_unset(name: str) -> None:
+    sample = dict(DOCUMENTS.get(name).keys)
+    with_number = docx.Document(io.BytesIO(render_document(name, sample)))
+    assert with_number.paragraphs[0].text == sample["doc_number"]
+    without = docx.Document(io.BytesIO(render_document(name, {**sample, "doc_number": ""})))
+    assert without.paragraphs[0].style.name == "Title"
+    assert without.paragraphs[0].text.strip()
+
+
+def test_annual_report_samples_add_up() -> None:
+    sample = DOCUMENTS.get("annual_report").keys
+    for rows in (sample["by_community"], sample["by_category"]):
+        assert sum(row["participants"] for row in rows) == sample["participants_total"]
+        assert sum(row["sessions"] for row in rows) == sample["sessions_total"]
+    assert sum(row["projects"] for row in sample["by_category"]) == sample["funded_count"]
+    assert sum(row["amount_fen"] for row in sample["by_category"]) == sample["granted_fen"]
+    assert sum(row["count"] for row in sample["grades"]) == sample["completed_count"]
+    assert len(sample["by_community"]) == sample["communities_covered"]
+
+
+def test_column_widths_follow_the_content_class(columns: ModuleType) -> None:
+    headers = ["排名", "受理编号", "项目名称", "申报单位", "专家评分", "去掉的分数", "最终得分", "备注"]
+    kinds = [columns.SERIAL, columns.CODE, columns.text(1.3), columns.TEXT, columns.text(2)]
+    kinds += [columns.label(5.5), columns.number(6), columns.label(4)]
+    widths = columns.widths_mm(kinds, headers, 10.5, columns.LANDSCAPE_MM)
+    assert sum(widths) == pytest.approx(columns.LANDSCAPE_MM, abs=0.5)
+    by_header = dict(zip(headers, widths, strict=True))
+    # a code is wider than a serial number; a four-character header fits its column on one line
+    assert by_header["受理编号"] > by_header["排名"]
+    assert by_header["最终得分"] >= 4 * 10.5 * columns.PT_MM + columns.PADDING_MM
+    assert [kind.no_wrap for kind in kinds] == [True, True, False, False, False, False, True, False]
+    # a header wraps before its bracket, not inside a word
+    assert columns.header_em("资助金额（元）") == 4
+    # without free text the columns fill the width; too many fixed columns are a builder error
+    fixed = columns.widths_mm([columns.label(3), columns.number(3)], ["等级", "项目数"], 12, 156)
+    assert sum(fixed) == pytest.approx(156, abs=0.2)
+    with pytest.raises(ValueError, match="free column"):
+        columns.widths_mm([columns.label(40), columns.TEXT], ["甲", "乙"], 12, 156)
