@@ -298,6 +298,16 @@ class Deadlines(_Strict):
         return self
 
 
+class IntakeLimits(_Strict):
+    """How much one imported file may hold. A file beyond a limit is refused with a message naming
+    it, before it is read whole (the size on disk and, for .xlsx, unpacked)."""
+
+    max_file_mb: int = Field(default=20, ge=1, le=500)  # the file as it lies on disk
+    max_unpacked_mb: int = Field(default=200, ge=1, le=2000)  # an .xlsx/.docx once unzipped
+    max_rows: int = Field(default=5000, ge=1, le=1_000_000)  # rows of one sheet (or items of a JSON)
+    max_columns: int = Field(default=100, ge=1, le=16384)  # columns of one sheet
+
+
 class Person(_Strict):
     name: str
     email: EmailStr
@@ -326,6 +336,7 @@ class CompetitionConfig(_Strict):
     tranches: list[TranchePlanItem] = Field(min_length=1)
     checkpoints: list[CheckpointPlan] = Field(default_factory=list)
     deadlines: Deadlines
+    intake: IntakeLimits = Field(default_factory=IntakeLimits)
     require_letter_release: bool = False  # letters wait as drafts until an administrator releases them
     mailing_list: list[MailingListEntry] = Field(default_factory=list)
     experts: list[Person] = Field(default_factory=list)
