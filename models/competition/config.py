@@ -431,18 +431,15 @@ class CompetitionConfig(_Strict):
                         f"unknown community {person.community!r} of expert {person.name!r}",
                     )
                 )
-        for section, items in (("categories", self.categories), ("pools", self.pools)):
-            codes: set[str] = set()
-            for index, item in enumerate(items):
-                if item.code in codes:
+        for section, codes in (
+            ("categories", [c.code for c in self.categories]),
+            ("pools", [p.code for p in self.pools]),
+        ):
+            for index, code in enumerate(codes):
+                if code in codes[:index]:
                     problems.append(
-                        (
-                            f"{section}.{index}.code",
-                            f"代码 {item.code} 重复",
-                            f"the code {item.code!r} repeats",
-                        )
+                        (f"{section}.{index}.code", f"代码 {code} 重复", f"the code {code!r} repeats")
                     )
-                codes.add(item.code)
         if problems:
             raise FieldProblems(problems)
         return self

@@ -33,7 +33,7 @@ from models.intake.fields import UNCALCULATED
 _FORMULA = f"{{{SHEET_MAIN_NS}}}f"
 
 
-class _Parser(WorkSheetParser):  # type: ignore[misc]
+class _Parser(WorkSheetParser):
     """openpyxl's sheet parser, telling an uncalculated formula apart from an empty cell."""
 
     def parse_cell(self, element: Any) -> dict[str, Any]:
