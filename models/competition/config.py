@@ -70,7 +70,7 @@ def _money(value: Any) -> Fen:
     except MoneyError as exc:
         raise ValueError(str(exc)) from exc
     if fen < 0:
-        raise ValueError(f"金额不能为负数（填写了 {value}）/ an amount must not be negative: {value!r}")
+        raise ValueError(f"金额不能为负数（填写了 {value}） / an amount must not be negative: {value!r}")
     if fen > MONEY_LIMIT_FEN:
         limit = format_yuan(MONEY_LIMIT_FEN)
         raise ValueError(f"金额超过上限 {limit} 元 / an amount must not exceed {limit} yuan")
