@@ -67,8 +67,7 @@ def one_line(message: object) -> str:
 
 def error_line(message: object, *, label: str = "错误 / error:") -> None:
     """An error as one line on stderr, never wrapped (also when stderr is not a terminal)."""
-    text = Text.assemble((label, "red"), " ", one_line(message))
-    errors.print(text, soft_wrap=True)
+    errors.print(Text.assemble((label, "red"), " ", one_line(message)), soft_wrap=True)
 
 
 def _default(value: Any) -> Any:
