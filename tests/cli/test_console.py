@@ -302,3 +302,49 @@ def test_errors_are_one_line_without_a_terminal_in_a_real_process(tmp_path: Path
     assert len(printed) > 80
     assert printed.startswith(f"错误 / error: {path}: competition.slug: ")
     assert "^[a-z0-9][a-z0-9-]{1,62}$" in printed
+
+
+def test_intake_import_of_a_folder_says_it_is_a_folder(
+    settings_env: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = tmp_path / "申报材料[2025]"
+    folder.mkdir()
+    assert grantflow("intake", "import", str(folder)) == 1
+    (printed,) = capsys.readouterr().err.splitlines()
+    expected = "这是一个文件夹，请给出其中的申报文件 / this is a folder: give the files in it"
+    assert printed == f"错误 / error: {folder}: {expected}"
+
+
+@pytest.mark.flows
+def test_intake_import_shows_bracketed_file_names_and_titles_as_they_are(
+    prefect_harness, settings_env: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import shutil
+
+    import openpyxl
+
+    assert grantflow("competition", "create", str(_config(tmp_path, name="[/red]江头公益创投"))) == 0
+    assert grantflow("call", "publish", "--as-of", "2025-01-06T09:00") == 0
+    book = openpyxl.load_workbook(EXAMPLE_DIR / "applications.xlsx")
+    old, new = book.worksheets[0]["B2"].value, "[bold]银龄共膳[/bold]——吕岭敬老餐厅助餐陪伴计划"
+    book.worksheets[0]["B2"] = new
+    for row in book["预算明细"].iter_rows():
+        for cell in row:
+            if cell.value == old:
+                cell.value = new
+    path = tmp_path / "申报汇总[final].xlsx"
+    book.save(path)
+    shutil.copy(EXAMPLE_DIR / "broken.xlsx", tmp_path / "[red]broken.xlsx")
+    capsys.readouterr()
+    files = [str(path), str(tmp_path / "[red]broken.xlsx")]
+    assert grantflow("intake", "import", *files, "--as-of", "2025-02-28T12:00") == 0
+    out = capsys.readouterr().out
+    assert "申报汇总[final].xlsx: 受理 / accepted 24" in out
+    assert "[red]broken.xlsx: 受理 / accepted 0" in out
+    assert (
+        "✓ 2025-001  [bold]银龄共膳[/bold]——吕岭敬老餐厅助餐陪伴计划  (申报汇总[final].xlsx:第2行 (row 2))"
+        in out
+    )
+    assert grantflow("status") == 0
+    status = capsys.readouterr().out
+    assert status.startswith("[/red]江头公益创投")
