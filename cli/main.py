@@ -125,7 +125,12 @@ def report_error(exc: BaseException) -> int:
         error_line(exc)
         return 1
     if isinstance(exc, OperationalError):
-        error_line(exc.orig, label="数据库错误 / database error:")
+        hint = (
+            "（请先运行 grantflow init / run grantflow init first）"
+            if "no such table" in str(exc.orig)
+            else ""
+        )
+        error_line(f"{exc.orig}{hint}", label="数据库错误 / database error:")
         return 1
     error_line(
         f"{type(exc).__name__}: {exc}（程序缺陷，请报告 / a bug, please report it; {_keep_traceback(exc)}）",

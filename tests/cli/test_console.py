@@ -348,3 +348,11 @@ def test_intake_import_shows_bracketed_file_names_and_titles_as_they_are(
     assert grantflow("status") == 0
     status = capsys.readouterr().out
     assert status.startswith("[/red]江头公益创投")
+
+
+def test_a_command_before_init_says_to_run_init(
+    settings_env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert grantflow("status") == 1
+    (printed,) = capsys.readouterr().err.splitlines()
+    assert printed.startswith("数据库错误 / database error: ") and "grantflow init" in printed

@@ -365,3 +365,16 @@ def test_a_file_with_huge_numbers_is_imported_row_by_row_without_an_exception(
     assert refused["申报汇总.xlsx:第2行 (row 2)"] == "自筹/配套金额（元）"
     assert refused["申报汇总.xlsx:第3行 (row 3)"] == "直接受益人数"
     assert len(stored) == len(report.accepted) > 0
+
+
+def test_the_template_written_over_a_folder_is_an_input_error(tmp_path: Path) -> None:
+    from models.intake.template import write_intake_template
+
+    folder = tmp_path / "模板.xlsx"
+    folder.mkdir()
+    with pytest.raises(InputError, match="这是一个文件夹"):
+        write_intake_template(folder, CONFIG)
+    blocker = tmp_path / "a-file"
+    blocker.write_text("a file where a folder should be", encoding="utf-8")
+    with pytest.raises(InputError, match="无法写入该文件"):
+        write_intake_template(blocker / "模板.xlsx", CONFIG)
