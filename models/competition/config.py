@@ -9,6 +9,7 @@ the reason, in Chinese and English.
 from __future__ import annotations
 
 import hashlib
+import unicodedata
 from datetime import date, datetime, time
 from decimal import Decimal
 from enum import StrEnum
@@ -64,9 +65,10 @@ class FieldProblems(ValueError):
 
 
 def _money(value: Any) -> Fen:
-    """Money in a configuration: an amount in yuan, never negative, never absurdly large."""
+    """Money in a configuration: an amount in yuan, never negative, never absurdly large
+    (full-width digits read as plain ones)."""
     try:
-        fen = parse_yuan(value)
+        fen = parse_yuan(unicodedata.normalize("NFKC", value) if isinstance(value, str) else value)
     except MoneyError as exc:
         raise ValueError(str(exc)) from exc
     if fen < 0:

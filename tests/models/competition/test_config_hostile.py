@@ -164,3 +164,8 @@ def test_an_email_error_speaks_chinese_and_english(path: str, change: Callable[[
     field, zh, en = problem
     assert field == path
     assert "不是有效的电子邮箱地址" in zh and "not a valid email address" in en
+
+
+def test_money_in_full_width_digits_is_read() -> None:
+    config = parse_config(_changed(lambda d: d["budget"].update(per_project_cap="８０００元")))
+    assert config.budget.per_project_cap == 800_000

@@ -378,3 +378,44 @@ def test_the_template_written_over_a_folder_is_an_input_error(tmp_path: Path) ->
     blocker.write_text("a file where a folder should be", encoding="utf-8")
     with pytest.raises(InputError, match="无法写入该文件"):
         write_intake_template(blocker / "模板.xlsx", CONFIG)
+
+
+# ---- Word forms -----------------------------------------------------------------------------------
+
+
+def _zip(path: Path, members: dict[str, bytes]) -> Path:
+    import zipfile
+
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+    return path
+
+
+DOCX = {
+    "not a zip": (lambda d: _bytes(d / "申报书.docx", b"not a zip at all"), IntakeLimits(), "文件已损坏"),
+    "a zip without a document": (
+        lambda d: _zip(d / "申报书.docx", {"hello.txt": b"hello"}),
+        IntakeLimits(),
+        "无法读取该 Word 文件",
+    ),
+    "a zip bomb": (
+        lambda d: _zip(d / "申报书.docx", {"word/document.xml": b"<" * 3_000_000}),
+        IntakeLimits(max_unpacked_mb=2),
+        "解压后过大",
+    ),
+}
+
+
+def _bytes(path: Path, data: bytes) -> Path:
+    path.write_bytes(data)
+    return path
+
+
+@pytest.mark.parametrize("case", sorted(DOCX))
+def test_a_hostile_word_file_is_one_input_error(tmp_path: Path, case: str) -> None:
+    make, limits, message = DOCX[case]
+    path = make(tmp_path)
+    with pytest.raises(InputError) as caught:
+        read_application_file(path, limits)
+    assert str(caught.value).startswith("申报书.docx: ") and message in str(caught.value)
