@@ -6,7 +6,7 @@ import asyncio
 
 import typer
 
-from cli.console import console, print_json
+from cli.console import line, print_json
 from cli.options import ActorOption, AsOfOption, CompetitionOption, JsonOption, aware, resolve_slug
 
 app = typer.Typer(help="征集 / the call for applications", no_args_is_help=True)
@@ -27,7 +27,7 @@ def publish(
         print_json(result)
         return
     state = "已发布 / published" if result["opened"] else "此前已发布 / was published already"
-    console.print(
+    line(
         f"征集公告{state}; 文书 / documents: {len(result['documents'])}; "
         f"新发信件 / new letters: {len(result['letters'])}"
     )

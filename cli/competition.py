@@ -10,7 +10,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from cli.console import console, print_json
+from cli.console import cell, console, line, print_json, say
 
 app = typer.Typer(help="竞赛配置 / the competition and its configuration", no_args_is_help=True)
 
@@ -30,15 +30,12 @@ def create(
     ] = None,
 ) -> None:
     """校验配置并创建竞赛 / validate the configuration and create the competition."""
+    from models.competition.config import read_config_text
     from models.competition.shift import start_on as shifted_to
     from models.db import default_engine, session_scope, upgrade_database
-    from models.errors import ConfigError, Problem
     from models.setup import create_competition
 
-    try:
-        text = file.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ConfigError(Problem(str(file), "", "文件不存在", "file not found")) from None
+    text = read_config_text(file)
     source = str(file)
     if start_on is not None:
         day = _day(start_on)
@@ -47,7 +44,11 @@ def create(
     upgrade_database(default_engine())
     with session_scope() as session:
         competition = create_competition(session, text=text, source=source, actor=actor)
-    console.print(f"已创建竞赛 / created competition [bold]{competition.slug}[/bold]: {competition.name}")
+    say(
+        "已创建竞赛 / created competition [bold]{slug}[/bold]: {name}",
+        slug=competition.slug,
+        name=competition.name,
+    )
 
 
 def _day(value: str) -> date:
@@ -146,27 +147,27 @@ def show(
         print_json(summary)
         return
     info, budget = summary["competition"], summary["budget"]
-    console.print(f"[bold]{info['name']}[/bold] ({info['slug']}) — {summary['stage']}")
-    console.print(f"主办 / organiser: {info['organiser']}    承办 / operator: {info['operator']}")
-    console.print(
-        f"服务期 / service period: {info['service_period']['start']} – {info['service_period']['end']}"
+    say(
+        "[bold]{name}[/bold] ({slug}) — {stage}", name=info["name"], slug=info["slug"], stage=summary["stage"]
     )
-    console.print(
+    line(f"主办 / organiser: {info['organiser']}    承办 / operator: {info['operator']}")
+    line(f"服务期 / service period: {info['service_period']['start']} – {info['service_period']['end']}")
+    line(
         f"经费 / budget: {format_yuan(budget['service_budget'])} 元, 创投资金池 / pool "
         f"{format_yuan(budget['pool'])} 元, 单项 / per project {format_yuan(budget['per_project_min'])}"
         f"–{format_yuan(budget['per_project_cap'])} 元"
     )
-    console.print("社区 / communities: " + "、".join(summary["communities"]))
-    console.print("类别 / categories: " + "、".join(c["name"] for c in summary["categories"]))
-    console.print("分组 / pools: " + "、".join(p["name"] for p in summary["pools"]))
+    line("社区 / communities: " + "、".join(summary["communities"]))
+    line("类别 / categories: " + "、".join(c["name"] for c in summary["categories"]))
+    line("分组 / pools: " + "、".join(p["name"] for p in summary["pools"]))
     rubric = Table("评分标准 Criterion", "满分 Max", "权重 Weight", title="评分标准 / rubric")
     for c in summary["rubric"]["criteria"]:
-        rubric.add_row(c["name"], str(c["max_points"]), str(c["weight"]))
+        rubric.add_row(cell(c["name"]), cell(c["max_points"]), cell(c["weight"]))
     console.print(rubric)
-    console.print(
+    line(
         "拨付 / tranches: "
         + "，".join(f"{t['label']} {t['percent']}%（{t['gate']}）" for t in summary["tranches"])
     )
     d = summary["deadlines"]
-    console.print(f"申报截止 / applications close: {d['applications_close']}")
-    console.print(f"评审截止 / review closes: {d['review_close']}")
+    line(f"申报截止 / applications close: {d['applications_close']}")
+    line(f"评审截止 / review closes: {d['review_close']}")

@@ -1,17 +1,73 @@
-"""How the CLI speaks: rich tables for people, ``--json`` for programs, one line for errors."""
+"""How the CLI speaks: rich tables for people, ``--json`` for programs, one line for errors.
+
+User text — a competition's name, a file name, a title from a spreadsheet, an error naming a
+field — is data, never rich markup: ``[/red]`` in a name must print as ``[/red]``, not crash the
+command or vanish. So there are two ways to print, and the safe one is the easy one:
+
+- ``say("已创建竞赛 [bold]{slug}[/bold]: {name}", slug=..., name=...)``: the template is ours (a
+  constant, with markup); every value is escaped and stripped of control characters first.
+- ``line(text)``: a line of plain text (no markup at all), never wrapped.
+
+Table cells go through ``cell(value)``. ``error_line`` prints an error as one line on stderr,
+whatever the terminal's width (or no terminal at all). ``tests/cli/test_console.py`` scans ``cli/``
+for an f-string or ``.format`` handed to ``console.print`` as markup.
+"""
 
 from __future__ import annotations
 
 import json
+import re
 from datetime import date, datetime
 from decimal import Decimal
 from enum import Enum
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
+from rich.text import Text
 
-console = Console(highlight=False)
-errors = Console(stderr=True, highlight=False)
+# emoji=False: ":thumbs_up:" in a title stays as typed.
+console = Console(highlight=False, emoji=False)
+errors = Console(stderr=True, highlight=False, emoji=False)
+
+# C0 and C1 control characters (an ESC could drive the terminal); tab and newline are kept.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def clean(value: object) -> str:
+    """User text as it may reach a terminal: control characters shown as U+FFFD."""
+    return _CONTROL.sub("\ufffd", str(value))
+
+
+def safe(value: object) -> str:
+    """User text to put into markup: cleaned and escaped (``[bold]`` prints as ``[bold]``)."""
+    return escape(clean(value))
+
+
+def say(template: str, /, *, err: bool = False, **values: object) -> None:
+    """Print our ``template`` (markup allowed) with every ``{name}`` filled by an escaped value."""
+    text = template.format(**{name: safe(value) for name, value in values.items()})
+    (errors if err else console).print(text, soft_wrap=True)
+
+
+def line(text: object, *, err: bool = False) -> None:
+    """One line of plain text: no markup, never wrapped."""
+    (errors if err else console).print(clean(text), markup=False, soft_wrap=True)
+
+
+def cell(value: object) -> Text:
+    """A table cell holding user text (never read as markup)."""
+    return Text(clean("" if value is None else value))
+
+
+def one_line(message: object) -> str:
+    """A message on one line: its own line breaks become ``；``."""
+    return "；".join(part.strip() for part in clean(message).splitlines() if part.strip())
+
+
+def error_line(message: object, *, label: str = "错误 / error:") -> None:
+    """An error as one line on stderr, never wrapped (also when stderr is not a terminal)."""
+    errors.print(Text.assemble((label, "red"), " ", one_line(message)), soft_wrap=True)
 
 
 def _default(value: Any) -> Any:

@@ -8,39 +8,40 @@ from typing import Annotated, Any
 
 import typer
 
-from cli.console import console, errors, print_json
+from cli.console import error_line, line, print_json, say
 from cli.options import ActorOption, AsOfOption, CompetitionOption, JsonOption, aware, resolve_slug
 
 app = typer.Typer(help="申报受理 / intake of applications", no_args_is_help=True)
 
 
-def _line(text: str) -> None:
-    """One line of user data: no markup, never wrapped."""
-    console.print(text, markup=False, soft_wrap=True)
-
-
 def print_file_report(report: dict[str, Any]) -> None:
     accepted, duplicates, refused = report["accepted"], report["duplicates"], report["refused"]
     late = "（逾期补录 / late, with the administrator's reason）" if report["late"] else ""
-    console.print(
-        f"[bold]{report['file']}[/bold]{late}: 受理 / accepted {len(accepted)}，"
-        f"重复 / duplicates {len(duplicates)}，未受理 / refused {len(refused)}",
-        soft_wrap=True,
+    say(
+        "[bold]{file}[/bold]{late}: 受理 / accepted {accepted}，重复 / duplicates {duplicates}，"
+        "未受理 / refused {refused}",
+        file=report["file"],
+        late=late,
+        accepted=len(accepted),
+        duplicates=len(duplicates),
+        refused=len(refused),
     )
+    for notice in report.get("notices", []):
+        line(f"  ! {notice['where']}: {notice['zh']} / {notice['en']}")
     for row in accepted:
-        _line(f"  ✓ {row['ref']}  {row['title']}  ({row['source']})")
+        line(f"  ✓ {row['ref']}  {row['title']}  ({row['source']})")
     for row in duplicates:
-        _line(f"  = {row['where']}: 已受理过 / already received as {row['ref']}  {row['title']}")
+        line(f"  = {row['where']}: 已受理过 / already received as {row['ref']}  {row['title']}")
     for row in refused:
         who = " · ".join(x for x in (row["title"], row["organisation"]) if x) or "（未填写项目名称）"
         mail = (
             f" → {row['email']}" if row["email"] else " （无有效邮箱，不发信 / no usable email: no letter）"
         )
-        _line(f"  ✗ {row['where']}: {who}{mail}")
+        line(f"  ✗ {row['where']}: {who}{mail}")
         for problem in row["problems"]:
             place = f"{problem['where']}: " if problem["where"] not in ("", row["where"]) else ""
             field = f"{problem['field']}: " if problem["field"] else ""
-            _line(f"      - {place}{field}{problem['zh']} / {problem['en']}")
+            line(f"      - {place}{field}{problem['zh']} / {problem['en']}")
 
 
 @app.command("import")
@@ -59,11 +60,10 @@ def import_command(
 ) -> None:
     """导入申报，发送受理回执和未受理通知 / import applications; receipts and refusals are mailed."""
     from flows.intake import intake
-    from models.errors import InputError, Problem
+    from models.intake.rows import check_file
 
-    missing = [f for f in files if not f.is_file()]
-    if missing:
-        raise InputError(Problem(str(missing[0]), "", "文件不存在", "file not found"))
+    for file in files:
+        check_file(file, name=str(file))
     result = asyncio.run(
         intake(
             resolve_slug(competition),
@@ -80,12 +80,9 @@ def import_command(
         for report in result["files"]:
             if not report["error"]:
                 print_file_report(report)
-        console.print(
-            f"受理回执 / receipts: {result['receipts']}；未受理通知 / refusal letters: {result['refusals']}",
-            soft_wrap=True,
-        )
+        line(f"受理回执 / receipts: {result['receipts']}；未受理通知 / refusal letters: {result['refusals']}")
     for report in failed:
-        errors.print(f"[red]错误 / error:[/red] {report['error']}".replace("\n", "；"), soft_wrap=True)
+        error_line(report["error"])
     if failed:
         raise typer.Exit(1)
 
@@ -106,4 +103,4 @@ def template_command(
     with session_scope() as session:
         config = competition_config(get_competition(session, slug=competition))
     written = write_intake_template(file, config)
-    console.print(f"已生成模板 / template written: {written}", markup=False, soft_wrap=True)
+    line(f"已生成模板 / template written: {written}")

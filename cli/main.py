@@ -1,6 +1,7 @@
 """``grantflow``: the administrator's command line. It only translates: arguments become calls to
 flows and models/, results become tables or ``--json``, and every grantflow error becomes one line
-on stderr and exit code 1 — never a traceback."""
+per problem on stderr and exit code 1 — never a traceback. An error we did not foresee is still one
+line (exit code 2), with the traceback written to a file it names."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from rich.table import Table
 
 from cli.call import app as call_app
 from cli.competition import app as competition_app
-from cli.console import console, errors, print_json
+from cli.console import cell, console, error_line, line, print_json, say
 from cli.demo.command import demo
 from cli.doctor import doctor
 from cli.intake import app as intake_app
@@ -22,7 +23,7 @@ from cli.portal import portal
 from cli.review import app as review_app
 from cli.screening import app as screening_app
 from cli.up import down, up
-from models.errors import GrantflowError
+from models.errors import ConfigError, GrantflowError, InputError
 
 app = typer.Typer(
     name="grantflow",
@@ -58,9 +59,9 @@ def init() -> None:
     settings = get_settings()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     if before == after:
-        console.print(f"数据库已是最新 / database is up to date: {url} (revision {after})")
+        line(f"数据库已是最新 / database is up to date: {url} (revision {after})")
     else:
-        console.print(
+        line(
             f"数据库已{'升级' if before else '创建'} / database {'upgraded' if before else 'created'}: "
             f"{url} ({before or 'empty'} → {after})"
         )
@@ -94,36 +95,80 @@ def status(
             }
         )
         return
-    console.print(f"[bold]{comp.name}[/bold] — 阶段 / stage: {STATE_LABELS[comp.stage]} ({comp.stage})")
+    say(
+        "[bold]{name}[/bold] — 阶段 / stage: {label} ({stage})",
+        name=comp.name,
+        label=STATE_LABELS[comp.stage],
+        stage=comp.stage,
+    )
     if not rows:
         console.print("还没有申报项目 / no applications yet")
         return
     table = Table("编号 Ref", "项目 Title", "申报单位 Organisation", "社区", "金额(元)", "状态 State")
     for row in rows:
         table.add_row(
-            row["ref"],
-            row["title"],
-            row["organisation"],
-            row["community"],
-            format_yuan(row["amount_fen"]),
-            f"{row['state_label']} ({row['state']})",
+            cell(row["ref"]),
+            cell(row["title"]),
+            cell(row["organisation"]),
+            cell(row["community"]),
+            cell(format_yuan(row["amount_fen"])),
+            cell(f"{row['state_label']} ({row['state']})"),
         )
     console.print(table)
-    console.print("  ".join(f"{STATE_LABELS.get(k, k)}: {v}" for k, v in sorted(counts.items())))
+    say("{counts}", counts="  ".join(f"{STATE_LABELS.get(k, k)}: {v}" for k, v in sorted(counts.items())))
+
+
+def report_error(exc: BaseException) -> int:
+    """Print an error as the administrator should see it; returns the exit code."""
+    from sqlalchemy.exc import OperationalError
+
+    if isinstance(exc, ConfigError | InputError):
+        for problem in exc.problems:
+            error_line(problem)
+        return 1
+    if isinstance(exc, GrantflowError):
+        error_line(exc)
+        return 1
+    if isinstance(exc, OperationalError):
+        hint = (
+            "（请先运行 grantflow init / run grantflow init first）"
+            if "no such table" in str(exc.orig)
+            else ""
+        )
+        error_line(f"{exc.orig}{hint}", label="数据库错误 / database error:")
+        return 1
+    error_line(
+        f"{type(exc).__name__}: {exc}（程序缺陷，请报告 / a bug, please report it; {_keep_traceback(exc)}）",
+        label="意外错误 / unexpected error:",
+    )
+    return 2
+
+
+def _keep_traceback(exc: BaseException) -> str:
+    """Write the traceback beside the data (never on the administrator's screen); say where."""
+    import traceback
+
+    from models.settings import get_settings
+    from models.types import utcnow
+
+    try:
+        folder = get_settings().data_dir / "errors"
+        folder.mkdir(parents=True, exist_ok=True)
+        target = folder / f"cli-{utcnow():%Y%m%dT%H%M%S%f}.txt"
+        target.write_text("".join(traceback.format_exception(exc)), encoding="utf-8")
+    except Exception:  # the report of a bug must not raise a second one
+        return "traceback not kept"
+    return f"traceback: {target}"
 
 
 def main() -> None:
-    """Entry point: grantflow errors become one line and exit code 1."""
-    from sqlalchemy.exc import OperationalError
-
+    """Entry point: every error becomes one line per problem and a non-zero exit code."""
     try:
         app()
-    except GrantflowError as exc:
-        errors.print(f"[red]错误 / error:[/red] {exc}", markup=True)
-        sys.exit(1)
-    except OperationalError as exc:
-        errors.print(f"[red]数据库错误 / database error:[/red] {exc.orig}", markup=True)
-        sys.exit(1)
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except Exception as exc:
+        sys.exit(report_error(exc))
 
 
 if __name__ == "__main__":

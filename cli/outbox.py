@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 import typer
 from rich.table import Table
 
-from cli.console import console, print_json
+from cli.console import cell, clean, console, line, print_json, say
 from cli.options import ActorOption, CompetitionOption, JsonOption
 
 app = typer.Typer(help="发信箱 / the outbox: preview, release and retry letters", no_args_is_help=True)
@@ -106,16 +106,16 @@ def list_command(
     table = Table("#", "状态 State", "角色 Role", "收件人 To", "主题 Subject", "次数", "服务器答复 Answer")
     for letter in letters:
         table.add_row(
-            str(letter.id),
-            f"{STATE_NAMES.get(str(letter.state), '')} {letter.state}",
-            letter.role,
-            f"{letter.recipient_name} <{letter.recipient_email}>",
-            letter.subject,
-            str(letter.attempts),
-            letter.last_answer[:60],
+            cell(letter.id),
+            cell(f"{STATE_NAMES.get(str(letter.state), '')} {letter.state}"),
+            cell(letter.role),
+            cell(f"{letter.recipient_name} <{letter.recipient_email}>"),
+            cell(letter.subject),
+            cell(letter.attempts),
+            cell(letter.last_answer[:60]),
         )
     console.print(table)
-    console.print(
+    line(
         "  ".join(f"{STATE_NAMES.get(k, k)} {k}: {v}" for k, v in sorted(counts.items()))
         or "发信箱为空 / empty"
     )
@@ -148,22 +148,24 @@ def show(
             }
         )
         return
-    console.print(
-        f"[bold]#{letter.id}[/bold] {STATE_NAMES.get(str(letter.state), '')} ({letter.state}) · "
-        f"{letter.role} · {letter.stage}"
+    say(
+        "[bold]#{id}[/bold] {name} ({state}) · {role} · {stage}",
+        id=letter.id,
+        name=STATE_NAMES.get(str(letter.state), ""),
+        state=letter.state,
+        role=letter.role,
+        stage=letter.stage,
     )
-    console.print(f"收件人 To: {letter.recipient_name} <{letter.recipient_email}>", markup=False)
-    console.print(f"主题 Subject: {letter.subject}", markup=False)
+    line(f"收件人 To: {letter.recipient_name} <{letter.recipient_email}>")
+    line(f"主题 Subject: {letter.subject}")
     if letter.message_id:
-        console.print(f"Message-ID: {letter.message_id}", markup=False)
+        line(f"Message-ID: {letter.message_id}")
     if names:
-        console.print(f"附件 Attachments: {', '.join(names)}", markup=False)
+        line(f"附件 Attachments: {', '.join(names)}")
     if letter.last_answer:
-        console.print(
-            f"服务器答复 Last answer ({letter.attempts} 次 attempts): {letter.last_answer}", markup=False
-        )
+        line(f"服务器答复 Last answer ({letter.attempts} 次 attempts): {letter.last_answer}")
     console.rule()
-    console.print(letter.body_html if html else letter.body_text, markup=False)
+    console.print(clean(letter.body_html if html else letter.body_text), markup=False)
 
 
 def _apply(
@@ -191,7 +193,7 @@ def _report(letters: list[dict[str, Any]], verb_zh: str, verb_en: str, as_json: 
     if as_json:
         print_json({"count": len(letters), "letters": letters})
         return
-    console.print(
+    line(
         f"已{verb_zh} {len(letters)} 封 / {verb_en} {len(letters)} letter(s)"
         + (f": {', '.join(str(letter['id']) for letter in letters)}" if letters else "")
     )
@@ -249,13 +251,10 @@ def send(
         return
     from models.settings import get_settings
 
-    console.print(
-        f"{delivery_summary(report, get_settings().timezone)}  via {report['server']}", markup=False
-    )
+    line(f"{delivery_summary(report, get_settings().timezone)}  via {report['server']}")
     for failure in report["failed"]:
-        console.print(f"  #{failure['id']} {failure['recipient']}: {failure['answer']}", markup=False)
+        line(f"  #{failure['id']} {failure['recipient']}: {failure['answer']}")
     if report["mail_dir"]:
-        console.print(
-            f"未配置 SMTP 服务器，信件已存为 .eml 文件 / letters saved as .eml files in {report['mail_dir']}",
-            markup=False,
+        line(
+            f"未配置 SMTP 服务器，信件已存为 .eml 文件 / letters saved as .eml files in {report['mail_dir']}"
         )

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from cli.console import console
+from cli.console import line
 
 
 def portal(
@@ -26,7 +26,7 @@ def portal(
     logging.getLogger("grantflow").setLevel(logging.INFO)  # refused links, events not sent
     settings = get_settings()
     upgrade_database(default_engine())
-    console.print(
+    line(
         f"评审门户 / portal: http://{host}:{port}  (邀请链接前缀 / links in letters start with "
         f"{settings.portal_url.rstrip('/')}/review/)"
     )

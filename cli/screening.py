@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 import typer
 
-from cli.console import console, print_json
+from cli.console import line, print_json
 from cli.options import ActorOption, AsOfOption, CompetitionOption, JsonOption, aware, resolve_slug
 
 app = typer.Typer(help="资格审查 / eligibility screening", no_args_is_help=True)
@@ -17,15 +17,15 @@ ReviewerOption = Annotated[str, typer.Option(help="审查人（资格审查表�
 
 def print_screening(rows: list[dict[str, Any]]) -> None:
     passed = [r for r in rows if r["eligible"]]
-    console.print(f"通过 / eligible: {len(passed)}；未通过 / ineligible: {len(rows) - len(passed)}")
+    line(f"通过 / eligible: {len(passed)}；未通过 / ineligible: {len(rows) - len(passed)}")
     for row in rows:
         if not row["eligible"]:
             text = f"  ✗ {row['ref']}  {row['title']}（{row['organisation']}）: " + "；".join(row["reasons"])
-            console.print(text, markup=False, soft_wrap=True)
+            line(text)
         for override in row["overrides"]:
             verdict = "符合" if override["passed"] else "不符合"
             text = f"    {row['ref']} 改判 / override {override['rule']} → {verdict}: {override['reason']}"
-            console.print(text, markup=False, soft_wrap=True)
+            line(text)
 
 
 @app.command("run")
@@ -45,7 +45,7 @@ def run_command(
     if as_json:
         print_json(result)
         return
-    console.print(
+    line(
         f"本次审查 / screened now: {result['screened']}；资格审查表 / sheets written: {result['sheets']}；"
         f"结果通知 / result letters: {result['letters']}"
     )
@@ -82,13 +82,9 @@ def override_command(
         )
         state = application.state
         slug = comp.slug
-    console.print(
+    line(
         f"已改判 / overridden: {ref} {code} → {'符合' if passed else '不符合'}；"
-        f"申报状态 / application: {STATE_LABELS.get(state, state)} ({state})",
-        markup=False,
-        soft_wrap=True,
+        f"申报状态 / application: {STATE_LABELS.get(state, state)} ({state})"
     )
     result = asyncio.run(screening(slug, as_of=aware(as_of), actor=actor, reviewer=reviewer))
-    console.print(
-        f"资格审查表 / sheets rewritten: {result['sheets']}；结果通知 / result letters: {result['letters']}"
-    )
+    line(f"资格审查表 / sheets rewritten: {result['sheets']}；结果通知 / result letters: {result['letters']}")

@@ -19,12 +19,13 @@ from tasks.mail.deliver import deliver_pending
 async def publish_call(
     slug: str | None = None, as_of: datetime | None = None, actor: str = "admin"
 ) -> dict[str, Any]:
-    """Open the call (筹备 → 征集中), write its two documents, send them to the mailing list."""
+    """Write the call's two documents, queue them to the mailing list, then open the call
+    (筹备 → 征集中): the stage moves only once its work is done, so a failed run is finished by the next."""
     preflight()
     moment = as_of or utcnow()
     competition_id = competition_id_for(slug)
-    opened = open_call_task(competition_id, moment, actor)
     documents = write_call_documents_task(competition_id, moment)
     letters = queue_call_letters_task(competition_id, documents)
+    opened = open_call_task(competition_id, moment, actor)
     delivery = await deliver_pending(competition_id)
     return {"opened": opened, "documents": documents, "letters": letters, "delivery": delivery}

@@ -10,7 +10,6 @@ from sqlmodel import Session
 from models.call.notices import open_call, queue_call_letters, write_call_documents
 from models.competition.tables import Competition
 from models.db import lock_competition, session_scope
-from models.documents.engine.cn_format import local_date
 from models.settings import get_settings
 
 
@@ -22,7 +21,7 @@ def _competition(session: Session, competition_id: int) -> Competition:
 
 @task(name="open-call")
 def open_call_task(competition_id: int, as_of: datetime, actor: str) -> bool:
-    """筹备 → 征集中; False when the call was open already."""
+    """筹备 → 征集中 once the documents are written; False when the call was open already."""
     with session_scope() as session:
         lock_competition(session, competition_id)
         return open_call(session, competition=_competition(session, competition_id), now=as_of, actor=actor)
@@ -30,15 +29,11 @@ def open_call_task(competition_id: int, as_of: datetime, actor: str) -> bool:
 
 @task(name="write-call-documents")
 def write_call_documents_task(competition_id: int, as_of: datetime) -> list[int]:
-    """征集公告 and 申报书 (blank); returns their document ids."""
-    settings = get_settings()
+    """征集公告 and 申报书 (blank); returns their document ids. Refused after the deadline."""
     with session_scope() as session:
         lock_competition(session, competition_id)
         documents = write_call_documents(
-            session,
-            competition=_competition(session, competition_id),
-            issue_date=local_date(as_of, settings.timezone),
-            settings=settings,
+            session, competition=_competition(session, competition_id), now=as_of, settings=get_settings()
         )
         return [d.id for d in documents if d.id is not None]
 

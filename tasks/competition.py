@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 from prefect import task
 from sqlmodel import select
 
+from models.competition.config import read_config_text
 from models.competition.tables import competition_config, get_competition
 from models.db import default_engine, session_scope, upgrade_database
-from models.errors import ConfigError, NotFound, Problem
+from models.errors import NotFound
 from models.review.tables import ReviewAssignment
 from models.setup import create_competition
 from models.states import ASSIGNMENTS_OPEN
@@ -27,13 +27,9 @@ def prepare_database() -> None:
 @task(name="create-competition")
 def create_competition_from_file(config_path: str, actor: str) -> int:
     """Validate the YAML file and store the competition; returns its id."""
-    path = Path(config_path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ConfigError(Problem(str(path), "", "文件不存在", "file not found")) from None
+    text = read_config_text(config_path)
     with session_scope() as session:
-        competition = create_competition(session, text=text, source=str(path), actor=actor)
+        competition = create_competition(session, text=text, source=str(config_path), actor=actor)
         assert competition.id is not None
         return competition.id
 

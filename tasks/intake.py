@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from prefect import get_run_logger, task
@@ -23,7 +24,9 @@ def import_file(
     """Import one file in one transaction; returns what it did (see ``report_summary``).
 
     A file that cannot be read, or arrives after the deadline without a reason, is reported with
-    its ``error`` and imports nothing; the other files of the run go on.
+    its ``error`` and imports nothing; the other files of the run go on. So is a file that meets an
+    error nobody foresaw (a bug): its transaction is rolled back, the error is logged with its
+    traceback, and the receipts for what the other files stored are still queued.
     """
     logger = get_run_logger()
     try:
@@ -40,14 +43,16 @@ def import_file(
             summary = report_summary(session, report)
     except (InputError, NotFound) as exc:
         logger.warning("%s", exc)
-        return {
-            "file": path,
-            "late": False,
-            "accepted": [],
-            "duplicates": [],
-            "refused": [],
-            "error": str(exc),
-        }
+        return _failed(path, str(exc))
+    except Exception as exc:  # one file's bug must not take the run, or the others' receipts, with it
+        logger.exception("importing %s failed", path)
+        name = Path(path).name
+        return _failed(
+            path,
+            f"{name}: 导入时发生意外错误，该文件未导入任何内容（程序缺陷，请报告）/ an unexpected error "
+            "stopped this file, nothing of it was stored (a bug, please report it): "
+            f"{type(exc).__name__}: {exc}",
+        )
     logger.info(
         "%s：受理 %d，重复 %d，未受理 %d / accepted %d, duplicates %d, refused %d",
         summary["file"],
@@ -55,6 +60,18 @@ def import_file(
         *(len(summary[k]) for k in ("accepted", "duplicates", "refused")),
     )
     return summary
+
+
+def _failed(path: str, error: str) -> dict[str, Any]:
+    return {
+        "file": path,
+        "late": False,
+        "accepted": [],
+        "duplicates": [],
+        "refused": [],
+        "notices": [],
+        "error": error,
+    }
 
 
 @task(name="queue-receipts")

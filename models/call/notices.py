@@ -1,9 +1,11 @@
 """征集 The call: the 征集公告 and the blank 申报书, built from the configuration, and the letter that
 sends both to the mailing list.
 
-Publishing is a one-time act: the competition moves 筹备 → 征集中 once (refused after the
-application deadline), the two documents are written once and reused by a re-run (the letters that
-went out point at them), and each mailing-list address gets the call letter once.
+Publishing is a one-time act: the two documents are written once and reused by a re-run (the
+letters that went out point at them), each mailing-list address gets the call letter once, and only
+then — its work done — the competition moves 筹备 → 征集中 (refused after the application deadline,
+and refused while the documents are missing). A run that fails half-way leaves the competition in
+筹备, and running it again finishes the work.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from models.settings import Settings
 from models.states import ORGANISATION_KIND_LABELS, CompetitionStage
 
 STAGE = "call"
+CALL_DOCUMENTS = {"call_notice": "征集公告", "application_form": "申报书"}  # role → file name prefix
 # 资格审查结果的通知期限：申报截止后 7 天 (the configuration has no date for it yet)
 
 
@@ -146,10 +149,10 @@ def blank_form_context(competition: Competition, config: CompetitionConfig) -> d
     )
 
 
-def open_call(session: Session, *, competition: Competition, now: datetime, actor: str) -> bool:
-    """筹备 → 征集中 (audited); False when the call is open already. Refused after the deadline."""
+def ensure_call_may_open(competition: Competition, *, now: datetime) -> None:
+    """Refuse to publish a call that is still 筹备 after the application deadline."""
     if competition.stage is not CompetitionStage.draft:
-        return False
+        return
     close = competition_config(competition).deadlines.applications_close
     if now >= close:
         raise InputError(
@@ -158,6 +161,29 @@ def open_call(session: Session, *, competition: Competition, now: datetime, acto
                 "deadlines.applications_close",
                 f"申报截止时间 {close.isoformat()} 已过，不能再发布征集公告",
                 f"applications closed at {close.isoformat()}: too late to publish the call",
+            )
+        )
+
+
+def open_call(session: Session, *, competition: Competition, now: datetime, actor: str) -> bool:
+    """筹备 → 征集中 (audited) once the call's documents are written; False when the call is open
+    already. Refused after the deadline, and while a document of the call is missing."""
+    if competition.stage is not CompetitionStage.draft:
+        return False
+    ensure_call_may_open(competition, now=now)
+    assert competition.id is not None
+    missing = [
+        role
+        for role in CALL_DOCUMENTS
+        if _published(session, competition_id=competition.id, role=role) is None
+    ]
+    if missing:
+        raise InputError(
+            Problem(
+                competition.slug,
+                "",
+                f"征集文书尚未生成（{'、'.join(CALL_DOCUMENTS[r] for r in missing)}），不能发布",
+                f"the call's documents are not written yet ({', '.join(missing)}): not published",
             )
         )
     set_state(
@@ -179,10 +205,13 @@ def _published(session: Session, *, competition_id: int, role: str) -> Generated
 
 
 def write_call_documents(
-    session: Session, *, competition: Competition, issue_date: date, settings: Settings
+    session: Session, *, competition: Competition, now: datetime, settings: Settings
 ) -> list[GeneratedDocument]:
-    """The 征集公告 and the blank 申报书 (written once; a re-run returns the published ones)."""
+    """The 征集公告 and the blank 申报书 (written once; a re-run returns the published ones).
+    Refused for a call still 筹备 after the application deadline."""
     assert competition.id is not None
+    ensure_call_may_open(competition, now=now)
+    issue_date = local_date(now, settings.timezone)
     config = competition_config(competition)
     contexts: dict[str, Callable[[], dict[str, Any]]] = {
         "call_notice": lambda: call_notice_context(
@@ -190,7 +219,7 @@ def write_call_documents(
         ),
         "application_form": lambda: blank_form_context(competition, config),
     }
-    names = {"call_notice": "征集公告", "application_form": "申报书"}
+    names = CALL_DOCUMENTS
     documents = []
     for role, build in contexts.items():
         found = _published(session, competition_id=competition.id, role=role)

@@ -9,6 +9,7 @@ the reason, in Chinese and English.
 from __future__ import annotations
 
 import hashlib
+import unicodedata
 from datetime import date, datetime, time
 from decimal import Decimal
 from enum import StrEnum
@@ -17,11 +18,12 @@ from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
 import yaml
+from email_validator import EmailNotValidError, validate_email
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
-    EmailStr,
     Field,
     ValidationError,
     field_validator,
@@ -29,7 +31,7 @@ from pydantic import (
 )
 
 from models.errors import ConfigError, Problem
-from models.money import Fen, MoneyError, parse_yuan
+from models.money import Fen, MoneyError, format_yuan, parse_yuan
 from models.states import OrganisationKind
 
 JIANGTOU_COMMUNITIES = (
@@ -47,11 +49,43 @@ JIANGTOU_COMMUNITIES = (
 )
 
 
+# The largest amount any money field may hold: 一万亿元 (10^12 yuan), far inside a BIGINT of fen.
+MONEY_LIMIT_FEN: Fen = 10**14
+# A competition file is a page of settings: anything bigger is refused before it is read whole.
+CONFIG_MAX_BYTES = 1_000_000
+
+
+class FieldProblems(ValueError):
+    """Problems a validator found across fields, each at its own path below the model that found
+    them (``""`` is the model itself): ``[("pools.0.amount", zh, en), …]``."""
+
+    def __init__(self, problems: list[tuple[str, str, str]]) -> None:
+        self.problems = problems
+        super().__init__("; ".join(f"{zh} / {en}" for _, zh, en in problems))
+
+
 def _money(value: Any) -> Fen:
+    """Money in a configuration: an amount in yuan, never negative, never absurdly large
+    (full-width digits read as plain ones)."""
     try:
-        return parse_yuan(value)
+        fen = parse_yuan(unicodedata.normalize("NFKC", value) if isinstance(value, str) else value)
     except MoneyError as exc:
         raise ValueError(str(exc)) from exc
+    if fen < 0:
+        raise ValueError(f"金额不能为负数（填写了 {value}） / an amount must not be negative: {value!r}")
+    if fen > MONEY_LIMIT_FEN:
+        limit = format_yuan(MONEY_LIMIT_FEN)
+        raise ValueError(f"金额超过上限 {limit} 元 / an amount must not exceed {limit} yuan")
+    return fen
+
+
+def _email(value: str) -> str:
+    try:
+        return validate_email(value, check_deliverability=False).normalized
+    except EmailNotValidError as exc:
+        raise ValueError(
+            f"“{value}”不是有效的电子邮箱地址 / {value!r} is not a valid email address: {exc}"
+        ) from None
 
 
 def _decimal(value: Any) -> Decimal:
@@ -67,6 +101,7 @@ def _decimal(value: Any) -> Decimal:
 
 Money = Annotated[Fen, BeforeValidator(_money)]
 Dec = Annotated[Decimal, BeforeValidator(_decimal)]
+EmailStr = Annotated[str, AfterValidator(_email)]
 
 
 class _Strict(BaseModel):
@@ -104,15 +139,21 @@ class Budget(_Strict):
 
     @model_validator(mode="after")
     def _consistent(self) -> Budget:
-        for name in ("service_budget", "pool", "per_project_cap", "per_project_min"):
-            if getattr(self, name) < 0:
-                raise ValueError(f"{name} 不能为负数 / {name} must not be negative")
+        problems = []
         if self.pool > self.service_budget:
-            raise ValueError("创投资金池不能超过服务项目总经费 / pool exceeds the service budget")
+            problems.append(
+                ("pool", "创投资金池不能超过服务项目总经费", "the pool exceeds the service budget")
+            )
         if self.per_project_cap > self.pool:
-            raise ValueError("单个项目上限不能超过资金池 / per_project_cap exceeds the pool")
+            problems.append(
+                ("per_project_cap", "单个项目上限不能超过资金池", "per_project_cap exceeds the pool")
+            )
         if self.per_project_min > self.per_project_cap:
-            raise ValueError("单个项目下限高于上限 / per_project_min exceeds per_project_cap")
+            problems.append(
+                ("per_project_min", "单个项目下限高于上限", "per_project_min exceeds per_project_cap")
+            )
+        if problems:
+            raise FieldProblems(problems)
         return self
 
 
@@ -259,6 +300,16 @@ class Deadlines(_Strict):
         return self
 
 
+class IntakeLimits(_Strict):
+    """How much one imported file may hold. A file beyond a limit is refused with a message naming
+    it, before it is read whole (the size on disk and, for .xlsx, unpacked)."""
+
+    max_file_mb: int = Field(default=20, ge=1, le=500)  # the file as it lies on disk
+    max_unpacked_mb: int = Field(default=200, ge=1, le=2000)  # an .xlsx/.docx once unzipped
+    max_rows: int = Field(default=5000, ge=1, le=1_000_000)  # rows of one sheet (or items of a JSON)
+    max_columns: int = Field(default=100, ge=1, le=16384)  # columns of one sheet
+
+
 class Person(_Strict):
     name: str
     email: EmailStr
@@ -287,6 +338,7 @@ class CompetitionConfig(_Strict):
     tranches: list[TranchePlanItem] = Field(min_length=1)
     checkpoints: list[CheckpointPlan] = Field(default_factory=list)
     deadlines: Deadlines
+    intake: IntakeLimits = Field(default_factory=IntakeLimits)
     require_letter_release: bool = False  # letters wait as drafts until an administrator releases them
     mailing_list: list[MailingListEntry] = Field(default_factory=list)
     experts: list[Person] = Field(default_factory=list)
@@ -296,40 +348,102 @@ class CompetitionConfig(_Strict):
 
     @model_validator(mode="after")
     def _cross_checks(self) -> CompetitionConfig:
-        problems: list[str] = []
-        if len(set(self.communities)) != len(self.communities):
-            problems.append("社区重复 / communities repeat")
+        problems: list[tuple[str, str, str]] = []
+        seen: set[str] = set()
+        for index, community in enumerate(self.communities):
+            if community in seen:
+                problems.append((f"communities.{index}", f"社区“{community}”重复", f"{community!r} repeats"))
+            seen.add(community)
+        pool_cap = format_yuan(self.budget.pool)
         pools_total = sum(p.amount for p in self.pools if p.amount is not None)
+        for index, pool in enumerate(self.pools):
+            if pool.amount is not None and pool.amount > self.budget.pool:
+                problems.append(
+                    (
+                        f"pools.{index}.amount",
+                        f"“{pool.name}”的资金 {format_yuan(pool.amount)} 元超过资金池 {pool_cap} 元",
+                        f"the amount of pool {pool.code!r} exceeds budget.pool ({pool_cap} yuan)",
+                    )
+                )
         if pools_total > self.budget.pool:
-            problems.append("各组资金之和超过资金池 / pool amounts exceed budget.pool")
-        kinds = [k for p in self.pools for k in p.organisation_kinds]
-        if len(set(kinds)) != len(kinds):
-            problems.append("一种单位性质只能属于一个组 / an organisation kind is in two pools")
+            problems.append(
+                (
+                    "pools",
+                    f"各组资金之和 {format_yuan(pools_total)} 元超过资金池 {pool_cap} 元",
+                    f"the pool amounts add up to {format_yuan(pools_total)} yuan, more than budget.pool",
+                )
+            )
+        kinds: dict[str, str] = {}
+        for index, pool in enumerate(self.pools):
+            for position, kind in enumerate(pool.organisation_kinds):
+                if kind in kinds:
+                    problems.append(
+                        (
+                            f"pools.{index}.organisation_kinds.{position}",
+                            f"单位性质 {kind.value} 已属于“{kinds[kind]}”，一种单位性质只能属于一个组",
+                            f"the organisation kind {kind.value!r} is in two pools",
+                        )
+                    )
+                kinds.setdefault(kind, pool.name)
+        cap = format_yuan(self.budget.per_project_cap)
+        for index, category in enumerate(self.categories):
+            if category.max_amount is not None and category.max_amount > self.budget.per_project_cap:
+                problems.append(
+                    (
+                        f"categories.{index}.max_amount",
+                        f"“{category.name}”类的单项上限 {format_yuan(category.max_amount)} 元"
+                        f"超过单个项目上限 {cap} 元",
+                        f"the cap of category {category.code!r} exceeds budget.per_project_cap ({cap} yuan)",
+                    )
+                )
         percents = sum((t.percent for t in self.tranches), Decimal(0))
         if percents != 100:
             problems.append(
-                f"拨付比例之和为 {percents}%，应为 100% / tranche percents add up to {percents}, not 100"
+                (
+                    "tranches",
+                    f"拨付比例之和为 {percents}%，应为 100%",
+                    f"tranche percents add up to {percents}, not 100",
+                )
             )
         checkpoint_codes = {c.code for c in self.checkpoints}
-        for t in self.tranches:
+        for index, t in enumerate(self.tranches):
             if t.gate != "signing" and t.gate not in checkpoint_codes:
                 problems.append(
-                    f"拨付“{t.label}”的条件 {t.gate} 不是已配置的检查点 / "
-                    f"tranche {t.label!r} is gated on unknown checkpoint {t.gate!r}"
+                    (
+                        f"tranches.{index}.gate",
+                        f"拨付“{t.label}”的条件 {t.gate} 不是已配置的检查点",
+                        f"tranche {t.label!r} is gated on unknown checkpoint {t.gate!r}",
+                    )
                 )
-        bands = sorted(self.grade_bands, key=lambda b: b.min_score, reverse=True)
-        if bands[-1].min_score != 0:
-            problems.append("等级须覆盖到0分 / the lowest grade band must start at 0")
-        for person in self.experts:
+        lowest = min(range(len(self.grade_bands)), key=lambda i: self.grade_bands[i].min_score)
+        if self.grade_bands[lowest].min_score != 0:
+            problems.append(
+                (
+                    f"grade_bands.{lowest}.min_score",
+                    "等级须覆盖到0分（最低一档的 min_score 应为 0）",
+                    "the lowest grade band must start at 0",
+                )
+            )
+        for index, person in enumerate(self.experts):
             if person.community and person.community not in self.communities:
                 problems.append(
-                    f"专家 {person.name} 的社区 {person.community} 不在社区列表中 / unknown community"
+                    (
+                        f"experts.{index}.community",
+                        f"专家 {person.name} 的社区 {person.community} 不在社区列表中",
+                        f"unknown community {person.community!r} of expert {person.name!r}",
+                    )
                 )
-        for cat_codes in ([c.code for c in self.categories], [p.code for p in self.pools]):
-            if len(set(cat_codes)) != len(cat_codes):
-                problems.append("代码重复 / codes repeat")
+        for section, codes in (
+            ("categories", [c.code for c in self.categories]),
+            ("pools", [p.code for p in self.pools]),
+        ):
+            for index, code in enumerate(codes):
+                if code in codes[:index]:
+                    problems.append(
+                        (f"{section}.{index}.code", f"代码 {code} 重复", f"the code {code!r} repeats")
+                    )
         if problems:
-            raise ValueError("; ".join(problems))
+            raise FieldProblems(problems)
         return self
 
     # convenient look-ups for the rules
@@ -374,47 +488,111 @@ _MESSAGES_ZH = {
 }
 
 
+def _path(parts: tuple[Any, ...] | list[Any]) -> str:
+    return ".".join(str(p) for p in parts if str(p) != "") or "(文件顶层 / top level)"
+
+
 def _problems_from(exc: ValidationError, source: str) -> list[Problem]:
     problems = []
     for err in exc.errors(include_url=False):
-        path = ".".join(str(p) for p in err["loc"]) or "(文件顶层 / top level)"
+        loc = list(err["loc"])
         kind = err["type"]
         en = err["msg"]
         if kind == "value_error":
+            cause = err.get("ctx", {}).get("error")
+            if isinstance(cause, FieldProblems):
+                for relative, zh, en_part in cause.problems:
+                    problems.append(Problem(source, _path([*loc, *relative.split(".")]), zh, en_part))
+                continue
             en = en.removeprefix("Value error, ")
             zh, _, en_part = en.partition(" / ")
-            problems.append(Problem(source, path, zh, en_part or en))
+            if not en_part:  # a message from a library, in English only
+                zh, en_part = "取值无效", en
+            problems.append(Problem(source, _path(loc), zh, en_part))
             continue
         zh = _MESSAGES_ZH.get(kind, "取值无效")
-        problems.append(Problem(source, path, zh, en))
+        problems.append(Problem(source, _path(loc), zh, en))
     return problems
 
 
 def parse_config(text: str, *, source: str = "<text>") -> CompetitionConfig:
-    """Parse and validate YAML text; every problem at once, each naming source, field and reason."""
+    """Parse and validate YAML text; every problem at once, each naming source, field and reason.
+
+    Whatever the text holds — bad YAML, nesting deep enough to exhaust the stack, numbers too big
+    for any field — the answer is a ``ConfigError``, never another exception.
+    """
+    if len(text) > CONFIG_MAX_BYTES:
+        raise ConfigError(_too_big(source))
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"{source}:{mark.line + 1}" if mark else source
         raise ConfigError(Problem(where, "", "YAML 格式错误", f"not valid YAML: {exc}")) from exc
+    except RecursionError:
+        raise ConfigError(
+            Problem(source, "", "YAML 嵌套层次过深", "the YAML is nested too deeply to be a configuration")
+        ) from None
+    except (ValueError, OverflowError, TypeError) as exc:  # e.g. an integer of 5,000 digits
+        raise ConfigError(
+            Problem(source, "", "YAML 中有无法读取的值", f"a value cannot be read: {exc}")
+        ) from exc
     if not isinstance(data, dict):
         raise ConfigError(Problem(source, "", "文件须为字段映射", "the file must be a mapping of fields"))
     try:
         return CompetitionConfig.model_validate(data)
     except ValidationError as exc:
         raise ConfigError(_problems_from(exc, source)) from exc
+    except RecursionError:
+        raise ConfigError(
+            Problem(source, "", "配置嵌套层次过深", "the configuration is nested too deeply")
+        ) from None
+
+
+def _too_big(source: str) -> Problem:
+    limit = CONFIG_MAX_BYTES // 1000
+    return Problem(source, "", f"文件过大（上限 {limit} KB）", f"the file is too large (at most {limit} KB)")
+
+
+def read_config_text(path: Path | str) -> str:
+    """The text of a configuration file, or ``ConfigError`` naming the file: missing, a folder,
+    unreadable, larger than ``CONFIG_MAX_BYTES`` (checked before reading it whole), not UTF-8."""
+    path = Path(path)
+    name = str(path)
+    try:
+        if path.is_dir():
+            raise ConfigError(
+                Problem(name, "", "这是一个文件夹，不是配置文件", "this is a folder, not a file")
+            )
+        with path.open("rb") as stream:
+            data = stream.read(CONFIG_MAX_BYTES + 1)
+    except FileNotFoundError:
+        raise ConfigError(Problem(name, "", "文件不存在", "file not found")) from None
+    except OSError as exc:
+        raise ConfigError(
+            Problem(name, "", "无法读取文件", f"cannot read the file: {exc.strerror or exc}")
+        ) from None
+    if len(data) > CONFIG_MAX_BYTES:
+        raise ConfigError(_too_big(name))
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(
+            Problem(
+                name,
+                "",
+                f"文件须为 UTF-8 编码（第 {exc.start + 1} 个字节无法解码；GBK、UTF-16 等请另存为 UTF-8）",
+                f"the file must be UTF-8 text (byte {exc.start + 1} is not UTF-8; save GBK or UTF-16 "
+                "as UTF-8)",
+            )
+        ) from None
+    if "\x00" in text:
+        raise ConfigError(Problem(name, "", "不是文本文件", "this is not a text file (it holds NUL bytes)"))
+    return text
 
 
 def load_config(path: Path | str) -> CompetitionConfig:
-    path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ConfigError(Problem(str(path), "", "文件不存在", "file not found")) from None
-    except UnicodeDecodeError:
-        raise ConfigError(Problem(str(path), "", "文件须为 UTF-8 编码", "the file must be UTF-8")) from None
-    return parse_config(text, source=str(path))
+    return parse_config(read_config_text(path), source=str(path))
 
 
 def config_digest(text: str) -> str:

@@ -59,6 +59,9 @@ for _role in (SELECTION_ROLES[0], APPLICATION_FORM, *SELECTION_ROLES[1:], *GRANT
 
 _NAME = re.compile(r"^[a-z][a-z0-9_-]{0,39}$")
 _UNSAFE = re.compile(r'[\\/:*?"<>|\x00-\x1f\x7f]')
+# A file name's limit is 255 bytes on most file systems (ext4, XFS, APFS, NTFS counts 255 UTF-16
+# units); 80 CJK characters are 240 bytes. Names are cut well below it, at a character boundary.
+FILENAME_MAX_BYTES = 150
 
 
 def template_path(role: TemplateRole) -> Path:
@@ -79,13 +82,22 @@ def render_document(role_name: str, context: Mapping[str, Any]) -> bytes:
     return load_docx(template_path(role)).render(context)
 
 
-def safe_filename(name: str) -> str:
-    """A file name without path separators, control characters or characters Windows refuses."""
+def safe_filename(name: str, *, max_bytes: int = FILENAME_MAX_BYTES) -> str:
+    """A file name without path separators, control characters or characters Windows refuses, at
+    most ``max_bytes`` in UTF-8 (a long stem is cut at its end and marked with …).
+
+    Callers put what identifies the document first — the role and the 申报编号
+    (``受理回执-2025-003-<title>``) — so that a cut keeps them.
+    """
     cleaned = _UNSAFE.sub("_", name).strip().lstrip(".")
-    stem = cleaned.removesuffix(".docx")
+    stem = cleaned.removesuffix(".docx").rstrip()
     if not stem.strip("_ "):
         raise InputError(Problem("document", "filename", "文件名为空", f"empty file name: {name!r}"))
-    return stem[:190] + ".docx"
+    room = max_bytes - len(b".docx")
+    if len(stem.encode("utf-8")) > room:
+        cut = stem.encode("utf-8")[: room - len("…".encode())].decode("utf-8", "ignore")
+        stem = cut.rstrip() + "…"
+    return stem + ".docx"
 
 
 def document_folder(

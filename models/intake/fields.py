@@ -155,7 +155,9 @@ FIELDS: tuple[IntakeField, ...] = (
     IntakeField("risks", "风险与应对", ("风险应对", "风险管理"), max_length=2000),
     IntakeField("sustainability", "可持续性", ("可持续发展",), max_length=2000),
     IntakeField("community_opinion", "社区意见", ("社区居委会意见",), max_length=500),
-    IntakeField("attachments", "附件清单", ("附件",), max_length=500, hint="附件名称，用顿号分隔"),
+    IntakeField(
+        "attachments", "附件清单", ("附件",), max_length=500, hint="附件名称，每行一个，或用顿号、分号分隔"
+    ),
     IntakeField(
         "budget",
         "预算明细",
@@ -230,11 +232,22 @@ def budget_column_for(label: object) -> str | None:
     return _BUDGET_LOOKUP.get(text) or _BUDGET_LOOKUP.get(_PARENTHESES.sub("", text))
 
 
+class _Uncalculated:
+    """A spreadsheet cell holding a formula that Excel never calculated (no cached value)."""
+
+    def __repr__(self) -> str:
+        return "UNCALCULATED"
+
+
+UNCALCULATED = _Uncalculated()
+
+
 @dataclass(frozen=True)
 class RawBudgetLine:
     where: str
     values: dict[str, object]  # item, purpose, unit_price, quantity, amount (raw)
     malformed: str = ""  # an inline line that is not 科目|用途|单价|数量, as written
+    formulas: frozenset[str] = frozenset()  # keys whose cell is a formula Excel has not calculated
 
 
 @dataclass
@@ -248,6 +261,7 @@ class RawRow:
     activity_plan: list[dict[str, str]] = field(default_factory=list)  # Word: 时间|活动内容|场次|预计人次
     team_members: list[dict[str, str]] = field(default_factory=list)  # Word: the 执行团队 table
     problems: list[Problem] = field(default_factory=list)  # found while reading (an unmatched budget line)
+    formulas: set[str] = field(default_factory=set)  # keys whose cell is a formula never calculated
 
     def at(self, key: str) -> str:
         return self.cells.get(key, self.where)

@@ -24,7 +24,7 @@ from models.competition.config import CompetitionConfig
 from models.competition.tables import Competition, competition_config
 from models.errors import InputError, NotFound, Problem
 from models.intake.fields import RawRow
-from models.intake.rows import read_applications
+from models.intake.rows import read_application_file
 from models.intake.tables import Application, BudgetLine, Organisation
 from models.intake.validation import ApplicationCreate, usable_email, validate_row
 from models.states import ApplicationState
@@ -70,6 +70,7 @@ class ImportReport:
     duplicates: list[DuplicateRow] = field(default_factory=list)
     refused: list[RefusedRow] = field(default_factory=list)
     late: bool = False  # imported after the deadline, with an administrator's reason
+    notices: list[Problem] = field(default_factory=list)  # how the file was read: hidden sheets, rows
 
     @property
     def problems(self) -> list[Problem]:
@@ -113,8 +114,9 @@ def import_applications(
                 f"applications closed at {close.isoformat()}; an administrator may import late with a reason",
             )
         )
-    rows = read_applications(path)
-    report = ImportReport(file=name, late=late)
+    read = read_application_file(path, config.intake)
+    rows = read.rows
+    report = ImportReport(file=name, late=late, notices=read.notices)
     with session.begin_nested():
         for row in rows:
             _import_row(
@@ -160,7 +162,7 @@ def _import_row(
     on_stored: Callable[[Application], None] | None,
 ) -> None:
     try:
-        data = validate_row(row, config=config)
+        data = validate_row(row, config=config, today=now.astimezone(BEIJING).date())
     except InputError as exc:
         report.refused.append(
             RefusedRow(

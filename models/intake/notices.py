@@ -92,6 +92,7 @@ def report_summary(session: Session, report: ImportReport) -> dict[str, Any]:
             for d in report.duplicates
         ],
         "refused": [refused_summary(row) for row in report.refused],
+        "notices": [{"where": n.where, "zh": n.zh, "en": n.en} for n in report.notices],
         "error": None,
     }
 

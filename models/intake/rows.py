@@ -9,7 +9,13 @@
   ``预算明细`` may be a list of objects with 科目/用途/单价/数量/金额.
 - ``.docx``: a filled-in 申报书 (``models.intake.word_form``).
 
-File-level problems (unreadable file, no header row, missing columns) raise ``InputError``.
+File-level problems (unreadable file, no header row, missing columns) raise ``InputError``. So does a
+file beyond the competition's ``intake`` limits (size on disk, size unpacked, rows, columns): they
+are checked before the file is read whole, and an .xlsx is streamed (only the cells present are
+read, never the grid up to its last cell). Whatever a file holds — a number too big, a CSV field
+over the csv module's limit, JSON nested past the stack — the answer is an ``InputError`` naming
+the file (and the row when known), never another exception. What is imported but may surprise —
+hidden sheets and rows — is listed in ``ApplicationFile.notices``.
 """
 
 from __future__ import annotations
@@ -18,25 +24,27 @@ import csv
 import io
 import json
 import re
+import zipfile
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import openpyxl
-from openpyxl.worksheet.worksheet import Worksheet
-
+from models.competition.config import IntakeLimits
 from models.errors import InputError, Problem
 from models.intake.fields import (
     BUDGET_LABELS,
     BUDGET_SHEET,
     BY_KEY,
     INSTRUCTIONS_SHEET,
+    UNCALCULATED,
     RawBudgetLine,
     RawRow,
     budget_column_for,
     field_for,
     normalise_label,
 )
+from models.intake.workbook import Sheet, open_workbook
 
 SUFFIXES = (".xlsx", ".csv", ".json", ".docx")
 _REQUIRED_COLUMNS = ("title", "organisation", "kind", "amount")
@@ -44,28 +52,121 @@ _INLINE_SPLIT = re.compile(r"[\n；;]+")
 _INLINE_CELLS = re.compile(r"[|｜]")
 
 
-def read_applications(path: Path | str) -> list[RawRow]:
-    """Every application in ``path`` as a raw row (not yet validated)."""
+@dataclass
+class ApplicationFile:
+    """What a file holds: its rows (not yet validated) and notices about how it was read."""
+
+    rows: list[RawRow]
+    notices: list[Problem] = field(default_factory=list)
+
+
+def check_file(path: Path | str, *, name: str | None = None) -> Path:
+    """``path`` if it is a file one can read; else ``InputError``: not found, or a folder."""
     path = Path(path)
-    suffix = path.suffix.lower()
+    shown = name or path.name
+    if path.is_dir():
+        raise InputError(
+            Problem(
+                shown, "", "这是一个文件夹，请给出其中的申报文件", "this is a folder: give the files in it"
+            )
+        )
     if not path.is_file():
-        raise InputError(Problem(path.name, "", "文件不存在", "file not found"))
-    if suffix == ".xlsx":
-        return _read_xlsx(path)
-    if suffix == ".csv":
-        return _table_rows(path.name, _csv_records(path), budget_records=[], budget_sheet="")
-    if suffix == ".json":
-        return _read_json(path)
-    if suffix == ".docx":
+        raise InputError(Problem(shown, "", "文件不存在", "file not found"))
+    return path
+
+
+def read_applications(path: Path | str, limits: IntakeLimits | None = None) -> list[RawRow]:
+    """Every application in ``path`` as a raw row (not yet validated)."""
+    return read_application_file(path, limits).rows
+
+
+def read_application_file(path: Path | str, limits: IntakeLimits | None = None) -> ApplicationFile:
+    """Every application in ``path`` (within ``limits``, default: the defaults), with notices."""
+    path = check_file(path)
+    limits = limits or IntakeLimits()
+    suffix = path.suffix.lower()
+    if suffix not in SUFFIXES:
+        raise InputError(
+            Problem(
+                path.name,
+                "",
+                f"不支持的文件类型 {suffix or '（无扩展名）'}，可导入 .xlsx .csv .json .docx",
+                f"unsupported file type {suffix!r}: import .xlsx, .csv, .json or .docx",
+            )
+        )
+    size = path.stat().st_size
+    if size > limits.max_file_mb * 1_000_000:
+        raise InputError(
+            Problem(
+                path.name,
+                "",
+                f"文件过大（{size / 1_000_000:.1f} MB，上限 {limits.max_file_mb} MB）",
+                f"the file is too large ({size / 1_000_000:.1f} MB; at most {limits.max_file_mb} MB)",
+            )
+        )
+    if suffix in (".xlsx", ".docx"):
+        _check_unpacked(path, limits)
+    try:
+        if suffix == ".xlsx":
+            return _read_xlsx(path, limits)
+        if suffix == ".csv":
+            records = _csv_records(path, limits)
+            return ApplicationFile(_table_rows(path.name, records, budget_records=[], budget_sheet=""))
+        if suffix == ".json":
+            return ApplicationFile(_read_json(path, limits))
         from models.intake.word_form import parse_application_form
 
-        return [parse_application_form(path)]
-    raise InputError(
+        return ApplicationFile([parse_application_form(path)])
+    except RecursionError:
+        raise InputError(
+            Problem(path.name, "", "文件嵌套层次过深，无法读取", "the file is nested too deeply to read")
+        ) from None
+
+
+def _check_unpacked(path: Path, limits: IntakeLimits) -> None:
+    """An .xlsx or .docx is a zip: refuse one that would unpack beyond the limit (a zip bomb)."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            unpacked = sum(info.file_size for info in archive.infolist())
+    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+        raise InputError(
+            Problem(
+                path.name,
+                "",
+                f"文件已损坏或不是 {path.suffix} 格式",
+                f"the file is damaged or not a real {path.suffix} file: {exc}",
+            )
+        ) from None
+    if unpacked > limits.max_unpacked_mb * 1_000_000:
+        raise InputError(
+            Problem(
+                path.name,
+                "",
+                f"文件解压后过大（{unpacked / 1_000_000:.0f} MB，上限 {limits.max_unpacked_mb} MB）",
+                f"the file unpacks to {unpacked / 1_000_000:.0f} MB (at most {limits.max_unpacked_mb} MB)",
+            )
+        )
+
+
+def _too_many_rows(where: str, limits: IntakeLimits) -> InputError:
+    return InputError(
         Problem(
-            path.name,
+            where,
             "",
-            f"不支持的文件类型 {suffix or '（无扩展名）'}，可导入 .xlsx .csv .json .docx",
-            f"unsupported file type {suffix!r}: import .xlsx, .csv, .json or .docx",
+            f"行数超过上限 {limits.max_rows} 行（竞赛配置 intake.max_rows）",
+            f"more than {limits.max_rows} rows (the competition's intake.max_rows)",
+        )
+    )
+
+
+def _too_many_columns(where: str, count: int, limits: IntakeLimits) -> InputError:
+    return InputError(
+        Problem(
+            where,
+            "",
+            f"第 {count} 列有内容，超过上限 {limits.max_columns} 列（竞赛配置 intake.max_columns）",
+            f"column {count} holds data: more than {limits.max_columns} columns "
+            "(the competition's intake.max_columns)",
         )
     )
 
@@ -75,48 +176,76 @@ def read_applications(path: Path | str) -> list[RawRow]:
 Record = tuple[int, list[Any]]  # (row number as shown to people, cell values)
 
 
-def _read_xlsx(path: Path) -> list[RawRow]:
-    try:
-        book = openpyxl.load_workbook(path, data_only=True)
-    except Exception as exc:  # openpyxl raises many kinds for a damaged or mislabelled file
-        raise InputError(
-            Problem(
-                path.name,
-                "",
-                "无法读取该 Excel 文件（是否为 .xlsx 格式？）",
-                f"cannot read this Excel file: {exc}",
+def _read_xlsx(path: Path, limits: IntakeLimits) -> ApplicationFile:
+    with open_workbook(path) as book:
+        sheets = book.sheets
+        budget_sheet = next((ws for ws in sheets if normalise_label(ws.title) == BUDGET_SHEET), None)
+        candidates = [
+            ws for ws in sheets if ws is not budget_sheet and normalise_label(ws.title) != INSTRUCTIONS_SHEET
+        ]
+        main, records = None, []
+        for ws in candidates:
+            records = _sheet_records(path.name, ws, limits)
+            if _header_index(records) is not None:
+                main = ws
+                break
+        if main is None:
+            raise InputError(
+                Problem(
+                    path.name,
+                    "",
+                    "找不到表头含“项目名称”的工作表",
+                    "no sheet has a header row with 项目名称 (project title)",
+                )
             )
-        ) from exc
-    budget_sheet = next((ws for ws in book.worksheets if normalise_label(ws.title) == BUDGET_SHEET), None)
-    candidates = [
-        ws
-        for ws in book.worksheets
-        if ws is not budget_sheet and normalise_label(ws.title) != INSTRUCTIONS_SHEET
-    ]
-    main = next((ws for ws in candidates if _header_index(_records(ws)) is not None), None)
-    if main is None:
-        raise InputError(
-            Problem(
-                path.name,
-                "",
-                "找不到表头含“项目名称”的工作表",
-                "no sheet has a header row with 项目名称 (project title)",
-            )
-        )
-    budget_records = _records(budget_sheet) if budget_sheet is not None else []
-    return _table_rows(
+        budget_records = _sheet_records(path.name, budget_sheet, limits) if budget_sheet is not None else []
+        notices = [n for ws in (main, budget_sheet) if ws is not None for n in _sheet_notices(path.name, ws)]
+    rows = _table_rows(
         path.name,
-        _records(main),
+        records,
         budget_records=budget_records,
         budget_sheet=budget_sheet.title if budget_sheet is not None else "",
     )
+    return ApplicationFile(rows, notices)
 
 
-def _records(ws: Worksheet) -> list[Record]:
-    return [(number, list(values)) for number, values in enumerate(ws.iter_rows(values_only=True), start=1)]
+def _sheet_records(name: str, ws: Sheet, limits: IntakeLimits) -> list[Record]:
+    """The rows of a sheet that hold something, as (row number, values up to the last used column)."""
+    records: list[Record] = []
+    for number, cells in ws.rows(max_row=limits.max_rows + 1, max_column=limits.max_columns):
+        if number > limits.max_rows:
+            raise _too_many_rows(f"{name}:{ws.title}", limits)
+        records.append((number, cells))
+    if ws.wide_column:
+        raise _too_many_columns(f"{name}:{ws.title}", ws.wide_column, limits)
+    return records
 
 
-def _csv_records(path: Path) -> list[Record]:
+def _sheet_notices(name: str, ws: Sheet) -> list[Problem]:
+    notices = []
+    if ws.hidden:
+        notices.append(
+            Problem(
+                f"{name}:{ws.title}",
+                "",
+                "该工作表是隐藏的，其中的内容也已导入",
+                "this sheet is hidden; what it holds was imported too",
+            )
+        )
+    if ws.hidden_rows:
+        shown = "、".join(str(n) for n in ws.hidden_rows[:10]) + ("…" if len(ws.hidden_rows) > 10 else "")
+        notices.append(
+            Problem(
+                f"{name}:{ws.title}",
+                "",
+                f"第 {shown} 行是隐藏行，其中的内容也已导入",
+                f"rows {shown} are hidden; what they hold was imported too",
+            )
+        )
+    return notices
+
+
+def _csv_records(path: Path, limits: IntakeLimits) -> list[Record]:
     data = path.read_bytes()
     for encoding in ("utf-8-sig", "gb18030"):
         try:
@@ -135,12 +264,36 @@ def _csv_records(path: Path) -> list[Record]:
         )
     header = text.split("\n", 1)[0]
     delimiter = max(",\t;", key=header.count)  # Excel writes "," (or ";" in some locales); tab-separated too
-    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
-    return [(number, row) for number, row in enumerate(reader, start=1)]
+    reader = csv.reader(io.StringIO(text.replace("\x00", "")), delimiter=delimiter)
+    records: list[Record] = []
+    number = 0
+    try:
+        for number, row in enumerate(reader, start=1):
+            if number > limits.max_rows:
+                raise _too_many_rows(path.name, limits)
+            used = len(row)
+            while used and not row[used - 1].strip():
+                used -= 1
+            if used > limits.max_columns:
+                raise _too_many_columns(f"{path.name}:第{number}行 (row {number})", used, limits)
+            records.append((number, row[:used]))
+    except csv.Error as exc:
+        where = f"{path.name}:第{reader.line_num}行 (line {reader.line_num})"
+        raise InputError(
+            Problem(where, "", "CSV 格式错误（单元格过长或引号不配对）", f"not valid CSV: {exc}")
+        ) from None
+    return records
 
 
 def _is_blank(value: Any) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
+
+
+def _put(row: RawRow, key: str, value: Any) -> None:
+    if value is UNCALCULATED:
+        row.formulas.add(key)
+    elif not _is_blank(value):
+        row.values[key] = value
 
 
 def _header_index(records: Sequence[Record]) -> int | None:
@@ -181,14 +334,18 @@ def _table_rows(
             continue
         row = RawRow(where=f"{name}:第{number}行 (row {number})")
         for position, key in columns.items():
-            if position < len(values) and not _is_blank(values[position]):
-                row.values[key] = values[position]
+            if position < len(values):
+                _put(row, key, values[position])
         row.budget = inline_budget(row)
         rows.append(row)
     if budget_records:
         orphans = _attach_budget_sheet(name, budget_sheet, budget_records, rows)
         rows.extend(orphans)
     return rows
+
+
+def _plain(value: Any) -> str:
+    return "" if value is None or value is UNCALCULATED else str(value).strip()
 
 
 def inline_budget(row: RawRow) -> list[RawBudgetLine]:
@@ -250,10 +407,10 @@ def _attach_budget_sheet(name: str, sheet: str, records: list[Record], rows: lis
             for pos, key in columns.items()
             if pos < len(values) and not _is_blank(values[pos])
         }
-        if str(cells.get("item", "")).strip() in ("合计", "总计"):
+        if _plain(cells.get("item")) in ("合计", "总计"):
             continue
         where = f"{name}:{sheet}表第{number}行 (sheet {sheet}, row {number})"
-        ref, title = str(cells.get("ref", "")).strip(), str(cells.get("title", "")).strip()
+        ref, title = _plain(cells.get("ref")), _plain(cells.get("title"))
         organisation = normalise_label(cells.get("organisation", ""))
         if ref in by_ref:
             candidates = by_ref[ref]
@@ -264,7 +421,11 @@ def _attach_budget_sheet(name: str, sheet: str, records: list[Record], rows: lis
             candidates = by_title.get(normalise_label(title), []) if title else []
         if organisation and len(candidates) > 1:
             candidates = [r for r in candidates if normalise_label(r.text("organisation")) == organisation]
-        line = RawBudgetLine(where=where, values={k: v for k, v in cells.items() if k in BUDGET_LABELS})
+        line = RawBudgetLine(
+            where=where,
+            values={k: v for k, v in cells.items() if k in BUDGET_LABELS and v is not UNCALCULATED},
+            formulas=frozenset(k for k, v in cells.items() if k in BUDGET_LABELS and v is UNCALCULATED),
+        )
         if len(candidates) == 1:
             candidates[0].budget.append(line)
             candidates[0].values.setdefault("budget", "（见预算明细表）")
@@ -285,19 +446,25 @@ def _attach_budget_sheet(name: str, sheet: str, records: list[Record], rows: lis
 # ---- JSON ---------------------------------------------------------------------------------------
 
 
-def _read_json(path: Path) -> list[RawRow]:
+def _read_json(path: Path, limits: IntakeLimits) -> list[RawRow]:
     try:
         data = json.loads(path.read_text(encoding="utf-8-sig"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except RecursionError:
+        raise InputError(
+            Problem(path.name, "", "JSON 嵌套层次过深，无法读取", "the JSON is nested too deeply to read")
+        ) from None
+    except (UnicodeDecodeError, ValueError) as exc:  # JSONDecodeError, or an integer of 5,000 digits
         raise InputError(
             Problem(path.name, "", "不是有效的 JSON（UTF-8）文件", f"not valid UTF-8 JSON: {exc}")
-        ) from exc
+        ) from None
     if isinstance(data, dict):
         data = data.get("applications", data.get("申报", [data]))
     if not isinstance(data, list):
         raise InputError(
             Problem(path.name, "", "JSON 须为申报对象的列表", "JSON must be a list of applications")
         )
+    if len(data) > limits.max_rows:
+        raise _too_many_rows(path.name, limits)
     rows = []
     for index, item in enumerate(data, start=1):
         row = RawRow(where=f"{path.name}:第{index}条 (item {index})")
@@ -307,10 +474,20 @@ def _read_json(path: Path) -> list[RawRow]:
             continue
         for label, value in item.items():
             key = field_for(label) or (label if label in BY_KEY else None)
-            if key is not None and not _is_blank(value):
-                row.values[key] = value
+            if key is None or _is_blank(value):
+                continue
+            if isinstance(value, list) and key != "budget" and all(_scalar(v) for v in value):
+                value = "、".join(str(v) for v in value)
+            if isinstance(value, dict | list) and key != "budget":
+                row.problems.append(
+                    Problem(row.where, BY_KEY[key].label, "应为文字或数字", "must be text or a number")
+                )
+                continue
+            row.values[key] = value
         budget = row.values.get("budget")
         if isinstance(budget, list):
+            if len(budget) > limits.max_rows:
+                raise _too_many_rows(f"{row.where} 预算明细 (budget)", limits)
             row.budget = list(_json_budget(row.where, budget))
             row.values["budget"] = "（见预算明细）" if row.budget else ""
         else:
@@ -319,13 +496,17 @@ def _read_json(path: Path) -> list[RawRow]:
     return rows
 
 
+def _scalar(value: Any) -> bool:
+    return isinstance(value, str | int | float) and not isinstance(value, bool)
+
+
 def _json_budget(where: str, lines: Iterable[Any]) -> Iterable[RawBudgetLine]:
     for index, line in enumerate(lines, start=1):
         values: dict[str, object] = {}
         if isinstance(line, dict):
             for label, value in line.items():
                 key = budget_column_for(label) or (label if label in BUDGET_LABELS else None)
-                if key in BUDGET_LABELS and not _is_blank(value):
+                if key in BUDGET_LABELS and not _is_blank(value) and not isinstance(value, dict | list):
                     values[key] = value
         yield RawBudgetLine(
             where=f"{where} 预算明细第{index}项 (budget line {index})",

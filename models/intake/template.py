@@ -25,6 +25,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
 from models.competition.config import CompetitionConfig
+from models.errors import InputError, Problem
 from models.intake.fields import (
     APPLICATIONS_SHEET,
     BUDGET_SHEET,
@@ -70,9 +71,18 @@ def write_intake_template(path: Path | str, config: CompetitionConfig) -> Path:
     _budget_sheet(book.create_sheet(BUDGET_SHEET))
     _instructions_sheet(book.create_sheet(INSTRUCTIONS_SHEET), config)
     book.properties.creator = "grantflow"
-    book.properties.title = f"{config.competition.name} 申报汇总表"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    book.save(path)
+    book.properties.title = f"{config.competition.name} 申报汇总表"[:255]
+    if path.is_dir():
+        raise InputError(
+            Problem(str(path), "", "这是一个文件夹，请给出文件名", "this is a folder: give a file name")
+        )
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        book.save(path)
+    except OSError as exc:
+        raise InputError(
+            Problem(str(path), "", "无法写入该文件", f"cannot write the file: {exc.strerror or exc}")
+        ) from None
     return path
 
 

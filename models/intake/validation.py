@@ -10,13 +10,14 @@ budget lines (单价 × 数量 = 金额) adding up to the amount, a plausible em
 from __future__ import annotations
 
 import re
+import unicodedata
 from datetime import date
 from typing import Any
 
 from email_validator import EmailNotValidError, validate_email
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from models.competition.config import CompetitionConfig
+from models.competition.config import MONEY_LIMIT_FEN, CompetitionConfig
 from models.errors import InputError, Problem
 from models.intake.fields import BY_KEY, FIELDS, RawBudgetLine, RawRow
 from models.intake.values import (
@@ -25,6 +26,7 @@ from models.intake.values import (
     parse_date,
     parse_period,
     split_list,
+    split_names,
     whole_number,
 )
 from models.money import Fen, MoneyError, format_yuan, parse_yuan
@@ -38,6 +40,10 @@ _PHONE_LENGTH = 32  # Application.contact_phone
 _QUOTES = re.compile(r"[“”\"'‘’「」《》]")
 _BRACKETED = re.compile(r"[(（][^)）]*[)）]")
 _INTEGER = re.compile(r"\d+")
+_NEGATIVE = re.compile(r"[-−](?=\s*\d)")
+# The largest counts a form may give (the columns are 32-bit integers): more is a typing mistake.
+MAX_BENEFICIARIES = 10_000_000
+MAX_QUANTITY = 1_000_000
 
 
 class OrganisationCreate(BaseModel):
@@ -57,9 +63,9 @@ class BudgetLineCreate(BaseModel):
 
     item: str = Field(min_length=1, max_length=100)
     purpose: str = Field(default="", max_length=300)
-    unit_price_fen: Fen = Field(ge=0)
-    quantity: int = Field(gt=0)
-    amount_fen: Fen = Field(ge=0)
+    unit_price_fen: Fen = Field(ge=0, le=MONEY_LIMIT_FEN)
+    quantity: int = Field(gt=0, le=MAX_QUANTITY)
+    amount_fen: Fen = Field(ge=0, le=MONEY_LIMIT_FEN)
 
 
 class ApplicationCreate(BaseModel):
@@ -74,11 +80,11 @@ class ApplicationCreate(BaseModel):
     pool: str  # configured pool code
     communities: list[str] = Field(min_length=1)
     target_group: str = ""
-    beneficiaries: int = Field(default=0, ge=0)
+    beneficiaries: int = Field(default=0, ge=0, le=MAX_BENEFICIARIES)
     period_start: date
     period_end: date
-    amount_fen: Fen = Field(gt=0)
-    self_funded_fen: Fen = Field(default=0, ge=0)
+    amount_fen: Fen = Field(gt=0, le=MONEY_LIMIT_FEN)
+    self_funded_fen: Fen = Field(default=0, ge=0, le=MONEY_LIMIT_FEN)
     contact_name: str
     contact_phone: str
     contact_email: str
@@ -92,11 +98,15 @@ class ApplicationCreate(BaseModel):
         return self.communities[0]
 
 
-def validate_row(row: RawRow, *, config: CompetitionConfig) -> ApplicationCreate:
-    """The application in ``row``, or ``InputError`` listing everything wrong with it."""
-    if row.problems and not row.values:  # a budget line without its application, say
+def validate_row(row: RawRow, *, config: CompetitionConfig, today: date | None = None) -> ApplicationCreate:
+    """The application in ``row``, or ``InputError`` listing everything wrong with it.
+
+    ``today`` is the day it is received (default: the application deadline's day); an organisation
+    cannot be founded after it.
+    """
+    if row.problems and not row.values and not row.formulas:  # a budget line without its application
         raise InputError(row.problems)
-    check = _Check(row, config)
+    check = _Check(row, config, today or config.deadlines.applications_close.date())
     values = check.run()
     if check.problems:
         order = {f.label: i for i, f in enumerate(FIELDS)}
@@ -112,6 +122,14 @@ def validate_row(row: RawRow, *, config: CompetitionConfig) -> ApplicationCreate
         ) from exc
 
 
+BUDGET_NAMES = {"item": "科目", "purpose": "用途", "unit_price": "单价", "quantity": "数量", "amount": "金额"}
+
+
+def _nfkc(value: object) -> object:
+    """Text as its plain forms (full-width ６０００ → 6000); other values as they are."""
+    return unicodedata.normalize("NFKC", value) if isinstance(value, str) else value
+
+
 def usable_email(row: RawRow) -> str | None:
     """The row's email address if it is plausible (so that a refusal letter can reach it)."""
     try:
@@ -121,8 +139,8 @@ def usable_email(row: RawRow) -> str | None:
 
 
 class _Check:
-    def __init__(self, row: RawRow, config: CompetitionConfig) -> None:
-        self.row, self.config = row, config
+    def __init__(self, row: RawRow, config: CompetitionConfig, today: date) -> None:
+        self.row, self.config, self.today = row, config, today
         self.problems: list[Problem] = list(row.problems)
 
     def add(self, key: str, zh: str, en: str, *, where: str | None = None) -> None:
@@ -144,7 +162,7 @@ class _Check:
                 "name": texts["organisation"],
                 "kind": kind,
                 "registration_number": texts["registration_number"],
-                "founded_on": self.date_of("founded_on", month_ok=True),
+                "founded_on": self.founded_on(),
                 "rating": texts["rating"],
                 "legal_representative": texts["legal_representative"],
                 "address": texts["address"],
@@ -167,7 +185,7 @@ class _Check:
                 **{name: texts[key] for key, name in _TEXT_AS.items()},
                 "activities": self.row.activity_plan,
                 "team": self.row.team_members,
-                "attachments": split_list(texts["attachments"]),
+                "attachments": split_names(texts["attachments"]),
             },
             "budget": budget,
             "source": self.row.where,
@@ -176,6 +194,14 @@ class _Check:
     def text(self, key: str) -> str:
         spec = BY_KEY[key]
         value = self.row.text(key)
+        if key in self.row.formulas:
+            self.add(
+                key,
+                "单元格是公式，但 Excel 尚未计算出结果（请在 Excel 中打开、保存后再导入，或填写数值）",
+                "the cell holds a formula Excel has not calculated (open and save the file in Excel, "
+                "or type the value)",
+            )
+            return ""
         if not value:
             if spec.required:
                 self.add(key, "必填项未填写", "required, but empty")
@@ -273,6 +299,17 @@ class _Check:
             )
         return parsed
 
+    def founded_on(self) -> date | None:
+        founded = self.date_of("founded_on", month_ok=True)
+        if founded is not None and founded > self.today:
+            self.add(
+                "founded_on",
+                f"成立时间 {founded} 晚于申报日期 {self.today}",
+                f"the founding date {founded} is after the application date {self.today}",
+            )
+            return None
+        return founded
+
     def period(self) -> tuple[date | None, date | None]:
         key = "period"
         if self.row.text("period_start") or self.row.text("period_end"):
@@ -318,7 +355,7 @@ class _Check:
         if not text:
             return None
         try:
-            fen = parse_yuan(self.row.values[key])
+            fen = parse_yuan(_nfkc(self.row.values[key]))
         except MoneyError:
             self.add(
                 key,
@@ -332,6 +369,10 @@ class _Check:
                 "金额须大于0" if key == "amount" else "金额不能为负数",
                 "the amount must be above 0" if key == "amount" else "the amount must not be negative",
             )
+            return None
+        if fen > MONEY_LIMIT_FEN:
+            limit = format_yuan(MONEY_LIMIT_FEN)
+            self.add(key, f"金额过大（上限 {limit} 元）", f"the amount is too large (at most {limit} yuan)")
             return None
         if key == "amount":
             budget = self.config.budget
@@ -353,9 +394,20 @@ class _Check:
     def count(self, key: str, text: str) -> int:
         if not text:
             return 0
-        numbers = _INTEGER.findall(text)
-        if len(numbers) != 1 or "." in text:
+        plain = unicodedata.normalize("NFKC", text)
+        numbers = _INTEGER.findall(plain)
+        if len(numbers) != 1 or "." in plain:
             self.add(key, f"“{text}”应为整数，如 120", f"{text!r} must be a whole number such as 120")
+            return 0
+        if _NEGATIVE.search(plain):
+            self.add(key, f"“{text}”不能为负数", f"{text!r} must not be negative")
+            return 0
+        if len(numbers[0]) > 9 or int(numbers[0]) > MAX_BENEFICIARIES:
+            self.add(
+                key,
+                f"“{text}”过大（上限 {MAX_BENEFICIARIES:,}）",
+                f"{text!r} is too large (at most {MAX_BENEFICIARIES:,})",
+            )
             return 0
         return int(numbers[0])
 
@@ -373,7 +425,7 @@ class _Check:
     def phone(self, text: str) -> str:
         if not text:
             return ""
-        phone = normalise_phone(text)
+        phone = normalise_phone(unicodedata.normalize("NFKC", text))
         if phone is None:
             self.add(
                 "contact_phone",
@@ -406,6 +458,14 @@ class _Check:
         def problem(zh: str, en: str) -> None:
             self.add("budget", zh, en, where=line.where)
 
+        for key in sorted(line.formulas):
+            problem(
+                f"{BUDGET_NAMES.get(key, key)}单元格是公式，但 Excel 尚未计算出结果"
+                "（请在 Excel 中打开、保存后再导入）",
+                f"the {key} cell holds a formula Excel has not calculated (open and save the file in Excel)",
+            )
+        if line.formulas:
+            return None
         if line.malformed:
             problem(
                 f"“{line.malformed}”应写作 科目|用途|单价|数量",
@@ -423,14 +483,14 @@ class _Check:
                 ok = False
         unit_text, quantity_text = text.get("unit_price", ""), text.get("quantity", "")
         try:
-            unit = parse_yuan(line.values.get("unit_price", ""))
+            unit = parse_yuan(_nfkc(line.values.get("unit_price", "")))
         except MoneyError:
             unit = -1
-        if unit < 0:
+        if unit < 0 or unit > MONEY_LIMIT_FEN:
             problem(f"单价“{unit_text}”无法识别", f"unit price {unit_text!r} is not an amount")
             unit, ok = 0, False
         quantity = whole_number(line.values.get("quantity"))
-        if quantity is None or quantity <= 0:
+        if quantity is None or quantity <= 0 or quantity > MAX_QUANTITY:
             problem(
                 f"数量“{quantity_text}”应为正整数",
                 f"quantity {quantity_text!r} must be a whole number above 0",
@@ -439,11 +499,17 @@ class _Check:
         if not ok or quantity is None:
             return None
         amount = unit * quantity
+        if amount > MONEY_LIMIT_FEN:
+            problem("金额过大", "the amount is too large")
+            return None
         if "amount" in line.values:
             try:
-                given = parse_yuan(line.values["amount"])
+                given = parse_yuan(_nfkc(line.values["amount"]))
             except MoneyError:
                 problem(f"金额“{text['amount']}”无法识别", f"amount {text['amount']!r} is not an amount")
+                return None
+            if given > MONEY_LIMIT_FEN:
+                problem("金额过大", "the amount is too large")
                 return None
             if given != amount:
                 problem(

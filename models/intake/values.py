@@ -26,13 +26,17 @@ KIND_WORDS: dict[str, OrganisationKind] = {
     "社工室": OrganisationKind.community_office,
 }
 _LIST_SPLIT = re.compile(r"[、,，;；/\s]+")
+# 附件清单: one name a line, or names separated by 、 or ；— never by spaces or "/" (法人/负责人身份证 复印件)
+_NAMES_SPLIT = re.compile(r"[\n\r、；;]+")
 _DATE = re.compile(r"(?<!\d)(\d{4})\s*[-/.年]\s*(\d{1,2})(?!\d)(?:\s*[-/.月]\s*(\d{1,2})(?!\d)\s*日?|\s*月?)")
 _COMPACT_DATE = re.compile(r"^(\d{4})(\d{2})(\d{2})$")
 
 
 def normalise_phone(text: str) -> str | None:
-    """``13805920101`` or ``0592-5512345`` for a valid mainland number (several joined by 、), else None."""
+    """``13805920101`` or ``0592-5512345`` for a valid mainland number (several joined by 、), else None.
+    Full-width digits and dashes are read as their plain forms (NFKC)."""
     found = []
+    text = unicodedata.normalize("NFKC", text)
     for part in (p for p in re.split(r"[/、,，;；]", text) if p.strip()):
         try:
             number = phonenumbers.parse(part, "CN")
@@ -89,7 +93,7 @@ def whole_number(value: object) -> int | None:
     if isinstance(value, float):
         return int(value) if value.is_integer() else None
     text = unicodedata.normalize("NFKC", str(value or "")).strip()
-    return int(text) if text.isdigit() else None
+    return int(text) if text.isdigit() and len(text) <= 18 else None
 
 
 def split_list(text: str) -> list[str]:
@@ -97,4 +101,13 @@ def split_list(text: str) -> list[str]:
     for part in _LIST_SPLIT.split(text):
         if part:
             seen.setdefault(part, None)
+    return list(seen)
+
+
+def split_names(text: str) -> list[str]:
+    """The names in a 附件清单: one a line, or separated by 、 or ；(spaces and "/" stay in a name)."""
+    seen: dict[str, None] = {}
+    for part in _NAMES_SPLIT.split(text):
+        if part.strip():
+            seen.setdefault(part.strip(), None)
     return list(seen)

@@ -92,7 +92,7 @@ def submit_web_application(
     if competition is None:
         raise NotFound(f"没有竞赛 #{competition_id} / no competition #{competition_id}")
     ensure_accepting(competition, now=now, timezone=settings.timezone)
-    data = validate_row(row, config=competition_config(competition))
+    data = validate_row(row, config=competition_config(competition), today=local_date(now, settings.timezone))
     existing, clash = find_duplicate(session, competition_id=competition_id, data=data)
     if clash is not None:
         raise InputError(clash)

@@ -8,7 +8,8 @@ Run from the project folder:
 The .docx files it writes are the templates: they are committed, and an administrator may edit
 them in Word afterwards (the engine repairs the runs Word splits). The output is byte-for-byte the
 same on every run; ``tests/models/test_document_roles.py`` checks that the committed files match.
-One builder per role (``build_*.py``); the keys each may use are declared in ``models/documents/registry.py`` (and its ``roles_*`` modules).
+One builder per role (``build_*.py``); the keys each may use are declared in
+``models/documents/registry.py`` (and its ``roles_*`` modules).
 """
 
 from __future__ import annotations

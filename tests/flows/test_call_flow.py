@@ -111,3 +111,71 @@ async def test_publish_call_after_the_deadline_is_refused(prefect_harness, draft
         assert session.get(Competition, competition_id).stage is CompetitionStage.draft
         assert session.exec(select(OutboxLetter)).all() == []
     assert messages(settings_env / "mail") == []
+
+
+def _competition_named(name: str) -> tuple[int, str]:
+    import yaml
+
+    from tests.support.factories import example_config_text
+
+    data = yaml.safe_load(example_config_text())
+    data["competition"]["name"] = name
+    upgrade_database(default_engine())
+    with session_scope() as session:
+        competition = make_competition(session, text=yaml.safe_dump(data, allow_unicode=True))
+        return competition.id, competition.slug
+
+
+async def test_publish_call_of_a_competition_with_a_very_long_chinese_name(prefect_harness, settings_env):
+    """80 CJK characters are 240 bytes: with the role prefix the file name would pass the 255-byte limit."""
+    from flows.call import publish_call
+
+    name = "江头街道“江头公益圈”微公益创投大赛暨社区治理与服务创新项目征集活动" * 3
+    assert len(name) >= 80 and len(name) <= 200
+    competition_id, slug = _competition_named(name)
+    result = await publish_call(slug, as_of=CALL_AT)
+    assert result["opened"] is True and len(result["documents"]) == 2 and len(result["letters"]) == 3
+    with session_scope() as session:
+        assert session.get(Competition, competition_id).stage is CompetitionStage.call_open
+        documents = session.exec(select(GeneratedDocument)).all()
+    for document in documents:
+        assert len(document.filename.encode("utf-8")) <= 150
+        assert document.filename.startswith(("征集公告-江头街道", "申报书-江头街道"))
+        assert document.filename.endswith("….docx")
+        assert (settings_env / "documents" / document.path).is_file()
+    assert len(messages(settings_env / "mail")) == 3
+
+
+async def test_publish_call_that_fails_half_way_stays_in_draft_and_a_rerun_finishes_it(
+    prefect_harness, draft_competition, settings_env
+):
+    from flows.call import publish_call
+
+    competition_id, slug = draft_competition
+    blocker = settings_env / "documents"
+    blocker.parent.mkdir(parents=True, exist_ok=True)
+    blocker.write_text("a file where the documents folder should be", encoding="utf-8")
+    with pytest.raises(OSError):
+        await publish_call(slug, as_of=CALL_AT)
+    with session_scope() as session:
+        assert session.get(Competition, competition_id).stage is CompetitionStage.draft
+        assert session.exec(select(GeneratedDocument)).all() == []
+        assert session.exec(select(OutboxLetter)).all() == []
+
+    blocker.unlink()
+    again = await publish_call(slug, as_of=CALL_AT)
+    assert again["opened"] is True and len(again["documents"]) == 2 and len(again["letters"]) == 3
+    with session_scope() as session:
+        assert session.get(Competition, competition_id).stage is CompetitionStage.call_open
+    assert len(messages(settings_env / "mail")) == 3
+
+
+def test_opening_the_call_before_its_documents_are_written_is_refused(settings_env):
+    from models.call.notices import open_call
+
+    upgrade_database(default_engine())
+    with session_scope() as session:
+        competition = make_competition(session)
+        with pytest.raises(InputError, match="not written yet"):
+            open_call(session, competition=competition, now=CALL_AT, actor="admin:test")
+        assert competition.stage is CompetitionStage.draft

@@ -148,3 +148,48 @@ async def test_intake_sends_missing_receipts_of_an_interrupted_import(
         "受理回执-2025-003.docx",
     ]
     assert "CSV申报汇总表" in docx_text(next((settings_env / "documents").rglob("受理回执-2025-001.docx")))
+
+
+async def test_each_file_succeeds_or_fails_on_its_own_and_receipts_still_go(
+    prefect_harness, open_competition, settings_env, tmp_path, monkeypatch
+):
+    """A file nested past the stack, a CSV field past the csv module's limit, and a file that meets
+    a bug do not stop the run: the files around them are imported and their receipts queued."""
+    import shutil
+
+    import models.intake.imports
+    from flows.intake import intake
+
+    deep = tmp_path / "deep.json"
+    deep.write_text("[" * 100_000 + "]" * 100_000, encoding="utf-8")
+    wide = tmp_path / "wide.csv"
+    wide.write_text("项目名称,申报单位\n" + "长" * 200_000 + ",x\n", encoding="utf-8")
+    bug = tmp_path / "bug.xlsx"
+    shutil.copy(GOOD, bug)
+    real = models.intake.imports.validate_row
+
+    def validate_with_a_bug(row, **kwargs):
+        if row.where.startswith("bug.xlsx:第5行"):
+            raise RuntimeError("a bug on row 5")
+        return real(row, **kwargs)
+
+    monkeypatch.setattr(models.intake.imports, "validate_row", validate_with_a_bug)
+    gbk = str(EXAMPLE_DIR / "applications-gbk.csv")
+    result = await intake(
+        open_competition[1], files=[gbk, str(deep), str(wide), str(bug), GOOD], as_of=INTAKE_AT
+    )
+    csv_report, deep_report, wide_report, bug_report, good_report = result["files"]
+    assert len(csv_report["accepted"]) == 3 and csv_report["error"] is None
+    assert deep_report["error"].startswith("deep.json: ") and "嵌套层次过深" in deep_report["error"]
+    assert wide_report["error"].startswith("wide.csv:第") and "CSV" in wide_report["error"]
+    assert (
+        bug_report["error"].startswith("bug.xlsx: ") and "RuntimeError: a bug on row 5" in bug_report["error"]
+    )
+    assert bug_report["accepted"] == []
+    assert len(good_report["accepted"]) == 24 and good_report["error"] is None
+    assert result["receipts"] == 27
+    with session_scope() as session:
+        stored = session.exec(select(Application)).all()
+        assert len(stored) == 27 and not any(a.source.startswith("bug.xlsx") for a in stored)
+        receipts = session.exec(select(OutboxLetter).where(OutboxLetter.role == "receipt")).all()
+        assert len(receipts) == 27
