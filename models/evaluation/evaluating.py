@@ -131,7 +131,9 @@ def evaluate_grants(session: Session, *, competition_id: int, actor: str, on: da
         scores = {r.supervisor_id: r.score for r in reports}
         result = final_score(scores, config=config, pass_score=plan.pass_score)
         evaluation = _store(session, grant, checkpoint, reports, result)
-        outcome = settle(session, grant=grant, checkpoint=checkpoint, result=result, actor=actor, on=on)
+        outcome = settle(
+            session, grant=grant, checkpoint=checkpoint, result=result, actor=actor, on=on, config=config
+        )
         evaluation.outcome = str(outcome)
         session.add(evaluation)
         session.flush()
@@ -183,14 +185,21 @@ def release_final_tranche(session: Session, tranche: Tranche, *, actor: str, on:
 
 
 def settle(
-    session: Session, *, grant: Grant, checkpoint: Checkpoint, result: FinalScore, actor: str, on: date
+    session: Session,
+    *,
+    grant: Grant,
+    checkpoint: Checkpoint,
+    result: FinalScore,
+    actor: str,
+    on: date,
+    config: CompetitionConfig | None = None,
 ) -> Outcome:
     """The decision for one final result, and every state it moves (see the module docstring)."""
     assert grant.id is not None
     competition = session.get(Competition, grant.competition_id)
     application = session.get(Application, grant.application_id)
     assert competition is not None and application is not None
-    config = competition_config(competition)
+    config = config or competition_config(competition)
     outcome = decide(result.passed, rule=config.evaluation.on_fail, round_=checkpoint.round)
     zh, en = OUTCOME_LABELS[outcome]
     why = f"结项评估第{checkpoint.round}轮 {result.score}分（{result.grade}）：{zh} / round {checkpoint.round} {result.score} ({result.grade}): {en}"
