@@ -98,7 +98,7 @@ def test_libreoffice_opens_every_sheet(year_session, year, tmp_path):
             "--norestore",
             f"-env:UserInstallation={(tmp_path / 'profile').as_uri()}",
             "--convert-to",
-            'csv:Text - txt - csv (StarCalc):44,34,76,1,,0,false,true,false,false,false,-1',
+            'csv:Text - txt - csv (StarCalc):44,34,76,1,,0,false,true,true,false,false,-1',
             "--outdir",
             str(out),
             str(path),
