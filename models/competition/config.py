@@ -231,7 +231,9 @@ class EvaluationRules(_Strict):
 
     aggregation: Aggregation = Aggregation.weighted_mean  # over the final checkpoint's reports
     on_fail: FailRule = FailRule.rectify_once
-    barred_years: int = Field(default=2, ge=0, le=20)  # years a failed or terminated grant bars its organisation
+    barred_years: int = Field(
+        default=2, ge=0, le=20
+    )  # years a failed or terminated grant bars its organisation
 
 
 class TranchePlanItem(_Strict):

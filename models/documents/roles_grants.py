@@ -261,6 +261,7 @@ FINAL_EVALUATION_REPORT = TemplateRole(
     },
 )
 
+
 def _row(name: str, funded: int, granted: int, sessions: int, people: int, planned: int) -> dict[str, Any]:
     return {
         "code": name,
@@ -309,11 +310,18 @@ def _chart(kind: str) -> Callable[[], Any]:
 
         names = [row["name"] for row in _BY_COMMUNITY]
         if kind == "communities":
-            png = bar_chart(names, [row["granted_fen"] // 100 for row in _BY_COMMUNITY], title="各社区立项资助金额", unit="元")
+            png = bar_chart(
+                names,
+                [row["granted_fen"] // 100 for row in _BY_COMMUNITY],
+                title="各社区立项资助金额",
+                unit="元",
+            )
             return InlineImage(png, width_mm=150, description="各社区立项资助金额柱状图")
         categories = [row["name"] for row in _BY_CATEGORY]
         if kind == "categories":
-            png = pie_chart(categories, [row["granted_fen"] for row in _BY_CATEGORY], title="资助金额按服务领域构成")
+            png = pie_chart(
+                categories, [row["granted_fen"] for row in _BY_CATEGORY], title="资助金额按服务领域构成"
+            )
             return InlineImage(png, width_mm=110, description="资助金额按服务领域构成饼图")
         if kind == "delivery":
             png = grouped_bar_chart(
@@ -326,7 +334,9 @@ def _chart(kind: str) -> Callable[[], Any]:
                 unit="人次",
             )
             return InlineImage(png, width_mm=150, description="计划与实际服务人次对比柱状图")
-        png = bar_chart(["优秀", "良好", "合格", "不合格"], [3, 4, 2, 0], title="结项评估等级分布", unit="项目数")
+        png = bar_chart(
+            ["优秀", "良好", "合格", "不合格"], [3, 4, 2, 0], title="结项评估等级分布", unit="项目数"
+        )
         return InlineImage(png, width_mm=120, description="结项评估等级分布柱状图")
 
     return make

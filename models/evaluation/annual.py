@@ -114,11 +114,15 @@ def _timeline(session: Session, competition: Competition, timezone: str) -> list
             "label": STATE_LABELS.get(CompetitionStage(stage), stage),
             "date": local_date(at, timezone).isoformat(),
         }
-        for stage, at in sorted(began.items(), key=lambda item: (item[1], order.index(CompetitionStage(item[0]))))
+        for stage, at in sorted(
+            began.items(), key=lambda item: (item[1], order.index(CompetitionStage(item[0])))
+        )
     ]
 
 
-def annual_figures(session: Session, *, competition_id: int, timezone: str = "Asia/Shanghai") -> dict[str, Any]:
+def annual_figures(
+    session: Session, *, competition_id: int, timezone: str = "Asia/Shanghai"
+) -> dict[str, Any]:
     """The year's figures as a JSON-able dict (see the module docstring)."""
     competition = session.get(Competition, competition_id)
     if competition is None:
@@ -126,7 +130,9 @@ def annual_figures(session: Session, *, competition_id: int, timezone: str = "As
     config = competition_config(competition)
     applications = list(
         session.exec(
-            select(Application).where(Application.competition_id == competition_id).order_by(col(Application.ref))
+            select(Application)
+            .where(Application.competition_id == competition_id)
+            .order_by(col(Application.ref))
         )
     )
     grants = {
@@ -137,7 +143,8 @@ def annual_figures(session: Session, *, competition_id: int, timezone: str = "As
     for tranche in session.exec(select(Tranche).where(col(Tranche.grant_id).in_(grant_ids))):
         tranches[tranche.grant_id].append(tranche)
     evaluations = {
-        e.grant_id: e for e in session.exec(select(FinalEvaluation).where(col(FinalEvaluation.grant_id).in_(grant_ids)))
+        e.grant_id: e
+        for e in session.exec(select(FinalEvaluation).where(col(FinalEvaluation.grant_id).in_(grant_ids)))
     }
     reports = _latest_reports(session, grant_ids)
 
@@ -152,6 +159,7 @@ def annual_figures(session: Session, *, competition_id: int, timezone: str = "As
             categories.setdefault(application.category, _row(application.category, application.category)),
             communities.setdefault(application.community, _row(application.community, application.community)),
         ]
+        assert application.id is not None
         grant = grants.get(application.id)
         values: dict[str, int] = {"received": 1, "requested_fen": application.amount_fen}
         if application.state not in NOT_ELIGIBLE and application.state is not ApplicationState.withdrawn:
@@ -173,8 +181,12 @@ def annual_figures(session: Session, *, competition_id: int, timezone: str = "As
                 ),
                 planned_sessions=planned_sessions,
                 planned_person_times=planned_people,
-                sessions=evaluation.activities_held if evaluation else (report.activities_held if report else 0),
-                person_times=evaluation.person_times if evaluation else (report.person_times if report else 0),
+                sessions=evaluation.activities_held
+                if evaluation
+                else (report.activities_held if report else 0),
+                person_times=evaluation.person_times
+                if evaluation
+                else (report.person_times if report else 0),
             )
         for row in rows:
             for key, value in values.items():
@@ -202,10 +214,13 @@ def annual_figures(session: Session, *, competition_id: int, timezone: str = "As
         "communities_covered": sum(1 for name in config.communities if communities[name]["funded"]),
         "applications": {key: total[key] for key in ("received", "eligible", "funded")},
         "money": {"pool_fen": config.budget.pool, **money},
-        "money_yuan": {key.removesuffix("_fen"): format_yuan(value) for key, value in
-                       {"pool_fen": config.budget.pool, **money}.items()},
+        "money_yuan": {
+            key.removesuffix("_fen"): format_yuan(value)
+            for key, value in {"pool_fen": config.budget.pool, **money}.items()
+        },
         "delivery": {
-            key: total[key] for key in ("planned_sessions", "sessions", "planned_person_times", "person_times")
+            key: total[key]
+            for key in ("planned_sessions", "sessions", "planned_person_times", "person_times")
         },
         "by_pool": list(pools.values()),
         "by_category": list(categories.values()),
@@ -218,7 +233,9 @@ def annual_figures(session: Session, *, competition_id: int, timezone: str = "As
             "completed": sum(1 for g in grants.values() if g.state is GrantState.completed),
             "terminated": sum(1 for g in grants.values() if g.state is GrantState.terminated),
             "rectified": len(rectified),
-            "running": sum(1 for g in grants.values() if g.state not in (GrantState.completed, GrantState.terminated)),
+            "running": sum(
+                1 for g in grants.values() if g.state not in (GrantState.completed, GrantState.terminated)
+            ),
         },
         "review_agreement": panel,
         "timeline": _timeline(session, competition, timezone),

@@ -11,8 +11,14 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from sqlmodel import Session
+
+from models.competition.tables import Competition, competition_config
 from models.documents.engine.charts import bar_chart, grouped_bar_chart, pie_chart
 from models.documents.engine.docx import InlineImage
+from models.documents.registry import GeneratedDocument, write_document
+from models.evaluation.annual import annual_figures
+from models.settings import Settings
 
 PRINT_DPI = 300
 
@@ -84,8 +90,9 @@ def _sentences(figures: dict[str, Any]) -> tuple[list[str], list[str]]:
     highlights = [
         f"立项项目覆盖{figures['communities_covered']}个社区（共{figures['communities_total']}个），"
         f"涉及{'、'.join(covered) or '—'}{len(covered)}个公益领域；",
-        f"开展活动{delivery['sessions']}场（计划{delivery['planned_sessions']}场），服务{delivery['person_times']}人次"
-        f"（计划{delivery['planned_person_times']}人次，完成{_percent(delivery['person_times'], delivery['planned_person_times'])}）；",
+        f"开展活动{delivery['sessions']}场（计划{delivery['planned_sessions']}场），"
+        f"服务{delivery['person_times']}人次（计划{delivery['planned_person_times']}人次，"
+        f"完成{_percent(delivery['person_times'], delivery['planned_person_times'])}）；",
     ]
     passed = sum(row["count"] for row in figures["grades"] if row["passed"])
     evaluated = sum(row["count"] for row in figures["grades"])
@@ -153,3 +160,29 @@ def annual_report_context(
         "issue_date": issue_date,
         **charts(figures),
     }
+
+
+def write_annual_report(
+    session: Session, *, competition: Competition, issue_date: date, settings: Settings
+) -> GeneratedDocument:
+    """The year's 年度总结报告 under the documents folder (rewritten only when it changed)."""
+    assert competition.id is not None
+    config = competition_config(competition)
+    figures = annual_figures(session, competition_id=competition.id, timezone=settings.timezone)
+    context = annual_report_context(
+        figures,
+        organiser=competition.organiser,
+        operator=config.competition.operator or competition.organiser,
+        issue_date=issue_date,
+    )
+    return write_document(
+        session,
+        role="annual_report",
+        context=context,
+        competition_id=competition.id,
+        stage="evaluation",
+        subject_entity="competition",
+        subject_id=competition.id,
+        filename=f"年度总结报告-{competition.year}.docx",
+        documents_dir=settings.documents_dir,
+    )

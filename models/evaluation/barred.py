@@ -38,7 +38,7 @@ class BarredOrganisation:
 def barred_organisations(session: Session, *, year: int) -> list[BarredOrganisation]:
     """Organisations barred from applying in ``year``, each with why and until when."""
     rows = session.exec(
-        select(Grant, Application, Organisation, Competition, FinalEvaluation)
+        select(Grant, Application, Organisation, FinalEvaluation)
         .join(Application, col(Application.id) == col(Grant.application_id))
         .join(Organisation, col(Organisation.id) == col(Application.organisation_id))
         .join(Competition, col(Competition.id) == col(Grant.competition_id))
@@ -55,8 +55,10 @@ def barred_organisations(session: Session, *, year: int) -> list[BarredOrganisat
         )
         .order_by(col(Competition.year), col(Organisation.name))
     )
+    competitions = {c.id: c for c in session.exec(select(Competition).where(Competition.year < year))}
     barred = []
-    for grant, application, organisation, competition, evaluation in rows:
+    for grant, application, organisation, evaluation in rows:
+        competition = competitions[grant.competition_id]
         until = competition.year + competition_config(competition).evaluation.barred_years
         if year > until:
             continue

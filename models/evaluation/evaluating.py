@@ -73,7 +73,9 @@ def open_evaluation(session: Session, *, competition: Competition, actor: str) -
     """项目实施 → 结项评估; False when the competition is there already (or past it)."""
     if competition.stage is not CompetitionStage.implementation:
         return False
-    set_state(session, competition, CompetitionStage.evaluation, actor=actor, reason="结项评估 / final evaluation")
+    set_state(
+        session, competition, CompetitionStage.evaluation, actor=actor, reason="结项评估 / final evaluation"
+    )
     return True
 
 
@@ -120,7 +122,10 @@ def evaluate_grants(session: Session, *, competition_id: int, actor: str, on: da
     settled = []
     for grant_id in grant_ids:
         grant = session.exec(
-            select(Grant).where(Grant.id == grant_id).with_for_update().execution_options(populate_existing=True)
+            select(Grant)
+            .where(Grant.id == grant_id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
         ).one()
         assert grant.id is not None
         checkpoint = final_checkpoint(session, grant_id=grant.id)
@@ -202,7 +207,10 @@ def settle(
     config = config or competition_config(competition)
     outcome = decide(result.passed, rule=config.evaluation.on_fail, round_=checkpoint.round)
     zh, en = OUTCOME_LABELS[outcome]
-    why = f"结项评估第{checkpoint.round}轮 {result.score}分（{result.grade}）：{zh} / round {checkpoint.round} {result.score} ({result.grade}): {en}"
+    why = (
+        f"结项评估第{checkpoint.round}轮 {result.score}分（{result.grade}）：{zh} / "
+        f"round {checkpoint.round} {result.score} ({result.grade}): {en}"
+    )
     tranches = list(
         session.exec(select(Tranche).where(Tranche.grant_id == grant.id).order_by(col(Tranche.seq)))
     )
@@ -253,7 +261,12 @@ def settle(
         entity_id=grant.id,
         action="final_evaluation",
         reason=why,
-        data={"round": checkpoint.round, "score": str(result.score), "grade": result.grade, "outcome": str(outcome)},
+        data={
+            "round": checkpoint.round,
+            "score": str(result.score),
+            "grade": result.grade,
+            "outcome": str(outcome),
+        },
     )
     session.flush()
     return outcome
@@ -280,3 +293,21 @@ def close_competition(session: Session, *, competition: Competition, actor: str)
         reason=f"全部{len(states)}个项目已结项或终止 / every grant completed or terminated",
     )
     return True
+
+
+def final_results(session: Session, *, competition_id: int) -> dict[int, dict[str, str]]:
+    """Each evaluated application's final score, grade and outcome, by application id (``status``)."""
+    rows = session.exec(
+        select(Grant.application_id, FinalEvaluation)
+        .join(FinalEvaluation, col(FinalEvaluation.grant_id) == col(Grant.id))
+        .where(Grant.competition_id == competition_id)
+    )
+    return {
+        application_id: {
+            "score": str(evaluation.score),
+            "grade": evaluation.grade,
+            "outcome": evaluation.outcome,
+            "round": str(evaluation.round),
+        }
+        for application_id, evaluation in rows
+    }

@@ -294,11 +294,15 @@ def _width(kind: str, value: Any) -> int:
 NUMBER_FORMATS = {"money": YUAN, "datetime": "yyyy-mm-dd hh:mm", "date": "yyyy-mm-dd", "decimal": "0.00"}
 
 
-def export_workbook(session: Session, *, competition_id: int, path: Path | str, timezone: str) -> dict[str, int]:
+def export_workbook(
+    session: Session, *, competition_id: int, path: Path | str, timezone: str
+) -> dict[str, int]:
     """Write every table of the competition to ``path`` (.xlsx); returns the rows per sheet."""
     target = Path(path)
     if target.suffix.lower() != ".xlsx":
-        raise InputError(Problem(str(target), "FILE", "导出文件须以 .xlsx 结尾", "the file name must end in .xlsx"))
+        raise InputError(
+            Problem(str(target), "FILE", "导出文件须以 .xlsx 结尾", "the file name must end in .xlsx")
+        )
     if session.get(Competition, competition_id) is None:
         raise NotFound(f"没有竞赛 #{competition_id} / no competition #{competition_id}")
     if not target.parent.is_dir():

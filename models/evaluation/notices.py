@@ -41,7 +41,9 @@ def _category(config: CompetitionConfig, code: str) -> str:
     return category.name if category is not None else code
 
 
-def evaluated(session: Session, *, competition_id: int) -> list[tuple[FinalEvaluation, Grant, Application, Organisation]]:
+def evaluated(
+    session: Session, *, competition_id: int
+) -> list[tuple[FinalEvaluation, Grant, Application, Organisation]]:
     """Every final evaluation of the competition with its grant, application and organisation."""
     rows = session.exec(
         select(FinalEvaluation, Grant, Application, Organisation)
@@ -117,7 +119,8 @@ def report_context(
         "spent_fen": money.spent_fen,
         "to_return_fen": money.to_return_fen,
         "spending": [
-            {"item": line.item, "budget_fen": line.budget_fen, "spent_fen": line.spent_fen} for line in money.lines
+            {"item": line.item, "budget_fen": line.budget_fen, "spent_fen": line.spent_fen}
+            for line in money.lines
         ],
         "achievements": application.summary or application.title,
         "shortcomings": evaluation.summary or "无",

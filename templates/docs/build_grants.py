@@ -286,13 +286,15 @@ def annual_report(d: OfficialDocument) -> None:
         "经整改{{ rectified_count }}个。"
     )
     d.body(
-        "资助资金池{{ pool_fen|yuan }}元，申请金额合计{{ requested_fen|yuan }}元，立项资助{{ granted_fen|yuan }}元，"
-        "已拨付{{ paid_fen|yuan }}元，项目实际使用{{ spent_fen|yuan }}元，应退回结余{{ returned_fen|yuan }}元，"
+        "资助资金池{{ pool_fen|yuan }}元，申请金额合计{{ requested_fen|yuan }}元，"
+        "立项资助{{ granted_fen|yuan }}元，已拨付{{ paid_fen|yuan }}元，"
+        "项目实际使用{{ spent_fen|yuan }}元，应退回结余{{ returned_fen|yuan }}元，"
         "暂缓或未拨付{{ withheld_fen|yuan }}元。"
     )
     d.body(
-        "各项目共开展活动{{ sessions_total }}场（计划{{ planned_sessions }}场），服务{{ participants_total }}人次"
-        "（计划{{ planned_participants }}人次），覆盖{{ communities_covered }}个社区（共{{ communities_total }}个）。"
+        "各项目共开展活动{{ sessions_total }}场（计划{{ planned_sessions }}场），"
+        "服务{{ participants_total }}人次（计划{{ planned_participants }}人次），"
+        "覆盖{{ communities_covered }}个社区（共{{ communities_total }}个）。"
     )
     d.table(
         [44, 22, 22, 22, 38, 38],

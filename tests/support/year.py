@@ -143,7 +143,9 @@ def _selection(session: Session, text: str) -> Competition:
     )
     for sheet in list(sheets):
         assert sheet.id is not None
-        points = demo_points(criteria, seed=2025, application_id=sheet.application_id, expert_id=sheet.expert_id)
+        points = demo_points(
+            criteria, seed=2025, application_id=sheet.application_id, expert_id=sheet.expert_id
+        )
         save_sheet(session, assignment_id=sheet.id, points=points, submit=True, actor=ACTOR, now=REVIEW_AT)
     close_review(session, competition_id=competition.id, actor=ACTOR)
     set_state(session, competition, CompetitionStage.funding, actor=ACTOR, reason="review closed")
@@ -219,7 +221,12 @@ def _fund_and_supervise(session: Session, year: Year, final_scores: Mapping[int,
         paid = 0
         for seq, (plan, part) in enumerate(zip(config.tranches, parts, strict=True), start=1):
             tranche = Tranche(
-                grant_id=grant.id, seq=seq, label=plan.label, percent=plan.percent, amount_fen=part, gate=plan.gate
+                grant_id=grant.id,
+                seq=seq,
+                label=plan.label,
+                percent=plan.percent,
+                amount_fen=part,
+                gate=plan.gate,
             )
             session.add(tranche)
             session.flush()
@@ -230,7 +237,9 @@ def _fund_and_supervise(session: Session, year: Year, final_scores: Mapping[int,
                 paid += part
         lines = list(
             session.exec(
-                select(BudgetLine).where(BudgetLine.application_id == application.id).order_by(col(BudgetLine.position))
+                select(BudgetLine)
+                .where(BudgetLine.application_id == application.id)
+                .order_by(col(BudgetLine.position))
             )
         )
         for code in ("midterm", "final"):

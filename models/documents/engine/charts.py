@@ -116,7 +116,10 @@ def grouped_bar_chart(
             for i, (name, values) in enumerate(series):
                 offset = (i - (len(series) - 1) / 2) * width
                 bars = axes.bar(
-                    [x + offset for x in positions], list(values), width=width, label=name,
+                    [x + offset for x in positions],
+                    list(values),
+                    width=width,
+                    label=name,
                     color=_COLOURS[i % len(_COLOURS)],
                 )
                 axes.bar_label(bars, fmt="%g", fontsize=7)

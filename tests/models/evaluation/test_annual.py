@@ -31,7 +31,9 @@ def test_totals_equal_sums_over_the_tables(year_session, year):
     evaluations = year_session.exec(select(FinalEvaluation)).all()
     assert figures["applications"] == {
         "received": len(applications),
-        "eligible": sum(a.state not in (ApplicationState.ineligible, ApplicationState.submitted) for a in applications),
+        "eligible": sum(
+            a.state not in (ApplicationState.ineligible, ApplicationState.submitted) for a in applications
+        ),
         "funded": len(grants),
     }
     money = figures["money"]
@@ -48,7 +50,9 @@ def test_totals_equal_sums_over_the_tables(year_session, year):
     # every breakdown adds up to the totals
     for key in ("by_pool", "by_category", "by_community"):
         for field in ("received", "eligible", "funded", "granted_fen", "paid_fen", "person_times"):
-            total = figures["applications"].get(field, figures["money"].get(field, figures["delivery"].get(field)))
+            total = figures["applications"].get(
+                field, figures["money"].get(field, figures["delivery"].get(field))
+            )
             assert sum(row[field] for row in figures[key]) == total, (key, field)
     assert sum(row["count"] for row in figures["grades"]) == len(evaluations)
     assert figures["outcomes"]["rectified"] == 1
@@ -67,7 +71,9 @@ def test_reconciliation_per_budget_line_in_integer_fen(year_session, year):
     _evaluated(year_session, year)
     grant = year.grants[year.refs()[0]]
     result = grant_reconciliation(year_session, grant_id=grant.id)
-    lines = year_session.exec(select(BudgetLine).where(BudgetLine.application_id == grant.application_id)).all()
+    lines = year_session.exec(
+        select(BudgetLine).where(BudgetLine.application_id == grant.application_id)
+    ).all()
     assert sum(line.budget_fen for line in result.lines) == sum(b.amount_fen for b in lines)
     assert sum(line.spent_fen for line in result.lines) == result.spent_fen
     assert result.released_fen == grant.amount_fen  # passed: every tranche paid
@@ -77,6 +83,13 @@ def test_reconciliation_per_budget_line_in_integer_fen(year_session, year):
 def test_timeline_lists_each_stage_once_in_order(year_session, year):
     figures = _evaluated(year_session, year)
     assert [row["stage"] for row in figures["timeline"]] == [
-        "draft", "call_open", "screening", "review", "funding", "publicity", "implementation", "evaluation"
+        "draft",
+        "call_open",
+        "screening",
+        "review",
+        "funding",
+        "publicity",
+        "implementation",
+        "evaluation",
     ]
     assert all(row["label"] and row["date"] for row in figures["timeline"])

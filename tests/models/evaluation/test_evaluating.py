@@ -9,7 +9,7 @@ from decimal import Decimal
 from sqlmodel import Session, func, select
 
 from models.audit import AuditEvent
-from models.competition.tables import Competition
+from models.competition.tables import Competition, competition_config
 from models.evaluation.barred import barred_organisations
 from models.evaluation.evaluating import close_competition, evaluate_grants, final_checkpoint, open_evaluation
 from models.evaluation.grading import Outcome
@@ -18,7 +18,6 @@ from models.funding.tables import Grant, Tranche
 from models.intake.tables import Application, Organisation
 from models.lifecycle import set_state
 from models.screening.eligibility import check_application
-from models.competition.tables import competition_config
 from models.states import (
     ApplicationState,
     CheckpointState,
@@ -84,7 +83,10 @@ def test_pass_releases_the_final_tranche_and_completes(year_session, year):
     best = year.grants[refs[0]]
     evaluation = year_session.exec(select(FinalEvaluation).where(FinalEvaluation.grant_id == best.id)).one()
     assert (evaluation.score, evaluation.grade, evaluation.passed, evaluation.round) == (
-        Decimal("88.00"), "良好", True, 1
+        Decimal("88.00"),
+        "良好",
+        True,
+        1,
     )
     assert best.state is GrantState.completed
     assert year_session.get(Application, best.application_id).state is ApplicationState.completed
@@ -153,7 +155,11 @@ def test_terminate_rule_ends_the_grant_at_the_first_fail(year_session, year):
     failing = year.refs()[3]
     assert _evaluate(year_session, year)[failing] is Outcome.terminated
     tranches = year_session.exec(select(Tranche).where(Tranche.grant_id == year.grants[failing].id)).all()
-    assert sorted(t.state for t in tranches) == [TrancheState.cancelled, TrancheState.released, TrancheState.released]
+    assert sorted(t.state for t in tranches) == [
+        TrancheState.cancelled,
+        TrancheState.released,
+        TrancheState.released,
+    ]
     assert close_competition(year_session, competition=year.competition, actor=ACTOR)
 
 
@@ -164,13 +170,16 @@ def test_withhold_rule_completes_without_the_final_tranche_and_bars(year_session
     grant = year.grants[failing]
     assert grant.state is GrantState.completed
     assert _final_tranche(year_session, grant).state is TrancheState.withheld
-    assert [b.reason_en for b in barred_organisations(year_session, year=2027)][0].endswith("barred until 2027")
+    (barred,) = barred_organisations(year_session, year=2027)
+    assert barred.reason_en.endswith("barred until 2027")
 
 
 def test_missing_report_past_due_counts_as_failing(year_session, year):
     ref = year.refs()[0]
     checkpoint = final_checkpoint(year_session, grant_id=year.grants[ref].id)
-    for report in year_session.exec(select(CheckpointReport).where(CheckpointReport.checkpoint_id == checkpoint.id)):
+    for report in year_session.exec(
+        select(CheckpointReport).where(CheckpointReport.checkpoint_id == checkpoint.id)
+    ):
         year_session.delete(report)
     set_state(year_session, checkpoint, CheckpointState.open, actor=ACTOR)  # submitted → open (reopened)
     assert ref not in _evaluate(year_session, year, date(2025, 10, 15))  # not yet past due

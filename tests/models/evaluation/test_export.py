@@ -52,8 +52,13 @@ def test_amounts_are_yuan_numbers_and_dates_are_dates(year_session, year, tmp_pa
     headers = [c.value for c in sheet[1]]
     assert headers[:4] == ["序号", "竞赛", "申报序号", "金额（元）"]
     grant = year_session.exec(select(Grant).order_by(Grant.id)).first()
-    amount, signed = sheet.cell(2, headers.index("金额（元）") + 1), sheet.cell(2, headers.index("签订日期") + 1)
-    assert Decimal(str(amount.value)) == Decimal(grant.amount_fen) / 100 and amount.number_format == "#,##0.00"
+    amount, signed = (
+        sheet.cell(2, headers.index("金额（元）") + 1),
+        sheet.cell(2, headers.index("签订日期") + 1),
+    )
+    assert (
+        Decimal(str(amount.value)) == Decimal(grant.amount_fen) / 100 and amount.number_format == "#,##0.00"
+    )
     assert isinstance(signed.value, datetime) and signed.value.date() == grant.signed_on
     assert signed.number_format == "yyyy-mm-dd"
     width = sheet.column_dimensions["D"].width
@@ -75,11 +80,16 @@ def test_user_text_is_never_a_formula(year_session, year, tmp_path):
 
 def test_bad_target_is_a_clear_error(year_session, year, tmp_path):
     with pytest.raises(InputError) as caught:
-        export_workbook(year_session, competition_id=year.competition_id, path=tmp_path / "x.csv", timezone="UTC")
+        export_workbook(
+            year_session, competition_id=year.competition_id, path=tmp_path / "x.csv", timezone="UTC"
+        )
     assert caught.value.problems[0].zh == "导出文件须以 .xlsx 结尾"
     with pytest.raises(InputError):
         export_workbook(
-            year_session, competition_id=year.competition_id, path=tmp_path / "none" / "x.xlsx", timezone="UTC"
+            year_session,
+            competition_id=year.competition_id,
+            path=tmp_path / "none" / "x.xlsx",
+            timezone="UTC",
         )
 
 
@@ -98,7 +108,7 @@ def test_libreoffice_opens_every_sheet(year_session, year, tmp_path):
             "--norestore",
             f"-env:UserInstallation={(tmp_path / 'profile').as_uri()}",
             "--convert-to",
-            'csv:Text - txt - csv (StarCalc):44,34,76,1,,0,false,true,true,false,false,-1',
+            "csv:Text - txt - csv (StarCalc):44,34,76,1,,0,false,true,true,false,false,-1",
             "--outdir",
             str(out),
             str(path),
