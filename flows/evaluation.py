@@ -14,6 +14,7 @@ from tasks.evaluation import (
     annual_report_task,
     close_task,
     evaluate_task,
+    export_task,
     open_evaluation_task,
     publish_figures,
     queue_results_task,
@@ -53,3 +54,9 @@ def annual_report(slug: str | None = None, as_of: datetime | None = None) -> dic
     figures = publish_figures(competition_id)
     document = annual_report_task(competition_id, moment)
     return {"document": document, "figures": figures}
+
+
+@flow(name="export-year", flow_run_name="{slug} · 导出 export")
+def export_year(slug: str | None, path: str) -> dict[str, int]:
+    """Every table of the competition to one .xlsx workbook."""
+    return export_task(competition_id_for(slug), path)
