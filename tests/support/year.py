@@ -14,15 +14,18 @@ every assertion on the evaluation stays as it is.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import shutil
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 
+import pytest
 from sqlmodel import Session, col, select
 
 from models.competition.tables import Competition, competition_config, list_criteria
+from models.db import dispose_engines, get_engine, upgrade_database
 from models.evaluation.grading import planned_delivery
 from models.funding.tables import FundingDecision, Grant, Tranche
 from models.intake.imports import import_applications
@@ -285,3 +288,35 @@ def _spent_by_line(lines: list[BudgetLine], spent: int) -> dict[str, int]:
     shares = [spent * line.amount_fen // total for line in lines]
     shares[-1] += spent - sum(shares)
     return {line.item: share for line, share in zip(lines, shares, strict=True)}
+
+
+# ---- fixtures (import them into a test module or conftest) --------------------------------------
+
+
+@pytest.fixture(scope="session")
+def year_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The example year up to the submitted 结项 reports in a SQLite file, built once a session."""
+    path = tmp_path_factory.mktemp("year") / "grantflow.db"
+    engine = get_engine(f"sqlite:///{path}")
+    upgrade_database(engine)
+    with Session(engine, expire_on_commit=False) as session:
+        evaluated_year(session)
+        session.commit()
+    dispose_engines()
+    return path
+
+
+@pytest.fixture
+def year_session(year_template: Path, tmp_path: Path) -> Iterator[Session]:
+    """A session on a private copy of the evaluated year."""
+    copy = tmp_path / "year.db"
+    shutil.copy(year_template, copy)
+    engine = get_engine(f"sqlite:///{copy}")
+    with Session(engine, expire_on_commit=False) as session:
+        yield session
+    dispose_engines()
+
+
+@pytest.fixture
+def year(year_session: Session) -> Year:
+    return Year.load(year_session)
