@@ -69,8 +69,19 @@ def final_plan(config: CompetitionConfig, *, source: str) -> CheckpointPlan:
     return plan
 
 
+def _locked(session: Session, competition: Competition) -> Competition:
+    """The competition row, locked for this transaction and read afresh (a concurrent run waits)."""
+    return session.exec(
+        select(Competition)
+        .where(Competition.id == competition.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).one()
+
+
 def open_evaluation(session: Session, *, competition: Competition, actor: str) -> bool:
     """项目实施 → 结项评估; False when the competition is there already (or past it)."""
+    competition = _locked(session, competition)
     if competition.stage is not CompetitionStage.implementation:
         return False
     set_state(
@@ -280,6 +291,7 @@ def _moves(obj: object) -> frozenset[object]:
 
 def close_competition(session: Session, *, competition: Competition, actor: str) -> bool:
     """结项评估 → 已结束 once every grant is completed or terminated; False otherwise."""
+    competition = _locked(session, competition)
     if competition.stage is not CompetitionStage.evaluation:
         return False
     states = session.exec(select(Grant.state).where(Grant.competition_id == competition.id)).all()
