@@ -9,6 +9,7 @@ import sys
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from cli.call import app as call_app
@@ -16,10 +17,13 @@ from cli.competition import app as competition_app
 from cli.console import cell, console, error_line, line, print_json, say
 from cli.demo.command import demo
 from cli.doctor import doctor
+from cli.evaluation import app as evaluation_app
+from cli.export import export
 from cli.intake import app as intake_app
 from cli.options import JsonOption
 from cli.outbox import app as outbox_app
 from cli.portal import portal
+from cli.report import report
 from cli.review import app as review_app
 from cli.screening import app as screening_app
 from cli.up import down, up
@@ -38,6 +42,9 @@ app.add_typer(intake_app, name="intake")
 app.add_typer(screening_app, name="screening")
 app.add_typer(review_app, name="review")
 app.add_typer(outbox_app, name="outbox")
+app.add_typer(evaluation_app, name="evaluation")
+app.command("report")(report)
+app.command("export")(export)
 app.command()(demo)
 app.command("portal")(portal)
 app.command("doctor")(doctor)
@@ -75,6 +82,7 @@ def status(
     """每个申报项目的当前状态 / where every application stands."""
     from models.competition.tables import get_competition
     from models.db import session_scope
+    from models.evaluation.evaluating import final_results
     from models.intake.tables import application_standing
     from models.money import format_yuan
     from models.states import STATE_LABELS
@@ -83,6 +91,9 @@ def status(
         comp = get_competition(session, slug=competition)
         assert comp.id is not None
         rows = application_standing(session, competition_id=comp.id)
+        finals = final_results(session, competition_id=comp.id)
+    for row in rows:
+        row["final"] = finals.get(row["id"])  # 结项: score, grade, outcome, round (None before)
     counts: dict[str, int] = {}
     for row in rows:
         counts[row["state"]] = counts.get(row["state"], 0) + 1
@@ -104,8 +115,11 @@ def status(
     if not rows:
         console.print("还没有申报项目 / no applications yet")
         return
-    table = Table("编号 Ref", "项目 Title", "申报单位 Organisation", "社区", "金额(元)", "状态 State")
+    table = Table(
+        "编号 Ref", "项目 Title", "申报单位 Organisation", "社区", "金额(元)", "状态 State", "结项 Final"
+    )
     for row in rows:
+        final = row["final"]
         table.add_row(
             cell(row["ref"]),
             cell(row["title"]),
@@ -113,6 +127,7 @@ def status(
             cell(row["community"]),
             cell(format_yuan(row["amount_fen"])),
             cell(f"{row['state_label']} ({row['state']})"),
+            cell(f"{final['score']} {final['grade']}" if final else ""),
         )
     console.print(table)
     say("{counts}", counts="  ".join(f"{STATE_LABELS.get(k, k)}: {v}" for k, v in sorted(counts.items())))

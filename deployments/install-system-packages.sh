@@ -8,6 +8,7 @@ packages=(
   fonts-arphic-ukai        # 楷体 stand-in
   fonts-liberation2
   libreoffice-writer-nogui # .docx → PDF previews in tests
+  libreoffice-calc-nogui   # the .xlsx export opened by LibreOffice in tests
   poppler-utils            # pdftotext, pdftoppm
   postgresql               # the PostgreSQL server the tests start as a plain user
 )

@@ -12,6 +12,7 @@ from sqlmodel import Session
 from models.competition.tables import Competition
 from models.db import lock_competition, session_scope
 from models.documents.engine.cn_format import local_date
+from models.evaluation.barred import barred_organisations
 from models.screening.eligibility import screen_applications
 from models.screening.notices import open_screening, queue_results, screening_report, write_sheets
 from models.settings import get_settings
@@ -38,7 +39,10 @@ def screen_task(competition_id: int, actor: str) -> dict[str, int]:
     """Every rule on every submitted application; each result stored with its reason."""
     with session_scope() as session:
         lock_competition(session, competition_id)
-        outcomes = screen_applications(session, competition_id=competition_id, actor=actor)
+        competition = _competition(session, competition_id)
+        # earlier years' outcomes bar organisations; screening may not import that later stage
+        barred = barred_organisations(session, year=competition.year)
+        outcomes = screen_applications(session, competition_id=competition_id, actor=actor, barred=barred)
         passed = sum(1 for o in outcomes if o.passed)
         return {"screened": len(outcomes), "eligible": passed, "ineligible": len(outcomes) - passed}
 

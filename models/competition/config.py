@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import unicodedata
+import itertools
 from datetime import date, datetime, time
 from decimal import Decimal
 from enum import StrEnum
@@ -26,6 +27,7 @@ from pydantic import (
     ConfigDict,
     Field,
     ValidationError,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -257,6 +259,24 @@ class GradeBand(_Strict):
     passed: bool = True
 
 
+class FailRule(StrEnum):
+    """What a failed 结项评估 leads to."""
+
+    withhold = "withhold"  # 不拨付尾款，项目按“不合格”结项
+    rectify_once = "rectify_once"  # 限期整改一次，复评仍不合格则终止
+    terminate = "terminate"  # 终止资助协议
+
+
+class EvaluationRules(_Strict):
+    """结项评估: how the evaluators' scores combine, what a fail leads to, how long it counts."""
+
+    aggregation: Aggregation = Aggregation.weighted_mean  # over the final checkpoint's reports
+    on_fail: FailRule = FailRule.rectify_once
+    barred_years: int = Field(
+        default=2, ge=0, le=20
+    )  # years a failed or terminated grant bars its organisation
+
+
 class TranchePlanItem(_Strict):
     label: str
     percent: Dec = Field(gt=0, le=100)
@@ -335,6 +355,7 @@ class CompetitionConfig(_Strict):
     review: ReviewRules = Field(default_factory=ReviewRules)
     funding: FundingRules = Field(default_factory=FundingRules)
     grade_bands: list[GradeBand] = Field(min_length=1)
+    evaluation: EvaluationRules = Field(default_factory=EvaluationRules)
     tranches: list[TranchePlanItem] = Field(min_length=1)
     checkpoints: list[CheckpointPlan] = Field(default_factory=list)
     deadlines: Deadlines
@@ -345,6 +366,41 @@ class CompetitionConfig(_Strict):
     supervisors: list[Person] = Field(default_factory=list)
     holidays: list[date] = Field(default_factory=list)  # extra non-working days
     make_up_workdays: list[date] = Field(default_factory=list)  # 调休 working weekends
+
+    @field_validator("grade_bands")
+    @classmethod
+    def _bands_cover_the_scale(cls, bands: list[GradeBand], info: ValidationInfo) -> list[GradeBand]:
+        """Listed from the highest down, each band from its min_score (inclusive) up to the next
+        band's min_score (exclusive), the top one up to the rubric's total: ordered, never
+        overlapping, covering 0..total; passing bands above the failing ones."""
+        rubric = info.data.get("rubric")
+        total = rubric.total if isinstance(rubric, Rubric) else None
+        problems = []
+        names = [b.name for b in bands]
+        if len(set(names)) != len(names):
+            problems.append("等级名称重复 / grade names repeat")
+        for i, (higher, lower) in enumerate(itertools.pairwise(bands)):
+            if lower.min_score >= higher.min_score:
+                problems.append(
+                    f"第{i + 2}个等级“{lower.name}”的下限 {lower.min_score} 不低于上一等级“{higher.name}”的"
+                    f"下限 {higher.min_score}：等级须从高到低排列、不能重叠 / grade_bands[{i + 1}] "
+                    f"{lower.name!r} starts at {lower.min_score}, not below {higher.name!r} "
+                    f"({higher.min_score}): list the bands from the highest down, without overlap"
+                )
+            if lower.passed and not higher.passed:
+                problems.append(
+                    f"合格等级“{lower.name}”低于不合格等级“{higher.name}” / passing band {lower.name!r} "
+                    f"is below failing band {higher.name!r}"
+                )
+        # that the lowest band starts at 0 is checked with the other cross-field rules (its own path)
+        if total is not None and bands and max(b.min_score for b in bands) > total:
+            problems.append(
+                f"最高等级的下限 {bands[0].min_score} 超过满分 {total} / the top band starts above "
+                f"the rubric's total {total}"
+            )
+        if problems:
+            raise ValueError("; ".join(problems))
+        return bands
 
     @model_validator(mode="after")
     def _cross_checks(self) -> CompetitionConfig:

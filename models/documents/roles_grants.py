@@ -241,9 +241,17 @@ FINAL_EVALUATION_REPORT = TemplateRole(
             {"name": "志愿者服务时长", "planned": "1,500小时", "actual": "1,630小时", "rate": "109%"},
             {"name": "服务对象满意度", "planned": "90%", "actual": "96%", "rate": "—"},
         ],
+        "round": 1,
         "granted_fen": 800_000,
-        "paid_fen": 640_000,
+        "paid_fen": 800_000,
         "spent_fen": 792_000,
+        "to_return_fen": 8_000,
+        "spending": [
+            {"item": "志愿者培训费", "budget_fen": 160_000, "spent_fen": 158_000},
+            {"item": "送餐物资", "budget_fen": 200_000, "spent_fen": 204_000},
+            {"item": "活动物资", "budget_fen": 300_000, "spent_fen": 292_000},
+            {"item": "宣传与台账", "budget_fen": 140_000, "spent_fen": 138_000},
+        ],
         "achievements": "为126名老人提供送餐上门和就餐陪伴服务，培育助餐志愿者43名；"
         "“邻里共餐日”成为社区品牌活动。",
         "shortcomings": "周末服务仍依赖少数志愿者，服务记录电子化程度不高。",
@@ -253,52 +261,94 @@ FINAL_EVALUATION_REPORT = TemplateRole(
     },
 )
 
-_BY_COMMUNITY: list[dict[str, Any]] = [
-    {"name": name, "projects": projects, "sessions": sessions, "participants": people}
-    for name, projects, sessions, people in zip(
+
+def _row(name: str, funded: int, granted: int, sessions: int, people: int, planned: int) -> dict[str, Any]:
+    return {
+        "code": name,
+        "name": name,
+        "received": funded * 2 + 1,
+        "eligible": funded * 2,
+        "funded": funded,
+        "requested_fen": granted * 2,
+        "granted_fen": granted,
+        "paid_fen": granted,
+        "spent_fen": granted - 10_000 * funded,
+        "to_return_fen": 10_000 * funded,
+        "withheld_fen": 0,
+        "planned_sessions": sessions,
+        "sessions": sessions,
+        "planned_person_times": planned,
+        "person_times": people,
+    }
+
+
+_BY_COMMUNITY: list[dict[str, Any]] = [  # adds up to the categories and pools below
+    _row(name, projects, granted, sessions, people, planned)
+    for name, projects, granted, sessions, people, planned in zip(
         COMMUNITIES,
-        [2, 1, 2, 2, 1, 1, 2, 1, 1, 1, 1],
-        [18, 9, 34, 22, 8, 10, 26, 9, 7, 8, 11],
-        [420, 160, 1512, 610, 150, 230, 680, 175, 120, 160, 260],
+        [1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0],
+        [800_000, 700_000, 700_000, 700_000, 650_000, 650_000, 600_000, 600_000, 600_000, 0, 0],
+        [18, 9, 34, 22, 18, 10, 26, 9, 16, 0, 0],
+        [420, 160, 1512, 610, 330, 230, 680, 175, 360, 0, 0],
+        [400, 140, 1492, 590, 310, 210, 660, 155, 378, 0, 0],
         strict=True,
     )
 ]
 _BY_CATEGORY: list[dict[str, Any]] = [
-    {"name": "一老", "projects": 4, "amount_fen": 2_750_000, "sessions": 70, "participants": 2480},
-    {"name": "一小", "projects": 3, "amount_fen": 2_150_000, "sessions": 51, "participants": 1290},
-    {"name": "公益服务", "projects": 2, "amount_fen": 1_100_000, "sessions": 41, "participants": 707},
+    _row("一老", 4, 2_750_000, 70, 2480, 2300),
+    _row("一小", 3, 2_150_000, 51, 1290, 1385),
+    _row("公益服务", 2, 1_100_000, 41, 707, 650),
+]
+_BY_POOL: list[dict[str, Any]] = [
+    _row("社会组织组", 5, 3_600_000, 90, 2500, 2400),
+    _row("志愿服务团队组", 4, 2_400_000, 72, 1977, 1935),
 ]
 
 
-def _community_chart() -> Any:
-    from models.documents.engine.charts import bar_chart
-    from models.documents.engine.docx import InlineImage
+def _chart(kind: str) -> Callable[[], Any]:
+    def make() -> Any:
+        from models.documents.engine.charts import bar_chart, grouped_bar_chart, pie_chart
+        from models.documents.engine.docx import InlineImage
 
-    png = bar_chart(
-        [row["name"] for row in _BY_COMMUNITY],
-        [row["participants"] for row in _BY_COMMUNITY],
-        title="各社区服务人次",
-        unit="人次",
-    )
-    return InlineImage(png, width_mm=150, description="各社区服务人次柱状图")
+        names = [row["name"] for row in _BY_COMMUNITY]
+        if kind == "communities":
+            png = bar_chart(
+                names,
+                [row["granted_fen"] // 100 for row in _BY_COMMUNITY],
+                title="各社区立项资助金额",
+                unit="元",
+            )
+            return InlineImage(png, width_mm=150, description="各社区立项资助金额柱状图")
+        categories = [row["name"] for row in _BY_CATEGORY]
+        if kind == "categories":
+            png = pie_chart(
+                categories, [row["granted_fen"] for row in _BY_CATEGORY], title="资助金额按服务领域构成"
+            )
+            return InlineImage(png, width_mm=110, description="资助金额按服务领域构成饼图")
+        if kind == "delivery":
+            png = grouped_bar_chart(
+                categories,
+                [
+                    ("计划服务人次", [row["planned_person_times"] for row in _BY_CATEGORY]),
+                    ("实际服务人次", [row["person_times"] for row in _BY_CATEGORY]),
+                ],
+                title="各服务领域计划与实际服务人次",
+                unit="人次",
+            )
+            return InlineImage(png, width_mm=150, description="计划与实际服务人次对比柱状图")
+        png = bar_chart(
+            ["优秀", "良好", "合格", "不合格"], [3, 4, 2, 0], title="结项评估等级分布", unit="项目数"
+        )
+        return InlineImage(png, width_mm=120, description="结项评估等级分布柱状图")
 
-
-def _category_chart() -> Any:
-    from models.documents.engine.charts import pie_chart
-    from models.documents.engine.docx import InlineImage
-
-    png = pie_chart(
-        [row["name"] for row in _BY_CATEGORY],
-        [row["amount_fen"] for row in _BY_CATEGORY],
-        title="资助金额按服务领域构成",
-    )
-    return InlineImage(png, width_mm=110, description="资助金额构成饼图")
+    return make
 
 
 ANNUAL_REPORT = TemplateRole(
     name="annual_report",
     title="年度总结报告",
-    purpose="本届创投大赛的年度总结：申报、资助、拨付、服务成效、社区与领域覆盖（附图表）",
+    purpose="本届创投大赛的年度总结：申报、资助、拨付、服务成效、社区与领域覆盖、评估等级、评审一致性、"
+    "各阶段时间（附图表）",
     template="docs/annual_report.docx",
     keys=LazySamples(
         {
@@ -309,33 +359,53 @@ ANNUAL_REPORT = TemplateRole(
             "applications_count": 23,
             "eligible_count": 19,
             "funded_count": 9,
-            "completed_count": 9,
+            "completed_count": 8,
+            "terminated_count": 1,
+            "rectified_count": 2,
             "pool_fen": 6_000_000,
+            "requested_fen": 12_500_000,
             "granted_fen": 6_000_000,
             "paid_fen": 5_880_000,
+            "spent_fen": 5_790_000,
+            "returned_fen": 90_000,
+            "withheld_fen": 120_000,
             "sessions_total": 162,
+            "planned_sessions": 150,
             "participants_total": 4477,
-            "communities_covered": 11,
+            "planned_participants": 4335,
+            "communities_covered": 9,
             "communities_total": 11,
+            "by_pool": _BY_POOL,
             "by_category": _BY_CATEGORY,
             "by_community": _BY_COMMUNITY,
             "grades": [
-                {"grade": "优秀", "count": 3},
-                {"grade": "良好", "count": 4},
-                {"grade": "合格", "count": 2},
-                {"grade": "不合格", "count": 0},
+                {"grade": "优秀", "passed": True, "count": 3},
+                {"grade": "良好", "passed": True, "count": 3},
+                {"grade": "合格", "passed": True, "count": 2},
+                {"grade": "不合格", "passed": False, "count": 0},
+            ],
+            "agreement": [
+                {"name": "ICC(2,1)", "value": "0.7124", "note": "19 × 5"},
+                {"name": "ICC(2,k)", "value": "0.9253", "note": "19 × 5"},
+                {"name": "Kendall's W", "value": "0.7810", "note": "19 × 5"},
+            ],
+            "timeline": [
+                {"stage": "call_open", "label": "征集中", "date": "2025-01-06"},
+                {"stage": "screening", "label": "资格审查", "date": "2025-03-03"},
+                {"stage": "review", "label": "专家评审", "date": "2025-03-05"},
+                {"stage": "evaluation", "label": "结项评估", "date": "2025-10-16"},
             ],
             "highlights": [
-                "11个社区全部覆盖，“一老”“一小”“公益服务”三个领域均有项目落地；",
-                "培育志愿服务团队4支，新增注册志愿者186名；",
-                "“邻里共餐日”“科普周末课堂”等活动形成社区品牌。",
+                "立项项目覆盖9个社区（共11个），涉及一老、一小、公益服务3个公益领域；",
+                "开展活动162场（计划150场），服务4477人次（计划4335人次，完成103%）；",
             ],
-            "problems": ["部分项目台账电子化程度不高；", "个别项目中期进度滞后，经整改后完成。"],
-            "next_steps": ["推行电子签到与服务记录；", "对优秀项目给予持续资助，探索社区慈善基金配套。"],
+            "problems": ["2个项目评估未达标，经限期整改；", "江华、忠仑社区本年度没有立项项目，需加强动员和培育；"],
             "issue_date": date(2025, 11, 10),
         },
-        chart_communities=_community_chart,
-        chart_categories=_category_chart,
+        chart_communities=_chart("communities"),
+        chart_categories=_chart("categories"),
+        chart_delivery=_chart("delivery"),
+        chart_grades=_chart("grades"),
     ),
 )
 

@@ -12,7 +12,12 @@ from models.types import DecimalText, UtcDateTime, utcnow
 
 
 class FinalEvaluation(SQLModel, table=True):
-    """结项评估: the final score and grade band of one grant."""
+    """结项评估: the final score and grade band of one grant, and what it led to.
+
+    One row per grant; after a rectification the second round's result replaces the first (both
+    stay in the audit trail). ``outcome`` is ``released`` (尾款拨付), ``withheld`` (不拨尾款),
+    ``rectification`` (限期整改) or ``terminated`` (终止).
+    """
 
     __tablename__ = "final_evaluation"
 
@@ -24,3 +29,7 @@ class FinalEvaluation(SQLModel, table=True):
     person_times: int = 0
     summary: str = Field(default="", sa_type=sa.Text)
     evaluated_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
+    round: int = Field(default=1, sa_column_kwargs={"server_default": "1"})
+    passed: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})
+    outcome: str = Field(default="", max_length=20, sa_column_kwargs={"server_default": ""})
+    spent_fen: int = Field(default=0, sa_type=sa.BigInteger, sa_column_kwargs={"server_default": "0"})

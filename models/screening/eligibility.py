@@ -15,6 +15,7 @@ import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Protocol
 
 from sqlmodel import Session, col, select
 
@@ -41,6 +42,20 @@ RULE_LABELS: Mapping[str, str] = {
 RULES: tuple[str, ...] = tuple(RULE_LABELS)
 _USCC_CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 _USCC_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
+
+
+class BarredRecord(Protocol):
+    """An organisation barred by an earlier year's outcome (given by the caller, e.g. the screening
+    task passes ``models.evaluation.barred.barred_organisations``; screening imports no later stage)."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def registration_number(self) -> str: ...
+    @property
+    def reason_zh(self) -> str: ...
+    @property
+    def reason_en(self) -> str: ...
 
 
 @dataclass(frozen=True)
@@ -78,11 +93,13 @@ def check_application(
     *,
     config: CompetitionConfig,
     earlier: Sequence[Application] = (),
+    barred: Sequence[BarredRecord] = (),
 ) -> list[RuleResult]:
     """Every eligibility rule's result for one application (pure).
 
     ``earlier`` are the same organisation's applications to this competition that came before it
     (withdrawn ones excluded): with ``one_application_per_organisation`` only the first may pass.
+    ``barred`` are organisations barred by earlier years' outcomes, besides the configured list.
     """
     rules = config.eligibility
     ok = RuleResult
@@ -140,9 +157,27 @@ def check_application(
             ok("one_per_organisation", True, "本单位仅此一项申报", "the organisation's only application")
         )
 
-    barred = {_folded(name) for name in rules.barred_organisations}
+    configured = {_folded(name) for name in rules.barred_organisations}
     number = _folded(organisation.registration_number)
-    if _folded(organisation.name) in barred or (number and number in barred):
+    record = next(
+        (
+            b
+            for b in barred
+            if _folded(b.name) == _folded(organisation.name)
+            or (number and _folded(b.registration_number) == number)
+        ),
+        None,
+    )
+    if record is not None:
+        results.append(
+            ok(
+                "barred",
+                False,
+                f"申报单位在禁止申报名单中：{record.reason_zh}",
+                f"the organisation is on the barred list: {record.reason_en}",
+            )
+        )
+    elif _folded(organisation.name) in configured or (number and number in configured):
         results.append(
             ok(
                 "barred",
@@ -236,8 +271,12 @@ class ScreeningOutcome:
     reasons_en: list[str] = field(default_factory=list)
 
 
-def screen_applications(session: Session, *, competition_id: int, actor: str) -> list[ScreeningOutcome]:
+def screen_applications(
+    session: Session, *, competition_id: int, actor: str, barred: Sequence[BarredRecord] = ()
+) -> list[ScreeningOutcome]:
     """Screen every submitted application; store each rule's result; move it to eligible/ineligible.
+
+    ``barred``: organisations barred by earlier years' outcomes (the screening task passes them).
 
     Idempotent: screened applications are left alone, and a result an administrator overrode is kept.
     The caller commits.
@@ -267,7 +306,11 @@ def screen_applications(session: Session, *, competition_id: int, actor: str) ->
         earlier = seen.setdefault(application.organisation_id, [])
         if application.state == ApplicationState.submitted:
             results = check_application(
-                application, organisations[application.organisation_id], config=config, earlier=list(earlier)
+                application,
+                organisations[application.organisation_id],
+                config=config,
+                earlier=list(earlier),
+                barred=barred,
             )
             outcomes.append(_decide(session, application, _store(session, application, results), actor=actor))
         earlier.append(application)

@@ -246,19 +246,34 @@ def final_evaluation_report(d: OfficialDocument) -> None:
     )
     d.heading("二、评估结果")
     d.body(
+        "{% if round > 1 %}整改后复评（第{{ round }}轮），{% endif %}"
         "结项评估得分{{ final_score }}分，等级为“{{ grade }}”，{{ '评估合格' if passed else '评估不合格' }}。"
     )
-    d.heading("三、指标完成情况")
+    d.heading("三、指标完成情况（计划与实际）")
     _indicators(d)
     d.heading("四、经费使用情况")
-    d.body("资助金额{{ granted_fen|yuan }}元，已拨付{{ paid_fen|yuan }}元，实际使用{{ spent_fen|yuan }}元。")
+    d.body(
+        "资助金额{{ granted_fen|yuan }}元，已拨付{{ paid_fen|yuan }}元，实际使用{{ spent_fen|yuan }}元，"
+        "{% if to_return_fen %}结余{{ to_return_fen|yuan }}元应予退回{% else %}无结余资金{% endif %}。"
+    )
+    d.table(
+        [60, 48, 48],
+        ["预算科目", "预算金额（元）", "实际支出（元）"],
+        loop="line in spending",
+        aligns=[0, 2, 2],
+        loop_row=["{{ line.item }}", "{{ line.budget_fen|yuan }}", "{{ line.spent_fen|yuan }}"],
+    )
     d.heading("五、主要成效")
     d.body("{{ achievements }}")
-    d.heading("六、存在不足")
+    d.heading("六、督导意见与存在不足")
     d.body("{{ shortcomings }}")
     d.heading("七、评估结论")
     d.body("{{ conclusion }}")
     d.signature(*SIGNED_BY_OPERATOR)
+
+
+def _caption(d: OfficialDocument, text: str) -> None:
+    d.paragraph(text, indent=False, align=1)
 
 
 def annual_report(d: OfficialDocument) -> None:
@@ -270,36 +285,71 @@ def annual_report(d: OfficialDocument) -> None:
     d.heading("一、总体情况")
     d.body(
         "本届大赛共受理申报{{ applications_count }}个，通过资格审查{{ eligible_count }}个，经专家评审和公示"
-        "立项资助{{ funded_count }}个，已结项{{ completed_count }}个。"
-        "资助资金池{{ pool_fen|yuan }}元，立项资助{{ granted_fen|yuan }}元，已拨付{{ paid_fen|yuan }}元。"
+        "立项资助{{ funded_count }}个；已结项{{ completed_count }}个，终止{{ terminated_count }}个，"
+        "经整改{{ rectified_count }}个。"
     )
     d.body(
-        "各项目共开展活动{{ sessions_total }}场，服务{{ participants_total }}人次，"
+        "资助资金池{{ pool_fen|yuan }}元，申请金额合计{{ requested_fen|yuan }}元，"
+        "立项资助{{ granted_fen|yuan }}元，已拨付{{ paid_fen|yuan }}元，"
+        "项目实际使用{{ spent_fen|yuan }}元，应退回结余{{ returned_fen|yuan }}元，"
+        "暂缓或未拨付{{ withheld_fen|yuan }}元。"
+    )
+    d.body(
+        "各项目共开展活动{{ sessions_total }}场（计划{{ planned_sessions }}场），"
+        "服务{{ participants_total }}人次（计划{{ planned_participants }}人次），"
         "覆盖{{ communities_covered }}个社区（共{{ communities_total }}个）。"
+    )
+    d.table(
+        [44, 22, 22, 22, 38, 38],
+        ["组别", "申报", "通过审查", "立项", "申请金额（元）", "资助金额（元）"],
+        loop="row in by_pool",
+        aligns=[0, 1, 1, 1, 2, 2],
+        loop_row=[
+            "{{ row.name }}",
+            "{{ row.received }}",
+            "{{ row.eligible }}",
+            "{{ row.funded }}",
+            "{{ row.requested_fen|yuan }}",
+            "{{ row.granted_fen|yuan }}",
+        ],
     )
     d.heading("二、服务领域")
     d.table(
-        [label(4), number(3), AMOUNT, number(4), number(6)],
-        ["领域", "项目数", "资助金额（元）", "活动场次", "服务人次"],
+        [26, 18, 18, 34, 22, 24, 24],
+        ["领域", "申报", "立项", "资助金额（元）", "活动场次", "计划人次", "实际人次"],
         loop="row in by_category",
-        aligns=[1, 1, 2, 1, 1],
+        aligns=[0, 1, 1, 2, 1, 1, 1],
         loop_row=[
             "{{ row.name }}",
-            "{{ row.projects }}",
-            "{{ row.amount_fen|yuan }}",
+            "{{ row.received }}",
+            "{{ row.funded }}",
+            "{{ row.granted_fen|yuan }}",
             "{{ row.sessions }}",
-            "{{ row.participants }}",
+            "{{ row.planned_person_times }}",
+            "{{ row.person_times }}",
         ],
     )
     d.paragraph("{{ chart_categories }}", indent=False, align=1)
+    _caption(d, "图1  资助金额按服务领域构成")
+    d.paragraph("{{ chart_delivery }}", indent=False, align=1)
+    _caption(d, "图2  各服务领域计划与实际服务人次")
     d.heading("三、社区覆盖")
     d.table(
-        [label(3), number(3), number(4), number(6)],
-        ["社区", "项目数", "活动场次", "服务人次"],
+        [28, 20, 20, 36, 26, 30],
+        ["社区", "申报", "立项", "资助金额（元）", "活动场次", "服务人次"],
         loop="row in by_community",
-        loop_row=["{{ row.name }}", "{{ row.projects }}", "{{ row.sessions }}", "{{ row.participants }}"],
+        aligns=[0, 1, 1, 2, 1, 1],
+        loop_row=[
+            "{{ row.name }}",
+            "{{ row.received }}",
+            "{{ row.funded }}",
+            "{{ row.granted_fen|yuan }}",
+            "{{ row.sessions }}",
+            "{{ row.person_times }}",
+        ],
     )
     d.paragraph("{{ chart_communities }}", indent=False, align=1)
+    _caption(d, "图3  各社区立项资助金额")
     d.heading("四、结项评估")
     d.table(
         [label(3), number(3)],
@@ -307,12 +357,23 @@ def annual_report(d: OfficialDocument) -> None:
         loop="row in grades",
         loop_row=["{{ row.grade }}", "{{ row.count }}"],
     )
-    d.heading("五、主要成效")
+    d.paragraph("{{ chart_grades }}", indent=False, align=1)
+    _caption(d, "图4  结项评估等级分布")
+    d.heading("五、评审一致性")
+    d.table(
+        [40, 30, 86],
+        ["统计量", "数值", "依据"],
+        loop="row in agreement",
+        loop_row=["{{ row.name }}", "{{ row.value }}", "{{ row.note }}"],
+    )
+    d.heading("六、工作进程")
+    d.table(
+        [78, 78], ["阶段", "开始日期"], loop="row in timeline", loop_row=["{{ row.label }}", "{{ row.date }}"]
+    )
+    d.heading("七、主要成效")
     _numbered(d, "highlights")
-    d.heading("六、存在的问题")
+    d.heading("八、存在的问题")
     _numbered(d, "problems")
-    d.heading("七、下一步工作")
-    _numbered(d, "next_steps")
     d.signature(*SIGNED_BY_OPERATOR)
 
 

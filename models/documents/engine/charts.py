@@ -31,13 +31,18 @@ def _pyplot() -> Any:
     return plt
 
 
-def _png(figure: Any) -> bytes:
+DPI = 150  # on screen; pass dpi=300 for print
+
+
+def _png(figure: Any, dpi: int = DPI) -> bytes:
     buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=150, metadata={"Software": None})
+    figure.savefig(buffer, format="png", dpi=dpi, metadata={"Software": None})
     return buffer.getvalue()
 
 
-def bar_chart(labels: Sequence[str], values: Sequence[float | int], *, title: str, unit: str = "") -> bytes:
+def bar_chart(
+    labels: Sequence[str], values: Sequence[float | int], *, title: str, unit: str = "", dpi: int = DPI
+) -> bytes:
     """A bar chart with the value printed above each bar (e.g. 服务人次 by community)."""
     if len(labels) != len(values):
         raise ValueError("labels and values differ in length / 标签与数值个数不一致")
@@ -55,12 +60,12 @@ def bar_chart(labels: Sequence[str], values: Sequence[float | int], *, title: st
             axes.spines[["top", "right"]].set_visible(False)
             axes.margins(y=0.15)
             figure.tight_layout()
-            return _png(figure)
+            return _png(figure, dpi)
         finally:
             plt.close(figure)
 
 
-def pie_chart(labels: Sequence[str], values: Sequence[float | int], *, title: str) -> bytes:
+def pie_chart(labels: Sequence[str], values: Sequence[float | int], *, title: str, dpi: int = DPI) -> bytes:
     """A pie chart with shares in percent (e.g. money granted by service dimension); zeros are left out."""
     if len(labels) != len(values):
         raise ValueError("labels and values differ in length / 标签与数值个数不一致")
@@ -86,6 +91,48 @@ def pie_chart(labels: Sequence[str], values: Sequence[float | int], *, title: st
             axes.set_title(title, fontsize=11)
             axes.axis("equal")
             figure.tight_layout()
-            return _png(figure)
+            return _png(figure, dpi)
+        finally:
+            plt.close(figure)
+
+
+def grouped_bar_chart(
+    labels: Sequence[str],
+    series: Sequence[tuple[str, Sequence[float | int]]],
+    *,
+    title: str,
+    unit: str = "",
+    dpi: int = DPI,
+) -> bytes:
+    """Bars side by side per label, one colour per series, with a legend (e.g. planned vs delivered)."""
+    if not series or any(len(values) != len(labels) for _, values in series):
+        raise ValueError("labels and values differ in length / 标签与数值个数不一致")
+    with _LOCK:
+        plt = _pyplot()
+        figure, axes = plt.subplots(figsize=(6.4, 3.2))
+        try:
+            width = 0.8 / len(series)
+            positions = list(range(len(labels)))
+            for i, (name, values) in enumerate(series):
+                offset = (i - (len(series) - 1) / 2) * width
+                bars = axes.bar(
+                    [x + offset for x in positions],
+                    list(values),
+                    width=width,
+                    label=name,
+                    color=_COLOURS[i % len(_COLOURS)],
+                )
+                axes.bar_label(bars, fmt="%g", fontsize=7)
+            axes.set_xticks(positions, list(labels))
+            axes.set_title(title, fontsize=11)
+            if unit:
+                axes.set_ylabel(unit, fontsize=9)
+            axes.tick_params(axis="x", labelsize=8)
+            axes.tick_params(axis="y", labelsize=8)
+            axes.spines[["top", "right"]].set_visible(False)
+            axes.legend(fontsize=8, frameon=False)
+            axes.margins(y=0.15)
+            figure.tight_layout()
+            return _png(figure, dpi)
         finally:
             plt.close(figure)

@@ -83,13 +83,15 @@ def test_document_number_line_is_left_out_when_unset(name: str) -> None:
 
 def test_annual_report_samples_add_up() -> None:
     sample = DOCUMENTS.get("annual_report").keys
-    for rows in (sample["by_community"], sample["by_category"]):
-        assert sum(row["participants"] for row in rows) == sample["participants_total"]
+    for rows in (sample["by_community"], sample["by_category"], sample["by_pool"]):
+        assert sum(row["person_times"] for row in rows) == sample["participants_total"]
+        assert sum(row["planned_person_times"] for row in rows) == sample["planned_participants"]
         assert sum(row["sessions"] for row in rows) == sample["sessions_total"]
-    assert sum(row["projects"] for row in sample["by_category"]) == sample["funded_count"]
-    assert sum(row["amount_fen"] for row in sample["by_category"]) == sample["granted_fen"]
+        assert sum(row["funded"] for row in rows) == sample["funded_count"]
+        assert sum(row["granted_fen"] for row in rows) == sample["granted_fen"]
     assert sum(row["count"] for row in sample["grades"]) == sample["completed_count"]
-    assert len(sample["by_community"]) == sample["communities_covered"]
+    assert sum(1 for row in sample["by_community"] if row["funded"]) == sample["communities_covered"]
+    assert len(sample["by_community"]) == sample["communities_total"]
 
 
 def test_column_widths_follow_the_content_class(columns: ModuleType) -> None:

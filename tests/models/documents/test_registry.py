@@ -112,7 +112,7 @@ def test_role_renders_with_its_samples(name: str) -> None:
     assert role.keys["competition_name"] in text
     assert document.sections[0].page_width is not None
     if name == "annual_report":
-        assert len(document.inline_shapes) == 2
+        assert len(document.inline_shapes) == 4  # by community, by category, delivery, grades
 
 
 @pytest.mark.parametrize("name", ROLES)

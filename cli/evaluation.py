@@ -1,0 +1,56 @@
+"""``grantflow evaluation run|annual-report``: the 结项 and the year's report from the command line."""
+
+from __future__ import annotations
+
+import asyncio
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from cli.console import console, print_json
+from cli.options import ActorOption, AsOfOption, CompetitionOption, JsonOption, aware, resolve_slug
+
+app = typer.Typer(help="结项评估与年度总结 / final evaluation and the year's report", no_args_is_help=True)
+
+
+@app.command("run")
+def run_command(
+    competition: CompetitionOption = None,
+    actor: ActorOption = "admin:cli",
+    as_of: AsOfOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """结项评估：评分定级、尾款、结果通知 / grade each project, settle its final tranche, send the results."""
+    from flows.evaluation import final_evaluation
+
+    result = asyncio.run(final_evaluation(resolve_slug(competition), as_of=aware(as_of), actor=actor))
+    if as_json:
+        print_json(result)
+        return
+    table = Table("资助 Grant", "轮次 Round", "得分 Score", "等级 Grade", "结论 Outcome")
+    for row in result["evaluated"]:
+        table.add_row(
+            str(row["grant_id"]), str(row["round"]), row["score"], escape(row["grade"]), row["outcome"]
+        )
+    console.print(table)
+    console.print(
+        f"结项评估报告 / reports: {result['reports']}；结果通知 / letters: {result['letters']}；"
+        f"{'竞赛已结束 / competition closed' if result['closed'] else '尚有项目未结项 / grants still open'}"
+    )
+
+
+@app.command("annual-report")
+def annual_report_command(competition: CompetitionOption = None, as_of: AsOfOption = None) -> None:
+    """生成年度总结报告（含图表）/ write the year's report with its charts."""
+    from flows.evaluation import annual_report
+    from models.db import session_scope
+    from models.documents.registry import GeneratedDocument
+    from models.settings import get_settings
+
+    result = annual_report(resolve_slug(competition), as_of=aware(as_of))
+    with session_scope() as session:
+        document = session.get(GeneratedDocument, result["document"])
+        assert document is not None
+        path = get_settings().documents_dir / document.path
+    console.print(f"年度总结报告 / annual report: {escape(str(path))}")

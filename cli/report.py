@@ -1,0 +1,114 @@
+"""``grantflow report``: the year's figures, as a readable table or ``--json``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.markup import escape
+from rich.table import Table
+
+from cli.console import console, print_json
+from cli.options import CompetitionOption, JsonOption
+
+
+def _yuan(fen: int) -> str:
+    from models.money import format_yuan
+
+    return format_yuan(fen)
+
+
+def _breakdown(title: str, rows: list[dict[str, Any]]) -> Table:
+    table = Table(
+        title,
+        "申报",
+        "通过审查",
+        "立项",
+        "申请(元)",
+        "资助(元)",
+        "拨付(元)",
+        "计划人次",
+        "实际人次",
+        title_justify="left",
+    )
+    for row in rows:
+        table.add_row(
+            escape(row["name"]),
+            str(row["received"]),
+            str(row["eligible"]),
+            str(row["funded"]),
+            _yuan(row["requested_fen"]),
+            _yuan(row["granted_fen"]),
+            _yuan(row["paid_fen"]),
+            str(row["planned_person_times"]),
+            str(row["person_times"]),
+        )
+    return table
+
+
+def report(competition: CompetitionOption = None, as_json: JsonOption = False) -> None:
+    """本年度数据：申报、资助、拨付、服务成效、等级 / the year's figures (also --json)."""
+    from models.competition.tables import get_competition
+    from models.db import session_scope
+    from models.evaluation.annual import annual_figures
+    from models.settings import get_settings
+
+    with session_scope() as session:
+        comp = get_competition(session, slug=competition)
+        assert comp.id is not None
+        figures = annual_figures(session, competition_id=comp.id, timezone=get_settings().timezone)
+    if as_json:
+        print_json(figures)
+        return
+    apps, money, delivery, outcomes = (
+        figures["applications"],
+        figures["money"],
+        figures["delivery"],
+        figures["outcomes"],
+    )
+    console.print(f"[bold]{escape(figures['name'])}[/bold]（{figures['year']}）")
+    console.print(
+        f"申报 received {apps['received']} · 通过审查 eligible {apps['eligible']} · "
+        f"立项 funded {apps['funded']} · "
+        f"结项 completed {outcomes['completed']} · 终止 terminated {outcomes['terminated']} · "
+        f"整改 rectified {outcomes['rectified']}"
+    )
+    console.print(
+        "资金 money（元）: "
+        + " · ".join(
+            f"{label} {_yuan(money[key])}"
+            for key, label in (
+                ("pool_fen", "资金池 pool"),
+                ("requested_fen", "申请 requested"),
+                ("granted_fen", "资助 granted"),
+                ("paid_fen", "拨付 paid"),
+                ("spent_fen", "支出 spent"),
+                ("to_return_fen", "应退回 to return"),
+                ("withheld_fen", "暂缓 withheld"),
+            )
+        )
+    )
+    console.print(
+        f"活动 activities {delivery['sessions']}/{delivery['planned_sessions']} 场 · "
+        f"服务 person-times {delivery['person_times']}/{delivery['planned_person_times']} 人次（实际/计划）· "
+        f"覆盖社区 {figures['communities_covered']}/{figures['communities_total']}"
+    )
+    for title, key in (
+        ("组别 Pool", "by_pool"),
+        ("领域 Category", "by_category"),
+        ("社区 Community", "by_community"),
+    ):
+        console.print(_breakdown(title, figures[key]))
+    console.print(
+        "等级 grades: " + " · ".join(f"{escape(row['grade'])} {row['count']}" for row in figures["grades"])
+    )
+    agreement = figures["review_agreement"]
+    console.print(
+        "评审一致性 agreement: "
+        + " · ".join(
+            f"{name} {agreement[key]['value'] or '—'}"
+            for key, name in (("icc2_1", "ICC(2,1)"), ("icc2_k", "ICC(2,k)"), ("kendall_w", "Kendall's W"))
+        )
+    )
+    console.print(
+        "进程 timeline: " + " → ".join(f"{row['label']} {row['date']}" for row in figures["timeline"])
+    )

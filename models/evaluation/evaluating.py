@@ -1,0 +1,325 @@
+"""结项 Final evaluation of every running grant, and the competition's close.
+
+``evaluate_grants`` takes each running grant whose final checkpoint (code ``final``, its latest
+round) has its reports in — or is past due without them, which counts as failing — computes the
+final score and grade (``grading``), stores the ``FinalEvaluation`` and calls ``settle``.
+
+``settle`` is the one function that turns a result into its decision and moves the states, each
+through ``set_state`` (audited): the checkpoint (passed / failed), the final tranche (released;
+withheld; cancelled with every unpaid one on termination), the grant and its application
+(completed; rectifying with a second round scheduled; terminated). The final tranche moves behind
+one call site, ``release_final_tranche``, which the lead switches to the funding stage's
+``models.funding.tranches.open_gate`` at merge.
+
+Safe to re-run: a checkpoint already passed or failed is settled, and is left alone; the grant row
+is locked (``FOR UPDATE`` on PostgreSQL; SQLite has one writer) and its checkpoint read again, so a
+concurrent run of the same stage waits and then finds nothing left to do. ``close_competition``
+moves the competition to ``closed`` once every grant is completed or terminated.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from sqlmodel import Session, col, select
+
+from models.audit import record
+from models.competition.config import CheckpointPlan, CompetitionConfig
+from models.competition.tables import Competition, competition_config
+from models.errors import ConfigError, NotFound, Problem
+from models.evaluation.grading import OUTCOME_LABELS, FinalScore, Outcome, decide, final_score
+from models.evaluation.tables import FinalEvaluation
+from models.funding.tables import Grant, Tranche
+from models.intake.tables import Application
+from models.lifecycle import set_state
+from models.states import (
+    GRANTS_RUNNING,
+    ApplicationState,
+    CheckpointState,
+    CompetitionStage,
+    GrantState,
+    TrancheState,
+)
+from models.supervision.tables import Checkpoint, CheckpointReport
+from models.types import utcnow
+
+STAGE = "evaluation"
+FINAL = "final"  # the configured checkpoint code of the 结项评估
+GRANTS_CLOSED = frozenset({GrantState.completed, GrantState.terminated})
+UNPAID = frozenset({TrancheState.planned, TrancheState.due, TrancheState.withheld})
+
+
+@dataclass(frozen=True)
+class Settled:
+    grant_id: int
+    evaluation_id: int
+    round: int
+    score: str
+    grade: str
+    outcome: Outcome
+
+
+def final_plan(config: CompetitionConfig, *, source: str) -> CheckpointPlan:
+    plan = next((c for c in config.checkpoints if c.code == FINAL), None)
+    if plan is None:
+        raise ConfigError(
+            Problem(source, "checkpoints", "未配置结项评估（code: final）", "no checkpoint with code 'final'")
+        )
+    return plan
+
+
+def _locked(session: Session, competition: Competition) -> Competition:
+    """The competition row, locked for this transaction and read afresh (a concurrent run waits)."""
+    return session.exec(
+        select(Competition)
+        .where(Competition.id == competition.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).one()
+
+
+def open_evaluation(session: Session, *, competition: Competition, actor: str) -> bool:
+    """项目实施 → 结项评估; False when the competition is there already (or past it)."""
+    competition = _locked(session, competition)
+    if competition.stage is not CompetitionStage.implementation:
+        return False
+    set_state(
+        session, competition, CompetitionStage.evaluation, actor=actor, reason="结项评估 / final evaluation"
+    )
+    return True
+
+
+def final_checkpoint(session: Session, *, grant_id: int) -> Checkpoint | None:
+    """The latest round of a grant's 结项评估 checkpoint."""
+    return session.exec(
+        select(Checkpoint)
+        .where(Checkpoint.grant_id == grant_id, Checkpoint.code == FINAL)
+        .order_by(col(Checkpoint.round).desc())
+        .execution_options(populate_existing=True)
+    ).first()
+
+
+def _reports(session: Session, checkpoint_id: int) -> list[CheckpointReport]:
+    return list(
+        session.exec(
+            select(CheckpointReport)
+            .where(CheckpointReport.checkpoint_id == checkpoint_id)
+            .order_by(col(CheckpointReport.submitted_at), col(CheckpointReport.id))
+        )
+    )
+
+
+def _ready(checkpoint: Checkpoint | None, on: date) -> bool:
+    if checkpoint is None:
+        return False
+    if checkpoint.state is CheckpointState.submitted:
+        return True
+    return checkpoint.state is CheckpointState.open and checkpoint.due_on < on  # no report in time
+
+
+def evaluate_grants(session: Session, *, competition_id: int, actor: str, on: date) -> list[Settled]:
+    """Evaluate every running grant whose 结项 is in (see the module docstring); the caller commits."""
+    competition = session.get(Competition, competition_id)
+    if competition is None:
+        raise NotFound(f"没有竞赛 #{competition_id} / no competition #{competition_id}")
+    config = competition_config(competition)
+    plan = final_plan(config, source=competition.config_source or competition.slug)
+    grant_ids = session.exec(
+        select(Grant.id)
+        .where(Grant.competition_id == competition_id, col(Grant.state).in_(GRANTS_RUNNING))
+        .order_by(col(Grant.id))
+    ).all()
+    settled = []
+    for grant_id in grant_ids:
+        grant = session.exec(
+            select(Grant)
+            .where(Grant.id == grant_id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        ).one()
+        assert grant.id is not None
+        checkpoint = final_checkpoint(session, grant_id=grant.id)
+        if grant.state not in GRANTS_RUNNING or not _ready(checkpoint, on):
+            continue
+        assert checkpoint is not None and checkpoint.id is not None
+        reports = _reports(session, checkpoint.id)
+        scores = {r.supervisor_id: r.score for r in reports}
+        result = final_score(scores, config=config, pass_score=plan.pass_score)
+        evaluation = _store(session, grant, checkpoint, reports, result)
+        outcome = settle(
+            session, grant=grant, checkpoint=checkpoint, result=result, actor=actor, on=on, config=config
+        )
+        evaluation.outcome = str(outcome)
+        session.add(evaluation)
+        session.flush()
+        assert evaluation.id is not None
+        settled.append(
+            Settled(grant.id, evaluation.id, checkpoint.round, str(result.score), result.grade, outcome)
+        )
+    return settled
+
+
+def _store(
+    session: Session,
+    grant: Grant,
+    checkpoint: Checkpoint,
+    reports: list[CheckpointReport],
+    result: FinalScore,
+) -> FinalEvaluation:
+    """The grant's FinalEvaluation row, made or replaced by this round's result."""
+    assert grant.id is not None
+    evaluation = session.exec(select(FinalEvaluation).where(FinalEvaluation.grant_id == grant.id)).first()
+    latest = reports[-1] if reports else None
+    if evaluation is None:
+        evaluation = FinalEvaluation(grant_id=grant.id, score=result.score, grade=result.grade)
+    evaluation.score, evaluation.grade, evaluation.passed = result.score, result.grade, result.passed
+    evaluation.round = checkpoint.round
+    evaluation.activities_held = latest.activities_held if latest else 0
+    evaluation.person_times = latest.person_times if latest else 0
+    evaluation.spent_fen = latest.spent_fen if latest else 0
+    evaluation.summary = "\n".join(r.findings for r in reports if r.findings) or (
+        "未在期限内提交结项评估报告 / no final report by the deadline" if not reports else ""
+    )
+    evaluation.evaluated_at = utcnow()
+    session.add(evaluation)
+    session.flush()
+    return evaluation
+
+
+def release_final_tranche(session: Session, tranche: Tranche, *, actor: str, on: date, reason: str) -> None:
+    """MERGE POINT — the one call site that opens the final tranche's gate.
+
+    At merge the lead replaces this body with ``models.funding.tranches.open_gate(...)`` (issue 12);
+    until then it moves the tranche to due and released, dated ``on``.
+    """
+    if tranche.state in (TrancheState.planned, TrancheState.withheld):
+        set_state(session, tranche, TrancheState.due, actor=actor, reason=reason)
+    if tranche.state is TrancheState.due:
+        tranche.released_on = on
+        set_state(session, tranche, TrancheState.released, actor=actor, reason=reason)
+
+
+def settle(
+    session: Session,
+    *,
+    grant: Grant,
+    checkpoint: Checkpoint,
+    result: FinalScore,
+    actor: str,
+    on: date,
+    config: CompetitionConfig | None = None,
+) -> Outcome:
+    """The decision for one final result, and every state it moves (see the module docstring)."""
+    assert grant.id is not None
+    competition = session.get(Competition, grant.competition_id)
+    application = session.get(Application, grant.application_id)
+    assert competition is not None and application is not None
+    config = config or competition_config(competition)
+    outcome = decide(result.passed, rule=config.evaluation.on_fail, round_=checkpoint.round)
+    zh, en = OUTCOME_LABELS[outcome]
+    why = (
+        f"结项评估第{checkpoint.round}轮 {result.score}分（{result.grade}）：{zh} / "
+        f"round {checkpoint.round} {result.score} ({result.grade}): {en}"
+    )
+    tranches = list(
+        session.exec(select(Tranche).where(Tranche.grant_id == grant.id).order_by(col(Tranche.seq)))
+    )
+    final_tranche = next((t for t in tranches if t.gate == checkpoint.code), None)
+    set_state(
+        session,
+        checkpoint,
+        CheckpointState.passed if result.passed else CheckpointState.failed,
+        actor=actor,
+        reason=why,
+    )
+    if outcome in (Outcome.released, Outcome.withheld):
+        if outcome is Outcome.released and final_tranche is not None:
+            release_final_tranche(session, final_tranche, actor=actor, on=on, reason=why)
+        elif final_tranche is not None and final_tranche.state is TrancheState.planned:
+            set_state(session, final_tranche, TrancheState.withheld, actor=actor, reason=why)
+        for target in (GrantState.active, GrantState.completed):
+            if grant.state is not target and target in _moves(grant):
+                set_state(session, grant, target, actor=actor, reason=why)
+        for app_target in (ApplicationState.active, ApplicationState.completed):
+            if application.state is not app_target and app_target in _moves(application):
+                set_state(session, application, app_target, actor=actor, reason=why)
+    elif outcome is Outcome.rectification:
+        if final_tranche is not None and final_tranche.state is TrancheState.planned:
+            set_state(session, final_tranche, TrancheState.withheld, actor=actor, reason=why)
+        set_state(session, grant, GrantState.rectifying, actor=actor, reason=why)
+        set_state(session, application, ApplicationState.rectifying, actor=actor, reason=why)
+        plan = final_plan(config, source=competition.slug)
+        session.add(
+            Checkpoint(
+                grant_id=grant.id,
+                supervisor_id=checkpoint.supervisor_id,
+                code=checkpoint.code,
+                round=checkpoint.round + 1,
+                due_on=on + timedelta(days=plan.rectification_days),
+            )
+        )
+    else:
+        for tranche in tranches:
+            if tranche.state in UNPAID:
+                set_state(session, tranche, TrancheState.cancelled, actor=actor, reason=why)
+        set_state(session, grant, GrantState.terminated, actor=actor, reason=why)
+        set_state(session, application, ApplicationState.terminated, actor=actor, reason=why)
+    record(
+        session,
+        actor=actor,
+        entity="grant",
+        entity_id=grant.id,
+        action="final_evaluation",
+        reason=why,
+        data={
+            "round": checkpoint.round,
+            "score": str(result.score),
+            "grade": result.grade,
+            "outcome": str(outcome),
+        },
+    )
+    session.flush()
+    return outcome
+
+
+def _moves(obj: object) -> frozenset[object]:
+    from models.lifecycle import allowed_moves
+
+    return frozenset(allowed_moves(obj))
+
+
+def close_competition(session: Session, *, competition: Competition, actor: str) -> bool:
+    """结项评估 → 已结束 once every grant is completed or terminated; False otherwise."""
+    competition = _locked(session, competition)
+    if competition.stage is not CompetitionStage.evaluation:
+        return False
+    states = session.exec(select(Grant.state).where(Grant.competition_id == competition.id)).all()
+    if any(state not in GRANTS_CLOSED for state in states):
+        return False
+    set_state(
+        session,
+        competition,
+        CompetitionStage.closed,
+        actor=actor,
+        reason=f"全部{len(states)}个项目已结项或终止 / every grant completed or terminated",
+    )
+    return True
+
+
+def final_results(session: Session, *, competition_id: int) -> dict[int, dict[str, str]]:
+    """Each evaluated application's final score, grade and outcome, by application id (``status``)."""
+    rows = session.exec(
+        select(Grant.application_id, FinalEvaluation)
+        .join(FinalEvaluation, col(FinalEvaluation.grant_id) == col(Grant.id))
+        .where(Grant.competition_id == competition_id)
+    )
+    return {
+        application_id: {
+            "score": str(evaluation.score),
+            "grade": evaluation.grade,
+            "outcome": evaluation.outcome,
+            "round": str(evaluation.round),
+        }
+        for application_id, evaluation in rows
+    }

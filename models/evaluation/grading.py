@@ -1,0 +1,111 @@
+"""结项 grading, as pure rules (no database): the final score, its grade band, what a fail leads to.
+
+- ``final_score``: the final checkpoint's report scores (one per evaluator: supervisors, keyed by
+  their id) combined with the configured ``evaluation.aggregation`` — the review's own
+  ``aggregate`` (weighted mean / median / trimmed mean), rounded half-up to 0.01. No report by the
+  checkpoint's deadline counts as failing: the score is 0.
+- ``grade_of``: the configured band holding the score (each band from its ``min_score``, inclusive,
+  up to the next band's, exclusive — the configuration checks they are ordered and cover 0..total).
+  A project passes when its band passes **and** the score reaches the checkpoint's ``pass_score``.
+- ``decide``: a pass releases the final tranche; a fail follows ``evaluation.on_fail`` — ``withhold``
+  (no final tranche, the project closes failed), ``terminate``, or ``rectify_once`` (round 1 →
+  rectification and a second round; a second fail terminates).
+- ``planned_delivery``: the activities and person-times the 申报书 planned (its activity table).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any
+
+from models.competition.config import CompetitionConfig, FailRule, GradeBand
+from models.review.aggregation import aggregate
+
+
+class Outcome(StrEnum):
+    """What a final evaluation led to (``FinalEvaluation.outcome``)."""
+
+    released = "released"  # 合格：拨付尾款
+    withheld = "withheld"  # 不合格：不拨尾款，按不合格结项
+    rectification = "rectification"  # 不合格：限期整改后复评
+    terminated = "terminated"  # 不合格：终止资助协议
+
+
+OUTCOME_LABELS: Mapping[Outcome, tuple[str, str]] = {
+    Outcome.released: ("评估合格，拨付尾款", "passed: the final tranche is released"),
+    Outcome.withheld: ("评估不合格，不予拨付尾款", "failed: the final tranche is withheld"),
+    Outcome.rectification: ("评估不合格，限期整改后复评", "failed: rectify, then a second evaluation"),
+    Outcome.terminated: ("评估不合格，终止资助协议", "failed: the grant is terminated"),
+}
+FINAL_OUTCOMES = frozenset({Outcome.released, Outcome.withheld, Outcome.terminated})
+
+
+@dataclass(frozen=True)
+class FinalScore:
+    score: Decimal
+    grade: str
+    passed: bool
+    evaluators: tuple[int, ...]  # whose scores count (report keys, e.g. supervisor ids)
+
+
+def grade_of(score: Decimal, bands: Sequence[GradeBand]) -> GradeBand:
+    """The band holding ``score``: the highest band whose min_score it reaches."""
+    for band in sorted(bands, key=lambda b: b.min_score, reverse=True):
+        if score >= band.min_score:
+            return band
+    raise ValueError(f"分数 {score} 低于所有等级 / score {score} is below every grade band")
+
+
+def final_score(
+    scores: Mapping[int, Decimal], *, config: CompetitionConfig, pass_score: Decimal
+) -> FinalScore:
+    """The final score and grade from each evaluator's score (keyed by evaluator id)."""
+    if scores:
+        result = aggregate(
+            scores, method=config.evaluation.aggregation, trimmed_min=config.review.trimmed_min_scores
+        )
+        value = result.value
+    else:
+        value = Decimal("0.00")  # no report by the deadline counts as failing
+    band = grade_of(value, config.grade_bands)
+    return FinalScore(value, band.name, band.passed and value >= pass_score, tuple(sorted(scores)))
+
+
+def decide(passed: bool, *, rule: FailRule, round_: int) -> Outcome:
+    """What the final evaluation leads to (see the module docstring)."""
+    if passed:
+        return Outcome.released
+    if rule is FailRule.withhold:
+        return Outcome.withheld
+    if rule is FailRule.rectify_once and round_ < 2:
+        return Outcome.rectification
+    return Outcome.terminated
+
+
+_NUMBER = re.compile(r"\d[\d,]*")
+
+
+def _count(value: Any) -> int:
+    found = _NUMBER.search(str(value or ""))
+    return int(found.group().replace(",", "")) if found else 0
+
+
+def planned_delivery(details: Mapping[str, Any]) -> tuple[int, int]:
+    """(activities, person-times) planned in the 申报书's activity table, rows or ``a|b|n|m`` text."""
+    rows = details.get("activities") or []
+    if rows:
+        return (
+            sum(_count(r.get("sessions")) for r in rows if isinstance(r, Mapping)),
+            sum(_count(r.get("participants")) for r in rows if isinstance(r, Mapping)),
+        )
+    sessions = people = 0
+    for line in str(details.get("activities_text") or "").splitlines():
+        parts = [p.strip() for p in line.split("|")]
+        if len(parts) >= 4:
+            sessions += _count(parts[2])
+            people += _count(parts[3])
+    return sessions, people

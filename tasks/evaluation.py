@@ -1,0 +1,128 @@
+"""Tasks of the final evaluation (结项) and the year's report: thin, take ids, one session each."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from prefect import task
+from prefect.artifacts import create_table_artifact
+from sqlmodel import Session
+
+from models.competition.tables import Competition
+from models.db import session_scope
+from models.documents.engine.cn_format import local_date
+from models.evaluation.annual import annual_figures
+from models.evaluation.annual_report import write_annual_report
+from models.evaluation.evaluating import close_competition, evaluate_grants, open_evaluation
+from models.evaluation.export import export_workbook
+from models.evaluation.notices import queue_results, write_reports
+from models.settings import get_settings
+
+
+def _competition(session: Session, competition_id: int) -> Competition:
+    competition = session.get(Competition, competition_id)
+    assert competition is not None
+    return competition
+
+
+@task(name="open-evaluation")
+def open_evaluation_task(competition_id: int, actor: str) -> bool:
+    """项目实施 → 结项评估; False when under way already."""
+    with session_scope() as session:
+        return open_evaluation(session, competition=_competition(session, competition_id), actor=actor)
+
+
+@task(name="evaluate-grants")
+def evaluate_task(competition_id: int, actor: str, as_of: datetime) -> list[dict[str, Any]]:
+    """Score, grade and settle every grant whose 结项 reports are in."""
+    day = local_date(as_of, get_settings().timezone)
+    with session_scope() as session:
+        settled = evaluate_grants(session, competition_id=competition_id, actor=actor, on=day)
+        return [
+            {
+                "grant_id": s.grant_id,
+                "round": s.round,
+                "score": s.score,
+                "grade": s.grade,
+                "outcome": str(s.outcome),
+            }
+            for s in settled
+        ]
+
+
+@task(name="write-final-reports")
+def write_reports_task(competition_id: int, as_of: datetime) -> list[int]:
+    """结项评估报告 of every evaluated project (new or changed since); returns document ids."""
+    settings = get_settings()
+    with session_scope() as session:
+        documents = write_reports(
+            session,
+            competition=_competition(session, competition_id),
+            issue_date=local_date(as_of, settings.timezone),
+            settings=settings,
+        )
+        return [d.id for d in documents if d.id is not None]
+
+
+@task(name="queue-final-results")
+def queue_results_task(competition_id: int) -> list[int]:
+    """The result letter (report attached) once per round and outcome."""
+    with session_scope() as session:
+        letters = queue_results(session, competition=_competition(session, competition_id))
+        return [letter.id for letter in letters if letter.id is not None]
+
+
+@task(name="close-competition")
+def close_task(competition_id: int, actor: str) -> bool:
+    """结项评估 → 已结束 when every grant is completed or terminated."""
+    with session_scope() as session:
+        return close_competition(session, competition=_competition(session, competition_id), actor=actor)
+
+
+@task(name="write-annual-report")
+def annual_report_task(competition_id: int, as_of: datetime) -> int:
+    """年度总结报告 with its charts; returns the document id."""
+    settings = get_settings()
+    with session_scope() as session:
+        document = write_annual_report(
+            session,
+            competition=_competition(session, competition_id),
+            issue_date=local_date(as_of, settings.timezone),
+            settings=settings,
+        )
+        assert document.id is not None
+        return document.id
+
+
+@task(name="publish-annual-figures")
+def publish_figures(competition_id: int) -> dict[str, Any]:
+    """The year's figures as a Prefect table artifact; returns them."""
+    with session_scope() as session:
+        figures = annual_figures(session, competition_id=competition_id, timezone=get_settings().timezone)
+    create_table_artifact(
+        key=f"annual-{figures['competition']}",
+        table=[
+            {
+                "领域 category": row["name"],
+                "申报 received": row["received"],
+                "立项 funded": row["funded"],
+                "资助(分) granted_fen": row["granted_fen"],
+                "计划人次 planned": row["planned_person_times"],
+                "实际人次 delivered": row["person_times"],
+            }
+            for row in figures["by_category"]
+        ],
+        description=f"年度数据 / the year's figures of {figures['competition']}",
+    )
+    return figures
+
+
+@task(name="export-workbook", retries=1)
+def export_task(competition_id: int, path: str) -> dict[str, int]:
+    """Every table to one .xlsx file; returns the rows per sheet."""
+    with session_scope() as session:
+        return export_workbook(
+            session, competition_id=competition_id, path=Path(path), timezone=get_settings().timezone
+        )

@@ -1,0 +1,84 @@
+"""The final evaluation and annual report flows under Prefect's harness, on the example year:
+grades settle each grant, every applicant gets one letter with the 结项评估报告 (real aiosmtpd
+sink → .eml), a re-run sends nothing, the rectified project's second round closes the competition,
+and the 年度总结报告 is written with its charts."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+from decimal import Decimal
+from email import message_from_bytes, policy
+from pathlib import Path
+
+import docx
+import pytest
+from sqlmodel import select
+
+from models.competition.tables import Competition
+from models.db import default_engine, session_scope, upgrade_database
+from models.documents.registry import GeneratedDocument
+from models.evaluation.evaluating import final_checkpoint
+from models.lifecycle import set_state
+from models.states import CheckpointState, CompetitionStage
+from models.supervision.tables import CheckpointReport, Supervisor
+from tests.support.year import Year, evaluated_year
+
+pytestmark = pytest.mark.flows
+AT = datetime(2025, 10, 20, 2, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def year_in_default_db(settings_env: Path) -> Year:
+    upgrade_database(default_engine())
+    with session_scope() as session:
+        return evaluated_year(session)
+
+
+def _messages(mail_dir: Path) -> list:
+    return [message_from_bytes(p.read_bytes(), policy=policy.default) for p in sorted(mail_dir.glob("*.eml"))]
+
+
+def test_final_evaluation_then_annual_report(prefect_harness, year_in_default_db, settings_env):
+    from flows.evaluation import annual_report, final_evaluation
+
+    year = year_in_default_db
+    result = asyncio.run(final_evaluation(year.competition.slug, as_of=AT, actor="admin:test"))
+    assert result["opened"] and len(result["evaluated"]) == 11
+    assert result["reports"] == 11 and result["letters"] == 11 and not result["closed"]
+    messages = _messages(settings_env / "mail")
+    assert len(messages) == 11
+    first = messages[0]
+    assert "结项评估结果" in str(first["subject"])
+    attachments = [part.get_filename() for part in first.iter_attachments()]
+    assert len(attachments) == 1 and attachments[0].startswith("结项评估报告-")
+
+    again = asyncio.run(final_evaluation(year.competition.slug, as_of=AT, actor="admin:test"))
+    assert again["evaluated"] == [] and again["letters"] == 0 and len(_messages(settings_env / "mail")) == 11
+
+    failing = year.refs()[3]
+    with session_scope() as session:  # the 整改 re-check's reports (stand-in for supervision)
+        checkpoint = final_checkpoint(session, grant_id=year.grants[failing].id)
+        set_state(session, checkpoint, CheckpointState.open, actor="test")
+        for supervisor in session.exec(select(Supervisor)):
+            session.add(
+                CheckpointReport(
+                    checkpoint_id=checkpoint.id, supervisor_id=supervisor.id, score=Decimal(75), passed=True
+                )
+            )
+        set_state(session, checkpoint, CheckpointState.submitted, actor="test")
+    second = asyncio.run(
+        final_evaluation(year.competition.slug, as_of=AT.replace(day=30), actor="admin:test")
+    )
+    assert [row["outcome"] for row in second["evaluated"]] == ["released"]
+    assert second["letters"] == 1 and second["closed"]
+    assert len(_messages(settings_env / "mail")) == 12
+
+    report = annual_report(year.competition.slug, as_of=AT.replace(month=11, day=10))
+    assert report["figures"]["outcomes"] == {"completed": 11, "terminated": 0, "rectified": 1, "running": 0}
+    with session_scope() as session:
+        assert session.get(Competition, year.competition_id).stage is CompetitionStage.closed
+        document = session.get(GeneratedDocument, report["document"])
+        path = settings_env / "documents" / document.path
+    assert path.name == "年度总结报告-2025.docx"
+    assert len(docx.Document(str(path)).inline_shapes) == 4

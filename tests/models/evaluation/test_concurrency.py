@@ -1,0 +1,62 @@
+"""Two runs of the final evaluation at once (PostgreSQL, row locks): every grant is settled once,
+with exactly one audit row per move, and the competition enters the evaluation once."""
+
+from __future__ import annotations
+
+import threading
+from datetime import date
+
+import pytest
+from sqlmodel import Session, func, select
+
+from models.audit import AuditEvent
+from models.db import dispose_engines, get_engine, upgrade_database
+from models.evaluation.evaluating import evaluate_grants, open_evaluation
+from tests.support.year import Year, evaluated_year
+
+pytestmark = [pytest.mark.postgres, pytest.mark.slow]
+
+
+def test_concurrent_runs_settle_each_grant_once(postgres):
+    url = postgres.create_database()
+    engine = get_engine(url)
+    upgrade_database(engine)
+    with Session(engine, expire_on_commit=False) as session:
+        evaluated_year(session)
+        session.commit()
+    barrier = threading.Barrier(2)
+    settled: list[int] = []
+    failures: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            with Session(engine, expire_on_commit=False) as session:
+                year = Year.load(session)
+                barrier.wait()
+                open_evaluation(session, competition=year.competition, actor="admin:test")
+                done = evaluate_grants(
+                    session, competition_id=year.competition_id, actor="admin:test", on=date(2025, 10, 20)
+                )
+                session.commit()
+                settled.append(len(done))
+        except BaseException as exc:  # reported below
+            failures.append(exc)
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=300)
+    assert not failures
+    assert sorted(settled) == [0, 11]
+    with Session(engine) as session:
+        count = session.exec(
+            select(func.count()).select_from(AuditEvent).where(AuditEvent.action == "final_evaluation")
+        ).one()
+        opened = session.exec(
+            select(func.count())
+            .select_from(AuditEvent)
+            .where(AuditEvent.entity == "competition", AuditEvent.to_state == "evaluation")
+        ).one()
+    assert (count, opened) == (11, 1)
+    dispose_engines()
