@@ -9,8 +9,8 @@ the reason, in Chinese and English.
 from __future__ import annotations
 
 import hashlib
-import unicodedata
 import itertools
+import unicodedata
 from datetime import date, datetime, time
 from decimal import Decimal
 from enum import StrEnum
