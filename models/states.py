@@ -172,11 +172,10 @@ class ObjectionState(StrEnum):
     dismissed = "dismissed"  # 异议不成立（记录理由）
 
 
-O = ObjectionState
 OBJECTION_MOVES: Mapping[ObjectionState, frozenset[ObjectionState]] = {
-    O.open: frozenset({O.upheld, O.dismissed}),
-    O.upheld: frozenset(),
-    O.dismissed: frozenset(),
+    ObjectionState.open: frozenset({ObjectionState.upheld, ObjectionState.dismissed}),
+    ObjectionState.upheld: frozenset(),
+    ObjectionState.dismissed: frozenset(),
 }
 
 
