@@ -250,6 +250,8 @@ class FundingRules(_Strict):
     expert_comments_in_rejection: bool = False  # anonymised expert comments in the 未入选通知
     lapsed: LapsedRule = LapsedRule.returned
     finance_office: str = "街道财政所"  # addressee of the 拨款通知
+    doc_number_prefix: str = "创投"  # 文号: 创投〔2025〕3号
+    successor_sign_days: int = Field(default=10, ge=1)  # working days a 递补 project has to sign
     payment_days: int = Field(default=10, ge=1)  # 拨付 within this many working days of its condition
 
     @property
