@@ -151,9 +151,8 @@ def test_upheld_objection_revises_the_decision_and_publishes_a_new_window(sessio
     assert apps["JT2025-005"].state is ApplicationState.shortlisted
     new = current_notice(session, competition_id=competition.id)
     assert new.seq == 2 and notice.superseded_at is not None
-    assert new.ends_at == datetime(
-        2025, 4, 2, 17, 30, tzinfo=BEIJING
-    )  # 26, 27, 28, 31 March, 1 April? no: 4.4 清明
+    # published Wednesday 26 March 09:00: 26, 27, 28, 31 March and 1 April
+    assert new.ends_at == datetime(2025, 4, 1, 17, 30, tzinfo=BEIJING)
     assert competition.stage is CompetitionStage.publicity
 
 
