@@ -297,6 +297,12 @@ def _run(
                     f"funded {share_en}{format_yuan(target)} yuan{capped_en} in score order; "
                     f"{format_yuan(money)} yuan left in the pool"
                 )
+                moved_in = extra.get(pool.code, 0)
+                if moved_in and money < moved_in:
+                    text_zh += f"（用到了其他组调剂来的资金，本组共调入{_yuan(moved_in)}）"
+                    text_en += (
+                        f" (using money moved in from other pools: {format_yuan(moved_in)} yuan in all)"
+                    )
             elif rules.remainder == "offer" and money >= rules.min_fen:
                 amount, rule = money, REMAINDER
                 text_zh = (

@@ -24,8 +24,11 @@ def _audits(session) -> int:
     return len(session.exec(select(AuditEvent)).all())
 
 
+RETURNED = {"unspent: other_pool": "unspent: returned"}
+
+
 def test_draft_explains_every_outcome_and_reconciles(session):
-    competition, _ = scored_competition(session)
+    competition, _ = scored_competition(session, **RETURNED)
     result = draft_decision(session, competition_id=competition.id, actor="admin")
     report = funding_report(session, competition_id=competition.id)
     amounts = {r["ref"]: r["amount_fen"] // 100 for r in report["applications"]}
@@ -65,7 +68,7 @@ def test_second_draft_with_the_same_inputs_changes_nothing(session):
 
 
 def test_adjustment_is_named_in_the_explanation_and_audited(session):
-    competition, _ = scored_competition(session)
+    competition, _ = scored_competition(session, **RETURNED)
     draft_decision(session, competition_id=competition.id, actor="admin")
     decision = adjust_amount(
         session,
@@ -104,7 +107,7 @@ def test_adjustment_is_named_in_the_explanation_and_audited(session):
 def test_tie_at_the_cut_blocks_approval_until_decided(session):
     # 28,000 for the registered pool: after 001 and 002, 12,000 are left for 003 and 004 (both 80.00,
     # the same points on every criterion and the same request: still tied after the configured rules)
-    competition, apps = scored_competition(session, **{"amount: 36000": "amount: 28000"})
+    competition, apps = scored_competition(session, **{"amount: 36000": "amount: 28000"}, **RETURNED)
     result = draft_decision(session, competition_id=competition.id, actor="admin")
     assert result.allocation.ties == (("JT2025-003", "JT2025-004"),)
     with pytest.raises(Conflict, match="decide-tie"):
@@ -143,3 +146,20 @@ def test_approve_moves_the_projects_and_a_later_draft_changes_nothing(session):
         adjust_amount(
             session, competition_id=competition.id, ref="JT2025-001", amount_fen=1, reason="x", actor="a"
         )
+
+
+def test_money_a_pool_cannot_use_moves_to_the_other_pool(session):
+    # the example moves unspent money between pools: the volunteer pool keeps 8,000 nobody can use,
+    # the registered pool has 4,000 left for JT2025-005's 8,000
+    competition, _ = scored_competition(session)
+    draft_decision(session, competition_id=competition.id, actor="admin")
+    report = funding_report(session, competition_id=competition.id)
+    fifth = next(r for r in report["applications"] if r["ref"] == "JT2025-005")
+    assert fifth["amount_fen"] == 800_000 and "其他组调剂" in fifth["explanation"]
+    registered, volunteer = report["pools"]
+    assert (volunteer["moved_fen"], registered["received_fen"], registered["returned_fen"]) == (
+        800_000,
+        800_000,
+        400_000,
+    )
+    assert (report["funded_fen"], report["returned_fen"], report["reconciles"]) == (5_600_000, 400_000, True)

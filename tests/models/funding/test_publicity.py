@@ -32,7 +32,7 @@ END = datetime(2025, 3, 28, 17, 30, tzinfo=BEIJING)  # Monday 24 March + 5 worki
 
 @pytest.fixture
 def in_publicity(session, settings_env):
-    competition, apps = scored_competition(session)
+    competition, apps = scored_competition(session, **{"unspent: other_pool": "unspent: returned"})
     draft_decision(session, competition_id=competition.id, actor="admin")
     approve_decision(session, competition_id=competition.id, actor="admin")
     notice = publish_notice(
