@@ -23,6 +23,7 @@ from models.funding.grants import (
     write_award_letters,
 )
 from models.funding.publicity import close_publicity, publish_notice
+from models.funding.workdays import BEIJING
 from models.money import format_yuan
 from models.settings import get_settings
 
@@ -90,7 +91,8 @@ def publish_publicity(competition_id: int, as_of: datetime, actor: str) -> dict[
             actor=actor,
             documents_dir=get_settings().documents_dir,
         )
-        return {"seq": notice.seq, "ends_at": notice.ends_at.isoformat(), "document_id": notice.document_id}
+        ends = notice.ends_at.astimezone(BEIJING).isoformat()
+        return {"seq": notice.seq, "ends_at": ends, "document_id": notice.document_id}
 
 
 @task(name="close-publicity")
