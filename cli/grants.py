@@ -84,12 +84,12 @@ def sign_command(
                 "give REF and --on, or --xlsx",
             )
         )
+    from models.funding.grants import signings_from_xlsx
+
     signings = [(ref, on.date())] if ref is not None and on is not None else []
-    result = asyncio.run(
-        grants_sign(
-            resolve_slug(competition), signings=signings, xlsx=str(xlsx) if xlsx else None, actor=actor
-        )
-    )
+    if xlsx is not None:  # read here, so a bad row is reported before any flow starts
+        signings += [(row_ref, day) for row_ref, day, _ in signings_from_xlsx(xlsx)]
+    result = asyncio.run(grants_sign(resolve_slug(competition), signings=signings, actor=actor))
     console.print(f"已登记签订 / signed: {result['signed']}（首期拨款通知已发出 / first tranches released）")
 
 
