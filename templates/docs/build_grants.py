@@ -21,6 +21,12 @@ def _indicators(d: OfficialDocument) -> None:
     )
 
 
+def _keep_together(d: OfficialDocument, count: int) -> None:
+    """Keep the last ``count`` paragraphs on one page (each keeps with the next)."""
+    for paragraph in d.doc.paragraphs[-count:-1]:
+        paragraph.paragraph_format.keep_with_next = True
+
+
 def _numbered(d: OfficialDocument, items: str) -> None:
     d.tag("{%p for item in " + items + " %}")
     d.body("{{ loop.index }}. {{ item }}")
@@ -128,7 +134,7 @@ def payment_notice(d: OfficialDocument) -> None:
             ("收款单位", "{{ organisation_name }}"),
             ("开户银行", "{{ bank_name }}"),
             ("账号", "{{ bank_account }}"),
-            ("本次拨付（小写）", "¥{{ amount_fen|yuan }}元"),
+            ("本次拨付（小写）", "{{ amount_fen|yuan }}元"),
             ("本次拨付（大写）", "{{ amount_fen|yuan_capitals }}"),
             ("资助总额", "{{ grant_fen|yuan }}元"),
             ("此前已拨付", "{{ paid_before_fen|yuan }}元"),
@@ -139,6 +145,7 @@ def payment_notice(d: OfficialDocument) -> None:
     d.signature("{{ organiser }}", "{{ issue_date|cn_date }}")
     d.blank()
     d.line("经办人：　　　　　　审核人：　　　　　　分管领导：")
+    _keep_together(d, 6)  # 专此通知 … 经办人 stay on one page
 
 
 def supervision_record(d: OfficialDocument) -> None:
