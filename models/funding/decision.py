@@ -124,14 +124,22 @@ def _criterion_means(
     return means
 
 
-def candidates_of(session: Session, *, competition_id: int, config: CompetitionConfig) -> list[Candidate]:
-    rows = list(
-        session.exec(
-            select(Application, ReviewResult)
-            .join(ReviewResult, col(ReviewResult.application_id) == col(Application.id))
-            .where(Application.competition_id == competition_id, col(Application.state).in_(CANDIDATE_STATES))
-        )
+def candidates_of(
+    session: Session, *, competition_id: int, config: CompetitionConfig, decided: bool = False
+) -> list[Candidate]:
+    """The ranked applications the rules allocate among: those still under decision (scored,
+    拟资助, 未入选), or — ``decided`` — exactly those the approved decision was taken on, whatever
+    happened to them since (signed, lapsed), so the approved allocation can be recomputed."""
+    query = (
+        select(Application, ReviewResult)
+        .join(ReviewResult, col(ReviewResult.application_id) == col(Application.id))
+        .where(Application.competition_id == competition_id)
     )
+    if decided:
+        query = query.where(col(Application.id).in_(select(FundingDecision.application_id)))
+    else:
+        query = query.where(col(Application.state).in_(CANDIDATE_STATES))
+    rows = list(session.exec(query))
     stored = _decisions(session, competition_id=competition_id)
     means = _criterion_means(session, competition_id, {a.id or 0: r for a, r in rows})
     found = []
@@ -181,9 +189,13 @@ def decisions_of(session: Session, *, competition_id: int) -> list[FundingDecisi
 
 
 def compute(session: Session, *, competition_id: int) -> Allocation:
-    """The allocation the stored inputs give now (deterministic)."""
-    _, config = competition_of(session, competition_id)
-    return allocate(candidates_of(session, competition_id=competition_id, config=config), rules_of(config))
+    """The allocation the stored inputs give (deterministic); once approved, the approved one."""
+    competition, config = competition_of(session, competition_id)
+    decided = competition.stage is not CompetitionStage.funding
+    return allocate(
+        candidates_of(session, competition_id=competition_id, config=config, decided=decided),
+        rules_of(config),
+    )
 
 
 def _sentence(zh: str, en: str, decision: FundingDecision) -> str:

@@ -447,6 +447,16 @@ def lapse_unsigned(
                 context={"sign_by": cn_day(grant.sign_by), "amount": format_yuan(grant.amount_fen)},
             )
         lapsed.append(grant)
+        decision = session.exec(
+            select(FundingDecision).where(FundingDecision.application_id == grant.application_id)
+        ).one()
+        decision.funded, decision.amount_fen, decision.rule = False, 0, "lapsed"
+        zh, _, en = decision.explanation.partition(" / ")
+        decision.explanation = (
+            f"{zh.removesuffix('。')}；资助协议未在{cn_day(grant.sign_by)}前签订，资助失效。 / "
+            f"{en.removesuffix('.')}; the agreement was not signed by {grant.sign_by}: the grant lapsed."
+        )
+        session.add(decision)
         if config.funding.lapsed is LapsedRule.next_in_line:
             _next_in_line(
                 session, grant=grant, config=config, actor=actor, documents_dir=documents_dir, today=today

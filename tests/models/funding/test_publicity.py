@@ -236,3 +236,80 @@ def test_unsigned_agreements_lapse_after_their_date(session, in_publicity):
         == []
     )
     assert tranches_of(session, grant_id=grants[0].id)[0].percent == Decimal(50)
+
+
+def test_report_reconciles_after_signing_and_lapse(session, in_publicity):
+    competition, apps, _, docs = in_publicity
+    close_publicity(session, competition_id=competition.id, now=END, actor="admin")
+    award_grants(session, competition_id=competition.id, actor="admin")
+    first = next(
+        g
+        for g in grants_of(session, competition_id=competition.id)
+        if g.application_id == apps["JT2025-001"].id
+    )
+    record_signing(session, grant_id=first.id, on=date(2025, 4, 10), actor="admin", documents_dir=docs)
+    signed = funding_report(session, competition_id=competition.id)
+    assert (signed["funded_fen"], signed["returned_fen"], signed["reconciles"]) == (
+        4_800_000,
+        1_200_000,
+        True,
+    )
+    lapse_unsigned(
+        session, competition_id=competition.id, today=date(2025, 4, 16), actor="a", documents_dir=docs
+    )
+    lapsed = funding_report(session, competition_id=competition.id)
+    assert (lapsed["funded_fen"], lapsed["returned_fen"], lapsed["reconciles"]) == (800_000, 5_200_000, True)
+    row = next(r for r in lapsed["applications"] if r["ref"] == "JT2025-002")
+    assert row["rule"] == "lapsed" and "资助失效" in row["explanation"]
+
+
+def test_lapsed_money_goes_to_the_next_in_line_when_configured(session, settings_env):
+    competition, apps = scored_competition(
+        session, **{"unspent: other_pool": "unspent: returned", "lapsed: returned": "lapsed: next_in_line"}
+    )
+    draft_decision(session, competition_id=competition.id, actor="admin")
+    approve_decision(session, competition_id=competition.id, actor="admin")
+    publish_notice(
+        session, competition_id=competition.id, now=APPROVED_AT, actor="admin", documents_dir=settings_env
+    )
+    close_publicity(session, competition_id=competition.id, now=END, actor="admin")
+    award_grants(session, competition_id=competition.id, actor="admin")
+    for grant in grants_of(session, competition_id=competition.id):
+        if grant.application_id != apps["JT2025-002"].id:
+            record_signing(
+                session, grant_id=grant.id, on=date(2025, 4, 10), actor="admin", documents_dir=settings_env
+            )
+    lapse_unsigned(
+        session, competition_id=competition.id, today=date(2025, 4, 16), actor="a", documents_dir=settings_env
+    )
+    assert apps["JT2025-002"].state is ApplicationState.withdrawn
+    assert apps["JT2025-005"].state is ApplicationState.funded  # next in line in the registered pool
+    successor = next(
+        g
+        for g in grants_of(session, competition_id=competition.id)
+        if g.application_id == apps["JT2025-005"].id
+    )
+    assert successor.amount_fen == 800_000 and successor.sign_by > date(2025, 4, 16)
+    assert any("JT2025-005" in letter.subject for letter in _letters(session, "award"))
+    report = funding_report(session, competition_id=competition.id)
+    assert report["reconciles"] and report["funded_fen"] == 4_800_000
+
+
+def test_purging_a_competition_removes_its_notices_and_objections(session, in_publicity):
+    from models.funding.tables import Objection, PublicityNotice
+    from models.setup import purge_competition
+
+    competition, *_ = in_publicity
+    add_objection(
+        session,
+        competition_id=competition.id,
+        ref="JT2025-001",
+        raised_by="李",
+        text="x",
+        now=APPROVED_AT,
+        actor="a",
+    )
+    session.commit()
+    assert purge_competition(session, slug=competition.slug, actor="admin")
+    session.commit()
+    assert session.exec(select(PublicityNotice)).all() == [] and session.exec(select(Objection)).all() == []
