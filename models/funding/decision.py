@@ -375,7 +375,9 @@ def decide_tie(
     allocation = compute(session, competition_id=competition_id)
     group = next((g for g in allocation.ties if set(refs) <= set(g)), None)
     stored = _decisions(session, competition_id=competition_id)
-    refs_of = {a.id: a.ref for a in session.exec(select(Application).where(col(Application.id).in_(stored)))}
+    refs_of = {
+        a.id: a.ref for a in session.exec(select(Application).where(col(Application.id).in_(list(stored))))
+    }
     decided = {refs_of[k] for k, d in stored.items() if d.tie_precedence is not None}
     open_ties = "; ".join(", ".join(g) for g in allocation.ties)
     if group is None and not set(refs) <= decided:
