@@ -18,13 +18,17 @@ from cli.demo.command import demo
 from cli.doctor import doctor
 from cli.evaluation import app as evaluation_app
 from cli.export import export
+from cli.funding import app as funding_app
+from cli.grants import app as grants_app
 from cli.intake import app as intake_app
 from cli.options import JsonOption
 from cli.outbox import app as outbox_app
 from cli.portal import portal
+from cli.publicity import app as publicity_app
 from cli.report import report
 from cli.review import app as review_app
 from cli.screening import app as screening_app
+from cli.tranches import tranches
 from cli.up import down, up
 from models.errors import ConfigError, GrantflowError, InputError
 
@@ -40,6 +44,10 @@ app.add_typer(call_app, name="call")
 app.add_typer(intake_app, name="intake")
 app.add_typer(screening_app, name="screening")
 app.add_typer(review_app, name="review")
+app.add_typer(funding_app, name="funding")
+app.add_typer(publicity_app, name="publicity")
+app.add_typer(grants_app, name="grants")
+app.command("tranches")(tranches)
 app.add_typer(outbox_app, name="outbox")
 app.add_typer(evaluation_app, name="evaluation")
 app.command("report")(report)

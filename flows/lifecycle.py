@@ -2,7 +2,9 @@
 
 Scheduled (``deployments/prefect.yaml``: every hour), this flow chains the stage flows without any
 process waiting for people: it publishes the call on its date, screens when applications close,
-opens the review, and closes it when the last sheet arrives or the deadline passes. Opening the
+opens the review, closes it when the last sheet arrives or the deadline passes, closes the 公示 once
+its window has passed with no objection open (grants, award letters), and lets agreements not signed
+by their date lapse. The funding decision itself is the administrator's (funding draft / approve). Opening the
 review invites experts, so it runs only with ``allow_review=True`` (the administrator's go-ahead).
 """
 
@@ -14,7 +16,9 @@ from typing import Any
 from prefect import flow, get_run_logger
 
 from flows.call import publish_call
+from flows.grants import agreements_lapse
 from flows.naming import run_name
+from flows.publicity import publicity_close
 from flows.review import close_review, open_review
 from flows.screening import screening
 from models.timeline import Step
@@ -53,6 +57,12 @@ async def advance(
         result = await screening(slug, as_of=moment, actor=actor)
     elif step == Step.open_review:
         result = await open_review(slug, actor=actor)
+    elif step == Step.close_review:
+        result = close_review(slug, actor=actor, as_of=moment)
+    elif step == Step.close_publicity:
+        result = await publicity_close(slug, as_of=moment, actor=actor)
+    elif step == Step.lapse_agreements:
+        result = await agreements_lapse(slug, as_of=moment, actor=actor)
     else:
         result = close_review(slug, actor=actor, as_of=moment)
     return {"step": step, "reason": reason, "result": result}

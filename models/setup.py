@@ -17,7 +17,7 @@ from models.competition.tables import Competition, RubricCriterion
 from models.documents.registry import GeneratedDocument
 from models.errors import Conflict
 from models.evaluation.tables import FinalEvaluation
-from models.funding.tables import FundingDecision, Grant, Tranche
+from models.funding.tables import FundingDecision, Grant, Objection, PublicityNotice, Tranche
 from models.intake.tables import Application, BudgetLine, EligibilityCheck
 from models.mail.outbox import OutboxLetter
 from models.review.tables import ConflictDeclaration, Expert, ReviewAssignment, ReviewResult, Score
@@ -116,6 +116,8 @@ def purge_competition(session: Session, *, slug: str, actor: str) -> bool:
         sa.delete(CheckpointReport).where(col(CheckpointReport.checkpoint_id).in_(checkpoints)),
         sa.delete(Checkpoint).where(col(Checkpoint.grant_id).in_(grants)),
         sa.delete(FinalEvaluation).where(col(FinalEvaluation.grant_id).in_(grants)),
+        sa.delete(Objection).where(col(Objection.competition_id) == cid),
+        sa.delete(PublicityNotice).where(col(PublicityNotice.competition_id) == cid),
         sa.delete(Tranche).where(col(Tranche.grant_id).in_(grants)),
         sa.delete(Grant).where(col(Grant.competition_id) == cid),
         sa.delete(FundingDecision).where(col(FundingDecision.competition_id) == cid),

@@ -164,6 +164,21 @@ TRANCHE_MOVES: Mapping[TrancheState, frozenset[TrancheState]] = {
 }
 
 
+class ObjectionState(StrEnum):
+    """An objection raised during the 公示 window."""
+
+    open = "open"  # 待核实
+    upheld = "upheld"  # 异议成立（修订决定、重新公示）
+    dismissed = "dismissed"  # 异议不成立（记录理由）
+
+
+OBJECTION_MOVES: Mapping[ObjectionState, frozenset[ObjectionState]] = {
+    ObjectionState.open: frozenset({ObjectionState.upheld, ObjectionState.dismissed}),
+    ObjectionState.upheld: frozenset(),
+    ObjectionState.dismissed: frozenset(),
+}
+
+
 class CheckpointState(StrEnum):
     """A supervision checkpoint (中期评估, 结项评估, a visit)."""
 

@@ -12,7 +12,7 @@ from models.audit import AuditEvent
 from models.competition.tables import Competition, RubricCriterion
 from models.documents.registry import GeneratedDocument
 from models.evaluation.tables import FinalEvaluation
-from models.funding.tables import FundingDecision, Grant, Tranche
+from models.funding.tables import FundingDecision, Grant, Objection, PublicityNotice, Tranche
 from models.intake.tables import Application, BudgetLine, EligibilityCheck, Organisation
 from models.mail.outbox import OutboxLetter
 from models.review.tables import ConflictDeclaration, Expert, ReviewAssignment, ReviewResult, Score
@@ -36,6 +36,8 @@ TABLES: tuple[type[SQLModel], ...] = (
     FundingDecision,
     Grant,
     Tranche,
+    PublicityNotice,
+    Objection,
     Supervisor,
     Checkpoint,
     CheckpointReport,
@@ -68,8 +70,10 @@ __all__ = [
     "FundingDecision",
     "GeneratedDocument",
     "Grant",
+    "Objection",
     "Organisation",
     "OutboxLetter",
+    "PublicityNotice",
     "ReviewAssignment",
     "ReviewResult",
     "RubricCriterion",

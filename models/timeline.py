@@ -21,6 +21,8 @@ class Step(StrEnum):
     screening = "screening"
     open_review = "open_review"
     close_review = "close_review"
+    close_publicity = "close_publicity"
+    lapse_agreements = "lapse_agreements"
 
 
 @dataclass(frozen=True)
@@ -49,9 +51,21 @@ def no_competition(slug: str | None) -> Decision:
 
 
 def next_step(
-    *, stage: CompetitionStage, config: CompetitionConfig, now: datetime, open_sheets: int, sheets: int
+    *,
+    stage: CompetitionStage,
+    config: CompetitionConfig,
+    now: datetime,
+    open_sheets: int,
+    sheets: int,
+    publicity_ends_at: datetime | None = None,
+    open_objections: int = 0,
+    unsigned: int = 0,
 ) -> Decision:
-    """The step that may run at ``now``, or ``None`` with the reason the competition waits."""
+    """The step that may run at ``now``, or ``None`` with the reason the competition waits.
+
+    In 公示期 the notice closes once its window (``publicity_ends_at``) has passed and no objection
+    is open; in 项目实施 agreements still ``unsigned`` after ``deadlines.agreements_by`` lapse.
+    """
     deadlines = config.deadlines
     if stage is CompetitionStage.draft:
         if now.date() < deadlines.call_published:
@@ -77,4 +91,30 @@ def next_step(
             f"评审中，还有 {open_sheets} 份评分表未提交",
             f"review open, {open_sheets} sheets outstanding",
         )
+    if stage is CompetitionStage.publicity:
+        if publicity_ends_at is None:
+            return Decision(None, "资助方案已批准，公示尚未发布", "approved, the notice is not published yet")
+        if now < publicity_ends_at:
+            return Decision(
+                None,
+                f"公示中，至 {publicity_ends_at.isoformat()} 结束",
+                "the notice is open until its window ends",
+            )
+        if open_objections:
+            return Decision(
+                None,
+                f"公示期已满，还有 {open_objections} 件异议待处理",
+                f"the window has passed but {open_objections} objections are open",
+            )
+        return Decision(
+            Step.close_publicity, "公示期满且无未处理异议", "the notice may close: no objection open"
+        )
+    if stage is CompetitionStage.implementation:
+        deadline = config.deadlines.agreements_by
+        if unsigned and deadline is not None and now.date() > deadline:
+            return Decision(
+                Step.lapse_agreements,
+                f"{unsigned} 份资助协议逾期未签",
+                f"{unsigned} agreements were not signed by {deadline}",
+            )
     return Decision(None, f"阶段 {stage} 没有自动步骤", f"no automatic step in stage {stage}")

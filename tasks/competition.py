@@ -12,9 +12,12 @@ from models.competition.config import read_config_text
 from models.competition.tables import competition_config, get_competition
 from models.db import default_engine, session_scope, upgrade_database
 from models.errors import NotFound
+from models.funding.decision import open_objections
+from models.funding.grants import grants_of
+from models.funding.publicity import current_notice
 from models.review.tables import ReviewAssignment
 from models.setup import create_competition
-from models.states import ASSIGNMENTS_OPEN
+from models.states import ASSIGNMENTS_OPEN, GrantState
 from models.timeline import next_step, no_competition
 
 
@@ -54,15 +57,22 @@ def decide_next_step(slug: str | None, as_of: datetime) -> dict[str, Any]:
         except NotFound:
             decision = no_competition(slug)
             return {"competition_id": None, "slug": slug, "step": None, "reason": str(decision)}
+        competition_id = competition.id or 0
         sheets = session.exec(
-            select(ReviewAssignment).where(ReviewAssignment.competition_id == competition.id)
+            select(ReviewAssignment).where(ReviewAssignment.competition_id == competition_id)
         ).all()
+        notice = current_notice(session, competition_id=competition_id)
         decision = next_step(
             stage=competition.stage,
             config=competition_config(competition),
             now=as_of,
             open_sheets=sum(1 for s in sheets if s.state in ASSIGNMENTS_OPEN),
             sheets=len(sheets),
+            publicity_ends_at=notice.ends_at if notice is not None else None,
+            open_objections=len(open_objections(session, competition_id=competition_id)),
+            unsigned=sum(
+                1 for g in grants_of(session, competition_id=competition_id) if g.state is GrantState.awarded
+            ),
         )
         return {
             "competition_id": competition.id,

@@ -25,6 +25,9 @@ def test_every_entrypoint_is_a_flow_of_this_project():
         names.append(deployment["name"])
     assert len(names) == len(set(names))
     assert {"lifecycle", "setup", "call", "intake", "screening", "review-open", "review-close"} <= set(names)
+    assert {"funding-draft", "funding-approve", "publicity-close", "grants-sign", "agreements-lapse"} <= set(
+        names
+    )
 
 
 def test_triggers_and_schedules_validate():

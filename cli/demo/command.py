@@ -11,6 +11,14 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from cli.console import console
+from cli.demo.funding import (
+    show_funding,
+    step_funding_approve,
+    step_funding_draft,
+    step_objection,
+    step_publicity_close,
+    step_signatures,
+)
 from cli.demo.review import (
     show_ranking,
     step_early_experts,
@@ -32,6 +40,11 @@ STEPS: list[tuple[str, Callable[[DemoRun], str]]] = [
     ("专家评分 / experts score", step_early_experts),
     ("评审提醒 / reminders", step_reminders),
     ("评审结束 / review closes", step_review_close),
+    ("资助方案 / funding draft", step_funding_draft),
+    ("批准与公示 / approve, notice", step_funding_approve),
+    ("公示期异议 / objection", step_objection),
+    ("公示结束 / notice closes", step_publicity_close),
+    ("协议签订 / agreements signed", step_signatures),
 ]
 
 
@@ -70,6 +83,7 @@ def demo(
             progress.advance(bar)
     show_applications(run)
     show_ranking(run)
+    show_funding(run)
     console.print("\n[bold]输出 / outputs[/bold]")
     console.print(f"  数据库 / database: {settings.effective_database_url}")
     console.print(f"  文档 / documents: {settings.documents_dir}")

@@ -166,6 +166,7 @@ class Pool(_Strict):
     name: str
     organisation_kinds: list[OrganisationKind] = Field(min_length=1)
     amount: Money | None = None  # this pool's share of the competition pool (元)
+    share: Dec | None = Field(default=None, gt=0, le=100)  # … or as a percentage of budget.pool
 
 
 class Category(_Strict):
@@ -176,6 +177,7 @@ class Category(_Strict):
     description: str = ""
     max_projects: int | None = Field(default=None, ge=0)
     max_amount: Money | None = None
+    min_projects: int | None = Field(default=None, ge=0)  # 至少资助的项目数 (when one reaches 合格线)
 
 
 class EligibilityRules(_Strict):
@@ -247,10 +249,66 @@ class ReviewRules(_Strict):
     assignment_seed: int = 2025
 
 
+class RemainderRule(StrEnum):
+    """The project that does not fit in what is left of its pool."""
+
+    skip = "skip"  # 跳过，继续资助下一个放得下的项目
+    offer = "offer"  # 剩余资金不低于单项下限时，以剩余资金资助
+
+
+class UnspentRule(StrEnum):
+    """Money a pool cannot use (no project left that reaches the threshold)."""
+
+    returned = "returned"  # 退回资金池
+    other_pool = "other_pool"  # 调剂给其他组
+
+
+class LapsedRule(StrEnum):
+    """The money of an agreement not signed in time."""
+
+    returned = "returned"  # 退回资金池
+    next_in_line = "next_in_line"  # 递补给本组排名下一位、放得下的项目
+
+
+class RequestShare(_Strict):
+    """Fund ``percent`` of the request of a project scoring at least ``min_score``."""
+
+    min_score: Dec = Field(ge=0)
+    percent: Dec = Field(gt=0, le=100)
+
+
 class FundingRules(_Strict):
     min_aggregate: Dec = Decimal(60)  # below this no project is funded
     partial_funding: bool = False  # fund the next project with what is left of a pool
     publicity_working_days: int = Field(default=5, ge=1)
+    # how the project that does not fit is treated; unset: offer when partial_funding, else skip
+    remainder: RemainderRule | None = None
+    request_shares: list[RequestShare] = Field(default_factory=list)  # empty: the whole request
+    unspent: UnspentRule = UnspentRule.returned
+    community_minimum: int = Field(default=0, ge=0)  # projects per community that reached 合格线
+    # ties at the cut after these rules are decided by the administrator (grantflow funding decide-tie)
+    tie_break: list[TieBreak] = Field(default_factory=lambda: [TieBreak.criterion, TieBreak.lower_amount])
+    publicity_ends_at: time = time(17, 30)  # the window ends at this time of its last working day
+    objection_contact: str = ""  # where to object (default: competition.contact)
+    expert_comments_in_rejection: bool = False  # anonymised expert comments in the 未入选通知
+    lapsed: LapsedRule = LapsedRule.returned
+    finance_office: str = "街道财政所"  # addressee of the 拨款通知
+    doc_number_prefix: str = "创投"  # 文号: 创投〔2025〕3号
+    successor_sign_days: int = Field(default=10, ge=1)  # working days a 递补 project has to sign
+    payment_days: int = Field(default=10, ge=1)  # 拨付 within this many working days of its condition
+
+    @property
+    def remainder_rule(self) -> RemainderRule:
+        if self.remainder is not None:
+            return self.remainder
+        return RemainderRule.offer if self.partial_funding else RemainderRule.skip
+
+    @model_validator(mode="after")
+    def _shares_distinct(self) -> FundingRules:
+        scores = [s.min_score for s in self.request_shares]
+        if len(set(scores)) != len(scores):
+            raise ValueError("按比例资助的分数段重复 / request_shares repeat a min_score")
+        return self
 
 
 class GradeBand(_Strict):
@@ -500,6 +558,25 @@ class CompetitionConfig(_Strict):
                     )
         if problems:
             raise FieldProblems(problems)
+        return self
+
+    @model_validator(mode="after")
+    def _funding_checks(self) -> CompetitionConfig:
+        problems: list[str] = []
+        for pool in self.pools:
+            if pool.amount is not None and pool.share is not None:
+                problems.append(
+                    f"组 {pool.code} 同时配置了 amount 和 share / "
+                    f"pool {pool.code}: give amount or share, not both"
+                )
+        shared = sum(
+            (int(Decimal(self.budget.pool) * p.share / 100) for p in self.pools if p.share is not None), 0
+        )
+        fixed = sum(p.amount for p in self.pools if p.amount is not None)
+        if shared + fixed > self.budget.pool:
+            problems.append("各组资金（含比例）之和超过资金池 / pool amounts and shares exceed budget.pool")
+        if problems:
+            raise ValueError("; ".join(problems))
         return self
 
     # convenient look-ups for the rules

@@ -87,6 +87,7 @@ GRANT_AGREEMENT = TemplateRole(
         "planned_sessions": 32,
         "planned_participants": 1385,
         "sign_date": date(2025, 4, 10),
+        "payment_days": 10,
     },
 )
 

@@ -299,7 +299,7 @@ FUNDING_PUBLICITY = TemplateRole(
         "project_count": 3,
         "total_fen": 2_150_000,
         "publicity_start": date(2025, 3, 24),
-        "publicity_end": date(2025, 3, 28),
+        "publicity_end": datetime(2025, 3, 28, 9, 30, tzinfo=UTC),  # 17:30 Beijing time
         "judges": ["陈慧敏", "黄志强", "林雅琴", "王建华", "郑丽娟", "吴少华", "蔡美玲"],
         "objection_contact": CONTACT,
         "objection_address": ADDRESS,

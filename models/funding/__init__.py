@@ -1,6 +1,9 @@
-"""立项 Funding: the staged decision per application, the grant and its tranches. Uses the
-kernel, competition, documents, mail and the public modules of intake and review.
+"""立项 Funding: the staged decision per application (pure ``allocation`` rules, ``decision``: draft,
+adjust, ties, approve), the 公示 (``publicity``: notices, working-day windows, objections), the
+grants (``grants``: letters, agreements, signing, lapse) and their tranches (``tranches``: the plan,
+``open_gate`` for a checkpoint's outcome). Uses the kernel, competition, documents, mail and the
+public modules of intake and review; later stages may use ``tables``, ``tranches`` and ``grants``.
 """
 
 # what other rooms may import from this one (tests/test_import_rules.py)
-__public__ = ("tables",)
+__public__ = ("tables", "tranches", "grants")

@@ -1,4 +1,5 @@
-"""Funding: the decision per application, the grant, and its tranches."""
+"""Funding: the decision per application, the 公示 notices and their objections, the grant, and its
+tranches."""
 
 from __future__ import annotations
 
@@ -9,7 +10,15 @@ from typing import ClassVar
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
-from models.states import GRANT_MOVES, TRANCHE_MOVES, GrantState, Machine, TrancheState
+from models.states import (
+    GRANT_MOVES,
+    OBJECTION_MOVES,
+    TRANCHE_MOVES,
+    GrantState,
+    Machine,
+    ObjectionState,
+    TrancheState,
+)
 from models.types import DecimalText, UtcDateTime, enum_column, utcnow
 
 
@@ -28,6 +37,54 @@ class FundingDecision(SQLModel, table=True):
     explanation: str = Field(default="", sa_type=sa.Text)
     released: bool = False  # staged decisions are applied together
     decided_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
+    pool_rank: int | None = None
+    score: Decimal | None = Field(default=None, sa_type=DecimalText)
+    rule: str = Field(default="", max_length=40)  # the allocation rule that funded or cut it
+    computed_fen: int = Field(default=0, sa_type=sa.BigInteger)  # what the rules gave
+    left_fen: int = Field(default=0, sa_type=sa.BigInteger)  # what its pool held after it
+    adjusted_fen: int | None = Field(default=None, sa_type=sa.BigInteger)  # the administrator's amount
+    adjust_reason: str = Field(default="", sa_type=sa.Text)
+    adjusted_by: str = Field(default="", max_length=100)
+    tie_open: bool = False  # tied at the cut after the configured rules: approval waits
+    tie_precedence: int | None = None  # the administrator's order within the tie
+    excluded_reason: str = Field(default="", sa_type=sa.Text)  # an upheld objection
+
+
+class PublicityNotice(SQLModel, table=True):
+    """拟资助项目公示: one published notice and its window (a new one after an upheld objection)."""
+
+    __tablename__ = "publicity_notice"
+    __table_args__ = (sa.UniqueConstraint("competition_id", "seq"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    competition_id: int = Field(foreign_key="competition.id", index=True)
+    seq: int
+    published_at: datetime = Field(sa_type=UtcDateTime)
+    first_day: date
+    ends_at: datetime = Field(sa_type=UtcDateTime)
+    working_days: int
+    document_id: int | None = Field(default=None, foreign_key="generated_document.id")
+    closed_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    superseded_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+
+
+class Objection(SQLModel, table=True):
+    """异议: raised by a named person against one project during a notice's window."""
+
+    __tablename__ = "objection"
+    __machine__: ClassVar[Machine] = Machine("objection", "state", OBJECTION_MOVES)
+
+    id: int | None = Field(default=None, primary_key=True)
+    competition_id: int = Field(foreign_key="competition.id", index=True)
+    notice_id: int = Field(foreign_key="publicity_notice.id", index=True)
+    application_id: int = Field(foreign_key="application.id", index=True)
+    raised_by: str = Field(max_length=100)
+    text: str = Field(sa_type=sa.Text)
+    received_at: datetime = Field(sa_type=UtcDateTime)
+    state: ObjectionState = Field(default=ObjectionState.open, sa_type=enum_column(ObjectionState))
+    resolution: str = Field(default="", sa_type=sa.Text)
+    resolved_by: str = Field(default="", max_length=100)
+    resolved_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
 
 
 class Grant(SQLModel, table=True):
@@ -44,6 +101,7 @@ class Grant(SQLModel, table=True):
     agreement_no: str = Field(default="", max_length=40)
     signed_on: date | None = None
     created_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
+    sign_by: date | None = None  # the agreement lapses when not signed by this day
 
 
 class Tranche(SQLModel, table=True):
@@ -62,3 +120,4 @@ class Tranche(SQLModel, table=True):
     gate: str = Field(max_length=40)  # "signing" or a checkpoint code
     state: TrancheState = Field(default=TrancheState.planned, sa_type=enum_column(TrancheState))
     released_on: date | None = None
+    note: str = Field(default="", sa_type=sa.Text)  # why it was released or withheld

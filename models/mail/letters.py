@@ -142,9 +142,20 @@ _role(
 _role(
     "not_selected",
     "未入选通知",
-    "tells an applicant that the project was not selected this time",
+    "tells an applicant that the project was not selected, with its one-sentence reason and, when "
+    "configured, the experts' comments without their names",
     **_PROJECT,
-    feedback="项目需求分析扎实，建议细化活动安排与预算测算后参加下一期创投。",
+    reason="总排名第12、社会组织组第7名，得分74.20，社会组织组此时仅剩1,500.00元，不足所需6,000.00元，"
+    "跳过并资助下一个放得下的项目。",
+    comments=["需求分析扎实，建议细化活动安排与预算测算。", "服务对象明确，可加强社区资源联动。"],
+)
+_role(
+    "agreement_lapsed",
+    "资助协议逾期未签",
+    "tells a funded applicant that the agreement was not signed by its date and the grant lapsed",
+    **_PROJECT,
+    sign_by="2025年4月15日",
+    amount="8,000.00",
 )
 _role(
     "agreement",

@@ -74,6 +74,10 @@ def grant_agreement(d: OfficialDocument) -> None:
             "{{ tranche.gate }}",
         ],
     )
+    d.body(
+        "各期金额按资助总额乘以该期比例计算，四舍五入到分；最后一期为资助总额减去此前各期之和，"
+        "各期合计与资助总额一致。拨付条件满足后，甲方在{{ payment_days }}个工作日内拨付。"
+    )
     d.heading("第四条　资金使用")
     d.body("资助资金专款专用，按下列预算使用；单个科目调整超过10%的，须事先书面报甲方同意：")
     d.table(

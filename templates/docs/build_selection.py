@@ -240,7 +240,7 @@ def funding_publicity(d: OfficialDocument) -> None:
         ],
         rows=[["", "", "合计", "", "", "{{ total_fen|yuan }}"]],
     )
-    d.body("公示期：{{ publicity_start|cn_date }}至{{ publicity_end|cn_date }}。")
+    d.body("公示期：{{ publicity_start|cn_date }}至{{ publicity_end|cn_datetime }}（北京时间）。")
     d.body("本届评审专家：{{ judges|join('、') }}。")
     d.body(
         "公示期间，对公示项目有异议的，可以书面形式实名向{{ organiser }}反映，并提供必要的证明材料。"

@@ -23,6 +23,8 @@ STAGE_DOCUMENTS = {
     "intake": {"receipt"},
     "screening": {"eligibility_sheet"},
     "review": {"expert_score_sheet", "score_summary"},
+    "funding": {"funding_publicity", "award_notice", "rejection_notice", "grant_agreement"},
+    "implementation": {"payment_notice"},
 }
 
 
@@ -45,10 +47,15 @@ def test_demo_runs_every_stage_and_a_second_run_starts_afresh(tmp_path: Path):
         "受理 / intake",
         "资格审查 / screening",
         "评审结束 / review closed",
+        "资助方案 / funding draft",
+        "公示期异议 / objection",
+        "公示结束 / notice closed",
+        "协议签订 / agreements signed",
     ):
         assert heading in first.stdout
     assert "未受理 / refused (18)" in first.stdout and "资格审查未通过 / ineligible (3)" in first.stdout
     assert "评审排名 / ranking" in first.stdout and "ICC(2,1)" in first.stdout
+    assert "资助方案 / funding decision" in first.stdout and "= 资金池 60,000.00 ✓" in first.stdout
 
     # every stage's documents are in the output folder and open in python-docx
     roles = _roles(out / "grantflow.db")
@@ -74,8 +81,8 @@ def test_demo_runs_every_stage_and_a_second_run_starts_afresh(tmp_path: Path):
     assert Document(BytesIO(attachment.get_content())).paragraphs
 
     status = json.loads(run(["status", "--json"], out).stdout)
-    assert status["competition"]["stage"] == "funding"
-    assert status["counts"] == {"scored": 28, "ineligible": 3}
+    assert status["competition"]["stage"] == "implementation"
+    assert status["counts"] == {"active": 11, "not_funded": 17, "ineligible": 3}
 
     second = run(["demo", "--out", str(out)], tmp_path / "unused")
     assert second.returncode == 0, second.stdout + second.stderr
@@ -95,4 +102,4 @@ def test_demo_on_postgresql_replaces_the_last_demo(tmp_path: Path, postgres):
     assert "removed the last demo's jiangtou-2025" in result.stdout
     assert not (out / "grantflow.db").exists()  # the data went to PostgreSQL
     status = json.loads(run(["status", "--json"], out, GRANTFLOW_DATABASE_URL=url).stdout)
-    assert status["counts"] == {"scored": 28, "ineligible": 3}
+    assert status["counts"] == {"active": 11, "not_funded": 17, "ineligible": 3}

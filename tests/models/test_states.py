@@ -24,6 +24,7 @@ INITIAL = {
     "tranche": "planned",
     "checkpoint": "scheduled",
     "letter": "draft",
+    "objection": "open",
 }
 
 

@@ -39,3 +39,33 @@ def test_next_step(stage, now, open_sheets, sheets, expected):
     decision = next_step(stage=stage, config=CONFIG, now=now, open_sheets=open_sheets, sheets=sheets)
     assert decision.step == expected
     assert decision.zh and decision.en  # every answer says why, in both languages
+
+
+END = at(2025, 3, 28, 17, 30)
+
+
+@pytest.mark.parametrize(
+    ("stage", "now", "ends_at", "objections", "unsigned", "expected"),
+    [
+        (S.publicity, at(2025, 3, 25, 9), None, 0, 0, None),  # approved, not published yet
+        (S.publicity, at(2025, 3, 28, 17, 29), END, 0, 0, None),  # the window is open
+        (S.publicity, at(2025, 3, 28, 17, 30), END, 1, 0, None),  # an objection is open
+        (S.publicity, at(2025, 3, 28, 17, 30), END, 0, 0, Step.close_publicity),
+        (S.implementation, at(2025, 4, 15, 23), None, 0, 3, None),  # agreements_by is 15 April
+        (S.implementation, at(2025, 4, 16, 9), None, 0, 3, Step.lapse_agreements),
+        (S.implementation, at(2025, 4, 16, 9), None, 0, 0, None),
+    ],
+)
+def test_next_step_after_the_funding_decision(stage, now, ends_at, objections, unsigned, expected):
+    decision = next_step(
+        stage=stage,
+        config=CONFIG,
+        now=now,
+        open_sheets=0,
+        sheets=140,
+        publicity_ends_at=ends_at,
+        open_objections=objections,
+        unsigned=unsigned,
+    )
+    assert decision.step == expected
+    assert decision.zh and decision.en

@@ -32,6 +32,7 @@ LIFECYCLE = {
     "award",
     "not_selected",
     "agreement",
+    "agreement_lapsed",
     "tranche_paid",
     "supervision_request",
     "rectification",

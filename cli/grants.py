@@ -1,0 +1,104 @@
+"""``grantflow grants list|sign|lapse``: the agreements (资助协议书) and their signing."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+from rich.text import Text
+
+from cli.console import console, print_json
+from cli.options import ActorOption, AsOfOption, CompetitionOption, JsonOption, aware, resolve_slug
+
+app = typer.Typer(help="资助协议 / grants and agreements", no_args_is_help=True)
+
+
+@app.command("list")
+def list_command(competition: CompetitionOption = None, as_json: JsonOption = False) -> None:
+    """每项资助：协议编号、金额、签订期限与日期、状态 / every grant and its agreement."""
+    from models.competition.tables import get_competition
+    from models.db import session_scope
+    from models.funding.grants import grants_of
+    from models.intake.tables import Application
+    from models.money import format_yuan
+
+    with session_scope() as session:
+        comp = get_competition(session, slug=competition)
+        rows = []
+        for grant in grants_of(session, competition_id=comp.id or 0):
+            application = session.get(Application, grant.application_id)
+            rows.append(
+                {
+                    "ref": application.ref if application else "",
+                    "title": application.title if application else "",
+                    "agreement_no": grant.agreement_no,
+                    "amount_fen": grant.amount_fen,
+                    "sign_by": grant.sign_by,
+                    "signed_on": grant.signed_on,
+                    "state": str(grant.state),
+                }
+            )
+    if as_json:
+        print_json(rows)
+        return
+    table = Table("编号 Ref", "项目 Title", "协议编号", "金额(元)", "签订期限", "签订日期", "状态 State")
+    for row in rows:
+        table.add_row(
+            Text(row["ref"]),
+            Text(row["title"]),
+            row["agreement_no"],
+            format_yuan(row["amount_fen"]),
+            str(row["sign_by"] or "—"),
+            str(row["signed_on"] or "—"),
+            row["state"],
+        )
+    console.print(table)
+
+
+@app.command("sign")
+def sign_command(
+    ref: Annotated[str | None, typer.Argument(help="申报编号 / the application's ref")] = None,
+    on: Annotated[
+        datetime | None, typer.Option("--on", formats=["%Y-%m-%d"], help="签订日期 / signed on")
+    ] = None,
+    xlsx: Annotated[
+        Path | None, typer.Option("--xlsx", help="签订日期表 .xlsx（申报编号、签订日期）/ signing dates")
+    ] = None,
+    competition: CompetitionOption = None,
+    actor: ActorOption = "admin:cli",
+) -> None:
+    """登记协议签订，拨付首期资金 / record signing; the signing tranche is released."""
+    from flows.grants import grants_sign
+    from models.errors import InputError, Problem
+
+    if xlsx is None and (ref is None or on is None):
+        raise InputError(
+            Problem(
+                "grants sign",
+                "REF --on",
+                "请给出申报编号和 --on 日期，或 --xlsx 文件",
+                "give REF and --on, or --xlsx",
+            )
+        )
+    from models.funding.grants import signings_from_xlsx
+
+    signings = [(ref, on.date())] if ref is not None and on is not None else []
+    if xlsx is not None:  # read here, so a bad row is reported before any flow starts
+        signings += [(row_ref, day) for row_ref, day, _ in signings_from_xlsx(xlsx)]
+    result = asyncio.run(grants_sign(resolve_slug(competition), signings=signings, actor=actor))
+    console.print(f"已登记签订 / signed: {result['signed']}（首期拨款通知已发出 / first tranches released）")
+
+
+@app.command("lapse")
+def lapse_command(
+    competition: CompetitionOption = None, actor: ActorOption = "admin:cli", as_of: AsOfOption = None
+) -> None:
+    """逾期未签的协议失效 / agreements not signed by their date lapse."""
+    from flows.grants import agreements_lapse
+
+    result = asyncio.run(agreements_lapse(resolve_slug(competition), as_of=aware(as_of), actor=actor))
+    console.print(f"逾期失效 / lapsed: {result['lapsed']}")

@@ -1,0 +1,51 @@
+"""``grantflow tranches``: every tranche — planned, due, released or withheld, with its reason."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.table import Table
+from rich.text import Text
+
+from cli.console import console, print_json
+from cli.options import CompetitionOption, JsonOption
+
+
+def tranches(
+    competition: CompetitionOption = None,
+    as_json: JsonOption = False,
+    state: Annotated[
+        str | None, typer.Option("--state", help="只看某一状态 / only this state (due, released, withheld…)")
+    ] = None,
+) -> None:
+    """分期拨付：应拨、已拨、暂缓及理由 / tranches due, released and withheld, with reasons."""
+    from models.competition.tables import get_competition
+    from models.db import session_scope
+    from models.funding.tranches import tranche_report
+    from models.money import format_yuan
+
+    with session_scope() as session:
+        comp = get_competition(session, slug=competition)
+        rows = tranche_report(session, competition_id=comp.id or 0)
+    if state:
+        rows = [r for r in rows if r["state"] == state]
+    if as_json:
+        print_json(rows)
+        return
+    table = Table(
+        "编号 Ref", "协议编号", "期次", "比例", "金额(元)", "条件 Gate", "状态 State", "拨付日", "说明 Note"
+    )
+    for row in rows:
+        table.add_row(
+            Text(row["ref"]),
+            row["agreement_no"],
+            row["label"],
+            f"{row['percent']}%",
+            format_yuan(row["amount_fen"]),
+            row["gate"],
+            row["state"],
+            row["released_on"] or "—",
+            Text(row["note"]),
+        )
+    console.print(table)

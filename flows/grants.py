@@ -1,0 +1,42 @@
+"""资助协议 Agreements: record signings (the signing tranche is released with its 拨款通知), and let
+agreements not signed by their date lapse (hourly, through the lifecycle)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from prefect import flow
+
+from models.types import utcnow
+from tasks.competition import competition_id_for
+from tasks.funding import lapse_agreements, read_signings, record_signings
+from tasks.mail.deliver import deliver_pending
+
+
+@flow(name="grants-sign", flow_run_name="{slug} · 协议签订 agreements signed")
+async def grants_sign(
+    slug: str | None = None,
+    signings: list[tuple[str, date]] | None = None,
+    xlsx: str | None = None,
+    actor: str = "admin",
+) -> dict[str, Any]:
+    """Signing dates by 申报编号 (or an .xlsx with 申报编号 and 签订日期); first tranches released."""
+    competition_id = competition_id_for(slug)
+    rows = [(ref, day, f"grants sign {ref}") for ref, day in (signings or [])]
+    if xlsx:
+        rows += read_signings(xlsx)
+    grants = record_signings(competition_id, rows, actor)
+    delivery = await deliver_pending(competition_id)
+    return {"signed": len(grants), "delivery": delivery}
+
+
+@flow(name="agreements-lapse", flow_run_name="{slug} · 协议逾期 agreements lapse")
+async def agreements_lapse(
+    slug: str | None = None, as_of: datetime | None = None, actor: str = "system:lifecycle"
+) -> dict[str, Any]:
+    """Agreements not signed by their date lapse (audited, letter); the money as configured."""
+    competition_id = competition_id_for(slug)
+    lapsed = lapse_agreements(competition_id, as_of or utcnow(), actor)
+    delivery = await deliver_pending(competition_id)
+    return {"lapsed": len(lapsed), "delivery": delivery}
