@@ -7,9 +7,8 @@ final score and grade (``grading``), stores the ``FinalEvaluation`` and calls ``
 ``settle`` is the one function that turns a result into its decision and moves the states, each
 through ``set_state`` (audited): the checkpoint (passed / failed), the final tranche (released;
 withheld; cancelled with every unpaid one on termination), the grant and its application
-(completed; rectifying with a second round scheduled; terminated). The final tranche moves behind
-one call site, ``release_final_tranche``, which the lead switches to the funding stage's
-``models.funding.tranches.open_gate`` at merge.
+(completed; rectifying with a second round scheduled; terminated). The final tranche is released
+through the funding stage's one door, ``models.funding.tranches.open_gate`` (拨款通知 and letter).
 
 Safe to re-run: a checkpoint already passed or failed is settled, and is left alone; the grant row
 is locked (``FOR UPDATE`` on PostgreSQL; SQLite has one writer) and its checkpoint read again, so a
@@ -31,6 +30,7 @@ from models.errors import ConfigError, NotFound, Problem
 from models.evaluation.grading import OUTCOME_LABELS, FinalScore, Outcome, decide, final_score
 from models.evaluation.tables import FinalEvaluation
 from models.funding.tables import Grant, Tranche
+from models.funding.tranches import open_gate
 from models.intake.tables import Application
 from models.lifecycle import set_state
 from models.states import (
@@ -188,16 +188,16 @@ def _store(
 
 
 def release_final_tranche(session: Session, tranche: Tranche, *, actor: str, on: date, reason: str) -> None:
-    """MERGE POINT — the one call site that opens the final tranche's gate.
-
-    At merge the lead replaces this body with ``models.funding.tranches.open_gate(...)`` (issue 12);
-    until then it moves the tranche to due and released, dated ``on``.
-    """
-    if tranche.state in (TrancheState.planned, TrancheState.withheld):
-        set_state(session, tranche, TrancheState.due, actor=actor, reason=reason)
-    if tranche.state is TrancheState.due:
-        tranche.released_on = on
-        set_state(session, tranche, TrancheState.released, actor=actor, reason=reason)
+    """Open the final tranche's gate through the funding stage's one door (拨款通知 and its letter)."""
+    open_gate(
+        session,
+        grant_id=tranche.grant_id,
+        gate=tranche.gate,
+        passed=True,
+        reason=reason,
+        actor=actor,
+        on=on,
+    )
 
 
 def settle(

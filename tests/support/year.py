@@ -125,12 +125,15 @@ def evaluated_year(
 
 
 def _selection(session: Session, text: str) -> Competition:
-    from models.call.notices import open_call
+    from models.call.notices import open_call, write_call_documents
+    from models.settings import get_settings
     from models.setup import create_competition
 
     competition = create_competition(session, text=text, source=str(EXAMPLE_CONFIG), actor=ACTOR)
     assert competition.id is not None
-    open_call(session, competition=competition, now=datetime(2025, 1, 6, 1, 0, tzinfo=UTC), actor=ACTOR)
+    call_at = datetime(2025, 1, 6, 1, 0, tzinfo=UTC)
+    write_call_documents(session, competition=competition, now=call_at, settings=get_settings())
+    open_call(session, competition=competition, now=call_at, actor=ACTOR)
     for path in example_files():
         import_applications(session, competition_id=competition.id, path=path, actor=ACTOR, now=INTAKE_AT)
     open_screening(session, competition=competition, now=SCREENING_AT, actor=ACTOR)
