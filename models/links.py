@@ -17,7 +17,8 @@ A link's life follows its subject in the database, not a date frozen in the toke
 opens until the sheet's deadline plus ``READABLE_AFTER_DEADLINE`` (until the deadline the sheet
 can be changed; after it, the same link shows the sheet read-only for that grace period, then is
 refused), and the deadline is read from the database on every request — so extending a deadline
-extends the links already sent. ``read_link(check_expiry=False)`` leaves expiry to that check.
+extends the links already sent. A token signed with a date of its own (``expires_at``) is never
+accepted after that date either.
 
 Signing and reading are pure and know no stage; each stage binds them to its own table
 (``models.review.links``: ``review_link``, ``open_review_link``, ``rotate_review_link``). Nothing
@@ -103,13 +104,9 @@ def expired() -> LinkRefused:
     return LinkRefused("expired", "链接已过期", "link refused: it has expired")
 
 
-def read_link(
-    token: str, *, purpose: Purpose, secret: str, now: datetime, check_expiry: bool = True
-) -> LinkClaim:
-    """The claim of a genuine, unexpired token; ``LinkRefused`` (forged / expired) otherwise.
-
-    ``check_expiry=False``: a date in the token is not looked at (the caller checks the subject's
-    life in the database)."""
+def read_link(token: str, *, purpose: Purpose, secret: str, now: datetime) -> LinkClaim:
+    """The claim of a genuine token, unexpired if it carries a date; ``LinkRefused`` (forged /
+    expired) otherwise. A token without a date: its stage checks the subject's life (database)."""
     try:
         payload = _serializer(purpose, secret).loads(token)
         if not isinstance(payload, list) or len(payload) not in (3, 4):
@@ -126,7 +123,7 @@ def read_link(
         raise LinkRefused(
             "forged", "链接无效（签名不符）", "link refused: the signature does not hold"
         ) from None
-    if check_expiry and expires_at is not None and now >= expires_at:
+    if expires_at is not None and now >= expires_at:
         raise expired()
     return LinkClaim(purpose, subject_id, holder_id, nonce, expires_at)
 

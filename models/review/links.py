@@ -56,7 +56,7 @@ def open_review_link(session: Session, *, token: str, settings: Settings, now: d
     """The one assignment ``token`` opens; ``LinkRefused`` when forged, expired, someone else's or revoked.
 
     Expired means past the sheet's deadline (as the database has it now) plus the read-only grace."""
-    claim = read_link(token, purpose="review", secret=link_secret(settings), now=now, check_expiry=False)
+    claim = read_link(token, purpose="review", secret=link_secret(settings), now=now)
     assignment = session.get(ReviewAssignment, claim.subject_id)
     if assignment is None:
         raise LinkRefused(

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+import html
 import logging
 import re
 from datetime import timedelta
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -15,6 +15,7 @@ from sqlmodel import col, select
 
 from models.audit import AuditEvent
 from models.db import session_scope
+from models.intake.tables import BudgetLine
 from models.links import sign_link
 from models.mail.outbox import OutboxLetter
 from models.review.links import review_token
@@ -22,7 +23,7 @@ from models.review.tables import ConflictDeclaration, Expert, ReviewAssignment, 
 from models.states import AssignmentState
 from models.types import utcnow
 from portal.app import create_app
-from tests.portal.conftest import ReviewWorld, build_world
+from tests.portal.conftest import ReviewWorld
 
 GOOD = {
     "need": "18",
@@ -65,7 +66,7 @@ def scores_of(world: ReviewWorld, sheet_id: int) -> dict[int, Decimal]:
 
 
 def test_sheet_get_shows_application_and_rubric(client: TestClient, world: ReviewWorld) -> None:
-    sheet = world.sheets[0]
+    sheet = world.sheet_of("docx")
     page = client.get(world.path(sheet))
     assert page.status_code == 200
     assert page.template.name == "review_sheet.html"  # type: ignore[attr-defined]
@@ -80,7 +81,8 @@ def test_sheet_get_shows_application_and_rubric(client: TestClient, world: Revie
         ("sustainability", "10", "0.5"),
     ]
     assert view.criteria[0].description.startswith("服务需求真实")
-    assert view.application.organisation.startswith("测试社会服务中心") and not view.application.blind
+    facts = {f.key: f.value for f in view.application.organisation}
+    assert facts["organisation"] == "厦门市湖里区童心社会工作服务中心" and not view.application.blind
     assert page.context["lang"] == "zh-CN"  # type: ignore[attr-defined]
     assert '<html lang="zh-CN">' in page.text and "专家评分表" in page.text and "提交评分" in page.text
     assert 'name="viewport"' in page.text
@@ -88,17 +90,119 @@ def test_sheet_get_shows_application_and_rubric(client: TestClient, world: Revie
     assert "gf_csrf" in page.cookies
 
 
-def test_sheet_blind_review_hides_the_applicant(settings_env: Path) -> None:
-    world = build_world(blind=True)
-    with TestClient(create_app(world.settings)) as client:
-        page = client.get(world.path(world.sheets[0]))
-    app = page.context["sheet"].application  # type: ignore[attr-defined]
-    assert app.blind and app.organisation == "" and app.contact == ""
-    assert "detail.team_members" not in [d.key for d in app.details]
-    assert (
-        "测试社会服务中心" not in page.text and "张晓燕" not in page.text and "13900000000" not in page.text
-    )
-    assert "匿名评审" in page.text
+FORM_ORDER = [
+    "申报单位信息",
+    "项目信息",
+    "项目简介",
+    "需求分析",
+    "项目目标",
+    "活动安排",
+    "预期成效与评估方式",
+    "执行团队",
+    "风险与应对",
+    "可持续性",
+    "预算明细",
+    "社区意见",
+    "附件清单",
+]
+SUMMARY = re.compile(r'<details class="part[^"]*" id="part-[a-z_]+"[^>]*>\s*<summary>([^<]+)</summary>')
+
+
+def _visible(page: Response) -> str:
+    """The page's text as a reader sees it (tags dropped, entities decoded)."""
+    return html.unescape(re.sub(r"<[^>]+>", " ", page.text))
+
+
+@pytest.mark.parametrize("source", ["xlsx", "docx", "web"])
+def test_sheet_shows_every_section_of_the_application_in_the_forms_order(
+    client: TestClient, world: ReviewWorld, source: str
+) -> None:
+    sheet = world.sheet_of(source)
+    application, organisation = world.application(sheet)
+    page = client.get(world.path(sheet))
+    assert SUMMARY.findall(page.text) == FORM_ORDER
+    text = _visible(page)
+    details = application.details
+    for key in ("need_analysis", "objectives", "outcomes", "risks", "sustainability", "community_opinion"):
+        for line in details[key].splitlines():
+            assert line.strip() in text, (key, line)
+    assert application.summary in text and organisation.name in text
+    for attachment in details["attachments"]:
+        assert attachment in text
+    # 活动安排: the Word form's table, or the spreadsheet's / web form's 时间|活动内容|场次|预计人次 lines
+    activities = details["activities"] or [
+        dict(zip(("period", "content", "sessions", "participants"), line.split("|"), strict=True))
+        for line in details["activities_text"].splitlines()
+    ]
+    assert activities, "the example has activities"
+    table = re.search(r'id="part-activities".*?</details>', page.text, re.S)
+    assert table is not None
+    assert re.findall(r"<th[^>]*>([^<]+)</th>", table.group(0)) == ["时间", "活动内容", "场次", "预计人次"]
+    for activity in activities:
+        assert all(f">{activity[k]}</td>" in table.group(0) for k in ("period", "content", "sessions"))
+    for member in details["team"]:
+        assert all(member[k] in text for k in ("name", "duty", "contact"))
+    if details["team_text"]:
+        assert details["team_text"] in text
+    for word in ("period", "content", "sessions", "participants", "need_analysis", "activity_plan"):
+        assert word not in text  # no internal keys as headings
+    with session_scope(world.engine) as session:
+        lines = session.exec(select(BudgetLine).where(BudgetLine.application_id == application.id)).all()
+    assert lines and all(line.item in text and line.purpose in text for line in lines)
+
+
+def _identifying_values(world: ReviewWorld, sheet: ReviewAssignment) -> list[str]:
+    application, organisation = world.application(sheet)
+    values = [
+        organisation.name,
+        organisation.registration_number,
+        organisation.legal_representative,
+        organisation.address,
+        application.contact_name,
+        application.contact_phone,
+        application.contact_email,
+    ]
+    for member in application.details.get("team", []):
+        values += [member["name"], member["contact"]]
+    return [v for v in values if v]
+
+
+def test_sheet_blind_review_hides_the_applicant(blind_world: ReviewWorld) -> None:
+    with TestClient(create_app(blind_world.settings)) as client:
+        for source in ("xlsx", "docx", "web"):
+            sheet = blind_world.sheet_of(source)
+            values = _identifying_values(blind_world, sheet)
+            assert len(values) >= 7
+            for lang in ("zh-CN", "en"):
+                page = client.get(blind_world.path(sheet) + f"?lang={lang}")
+                assert page.status_code == 200
+                source_text = page.text + html.unescape(page.text)
+                leaked = [v for v in values if v in source_text]
+                assert leaked == [], (source, lang, leaked)
+                app = page.context["sheet"].application  # type: ignore[attr-defined]
+                assert app.blind and [f.key for f in app.organisation] == ["organisation_kind"]
+            assert "匿名评审" in client.get(blind_world.path(sheet) + "?lang=zh-CN").text
+
+
+def test_sheet_blind_review_keeps_what_the_expert_scores(blind_world: ReviewWorld) -> None:
+    sheet = blind_world.sheet_of("docx")
+    application, _ = blind_world.application(sheet)
+    with TestClient(create_app(blind_world.settings)) as client:
+        text = _visible(client.get(blind_world.path(sheet)))
+    assert application.details["need_analysis"] in text and application.summary in text
+    team = re.search(r"执行团队.*?</table>", client.get(blind_world.path(sheet)).text, re.S)
+    assert team is not None and "项目负责人" in team.group(0) and "姓名" not in team.group(0)
+
+
+def test_sheet_blind_review_hides_identities_inside_the_texts(blind_world: ReviewWorld) -> None:
+    """The web application's 执行团队 text names its legal representative and its contact."""
+    sheet = blind_world.sheet_of("web")
+    application, organisation = blind_world.application(sheet)
+    assert organisation.legal_representative in application.details["team_text"]
+    with TestClient(create_app(blind_world.settings)) as client:
+        text = _visible(client.get(blind_world.path(sheet)))
+    assert "中级社工师" in text and "〔已隐去〕" in text
+    assert organisation.legal_representative not in text and application.contact_name not in text
 
 
 def test_sheet_lang_en_switches_and_is_remembered(client: TestClient, world: ReviewWorld) -> None:
