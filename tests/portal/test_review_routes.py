@@ -15,12 +15,13 @@ from sqlmodel import col, select
 
 from models.audit import AuditEvent
 from models.db import session_scope
-from models.intake.tables import BudgetLine
+from models.intake.tables import Application, BudgetLine
+from models.lifecycle import set_state
 from models.links import sign_link
 from models.mail.outbox import OutboxLetter
 from models.review.links import review_token
 from models.review.tables import ConflictDeclaration, Expert, ReviewAssignment, Score
-from models.states import AssignmentState
+from models.states import ApplicationState, AssignmentState
 from models.types import utcnow
 from portal.app import create_app
 from tests.portal.conftest import ReviewWorld
@@ -421,6 +422,83 @@ def test_conflict_without_reason_shows_the_error(client: TestClient, world: Revi
     assert answer.status_code == 422
     assert answer.context["sheet"].conflict_error == "请写明回避原因"  # type: ignore[attr-defined]
     assert world.sheet(world.sheets[0].id or 0).state is AssignmentState.invited
+
+
+def _sheets_of(world: ReviewWorld, application_id: int) -> list[ReviewAssignment]:
+    with session_scope(world.engine) as session:
+        return list(
+            session.exec(select(ReviewAssignment).where(ReviewAssignment.application_id == application_id))
+        )
+
+
+def test_draft_on_a_submitted_sheet_keeps_it_submitted_and_says_so(
+    client: TestClient, world: ReviewWorld
+) -> None:
+    sheet = world.sheets[0]
+    path = world.path(sheet)
+    assert post(client, path, GOOD).status_code == 303
+    page = client.get(path)
+    assert 'id="save-draft"' not in page.text and "提交修改" in page.text  # no button that un-submits
+    answer = client.post(path, data=form(page, {**GOOD, "need": "5"}, action="draft"))  # an old tab's button
+    assert answer.status_code == 409
+    assert "已提交" in answer.context["problem_notice"]  # type: ignore[attr-defined]
+    assert {c.code: c.value for c in answer.context["sheet"].criteria}["need"] == "5"  # type: ignore[attr-defined]
+    stored = world.sheet(sheet.id or 0)
+    assert stored.state is AssignmentState.submitted
+    assert sorted(scores_of(world, sheet.id or 0).values()) == sorted(Decimal(v) for v in GOOD.values())
+    again = post(client, path, {**GOOD, "need": "5"})  # changed and resubmitted: still counts
+    assert again.status_code == 303 and world.sheet(sheet.id or 0).state is AssignmentState.submitted
+
+
+def _conflict(client: TestClient, path: str, page: Response) -> Response:
+    return client.post(
+        path,
+        data={"csrf_token": csrf_of(page), "action": "conflict", "conflict_reason": "本人曾在该机构兼职"},
+    )
+
+
+def test_conflict_after_the_deadline_is_refused_in_plain_words(world: ReviewWorld) -> None:
+    sheet = world.sheets[0]
+    path = world.path(sheet)
+    before = len(_sheets_of(world, sheet.application_id))
+    with TestClient(create_app(world.settings)) as client:
+        page = client.get(path)
+    later = sheet.deadline + timedelta(hours=1)
+    with TestClient(create_app(world.settings, clock=lambda: later), cookies=client.cookies) as late:
+        answer = _conflict(late, path, page)
+    assert answer.status_code == 409 and "截止" in answer.context["problem_notice"]  # type: ignore[attr-defined]
+    assert world.sheet(sheet.id or 0).state is AssignmentState.invited
+    assert len(_sheets_of(world, sheet.application_id)) == before  # no replacement with a past deadline
+
+
+def test_conflict_after_the_review_closed_is_refused(client: TestClient, world: ReviewWorld) -> None:
+    sheet = world.sheets[0]
+    path = world.path(sheet)
+    page = client.get(path)
+    before = len(_sheets_of(world, sheet.application_id))
+    with session_scope(world.engine) as session:
+        application = session.get(Application, sheet.application_id)
+        assert application is not None
+        set_state(session, application, ApplicationState.scored, actor="admin:test", reason="评审结束")
+    answer = _conflict(client, path, page)
+    assert answer.status_code == 409 and "评审已结束" in answer.context["problem_notice"]  # type: ignore[attr-defined]
+    assert world.sheet(sheet.id or 0).state is AssignmentState.invited
+    assert len(_sheets_of(world, sheet.application_id)) == before
+
+
+def test_conflict_on_a_submitted_sheet_shows_no_internal_text(client: TestClient, world: ReviewWorld) -> None:
+    sheet = world.sheets[0]
+    path = world.path(sheet)
+    assert post(client, path, GOOD).status_code == 303
+    page = client.get(path)
+    assert 'id="conflict-form"' not in page.text
+    for lang in ("zh-CN", "en"):
+        answer = _conflict(client, path + f"?lang={lang}", client.get(path + f"?lang={lang}"))
+        notice = answer.context["problem_notice"]  # type: ignore[attr-defined]
+        assert answer.status_code == 409 and notice
+        assert "#" not in notice and "conflicted" not in notice and "assignment" not in notice
+        assert ("已提交" in notice) if lang == "zh-CN" else ("submitted" in notice and "已提交" not in notice)
+    assert world.sheet(sheet.id or 0).state is AssignmentState.submitted
 
 
 def test_healthz_answers_ok(client: TestClient) -> None:
