@@ -11,7 +11,8 @@
 Routes only translate: a form becomes a call of the domain function that tasks call too
 (``models.review.score_sheets.save_sheet``, ``models.review.reviewing.declare_conflict``); its ``InputError``
 becomes messages beside the fields; a refused link (``models.links``) or CSRF check becomes a plain
-403 page and a log line (with a fingerprint of the token, never the token). A successful post
+403 page and a log line (with a fingerprint of the token, never the token); the web server's
+access log names every personal link by its fingerprint too (``portal.access_log``). A successful post
 redirects (303) back to the sheet with a notice. Language: Chinese, or English after ``?lang=en``.
 """
 
@@ -37,7 +38,7 @@ from models.links import token_fingerprint
 from models.review.links import open_review_link
 from models.settings import TEMPLATES_DIR, Settings, get_settings
 from models.types import utcnow
-from portal import csrf
+from portal import access_log, csrf
 from portal.apply import ApplyOutcome, done_token, show_done, show_form
 from portal.apply import handle_post as handle_apply
 from portal.apply_form import HONEYPOT
@@ -61,6 +62,7 @@ _SECURITY_HEADERS = {
 def create_app(settings: Settings | None = None, *, clock: Callable[[], datetime] = utcnow) -> FastAPI:
     """The portal for ``settings`` (default: this process's); ``clock`` gives the current time."""
     settings = settings or get_settings()
+    access_log.install()  # personal links appear in the access log as fingerprints only
     engine = get_engine(settings.effective_database_url)
     secret = settings.secret_key.get_secret_value()
     secure_cookies = settings.portal_url.startswith("https://")
