@@ -56,6 +56,10 @@ class Settings(BaseSettings):
     smtp_max_per_second: float = Field(default=0, ge=0)  # rate limit for all connections; 0 = none
     smtp_timeout_seconds: float = Field(default=30, gt=0)
     portal_url: str = "http://127.0.0.1:8000"
+    # the portal refuses a request body larger than this before reading it (413), and a form with
+    # more fields than this (the applicants' web form has about 300 with every budget line)
+    portal_max_body_bytes: int = Field(default=1_048_576, ge=4096)
+    portal_max_form_fields: int = Field(default=600, ge=50)
     secret_key: SecretStr = SecretStr(DEVELOPMENT_SECRET)
     timezone: str = "Asia/Shanghai"
     language: Literal["zh-CN", "en"] = "zh-CN"

@@ -106,6 +106,16 @@ MESSAGES: Mapping[str, Mapping[str, str]] = {
         "not_found.title": "页面不存在",
         "not_found.body": "您访问的页面不存在。",
         "closed.title": "评审已截止",
+        "too_large.title": "提交的内容过大",
+        "too_large.body": "本次提交超过了允许的大小，未保存任何内容。"
+        "请删减过长的文字后重新提交；如有疑问请联系组织方。",
+        "form_refused.title": "表单无法受理",
+        "form_refused.body": "表单的栏目过多或某一栏内容过长（或附带了文件），未保存任何内容。"
+        "请返回页面检查后重新提交。",
+        "bad_request.title": "请求无法受理",
+        "bad_request.body": "请求的格式不正确，未保存任何内容。请返回页面重新操作；如有疑问请联系组织方。",
+        "not_allowed.title": "不支持此操作",
+        "not_allowed.body": "此页面不支持这种访问方式。请通过邮件中的链接或页面上的按钮操作。",
         "refusal.state": "该评分表当前的状态不允许这一操作，请刷新页面查看最新状态；如有疑问请联系组织方。",
         **APPLY_ZH,
     },
@@ -200,6 +210,18 @@ MESSAGES: Mapping[str, Mapping[str, str]] = {
         "not_found.title": "Page not found",
         "not_found.body": "There is no page at this address.",
         "closed.title": "The review has closed",
+        "too_large.title": "Too much was sent",
+        "too_large.body": "What was sent is larger than allowed; nothing was saved. Shorten the longest "
+        "texts and submit again, or contact the organiser.",
+        "form_refused.title": "This form cannot be accepted",
+        "form_refused.body": "The form has too many fields, a field that is too long, or a file; nothing was "
+        "saved. Go back, check it and submit again.",
+        "bad_request.title": "This request cannot be accepted",
+        "bad_request.body": "The request is malformed; nothing was saved. Go back and try again, or contact "
+        "the organiser.",
+        "not_allowed.title": "Not supported",
+        "not_allowed.body": "This page cannot be used this way. Use the link in your letter or the buttons "
+        "on the page.",
         "refusal.state": "This sheet's present state does not allow that. Reload the page to see its state, "
         "or contact the organiser.",
         **APPLY_EN,
