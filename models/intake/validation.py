@@ -21,6 +21,7 @@ from models.errors import InputError, Problem
 from models.intake.fields import BY_KEY, FIELDS, RawBudgetLine, RawRow
 from models.intake.values import (
     KIND_WORDS,
+    WIDE_DIGITS,
     normalise_phone,
     parse_date,
     parse_period,
@@ -37,7 +38,7 @@ _TEXT_AS = {"activities": "activities_text", "team": "team_text"}
 _PHONE_LENGTH = 32  # Application.contact_phone
 _QUOTES = re.compile(r"[“”\"'‘’「」《》]")
 _BRACKETED = re.compile(r"[(（][^)）]*[)）]")
-_INTEGER = re.compile(r"\d+")
+_INTEGER = re.compile(r"[0-9]+")
 
 
 class OrganisationCreate(BaseModel):
@@ -351,13 +352,16 @@ class _Check:
         return fen
 
     def count(self, key: str, text: str) -> int:
+        """A count, also within words (``约120人``), read by the one strict rule (``whole_number``)."""
         if not text:
             return 0
-        numbers = _INTEGER.findall(text)
-        if len(numbers) != 1 or "." in text:
-            self.add(key, f"“{text}”应为整数，如 120", f"{text!r} must be a whole number such as 120")
+        numbers = _INTEGER.findall(text.translate(WIDE_DIGITS))
+        value = whole_number(numbers[0]) if len(numbers) == 1 and "." not in text else None
+        if value is None:
+            shown = text if len(text) <= 30 else f"{text[:30]}…"
+            self.add(key, f"“{shown}”应为整数，如 120", f"{shown!r} must be a whole number such as 120")
             return 0
-        return int(numbers[0])
+        return value
 
     def email(self, text: str) -> str:
         if not text:
