@@ -1,7 +1,8 @@
 """Personal links: signed, expiring tokens that open exactly one thing for one person.
 
 A token is an itsdangerous ``URLSafeTimedSerializer`` signature, keyed by ``settings.secret_key``
-with one salt per purpose, over ``[subject id, holder id, nonce, expiry]``:
+with one salt per purpose, over ``[subject id, holder id, nonce]`` (or ``[…, expiry]`` for a link
+whose life is fixed when it is signed):
 
     purpose      subject              holder        nonce
     review       ReviewAssignment.id  Expert.id     ReviewAssignment.token_nonce
@@ -12,10 +13,12 @@ for another purpose or with another key), when its expiry has passed, when the s
 when the holder is not the subject's holder (someone else's link), or when the nonce no longer
 matches (the link was revoked by ``rotate_review_link``).
 
-Expiry is the deadline plus ``READABLE_AFTER_DEADLINE``: until the deadline the sheet can be
-changed; after it, the same link shows the sheet read-only for that grace period, then is refused.
-The deadline itself is always checked against the database (it may have moved since the link was
-signed), never taken from the token.
+A link's life follows its subject in the database, not a date frozen in the token: a review link
+opens until the sheet's deadline plus ``READABLE_AFTER_DEADLINE`` (until the deadline the sheet
+can be changed; after it, the same link shows the sheet read-only for that grace period, then is
+refused), and the deadline is read from the database on every request — so extending a deadline
+extends the links already sent. A token signed with a date of its own (``expires_at``) is never
+accepted after that date either.
 
 Signing and reading are pure and know no stage; each stage binds them to its own table
 (``models.review.links``: ``review_link``, ``open_review_link``, ``rotate_review_link``). Nothing
@@ -47,7 +50,7 @@ class LinkClaim(NamedTuple):
     subject_id: int
     holder_id: int
     nonce: str
-    expires_at: datetime
+    expires_at: datetime | None  # None: the link lives as long as its subject says (database)
 
 
 class LinkRefused(AccessDenied):
@@ -79,31 +82,49 @@ def token_fingerprint(token: str) -> str:
 
 
 def sign_link(
-    *, purpose: Purpose, subject_id: int, holder_id: int, nonce: str, expires_at: datetime, secret: str
+    *,
+    purpose: Purpose,
+    subject_id: int,
+    holder_id: int,
+    nonce: str,
+    secret: str,
+    expires_at: datetime | None = None,
 ) -> str:
-    """A URL-safe token for ``holder_id`` to open ``subject_id`` until ``expires_at`` (aware)."""
-    if expires_at.tzinfo is None:
-        raise ValueError("expires_at must carry a timezone / 到期时间须带时区")
-    expiry = int(expires_at.timestamp())
-    return str(_serializer(purpose, secret).dumps([subject_id, holder_id, nonce, expiry]))
+    """A URL-safe token for ``holder_id`` to open ``subject_id``; with ``expires_at`` (aware) its
+    life is frozen into the token, without it the stage decides from the database."""
+    payload: list[object] = [subject_id, holder_id, nonce]
+    if expires_at is not None:
+        if expires_at.tzinfo is None:
+            raise ValueError("expires_at must carry a timezone / 到期时间须带时区")
+        payload.append(int(expires_at.timestamp()))
+    return str(_serializer(purpose, secret).dumps(payload))
+
+
+def expired() -> LinkRefused:
+    return LinkRefused("expired", "链接已过期", "link refused: it has expired")
 
 
 def read_link(token: str, *, purpose: Purpose, secret: str, now: datetime) -> LinkClaim:
-    """The claim of a genuine, unexpired token; ``LinkRefused`` (forged / expired) otherwise."""
+    """The claim of a genuine token, unexpired if it carries a date; ``LinkRefused`` (forged /
+    expired) otherwise. A token without a date: its stage checks the subject's life (database)."""
     try:
         payload = _serializer(purpose, secret).loads(token)
-        subject_id, holder_id, nonce, expiry = payload
-        if not (isinstance(subject_id, int) and isinstance(holder_id, int) and isinstance(expiry, int)):
+        if not isinstance(payload, list) or len(payload) not in (3, 4):
             raise ValueError(payload)
-        if not isinstance(nonce, str):
+        subject_id, holder_id, nonce, *rest = payload
+        if not (isinstance(subject_id, int) and isinstance(holder_id, int) and isinstance(nonce, str)):
             raise ValueError(payload)
-    except (BadSignature, ValueError, TypeError):
+        if any(isinstance(v, bool) for v in (subject_id, holder_id, *rest)):
+            raise ValueError(payload)
+        if rest and not isinstance(rest[0], int):
+            raise ValueError(payload)
+        expires_at = datetime.fromtimestamp(rest[0], UTC) if rest else None
+    except (BadSignature, ValueError, TypeError, OverflowError, OSError):
         raise LinkRefused(
             "forged", "链接无效（签名不符）", "link refused: the signature does not hold"
         ) from None
-    expires_at = datetime.fromtimestamp(expiry, UTC)
-    if now >= expires_at:
-        raise LinkRefused("expired", "链接已过期", "link refused: it has expired")
+    if expires_at is not None and now >= expires_at:
+        raise expired()
     return LinkClaim(purpose, subject_id, holder_id, nonce, expires_at)
 
 

@@ -15,8 +15,10 @@ import cn2an
 Fen = int
 
 _STRIP = re.compile(r"[\s,，¥￥]|人民币|RMB|CNY", re.IGNORECASE)
-_WAN = re.compile(r"^(?P<num>[0-9]+(?:\.[0-9]+)?)万元?$")
-_PLAIN = re.compile(r"^(?P<num>-?[0-9]+(?:\.[0-9]{1,2})?)元?$")
+_WAN = re.compile(r"^(?P<num>[0-9]{1,11}(?:\.[0-9]{1,6})?)万元?$")
+_PLAIN = re.compile(r"^(?P<num>-?[0-9]{1,15}(?:\.[0-9]{1,2})?)元?$")
+_LONGEST = 40  # characters of an amount as written; longer is not an amount
+MAX_YUAN = 10**15  # far above any grant, far below what a BigInteger of fen holds
 _CAPITAL_CHARS = set("零壹贰叁肆伍陆柒捌玖拾佰仟万亿一二三四五六七八九十百千两〇元整正角分圆")
 
 
@@ -29,7 +31,7 @@ def parse_yuan(value: object) -> Fen:
     if isinstance(value, bool):
         raise MoneyError(f"不是金额 / not an amount: {value!r}")
     if isinstance(value, int):
-        return value * 100
+        return _decimal_to_fen(Decimal(value), value)
     if isinstance(value, Decimal):
         return _decimal_to_fen(value, value)
     if isinstance(value, float):
@@ -40,6 +42,8 @@ def parse_yuan(value: object) -> Fen:
     text = _STRIP.sub("", value)
     if not text:
         raise MoneyError("金额为空 / the amount is empty")
+    if len(text) > _LONGEST:
+        raise MoneyError(f"金额过长，无法识别 / too long to be an amount ({len(text)} characters)")
     if m := _PLAIN.match(text):
         return _decimal_to_fen(Decimal(m["num"]), value)
     if m := _WAN.match(text):
@@ -54,6 +58,8 @@ def parse_yuan(value: object) -> Fen:
 
 
 def _decimal_to_fen(amount: Decimal, original: object) -> Fen:
+    if amount.is_finite() and abs(amount) >= MAX_YUAN:
+        raise MoneyError(f"金额过大 / the amount is too large: {str(original)[:20]!r}")
     try:
         fen = amount * 100
     except InvalidOperation as exc:  # pragma: no cover - Decimal arithmetic on a finite value

@@ -63,6 +63,10 @@ class Settings(BaseSettings):
     # server that has stored the message is not sent it again
     smtp_data_timeout_seconds: float = Field(default=600, gt=0)
     portal_url: str = DEVELOPMENT_PORTAL_URL  # the base of every personal link in letters
+    # the portal refuses a request body larger than this before reading it (413), and a form with
+    # more fields than this (the applicants' web form has about 300 with every budget line)
+    portal_max_body_bytes: int = Field(default=1_048_576, ge=4096)
+    portal_max_form_fields: int = Field(default=600, ge=50)
     secret_key: SecretStr = SecretStr(DEVELOPMENT_SECRET)
     timezone: str = "Asia/Shanghai"
     language: Literal["zh-CN", "en"] = "zh-CN"

@@ -11,7 +11,8 @@
 Routes only translate: a form becomes a call of the domain function that tasks call too
 (``models.review.score_sheets.save_sheet``, ``models.review.reviewing.declare_conflict``); its ``InputError``
 becomes messages beside the fields; a refused link (``models.links``) or CSRF check becomes a plain
-403 page and a log line (with a fingerprint of the token, never the token). A successful post
+403 page and a log line (with a fingerprint of the token, never the token); the web server's
+access log names every personal link by its fingerprint too (``portal.access_log``). A successful post
 redirects (303) back to the sheet with a notice. Language: Chinese, or English after ``?lang=en``.
 """
 
@@ -23,6 +24,7 @@ from datetime import datetime
 from typing import Any
 
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
@@ -37,11 +39,12 @@ from models.links import token_fingerprint
 from models.review.links import open_review_link
 from models.settings import TEMPLATES_DIR, Settings, get_settings
 from models.types import utcnow
-from portal import csrf
+from portal import access_log, csrf
 from portal.apply import ApplyOutcome, done_token, show_done, show_form
 from portal.apply import handle_post as handle_apply
 from portal.apply_form import HONEYPOT
 from portal.i18n import LANGUAGE_COOKIE, LANGUAGES, choose_language, translator
+from portal.limits import BodyLimit, FormRefused, read_form
 from portal.review import SheetOutcome, handle_post, show_sheet
 
 log = logging.getLogger("grantflow.portal")
@@ -61,6 +64,7 @@ _SECURITY_HEADERS = {
 def create_app(settings: Settings | None = None, *, clock: Callable[[], datetime] = utcnow) -> FastAPI:
     """The portal for ``settings`` (default: this process's); ``clock`` gives the current time."""
     settings = settings or get_settings()
+    access_log.install()  # personal links appear in the access log as fingerprints only
     engine = get_engine(settings.effective_database_url)
     secret = settings.secret_key.get_secret_value()
     secure_cookies = settings.portal_url.startswith("https://")
@@ -97,6 +101,7 @@ def create_app(settings: Settings | None = None, *, clock: Callable[[], datetime
             "lang": language,
             "t": translator(language),
             "other_lang": "en" if language != "en" else "zh-CN",
+            "site_key": "apply.site" if request.url.path.startswith("/apply") else "site",
         }
         return finish(
             request, templates.TemplateResponse(request, name, {**base, **context}, status_code=status_code)
@@ -131,6 +136,29 @@ def create_app(settings: Settings | None = None, *, clock: Callable[[], datetime
         )
         return response
 
+    def refusal(request: Request, kind: str, status_code: int) -> Response:
+        """A plain page for a request the portal will not take (too large, a bad form, …)."""
+        log.warning(
+            "portal refused %s %s: %s (client %s)",
+            request.method,
+            request.url.path.split("/")[1],
+            kind,
+            request.client.host if request.client else "-",
+        )
+        return page(request, "refused.html", {"kind": kind, "reason": kind}, status_code=status_code)
+
+    async def refuse_body(scope: Any, kind: str) -> Response:
+        return refusal(Request(scope), kind, 413)
+
+    app.add_middleware(BodyLimit, max_bytes=settings.portal_max_body_bytes, refuse=refuse_body)
+
+    async def form_of(request: Request) -> tuple[dict[str, str], list[str]]:
+        """The posted fields (text only) and the ticked communities; ``FormRefused`` when too many."""
+        form = await read_form(request, max_fields=settings.portal_max_form_fields)
+        fields = {key: value for key, value in form.items() if isinstance(value, str)}
+        communities = [value for value in form.getlist("communities") if isinstance(value, str)]
+        return fields, communities
+
     @app.get("/healthz")
     def healthz() -> JSONResponse:
         with engine.connect() as connection:
@@ -152,11 +180,10 @@ def create_app(settings: Settings | None = None, *, clock: Callable[[], datetime
 
     @app.post("/review/{token}")
     async def review_post(request: Request, token: str) -> Response:
-        form = await request.form()
-        fields = {key: value for key, value in form.items() if isinstance(value, str)}
         language = language_of(request)
         try:
-            await run_in_threadpool(_open, engine, token, settings, clock())
+            await run_in_threadpool(_open, engine, token, settings, clock())  # the link before the body
+            fields, _ = await form_of(request)
             csrf.check_form_token(
                 field_value=fields.get(csrf.FIELD),
                 cookie_value=request.cookies.get(csrf.COOKIE),
@@ -166,6 +193,8 @@ def create_app(settings: Settings | None = None, *, clock: Callable[[], datetime
             outcome = await run_in_threadpool(handle_post, engine, token, settings, clock(), language, fields)
         except AccessDenied as exc:
             return refused(request, exc, token)
+        except FormRefused:
+            return refusal(request, "form_refused", 413)
         if outcome.redirect_notice:
             target = f"{request.url.path}?done={outcome.redirect_notice}"
             return finish(request, RedirectResponse(target, status_code=303))
@@ -207,14 +236,12 @@ def create_app(settings: Settings | None = None, *, clock: Callable[[], datetime
 
     @app.post("/apply/{slug}")
     async def apply_post(request: Request, slug: str) -> Response:
-        form = await request.form()
-        fields = {key: value for key, value in form.items() if isinstance(value, str)}
-        communities = [value for value in form.getlist("communities") if isinstance(value, str)]
         language = language_of(request)
         try:
             current = await run_in_threadpool(show_form, engine, slug, settings, clock(), language)
-            if current.closed is not None:  # closed: nothing posted is looked at, nothing stored
+            if current.closed is not None:  # closed: nothing posted is read, nothing stored
                 return apply_response(request, slug, current, csrf.new_cookie_value())
+            fields, communities = await form_of(request)
             csrf.check_form_token(
                 field_value=fields.get(csrf.FIELD),
                 cookie_value=request.cookies.get(csrf.COOKIE),
@@ -225,6 +252,8 @@ def create_app(settings: Settings | None = None, *, clock: Callable[[], datetime
             return not_found(request)
         except AccessDenied as exc:
             return refused(request, exc)
+        except FormRefused:
+            return refusal(request, "form_refused", 413)
         if fields.get(HONEYPOT, "").strip():
             log.warning("portal refused a web application to %s: honeypot filled", slug)
             return page(request, "refused.html", {"kind": "spam", "reason": "honeypot"}, status_code=400)
@@ -248,11 +277,18 @@ def create_app(settings: Settings | None = None, *, clock: Callable[[], datetime
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        """Every HTTP refusal is a page in the reader's language, never raw JSON."""
         if exc.status_code == 404:
-            return page(
-                request, "refused.html", {"kind": "not_found", "reason": "not_found"}, status_code=404
-            )
-        return finish(request, JSONResponse({"detail": exc.detail}, status_code=exc.status_code))
+            return not_found(request)
+        kind = "not_allowed" if exc.status_code == 405 else "bad_request"
+        response = refusal(request, kind, exc.status_code)
+        for name, value in (exc.headers or {}).items():
+            response.headers[name] = value
+        return response
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(request: Request, exc: RequestValidationError) -> Response:
+        return refusal(request, "bad_request", 400)
 
     return app
 

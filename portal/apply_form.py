@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 from models.competition.tables import Competition, competition_config
 from models.errors import Problem
 from models.intake.fields import BY_KEY, FIELDS, RawBudgetLine, RawRow
+from models.intake.values import whole_number
 from models.intake.web import WEB_FORM, budget_line_where
 from models.money import format_yuan
 from portal.i18n import DEFAULT_LANGUAGE, MESSAGES, problem_text, translator
@@ -121,8 +122,8 @@ class Entered:
 
     @classmethod
     def from_form(cls, fields: Mapping[str, str], communities: Sequence[str]) -> Entered:
-        posted = fields.get("budget_rows", "")
-        count = min(max(int(posted) if posted.isdigit() else BUDGET_ROWS, 1), MAX_BUDGET_ROWS)
+        posted = whole_number(fields.get("budget_rows"))  # the intake's one strict reading of a count
+        count = min(max(posted if posted is not None else BUDGET_ROWS, 1), MAX_BUDGET_ROWS)
         return cls(
             values={key: fields.get(key, "") for key in FORM_KEYS if key != "communities"},
             communities=[c for c in communities if c],

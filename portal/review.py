@@ -7,9 +7,12 @@ refused link raises ``LinkRefused`` before anything is read. A post calls the do
     action=conflict  declare_conflict(reason)
 
 ``InputError`` comes back as the same page with what the expert typed and each problem beside its
-field (422); a refusal of the domain (deadline passed, sheet withdrawn, review closed, a move the
-state machine forbids) as the read-only page with the reason (409). A submission that is stored
-emits the Prefect event after the commit.
+field (422); a refusal of the domain (deadline passed, sheet withdrawn, review closed, a draft of
+a submitted sheet, a conflict on a submitted sheet) as the page with what was typed and the
+domain's own bilingual reason, in the reader's language (409); a move the state machine forbids
+as the same page with a plain sentence (``refusal.state``) — its internal words (ids, state
+names) never reach the expert. A submission that is stored emits the Prefect event after the
+commit.
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ from models.review.reviewing import declare_conflict, unfinished_assignments
 from models.review.score_sheets import save_sheet
 from models.settings import Settings
 from portal.events import SubmittedSheet, emit_sheet_submitted
+from portal.i18n import translator
 from portal.sheets import POINTS_PREFIX, SheetPage, sheet_page
 
 NOTICE_OF = {"draft": "draft", "submit": "submitted", "conflict": "conflict"}  # action -> ?done=
@@ -64,6 +68,10 @@ def show_sheet(
     if notice is None and not page.editable:
         notice = "notice.withdrawn" if page.withdrawn else "notice.closed"
     return SheetOutcome(page, notice=notice)
+
+
+def _reason(fields: Mapping[str, str]) -> str:
+    return fields.get("conflict_reason", "")[:MAX_REASON]
 
 
 def _conflict_reason(fields: Mapping[str, str]) -> str:
@@ -120,7 +128,11 @@ def handle_post(
                     )
             elif action == "conflict":
                 withdrawal = declare_conflict(
-                    session, assignment_id=assignment.id, reason=_conflict_reason(fields), actor=actor
+                    session,
+                    assignment_id=assignment.id,
+                    reason=_conflict_reason(fields),
+                    actor=actor,
+                    now=now,
                 )
                 if (
                     withdrawal.replacement is not None
@@ -143,11 +155,19 @@ def handle_post(
             comment,
             exc.problems,
             status=422,
-            reason=fields.get("conflict_reason", ""),
+            reason=_reason(fields),
         )
-    except (AccessDenied, Conflict, IllegalTransition) as exc:
-        outcome = _again(engine, token, settings, now, language, None, None, [], status=409)
+    except (AccessDenied, Conflict) as exc:  # a refusal the domain words for the expert (zh / en)
+        outcome = _again(
+            engine, token, settings, now, language, points, comment, [], status=409, reason=_reason(fields)
+        )
         outcome.problem_notice = in_language(str(exc), language)
+        return outcome
+    except IllegalTransition:  # internal words (ids, state names): never shown to the expert
+        outcome = _again(
+            engine, token, settings, now, language, points, comment, [], status=409, reason=_reason(fields)
+        )
+        outcome.problem_notice = translator(language)("refusal.state")
         return outcome
     if submitted is not None:
         emit_sheet_submitted(submitted)

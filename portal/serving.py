@@ -14,13 +14,19 @@ from fastapi import FastAPI
 
 
 @contextmanager
-def serve_in_background(app: FastAPI, *, host: str = "127.0.0.1", port: int = 0) -> Iterator[str]:
-    """Run ``app`` with uvicorn on a thread; yields its base URL (a free port when ``port`` is 0)."""
+def serve_in_background(
+    app: FastAPI, *, host: str = "127.0.0.1", port: int = 0, access_log: bool = False
+) -> Iterator[str]:
+    """Run ``app`` with uvicorn on a thread; yields its base URL (a free port when ``port`` is 0).
+    ``access_log``: uvicorn's access lines at info level, as ``grantflow portal`` writes them."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((host, port))
     bound_port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off", access_log=False))
+    config = uvicorn.Config(
+        app, log_level="info" if access_log else "warning", lifespan="off", access_log=access_log
+    )
+    server = uvicorn.Server(config)
     thread = threading.Thread(
         target=server.run, kwargs={"sockets": [sock]}, name="grantflow-portal", daemon=True
     )

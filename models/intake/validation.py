@@ -39,7 +39,7 @@ _TEXT_AS = {"activities": "activities_text", "team": "team_text"}
 _PHONE_LENGTH = 32  # Application.contact_phone
 _QUOTES = re.compile(r"[“”\"'‘’「」《》]")
 _BRACKETED = re.compile(r"[(（][^)）]*[)）]")
-_INTEGER = re.compile(r"\d+")
+_INTEGER = re.compile(r"[0-9]+")
 _NEGATIVE = re.compile(r"[-−](?=\s*\d)")
 # The largest counts a form may give (the columns are 32-bit integers): more is a typing mistake.
 MAX_BENEFICIARIES = 10_000_000
@@ -392,6 +392,7 @@ class _Check:
         return fen
 
     def count(self, key: str, text: str) -> int:
+        """A count, also within words (``约120人``), read by the one strict rule (``whole_number``)."""
         if not text:
             return 0
         plain = unicodedata.normalize("NFKC", text)

@@ -85,15 +85,25 @@ def parse_period(text: str) -> tuple[date, date] | None:
     return start, end
 
 
+MAX_WHOLE_DIGITS = 15  # counts people write (人数, 数量, rows); longer is a mistake, not a number
+_WHOLE = re.compile(rf"[0-9]{{1,{MAX_WHOLE_DIGITS}}}")
+WIDE_DIGITS = str.maketrans("０１２３４５６７８９", "0123456789")
+
+
 def whole_number(value: object) -> int | None:
+    """A count as people write it (``120``, full-width ``１２０``), or None: the one strict reading of
+    every whole number from a form or a file — ASCII or full-width digits only (no ``²``, no ``١٢``,
+    no ``1e3``, no sign), at most ``MAX_WHOLE_DIGITS`` of them."""
     if isinstance(value, bool):
         return None
-    if isinstance(value, int):
-        return value
     if isinstance(value, float):
-        return int(value) if value.is_integer() else None
-    text = unicodedata.normalize("NFKC", str(value or "")).strip()
-    return int(text) if text.isdigit() and len(text) <= 18 else None
+        value = int(value) if value.is_integer() and abs(value) < 10**MAX_WHOLE_DIGITS else None
+    if isinstance(value, int):
+        return value if abs(value) < 10**MAX_WHOLE_DIGITS else None
+    if value is None:
+        return None
+    text = str(value).translate(WIDE_DIGITS).strip()
+    return int(text) if _WHOLE.fullmatch(text) else None
 
 
 def split_list(text: str) -> list[str]:

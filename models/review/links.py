@@ -1,7 +1,9 @@
 """Review sheets' personal links: one signed link per assignment, for its expert only.
 
 The signing and reading rules are the kernel's (``models.links``); this module binds them to
-``ReviewAssignment``: the holder is the expert, the nonce the assignment's ``token_nonce``.
+``ReviewAssignment``: the holder is the expert, the nonce the assignment's ``token_nonce``, and the
+link's life the sheet's deadline in the database plus the read-only grace (``review_expiry``), read
+on every request — a deadline extended after the invitations went out extends their links too.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from models.errors import NotFound
 from models.links import (
     READABLE_AFTER_DEADLINE,
     LinkRefused,
+    expired,
     link_secret,
     new_nonce,
     portal_link,
@@ -40,7 +43,6 @@ def review_token(assignment: ReviewAssignment, settings: Settings) -> str:
         subject_id=assignment.id,
         holder_id=assignment.expert_id,
         nonce=assignment.token_nonce,
-        expires_at=review_expiry(assignment),
         secret=link_secret(settings),
     )
 
@@ -51,7 +53,9 @@ def review_link(assignment: ReviewAssignment, settings: Settings) -> str:
 
 
 def open_review_link(session: Session, *, token: str, settings: Settings, now: datetime) -> ReviewAssignment:
-    """The one assignment ``token`` opens; ``LinkRefused`` when forged, expired, someone else's or revoked."""
+    """The one assignment ``token`` opens; ``LinkRefused`` when forged, expired, someone else's or revoked.
+
+    Expired means past the sheet's deadline (as the database has it now) plus the read-only grace."""
     claim = read_link(token, purpose="review", secret=link_secret(settings), now=now)
     assignment = session.get(ReviewAssignment, claim.subject_id)
     if assignment is None:
@@ -68,6 +72,8 @@ def open_review_link(session: Session, *, token: str, settings: Settings, now: d
             "链接已被撤销，请使用最新邮件中的链接",
             "link refused: it was revoked; use the link in the latest letter",
         )
+    if now >= review_expiry(assignment):
+        raise expired()
     return assignment
 
 

@@ -22,13 +22,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, select
 
 from models.audit import record
 from models.competition.config import CompetitionConfig, Person
 from models.competition.tables import Competition, competition_config
-from models.errors import Conflict, NotFound
+from models.errors import AccessDenied, Conflict, NotFound
 from models.intake.tables import Application, Organisation
 from models.lifecycle import set_state
 from models.review.assignment import (
@@ -49,6 +50,9 @@ from models.states import (
     ApplicationState,
     AssignmentState,
 )
+from models.types import utcnow
+
+_BEIJING = ZoneInfo("Asia/Shanghai")
 
 
 def competition_and_config(session: Session, competition_id: int) -> tuple[Competition, CompetitionConfig]:
@@ -361,10 +365,40 @@ def decline(session: Session, *, assignment_id: int, reason: str, actor: str) ->
     return _replace(session, assignment, actor=actor)
 
 
-def declare_conflict(session: Session, *, assignment_id: int, reason: str, actor: str) -> Withdrawal:
+def refuse_after_deadline(assignment: ReviewAssignment, now: datetime) -> None:
+    """``AccessDenied`` once the sheet's deadline (in the database) has passed."""
+    if now > assignment.deadline:
+        local = assignment.deadline.astimezone(_BEIJING).strftime("%Y-%m-%d %H:%M")
+        raise AccessDenied(f"评审已于 {local}（北京时间）截止 / the review closed at {local} (Beijing time)")
+
+
+def declare_conflict(
+    session: Session, *, assignment_id: int, reason: str, actor: str, now: datetime | None = None
+) -> Withdrawal:
     """The expert declares a conflict of interest on an open sheet (申报回避); it is recorded, the
-    sheet withdrawn and a replacement invited."""
+    sheet withdrawn and a replacement invited.
+
+    Refused, changing nothing: after the sheet's deadline (``AccessDenied``), once the
+    application's review is closed, on a submitted sheet (its scores count: the organiser decides)
+    and on a sheet already withdrawn (``Conflict``)."""
     assignment = get_assignment(session, assignment_id)
+    refuse_after_deadline(assignment, now or utcnow())
+    application = session.get(Application, assignment.application_id)
+    assert application is not None
+    if application.state is not ApplicationState.in_review:
+        raise Conflict(
+            f"申报 {application.ref} 的评审已结束，不能再申报回避 / "
+            f"the review of {application.ref} is closed: a conflict can no longer be declared"
+        )
+    if assignment.state is AssignmentState.submitted:
+        raise Conflict(
+            "该评分表已提交，不能再申报回避；如存在利益冲突，请联系组织方 / "
+            "this sheet is submitted: a conflict can no longer be declared here; please contact the organiser"
+        )
+    if assignment.state in ASSIGNMENTS_WITHDRAWN:
+        raise Conflict(
+            "该评分表已撤回（谢绝或回避） / this sheet was already withdrawn (declined or conflicted)"
+        )
     set_state(session, assignment, AssignmentState.conflicted, actor=actor, reason=reason)
     _declaration(
         session, expert_id=assignment.expert_id, application_id=assignment.application_id, reason=reason
@@ -388,7 +422,13 @@ def _declaration(
 
 
 def record_conflict(
-    session: Session, *, expert_id: int, application_id: int, reason: str, actor: str
+    session: Session,
+    *,
+    expert_id: int,
+    application_id: int,
+    reason: str,
+    actor: str,
+    now: datetime | None = None,
 ) -> Withdrawal | None:
     """A conflict declared before (or outside) the portal: the pair is never assigned; an open sheet
     for it is withdrawn and replaced (returned). A submitted sheet cannot be withdrawn (``Conflict``,
@@ -419,7 +459,7 @@ def record_conflict(
     if sheet is None or sheet.state in ASSIGNMENTS_WITHDRAWN:
         return None
     assert sheet.id is not None
-    return declare_conflict(session, assignment_id=sheet.id, reason=reason, actor=actor)
+    return declare_conflict(session, assignment_id=sheet.id, reason=reason, actor=actor, now=now)
 
 
 # ---- reminders ----------------------------------------------------------------------------------

@@ -1,8 +1,10 @@
 """Score sheets (专家评分表): the portal's form and the paper sheets of a roadshow (路演).
 
 - ``save_sheet``: one score per criterion within 0 … max on its step, and a comment; ``submit=False``
-  saves a draft (scores may be missing), ``submit=True`` demands every criterion. A submitted sheet
-  can be changed until its deadline; after it the sheet is refused (``AccessDenied``). Every
+  saves a draft (scores may be missing), ``submit=True`` demands every criterion. Points are stored
+  normalised (``1E+1`` → 10, ``-0`` → 0, ``8.50`` → 8.5). A submitted sheet can be changed and
+  resubmitted until its deadline, never silently withdrawn: a draft save on it is refused
+  (``Conflict``, nothing changed); after the deadline the sheet is refused (``AccessDenied``). Every
   change of points or comment leaves an audit row (``action="score"``, before and after), every
   change of state one through ``set_state``.
 - ``import_paper_sheets``: an .xlsx with one row per expert × application — columns 专家 (or 评审专家:
@@ -21,7 +23,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, select
 
@@ -38,6 +39,7 @@ from models.review.reviewing import (
     exclusions,
     get_assignment,
     new_assignment,
+    refuse_after_deadline,
     reviewer,
 )
 from models.review.tables import Expert, ReviewAssignment, Score
@@ -46,7 +48,6 @@ from models.states import ASSIGNMENTS_WITHDRAWN, ApplicationState, AssignmentSta
 from models.types import utcnow
 
 MAX_COMMENT = 5000
-_BEIJING = ZoneInfo("Asia/Shanghai")
 
 
 @dataclass(frozen=True)
@@ -106,7 +107,13 @@ def _checked(
         )
     if problems:
         raise InputError(problems)
-    return points
+    return {code: normalised(value) for code, value in points.items()}
+
+
+def normalised(points: Decimal) -> Decimal:
+    """The points as a person reads them: no exponent, no trailing zeros, no negative zero."""
+    value = points.normalize() + Decimal(0)  # + 0 turns -0 into 0
+    return Decimal(format(value, "f"))
 
 
 def _writable(assignment: ReviewAssignment, application: Application) -> None:
@@ -195,16 +202,19 @@ def save_sheet(
 
     Raises ``InputError`` listing every problem (field = criterion code, or ``comment``),
     ``AccessDenied`` after the deadline or on a withdrawn sheet, ``Conflict`` once the review is
-    closed. Nothing is changed when it raises.
+    closed or for a draft of a submitted sheet. Nothing is changed when it raises.
     """
     assignment = get_assignment(session, assignment_id)
     now = now or utcnow()
-    if now > assignment.deadline:
-        local = assignment.deadline.astimezone(_BEIJING).strftime("%Y-%m-%d %H:%M")
-        raise AccessDenied(f"评审已于 {local}（北京时间）截止 / the review closed at {local} (Beijing time)")
+    refuse_after_deadline(assignment, now)
     application = session.get(Application, assignment.application_id)
     assert application is not None
     _writable(assignment, application)
+    if not submit and assignment.state is AssignmentState.submitted:
+        raise Conflict(
+            "该评分表已提交，暂存草稿不会撤回提交；修改后请点击“提交修改” / "
+            "this sheet is submitted: saving a draft would withdraw it; change it and press “Resubmit”"
+        )
     criteria = list_criteria(session, competition_id=assignment.competition_id)
     comment = comment.strip()
     checked = _checked(points, comment, criteria, where=f"评分表 #{assignment_id}", submit=submit)

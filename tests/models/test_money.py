@@ -43,3 +43,17 @@ def test_split_by_percent_pays_every_fen():
     assert sum(parts) == 1_000_101
     with pytest.raises(MoneyError):
         split_by_percent(100, [Decimal(50), Decimal(40)])
+
+
+@pytest.mark.parametrize(
+    "text", ["1" * 5000, "9" * 16, "1" * 12 + "万", "贰" * 3000, "²", "١٢", "1e309", "NaN"]
+)
+def test_parse_yuan_overlong_or_foreign_digits_is_a_money_error(text):
+    with pytest.raises(MoneyError):
+        parse_yuan(text)
+
+
+def test_parse_yuan_number_beyond_any_grant_is_a_money_error():
+    with pytest.raises(MoneyError, match="过大"):
+        parse_yuan(10**20)
+    assert parse_yuan("999999999999999") == 99_999_999_999_999_900

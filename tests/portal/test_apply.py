@@ -27,7 +27,7 @@ from models.competition.tables import Competition
 from models.db import session_scope
 from models.documents.registry import GeneratedDocument
 from models.intake.fields import FIELDS
-from models.intake.tables import BudgetLine
+from models.intake.tables import Application, BudgetLine
 from models.mail.outbox import OutboxLetter
 from models.states import ApplicationState
 from portal import csrf
@@ -354,3 +354,32 @@ def test_applicant_fills_the_web_form_on_a_phone(browser: Browser, world: ApplyW
         [stored] = world.applications()
         assert stored.ref == "2025-001" and stored.communities == ["江头"]
         context.close()
+
+
+HOSTILE = ["²", "1" * 5000, "9" * 400, "١٢", "𝟙", "1e309", "NaN", "-0", "0x10", "\u00bd", "贰" * 3000]
+
+
+@pytest.mark.parametrize("value", HOSTILE, ids=lambda v: f"{v[:6]}…{len(v)}")
+def test_post_hostile_value_in_every_field_is_a_page_never_a_500(world: ApplyWorld, value: str) -> None:
+    """Every numeric value of the form is read by the intake's one strict rule (``whole_number``,
+    ``parse_yuan``): a superscript digit or a 5,000-digit number is a problem beside its field."""
+    with TestClient(
+        create_app(world.settings, clock=lambda: OPEN_AT),
+        follow_redirects=False,
+        raise_server_exceptions=True,
+    ) as client:
+        page = client.get(PATH)
+        data: dict[str, Any] = {key: value for key in FORM_KEYS if key not in NOT_ASKED}
+        data.update(
+            {
+                f"budget-{i}-{c}": value
+                for i in range(2)
+                for c in ("item", "purpose", "unit_price", "quantity")
+            }
+        )
+        data.update(budget_rows=value, communities=[value], action="submit", csrf_token=csrf_of(page))
+        answer = client.post(PATH, data=data)
+    assert answer.status_code == 422, answer.text[:300]
+    assert answer.template.name == "apply_form.html"  # type: ignore[attr-defined]
+    assert answer.context["form"].errors  # type: ignore[attr-defined]
+    assert world.count(Application) == 0

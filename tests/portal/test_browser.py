@@ -115,7 +115,7 @@ def test_expert_scores_from_the_invitation_link_in_a_browser(
     context = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True, locale="zh-CN")
     page = context.new_page()
     page.goto(link)
-    expect(page.locator("h1")).to_have_text("专家评分表")
+    expect(page.locator("h1")).to_contain_text("专家评分表")
     expect(page.locator("#expert-name")).to_have_text(world_expert_name(world, sheet))
     expect(page.locator("label[for=points-need]")).to_contain_text("满分 20")
     expect(page.locator("#description-need")).to_contain_text("服务需求真实")
@@ -164,7 +164,56 @@ def test_expert_scores_from_the_invitation_link_in_a_browser(
 
     page.click("a.lang-switch")
     expect(page.locator("html")).to_have_attribute("lang", "en")
-    expect(page.locator("#submit")).to_have_text("Submit scores")
+    expect(page.locator("#submit")).to_have_text("Resubmit")  # submitted: changes are resubmitted
+    context.close()
+
+
+def test_first_score_box_on_the_first_phone_screen_and_the_total_is_live(
+    browser: Browser, world: ReviewWorld, base_url: str
+) -> None:
+    sheet = world.sheet_of("docx")  # the Word form: the longest application of the three
+    context = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True, locale="zh-CN")
+    page = context.new_page()
+    page.goto(base_url + world.path(sheet))
+    box = page.locator("#points-need").bounding_box()
+    assert box is not None and box["y"] + box["height"] <= PHONE["height"], box
+    expect(page.locator("#total")).to_have_text("—")
+    page.fill("#points-need", "18")
+    expect(page.locator("#total")).to_have_text("18")
+    page.fill("#points-design", "22.5")
+    expect(page.locator("#total")).to_have_text("40.5")
+    page.fill("#points-need", "25")  # over the maximum: no total to trust
+    expect(page.locator("#total")).to_have_text("?")
+    # the application is one tap away, in the 申报书's sections
+    page.click("#application > summary")
+    expect(page.locator("#part-need_analysis")).to_be_visible()
+    expect(page.locator("#part-team")).to_contain_text("项目负责人")
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    context.close()
+
+
+def test_sheet_works_without_javascript(browser: Browser, world: ReviewWorld, base_url: str) -> None:
+    sheet = world.sheets[0]
+    context = browser.new_context(viewport=PHONE, java_script_enabled=False)
+    page = context.new_page()
+    page.goto(base_url + world.path(sheet))
+    fill(
+        page,
+        {
+            "need": "18",
+            "design": "22.5",
+            "capacity": "16",
+            "budget": "12",
+            "innovation": "8",
+            "sustainability": "7",
+        },
+        "需求调研扎实。",
+    )
+    page.click("#submit")
+    expect(page.locator("#notice")).to_contain_text("评分已提交")
+    expect(page.locator("#total")).to_have_text("83.5")
+    expect(page.locator("#submit")).to_have_text("提交修改")
+    assert page.locator("#save-draft").count() == 0
     context.close()
 
 

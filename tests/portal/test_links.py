@@ -10,6 +10,7 @@ from models.audit import history
 from models.db import session_scope
 from models.links import READABLE_AFTER_DEADLINE, LinkRefused, read_link, sign_link
 from models.review.links import open_review_link, review_link, review_token, rotate_review_link
+from models.review.tables import ReviewAssignment
 from models.types import utcnow
 from tests.portal.conftest import ReviewWorld
 
@@ -153,13 +154,50 @@ def test_open_review_link_missing_sheet_is_refused(world: ReviewWorld) -> None:
     assert refused.value.reason == "missing"
 
 
-def test_review_token_expires_after_the_read_only_grace(world: ReviewWorld) -> None:
+def _move_deadline(world: ReviewWorld, sheet_id: int, deadline: datetime) -> None:
+    """The sheet's deadline changed in the database after its link was sent."""
+    with session_scope(world.engine) as session:
+        found = session.get(ReviewAssignment, sheet_id)
+        assert found is not None
+        found.deadline = deadline
+        session.add(found)
+
+
+def test_review_link_expires_after_the_read_only_grace(world: ReviewWorld) -> None:
     sheet = world.sheets[0]
     token = review_token(sheet, world.settings)
+    with session_scope(world.engine) as session:
+        opened = open_review_link(
+            session, token=token, settings=world.settings, now=sheet.deadline + timedelta(days=1)
+        )
+        assert opened.id == sheet.id
+    with session_scope(world.engine) as session, pytest.raises(LinkRefused) as refused:
+        open_review_link(
+            session, token=token, settings=world.settings, now=sheet.deadline + READABLE_AFTER_DEADLINE
+        )
+    assert refused.value.reason == "expired"
+
+
+def test_review_link_follows_an_extended_deadline(world: ReviewWorld) -> None:
+    sheet = world.sheets[0]
+    token = review_token(sheet, world.settings)  # the link in the invitation already sent
+    later = sheet.deadline + READABLE_AFTER_DEADLINE + timedelta(days=3)
+    _move_deadline(world, sheet.id, sheet.deadline + timedelta(days=30))
+    with session_scope(world.engine) as session:
+        assert open_review_link(session, token=token, settings=world.settings, now=later).id == sheet.id
+
+
+def test_review_link_follows_a_shortened_deadline(world: ReviewWorld) -> None:
+    sheet = world.sheets[0]
+    token = review_token(sheet, world.settings)
+    _move_deadline(world, sheet.id, utcnow() - READABLE_AFTER_DEADLINE - timedelta(hours=1))
+    with session_scope(world.engine) as session, pytest.raises(LinkRefused) as refused:
+        open_review_link(session, token=token, settings=world.settings, now=utcnow())
+    assert refused.value.reason == "expired"
+
+
+def test_review_link_token_carries_no_date(world: ReviewWorld) -> None:
+    sheet = world.sheets[0]
     secret = world.settings.secret_key.get_secret_value()
-    assert (
-        read_link(token, purpose="review", secret=secret, now=sheet.deadline + timedelta(days=1)).subject_id
-        == sheet.id
-    )
-    with pytest.raises(LinkRefused):
-        read_link(token, purpose="review", secret=secret, now=sheet.deadline + READABLE_AFTER_DEADLINE)
+    claim = read_link(review_token(sheet, world.settings), purpose="review", secret=secret, now=NOW)
+    assert claim.expires_at is None and claim.subject_id == sheet.id

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+import html
 import logging
 import re
 from datetime import timedelta
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -15,14 +15,16 @@ from sqlmodel import col, select
 
 from models.audit import AuditEvent
 from models.db import session_scope
+from models.intake.tables import Application, BudgetLine
+from models.lifecycle import set_state
 from models.links import sign_link
 from models.mail.outbox import OutboxLetter
 from models.review.links import review_token
 from models.review.tables import ConflictDeclaration, Expert, ReviewAssignment, Score
-from models.states import AssignmentState
+from models.states import ApplicationState, AssignmentState
 from models.types import utcnow
 from portal.app import create_app
-from tests.portal.conftest import ReviewWorld, build_world
+from tests.portal.conftest import ReviewWorld
 
 GOOD = {
     "need": "18",
@@ -65,7 +67,7 @@ def scores_of(world: ReviewWorld, sheet_id: int) -> dict[int, Decimal]:
 
 
 def test_sheet_get_shows_application_and_rubric(client: TestClient, world: ReviewWorld) -> None:
-    sheet = world.sheets[0]
+    sheet = world.sheet_of("docx")
     page = client.get(world.path(sheet))
     assert page.status_code == 200
     assert page.template.name == "review_sheet.html"  # type: ignore[attr-defined]
@@ -80,7 +82,8 @@ def test_sheet_get_shows_application_and_rubric(client: TestClient, world: Revie
         ("sustainability", "10", "0.5"),
     ]
     assert view.criteria[0].description.startswith("服务需求真实")
-    assert view.application.organisation.startswith("测试社会服务中心") and not view.application.blind
+    facts = {f.key: f.value for f in view.application.organisation}
+    assert facts["organisation"] == "厦门市湖里区童心社会工作服务中心" and not view.application.blind
     assert page.context["lang"] == "zh-CN"  # type: ignore[attr-defined]
     assert '<html lang="zh-CN">' in page.text and "专家评分表" in page.text and "提交评分" in page.text
     assert 'name="viewport"' in page.text
@@ -88,17 +91,119 @@ def test_sheet_get_shows_application_and_rubric(client: TestClient, world: Revie
     assert "gf_csrf" in page.cookies
 
 
-def test_sheet_blind_review_hides_the_applicant(settings_env: Path) -> None:
-    world = build_world(blind=True)
-    with TestClient(create_app(world.settings)) as client:
-        page = client.get(world.path(world.sheets[0]))
-    app = page.context["sheet"].application  # type: ignore[attr-defined]
-    assert app.blind and app.organisation == "" and app.contact == ""
-    assert "detail.team_members" not in [d.key for d in app.details]
-    assert (
-        "测试社会服务中心" not in page.text and "张晓燕" not in page.text and "13900000000" not in page.text
-    )
-    assert "匿名评审" in page.text
+FORM_ORDER = [
+    "申报单位信息",
+    "项目信息",
+    "项目简介",
+    "需求分析",
+    "项目目标",
+    "活动安排",
+    "预期成效与评估方式",
+    "执行团队",
+    "风险与应对",
+    "可持续性",
+    "预算明细",
+    "社区意见",
+    "附件清单",
+]
+SUMMARY = re.compile(r'<details class="part[^"]*" id="part-[a-z_]+"[^>]*>\s*<summary>([^<]+)</summary>')
+
+
+def _visible(page: Response) -> str:
+    """The page's text as a reader sees it (tags dropped, entities decoded)."""
+    return html.unescape(re.sub(r"<[^>]+>", " ", page.text))
+
+
+@pytest.mark.parametrize("source", ["xlsx", "docx", "web"])
+def test_sheet_shows_every_section_of_the_application_in_the_forms_order(
+    client: TestClient, world: ReviewWorld, source: str
+) -> None:
+    sheet = world.sheet_of(source)
+    application, organisation = world.application(sheet)
+    page = client.get(world.path(sheet))
+    assert SUMMARY.findall(page.text) == FORM_ORDER
+    text = _visible(page)
+    details = application.details
+    for key in ("need_analysis", "objectives", "outcomes", "risks", "sustainability", "community_opinion"):
+        for line in details[key].splitlines():
+            assert line.strip() in text, (key, line)
+    assert application.summary in text and organisation.name in text
+    for attachment in details["attachments"]:
+        assert attachment in text
+    # 活动安排: the Word form's table, or the spreadsheet's / web form's 时间|活动内容|场次|预计人次 lines
+    activities = details["activities"] or [
+        dict(zip(("period", "content", "sessions", "participants"), line.split("|"), strict=True))
+        for line in details["activities_text"].splitlines()
+    ]
+    assert activities, "the example has activities"
+    table = re.search(r'id="part-activities".*?</details>', page.text, re.S)
+    assert table is not None
+    assert re.findall(r"<th[^>]*>([^<]+)</th>", table.group(0)) == ["时间", "活动内容", "场次", "预计人次"]
+    for activity in activities:
+        assert all(f">{activity[k]}</td>" in table.group(0) for k in ("period", "content", "sessions"))
+    for member in details["team"]:
+        assert all(member[k] in text for k in ("name", "duty", "contact"))
+    if details["team_text"]:
+        assert details["team_text"] in text
+    for word in ("period", "content", "sessions", "participants", "need_analysis", "activity_plan"):
+        assert word not in text  # no internal keys as headings
+    with session_scope(world.engine) as session:
+        lines = session.exec(select(BudgetLine).where(BudgetLine.application_id == application.id)).all()
+    assert lines and all(line.item in text and line.purpose in text for line in lines)
+
+
+def _identifying_values(world: ReviewWorld, sheet: ReviewAssignment) -> list[str]:
+    application, organisation = world.application(sheet)
+    values = [
+        organisation.name,
+        organisation.registration_number,
+        organisation.legal_representative,
+        organisation.address,
+        application.contact_name,
+        application.contact_phone,
+        application.contact_email,
+    ]
+    for member in application.details.get("team", []):
+        values += [member["name"], member["contact"]]
+    return [v for v in values if v]
+
+
+def test_sheet_blind_review_hides_the_applicant(blind_world: ReviewWorld) -> None:
+    with TestClient(create_app(blind_world.settings)) as client:
+        for source in ("xlsx", "docx", "web"):
+            sheet = blind_world.sheet_of(source)
+            values = _identifying_values(blind_world, sheet)
+            assert len(values) >= 7
+            for lang in ("zh-CN", "en"):
+                page = client.get(blind_world.path(sheet) + f"?lang={lang}")
+                assert page.status_code == 200
+                source_text = page.text + html.unescape(page.text)
+                leaked = [v for v in values if v in source_text]
+                assert leaked == [], (source, lang, leaked)
+                app = page.context["sheet"].application  # type: ignore[attr-defined]
+                assert app.blind and [f.key for f in app.organisation] == ["organisation_kind"]
+            assert "匿名评审" in client.get(blind_world.path(sheet) + "?lang=zh-CN").text
+
+
+def test_sheet_blind_review_keeps_what_the_expert_scores(blind_world: ReviewWorld) -> None:
+    sheet = blind_world.sheet_of("docx")
+    application, _ = blind_world.application(sheet)
+    with TestClient(create_app(blind_world.settings)) as client:
+        text = _visible(client.get(blind_world.path(sheet)))
+    assert application.details["need_analysis"] in text and application.summary in text
+    team = re.search(r"执行团队.*?</table>", client.get(blind_world.path(sheet)).text, re.S)
+    assert team is not None and "项目负责人" in team.group(0) and "姓名" not in team.group(0)
+
+
+def test_sheet_blind_review_hides_identities_inside_the_texts(blind_world: ReviewWorld) -> None:
+    """The web application's 执行团队 text names its legal representative and its contact."""
+    sheet = blind_world.sheet_of("web")
+    application, organisation = blind_world.application(sheet)
+    assert organisation.legal_representative in application.details["team_text"]
+    with TestClient(create_app(blind_world.settings)) as client:
+        text = _visible(client.get(blind_world.path(sheet)))
+    assert "中级社工师" in text and "〔已隐去〕" in text
+    assert organisation.legal_representative not in text and application.contact_name not in text
 
 
 def test_sheet_lang_en_switches_and_is_remembered(client: TestClient, world: ReviewWorld) -> None:
@@ -317,6 +422,83 @@ def test_conflict_without_reason_shows_the_error(client: TestClient, world: Revi
     assert answer.status_code == 422
     assert answer.context["sheet"].conflict_error == "请写明回避原因"  # type: ignore[attr-defined]
     assert world.sheet(world.sheets[0].id or 0).state is AssignmentState.invited
+
+
+def _sheets_of(world: ReviewWorld, application_id: int) -> list[ReviewAssignment]:
+    with session_scope(world.engine) as session:
+        return list(
+            session.exec(select(ReviewAssignment).where(ReviewAssignment.application_id == application_id))
+        )
+
+
+def test_draft_on_a_submitted_sheet_keeps_it_submitted_and_says_so(
+    client: TestClient, world: ReviewWorld
+) -> None:
+    sheet = world.sheets[0]
+    path = world.path(sheet)
+    assert post(client, path, GOOD).status_code == 303
+    page = client.get(path)
+    assert 'id="save-draft"' not in page.text and "提交修改" in page.text  # no button that un-submits
+    answer = client.post(path, data=form(page, {**GOOD, "need": "5"}, action="draft"))  # an old tab's button
+    assert answer.status_code == 409
+    assert "已提交" in answer.context["problem_notice"]  # type: ignore[attr-defined]
+    assert {c.code: c.value for c in answer.context["sheet"].criteria}["need"] == "5"  # type: ignore[attr-defined]
+    stored = world.sheet(sheet.id or 0)
+    assert stored.state is AssignmentState.submitted
+    assert sorted(scores_of(world, sheet.id or 0).values()) == sorted(Decimal(v) for v in GOOD.values())
+    again = post(client, path, {**GOOD, "need": "5"})  # changed and resubmitted: still counts
+    assert again.status_code == 303 and world.sheet(sheet.id or 0).state is AssignmentState.submitted
+
+
+def _conflict(client: TestClient, path: str, page: Response) -> Response:
+    return client.post(
+        path,
+        data={"csrf_token": csrf_of(page), "action": "conflict", "conflict_reason": "本人曾在该机构兼职"},
+    )
+
+
+def test_conflict_after_the_deadline_is_refused_in_plain_words(world: ReviewWorld) -> None:
+    sheet = world.sheets[0]
+    path = world.path(sheet)
+    before = len(_sheets_of(world, sheet.application_id))
+    with TestClient(create_app(world.settings)) as client:
+        page = client.get(path)
+    later = sheet.deadline + timedelta(hours=1)
+    with TestClient(create_app(world.settings, clock=lambda: later), cookies=client.cookies) as late:
+        answer = _conflict(late, path, page)
+    assert answer.status_code == 409 and "截止" in answer.context["problem_notice"]  # type: ignore[attr-defined]
+    assert world.sheet(sheet.id or 0).state is AssignmentState.invited
+    assert len(_sheets_of(world, sheet.application_id)) == before  # no replacement with a past deadline
+
+
+def test_conflict_after_the_review_closed_is_refused(client: TestClient, world: ReviewWorld) -> None:
+    sheet = world.sheets[0]
+    path = world.path(sheet)
+    page = client.get(path)
+    before = len(_sheets_of(world, sheet.application_id))
+    with session_scope(world.engine) as session:
+        application = session.get(Application, sheet.application_id)
+        assert application is not None
+        set_state(session, application, ApplicationState.scored, actor="admin:test", reason="评审结束")
+    answer = _conflict(client, path, page)
+    assert answer.status_code == 409 and "评审已结束" in answer.context["problem_notice"]  # type: ignore[attr-defined]
+    assert world.sheet(sheet.id or 0).state is AssignmentState.invited
+    assert len(_sheets_of(world, sheet.application_id)) == before
+
+
+def test_conflict_on_a_submitted_sheet_shows_no_internal_text(client: TestClient, world: ReviewWorld) -> None:
+    sheet = world.sheets[0]
+    path = world.path(sheet)
+    assert post(client, path, GOOD).status_code == 303
+    page = client.get(path)
+    assert 'id="conflict-form"' not in page.text
+    for lang in ("zh-CN", "en"):
+        answer = _conflict(client, path + f"?lang={lang}", client.get(path + f"?lang={lang}"))
+        notice = answer.context["problem_notice"]  # type: ignore[attr-defined]
+        assert answer.status_code == 409 and notice
+        assert "#" not in notice and "conflicted" not in notice and "assignment" not in notice
+        assert ("已提交" in notice) if lang == "zh-CN" else ("submitted" in notice and "已提交" not in notice)
+    assert world.sheet(sheet.id or 0).state is AssignmentState.submitted
 
 
 def test_healthz_answers_ok(client: TestClient) -> None:

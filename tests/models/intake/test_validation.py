@@ -15,7 +15,7 @@ from models.errors import InputError
 from models.intake.fields import RawBudgetLine, RawRow, field_for
 from models.intake.rows import inline_budget, read_applications
 from models.intake.validation import validate_row
-from models.intake.values import normalise_phone, parse_date, parse_period
+from models.intake.values import normalise_phone, parse_date, parse_period, whole_number
 from models.states import OrganisationKind
 from tests.support.factories import example_config_text
 
@@ -217,3 +217,29 @@ def test_read_applications_refuses_other_file_types(tmp_path: Path) -> None:
 
     with pytest.raises(InputError, match=r"不支持的文件类型 \.pdf"):
         read_applications(path)
+
+
+@pytest.mark.parametrize(
+    ("value", "number"),
+    [
+        ("120", 120),
+        ("１２０", 120),
+        (" 7 ", 7),
+        (120, 120),
+        (12.0, 12),
+        ("²", None),
+        ("١٢", None),
+        ("1e3", None),
+        ("-1", None),
+        ("+1", None),
+        ("1" * 16, None),
+        ("1" * 5000, None),
+        (10**16, None),
+        (1e300, None),
+        ("", None),
+        (None, None),
+        (True, None),
+    ],
+)
+def test_whole_number_reads_only_plain_digits(value, number):
+    assert whole_number(value) == number

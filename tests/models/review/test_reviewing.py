@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from collections import Counter
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import openpyxl
 import pytest
 from sqlmodel import select
 
 from models.audit import AuditEvent, history
-from models.errors import Conflict, InputError
+from models.errors import AccessDenied, Conflict, InputError
+from models.lifecycle import set_state
 from models.review.assignment import InfeasibleAssignment
 from models.review.reviewing import (
     assign_reviews,
@@ -20,7 +21,7 @@ from models.review.reviewing import (
     record_conflict,
 )
 from models.review.score_sheets import save_sheet
-from models.review.tables import ConflictDeclaration, Expert
+from models.review.tables import ConflictDeclaration, Expert, ReviewAssignment
 from models.states import ApplicationState, AssignmentState
 from tests.support.factories import make_competition
 from tests.support.review_data import NOW, points_for, setup_review, sheets
@@ -121,7 +122,9 @@ def test_declare_conflict_records_declaration_and_replaces(session):
     competition, apps = setup_review(session)
     assign_reviews(session, competition_id=competition.id, actor="admin")
     sheet = sheets(session, apps[3].id)[1]
-    result = declare_conflict(session, assignment_id=sheet.id, reason="曾任该机构顾问", actor="expert")
+    result = declare_conflict(
+        session, assignment_id=sheet.id, reason="曾任该机构顾问", actor="expert", now=NOW
+    )
     assert sheet.state is AssignmentState.conflicted
     declared = session.exec(select(ConflictDeclaration)).one()
     assert (declared.expert_id, declared.application_id, declared.reason) == (
@@ -166,10 +169,54 @@ def test_record_conflict_on_open_sheet_withdraws_and_replaces(session):
         application_id=apps[0].id,
         reason="配偶在该机构任职",
         actor="admin",
+        now=NOW,
     )
     assert result is not None and result.withdrawn.id == sheet.id
     assert sheet.state is AssignmentState.conflicted and result.replacement is not None
     assert len(session.exec(select(ConflictDeclaration)).all()) == 1
+
+
+def _counts(session):
+    return (
+        len(session.exec(select(ReviewAssignment)).all()),
+        len(session.exec(select(ConflictDeclaration)).all()),
+        len(session.exec(select(AuditEvent)).all()),
+    )
+
+
+def test_declare_conflict_after_the_deadline_refused_and_changes_nothing(session):
+    competition, _ = setup_review(session, apps=1)
+    assign_reviews(session, competition_id=competition.id, actor="admin")
+    sheet = sheets(session)[0]
+    before = _counts(session)
+    late = sheet.deadline + timedelta(seconds=1)
+    with pytest.raises(AccessDenied, match="2025-03-21 17:00"):
+        declare_conflict(session, assignment_id=sheet.id, reason="曾任该机构顾问", actor="expert", now=late)
+    assert sheet.state is AssignmentState.invited and _counts(session) == before
+
+
+def test_declare_conflict_after_the_review_closed_refused_and_changes_nothing(session):
+    competition, apps = setup_review(session, apps=1)
+    assign_reviews(session, competition_id=competition.id, actor="admin")
+    sheet = sheets(session)[0]
+    set_state(session, apps[0], ApplicationState.scored, actor="admin", reason="评审结束 / closed")
+    before = _counts(session)
+    with pytest.raises(Conflict, match="评审已结束"):
+        declare_conflict(session, assignment_id=sheet.id, reason="曾任该机构顾问", actor="expert", now=NOW)
+    assert sheet.state is AssignmentState.invited and _counts(session) == before
+
+
+def test_declare_conflict_on_a_submitted_sheet_refused_in_plain_words(session):
+    competition, _ = setup_review(session, apps=1)
+    assign_reviews(session, competition_id=competition.id, actor="admin")
+    sheet = sheets(session)[0]
+    save_sheet(session, assignment_id=sheet.id, points=points_for(80), submit=True, actor="e", now=NOW)
+    before = _counts(session)
+    with pytest.raises(Conflict) as refused:
+        declare_conflict(session, assignment_id=sheet.id, reason="x", actor="expert", now=NOW)
+    assert "已提交" in str(refused.value) and "submitted" not in str(refused.value).split(" / ")[0]
+    assert "#" not in str(refused.value)  # no internal ids for the expert
+    assert sheet.state is AssignmentState.submitted and _counts(session) == before
 
 
 def test_load_experts_from_configuration_rerun_changes_nothing(session):

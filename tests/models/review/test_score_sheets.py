@@ -11,7 +11,7 @@ import pytest
 from sqlmodel import Session, select
 
 from models.audit import AuditEvent, history
-from models.errors import AccessDenied, InputError
+from models.errors import AccessDenied, Conflict, InputError
 from models.review.reviewing import (
     assign_reviews,
     decline,
@@ -132,6 +132,47 @@ def test_save_sheet_on_withdrawn_sheet_refused(session):
     decline(session, assignment_id=sheet.id, reason="忙", actor="expert")
     with pytest.raises(AccessDenied, match="withdrawn"):
         save_sheet(session, assignment_id=sheet.id, points=points_for(80), submit=True, actor="e", now=NOW)
+
+
+def test_save_sheet_draft_on_a_submitted_sheet_refused_and_keeps_it_submitted(session):
+    sheet = _one_sheet(session)
+    save_sheet(session, assignment_id=sheet.id, points=points_for(80), submit=True, actor="expert", now=NOW)
+    submitted_at = sheet.submitted_at
+    with pytest.raises(Conflict, match="提交修改"):
+        save_sheet(
+            session,
+            assignment_id=sheet.id,
+            points=points_for(70),
+            submit=False,
+            actor="expert",
+            now=NOW + timedelta(hours=1),
+        )
+    assert sheet.state is AssignmentState.submitted and sheet.submitted_at == submitted_at
+    assert sum(sheet_points(session, assignment_id=sheet.id).values()) == 80
+    # changed and resubmitted: still submitted, with the new points
+    save_sheet(
+        session,
+        assignment_id=sheet.id,
+        points=points_for(70),
+        submit=True,
+        actor="expert",
+        now=NOW + timedelta(hours=2),
+    )
+    assert sheet.state is AssignmentState.submitted
+    assert sum(sheet_points(session, assignment_id=sheet.id).values()) == 70
+
+
+@pytest.mark.parametrize(
+    ("typed", "stored"), [("1E+1", "10"), ("-0", "0"), ("8.50", "8.5"), ("0.0", "0"), ("2e0", "2")]
+)
+def test_save_sheet_stores_the_normalised_number(session, typed, stored):
+    sheet = _one_sheet(session)
+    save_sheet(session, assignment_id=sheet.id, points={"need": typed}, submit=False, actor="expert", now=NOW)
+    session.expire_all()
+    value = sheet_points(session, assignment_id=sheet.id)["need"]
+    assert str(value) == stored
+    score = session.exec(select(Score)).one()
+    assert str(score.points) == stored
 
 
 # ---- paper sheets -------------------------------------------------------------------------------
