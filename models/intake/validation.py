@@ -22,6 +22,7 @@ from models.errors import InputError, Problem
 from models.intake.fields import BY_KEY, FIELDS, RawBudgetLine, RawRow
 from models.intake.values import (
     KIND_WORDS,
+    WIDE_DIGITS,
     normalise_phone,
     parse_date,
     parse_period,
@@ -395,7 +396,7 @@ class _Check:
         """A count, also within words (``约120人``), read by the one strict rule (``whole_number``)."""
         if not text:
             return 0
-        plain = unicodedata.normalize("NFKC", text)
+        plain = text.translate(WIDE_DIGITS)  # full-width digits read as ASCII; ² and the like are not digits
         numbers = _INTEGER.findall(plain)
         if len(numbers) != 1 or "." in plain:
             self.add(key, f"“{text}”应为整数，如 120", f"{text!r} must be a whole number such as 120")

@@ -4,9 +4,7 @@ the last paragraph."""
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
 from datetime import date
 from pathlib import Path
 
@@ -17,7 +15,8 @@ from models.documents.registry import GeneratedDocument
 from models.funding.decision import approve_decision, draft_decision
 from models.funding.grants import award_grants, grants_of, record_signing, write_award_letters
 from models.funding.publicity import close_publicity, publish_notice
-from tests.models.documents.test_libreoffice import _fontconfig, _tool
+from tests.models.documents.pdf_pages import pages as page_texts
+from tests.models.documents.pdf_pages import to_pdf
 from tests.support.funding_data import APPROVED_AT, scored_competition
 
 pytestmark = pytest.mark.slow
@@ -70,38 +69,9 @@ def documents(sqlite_engine, settings_env) -> dict[str, Path]:
     return found
 
 
-def _pages(pdf: Path) -> list[str]:
-    text = subprocess.run(
-        [_tool("pdftotext"), "-layout", str(pdf), "-"], check=True, capture_output=True, text=True
-    )
-    return ["".join(page.split()) for page in text.stdout.split("\f") if page.strip()]
-
-
 def test_funding_documents_render_in_libreoffice(documents, tmp_path):
-    home, output = tmp_path / "home", tmp_path / "pdf"
-    _fontconfig(home)
-    sources = tmp_path / "docx"
-    sources.mkdir()
-    for role, path in documents.items():
-        (sources / f"{role}.docx").write_bytes(path.read_bytes())
-    subprocess.run(
-        [
-            _tool("soffice"),
-            "--headless",
-            "--norestore",
-            f"-env:UserInstallation={(tmp_path / 'profile').as_uri()}",
-            "--convert-to",
-            "pdf",
-            "--outdir",
-            str(output),
-            *sorted(str(p) for p in sources.iterdir()),
-        ],
-        env={**os.environ, "HOME": str(home), "XDG_CONFIG_HOME": str(home / ".config")},
-        check=True,
-        capture_output=True,
-        timeout=600,
-    )
-    pages = {role: _pages(output / f"{role}.pdf") for role in ROLES}
+    pdfs = to_pdf({role: path.read_bytes() for role, path in documents.items()}, tmp_path)
+    pages = {role: ["".join(page.split()) for page in page_texts(pdfs[role])] for role in ROLES}
     whole = {role: "".join(p) for role, p in pages.items()}
     assert "至2025年3月28日17:30（北京时间）" in whole["funding_publicity"]
     assert "陈慧敏" in whole["funding_publicity"] and "8,000.00" in whole["funding_publicity"]
