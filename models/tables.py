@@ -17,7 +17,16 @@ from models.intake.tables import Application, BudgetLine, EligibilityCheck, Orga
 from models.mail.outbox import OutboxLetter
 from models.review.tables import ConflictDeclaration, Expert, ReviewAssignment, ReviewResult, Score
 from models.states import Machine
-from models.supervision.tables import Checkpoint, CheckpointReport, Supervisor
+from models.supervision.tables import (
+    Checkpoint,
+    CheckpointReport,
+    EvidenceFile,
+    GrantSupervisor,
+    GrantTermination,
+    ProgressReport,
+    Rectification,
+    Supervisor,
+)
 
 metadata = SQLModel.metadata
 
@@ -37,8 +46,13 @@ TABLES: tuple[type[SQLModel], ...] = (
     Grant,
     Tranche,
     Supervisor,
+    GrantSupervisor,
     Checkpoint,
     CheckpointReport,
+    ProgressReport,
+    EvidenceFile,
+    Rectification,
+    GrantTermination,
     FinalEvaluation,
     GeneratedDocument,
     OutboxLetter,
@@ -63,13 +77,18 @@ __all__ = [
     "Competition",
     "ConflictDeclaration",
     "EligibilityCheck",
+    "EvidenceFile",
     "Expert",
     "FinalEvaluation",
     "FundingDecision",
     "GeneratedDocument",
     "Grant",
+    "GrantSupervisor",
+    "GrantTermination",
     "Organisation",
     "OutboxLetter",
+    "ProgressReport",
+    "Rectification",
     "ReviewAssignment",
     "ReviewResult",
     "RubricCriterion",
