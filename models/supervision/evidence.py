@@ -45,7 +45,14 @@ from models.supervision.tables import EvidenceFile
 KINDS = ("sign_in", "photo", "receipt", "other")
 KIND_LABELS = {"sign_in": "签到表", "photo": "活动照片", "receipt": "票据", "other": "其他"}
 MAX_NAME = 120
-_RESERVED = {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(1, 10)), *(f"LPT{i}" for i in range(1, 10))}
+_RESERVED = {
+    "CON",
+    "PRN",
+    "AUX",
+    "NUL",
+    *(f"COM{i}" for i in range(1, 10)),
+    *(f"LPT{i}" for i in range(1, 10)),
+}
 _ALLOWED = {"application/pdf": "pdf", "image/jpeg": "jpg", "image/png": "png"}
 _PDF_ACTIVE = (b"/JavaScript", b"/JS", b"/Launch", b"/EmbeddedFile")
 
@@ -212,7 +219,9 @@ def evidence_of(session: Session, *, checkpoint_id: int, owner: str | None = Non
 def _inside(root: Path, relative: str) -> Path:
     target = (root / relative).resolve()
     if not target.is_relative_to(root.resolve()):
-        raise InputError(Problem(relative, "evidence", "存储路径越界", "refused: the path leaves the uploads folder"))
+        raise InputError(
+            Problem(relative, "evidence", "存储路径越界", "refused: the path leaves the uploads folder")
+        )
     return target
 
 

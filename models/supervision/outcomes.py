@@ -58,7 +58,9 @@ class Outcome:
 # Tranche itself; at merge, replace the body with that call (same arguments).
 
 
-def _gate_tranche(session: Session, *, grant_id: int, gate: str, passed: bool, reason: str, actor: str, today: date) -> list[Tranche]:
+def _gate_tranche(
+    session: Session, *, grant_id: int, gate: str, passed: bool, reason: str, actor: str, today: date
+) -> list[Tranche]:
     """Release (``passed``) or withhold the grant's tranches gated on ``gate``; returns those moved."""
     moved = []
     for tranche in session.exec(select(Tranche).where(Tranche.grant_id == grant_id, Tranche.gate == gate)):
@@ -139,7 +141,14 @@ def _open_rectification(
 
 
 def _conclude(
-    session: Session, checkpoint: Checkpoint, *, passed: bool, reason: str, actor: str, now: datetime, today: date
+    session: Session,
+    checkpoint: Checkpoint,
+    *,
+    passed: bool,
+    reason: str,
+    actor: str,
+    now: datetime,
+    today: date,
 ) -> Outcome:
     _, grant, plan, _ = checkpoint_context(session, checkpoint.id or 0)
     checkpoint.outcome_reason = reason
@@ -152,7 +161,15 @@ def _conclude(
         reason=reason,
     )
     gate_reason = f"{plan.name}{'通过' if passed else '未通过'}：{reason}"
-    _gate_tranche(session, grant_id=grant.id or 0, gate=checkpoint.code, passed=passed, reason=gate_reason, actor=actor, today=today)
+    _gate_tranche(
+        session,
+        grant_id=grant.id or 0,
+        gate=checkpoint.code,
+        passed=passed,
+        reason=gate_reason,
+        actor=actor,
+        today=today,
+    )
     rectification = rectification_for(session, checkpoint=checkpoint)
     if checkpoint.round > 1 and rectification is not None and rectification.state is RectificationState.open:
         set_state(
@@ -163,7 +180,9 @@ def _conclude(
             reason=reason,
         )
         if passed and grant.state is GrantState.rectifying:
-            _move_grant(session, grant, GrantState.active, actor=actor, reason="整改复查通过 / re-check passed")
+            _move_grant(
+                session, grant, GrantState.active, actor=actor, reason="整改复查通过 / re-check passed"
+            )
     elif not passed and checkpoint.round == 1 and rectification is None:
         rectification = _open_rectification(
             session, checkpoint, grant, days=plan.rectification_days, reason=reason, actor=actor, today=today
@@ -183,9 +202,8 @@ def settle_checkpoint(
         return None
     checkpoint.score = report.score
     passed = report.passed
-    reason = (
-        f"督导评分 {report.score}（合格分 {plan.pass_score}） / scored {report.score} (pass mark {plan.pass_score})"
-    )
+    mark = plan.pass_score
+    reason = f"督导评分 {report.score}（合格分 {mark}） / scored {report.score} (pass mark {mark})"
     if report.override_reason:
         reason += f"；督导改判 / overridden: {report.override_reason}"
     progress = progress_of(session, checkpoint_id=checkpoint_id)
@@ -194,16 +212,28 @@ def settle_checkpoint(
         reason = f"未按期提交{plan.report_name} / the grantee's report was not submitted on time；{reason}"
     from zoneinfo import ZoneInfo
 
-    return _conclude(session, checkpoint, passed=passed, reason=reason, actor=actor, now=now, today=now.astimezone(ZoneInfo(timezone)).date())
+    return _conclude(
+        session,
+        checkpoint,
+        passed=passed,
+        reason=reason,
+        actor=actor,
+        now=now,
+        today=now.astimezone(ZoneInfo(timezone)).date(),
+    )
 
 
-def settle_submitted(session: Session, *, competition_id: int, actor: str, now: datetime, timezone: str) -> list[Outcome]:
+def settle_submitted(
+    session: Session, *, competition_id: int, actor: str, now: datetime, timezone: str
+) -> list[Outcome]:
     """Settle every submitted checkpoint of the competition (the portal's follow-up)."""
     outcomes = []
     for checkpoint in checkpoints_of(
         session, competition_id=competition_id, states=frozenset({CheckpointState.submitted})
     ):
-        outcome = settle_checkpoint(session, checkpoint_id=checkpoint.id or 0, actor=actor, now=now, timezone=timezone)
+        outcome = settle_checkpoint(
+            session, checkpoint_id=checkpoint.id or 0, actor=actor, now=now, timezone=timezone
+        )
         if outcome is not None:
             outcomes.append(outcome)
     return outcomes
@@ -228,26 +258,34 @@ def mark_overdue(
 
     today = now.astimezone(ZoneInfo(timezone)).date()
     result: dict[str, list[int]] = {"failed": [], "overdue": [], "report_missing": [], "lapsed": []}
-    for checkpoint in checkpoints_of(session, competition_id=competition_id, states=frozenset({CheckpointState.open})):
+    for checkpoint in checkpoints_of(
+        session, competition_id=competition_id, states=frozenset({CheckpointState.open})
+    ):
         cid = checkpoint.id or 0
         _, _, plan, _ = checkpoint_context(session, cid)
         progress = progress_of(session, checkpoint_id=cid)
         report_due = checkpoint.report_due_on or checkpoint.due_on
-        if today > report_due and not report_on_time(checkpoint, progress, timezone=timezone):
-            if not _audited_once(session, entity="checkpoint", entity_id=cid, action="report_missing"):
-                record(
-                    session,
-                    actor=actor,
-                    entity="checkpoint",
-                    entity_id=cid,
-                    action="report_missing",
-                    reason=f"{plan.report_name}逾期未提交（应于 {report_due} 前） / the grantee's report is overdue",
-                )
-                result["report_missing"].append(cid)
+        missing = today > report_due and not report_on_time(checkpoint, progress, timezone=timezone)
+        if missing and not _audited_once(
+            session, entity="checkpoint", entity_id=cid, action="report_missing"
+        ):
+            record(
+                session,
+                actor=actor,
+                entity="checkpoint",
+                entity_id=cid,
+                action="report_missing",
+                reason=f"{plan.report_name}逾期未提交（应于 {report_due} 前） / the grantee's report is late",
+            )
+            result["report_missing"].append(cid)
         if today <= checkpoint.due_on:
             continue
         rectification = rectification_for(session, checkpoint=checkpoint)
-        if checkpoint.round > 1 and rectification is not None and not report_on_time(checkpoint, progress, timezone=timezone):
+        if (
+            checkpoint.round > 1
+            and rectification is not None
+            and not report_on_time(checkpoint, progress, timezone=timezone)
+        ):
             reason = f"整改期限 {rectification.deadline} 已过，未提交整改报告 / rectification deadline missed"
             checkpoint.outcome_reason, checkpoint.settled_at = reason, now
             set_state(session, checkpoint, CheckpointState.failed, actor=actor, reason=reason)
@@ -285,7 +323,9 @@ def accepted_spend(session: Session, *, grant_id: int) -> int:
     return rows.spent_fen if rows is not None else 0
 
 
-def terminate_grant(session: Session, *, grant_id: int, reason: str, actor: str, now: datetime) -> GrantTermination:
+def terminate_grant(
+    session: Session, *, grant_id: int, reason: str, actor: str, now: datetime
+) -> GrantTermination:
     """End a grant early (audited); see the module docstring. Refused unless a rectification failed
     or lapsed; terminating twice returns the first termination."""
     reason = reason.strip()
@@ -307,18 +347,28 @@ def terminate_grant(session: Session, *, grant_id: int, reason: str, actor: str,
             "只有整改复查不通过或逾期未整改的项目才能终止 / a grant can be terminated only after a failed "
             "re-check or a missed rectification deadline"
         )
-    tranches = list(session.exec(select(Tranche).where(Tranche.grant_id == grant_id).order_by(col(Tranche.seq))))
+    tranches = list(
+        session.exec(select(Tranche).where(Tranche.grant_id == grant_id).order_by(col(Tranche.seq)))
+    )
     released = sum(t.amount_fen for t in tranches if t.state is TrancheState.released)
     cancelled = 0
     for tranche in tranches:
         if tranche.state in (TrancheState.planned, TrancheState.due, TrancheState.withheld):
             cancelled += tranche.amount_fen
-            set_state(session, tranche, TrancheState.cancelled, actor=actor, reason=f"项目终止 / terminated: {reason}")
+            set_state(
+                session,
+                tranche,
+                TrancheState.cancelled,
+                actor=actor,
+                reason=f"项目终止 / terminated: {reason}",
+            )
     for checkpoint in session.exec(
         select(Checkpoint).where(Checkpoint.grant_id == grant_id, col(Checkpoint.state).in_(CHECKPOINTS_OPEN))
     ):
         if can_move(checkpoint, CheckpointState.waived):
-            set_state(session, checkpoint, CheckpointState.waived, actor=actor, reason="项目终止 / terminated")
+            set_state(
+                session, checkpoint, CheckpointState.waived, actor=actor, reason="项目终止 / terminated"
+            )
     spend = accepted_spend(session, grant_id=grant_id)
     termination = GrantTermination(
         grant_id=grant_id,

@@ -84,7 +84,9 @@ def project_plan(session: Session, *, grant_id: int) -> ProjectPlan:
         if isinstance(row, dict)
     ]
     lines = session.exec(
-        select(BudgetLine).where(BudgetLine.application_id == application.id).order_by(col(BudgetLine.position))
+        select(BudgetLine)
+        .where(BudgetLine.application_id == application.id)
+        .order_by(col(BudgetLine.position))
     )
     return ProjectPlan(
         grant_id=grant_id,

@@ -38,7 +38,9 @@ MAX_ACTIVITY_ROWS = 40
 _ACTIVITY = re.compile(r"^act_(date|name|sessions|people)_(\d{1,2})$")
 
 
-def checkpoint_context(session: Session, checkpoint_id: int) -> tuple[Checkpoint, Grant, CheckpointPlan, CompetitionConfig]:
+def checkpoint_context(
+    session: Session, checkpoint_id: int
+) -> tuple[Checkpoint, Grant, CheckpointPlan, CompetitionConfig]:
     checkpoint = session.get(Checkpoint, checkpoint_id)
     if checkpoint is None:
         raise NotFound(f"没有检查点 #{checkpoint_id} / no checkpoint #{checkpoint_id}")
@@ -162,7 +164,9 @@ def score_indicators(reader: _Reader, plan: CheckpointPlan, *, submit: bool) -> 
 
 
 def report_of(session: Session, *, checkpoint_id: int) -> CheckpointReport | None:
-    return session.exec(select(CheckpointReport).where(CheckpointReport.checkpoint_id == checkpoint_id)).first()
+    return session.exec(
+        select(CheckpointReport).where(CheckpointReport.checkpoint_id == checkpoint_id)
+    ).first()
 
 
 def progress_of(session: Session, *, checkpoint_id: int) -> ProgressReport | None:
@@ -230,7 +234,9 @@ def save_record(
     }
     if report is None:
         assert checkpoint.supervisor_id is not None
-        report = CheckpointReport(checkpoint_id=checkpoint_id, supervisor_id=checkpoint.supervisor_id, **values)
+        report = CheckpointReport(
+            checkpoint_id=checkpoint_id, supervisor_id=checkpoint.supervisor_id, **values
+        )
     else:
         for key, value in values.items():
             setattr(report, key, value)
@@ -251,9 +257,13 @@ def save_record(
         data={"score": str(scored.score), "passed": passed, "override": bool(report.override_reason)},
     )
     if submit and checkpoint.state is CheckpointState.open:
-        set_state(session, checkpoint, CheckpointState.submitted, actor=actor, reason="督导已提交 / submitted")
+        set_state(
+            session, checkpoint, CheckpointState.submitted, actor=actor, reason="督导已提交 / submitted"
+        )
     elif not submit and checkpoint.state is CheckpointState.submitted:
-        set_state(session, checkpoint, CheckpointState.open, actor=actor, reason="督导改为暂存 / back to draft")
+        set_state(
+            session, checkpoint, CheckpointState.open, actor=actor, reason="督导改为暂存 / back to draft"
+        )
     return report
 
 

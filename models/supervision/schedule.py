@@ -24,7 +24,9 @@ from models.supervision.supervisors import competition_and_config, lead_supervis
 from models.supervision.tables import Checkpoint
 
 
-def checkpoints_of(session: Session, *, competition_id: int, states: frozenset[CheckpointState] | None = None) -> list[Checkpoint]:
+def checkpoints_of(
+    session: Session, *, competition_id: int, states: frozenset[CheckpointState] | None = None
+) -> list[Checkpoint]:
     query = (
         select(Checkpoint)
         .join(Grant, col(Grant.id) == col(Checkpoint.grant_id))
@@ -82,7 +84,9 @@ def schedule_checkpoints(session: Session, *, competition_id: int, actor: str) -
             continue
         have = {
             c.code
-            for c in session.exec(select(Checkpoint).where(Checkpoint.grant_id == grant.id, Checkpoint.round == 1))
+            for c in session.exec(
+                select(Checkpoint).where(Checkpoint.grant_id == grant.id, Checkpoint.round == 1)
+            )
         }
         for plan in config.checkpoints:
             due = plan.due_for(grant.signed_on)
@@ -111,7 +115,10 @@ def open_checkpoints(session: Session, *, competition_id: int, today: date, acto
         session, competition_id=competition_id, states=frozenset({CheckpointState.scheduled})
     ):
         _, _, plan, _ = checkpoint_context(session, checkpoint.id or 0)
-        if today < checkpoint.due_on - timedelta(days=plan.opens_days_before) or checkpoint.supervisor_id is None:
+        if (
+            today < checkpoint.due_on - timedelta(days=plan.opens_days_before)
+            or checkpoint.supervisor_id is None
+        ):
             continue
         checkpoint.token_nonce = checkpoint.token_nonce or new_nonce()
         checkpoint.report_nonce = checkpoint.report_nonce or new_nonce()

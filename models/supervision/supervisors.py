@@ -71,7 +71,14 @@ def load_supervisors(
         }
         supervisor = existing.get(str(person.email).casefold())
         if supervisor is None:
-            supervisor = Supervisor(competition_id=competition_id, email=str(person.email), **fields)
+            supervisor = Supervisor(
+                competition_id=competition_id,
+                email=str(person.email),
+                name=person.name,
+                phone=person.phone,
+                organisation_name=person.organisation,
+                expertise=person.expertise,
+            )
             existing[str(person.email).casefold()] = supervisor
             action = "create"
         elif any(getattr(supervisor, k) != v for k, v in fields.items()):
@@ -164,7 +171,9 @@ def assign_supervisors(session: Session, *, competition_id: int, actor: str) -> 
     for pair in pairs:
         positions[pair.application_id] = positions.get(pair.application_id, 0) + 1
         link = GrantSupervisor(
-            grant_id=pair.application_id, supervisor_id=pair.expert_id, position=positions[pair.application_id]
+            grant_id=pair.application_id,
+            supervisor_id=pair.expert_id,
+            position=positions[pair.application_id],
         )
         session.add(link)
         session.flush()
@@ -197,7 +206,9 @@ def reassign(
     if grant is None:
         raise NotFound(f"没有资助项目 #{grant_id} / no grant #{grant_id}")
     if supervisor is None or supervisor.competition_id != grant.competition_id:
-        raise NotFound(f"本竞赛没有督导 #{supervisor_id} / no supervisor #{supervisor_id} in this competition")
+        raise NotFound(
+            f"本竞赛没有督导 #{supervisor_id} / no supervisor #{supervisor_id} in this competition"
+        )
     application = session.get(Application, grant.application_id)
     organisation = session.get(Organisation, application.organisation_id) if application else None
     if (
