@@ -47,3 +47,16 @@ def test_portal_event_names_match_the_trigger():
 
     close = next(d for d in SPEC["deployments"] if d["name"] == "review-close")
     assert close["triggers"][0]["expect"] == [SHEETS_COMPLETE]
+
+
+def test_checkpoint_follow_up_runs_on_the_portals_record_event():
+    from prefect.events.schemas.deployment_triggers import DeploymentEventTrigger
+
+    from portal.events import RECORD_SUBMITTED
+
+    follow_up = next(d for d in SPEC["deployments"] if d["name"] == "checkpoint-follow-up")
+    (trigger,) = follow_up["triggers"]
+    parsed = DeploymentEventTrigger.model_validate(trigger)
+    assert parsed.expect == {RECORD_SUBMITTED}
+    assert "slug" in parsed.parameters
+    assert any(d["name"] == "supervision" and d.get("schedules") for d in SPEC["deployments"])

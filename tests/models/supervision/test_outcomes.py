@@ -25,7 +25,6 @@ from models.supervision.notices import queue_outcome_letters, queue_reminders, w
 from models.supervision.outcomes import mark_overdue, settle_submitted, terminate_grant
 from models.supervision.records import save_progress_report, save_record
 from models.supervision.tables import Checkpoint, GrantTermination, Rectification
-from tests.support.grants import funded, funded_template  # noqa: F401  (fixtures)
 from tests.support.supervision import BEIJING, VISIT_AT, open_supervision, progress_fields, record_fields
 
 TZ = "Asia/Shanghai"
@@ -80,7 +79,7 @@ def world(funded):
 
 
 def test_open_supervision_schedules_every_checkpoint_with_a_link_letter_each(world):
-    funded, session, competition = world
+    fw, session, _competition = world
     checkpoints = session.exec(select(Checkpoint)).all()
     assert len(checkpoints) == 3 * 2  # three grants × (midterm, final)
     assert {c.state for c in checkpoints if c.code == "midterm"} == {CheckpointState.open}
@@ -90,18 +89,18 @@ def test_open_supervision_schedules_every_checkpoint_with_a_link_letter_each(wor
     assert all("/supervise/" in lt.body_text for lt in letters if lt.role == "supervision_request")
     assert all("/report/" in lt.body_text for lt in letters if lt.role == "progress_report_request")
     # running it all again adds nothing
-    open_supervision(session, competition_id=funded.competition_id, settings=funded.settings)
+    open_supervision(session, competition_id=fw.competition_id, settings=fw.settings)
     assert len(session.exec(select(Checkpoint)).all()) == 6
     assert len(session.exec(select(OutboxLetter).where(OutboxLetter.stage == "supervision")).all()) == 6
 
 
 def test_pass_releases_the_gated_tranche_once(world):
-    funded, session, competition = world
-    grant_id = funded.grant_ids[0]
+    fw, session, competition = world
+    grant_id = fw.grant_ids[0]
     checkpoint = _midterm(session, grant_id)
     _report_and_record(session, competition, checkpoint, share=0.8, at=VISIT_AT)
     outcomes = settle_submitted(
-        session, competition_id=funded.competition_id, actor="flow", now=VISIT_AT, timezone=TZ
+        session, competition_id=fw.competition_id, actor="flow", now=VISIT_AT, timezone=TZ
     )
     assert [(o.checkpoint_id, o.passed) for o in outcomes] == [(checkpoint.id, True)]
     assert checkpoint.state is CheckpointState.passed
@@ -110,28 +109,28 @@ def test_pass_releases_the_gated_tranche_once(world):
     assert _tranche(session, grant_id, "final").state is TrancheState.planned
     assert (
         settle_submitted(
-            session, competition_id=funded.competition_id, actor="flow", now=VISIT_AT, timezone=TZ
+            session, competition_id=fw.competition_id, actor="flow", now=VISIT_AT, timezone=TZ
         )
         == []
     )
-    letters = queue_outcome_letters(session, competition=competition, settings=funded.settings, now=VISIT_AT)
+    letters = queue_outcome_letters(session, competition=competition, settings=fw.settings, now=VISIT_AT)
     assert [lt.role for lt in letters] == ["tranche_paid"]
-    again = queue_outcome_letters(session, competition=competition, settings=funded.settings, now=VISIT_AT)
+    again = queue_outcome_letters(session, competition=competition, settings=fw.settings, now=VISIT_AT)
     assert [lt.id for lt in again] == [lt.id for lt in letters]  # the same letter, not a new one
-    papers = write_papers(session, competition=competition, settings=funded.settings, today=VISIT_AT.date())
+    papers = write_papers(session, competition=competition, settings=fw.settings, today=VISIT_AT.date())
     assert sorted(p.role for p in papers) == ["midterm_opinion", "supervision_record"]
-    assert all((funded.settings.documents_dir / p.path).is_file() for p in papers)
+    assert all((fw.settings.documents_dir / p.path).is_file() for p in papers)
 
 
 def test_fail_withholds_rectifies_and_a_passed_recheck_releases(world):
-    funded, session, competition = world
-    grant_id = funded.grant_ids[1]
+    fw, session, competition = world
+    grant_id = fw.grant_ids[1]
     grant = session.get(Grant, grant_id)
     checkpoint = _midterm(session, grant_id)
     _report_and_record(
         session, competition, checkpoint, share=0.4, at=VISIT_AT, rectify="补齐5月签到表\n补开2场活动"
     )
-    settle_submitted(session, competition_id=funded.competition_id, actor="flow", now=VISIT_AT, timezone=TZ)
+    settle_submitted(session, competition_id=fw.competition_id, actor="flow", now=VISIT_AT, timezone=TZ)
     assert checkpoint.state is CheckpointState.failed
     assert _tranche(session, grant_id, "midterm").state is TrancheState.withheld
     rectification = session.exec(select(Rectification).where(Rectification.grant_id == grant_id)).one()
@@ -139,7 +138,7 @@ def test_fail_withholds_rectifies_and_a_passed_recheck_releases(world):
     assert rectification.deadline == VISIT_AT.date() + timedelta(days=15)
     assert grant.state is GrantState.rectifying
     assert session.get(Application, grant.application_id).state is ApplicationState.rectifying
-    letters = queue_outcome_letters(session, competition=competition, settings=funded.settings, now=VISIT_AT)
+    letters = queue_outcome_letters(session, competition=competition, settings=fw.settings, now=VISIT_AT)
     assert [lt.role for lt in letters] == ["rectification"]
     assert "补开2场活动" in letters[0].body_text and len(letters[0].attachments) == 1
 
@@ -149,9 +148,9 @@ def test_fail_withholds_rectifies_and_a_passed_recheck_releases(world):
     recheck = _midterm(session, grant_id, round=2)
     assert recheck.id == rectification.recheck_id and recheck.due_on == rectification.deadline
     later = VISIT_AT + timedelta(days=10)
-    open_checkpoints(session, competition_id=funded.competition_id, today=later.date(), actor="flow")
+    open_checkpoints(session, competition_id=fw.competition_id, today=later.date(), actor="flow")
     _report_and_record(session, competition, recheck, share=0.9, at=later)
-    settle_submitted(session, competition_id=funded.competition_id, actor="flow", now=later, timezone=TZ)
+    settle_submitted(session, competition_id=fw.competition_id, actor="flow", now=later, timezone=TZ)
     assert recheck.state is CheckpointState.passed
     assert rectification.state is RectificationState.passed
     assert _tranche(session, grant_id, "midterm").state is TrancheState.released
@@ -161,23 +160,23 @@ def test_fail_withholds_rectifies_and_a_passed_recheck_releases(world):
 
 
 def test_second_failure_allows_termination_with_clawback(world):
-    funded, session, competition = world
-    grant_id = funded.grant_ids[2]
+    fw, session, competition = world
+    grant_id = fw.grant_ids[2]
     grant = session.get(Grant, grant_id)
     checkpoint = _midterm(session, grant_id)
     _report_and_record(session, competition, checkpoint, share=0.3, at=VISIT_AT, rectify="补齐台账")
-    settle_submitted(session, competition_id=funded.competition_id, actor="flow", now=VISIT_AT, timezone=TZ)
+    settle_submitted(session, competition_id=fw.competition_id, actor="flow", now=VISIT_AT, timezone=TZ)
     with pytest.raises(Conflict):  # the rectification is still open
         terminate_grant(session, grant_id=grant_id, reason="未整改", actor="admin", now=VISIT_AT)
     from models.supervision.schedule import open_checkpoints
 
     later = VISIT_AT + timedelta(days=12)
-    open_checkpoints(session, competition_id=funded.competition_id, today=later.date(), actor="flow")
+    open_checkpoints(session, competition_id=fw.competition_id, today=later.date(), actor="flow")
     recheck = _midterm(session, grant_id, round=2)
     _report_and_record(
         session, competition, recheck, share=0.3, at=later, rectify="仍未补齐台账", spent="1,000"
     )
-    settle_submitted(session, competition_id=funded.competition_id, actor="flow", now=later, timezone=TZ)
+    settle_submitted(session, competition_id=fw.competition_id, actor="flow", now=later, timezone=TZ)
     rectification = session.exec(select(Rectification).where(Rectification.grant_id == grant_id)).one()
     assert rectification.state is RectificationState.failed
     with pytest.raises(InputError):
@@ -208,53 +207,53 @@ def test_second_failure_allows_termination_with_clawback(world):
         select(AuditEvent).where(AuditEvent.entity == "grant", AuditEvent.action == "terminated")
     ).all()
     assert len(audit) == 1 and audit[0].actor == "admin"
-    letters = queue_outcome_letters(session, competition=competition, settings=funded.settings, now=later)
+    letters = queue_outcome_letters(session, competition=competition, settings=fw.settings, now=later)
     termination_letter = next(lt for lt in letters if lt.role == "termination")
     assert "整改复查仍不合格" in termination_letter.body_text
 
 
 def test_missing_grantee_report_fails_the_checkpoint_at_its_due_day(world):
-    funded, session, competition = world
-    grant_id = funded.grant_ids[0]
+    fw, session, _competition = world
+    grant_id = fw.grant_ids[0]
     checkpoint = _midterm(session, grant_id)
     after = datetime(2025, 7, 1, 9, 0, tzinfo=BEIJING)
-    result = mark_overdue(session, competition_id=funded.competition_id, actor="flow", now=after, timezone=TZ)
+    result = mark_overdue(session, competition_id=fw.competition_id, actor="flow", now=after, timezone=TZ)
     assert checkpoint.id in result["failed"] and checkpoint.id in result["report_missing"]
     assert checkpoint.state is CheckpointState.failed
     assert "未按期提交中期报告" in checkpoint.outcome_reason
     assert _tranche(session, grant_id, "midterm").state is TrancheState.withheld
-    again = mark_overdue(session, competition_id=funded.competition_id, actor="flow", now=after, timezone=TZ)
+    again = mark_overdue(session, competition_id=fw.competition_id, actor="flow", now=after, timezone=TZ)
     assert checkpoint.id not in again["failed"] + again["report_missing"]
 
 
 def test_late_grantee_report_fails_even_a_good_record(world):
-    funded, session, competition = world
-    checkpoint = _midterm(session, funded.grant_ids[0])
+    fw, session, competition = world
+    checkpoint = _midterm(session, fw.grant_ids[0])
     late = datetime(2025, 6, 29, 10, 0, tzinfo=BEIJING)  # the report was due on 27 June
     _report_and_record(session, competition, checkpoint, share=0.9, at=late)
-    settle_submitted(session, competition_id=funded.competition_id, actor="flow", now=late, timezone=TZ)
+    settle_submitted(session, competition_id=fw.competition_id, actor="flow", now=late, timezone=TZ)
     assert checkpoint.state is CheckpointState.failed
     assert checkpoint.outcome_reason.startswith("未按期提交中期报告")
 
 
 def test_reminders_once_per_offset_to_whoever_has_not_submitted(world):
-    funded, session, competition = world
+    fw, session, competition = world
     week_before = datetime(2025, 6, 23, 9, 0, tzinfo=BEIJING)
-    letters = queue_reminders(session, competition=competition, settings=funded.settings, now=week_before)
+    letters = queue_reminders(session, competition=competition, settings=fw.settings, now=week_before)
     assert (
         sorted(lt.role for lt in letters) == ["progress_report_reminder"] * 3 + ["supervision_reminder"] * 3
     )
-    assert queue_reminders(session, competition=competition, settings=funded.settings, now=week_before) == []
-    checkpoint = _midterm(session, funded.grant_ids[0])
+    assert queue_reminders(session, competition=competition, settings=fw.settings, now=week_before) == []
+    checkpoint = _midterm(session, fw.grant_ids[0])
     _report_and_record(session, competition, checkpoint, share=0.8, at=week_before)
     day_before = datetime(2025, 6, 29, 9, 0, tzinfo=BEIJING)
-    letters = queue_reminders(session, competition=competition, settings=funded.settings, now=day_before)
+    letters = queue_reminders(session, competition=competition, settings=fw.settings, now=day_before)
     assert len([lt for lt in letters if lt.role == "supervision_reminder"]) == 2  # not the one submitted
 
 
 def test_record_refuses_bad_fields_and_an_unexplained_override(world):
-    funded, session, competition = world
-    checkpoint = _midterm(session, funded.grant_ids[0])
+    fw, session, competition = world
+    checkpoint = _midterm(session, fw.grant_ids[0])
     fields = record_fields(
         session,
         competition,
