@@ -13,6 +13,7 @@ from typing import Any
 
 from models.errors import Problem
 from portal.apply_words import APPLY_EN, APPLY_ZH
+from portal.supervise_words import SUPERVISE_EN, SUPERVISE_ZH
 
 LANGUAGES = ("zh-CN", "en")
 DEFAULT_LANGUAGE = "zh-CN"
@@ -88,6 +89,7 @@ MESSAGES: Mapping[str, Mapping[str, str]] = {
         "not_found.body": "您访问的页面不存在。",
         "closed.title": "评审已截止",
         **APPLY_ZH,
+        **SUPERVISE_ZH,
     },
     "en": {
         "site": "Micro-venture philanthropy · expert review",
@@ -161,6 +163,7 @@ MESSAGES: Mapping[str, Mapping[str, str]] = {
         "not_found.body": "There is no page at this address.",
         "closed.title": "The review has closed",
         **APPLY_EN,
+        **SUPERVISE_EN,
     },
 }
 

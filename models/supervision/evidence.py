@@ -82,13 +82,20 @@ class CleanFile:
         return hashlib.sha256(self.data).hexdigest()
 
 
+def shown_name(name: str) -> str:
+    """A file name as a message may show it: unprintable characters escaped, at most 80 characters."""
+    return "".join(ch if ch.isprintable() else ch.encode("unicode_escape").decode("ascii") for ch in name)[
+        :80
+    ]
+
+
 def _refuse(name: str, zh: str, en: str) -> Problem:
-    return Problem(f"文件 {name!r} / file {name!r}", "evidence", zh, en)
+    return Problem(f"文件“{name}” / file “{name}”", "evidence", zh, en)
 
 
 def checked_name(name: str) -> str | Problem:
     """The display name of an upload, or the Problem that refuses it."""
-    shown = name.encode("unicode_escape", "backslashreplace").decode("ascii")[:80]
+    shown = shown_name(name)
     if any(unicodedata.category(ch) in ("Cc", "Cf", "Cs") for ch in name):
         return _refuse(shown, "文件名含控制字符", "the file name contains control characters")
     if "/" in name or "\\" in name or name.strip() in ("", ".", ".."):

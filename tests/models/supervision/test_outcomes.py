@@ -108,9 +108,7 @@ def test_pass_releases_the_gated_tranche_once(world):
     assert (tranche.state, tranche.released_on) == (TrancheState.released, VISIT_AT.date())
     assert _tranche(session, grant_id, "final").state is TrancheState.planned
     assert (
-        settle_submitted(
-            session, competition_id=fw.competition_id, actor="flow", now=VISIT_AT, timezone=TZ
-        )
+        settle_submitted(session, competition_id=fw.competition_id, actor="flow", now=VISIT_AT, timezone=TZ)
         == []
     )
     letters = queue_outcome_letters(session, competition=competition, settings=fw.settings, now=VISIT_AT)
