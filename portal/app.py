@@ -306,6 +306,7 @@ def create_app(settings: Settings | None = None, *, clock: Callable[[], datetime
     async def checkpoint_post(request: Request, token: str, path: str) -> Response:
         purpose, template, _, handle = checkpoint_pages[path]
         language = language_of(request)
+        form = None
         try:
             max_bytes = await run_in_threadpool(upload_rules, engine, token, settings, clock(), purpose)
             form = await request.form(max_files=MAX_PARTS, max_fields=MAX_PARTS * 4)
@@ -325,6 +326,9 @@ def create_app(settings: Settings | None = None, *, clock: Callable[[], datetime
         except MultiPartException as exc:
             log.warning("portal refused a %s post: %s", path, exc)
             return page(request, "refused.html", {"kind": "upload", "reason": "multipart"}, status_code=400)
+        finally:
+            if form is not None:
+                await form.close()
         if outcome.redirect_notice:
             target = f"{request.url.path}?done={outcome.redirect_notice}"
             return finish(request, RedirectResponse(target, status_code=303))
