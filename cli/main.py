@@ -20,6 +20,7 @@ from cli.outbox import app as outbox_app
 from cli.portal import portal
 from cli.review import app as review_app
 from cli.screening import app as screening_app
+from cli.supervision import app as supervision_app
 from models.errors import GrantflowError
 
 app = typer.Typer(
@@ -34,6 +35,7 @@ app.add_typer(call_app, name="call")
 app.add_typer(intake_app, name="intake")
 app.add_typer(screening_app, name="screening")
 app.add_typer(review_app, name="review")
+app.add_typer(supervision_app, name="supervision")
 app.add_typer(outbox_app, name="outbox")
 app.command()(demo)
 app.command("portal")(portal)

@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
+import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from models.audit import record
@@ -264,3 +265,27 @@ def reassign(
         data={"from": previous, "to": supervisor_id, "checkpoints": [c.id for c in moved]},
     )
     return moved
+
+
+def grant_by_ref(session: Session, *, competition_id: int, ref: str) -> Grant:
+    """The grant of the application with 申报编号 ``ref``; ``NotFound`` names the ref."""
+    found = session.exec(
+        select(Grant)
+        .join(Application, col(Application.id) == col(Grant.application_id))
+        .where(Grant.competition_id == competition_id, Application.ref == ref.strip())
+    ).first()
+    if found is None:
+        raise NotFound(f"没有申报编号为 {ref} 的资助项目 / no grant for application {ref}")
+    return found
+
+
+def supervisor_by_email(session: Session, *, competition_id: int, email: str) -> Supervisor:
+    found = session.exec(
+        select(Supervisor).where(
+            Supervisor.competition_id == competition_id,
+            sa.func.lower(Supervisor.email) == email.strip().lower(),
+        )
+    ).first()
+    if found is None:
+        raise NotFound(f"督导名单中没有 {email} / no supervisor {email}")
+    return found

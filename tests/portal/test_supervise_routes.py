@@ -55,7 +55,7 @@ class SuperviseWorld:
 
 
 @pytest.fixture
-def sv_world(funded) -> SuperviseWorld:
+def sv_world(funded) -> SuperviseWorld:  # noqa: F811  (the imported fixture)
     with Session(funded.engine, expire_on_commit=False) as session:
         open_supervision(session, competition_id=funded.competition_id, settings=funded.settings)
         session.commit()
