@@ -46,6 +46,26 @@ def cn_day(day: date) -> str:
     return f"{day.year}年{day.month}月{day.day}日"
 
 
+def _known(session: Session, competition_id: int) -> set[int]:
+    """The ids of the competition's supervision letters so far (to return only the new ones)."""
+    rows = session.exec(
+        select(OutboxLetter.id).where(
+            OutboxLetter.competition_id == competition_id, OutboxLetter.stage == STAGE
+        )
+    )
+    return {i for i in rows if i is not None}
+
+
+def _new(letters: list[OutboxLetter], known: set[int]) -> list[OutboxLetter]:
+    seen: set[int] = set()
+    fresh = []
+    for letter in letters:
+        if letter.id is not None and letter.id not in known and letter.id not in seen:
+            seen.add(letter.id)
+            fresh.append(letter)
+    return fresh
+
+
 def _due_offset(due: date, today: date, offsets: list[int]) -> int | None:
     """The reminder due ``today``: the smallest offset whose day has come, before the due day."""
     if today > due:
@@ -66,8 +86,9 @@ def _checkpoint_name(name: str, checkpoint: Checkpoint) -> str:
 def queue_invitations(
     session: Session, *, competition: Competition, settings: Settings
 ) -> list[OutboxLetter]:
-    """For every open checkpoint: the supervisor's link, and the grantee's report link."""
+    """For every open checkpoint: the supervisor's link, and the grantee's report link (new letters)."""
     assert competition.id is not None
+    known = _known(session, competition.id)
     letters = []
     for checkpoint in checkpoints_of(
         session, competition_id=competition.id, states=frozenset({CheckpointState.open})
@@ -119,7 +140,7 @@ def queue_invitations(
                 )
             )
     session.flush()
-    return letters
+    return _new(letters, known)
 
 
 def _once(
@@ -439,8 +460,9 @@ def _rectification_notice(
 def queue_outcome_letters(
     session: Session, *, competition: Competition, settings: Settings, now: datetime
 ) -> list[OutboxLetter]:
-    """整改通知 (document + letter), 拨款通知 letters for released tranches, 终止通知."""
+    """整改通知 (document + letter), 拨款通知 letters for released tranches, 终止通知 (the new letters)."""
     assert competition.id is not None
+    known = _known(session, competition.id)
     today = now.astimezone(ZoneInfo(settings.timezone)).date()
     letters = []
     grants = {g.id: g for g in session.exec(select(Grant).where(Grant.competition_id == competition.id))}
@@ -541,7 +563,7 @@ def queue_outcome_letters(
             )
         )
     session.flush()
-    return letters
+    return _new(letters, known)
 
 
 def _key_for(email: str, application_id: int | None, rectification_id: int | None) -> str:
