@@ -278,3 +278,17 @@ def test_record_refuses_bad_fields_and_an_unexplained_override(world):
         session, checkpoint_id=checkpoint.id, fields=fields, submit=True, actor="s", now=VISIT_AT
     )
     assert (record.computed_passed, record.passed, record.override_reason) == (True, False, "票据造假")
+
+
+def test_purge_removes_every_supervision_row(world):
+    from models.setup import purge_competition
+
+    fw, session, competition = world
+    grant_id = fw.grant_ids[2]
+    checkpoint = _midterm(session, grant_id)
+    _report_and_record(session, competition, checkpoint, share=0.3, at=VISIT_AT, rectify="补齐台账")
+    settle_submitted(session, competition_id=fw.competition_id, actor="flow", now=VISIT_AT, timezone=TZ)
+    session.commit()
+    assert purge_competition(session, slug=fw.slug, actor="admin")
+    session.commit()
+    assert session.exec(select(Checkpoint)).all() == [] and session.exec(select(Rectification)).all() == []
