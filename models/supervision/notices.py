@@ -298,6 +298,36 @@ def _indicator_rows(session: Session, checkpoint: Checkpoint) -> list[dict[str, 
     ]
 
 
+THUMBNAIL_SIDE = 480  # pixels; printed 60 mm wide
+
+
+def evidence_for_record(session: Session, *, checkpoint_id: int, settings: Settings) -> list[dict[str, Any]]:
+    """The 督导记录表's evidence list: every file of the checkpoint, images embedded as small PNGs."""
+    import io
+
+    from PIL import Image
+
+    from models.documents.engine.docx import InlineImage
+    from models.supervision.evidence import KIND_LABELS, evidence_of
+
+    rows = []
+    for item in evidence_of(session, checkpoint_id=checkpoint_id):
+        image = None
+        path = settings.uploads_dir / item.path
+        if item.media_type.startswith("image/") and path.is_file():
+            with Image.open(path) as opened:
+                picture = opened.convert("RGB")
+            picture.thumbnail((THUMBNAIL_SIDE, THUMBNAIL_SIDE))
+            out = io.BytesIO()
+            picture.save(out, format="PNG", optimize=True)
+            image = InlineImage(out.getvalue(), 60, item.name)
+        owner = "项目方" if item.owner == "grantee" else "督导"
+        rows.append(
+            {"kind": f"{KIND_LABELS.get(item.kind, item.kind)}（{owner}）", "name": item.name, "image": image}
+        )
+    return rows
+
+
 def _documents_dir(settings: Settings) -> Path:
     return settings.documents_dir
 
@@ -353,6 +383,9 @@ def write_papers(
                     "suggestions": report.rectify,
                     "score": report.score,
                     "passed": checkpoint.state is CheckpointState.passed,
+                    "evidence": evidence_for_record(
+                        session, checkpoint_id=checkpoint.id or 0, settings=settings
+                    ),
                 },
                 competition_id=competition.id,
                 stage=STAGE,

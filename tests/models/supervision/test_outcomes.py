@@ -292,3 +292,60 @@ def test_purge_removes_every_supervision_row(world):
     assert purge_competition(session, slug=fw.slug, actor="admin")
     session.commit()
     assert session.exec(select(Checkpoint)).all() == [] and session.exec(select(Rectification)).all() == []
+
+
+def test_supervision_record_lists_the_evidence_with_photos_embedded(world):
+    import zipfile
+
+    from models.supervision.evidence import Upload, check_uploads, store_evidence
+    from tests.support import evidence_files as files
+
+    fw, session, competition = world
+    checkpoint = _midterm(session, fw.grant_ids[0])
+    from models.competition.tables import competition_config
+
+    config_rules = competition_config(competition).supervision.uploads
+    cleaned = check_uploads(
+        [
+            Upload("现场照片.jpg", files.photo_with_location(), "photo"),
+            Upload("发票.pdf", files.small_pdf(), "receipt"),
+        ],
+        config_rules,
+    )
+    written: list = []
+    stored = store_evidence(
+        session,
+        checkpoint_id=checkpoint.id,
+        owner="supervisor",
+        files=cleaned,
+        uploads_dir=fw.settings.uploads_dir,
+        folder=fw.slug,
+        actor="s",
+        written=written,
+    )
+    assert len(written) == 2 and all(p.is_relative_to(fw.settings.uploads_dir) for p in written)
+    save_progress_report(
+        session,
+        checkpoint_id=checkpoint.id,
+        fields=progress_fields(session, grant_id=checkpoint.grant_id),
+        submit=True,
+        actor="g",
+        now=VISIT_AT,
+    )
+    save_record(
+        session,
+        checkpoint_id=checkpoint.id,
+        fields=record_fields(session, competition, code="midterm", share=0.8),
+        submit=True,
+        actor="s",
+        now=VISIT_AT,
+        evidence_ids=[e.id for e in stored],
+    )
+    settle_submitted(session, competition_id=fw.competition_id, actor="flow", now=VISIT_AT, timezone=TZ)
+    papers = write_papers(session, competition=competition, settings=fw.settings, today=VISIT_AT.date())
+    record_doc = next(p for p in papers if p.role == "supervision_record")
+    with zipfile.ZipFile(fw.settings.documents_dir / record_doc.path) as docx:
+        media = [n for n in docx.namelist() if n.startswith("word/media/grantflow-image")]
+        body = docx.read("word/document.xml").decode("utf-8")
+    assert len(media) == 1  # the photo, not the PDF
+    assert "现场照片.jpg" in body and "发票.pdf" in body and "活动照片（督导）" in body
