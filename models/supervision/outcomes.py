@@ -190,10 +190,24 @@ def _conclude(
     return Outcome(checkpoint.id or 0, passed, reason, rectification.id if rectification else None)
 
 
+def locked(session: Session, checkpoint_id: int) -> Checkpoint | None:
+    """The checkpoint row, locked for this transaction and read afresh (PostgreSQL ``FOR UPDATE``;
+    SQLite has one writer, and a stale reader fails to write): a concurrent run of the same step
+    waits, then sees the state the first one left and does nothing."""
+    return session.exec(
+        select(Checkpoint)
+        .where(Checkpoint.id == checkpoint_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).first()
+
+
 def settle_checkpoint(
     session: Session, *, checkpoint_id: int, actor: str, now: datetime, timezone: str
 ) -> Outcome | None:
     """Pass or fail a submitted checkpoint (None when it is not waiting to be settled)."""
+    if locked(session, checkpoint_id) is None:
+        return None
     checkpoint, _, plan, _ = checkpoint_context(session, checkpoint_id)
     if checkpoint.state is not CheckpointState.submitted:
         return None
@@ -258,9 +272,12 @@ def mark_overdue(
 
     today = now.astimezone(ZoneInfo(timezone)).date()
     result: dict[str, list[int]] = {"failed": [], "overdue": [], "report_missing": [], "lapsed": []}
-    for checkpoint in checkpoints_of(
+    for listed in checkpoints_of(
         session, competition_id=competition_id, states=frozenset({CheckpointState.open})
     ):
+        checkpoint = locked(session, listed.id or 0)
+        if checkpoint is None or checkpoint.state is not CheckpointState.open:
+            continue  # a concurrent run settled it meanwhile
         cid = checkpoint.id or 0
         _, _, plan, _ = checkpoint_context(session, cid)
         progress = progress_of(session, checkpoint_id=cid)
