@@ -241,3 +241,37 @@ def test_record_errors_come_back_beside_their_fields_in_english(sv_world):
         answer = client.post(sv_world.path(), data=fields)
     assert answer.status_code == 422
     assert 'id="error-points_progress"' in answer.text and "between 0 and 30" in answer.text
+
+
+def test_submitted_record_emits_the_follow_up_event(sv_world, monkeypatch):
+    from prefect.events.clients import AssertingEventsClient
+    from prefect.events.worker import EventsWorker
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    from portal.events import RECORD_SUBMITTED
+    from portal.serving import serve_in_background
+    from tests.portal.test_events import unreachable_api
+
+    url = unreachable_api()
+    monkeypatch.setenv("PREFECT_API_URL", url)
+    AssertingEventsClient.reset()
+    EventsWorker.set_client_override(AssertingEventsClient)
+    try:
+        with temporary_settings({PREFECT_API_URL: url}):
+            EventsWorker.instance()
+        with serve_in_background(create_app(sv_world.settings, clock=lambda: VISIT_AT)) as base:
+            import httpx
+
+            with httpx.Client(base_url=base) as client:
+                page = client.get(sv_world.path())
+                fields = {"csrf_token": csrf_of(page), "action": "submit", **_record_form(sv_world)}
+                assert client.post(sv_world.path(), data=fields).status_code == 303
+        EventsWorker.drain_all()
+        events = [e for client in AssertingEventsClient.all for e in client.events]
+        (event,) = [e for e in events if e.event == RECORD_SUBMITTED]
+        assert event.resource.id == f"grantflow.checkpoint.{sv_world.checkpoint_id}"
+        assert event.resource["grantflow.competition.slug"] == "jiangtou-2025"
+    finally:
+        EventsWorker.drain_all()
+        EventsWorker.set_client_override(None)
+        AssertingEventsClient.reset()
