@@ -349,3 +349,35 @@ def test_supervision_record_lists_the_evidence_with_photos_embedded(world):
         body = docx.read("word/document.xml").decode("utf-8")
     assert len(media) == 1  # the photo, not the PDF
     assert "现场照片.jpg" in body and "发票.pdf" in body and "活动照片（督导）" in body
+
+
+def test_missed_rectification_deadline_lapses_and_allows_termination(world):
+    from models.supervision.schedule import open_checkpoints
+
+    fw, session, competition = world
+    grant_id = fw.grant_ids[1]
+    checkpoint = _midterm(session, grant_id)
+    _report_and_record(session, competition, checkpoint, share=0.3, at=VISIT_AT, rectify="补齐台账")
+    settle_submitted(session, competition_id=fw.competition_id, actor="flow", now=VISIT_AT, timezone=TZ)
+    rectification = session.exec(select(Rectification).where(Rectification.grant_id == grant_id)).one()
+    open_checkpoints(session, competition_id=fw.competition_id, today=VISIT_AT.date(), actor="flow")
+    on_deadline = datetime.combine(rectification.deadline, datetime.min.time(), tzinfo=BEIJING)
+    assert (
+        mark_overdue(session, competition_id=fw.competition_id, actor="flow", now=on_deadline, timezone=TZ)[
+            "lapsed"
+        ]
+        == []
+    )
+    after = on_deadline + timedelta(days=1, hours=9)
+    result = mark_overdue(session, competition_id=fw.competition_id, actor="flow", now=after, timezone=TZ)
+    assert result["lapsed"] == [rectification.id]
+    assert rectification.state is RectificationState.lapsed
+    assert _midterm(session, grant_id, round=2).state is CheckpointState.failed
+    assert _tranche(session, grant_id, "midterm").state is TrancheState.withheld
+    termination = terminate_grant(session, grant_id=grant_id, reason="逾期未整改", actor="admin", now=after)
+    # the accepted spending (2,150.50 yuan) exceeds the money released (2,150.00): nothing to claw back
+    assert (termination.released_fen, termination.accepted_spend_fen, termination.clawback_fen) == (
+        215_000,
+        215_050,
+        0,
+    )
