@@ -11,6 +11,8 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from cli.console import console
+from cli.demo import evaluation as demo_evaluation
+from cli.demo import supervision as demo_supervision
 from cli.demo.funding import (
     show_funding,
     step_funding_approve,
@@ -45,6 +47,8 @@ STEPS: list[tuple[str, Callable[[DemoRun], str]]] = [
     ("公示期异议 / objection", step_objection),
     ("公示结束 / notice closes", step_publicity_close),
     ("协议签订 / agreements signed", step_signatures),
+    *demo_supervision.STEPS,
+    *demo_evaluation.STEPS,
 ]
 
 
@@ -84,6 +88,8 @@ def demo(
     show_applications(run)
     show_ranking(run)
     show_funding(run)
+    demo_supervision.show_supervision(run)
+    demo_evaluation.show_results(run)
     console.print("\n[bold]输出 / outputs[/bold]")
     console.print(f"  数据库 / database: {settings.effective_database_url}")
     console.print(f"  文档 / documents: {settings.documents_dir}")

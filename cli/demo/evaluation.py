@@ -2,12 +2,6 @@
 project graded, its final tranche settled, the applicant told with the 结项评估报告), the
 年度总结报告 on 10 November, and the whole year exported to Excel.
 
-Not yet in ``cli/demo/command.py`` STEPS: they follow the funding and supervision steps, which are
-being built beside this; the lead wires them in after those merge::
-
-    ("结项评估 / final evaluation", step_final_evaluation),
-    ("年度总结 / annual report", step_annual_report),
-    ("导出 / export", step_export),
 """
 
 from __future__ import annotations
@@ -96,3 +90,10 @@ def show_results(run: DemoRun) -> None:
         markup=False,
         soft_wrap=True,
     )
+
+
+STEPS = [
+    ("结项评估 / final evaluation", step_final_evaluation),
+    ("年度总结 / annual report", step_annual_report),
+    ("导出 / export", step_export),
+]

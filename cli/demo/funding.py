@@ -135,6 +135,4 @@ def show_funding(run: DemoRun) -> None:
         markup=False,
     )
     total = sum(t["amount_fen"] for t in paid)
-    console.print(
-        f"  首期已拨付 / first tranches paid: {len(paid)} 笔，{format_yuan(total)} 元", markup=False
-    )
+    console.print(f"  已拨付 / tranches paid so far: {len(paid)} 笔，{format_yuan(total)} 元", markup=False)

@@ -7,7 +7,9 @@ project fails its mid-term (tranche withheld, 整改通知) and the third too. O
 the second passes (the withheld tranche is released), the third fails again; on 4 July the
 administrator terminates it (终止通知, claw-back). The first project's mid-term passes on 20 June.
 
-The lead wires these steps into ``cli/demo/command.py`` STEPS after the funding stage merges.
+On 16 September the 结项评估 checkpoints open; by 10 October every running project files its 结项报告
+and its supervisor the 结项 record (all passing); the final evaluation (``cli/demo/evaluation.py``)
+then settles them.
 """
 
 from __future__ import annotations
@@ -24,6 +26,8 @@ OPEN_AT = datetime(2025, 6, 2, 9, 0, tzinfo=BEIJING)
 MIDTERM_AT = datetime(2025, 6, 20, 15, 0, tzinfo=BEIJING)
 RECHECK_AT = datetime(2025, 7, 3, 15, 0, tzinfo=BEIJING)
 TERMINATE_AT = datetime(2025, 7, 4, 10, 0, tzinfo=BEIJING)
+FINAL_OPEN_AT = datetime(2025, 9, 16, 9, 0, tzinfo=BEIJING)
+FINAL_REPORTS_AT = datetime(2025, 10, 10, 15, 0, tzinfo=BEIJING)
 ACTOR = "admin:demo"
 TERMINATION_REASON = "中期评估不合格，整改复查仍不合格 / failed the mid-term and its re-check"
 
@@ -138,9 +142,22 @@ def show_supervision(run: DemoRun) -> None:
         )
 
 
+def step_final_reports(run: DemoRun) -> str:
+    """The 结项 checkpoints open; every running project and its supervisor report through the portal."""
+    from flows.supervision import supervision
+
+    opened = asyncio.run(supervision(run.slug, actor=ACTOR, as_of=FINAL_OPEN_AT))
+    records = _fill(run, recheck=False, at=FINAL_REPORTS_AT, verdicts={})
+    return (
+        f"结项报告 / final reports: 检查点开放 opened {opened['opened']}，"
+        f"结项报告与督导记录 {records} 份 / reports and records filed through the portal"
+    )
+
+
 STEPS = [
     ("督导开始 / supervision opens", step_supervision_open),
     ("中期评估 / mid-term", step_midterm),
     ("整改复查 / re-checks", step_recheck),
     ("终止 / termination", step_termination),
+    ("结项报告 / final reports", step_final_reports),
 ]
