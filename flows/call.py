@@ -9,6 +9,7 @@ from prefect import flow
 
 from flows.naming import run_name
 from models.types import utcnow
+from tasks.artifacts import documents_artifact
 from tasks.call import open_call_task, queue_call_letters_task, write_call_documents_task
 from tasks.competition import competition_id_for
 from tasks.doctor import preflight
@@ -28,4 +29,5 @@ async def publish_call(
     letters = queue_call_letters_task(competition_id, documents)
     opened = open_call_task(competition_id, moment, actor)
     delivery = await deliver_pending(competition_id)
+    documents_artifact(competition_id, slug or "")
     return {"opened": opened, "documents": documents, "letters": letters, "delivery": delivery}

@@ -8,8 +8,11 @@ from typing import Any
 
 from prefect import flow
 
+from flows.naming import run_name
 from models.types import utcnow
+from tasks.artifacts import documents_artifact
 from tasks.competition import competition_id_for
+from tasks.doctor import preflight
 from tasks.evaluation import (
     annual_report_task,
     close_task,
@@ -23,11 +26,12 @@ from tasks.evaluation import (
 from tasks.mail.deliver import deliver_pending
 
 
-@flow(name="final-evaluation", flow_run_name="{slug} · 结项评估 final evaluation")
+@flow(name="final-evaluation", flow_run_name=run_name("结项评估 final evaluation"))
 async def final_evaluation(
     slug: str | None = None, as_of: datetime | None = None, actor: str = "admin"
 ) -> dict[str, Any]:
     """Once the 结项 reports are in: grade, settle, report, letter; close when every grant is done."""
+    preflight()
     moment = as_of or utcnow()
     competition_id = competition_id_for(slug)
     opened = open_evaluation_task(competition_id, actor)
@@ -36,6 +40,7 @@ async def final_evaluation(
     letters = queue_results_task(competition_id)
     closed = close_task(competition_id, actor)
     delivery = await deliver_pending(competition_id)
+    documents_artifact(competition_id, slug or "")
     return {
         "opened": opened,
         "evaluated": settled,
@@ -46,17 +51,20 @@ async def final_evaluation(
     }
 
 
-@flow(name="annual-report", flow_run_name="{slug} · 年度总结报告 annual report")
+@flow(name="annual-report", flow_run_name=run_name("年度总结报告 annual report"))
 def annual_report(slug: str | None = None, as_of: datetime | None = None) -> dict[str, Any]:
     """The year's figures (artifact) and the 年度总结报告 with its charts."""
+    preflight()
     moment = as_of or utcnow()
     competition_id = competition_id_for(slug)
     figures = publish_figures(competition_id)
     document = annual_report_task(competition_id, moment)
+    documents_artifact(competition_id, slug or "")
     return {"document": document, "figures": figures}
 
 
-@flow(name="export-year", flow_run_name="{slug} · 导出 export")
+@flow(name="export-year", flow_run_name=run_name("导出 export"))
 def export_year(slug: str | None, path: str) -> dict[str, int]:
     """Every table of the competition to one .xlsx workbook."""
+    preflight()
     return export_task(competition_id_for(slug), path)

@@ -11,25 +11,29 @@ from typing import Any
 
 from prefect import flow
 
+from flows.naming import run_name
 from models.types import utcnow
 from tasks.competition import competition_id_for
+from tasks.doctor import preflight
 from tasks.funding import approve_funding, draft_funding, publish_allocation, publish_publicity
 
 
-@flow(name="funding-draft", flow_run_name="{slug} · 资助方案 funding draft")
+@flow(name="funding-draft", flow_run_name=run_name("资助方案 funding draft"))
 def funding_draft(slug: str | None = None, actor: str = "admin") -> dict[str, Any]:
     """Allocate the pools by the configured rules; every project gets its amount and one sentence why."""
+    preflight()
     competition_id = competition_id_for(slug)
     summary = draft_funding(competition_id, actor)
     report = publish_allocation(competition_id)
     return {**summary, "report": report}
 
 
-@flow(name="funding-approve", flow_run_name="{slug} · 批准资助方案 funding approved")
+@flow(name="funding-approve", flow_run_name=run_name("批准资助方案 funding approved"))
 def funding_approve(
     slug: str | None = None, actor: str = "admin", as_of: datetime | None = None
 ) -> dict[str, Any]:
     """Approve the draft (refused while a tie or an objection is open) and publish the 公示."""
+    preflight()
     moment = as_of or utcnow()
     competition_id = competition_id_for(slug)
     approved = approve_funding(competition_id, actor)

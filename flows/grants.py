@@ -8,13 +8,16 @@ from typing import Any
 
 from prefect import flow
 
+from flows.naming import run_name
 from models.types import utcnow
+from tasks.artifacts import documents_artifact
 from tasks.competition import competition_id_for
+from tasks.doctor import preflight
 from tasks.funding import lapse_agreements, read_signings, record_signings
 from tasks.mail.deliver import deliver_pending
 
 
-@flow(name="grants-sign", flow_run_name="{slug} · 协议签订 agreements signed")
+@flow(name="grants-sign", flow_run_name=run_name("协议签订 agreements signed"))
 async def grants_sign(
     slug: str | None = None,
     signings: list[tuple[str, date]] | None = None,
@@ -22,20 +25,23 @@ async def grants_sign(
     actor: str = "admin",
 ) -> dict[str, Any]:
     """Signing dates by 申报编号 (or an .xlsx with 申报编号 and 签订日期); first tranches released."""
+    preflight()
     competition_id = competition_id_for(slug)
     rows = [(ref, day, f"grants sign {ref}") for ref, day in (signings or [])]
     if xlsx:
         rows += read_signings(xlsx)
     grants = record_signings(competition_id, rows, actor)
     delivery = await deliver_pending(competition_id)
+    documents_artifact(competition_id, slug or "")
     return {"signed": len(grants), "delivery": delivery}
 
 
-@flow(name="agreements-lapse", flow_run_name="{slug} · 协议逾期 agreements lapse")
+@flow(name="agreements-lapse", flow_run_name=run_name("协议逾期 agreements lapse"))
 async def agreements_lapse(
     slug: str | None = None, as_of: datetime | None = None, actor: str = "system:lifecycle"
 ) -> dict[str, Any]:
     """Agreements not signed by their date lapse (audited, letter); the money as configured."""
+    preflight()
     competition_id = competition_id_for(slug)
     lapsed = lapse_agreements(competition_id, as_of or utcnow(), actor)
     delivery = await deliver_pending(competition_id)

@@ -9,6 +9,7 @@ from prefect import flow
 
 from flows.naming import run_name
 from models.types import utcnow
+from tasks.artifacts import BatchProgress, documents_artifact
 from tasks.competition import competition_id_for
 from tasks.doctor import preflight
 from tasks.inbox import receive_uploads
@@ -36,9 +37,14 @@ async def intake(
     competition_id = competition_id_for(slug)
     received, unreadable = receive_uploads(uploads) if uploads else ([], [])
     paths = [*(files or []), *received]
-    reports = [import_file(competition_id, path, moment, actor, override_reason) for path in paths]
+    progress = BatchProgress(len(paths), "申报文件导入 / files imported")
+    reports = []
+    for path in paths:
+        reports.append(import_file(competition_id, path, moment, actor, override_reason))
+        progress.advance()
     reports += unreadable
     receipts = queue_receipts_task(competition_id, moment)
     refusals = queue_refusals_task(competition_id, [row for report in reports for row in report["refused"]])
     delivery = await deliver_pending(competition_id)
+    documents_artifact(competition_id, slug or "")
     return {"files": reports, "receipts": len(receipts), "refusals": len(refusals), "delivery": delivery}

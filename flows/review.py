@@ -14,6 +14,7 @@ from prefect import flow
 
 from flows.naming import run_name
 from models.types import utcnow
+from tasks.artifacts import documents_artifact
 from tasks.competition import competition_id_for
 from tasks.doctor import preflight
 from tasks.mail.deliver import deliver_pending
@@ -63,4 +64,5 @@ def close_review(
     results = close_review_task(competition_id, actor)
     documents = write_review_documents(competition_id, as_of or utcnow(), prepared_by or actor)
     panel = publish_ranking(competition_id)
+    documents_artifact(competition_id, slug or "")
     return {"results": results, "documents": len(documents), "panel": panel}

@@ -9,6 +9,7 @@ from prefect import flow
 
 from flows.naming import run_name
 from models.types import utcnow
+from tasks.artifacts import documents_artifact
 from tasks.competition import competition_id_for
 from tasks.doctor import preflight
 from tasks.mail.deliver import deliver_pending
@@ -35,6 +36,7 @@ async def screening(
     letters = queue_results_task(competition_id)
     report = publish_screening(competition_id)
     delivery = await deliver_pending(competition_id)
+    documents_artifact(competition_id, slug or "")
     return {
         "opened": opened,
         **counts,

@@ -15,8 +15,11 @@ from typing import Any
 
 from prefect import flow
 
+from flows.naming import run_name
 from models.types import utcnow
+from tasks.artifacts import documents_artifact
 from tasks.competition import competition_id_for
+from tasks.doctor import preflight
 from tasks.mail.deliver import deliver_pending
 from tasks.supervision import (
     assign_supervisors_task,
@@ -29,7 +32,7 @@ from tasks.supervision import (
 )
 
 
-@flow(name="supervision", flow_run_name="{slug} · 督导 supervision")
+@flow(name="supervision", flow_run_name=run_name("督导 supervision"))
 async def supervision(
     slug: str | None = None,
     actor: str = "system:supervision",
@@ -37,6 +40,7 @@ async def supervision(
     supervisors_file: str | None = None,
 ) -> dict[str, Any]:
     """Supervisors, checkpoints, links, reminders, overdue checks and outcomes for running grants."""
+    preflight()
     competition_id = competition_id_for(slug)
     now = as_of or utcnow()
     assigned = assign_supervisors_task(competition_id, actor, supervisors_file)
@@ -59,11 +63,12 @@ async def supervision(
     }
 
 
-@flow(name="checkpoint-follow-up", flow_run_name="{slug} · 督导结果 checkpoint follow-up")
+@flow(name="checkpoint-follow-up", flow_run_name=run_name("督导结果 checkpoint follow-up"))
 async def checkpoint_follow_up(
     slug: str | None = None, actor: str = "system:checkpoint", as_of: datetime | None = None
 ) -> dict[str, Any]:
     """Settle the submitted checkpoints: release or withhold tranches, open rectifications, letters."""
+    preflight()
     competition_id = competition_id_for(slug)
     now = as_of or utcnow()
     settled = settle_checkpoints_task(competition_id, now, actor)
@@ -71,4 +76,5 @@ async def checkpoint_follow_up(
     invitations = queue_invitations_task(competition_id)
     papers = papers_and_letters_task(competition_id, now)
     delivery = await deliver_pending(competition_id)
+    documents_artifact(competition_id, slug or "")
     return {"settled": settled, "invitations": len(invitations), **papers, "delivery": delivery}

@@ -11,7 +11,7 @@ from prefect.artifacts import create_table_artifact
 from sqlmodel import Session
 
 from models.competition.tables import Competition
-from models.db import session_scope
+from models.db import lock_competition, session_scope
 from models.documents.engine.cn_format import local_date
 from models.evaluation.annual import annual_figures
 from models.evaluation.annual_report import write_annual_report
@@ -31,6 +31,7 @@ def _competition(session: Session, competition_id: int) -> Competition:
 def open_evaluation_task(competition_id: int, actor: str) -> bool:
     """项目实施 → 结项评估; False when under way already."""
     with session_scope() as session:
+        lock_competition(session, competition_id)
         return open_evaluation(session, competition=_competition(session, competition_id), actor=actor)
 
 
@@ -39,6 +40,7 @@ def evaluate_task(competition_id: int, actor: str, as_of: datetime) -> list[dict
     """Score, grade and settle every grant whose 结项 reports are in."""
     day = local_date(as_of, get_settings().timezone)
     with session_scope() as session:
+        lock_competition(session, competition_id)
         settled = evaluate_grants(session, competition_id=competition_id, actor=actor, on=day)
         return [
             {
@@ -57,6 +59,7 @@ def write_reports_task(competition_id: int, as_of: datetime) -> list[int]:
     """结项评估报告 of every evaluated project (new or changed since); returns document ids."""
     settings = get_settings()
     with session_scope() as session:
+        lock_competition(session, competition_id)
         documents = write_reports(
             session,
             competition=_competition(session, competition_id),
@@ -70,6 +73,7 @@ def write_reports_task(competition_id: int, as_of: datetime) -> list[int]:
 def queue_results_task(competition_id: int) -> list[int]:
     """The result letter (report attached) once per round and outcome."""
     with session_scope() as session:
+        lock_competition(session, competition_id)
         letters = queue_results(session, competition=_competition(session, competition_id))
         return [letter.id for letter in letters if letter.id is not None]
 
@@ -78,6 +82,7 @@ def queue_results_task(competition_id: int) -> list[int]:
 def close_task(competition_id: int, actor: str) -> bool:
     """结项评估 → 已结束 when every grant is completed or terminated."""
     with session_scope() as session:
+        lock_competition(session, competition_id)
         return close_competition(session, competition=_competition(session, competition_id), actor=actor)
 
 
@@ -86,6 +91,7 @@ def annual_report_task(competition_id: int, as_of: datetime) -> int:
     """年度总结报告 with its charts; returns the document id."""
     settings = get_settings()
     with session_scope() as session:
+        lock_competition(session, competition_id)
         document = write_annual_report(
             session,
             competition=_competition(session, competition_id),
@@ -100,6 +106,7 @@ def annual_report_task(competition_id: int, as_of: datetime) -> int:
 def publish_figures(competition_id: int) -> dict[str, Any]:
     """The year's figures as a Prefect table artifact; returns them."""
     with session_scope() as session:
+        lock_competition(session, competition_id)
         figures = annual_figures(session, competition_id=competition_id, timezone=get_settings().timezone)
     create_table_artifact(
         key=f"annual-{figures['competition']}",
@@ -123,6 +130,7 @@ def publish_figures(competition_id: int) -> dict[str, Any]:
 def export_task(competition_id: int, path: str) -> dict[str, int]:
     """Every table to one .xlsx file; returns the rows per sheet."""
     with session_scope() as session:
+        lock_competition(session, competition_id)
         return export_workbook(
             session, competition_id=competition_id, path=Path(path), timezone=get_settings().timezone
         )

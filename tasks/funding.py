@@ -12,7 +12,7 @@ from prefect import task
 from prefect.artifacts import create_table_artifact
 
 from models.competition.tables import Competition
-from models.db import session_scope
+from models.db import lock_competition, session_scope
 from models.funding.decision import approve_decision, draft_decision, funding_report
 from models.funding.grants import (
     award_grants,
@@ -36,6 +36,7 @@ def _local_day(moment: datetime) -> date:
 def draft_funding(competition_id: int, actor: str) -> dict[str, Any]:
     """Run the allocation and store the draft; returns the counts, ties and totals."""
     with session_scope() as session:
+        lock_competition(session, competition_id)
         result = draft_decision(session, competition_id=competition_id, actor=actor)
         allocation = result.allocation
         return {
@@ -53,6 +54,7 @@ def draft_funding(competition_id: int, actor: str) -> dict[str, Any]:
 def publish_allocation(competition_id: int) -> dict[str, Any]:
     """The decision with its reasons as a Prefect table artifact (Prefect UI); returns the report."""
     with session_scope() as session:
+        lock_competition(session, competition_id)
         report = funding_report(session, competition_id=competition_id)
     rows = [
         {
@@ -77,6 +79,7 @@ def publish_allocation(competition_id: int) -> dict[str, Any]:
 @task(name="approve-funding")
 def approve_funding(competition_id: int, actor: str) -> bool:
     with session_scope() as session:
+        lock_competition(session, competition_id)
         return approve_decision(session, competition_id=competition_id, actor=actor)
 
 
@@ -84,6 +87,7 @@ def approve_funding(competition_id: int, actor: str) -> bool:
 def publish_publicity(competition_id: int, as_of: datetime, actor: str) -> dict[str, Any]:
     """The 拟资助项目公示 and its window (the current notice when one is open)."""
     with session_scope() as session:
+        lock_competition(session, competition_id)
         notice = publish_notice(
             session,
             competition_id=competition_id,
@@ -99,6 +103,7 @@ def publish_publicity(competition_id: int, as_of: datetime, actor: str) -> dict[
 def close_publicity_task(competition_id: int, as_of: datetime, actor: str) -> dict[str, Any]:
     """Close the notice when its window has passed and no objection is open; the stage after."""
     with session_scope() as session:
+        lock_competition(session, competition_id)
         closed = close_publicity(session, competition_id=competition_id, now=as_of, actor=actor)
         competition = session.get(Competition, competition_id)
         assert competition is not None
@@ -113,6 +118,7 @@ def read_signings(path: str) -> list[tuple[str, date, str]]:
 @task(name="award-grants")
 def award_grants_task(competition_id: int, actor: str) -> list[int]:
     with session_scope() as session:
+        lock_competition(session, competition_id)
         return [g.id or 0 for g in award_grants(session, competition_id=competition_id, actor=actor)]
 
 
@@ -120,6 +126,7 @@ def award_grants_task(competition_id: int, actor: str) -> list[int]:
 def write_award_letters_task(competition_id: int, as_of: datetime) -> list[int]:
     """立项通知书 + 资助协议书, or 未入选通知, to every applicant of the decision (once each)."""
     with session_scope() as session:
+        lock_competition(session, competition_id)
         return write_award_letters(
             session,
             competition_id=competition_id,
@@ -132,6 +139,7 @@ def write_award_letters_task(competition_id: int, as_of: datetime) -> list[int]:
 def record_signings(competition_id: int, signings: list[tuple[str, date, str]], actor: str) -> list[int]:
     """Record every signing (all or nothing); the signing tranches are released."""
     with session_scope() as session:
+        lock_competition(session, competition_id)
         grants = []
         for ref, day, where in signings:
             grant = grant_by_ref(session, competition_id=competition_id, ref=ref)
@@ -150,6 +158,7 @@ def record_signings(competition_id: int, signings: list[tuple[str, date, str]], 
 @task(name="lapse-agreements")
 def lapse_agreements(competition_id: int, as_of: datetime, actor: str) -> list[int]:
     with session_scope() as session:
+        lock_competition(session, competition_id)
         lapsed = lapse_unsigned(
             session,
             competition_id=competition_id,

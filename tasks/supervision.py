@@ -11,7 +11,7 @@ from prefect import task
 from sqlmodel import Session
 
 from models.competition.tables import Competition
-from models.db import session_scope
+from models.db import lock_competition, session_scope
 from models.settings import get_settings
 from models.supervision import notices, outcomes, schedule, supervisors
 
@@ -32,6 +32,7 @@ def assign_supervisors_task(
 ) -> dict[str, int]:
     """Supervisors from the configuration (or an .xlsx list), the configured number per running grant."""
     with session_scope() as session:
+        lock_competition(session, competition_id)
         people = supervisors.load_supervisors(
             session,
             competition_id=competition_id,
@@ -46,6 +47,7 @@ def assign_supervisors_task(
 def schedule_checkpoints_task(competition_id: int, as_of: datetime, actor: str) -> dict[str, int]:
     """Checkpoints for new grants; open those whose day has come."""
     with session_scope() as session:
+        lock_competition(session, competition_id)
         created = schedule.schedule_checkpoints(session, competition_id=competition_id, actor=actor)
         opened = schedule.open_checkpoints(
             session, competition_id=competition_id, today=_today(as_of), actor=actor
@@ -56,6 +58,7 @@ def schedule_checkpoints_task(competition_id: int, as_of: datetime, actor: str) 
 @task(name="queue-supervision-invitations")
 def queue_invitations_task(competition_id: int) -> list[int]:
     with session_scope() as session:
+        lock_competition(session, competition_id)
         letters = notices.queue_invitations(
             session, competition=_competition(session, competition_id), settings=get_settings()
         )
@@ -65,6 +68,7 @@ def queue_invitations_task(competition_id: int) -> list[int]:
 @task(name="queue-supervision-reminders")
 def queue_reminders_task(competition_id: int, as_of: datetime) -> list[int]:
     with session_scope() as session:
+        lock_competition(session, competition_id)
         letters = notices.queue_reminders(
             session, competition=_competition(session, competition_id), settings=get_settings(), now=as_of
         )
@@ -74,6 +78,7 @@ def queue_reminders_task(competition_id: int, as_of: datetime) -> list[int]:
 @task(name="mark-overdue-checkpoints")
 def mark_overdue_task(competition_id: int, as_of: datetime, actor: str) -> dict[str, list[int]]:
     with session_scope() as session:
+        lock_competition(session, competition_id)
         return outcomes.mark_overdue(
             session, competition_id=competition_id, actor=actor, now=as_of, timezone=get_settings().timezone
         )
@@ -83,6 +88,7 @@ def mark_overdue_task(competition_id: int, as_of: datetime, actor: str) -> dict[
 def settle_checkpoints_task(competition_id: int, as_of: datetime, actor: str) -> list[dict[str, Any]]:
     """Pass or fail every submitted checkpoint: tranche gates, rectifications."""
     with session_scope() as session:
+        lock_competition(session, competition_id)
         settled = outcomes.settle_submitted(
             session, competition_id=competition_id, actor=actor, now=as_of, timezone=get_settings().timezone
         )
@@ -94,6 +100,7 @@ def papers_and_letters_task(competition_id: int, as_of: datetime) -> dict[str, i
     """督导记录表, 中期评估意见, 整改通知 and the outcome letters (exactly once each)."""
     settings = get_settings()
     with session_scope() as session:
+        lock_competition(session, competition_id)
         competition = _competition(session, competition_id)
         papers = notices.write_papers(
             session, competition=competition, settings=settings, today=_today(as_of)

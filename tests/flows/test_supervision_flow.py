@@ -10,7 +10,7 @@ from datetime import timedelta
 from email import message_from_bytes, policy
 
 import pytest
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from models.competition.tables import Competition
 from models.documents.registry import GeneratedDocument
@@ -100,7 +100,14 @@ def test_supervision_then_follow_up(prefect_harness, funded):  # noqa: F811  (th
         new = sorted(
             lt.role for lt in session.exec(select(OutboxLetter).where(OutboxLetter.stage == "supervision"))
         )
-    assert new.count("rectification") == 1 and new.count("tranche_paid") == 1
+        paid = session.exec(
+            select(OutboxLetter).where(
+                OutboxLetter.role == "tranche_paid",
+                col(OutboxLetter.idempotency_key).endswith(f":tranche-{tranche[first.grant_id].id}"),
+            )
+        ).all()
+    assert new.count("rectification") == 1
+    assert len(paid) == 1, "the mid-term tranche's 拨款通知 letter, once (sent by funding's open_gate)"
     assert new.count("supervision_request") == 4  # the re-check's link went to its supervisor
     rectification_mail = next(m for m in _messages(funded) if "整改通知" in str(m["subject"]))
     assert any(part.get_filename() for part in rectification_mail.iter_attachments())

@@ -25,7 +25,7 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from models.call.notices import open_call
+from models.call.notices import open_call, write_call_documents
 from models.competition.tables import Competition, competition_config
 from models.db import dispose_engines, get_engine, upgrade_database
 from models.funding.tables import Grant, Tranche
@@ -122,6 +122,7 @@ def funded_competition(session: Session, *, top: int = 3, text: str | None = Non
         session, text=text or example_config_text(), source=str(EXAMPLE_CONFIG), actor=ACTOR
     )
     assert competition.id is not None
+    write_call_documents(session, competition=competition, now=CALL_AT, settings=get_settings())
     open_call(session, competition=competition, now=CALL_AT, actor=ACTOR)
     files = [EXAMPLE_DIR / "applications.xlsx", *sorted((EXAMPLE_DIR / "forms").glob("*.docx"))]
     for path in files:

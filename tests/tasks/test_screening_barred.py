@@ -9,12 +9,13 @@ from pathlib import Path
 
 from sqlmodel import select
 
-from models.call.notices import open_call
+from models.call.notices import open_call, write_call_documents
 from models.db import session_scope
 from models.evaluation.evaluating import evaluate_grants, open_evaluation
 from models.intake.imports import import_applications
 from models.intake.tables import Application, EligibilityCheck
 from models.screening.notices import open_screening
+from models.settings import get_settings
 from models.setup import create_competition
 from models.states import ApplicationState, GrantState
 from tasks.screening import screen_task
@@ -47,7 +48,9 @@ def test_next_years_screening_bars_a_terminated_organisation(year_template: Path
             **{"slug: jiangtou-2025": "slug: jiangtou-2026", "year: 2025": "year: 2026"}
         )
         next_year = create_competition(session, text=text, source=str(EXAMPLE_CONFIG), actor="admin:test")
-        open_call(session, competition=next_year, now=datetime(2025, 1, 6, tzinfo=UTC), actor="admin:test")
+        call_at = datetime(2025, 1, 6, tzinfo=UTC)
+        write_call_documents(session, competition=next_year, now=call_at, settings=get_settings())
+        open_call(session, competition=next_year, now=call_at, actor="admin:test")
         import_applications(
             session,
             competition_id=next_year.id,
