@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.markup import escape
 from rich.table import Table
 
 from cli.console import cell, console, line, print_json, say
@@ -110,11 +109,11 @@ def copy(
     copied = next_year(text, slug=new_slug, years=years, source=f"competition {slug}")
     new_file.parent.mkdir(parents=True, exist_ok=True)
     new_file.write_text(copied, encoding="utf-8")
-    console.print(
-        f"已写出 / wrote {escape(str(new_file))}: {escape(new_slug)}，{year + years} 年，"
+    line(
+        f"已写出 / wrote {new_file}: {new_slug}，{year + years} 年，"
         f"日期推后 {years} 年 / dates {years} year(s) later"
     )
-    console.print(
+    line(
         "节假日与调休（holidays, make_up_workdays）未改动，请按新年度核对 / "
         "the holiday calendar was not moved: check it for the new year"
     )

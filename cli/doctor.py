@@ -9,10 +9,10 @@ from __future__ import annotations
 import asyncio
 
 import typer
-from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
-from cli.console import console, print_json
+from cli.console import cell, console, print_json, say
 from cli.options import JsonOption
 
 
@@ -29,11 +29,11 @@ def doctor(as_json: JsonOption = False) -> None:
     else:
         table = Table("", "检查 Check", "结果 Found", "修正 Fix", title="grantflow doctor", show_lines=True)
         for c in checks:
-            mark = "[green]✓[/green]" if c.ok else "[red]✗[/red]"
-            table.add_row(mark, escape(c.name), escape(c.detail), escape(c.fix))
+            mark = Text("✓", "green") if c.ok else Text("✗", "red")
+            table.add_row(Text.assemble(mark), cell(c.name), cell(c.detail), cell(c.fix))
         console.print(table)
         if failed:
-            console.print(f"[red]{len(failed)} 项未通过 / {len(failed)} check(s) failed[/red]")
+            say("[red]{count} 项未通过 / {count} check(s) failed[/red]", count=len(failed))
         else:
             console.print("[green]全部通过 / every check passed[/green]")
     if failed:

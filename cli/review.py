@@ -11,7 +11,7 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from cli.console import console, print_json
+from cli.console import cell, console, line, print_json
 from cli.options import ActorOption, AsOfOption, CompetitionOption, JsonOption, aware, resolve_slug
 
 app = typer.Typer(help="专家评审 / the expert review", no_args_is_help=True)
@@ -34,7 +34,7 @@ def open_command(
     result = asyncio.run(
         open_review(resolve_slug(competition), actor=actor, experts_file=str(experts) if experts else None)
     )
-    console.print(
+    line(
         f"已分配 / assigned: {result['sheets']} 份评分表 sheets to {result['experts']} 位专家 experts; "
         f"邀请信 / invitations: {result['invitations']}"
     )
@@ -46,7 +46,7 @@ def remind_command(competition: CompetitionOption = None, as_of: AsOfOption = No
     from flows.review import review_reminders
 
     result = asyncio.run(review_reminders(resolve_slug(competition), as_of=aware(as_of)))
-    console.print(f"提醒信 / reminders queued: {result['reminders']}")
+    line(f"提醒信 / reminders queued: {result['reminders']}")
 
 
 @app.command("close")
@@ -57,7 +57,7 @@ def close_command(
     from flows.review import close_review
 
     result = close_review(resolve_slug(competition), actor=actor, as_of=aware(as_of))
-    console.print(f"已汇总 / results: {result['results']}; 文书 / documents: {result['documents']}")
+    line(f"已汇总 / results: {result['results']}; 文书 / documents: {result['documents']}")
 
 
 @app.command("sheet-template")
@@ -75,12 +75,9 @@ def sheet_template(
         comp = get_competition(session, slug=competition)
         listed = write_sheet_template(session, competition_id=comp.id or 0, path=file)
     if listed:
-        console.print(f"已写出 / written {file}: {listed} 份未提交的评分表 open sheets", markup=False)
+        line(f"已写出 / written {file}: {listed} 份未提交的评分表 open sheets")
     else:
-        console.print(
-            f"已写出空白模板 / written a blank template {file}（没有未提交的评分表 / no open sheets）",
-            markup=False,
-        )
+        line(f"已写出空白模板 / written a blank template {file}（没有未提交的评分表 / no open sheets）")
 
 
 @app.command("import-sheets")
@@ -97,7 +94,7 @@ def import_sheets(
     with session_scope() as session:
         comp = get_competition(session, slug=competition)
         sheets = import_paper_sheets(session, competition_id=comp.id or 0, path=file, actor=actor)
-    console.print(f"已导入 / imported {len(sheets)} 份评分表 sheets from {file}", markup=False)
+    line(f"已导入 / imported {len(sheets)} 份评分表 sheets from {file}")
 
 
 def _report(slug: str | None) -> dict[str, Any]:
@@ -126,25 +123,24 @@ def report_command(competition: CompetitionOption = None, as_json: JsonOption = 
         "去掉 Dropped",
         "得分",
         "标记 Flags",
-        title=f"评分汇总 / ranking ({report['method']})",
+        title=Text(f"评分汇总 / ranking ({report['method']})"),
     )
     for entry in report["applications"]:
         totals = "、".join(e["total"] for e in entry["experts"])
         dropped = "、".join(e["total"] for e in entry["experts"] if e["dropped"])
-        cells = [
-            _shown(entry["rank"]),
-            _shown(entry["pool_rank"]),
-            _shown(entry["ref"]),
-            _shown(entry["title"]),
-            _shown(totals),
-            _shown(dropped),
-            _shown(entry["aggregate"]),
-            _shown("；".join(f["zh"] for f in entry["flags"])),
-        ]
-        table.add_row(*(Text(cell) for cell in cells))  # Text: a title is data, never rich markup
+        table.add_row(  # a title is data, never rich markup
+            cell(_shown(entry["rank"])),
+            cell(_shown(entry["pool_rank"])),
+            cell(_shown(entry["ref"])),
+            cell(_shown(entry["title"])),
+            cell(_shown(totals)),
+            cell(_shown(dropped)),
+            cell(_shown(entry["aggregate"])),
+            cell(_shown("；".join(f["zh"] for f in entry["flags"]))),
+        )
     console.print(table)
-    for line in panel_lines(report["panel"]):
-        console.print(line, markup=False, soft_wrap=True)
+    for text in panel_lines(report["panel"]):
+        line(text)
 
 
 def _shown(value: Any) -> str:

@@ -28,9 +28,8 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.markup import escape
 
-from cli.console import console
+from cli.console import line
 from models.errors import ConfigError
 from models.settings import PROJECT_ROOT, RUN_STATE_FILE, get_settings
 
@@ -175,10 +174,10 @@ def up(
     already = running_pids()
     if already:
         recorded = state() or {}
-        console.print(
+        line(
             "已在运行 / already running: "
             + ", ".join(f"{name} (pid {pid})" for name, pid in already.items())
-            + (f" — Prefect UI {escape(recorded.get('ui_url', ''))}" if recorded else "")
+            + (f" — Prefect UI {recorded.get('ui_url', '')}" if recorded else "")
         )
         return
     run_dir().mkdir(parents=True, exist_ok=True)
@@ -195,24 +194,24 @@ def up(
         )
         started.append("prefect-server")
         _wait_healthy(api_url, pid, run_dir() / "prefect-server.log")
-        console.print(f"  ✓ Prefect server: http://127.0.0.1:{port}")
+        line(f"  ✓ Prefect server: http://127.0.0.1:{port}")
         _prefect(["work-pool", "create", POOL, "--type", "process", "--overwrite"], env, what="work pool")
-        console.print(f"  ✓ 工作池 / work pool: {POOL}")
+        line(f"  ✓ 工作池 / work pool: {POOL}")
         if deploy:
             _prefect(
                 ["--no-prompt", "deploy", "--all", "--prefect-file", "deployments/prefect.yaml"],
                 env,
                 what="deploy",
             )
-            console.print("  ✓ 部署 / deployments: deployments/prefect.yaml")
+            line("  ✓ 部署 / deployments: deployments/prefect.yaml")
         if worker:
             _start("worker", [sys.executable, "-m", "prefect", "worker", "start", "--pool", POOL], env)
             started.append("worker")
-            console.print(f"  ✓ 工作进程 / worker on pool {POOL}")
+            line(f"  ✓ 工作进程 / worker on pool {POOL}")
         if portal:
             _start("portal", [sys.executable, "-m", "cli.main", "portal", "--port", str(portal_port)], env)
             started.append("portal")
-            console.print(f"  ✓ 门户 / portal: http://127.0.0.1:{portal_port}")
+            line(f"  ✓ 门户 / portal: http://127.0.0.1:{portal_port}")
     except BaseException:
         for name in reversed(started):
             pid = running_pids().get(name)
@@ -227,11 +226,9 @@ def up(
         "started_at": time.time(),
     }
     (run_dir() / RUN_STATE_FILE).write_text(json.dumps(recorded, indent=2), encoding="utf-8")
-    console.print(
+    line(
         f"Prefect UI: {recorded['ui_url']}  ·  其他 grantflow 命令现在都在这台服务上运行 / every grantflow "
-        f"command now runs against it  ·  停止 / stop: grantflow down",
-        markup=False,
-        soft_wrap=True,
+        f"command now runs against it  ·  停止 / stop: grantflow down"
     )
 
 
@@ -242,8 +239,8 @@ def down() -> None:
         pid = alive.get(name)
         if pid is not None:
             _stop(name, pid)
-            console.print(f"  ✓ 已停止 / stopped {name} (pid {pid})")
+            line(f"  ✓ 已停止 / stopped {name} (pid {pid})")
         _pid_file(name).unlink(missing_ok=True)
     (run_dir() / RUN_STATE_FILE).unlink(missing_ok=True)
     if not alive:
-        console.print("没有在运行的服务 / nothing was running")
+        line("没有在运行的服务 / nothing was running")

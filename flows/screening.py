@@ -26,14 +26,16 @@ from tasks.screening import (
 async def screening(
     slug: str | None = None, as_of: datetime | None = None, actor: str = "admin", reviewer: str = ""
 ) -> dict[str, Any]:
-    """After the deadline: screen, write each 资格审查表, tell every applicant the result."""
+    """After the deadline: screen, write each 资格审查表, queue every applicant's result, then move
+    the competition to 资格审查 (征集中 → 资格审查): the stage moves only once its work is done, so a
+    failed run is finished by the next."""
     preflight()
     moment = as_of or utcnow()
     competition_id = competition_id_for(slug)
-    opened = open_screening_task(competition_id, moment, actor)
-    counts = screen_task(competition_id, actor)
+    counts = screen_task(competition_id, moment, actor)
     sheets = write_sheets_task(competition_id, moment, reviewer or actor)
     letters = queue_results_task(competition_id)
+    opened = open_screening_task(competition_id, moment, actor)
     report = publish_screening(competition_id)
     delivery = await deliver_pending(competition_id)
     documents_artifact(competition_id, slug or "")

@@ -79,7 +79,7 @@ def next_step(
         if now < deadlines.applications_close:
             return Decision(None, "征集中，等待申报截止", "the call is open until applications close")
         return Decision(Step.screening, "申报已截止，开始资格审查", "applications closed: screen them")
-    if stage is CompetitionStage.screening:
+    if stage is CompetitionStage.screening:  # the screening flow moves here last, once its work is done
         return Decision(Step.open_review, "资格审查完成，开始专家评审", "screening done: open the review")
     if stage is CompetitionStage.review:
         if sheets and open_sheets == 0:

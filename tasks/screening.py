@@ -1,4 +1,4 @@
-"""Tasks of the eligibility screening: open it, screen, write the 资格审查表, queue the results."""
+"""Tasks of the eligibility screening: screen, write the 资格审查表, queue the results, then open it."""
 
 from __future__ import annotations
 
@@ -14,7 +14,13 @@ from models.db import lock_competition, session_scope
 from models.documents.engine.cn_format import local_date
 from models.evaluation.barred import barred_organisations
 from models.screening.eligibility import screen_applications
-from models.screening.notices import open_screening, queue_results, screening_report, write_sheets
+from models.screening.notices import (
+    check_screening_may_run,
+    open_screening,
+    queue_results,
+    screening_report,
+    write_sheets,
+)
 from models.settings import get_settings
 
 
@@ -26,7 +32,7 @@ def _competition(session: Session, competition_id: int) -> Competition:
 
 @task(name="open-screening")
 def open_screening_task(competition_id: int, as_of: datetime, actor: str) -> bool:
-    """征集中 → 资格审查 (after the deadline); False when screening is under way already."""
+    """征集中 → 资格审查 once the work is done; False when the stage had moved already."""
     with session_scope() as session:
         lock_competition(session, competition_id)
         return open_screening(
@@ -35,11 +41,13 @@ def open_screening_task(competition_id: int, as_of: datetime, actor: str) -> boo
 
 
 @task(name="screen-applications")
-def screen_task(competition_id: int, actor: str) -> dict[str, int]:
-    """Every rule on every submitted application; each result stored with its reason."""
+def screen_task(competition_id: int, as_of: datetime, actor: str) -> dict[str, int]:
+    """Every rule on every submitted application; each result stored with its reason. Refused
+    (nothing stored) before the deadline or before the call was published."""
     with session_scope() as session:
         lock_competition(session, competition_id)
         competition = _competition(session, competition_id)
+        check_screening_may_run(competition, now=as_of)
         # earlier years' outcomes bar organisations; screening may not import that later stage
         barred = barred_organisations(session, year=competition.year)
         outcomes = screen_applications(session, competition_id=competition_id, actor=actor, barred=barred)

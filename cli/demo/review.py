@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from cli.console import console
+from cli.console import line, say
 from cli.demo.run import DemoRun
 
 BEIJING = ZoneInfo("Asia/Shanghai")
@@ -79,27 +79,37 @@ def step_review_close(run: DemoRun) -> str:
 
 
 def show_ranking(run: DemoRun, *, top: int = 10) -> None:
-    """The best-ranked applications of each pool, with the dropped totals and the panel's agreement."""
+    """The best-ranked applications of each pool, with the dropped totals and the panel's agreement:
+    the figures that apply to the panel's design (the review report's ``applies``)."""
     from models.db import session_scope
+    from models.review.agreement import NAMES
     from models.review.results import review_report
 
     if run.competition_id is None or "panel" not in run.facts:
         return
     with session_scope() as session:
         report: dict[str, Any] = review_report(session, competition_id=run.competition_id)
-    console.print(f"\n[bold]评审排名 / ranking[/bold]（{report['method']}，前 {top} 名 / top {top}）")
+    line("")
+    say(
+        "[bold]评审排名 / ranking[/bold]（{method}，前 {top} 名 / top {top}）",
+        method=report["method"],
+        top=top,
+    )
     for entry in [e for e in report["applications"] if e["rank"] is not None][:top]:
         dropped = "、".join(e["total"] for e in entry["experts"] if e["dropped"]) or "—"
         flags = "；".join(f["zh"] for f in entry["flags"])
-        console.print(
+        line(
             f"  {entry['rank']:>2}. {entry['ref']} {entry['title']} — {entry['aggregate']} "
-            f"（去掉 dropped: {dropped}）{'  ⚑ ' + flags if flags else ''}",
-            markup=False,
-            soft_wrap=True,
+            f"（去掉 dropped: {dropped}）{'  ⚑ ' + flags if flags else ''}"
         )
     panel = report["panel"]
-    parts = [
-        f"{name} = {panel[key]['value']}" if panel[key]["value"] is not None else f"{name}: null"
-        for key, name in (("icc2_1", "ICC(2,1)"), ("icc2_k", "ICC(2,k)"), ("kendall_w", "Kendall's W"))
-    ]
-    console.print("  评审一致性 / agreement: " + "，".join(parts), markup=False, soft_wrap=True)
+    parts = []
+    for key in panel.get("applies") or []:
+        stat = panel.get(key) or {}
+        name = NAMES[key]
+        if key == "icc1_k" and panel.get("k0"):
+            name = f"{name} (k̄ = k₀ = {panel['k0']})"
+        value = stat.get("value")
+        parts.append(f"{name} = {value}" if value is not None else f"{name}: 不适用 / not available")
+    design = f"（{panel['design_text']}）" if panel.get("design_text") else ""
+    line(f"  评审一致性 / agreement{design}: " + ("，".join(parts) or "—"))

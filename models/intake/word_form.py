@@ -17,6 +17,7 @@ remembers its cell: ``申报书.docx:表2第7行 (table 2, row 7)``.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -110,7 +111,7 @@ def _read_table(row: RawRow, name: str, number: int, table: etree._Element) -> N
         if not any(cells):
             continue
         single = len([c for c in cells if c]) == 1 and len(set(cells)) == 1
-        key = field_for(cells[0], loose=True) if single else None
+        key = _field(cells[0]) if single else None
         header = _header(cells)
         if header is not None:
             kind, columns = header
@@ -136,12 +137,12 @@ def _read_table(row: RawRow, name: str, number: int, table: etree._Element) -> N
 def _read_pairs(row: RawRow, cells: list[str], where: str) -> None:
     index = 0
     while index < len(cells) - 1:
-        key = field_for(cells[index], loose=True)
+        key = _field(cells[index])
         if key is None:
             index += 1
             continue
         value = cells[index + 1]
-        if field_for(value, loose=True) is not None and value:  # the next cell is another label
+        if _field(value) is not None and value:  # the next cell is another label
             index += 1
             continue
         _set(row, key, value, where)
@@ -162,12 +163,16 @@ def _set(row: RawRow, key: str, text: str, where: str) -> None:
 
 
 def _header(cells: list[str]) -> tuple[str, dict[int, str]] | None:
-    labels = [_COLUMN_ALIASES.get(normalise_label(c), normalise_label(c)) for c in cells]
-    budget = {i: k for i, c in enumerate(cells) if (k := budget_column_for(c)) is not None}
+    labels = [_COLUMN_ALIASES.get(_label(c), _label(c)) for c in cells]
+    budget = {
+        i: k
+        for i, c in enumerate(cells)
+        if (k := budget_column_for(without_format_characters(c))) is not None
+    }
     if {"item", "unit_price", "quantity"} <= set(budget.values()):
         return "budget", budget
     for kind, (titles, keys) in _TABLES.items():
-        wanted = {normalise_label(t): k for t, k in zip(titles, keys, strict=True)}
+        wanted = {_label(t): k for t, k in zip(titles, keys, strict=True)}
         found = {i: wanted[label] for i, label in enumerate(labels) if label in wanted}
         if len(set(found.values())) >= 2:
             return kind, found
@@ -179,7 +184,7 @@ def _read_line(row: RawRow, kind: str, columns: dict[int, str], cells: list[str]
     if not values:
         return
     if kind == "budget":
-        first = normalise_label(cells[0])
+        first = _label(cells[0])
         if first in ("合计", "总计", "小计"):
             return
         row.budget.append(RawBudgetLine(where=where, values=dict(values)))
@@ -193,16 +198,33 @@ def _read_cover_line(row: RawRow, name: str, text: str) -> None:
     match = _COVER.match(text)
     if match is None:
         return
-    key = field_for(match[1], loose=True)
+    key = _field(match[1])
     value = _HINT.sub("", match[2]).strip("_ 　")
     if key in _COVER_FIELDS and value and not row.values.get(key):
         row.values[key] = value
-        row.cells[key] = f"{name}:封面「{normalise_label(match[1])}」 (cover)"
+        row.cells[key] = f"{name}:封面「{_label(match[1])}」 (cover)"
+
+
+def _field(text: str) -> str | None:
+    """The intake field a label names, format characters dropped first."""
+    return field_for(without_format_characters(text), loose=True)
+
+
+def _label(text: str) -> str:
+    """A label folded for matching, format characters dropped first."""
+    return normalise_label(without_format_characters(text))
+
+
+def without_format_characters(text: str) -> str:
+    """``text`` without Unicode format characters (category Cf: U+2060 WORD JOINER, zero-width
+    spaces, BOMs, bidi marks), which a form may hold to keep an option on one line; they are
+    invisible, so ``☐蔡\u2060塘`` and ``☐蔡塘`` are the same option."""
+    return "".join(ch for ch in text if unicodedata.category(ch) != "Cf")
 
 
 def ticked_options(text: str) -> list[str] | None:
     """The options ticked in a checkbox cell; None when the cell has no checkbox at all."""
-    parts = _BOX.split(text)
+    parts = _BOX.split(without_format_characters(text))
     if len(parts) == 1:
         return None
     ticked = []

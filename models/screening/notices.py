@@ -17,10 +17,10 @@ from sqlmodel import Session, col, select
 from models.competition.config import CompetitionConfig
 from models.competition.tables import Competition, competition_config
 from models.documents.registry import GeneratedDocument, write_document
-from models.errors import InputError, NotFound, Problem
+from models.errors import IllegalTransition, InputError, NotFound, Problem
 from models.intake.correspondence import write_to_applicant
 from models.intake.tables import Application, EligibilityCheck, Organisation
-from models.lifecycle import set_state
+from models.lifecycle import allowed_moves, machine_for, set_state
 from models.mail.outbox import OutboxLetter, letter_ids
 from models.screening.eligibility import RULE_LABELS, checks_of, sheet_rows
 from models.settings import Settings
@@ -30,13 +30,17 @@ STAGE = "screening"
 DECIDED = (ApplicationState.eligible, ApplicationState.ineligible)
 
 
-def open_screening(session: Session, *, competition: Competition, now: datetime, actor: str) -> bool:
-    """征集中 → 资格审查 once the applications have closed; False when screening is under way or past.
-
-    A competition still in 筹备 (no call published) cannot be screened: ``set_state`` refuses it.
-    """
-    if competition.stage not in (CompetitionStage.draft, CompetitionStage.call_open):
-        return False
+def check_screening_may_run(competition: Competition, *, now: datetime) -> None:
+    """Refuse screening before any of its work is done: a competition still in 筹备 (no call
+    published) cannot be screened, nor one whose applications are still open. Changes nothing."""
+    if competition.stage is CompetitionStage.draft:
+        raise IllegalTransition(
+            machine_for(competition).entity,
+            competition.id,
+            str(competition.stage),
+            str(CompetitionStage.screening),
+            sorted(str(stage) for stage in allowed_moves(competition)),
+        )
     close = competition_config(competition).deadlines.applications_close
     if competition.stage is CompetitionStage.call_open and now < close:
         raise InputError(
@@ -47,12 +51,23 @@ def open_screening(session: Session, *, competition: Competition, now: datetime,
                 f"applications are open until {close.isoformat()}: screening cannot start yet",
             )
         )
+
+
+def open_screening(session: Session, *, competition: Competition, now: datetime, actor: str) -> bool:
+    """征集中 → 资格审查: the stage's last step, taken once every application is screened, its
+    资格审查表 written and its result letter queued — so a run that fails half-way leaves the
+    competition 征集中, where the next run (by hand or the hourly ``advance``) finishes it, and
+    ``timeline.next_step`` never reads a half-done screening as done. False when the stage had
+    moved already."""
+    check_screening_may_run(competition, now=now)
+    if competition.stage is not CompetitionStage.call_open:
+        return False
     set_state(
         session,
         competition,
         CompetitionStage.screening,
         actor=actor,
-        reason="申报截止，开始资格审查 / screening",
+        reason="资格审查完成 / screening done",
     )
     return True
 

@@ -23,15 +23,33 @@ from models.documents.application_form import (
 
 _KINDS = "[" + ", ".join(f"'{kind}'" for kind in ORGANISATION_KINDS) + "]"
 _BLANK_DATE = "　　　　年　　月　　日"
+# A checkbox cell lays its options out itself: U+2060 WORD JOINER between the characters of each
+# option (Word keeps "☐蔡塘" whole; LibreOffice ignores the joiner between Chinese characters), and a
+# line break before an option that would not fit the rest of the line — so no printer breaks an
+# option into "☐蔡 / 塘". The intake reader drops format characters (Unicode category Cf) before it
+# matches an option.
+WORD_JOINER = "\u2060"
+# The value cell of a ``pairs`` row: 110 mm less the cell margins at 12 pt is 25 full-width
+# characters; one is kept spare. An option takes its box, its name and the 　 after it.
+LINE_CHARACTERS = 24
+
+
+def _options(items: str, chosen: str) -> str:
+    """A checkbox per option — ``☑`` when ``chosen`` holds for it — each kept whole on its line."""
+    mark = "('" + CHECKED + "' if " + chosen + " else '" + UNCHECKED + "')"
+    return (
+        "{% set line = namespace(used=0) %}{% for name in " + items + " %}"
+        "{% set width = name|length + 2 %}"
+        "{% if line.used and line.used + width > " + str(LINE_CHARACTERS) + " %}"
+        "{{ '\\n' }}{% set line.used = 0 %}{% endif %}"
+        "{% set line.used = line.used + width %}"
+        "{{ (" + mark + " ~ name)|join('" + WORD_JOINER + "') }}　{% endfor %}"
+    )
+
+
 _VALUES = {
     "申报单位": "{{ organisation_name }}",
-    "单位性质": "{% for kind in "
-    + _KINDS
-    + " %}{{ '"
-    + CHECKED
-    + "' if kind == org_kind else '"
-    + UNCHECKED
-    + "' }}{{ kind }}　{% endfor %}",
+    "单位性质": _options(_KINDS, "name == org_kind"),
     "统一社会信用代码或登记证号": "{{ registration_number }}",
     "成立时间": "{{ founded_on|cn_date }}",
     "年检结论/评估等级": "{{ rating }}",
@@ -41,16 +59,8 @@ _VALUES = {
     "电子邮箱": "{{ contact_email }}",
     "单位地址": "{{ address }}",
     "项目名称": "{{ project_title }}",
-    "项目类别": "{% for name in categories %}{{ '"
-    + CHECKED
-    + "' if name == category else '"
-    + UNCHECKED
-    + "' }}{{ name }}　{% endfor %}",
-    "服务社区": "{% for name in communities %}{{ '"
-    + CHECKED
-    + "' if name in served_communities else '"
-    + UNCHECKED
-    + "' }}{{ name }}　{% endfor %}",
+    "项目类别": _options("categories", "name == category"),
+    "服务社区": _options("communities", "name in served_communities"),
     "服务对象": "{{ target_group }}",
     "直接受益人数": "{{ beneficiaries }}",
     "项目周期": "{% if period_start %}{{ period_start|cn_date }}至{{ period_end|cn_date }}{% else %}"

@@ -155,3 +155,51 @@ async def test_screening_of_an_unpublished_competition_is_refused(prefect_harnes
         slug = make_competition(session).slug
     with pytest.raises(IllegalTransition, match="draft to screening"):
         await screening(slug, as_of=SCREENING_AT)
+
+
+async def test_screening_interrupted_in_the_document_step_is_finished_by_the_next_run(
+    prefect_harness, applications_in, settings_env, monkeypatch
+):
+    """The stage moves last: a run that fails while writing the 资格审查表 leaves the competition
+    征集中 — the hourly ``advance`` screens again instead of opening the review — and the next run
+    writes every sheet, queues every letter once and only then moves to 资格审查."""
+    import models.screening.notices
+    from flows.screening import screening
+    from tasks.competition import decide_next_step
+
+    real_write_document = models.screening.notices.write_document
+    written = []
+
+    def failing_on_the_fifth(*args, **kwargs):
+        if len(written) == 4:
+            raise OSError("磁盘已满 / disk full")
+        written.append(real_write_document(*args, **kwargs))
+        return written[-1]
+
+    def step() -> tuple[str, str | None]:
+        """What the hourly ``advance`` reads: the stage and the step it would take now."""
+        decided = decide_next_step.fn(slug, datetime(2025, 3, 3, 10, 0, tzinfo=BEIJING))
+        return decided["stage"], decided["step"]
+
+    _competition_id, slug = applications_in
+    monkeypatch.setattr(models.screening.notices, "write_document", failing_on_the_fifth)
+    with pytest.raises(OSError, match="disk full"):
+        await screening(slug, as_of=SCREENING_AT)
+    assert step() == ("call_open", "screening")  # not open_review
+    with session_scope() as session:
+        assert len(session.exec(select(EligibilityCheck)).all()) == 24 * 8  # screened, committed
+        assert session.exec(select(GeneratedDocument)).all() == []  # the failed step wrote nothing
+        assert session.exec(select(OutboxLetter)).all() == []
+        assert session.exec(select(AuditEvent).where(AuditEvent.to_state == "screening")).all() == []
+
+    monkeypatch.setattr(models.screening.notices, "write_document", real_write_document)
+    result = await screening(slug, as_of=SCREENING_AT)
+    assert result["opened"] is True and result["screened"] == 0
+    assert result["sheets"] == 24 and result["letters"] == 24
+    assert step() == ("screening", "open_review")
+    with session_scope() as session:
+        assert len(session.exec(select(GeneratedDocument)).all()) == 24
+        assert len(session.exec(select(OutboxLetter)).all()) == 24
+        moves = session.exec(select(AuditEvent).where(AuditEvent.to_state == "screening")).all()
+        assert [(m.entity, m.from_state) for m in moves] == [("competition", "call_open")]
+    assert len(messages(settings_env / "mail")) == 24

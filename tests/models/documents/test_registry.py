@@ -148,12 +148,15 @@ def test_missing_key_names_key_and_template() -> None:
 
 
 def _form_tables(data: bytes) -> tuple[dict[str, str], dict[str, list[list[str]]]]:
-    """Read a filled-in 申报书 back, as the intake side does: labels, and section tables by name."""
+    """Read a filled-in 申报书 back, as the intake side does: labels, and section tables by name
+    (format characters — the word joiners that keep a checkbox option whole — dropped)."""
+    from models.intake.word_form import without_format_characters
+
     document = docx.Document(io.BytesIO(data))
     labels: dict[str, str] = {}
     sections: dict[str, list[list[str]]] = {}
     for table in document.tables:
-        rows = [[cell.text for cell in row.cells] for row in table.rows]
+        rows = [[without_format_characters(cell.text) for cell in row.cells] for row in table.rows]
         if len(rows[0]) == 2 and rows[0][0] != rows[0][1]:
             labels.update({label: value for label, value in rows})
         else:

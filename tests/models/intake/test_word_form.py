@@ -10,7 +10,11 @@ import pytest
 from sqlmodel import Session, col, select
 
 from models.competition.config import load_config
-from models.documents.application_form import APPLICATION_FORM, blank_application_context
+from models.documents.application_form import (
+    APPLICATION_FORM,
+    ORGANISATION_KINDS,
+    blank_application_context,
+)
 from models.documents.engine.docx import render_docx
 from models.errors import InputError
 from models.intake.imports import import_applications
@@ -289,3 +293,78 @@ def test_parse_application_form_refuses_a_file_that_is_not_docx(tmp_path: Path) 
         parse_application_form(path)
 
     assert raised.value.problems[0].zh == "无法读取该 Word 文件（须为 .docx 格式）"
+
+
+@pytest.mark.parametrize(
+    ("text", "ticked"),
+    [
+        ("☐\u2060蔡\u2060塘\u3000☑\u2060后\u2060埔\u3000", ["后埔"]),  # word joiners, as the template writes
+        ("☑\u200b社会组织\ufeff　☐备案志愿服务团队", ["社会组织"]),  # a zero-width space, a BOM
+        ("\u2060☑\u2060一\u2060老\u2060 ☐一小", ["一老"]),
+    ],
+)
+def test_ticked_options_drops_format_characters(text: str, ticked: list[str]) -> None:
+    assert ticked_options(text) == ticked
+
+
+def test_parse_application_form_reads_labels_with_format_characters(tmp_path: Path) -> None:
+    """A label typed with invisible characters (a word joiner, a zero-width space) still matches."""
+    from docx import Document
+
+    path = tmp_path / "sample.docx"
+    path.write_bytes(render_docx(FORM_TEMPLATE, _sample()))
+    document = Document(str(path))
+    label = document.tables[0].rows[0].cells[0]
+    assert label.text.strip() == "申报单位"
+    label.paragraphs[0].runs[0].text = "申\u2060报\u200b单位"
+    document.save(str(path))
+
+    application = validate_row(parse_application_form(path), config=CONFIG)
+    assert application.organisation.name == "厦门市湖里区吕岭社区志愿服务队"
+
+
+def test_the_template_keeps_each_checkbox_option_whole(tmp_path: Path) -> None:
+    """The rendered template: every option of a checkbox cell is ``☐`` and its name joined by U+2060."""
+    from docx import Document
+
+    path = tmp_path / "sample.docx"
+    path.write_bytes(render_docx(FORM_TEMPLATE, _sample()))
+    cells = [c.text for t in Document(str(path)).tables for r in t.rows for c in r.cells if "☐" in c.text]
+    options = [option for text in cells for option in text.replace("　", " ").split()]
+    assert {"☐\u2060蔡\u2060塘", "☐\u2060社\u2060区\u2060社\u2060工\u2060室"} <= set(options)
+    assert all(set(option[1::2]) == {"\u2060"} for option in options), options
+
+
+@pytest.mark.slow
+def test_a_rendered_blank_form_breaks_no_option_across_lines(tmp_path: Path) -> None:
+    """LibreOffice → pdftotext: each ☐option of the blank 申报书 sits whole on one printed line (the
+    11 communities take two lines; LibreOffice broke "☐蔡塘" after 蔡, word joiner or not)."""
+    import unicodedata
+
+    from tests.models.documents import pdf_pages
+
+    context = blank_application_context(
+        competition_name=CONFIG.competition.name,
+        organiser=CONFIG.competition.organiser,
+        communities=CONFIG.communities,
+        categories=[c.name for c in CONFIG.categories],
+        per_project_cap_fen=CONFIG.budget.per_project_cap,
+        applications_close=CONFIG.deadlines.applications_close,
+    )
+    try:
+        (pdf,) = pdf_pages.to_pdf({"blank": render_docx(FORM_TEMPLATE, context)}, tmp_path).values()
+    except pdf_pages.MissingTool as exc:
+        pytest.skip(str(exc))
+
+    def shown(text: str) -> str:  # as printed: no white space, no format characters
+        return "".join(ch for ch in "".join(text.split()) if unicodedata.category(ch) != "Cf")
+
+    printed = pdf_pages.pages(pdf)
+    lines = [shown(line) for page in printed for line in pdf_pages.content_lines(page)]
+    options = [
+        *(f"☐{kind}" for kind in ORGANISATION_KINDS),
+        *(f"☐{c.name}" for c in CONFIG.categories),
+        *(f"☐{name}" for name in CONFIG.communities),
+    ]
+    assert len(options) == 3 + 3 + 11
+    assert [o for o in options if not any(o in line for line in lines)] == []  # none broken, none missing
