@@ -1,4 +1,5 @@
-"""``grantflow grants list|sign|lapse``: the agreements (资助协议书) and their signing."""
+"""``grantflow grants list|sign|lapse|terminate``: the agreements (资助协议书), their signing, and
+termination (the command lives in ``cli.grants_terminate``, beside supervision)."""
 
 from __future__ import annotations
 
@@ -12,9 +13,11 @@ from rich.table import Table
 from rich.text import Text
 
 from cli.console import console, print_json
+from cli.grants_terminate import terminate
 from cli.options import ActorOption, AsOfOption, CompetitionOption, JsonOption, aware, resolve_slug
 
 app = typer.Typer(help="资助协议 / grants and agreements", no_args_is_help=True)
+app.command("terminate")(terminate)
 
 
 @app.command("list")

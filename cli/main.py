@@ -28,6 +28,7 @@ from cli.publicity import app as publicity_app
 from cli.report import report
 from cli.review import app as review_app
 from cli.screening import app as screening_app
+from cli.supervision import app as supervision_app
 from cli.tranches import tranches
 from cli.up import down, up
 from models.errors import ConfigError, GrantflowError, InputError
@@ -48,6 +49,7 @@ app.add_typer(funding_app, name="funding")
 app.add_typer(publicity_app, name="publicity")
 app.add_typer(grants_app, name="grants")
 app.command("tranches")(tranches)
+app.add_typer(supervision_app, name="supervision")
 app.add_typer(outbox_app, name="outbox")
 app.add_typer(evaluation_app, name="evaluation")
 app.command("report")(report)

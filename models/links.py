@@ -6,7 +6,8 @@ whose life is fixed when it is signed):
 
     purpose      subject              holder        nonce
     review       ReviewAssignment.id  Expert.id     ReviewAssignment.token_nonce
-    checkpoint   Checkpoint.id        Supervisor.id (the caller's; the table has none yet)
+    checkpoint   Checkpoint.id        Supervisor.id Checkpoint.token_nonce
+    report       Checkpoint.id        Grant.id      Checkpoint.report_nonce (the grantee's report)
 
 A token is refused with ``AccessDenied`` when its signature does not hold (forged, altered, signed
 for another purpose or with another key), when its expiry has passed, when the subject is gone,
@@ -37,10 +38,10 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 from models.errors import AccessDenied
 from models.settings import Settings
 
-Purpose = Literal["review", "checkpoint"]
-PURPOSES: tuple[Purpose, ...] = ("review", "checkpoint")
+Purpose = Literal["review", "checkpoint", "report"]
+PURPOSES: tuple[Purpose, ...] = ("review", "checkpoint", "report")
 READABLE_AFTER_DEADLINE = timedelta(days=14)
-_PATHS: dict[Purpose, str] = {"review": "review", "checkpoint": "supervise"}
+_PATHS: dict[Purpose, str] = {"review": "review", "checkpoint": "supervise", "report": "report"}
 
 
 class LinkClaim(NamedTuple):

@@ -21,7 +21,16 @@ from models.funding.tables import FundingDecision, Grant, Objection, PublicityNo
 from models.intake.tables import Application, BudgetLine, EligibilityCheck
 from models.mail.outbox import OutboxLetter
 from models.review.tables import ConflictDeclaration, Expert, ReviewAssignment, ReviewResult, Score
-from models.supervision.tables import Checkpoint, CheckpointReport, Supervisor
+from models.supervision.tables import (
+    Checkpoint,
+    CheckpointReport,
+    EvidenceFile,
+    GrantSupervisor,
+    GrantTermination,
+    ProgressReport,
+    Rectification,
+    Supervisor,
+)
 
 
 def create_competition(session: Session, *, text: str, source: str, actor: str) -> Competition:
@@ -113,7 +122,12 @@ def purge_competition(session: Session, *, slug: str, actor: str) -> bool:
     checkpoints = select(Checkpoint.id).where(col(Checkpoint.grant_id).in_(grants))
     assignments = select(ReviewAssignment.id).where(ReviewAssignment.competition_id == cid)
     for statement in (
+        sa.delete(Rectification).where(col(Rectification.grant_id).in_(grants)),
+        sa.delete(EvidenceFile).where(col(EvidenceFile.checkpoint_id).in_(checkpoints)),
+        sa.delete(ProgressReport).where(col(ProgressReport.checkpoint_id).in_(checkpoints)),
         sa.delete(CheckpointReport).where(col(CheckpointReport.checkpoint_id).in_(checkpoints)),
+        sa.delete(GrantTermination).where(col(GrantTermination.grant_id).in_(grants)),
+        sa.delete(GrantSupervisor).where(col(GrantSupervisor.grant_id).in_(grants)),
         sa.delete(Checkpoint).where(col(Checkpoint.grant_id).in_(grants)),
         sa.delete(FinalEvaluation).where(col(FinalEvaluation.grant_id).in_(grants)),
         sa.delete(Objection).where(col(Objection.competition_id) == cid),

@@ -201,6 +201,27 @@ CHECKPOINT_MOVES: Mapping[CheckpointState, frozenset[CheckpointState]] = {
 }
 
 
+class RectificationState(StrEnum):
+    """A 整改 rectification opened by a failed checkpoint, settled by its re-check."""
+
+    open = "open"  # 整改中
+    passed = "passed"  # 复查通过
+    failed = "failed"  # 复查未通过（可终止）
+    lapsed = "lapsed"  # 逾期未整改（可终止）
+
+
+RX = RectificationState
+RECTIFICATION_MOVES: Mapping[RectificationState, frozenset[RectificationState]] = {
+    RX.open: frozenset({RX.passed, RX.failed, RX.lapsed}),
+    RX.passed: frozenset(),
+    RX.failed: frozenset(),
+    RX.lapsed: frozenset(),
+}
+RECTIFICATIONS_TERMINABLE = frozenset({RX.failed, RX.lapsed})  # the administrator may terminate the grant
+CHECKPOINTS_OPEN = frozenset({C.scheduled, C.open, C.submitted})  # not yet settled
+CHECKPOINTS_SETTLED = frozenset({C.passed, C.failed, C.waived})
+
+
 class LetterState(StrEnum):
     """An outgoing letter in the outbox."""
 

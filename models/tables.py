@@ -17,7 +17,16 @@ from models.intake.tables import Application, BudgetLine, EligibilityCheck, Orga
 from models.mail.outbox import OutboxLetter
 from models.review.tables import ConflictDeclaration, Expert, ReviewAssignment, ReviewResult, Score
 from models.states import Machine
-from models.supervision.tables import Checkpoint, CheckpointReport, Supervisor
+from models.supervision.tables import (
+    Checkpoint,
+    CheckpointReport,
+    EvidenceFile,
+    GrantSupervisor,
+    GrantTermination,
+    ProgressReport,
+    Rectification,
+    Supervisor,
+)
 
 metadata = SQLModel.metadata
 
@@ -39,8 +48,13 @@ TABLES: tuple[type[SQLModel], ...] = (
     PublicityNotice,
     Objection,
     Supervisor,
+    GrantSupervisor,
     Checkpoint,
     CheckpointReport,
+    ProgressReport,
+    EvidenceFile,
+    Rectification,
+    GrantTermination,
     FinalEvaluation,
     GeneratedDocument,
     OutboxLetter,
@@ -65,15 +79,20 @@ __all__ = [
     "Competition",
     "ConflictDeclaration",
     "EligibilityCheck",
+    "EvidenceFile",
     "Expert",
     "FinalEvaluation",
     "FundingDecision",
     "GeneratedDocument",
     "Grant",
+    "GrantSupervisor",
+    "GrantTermination",
     "Objection",
     "Organisation",
     "OutboxLetter",
+    "ProgressReport",
     "PublicityNotice",
+    "Rectification",
     "ReviewAssignment",
     "ReviewResult",
     "RubricCriterion",

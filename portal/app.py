@@ -5,6 +5,10 @@
     GET  /apply/{slug}       the applicants' web form (网上申报), or a plain 409/404 page
     POST /apply/{slug}       action=submit → submit_web_application | add_rows (more budget lines)
     GET  /apply/{slug}/done/{token}   the confirmation with the 申报编号 (signed token)
+    GET  /supervise/{token}  the supervisor's 督导记录表 for one checkpoint (plan, grantee's report, form)
+    POST /supervise/{token}  action=draft | submit, with evidence uploads → save_record
+    GET  /report/{token}     the grantee's progress report for one checkpoint
+    POST /report/{token}     action=draft | submit, with evidence uploads → save_progress_report
     GET  /healthz            {"status": "ok"} when the database answers
     GET  /static/…           the one stylesheet
 
@@ -32,6 +36,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from sqlalchemy import text
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.formparsers import MultiPartException
 
 from models.db import get_engine, session_scope
 from models.errors import AccessDenied, NotFound
@@ -45,11 +50,14 @@ from portal.apply import handle_post as handle_apply
 from portal.apply_form import HONEYPOT
 from portal.i18n import LANGUAGE_COOKIE, LANGUAGES, choose_language, translator
 from portal.limits import BodyLimit, FormRefused, read_form
+from portal.report import handle_report_post, show_report
 from portal.review import SheetOutcome, handle_post, show_sheet
+from portal.supervise import handle_record_post, show_record, upload_rules
+from portal.uploads import MAX_PARTS, read_uploads
 
 log = logging.getLogger("grantflow.portal")
 WEB_TEMPLATES = TEMPLATES_DIR / "web"
-NOTICES = ("draft", "submitted", "conflict")
+NOTICES = ("draft", "submitted", "conflict")  # ?done= (the supervision pages use draft, submitted)
 _SECURITY_HEADERS = {
     "Referrer-Policy": "no-referrer",  # the personal link must not leak to other sites
     "X-Frame-Options": "DENY",
@@ -274,6 +282,103 @@ def create_app(settings: Settings | None = None, *, clock: Callable[[], datetime
         except NotFound:
             return not_found(request)
         return page(request, "apply_done.html", {"done": done})
+
+    # ---- supervision: the supervisor's record and the grantee's report (personal links) --------
+
+    def checkpoint_response(
+        request: Request, token: str, outcome: Any, cookie_value: str, *, template: str, path: str
+    ) -> Response:
+        context = {
+            "page": outcome.page,
+            "notice": outcome.notice,
+            "problem_notice": outcome.problem_notice,
+            "csrf_field": csrf.FIELD,
+            "csrf_token": csrf.form_token(
+                cookie_value=cookie_value, scope=f"{path}:{token_fingerprint(token)}", secret=secret
+            ),
+            "action_url": request.url.path,
+        }
+        response = page(request, template, context, status_code=outcome.status)
+        response.set_cookie(
+            csrf.COOKIE,
+            cookie_value,
+            httponly=True,
+            samesite="strict",
+            secure=secure_cookies,
+            path=f"/{path}",
+        )
+        return response
+
+    checkpoint_pages: dict[str, tuple[str, str, Callable[..., Any], Callable[..., Any]]] = {
+        "supervise": ("checkpoint", "supervise_record.html", show_record, handle_record_post),
+        "report": ("report", "report_form.html", show_report, handle_report_post),
+    }
+
+    async def checkpoint_get(request: Request, token: str, path: str) -> Response:
+        _, template, show, _ = checkpoint_pages[path]
+        done = request.query_params.get("done")
+        try:
+            outcome = await run_in_threadpool(
+                show,
+                engine,
+                token,
+                settings,
+                clock(),
+                language_of(request),
+                done if done in NOTICES else None,
+            )
+        except AccessDenied as exc:
+            return refused(request, exc, token)
+        cookie_value = request.cookies.get(csrf.COOKIE) or csrf.new_cookie_value()
+        return checkpoint_response(request, token, outcome, cookie_value, template=template, path=path)
+
+    async def checkpoint_post(request: Request, token: str, path: str) -> Response:
+        purpose, template, _, handle = checkpoint_pages[path]
+        language = language_of(request)
+        form = None
+        try:
+            max_bytes = await run_in_threadpool(upload_rules, engine, token, settings, clock(), purpose)
+            form = await request.form(max_files=MAX_PARTS, max_fields=MAX_PARTS * 4)
+            fields = {key: value for key, value in form.items() if isinstance(value, str)}
+            csrf.check_form_token(
+                field_value=fields.get(csrf.FIELD),
+                cookie_value=request.cookies.get(csrf.COOKIE),
+                scope=f"{path}:{token_fingerprint(token)}",
+                secret=secret,
+            )
+            uploads = await read_uploads(form, max_bytes=max_bytes)
+            outcome = await run_in_threadpool(
+                handle, engine, token, settings, clock(), language, fields, uploads
+            )
+        except AccessDenied as exc:
+            return refused(request, exc, token)
+        except MultiPartException as exc:
+            log.warning("portal refused a %s post: %s", path, exc)
+            return page(request, "refused.html", {"kind": "upload", "reason": "multipart"}, status_code=400)
+        finally:
+            if form is not None:
+                await form.close()
+        if outcome.redirect_notice:
+            target = f"{request.url.path}?done={outcome.redirect_notice}"
+            return finish(request, RedirectResponse(target, status_code=303))
+        cookie_value = request.cookies.get(csrf.COOKIE) or csrf.new_cookie_value()
+        return checkpoint_response(request, token, outcome, cookie_value, template=template, path=path)
+
+    @app.get("/supervise/{token}")
+    async def supervise_get(request: Request, token: str) -> Response:
+        return await checkpoint_get(request, token, "supervise")
+
+    @app.post("/supervise/{token}")
+    async def supervise_post(request: Request, token: str) -> Response:
+        return await checkpoint_post(request, token, "supervise")
+
+    @app.get("/report/{token}")
+    async def report_get(request: Request, token: str) -> Response:
+        return await checkpoint_get(request, token, "report")
+
+    @app.post("/report/{token}")
+    async def report_post(request: Request, token: str) -> Response:
+        return await checkpoint_post(request, token, "report")
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:

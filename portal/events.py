@@ -20,6 +20,7 @@ log = logging.getLogger("grantflow.portal")
 
 SHEET_SUBMITTED = "grantflow.review.sheet.submitted"
 SHEETS_COMPLETE = "grantflow.review.sheets.complete"
+RECORD_SUBMITTED = "grantflow.supervision.record.submitted"  # the checkpoint follow-up's trigger
 
 
 @dataclass(frozen=True)
@@ -93,4 +94,51 @@ def emit_sheet_submitted(sheet: SubmittedSheet) -> list[str]:
         return sent
     except Exception:  # an unreachable or broken Prefect must never cost an expert their scores
         log.exception("could not emit the Prefect event for sheet %s", sheet.assignment_id)
+        return []
+
+
+@dataclass(frozen=True)
+class SubmittedRecord:
+    checkpoint_id: int
+    competition_id: int
+    grant_id: int
+    supervisor_id: int
+    competition_slug: str
+
+
+def emit_record_submitted(submitted: SubmittedRecord) -> list[str]:
+    """Emit ``grantflow.supervision.record.submitted`` (resource ``grantflow.checkpoint.<id>``)."""
+    try:
+        if not prefect_api_configured():
+            log.info(
+                "no Prefect API configured: event %s for checkpoint %s not sent",
+                RECORD_SUBMITTED,
+                submitted.checkpoint_id,
+            )
+            return []
+        resource = {
+            "prefect.resource.id": f"grantflow.checkpoint.{submitted.checkpoint_id}",
+            "prefect.resource.name": f"检查点 #{submitted.checkpoint_id}",
+            "grantflow.competition.slug": submitted.competition_slug,
+        }
+        related = [
+            {
+                "prefect.resource.id": f"grantflow.competition.{submitted.competition_id}",
+                "prefect.resource.role": "competition",
+            },
+            {
+                "prefect.resource.id": f"grantflow.grant.{submitted.grant_id}",
+                "prefect.resource.role": "grant",
+            },
+        ]
+        payload = {
+            "checkpoint_id": submitted.checkpoint_id,
+            "competition_id": submitted.competition_id,
+            "grant_id": submitted.grant_id,
+            "supervisor_id": submitted.supervisor_id,
+            "competition_slug": submitted.competition_slug,
+        }
+        return [RECORD_SUBMITTED] if _emit(RECORD_SUBMITTED, resource, related, payload) else []
+    except Exception:  # an unreachable Prefect must never cost a supervisor their record
+        log.exception("could not emit the Prefect event for checkpoint %s", submitted.checkpoint_id)
         return []

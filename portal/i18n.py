@@ -13,6 +13,7 @@ from typing import Any
 
 from models.errors import Problem
 from portal.apply_words import APPLY_EN, APPLY_ZH
+from portal.supervise_words import SUPERVISE_EN, SUPERVISE_ZH
 
 LANGUAGES = ("zh-CN", "en")
 DEFAULT_LANGUAGE = "zh-CN"
@@ -118,6 +119,7 @@ MESSAGES: Mapping[str, Mapping[str, str]] = {
         "not_allowed.body": "此页面不支持这种访问方式。请通过邮件中的链接或页面上的按钮操作。",
         "refusal.state": "该评分表当前的状态不允许这一操作，请刷新页面查看最新状态；如有疑问请联系组织方。",
         **APPLY_ZH,
+        **SUPERVISE_ZH,
     },
     "en": {
         "site": "Micro-venture philanthropy · expert review",
@@ -225,6 +227,7 @@ MESSAGES: Mapping[str, Mapping[str, str]] = {
         "refusal.state": "This sheet's present state does not allow that. Reload the page to see its state, "
         "or contact the organiser.",
         **APPLY_EN,
+        **SUPERVISE_EN,
     },
 }
 

@@ -87,3 +87,16 @@ def test_a_worker_without_grantflow_home_fails_at_the_pull_step_with_the_fix(tmp
         _pull_check({"GRANTFLOW_HOME": str(tmp_path)})
     _pull_check({"GRANTFLOW_HOME": str(ROOT)})
     assert "set_working_directory" in next(iter(SPEC["pull"][1]))
+
+
+def test_checkpoint_follow_up_runs_on_the_portals_record_event():
+    from prefect.events.schemas.deployment_triggers import DeploymentEventTrigger
+
+    from portal.events import RECORD_SUBMITTED
+
+    follow_up = next(d for d in SPEC["deployments"] if d["name"] == "checkpoint-follow-up")
+    (trigger,) = follow_up["triggers"]
+    parsed = DeploymentEventTrigger.model_validate(trigger)
+    assert parsed.expect == {RECORD_SUBMITTED}
+    assert "slug" in parsed.parameters
+    assert any(d["name"] == "supervision" and d.get("schedules") for d in SPEC["deployments"])

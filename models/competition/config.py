@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import unicodedata
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from enum import StrEnum
 from pathlib import Path
@@ -341,13 +341,78 @@ class TranchePlanItem(_Strict):
     gate: str = Field(pattern=r"^[a-z][a-z0-9_-]*$")  # "signing" or a checkpoint code
 
 
+class CheckpointIndicator(_Strict):
+    """One line of a checkpoint's rubric: the supervisor scores it from 0 to ``max_points``."""
+
+    code: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    name: str
+    description: str = ""
+    max_points: Dec = Field(gt=0)
+    weight: Dec = Field(default=Decimal(1), ge=0)
+    step: Dec = Field(default=Decimal("0.5"), gt=0)
+
+
 class CheckpointPlan(_Strict):
+    """A supervision checkpoint (督导检查点): when it is due, how it is scored, what failing means."""
+
     code: str = Field(pattern=r"^[a-z][a-z0-9_-]*$")
     name: str
-    due: date
+    due: date | None = None  # an absolute day …
+    due_after_signing_days: int | None = Field(default=None, ge=1)  # … or so many days after signing
     pass_score: Dec = Decimal(60)
     rectification_days: int = Field(default=15, ge=1)
-    indicators: list[str] = Field(default_factory=list)
+    indicators: list[str] = Field(default_factory=list)  # what the 督导记录表 compares with the plan
+    rubric: list[CheckpointIndicator] = Field(default_factory=list)  # the supervisor's scores
+    opens_days_before: int = Field(default=30, ge=0)  # when the links go out
+    reminder_days_before: list[int] = Field(default_factory=lambda: [7, 1])
+    report_name: str = "进度报告"  # the grantee's own report: 中期报告 / 结项报告
+    report_days_before: int = Field(default=3, ge=0)  # the grantee's report is due so many days earlier
+    missing_report_fails: bool = True  # no grantee report by its due day fails the checkpoint
+
+    @model_validator(mode="after")
+    def _consistent(self) -> CheckpointPlan:
+        if (self.due is None) == (self.due_after_signing_days is None):
+            raise ValueError(
+                "检查点须写明 due（日期）或 due_after_signing_days（签约后天数），二选一 / "
+                "give exactly one of due (a date) or due_after_signing_days"
+            )
+        codes = [i.code for i in self.rubric]
+        if len(set(codes)) != len(codes):
+            raise ValueError("检查点指标代码重复 / rubric indicator codes repeat")
+        if self.rubric:
+            top = sum((i.max_points * i.weight for i in self.rubric), Decimal(0))
+            if self.pass_score > top:
+                raise ValueError(
+                    f"合格分 {self.pass_score} 高于满分 {top} / pass_score {self.pass_score} exceeds "
+                    f"the rubric's maximum {top}"
+                )
+        if any(d < 0 for d in self.reminder_days_before):
+            raise ValueError("提醒天数不能为负数 / reminder_days_before must not be negative")
+        return self
+
+    def due_for(self, signed_on: date | None) -> date | None:
+        """The checkpoint's due day for a grant signed on ``signed_on`` (None: not yet signed)."""
+        if self.due is not None:
+            return self.due
+        if signed_on is None or self.due_after_signing_days is None:
+            return None
+        return signed_on + timedelta(days=self.due_after_signing_days)
+
+
+class UploadRules(_Strict):
+    """Evidence uploads (签到表, photos, receipts): checked by content, re-encoded, limited."""
+
+    max_bytes: int = Field(default=8 * 1024 * 1024, ge=1024)
+    max_files: int = Field(default=8, ge=1, le=50)
+    max_pixels: int = Field(default=40_000_000, ge=10_000)  # a decompression bomb is refused
+    image_max_side: int = Field(default=1600, ge=200)  # images are re-encoded no larger than this
+
+
+class SupervisionRules(_Strict):
+    supervisors_per_grant: int = Field(default=1, ge=1, le=5)
+    exclude_same_organisation: bool = True
+    assignment_seed: int = 2025
+    uploads: UploadRules = Field(default_factory=UploadRules)
 
 
 class Deadlines(_Strict):
@@ -416,6 +481,7 @@ class CompetitionConfig(_Strict):
     evaluation: EvaluationRules = Field(default_factory=EvaluationRules)
     tranches: list[TranchePlanItem] = Field(min_length=1)
     checkpoints: list[CheckpointPlan] = Field(default_factory=list)
+    supervision: SupervisionRules = Field(default_factory=SupervisionRules)
     deadlines: Deadlines
     intake: IntakeLimits = Field(default_factory=IntakeLimits)
     require_letter_release: bool = False  # letters wait as drafts until an administrator releases them
@@ -579,12 +645,22 @@ class CompetitionConfig(_Strict):
             raise ValueError("; ".join(problems))
         return self
 
+    @model_validator(mode="after")
+    def _checkpoint_codes(self) -> CompetitionConfig:
+        codes = [c.code for c in self.checkpoints]
+        if len(set(codes)) != len(codes):
+            raise ValueError("检查点代码重复 / checkpoint codes repeat")
+        return self
+
     # convenient look-ups for the rules
     def pool_for(self, kind: OrganisationKind) -> Pool | None:
         return next((p for p in self.pools if kind in p.organisation_kinds), None)
 
     def category(self, code_or_name: str) -> Category | None:
         return next((c for c in self.categories if code_or_name in (c.code, c.name)), None)
+
+    def checkpoint(self, code: str) -> CheckpointPlan | None:
+        return next((c for c in self.checkpoints if c.code == code), None)
 
     def grade_for(self, score: Decimal) -> GradeBand:
         for band in sorted(self.grade_bands, key=lambda b: b.min_score, reverse=True):

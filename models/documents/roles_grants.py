@@ -116,45 +116,77 @@ PAYMENT_NOTICE = TemplateRole(
     },
 )
 
+
+def _sample_evidence() -> list[dict[str, Any]]:
+    """The evidence list of a 督导记录表: photos and scans embedded small, other files by name."""
+    import io
+
+    from PIL import Image, ImageDraw
+
+    from models.documents.engine.docx import InlineImage
+
+    image = Image.new("RGB", (480, 320), (214, 160, 92))
+    ImageDraw.Draw(image).rectangle((40, 60, 440, 280), outline=(60, 60, 60), width=6)
+    out = io.BytesIO()
+    image.save(out, format="PNG")
+    return [
+        {
+            "kind": "活动照片",
+            "name": "长者食堂送餐现场.jpg",
+            "image": InlineImage(out.getvalue(), 60, "活动照片"),
+        },
+        {"kind": "票据", "name": "5月食材采购发票.pdf", "image": None},
+    ]
+
+
 SUPERVISION_RECORD = TemplateRole(
     name="supervision_record",
     title="督导记录表",
     purpose="督导一次走访或远程跟进的记录：指标完成情况、台账查验、服务对象反馈、问题与建议",
     template="docs/supervision_record.docx",
-    keys={
-        "competition_name": COMPETITION,
-        "project_title": PROJECT,
-        "application_ref": REF,
-        "organisation_name": ORGANISATION,
-        "supervisor_name": "许文婷",
-        "visit_date": date(2025, 6, 18),
-        "visit_method": "实地走访",
-        "location": "吕岭社区长者食堂",
-        "checkpoint_name": "中期评估",
-        "participants": "项目负责人王丽华、志愿者代表2名、服务对象3名",
-        "indicators": [
-            {"name": "活动场次", "planned": "32场", "actual": "18场", "evidence": "活动记录18份", "note": ""},
-            {
-                "name": "服务人次",
-                "planned": "1,385人次",
-                "actual": "812人次",
-                "evidence": "签到表",
-                "note": "",
-            },
-            {
-                "name": "经费使用",
-                "planned": "8,000.00元",
-                "actual": "3,650.00元",
-                "evidence": "票据12张",
-                "note": "专款专用",
-            },
-        ],
-        "beneficiary_feedback": "受访老人均表示送餐准时、饭菜可口，希望增加周末陪伴。",
-        "findings": "活动按计划推进，台账齐全；志愿者排班集中在工作日，周末服务不足。",
-        "suggestions": "增加周末志愿者班次；满意度问卷在结项前完成后测。",
-        "score": Decimal("82"),
-        "passed": True,
-    },
+    keys=LazySamples(
+        {
+            "competition_name": COMPETITION,
+            "project_title": PROJECT,
+            "application_ref": REF,
+            "organisation_name": ORGANISATION,
+            "supervisor_name": "许文婷",
+            "visit_date": date(2025, 6, 18),
+            "visit_method": "实地走访",
+            "location": "吕岭社区长者食堂",
+            "checkpoint_name": "中期评估",
+            "participants": "项目负责人王丽华、志愿者代表2名、服务对象3名",
+            "indicators": [
+                {
+                    "name": "活动场次",
+                    "planned": "32场",
+                    "actual": "18场",
+                    "evidence": "活动记录18份",
+                    "note": "",
+                },
+                {
+                    "name": "服务人次",
+                    "planned": "1,385人次",
+                    "actual": "812人次",
+                    "evidence": "签到表",
+                    "note": "",
+                },
+                {
+                    "name": "经费使用",
+                    "planned": "8,000.00元",
+                    "actual": "3,650.00元",
+                    "evidence": "票据12张",
+                    "note": "专款专用",
+                },
+            ],
+            "beneficiary_feedback": "受访老人均表示送餐准时、饭菜可口，希望增加周末陪伴。",
+            "findings": "活动按计划推进，台账齐全；志愿者排班集中在工作日，周末服务不足。",
+            "suggestions": "增加周末志愿者班次；满意度问卷在结项前完成后测。",
+            "score": Decimal("82"),
+            "passed": True,
+        },
+        evidence=lambda: _sample_evidence(),
+    ),
 )
 
 MIDTERM_OPINION = TemplateRole(

@@ -41,11 +41,11 @@ from models.states import (
     GrantState,
     TrancheState,
 )
-from models.supervision.tables import Checkpoint, CheckpointReport
+from models.supervision.tables import FINAL_CHECKPOINT, Checkpoint, CheckpointReport
 from models.types import utcnow
 
 STAGE = "evaluation"
-FINAL = "final"  # the configured checkpoint code of the 结项评估
+FINAL = FINAL_CHECKPOINT  # the configured checkpoint code of the 结项评估
 GRANTS_CLOSED = frozenset({GrantState.completed, GrantState.terminated})
 UNPAID = frozenset({TrancheState.planned, TrancheState.due, TrancheState.withheld})
 

@@ -201,6 +201,52 @@ _role(
     withheld_amount="6,000.00",
 )
 _role(
+    "supervision_reminder",
+    "督导提醒",
+    "reminds a supervisor of a checkpoint record still to be submitted before its due day",
+    **_PROJECT,
+    organisation_name="厦门市湖里区乐龄社会工作服务中心",
+    checkpoint_name="中期评估",
+    report_url="http://127.0.0.1:8000/supervise/Zx9Qw",
+    due_date="2025年6月30日",
+    days_left=7,
+)
+_role(
+    "progress_report_request",
+    "进度报告填报通知",
+    "asks a funded project for its own progress report (中期报告 / 结项报告) before a checkpoint",
+    **_PROJECT,
+    checkpoint_name="中期评估",
+    report_name="中期报告",
+    report_url="http://127.0.0.1:8000/report/Pq7Lm",
+    due_date="2025年6月27日",
+    missing_fails=True,
+)
+_role(
+    "progress_report_reminder",
+    "进度报告提醒",
+    "reminds a funded project that its progress report is still missing",
+    **_PROJECT,
+    checkpoint_name="中期评估",
+    report_name="中期报告",
+    report_url="http://127.0.0.1:8000/report/Pq7Lm",
+    due_date="2025年6月27日",
+    days_left=1,
+    missing_fails=True,
+)
+_role(
+    "termination",
+    "终止通知",
+    "tells a project that its grant is terminated, why, and what is to be returned",
+    **_PROJECT,
+    reason="中期评估整改复查仍不合格",
+    terminated_on="2025年8月1日",
+    released_amount="4,000.00",
+    accepted_spend="3,650.00",
+    clawback_amount="350.00",
+    cancelled_amount="4,000.00",
+)
+_role(
     "final_result",
     "结项评估结果",
     "the final evaluation: score and grade band, with the 结项评估报告",

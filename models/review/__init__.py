@@ -1,9 +1,10 @@
 """专家评审 Expert review: experts, assignment (min-cost flow), personal sheet links, score sheets
 from the portal or on paper, aggregation, agreement statistics, results and ranking, the review's
 papers and letters. Uses the kernel, competition, documents, mail and intake's public modules;
-later stages may use its ``tables``, ``results`` and ``aggregation`` (the 结项 combines its
-evaluators' scores with the same rules).
+later stages may use its ``tables``, ``results``, ``aggregation`` (the 结项 combines its
+evaluators' scores with the same rules), the pure ``assignment`` (supervision assigns supervisors
+with it) and ``workbook`` (reading a people list).
 """
 
 # what other rooms may import from this one (tests/test_import_rules.py)
-__public__ = ("tables", "results", "aggregation")
+__public__ = ("tables", "results", "aggregation", "assignment", "workbook")

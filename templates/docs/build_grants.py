@@ -181,6 +181,16 @@ def supervision_record(d: OfficialDocument) -> None:
             ("结论", "{{ '☑' if passed else '☐' }}合格　　{{ '☐' if passed else '☑' }}不合格"),
         ]
     )
+    d.heading("佐证材料")
+    d.tag("{%p for item in evidence %}")
+    d.body("{{ loop.index }}. {{ item.kind }}：{{ item.name }}")
+    d.tag("{%p if item.image %}")
+    d.paragraph("{{ item.image }}", indent=False, align=1)
+    d.tag("{%p endif %}")
+    d.tag("{%p endfor %}")
+    d.tag("{%p if not evidence %}")
+    d.body("（无 / none）")
+    d.tag("{%p endif %}")
     with d.closing():
         d.blank()
         d.line("督导人员（签字）：　　　　　　　　项目负责人（签字）：")

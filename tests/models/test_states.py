@@ -23,6 +23,7 @@ INITIAL = {
     "grant": "awarded",
     "tranche": "planned",
     "checkpoint": "scheduled",
+    "rectification": "open",
     "letter": "draft",
     "objection": "open",
 }

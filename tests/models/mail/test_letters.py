@@ -36,6 +36,10 @@ LIFECYCLE = {
     "tranche_paid",
     "supervision_request",
     "rectification",
+    "supervision_reminder",
+    "progress_report_request",
+    "progress_report_reminder",
+    "termination",
     "final_result",
 }
 
