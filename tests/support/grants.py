@@ -3,7 +3,7 @@
 ``funded_competition`` starts from the bundled 江头街道 example: setup (the real configuration) →
 the call → intake of the example files (the Excel sheet and every Word 申报书) → screening → review
 (the configured experts, their sheets saved through ``save_sheet`` — what the portal calls) →
-``close_review``. Then the real funding stage (``_fund``): the decision drafted by the configured
+``close_review``. Then the real funding stage (``fund``): the decision drafted by the configured
 allocation and approved, the 公示 published and closed after its window, the grants awarded and
 the ``top`` best-ranked agreements signed (the signing tranche released with its 拨款通知 and
 letter, delivered as the grants-sign flow does), on the example's 2025 timeline
@@ -79,15 +79,15 @@ def _points(application: Application, expert_id: int) -> dict[str, str]:
     }
 
 
-def _fund(session: Session, competition: Competition, top: int, documents_dir: Path) -> list[int]:
+def fund(session: Session, competition: Competition, *, top: int | None, documents_dir: Path) -> list[int]:
     """The real funding stage, in the order its flows call it, on the example's 2025 timeline.
 
     funding-draft (``draft_decision``) → funding-approve (``approve_decision``, ``publish_notice``)
     → publicity-close after the 5 working days (``close_publicity``, ``award_grants``) →
     grants-sign (``record_signing``: the signing tranche is released with its 拨款通知). The
     allocation decides which projects are funded and with how much; the agreements of the ``top``
-    best-ranked of them are signed (the others stay 已立项待签约 / awarded, before their
-    ``agreements_by`` date). Returns the signed grants' ids, best rank first."""
+    best-ranked of them (all when ``top`` is None) are signed (the others stay 已立项待签约 /
+    awarded, before their ``agreements_by`` date). Returns the signed grants' ids, best rank first."""
     assert competition.id is not None
     draft_decision(session, competition_id=competition.id, actor=ACTOR)
     assert approve_decision(session, competition_id=competition.id, actor=ACTOR)
@@ -104,7 +104,7 @@ def _fund(session: Session, competition: Competition, top: int, documents_dir: P
     ]
     funded.sort(key=lambda d: (d.rank if d.rank is not None else 10**6, d.application_id))
     signed = []
-    for decision in funded[:top]:
+    for decision in funded[:top] if top is not None else funded:
         grant = record_signing(
             session,
             grant_id=grants[decision.application_id].id or 0,
@@ -113,7 +113,7 @@ def _fund(session: Session, competition: Competition, top: int, documents_dir: P
             documents_dir=documents_dir,
         )
         signed.append(grant.id or 0)
-    assert len(signed) == top, f"the allocation funded {len(funded)} projects, fewer than {top}"
+    assert top is None or len(signed) == top, f"funded {len(funded)} projects, fewer than {top}"
     session.flush()
     return signed
 
@@ -155,7 +155,7 @@ def funded_competition(
         )
     close_review(session, competition_id=competition.id, actor=ACTOR)
     set_state(session, competition, CompetitionStage.funding, actor=ACTOR, reason="评审结束 / review closed")
-    grants = _fund(session, competition, top, documents_dir)
+    grants = fund(session, competition, top=top, documents_dir=documents_dir)
     return Funded(competition.id, competition.slug, grants)
 
 
