@@ -3,15 +3,16 @@
 ``funded_competition`` starts from the bundled 江头街道 example: setup (the real configuration) →
 the call → intake of the example files (the Excel sheet and every Word 申报书) → screening → review
 (the configured experts, their sheets saved through ``save_sheet`` — what the portal calls) →
-``close_review``. Then it funds the best-ranked applications.
-
-FUNDING-MERGE: funding is the only hand-made step — Grant and Tranche rows (tranches from the
-configured plan, the signing tranche released) and the application / competition moves up to
-"active" / "implementation". Replace ``_fund`` with the funding flow once issue 12 is merged.
+``close_review``. Then the real funding stage (``fund``): the decision drafted by the configured
+allocation and approved, the 公示 published and closed after its window, the grants awarded and
+the ``top`` best-ranked agreements signed (the signing tranche released with its 拨款通知 and
+letter, delivered as the grants-sign flow does), on the example's 2025 timeline
+(cli/demo/funding.py).
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import shutil
 from collections.abc import Iterator
@@ -23,25 +24,27 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, col, select
+from sqlmodel import Session, select
 
 from models.call.notices import open_call, write_call_documents
-from models.competition.tables import Competition, competition_config
+from models.competition.tables import Competition
 from models.db import dispose_engines, get_engine, upgrade_database
-from models.funding.tables import Grant, Tranche
+from models.funding.decision import approve_decision, decisions_of, draft_decision
+from models.funding.grants import award_grants, grants_of, record_signing
+from models.funding.publicity import close_publicity, publish_notice
 from models.intake.imports import import_applications
 from models.intake.tables import Application
 from models.lifecycle import set_state
-from models.money import split_by_percent
 from models.review.results import close_review
 from models.review.reviewing import assign_reviews, load_experts
 from models.review.score_sheets import save_sheet
-from models.review.tables import ReviewAssignment, ReviewResult
+from models.review.tables import ReviewAssignment
 from models.screening.eligibility import screen_applications
 from models.screening.notices import open_screening
 from models.settings import Settings, get_settings
 from models.setup import create_competition
-from models.states import ApplicationState, CompetitionStage, GrantState, TrancheState
+from models.states import CompetitionStage
+from tasks.mail.delivery import deliver_configured
 from tests.conftest import EXAMPLE_DIR
 from tests.support.factories import EXAMPLE_CONFIG, example_config_text
 
@@ -51,7 +54,9 @@ INTAKE_AT = datetime(2025, 2, 28, 12, 0, tzinfo=BEIJING)
 SCREEN_AT = datetime(2025, 3, 3, 9, 0, tzinfo=BEIJING)
 SCORE_AT = datetime(2025, 3, 14, 20, 0, tzinfo=BEIJING)
 CLOSE_AT = datetime(2025, 3, 21, 17, 30, tzinfo=BEIJING)
-SIGNED_ON = date(2025, 4, 10)
+DECIDE_AT = datetime(2025, 3, 24, 9, 0, tzinfo=BEIJING)  # drafted, approved, 公示 to 28 March 17:30
+PUBLICITY_CLOSE_AT = datetime(2025, 3, 31, 9, 5, tzinfo=BEIJING)
+SIGNED_ON = date(2025, 4, 8)
 ACTOR = "admin:test"
 CRITERIA = {"need": 20, "design": 25, "capacity": 20, "budget": 15, "innovation": 10, "sustainability": 10}
 
@@ -74,55 +79,57 @@ def _points(application: Application, expert_id: int) -> dict[str, str]:
     }
 
 
-def _fund(session: Session, competition: Competition, ranked: list[ReviewResult], top: int) -> list[int]:
-    """FUNDING-MERGE: the hand-made funding step (see the module docstring)."""
-    config = competition_config(competition)
-    for stage in (CompetitionStage.publicity, CompetitionStage.implementation):
-        set_state(session, competition, stage, actor=ACTOR, reason="测试：立项 / test funding")
-    grants = []
-    for result in ranked[:top]:
-        application = session.get(Application, result.application_id)
-        assert application is not None
-        for state in (ApplicationState.shortlisted, ApplicationState.funded, ApplicationState.active):
-            set_state(session, application, state, actor=ACTOR, reason="测试：立项 / test funding")
-        grant = Grant(
-            competition_id=competition.id or 0,
-            application_id=application.id or 0,
-            amount_fen=application.amount_fen,
-            agreement_no=f"{application.ref}-XY",
-            signed_on=SIGNED_ON,
+def fund(session: Session, competition: Competition, *, top: int | None, documents_dir: Path) -> list[int]:
+    """The real funding stage, in the order its flows call it, on the example's 2025 timeline.
+
+    funding-draft (``draft_decision``) → funding-approve (``approve_decision``, ``publish_notice``)
+    → publicity-close after the 5 working days (``close_publicity``, ``award_grants``) →
+    grants-sign (``record_signing``: the signing tranche is released with its 拨款通知). The
+    allocation decides which projects are funded and with how much; the agreements of the ``top``
+    best-ranked of them (all when ``top`` is None) are signed (the others stay 已立项待签约 /
+    awarded, before their ``agreements_by`` date). Returns the signed grants' ids, best rank first."""
+    assert competition.id is not None
+    draft_decision(session, competition_id=competition.id, actor=ACTOR)
+    assert approve_decision(session, competition_id=competition.id, actor=ACTOR)
+    publish_notice(
+        session, competition_id=competition.id, now=DECIDE_AT, actor=ACTOR, documents_dir=documents_dir
+    )
+    assert close_publicity(session, competition_id=competition.id, now=PUBLICITY_CLOSE_AT, actor=ACTOR)
+    award_grants(session, competition_id=competition.id, actor=ACTOR)
+    grants = {g.application_id: g for g in grants_of(session, competition_id=competition.id)}
+    funded = [
+        d
+        for d in decisions_of(session, competition_id=competition.id)
+        if d.funded and d.application_id in grants
+    ]
+    funded.sort(key=lambda d: (d.rank if d.rank is not None else 10**6, d.application_id))
+    signed = []
+    for decision in funded[:top] if top is not None else funded:
+        grant = record_signing(
+            session,
+            grant_id=grants[decision.application_id].id or 0,
+            on=SIGNED_ON,
+            actor=ACTOR,
+            documents_dir=documents_dir,
         )
-        session.add(grant)
-        session.flush()
-        set_state(session, grant, GrantState.active, actor=ACTOR, reason="协议已签 / signed")
-        amounts = split_by_percent(grant.amount_fen, [t.percent for t in config.tranches])
-        for seq, (plan, amount) in enumerate(zip(config.tranches, amounts, strict=True), start=1):
-            tranche = Tranche(
-                grant_id=grant.id or 0,
-                seq=seq,
-                label=plan.label,
-                percent=plan.percent,
-                amount_fen=amount,
-                gate=plan.gate,
-            )
-            session.add(tranche)
-            session.flush()
-            if plan.gate == "signing":
-                set_state(session, tranche, TrancheState.due, actor=ACTOR, reason="签约 / signed")
-                tranche.released_on = SIGNED_ON
-                set_state(session, tranche, TrancheState.released, actor=ACTOR, reason="首期拨付 / paid")
-        grants.append(grant.id or 0)
+        signed.append(grant.id or 0)
+    assert top is None or len(signed) == top, f"funded {len(funded)} projects, fewer than {top}"
     session.flush()
-    return grants
+    return signed
 
 
-def funded_competition(session: Session, *, top: int = 3, text: str | None = None) -> Funded:
-    """A competition of the example with its ``top`` best-ranked projects funded and active."""
+def funded_competition(
+    session: Session, *, top: int = 3, text: str | None = None, settings: Settings | None = None
+) -> Funded:
+    """A competition of the example with its ``top`` best-ranked funded projects signed and active.
+
+    Documents go under ``settings`` (default: the current settings)' documents folder."""
+    documents_dir = (settings or get_settings()).documents_dir
     competition = create_competition(
         session, text=text or example_config_text(), source=str(EXAMPLE_CONFIG), actor=ACTOR
     )
     assert competition.id is not None
-    write_call_documents(session, competition=competition, now=CALL_AT, settings=get_settings())
+    write_call_documents(session, competition=competition, now=CALL_AT, settings=settings or get_settings())
     open_call(session, competition=competition, now=CALL_AT, actor=ACTOR)
     files = [EXAMPLE_DIR / "applications.xlsx", *sorted((EXAMPLE_DIR / "forms").glob("*.docx"))]
     for path in files:
@@ -148,15 +155,7 @@ def funded_competition(session: Session, *, top: int = 3, text: str | None = Non
         )
     close_review(session, competition_id=competition.id, actor=ACTOR)
     set_state(session, competition, CompetitionStage.funding, actor=ACTOR, reason="评审结束 / review closed")
-    ranked = list(
-        session.exec(
-            select(ReviewResult)
-            .join(Application, col(Application.id) == col(ReviewResult.application_id))
-            .where(Application.competition_id == competition.id, col(ReviewResult.rank).is_not(None))
-            .order_by(col(ReviewResult.rank))
-        )
-    )
-    grants = _fund(session, competition, ranked, top)
+    grants = fund(session, competition, top=top, documents_dir=documents_dir)
     return Funded(competition.id, competition.slug, grants)
 
 
@@ -165,23 +164,30 @@ def funded_competition(session: Session, *, top: int = 3, text: str | None = Non
 
 @pytest.fixture(scope="session")
 def funded_template(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Funded]:
-    """A SQLite file holding ``funded_competition(top=3)``, built once (it takes ~20 s)."""
-    path = tmp_path_factory.mktemp("funded") / "grantflow.db"
-    engine = get_engine(f"sqlite:///{path}")
+    """A data folder (database and documents) holding ``funded_competition(top=3)``, built once
+    (it takes ~20 s); the funding letters are delivered into its ``mail/`` as grants-sign does."""
+    data = tmp_path_factory.mktemp("funded") / "data"
+    settings = get_settings().model_copy(update={"data_dir": data, "smtp_host": None})
+    data.mkdir(parents=True)
+    engine = get_engine(f"sqlite:///{data / 'grantflow.db'}")
     upgrade_database(engine)
     with Session(engine, expire_on_commit=False) as session:
-        funded = funded_competition(session)
+        funded = funded_competition(session, settings=settings)
         session.commit()
+    report = asyncio.run(
+        deliver_configured(competition_id=funded.competition_id, settings=settings, engine=engine)
+    )
+    assert not report.failed and not report.waiting
     engine.dispose()
-    return path, funded
+    return data, funded
 
 
 @pytest.fixture
 def funded(funded_template: tuple[Path, Funded], settings_env: Path) -> Iterator[FundedWorld]:
-    """A private copy of the funded competition, in the database the settings point at."""
+    """A private copy of the funded competition's data folder, where the settings point; its
+    mailbox (``mail/``) starts empty: the funding letters were delivered before the test began."""
     template, funded = funded_template
-    settings_env.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(template, settings_env / "grantflow.db")
+    shutil.copytree(template, settings_env, dirs_exist_ok=True, ignore=shutil.ignore_patterns("mail"))
     settings = get_settings()
     engine = get_engine(settings.effective_database_url)
     yield FundedWorld(settings=settings, engine=engine, data=settings_env, **vars(funded))

@@ -17,7 +17,7 @@ from __future__ import annotations
 import shutil
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 
@@ -31,21 +31,18 @@ from models.funding.tables import FundingDecision, Grant, Tranche
 from models.intake.imports import import_applications
 from models.intake.tables import Application, BudgetLine
 from models.lifecycle import set_state
-from models.money import split_by_percent
-from models.review.results import close_review, results_of
+from models.review.results import close_review
 from models.review.reviewing import assign_reviews, load_experts
 from models.review.score_sheets import save_sheet
 from models.review.tables import ReviewAssignment
 from models.screening.eligibility import screen_applications
 from models.screening.notices import open_screening
 from models.states import (
-    ApplicationState,
     CheckpointState,
     CompetitionStage,
-    GrantState,
     TrancheState,
 )
-from models.supervision.tables import Checkpoint, CheckpointReport, Supervisor
+from models.supervision.tables import Checkpoint, CheckpointReport
 from portal.demo_experts import demo_points
 from tests.support.factories import EXAMPLE_CONFIG, example_config_text
 
@@ -77,12 +74,13 @@ class Year:
         competition = get_competition(session, slug=slug)
         year = cls(competition=competition)
         rows = session.exec(
-            select(Grant, Application)
+            select(Grant, Application, FundingDecision)
             .join(Application, col(Application.id) == col(Grant.application_id))
+            .join(FundingDecision, col(FundingDecision.application_id) == col(Grant.application_id))
             .where(Grant.competition_id == competition.id)
-            .order_by(col(Grant.id))
+            .order_by(col(FundingDecision.rank), col(Grant.id))
         )
-        for grant, application in rows:
+        for grant, application, _ in rows:
             year.grants[application.ref] = grant
             checkpoint = session.exec(
                 select(Checkpoint).where(Checkpoint.grant_id == grant.id, Checkpoint.code == "final")
@@ -158,89 +156,80 @@ def _selection(session: Session, text: str) -> Competition:
     return competition
 
 
-# ---- HAND-MADE: funding and supervision (replace with their flows at merge) ---------------------
+# ---- funding and supervision through their real model functions --------------------------------
+
+MIDTERM_OPEN_AT = datetime(2025, 6, 2, 1, 0, tzinfo=UTC)  # 中期评估 opens (due 30 June)
+MIDTERM_AT = datetime(2025, 6, 20, 7, 0, tzinfo=UTC)  # reports and records filed, settled
+FINAL_OPEN_AT = datetime(2025, 9, 16, 1, 0, tzinfo=UTC)  # 结项评估 opens (due 15 October)
+FINAL_AT = datetime(2025, 10, 10, 7, 0, tzinfo=UTC)  # 结项报告 filed
 
 
 def _fund_and_supervise(session: Session, year: Year, final_scores: Mapping[int, tuple[str, ...]]) -> None:
-    """HAND-MADE STAND-IN for the funding (issue 12) and supervision (issue 13) stages.
+    """Funding and supervision through their real model functions, on the example's 2025 timeline.
 
-    Funds each pool's best-ranked projects (aggregate ≥ funding.min_aggregate) while the pool's
-    money lasts, signs every agreement, pays the first two tranches, passes the 中期评估 and leaves
-    the 结项评估 ``submitted`` with one report per supervisor. Every state moves through set_state.
+    Funding as its flows run it (``tests.support.grants.fund``: every funded agreement signed);
+    supervision as the daily flow and the portal run it: supervisors from the configuration,
+    assigned; checkpoints scheduled and opened; each 中期报告 and 督导记录 saved through
+    ``save_progress_report`` / ``save_record`` (what the portal calls) and settled by
+    ``settle_submitted`` (the mid-term tranche released); the 结项评估 checkpoints opened and each
+    结项报告 saved through ``save_progress_report``.
+
+    HAND-MADE, the one step left: the supervisor's 结项 record (one ``CheckpointReport`` per final
+    checkpoint, by its supervisor, as the table allows, the checkpoint moved to ``submitted``
+    through set_state as ``save_record`` does). Why: the final evaluation reads the spending per
+    budget line from ``CheckpointReport.indicators["spent_by_line"]`` (models/evaluation/
+    spending.py), which ``save_record`` never writes (it stores the rubric's points there; the
+    per-line spending is in the grantee's ``ProgressReport.spending``) — a record saved by the real
+    code would reconcile every line at 0. The score of that record is the first of
+    ``final_scores[position]``.
     """
+    from models.settings import get_settings
+    from models.supervision.outcomes import settle_submitted
+    from models.supervision.records import save_record
+    from models.supervision.schedule import checkpoints_of
+    from tests.support.grants import fund
+    from tests.support.supervision import open_supervision, progress_fields, record_fields
+
     competition = year.competition
     assert competition.id is not None
+    settings = get_settings()
     config = competition_config(competition)
-    applications = {
-        a.id: a for a in session.exec(select(Application).where(Application.competition_id == competition.id))
-    }
-    left = {p.code: p.amount if p.amount is not None else config.budget.pool for p in config.pools}
-    funded: list[Application] = []
-    for result in sorted(results_of(session, competition_id=competition.id), key=lambda r: r.rank or 999):
-        application = applications[result.application_id]
-        amount = min(application.amount_fen, config.budget.per_project_cap)
-        chosen = result.aggregate >= config.funding.min_aggregate and left[application.pool] >= amount
-        if chosen:
-            left[application.pool] -= amount
-            funded.append(application)
-        session.add(
-            FundingDecision(
-                competition_id=competition.id,
-                application_id=application.id,
-                funded=chosen,
-                amount_fen=amount if chosen else 0,
-                rank=result.rank,
-                pool=application.pool,
-                explanation="（测试替身 / test stand-in）",
-                released=True,
-            )
-        )
-        set_state(
+    fund(session, competition, top=None, documents_dir=settings.documents_dir)
+    open_supervision(session, competition_id=competition.id, settings=settings, now=MIDTERM_OPEN_AT)
+    grants = {g.id: g for g in session.exec(select(Grant).where(Grant.competition_id == competition.id))}
+    midterms = [c for c in checkpoints_of(session, competition_id=competition.id) if c.code == "midterm"]
+    for checkpoint in midterms:
+        assert checkpoint.id is not None and checkpoint.state is CheckpointState.open
+        _file(session, checkpoint, progress_fields(session, grant_id=checkpoint.grant_id), at=MIDTERM_AT)
+        save_record(
             session,
-            application,
-            ApplicationState.shortlisted if chosen else ApplicationState.not_funded,
-            actor=ACTOR,
+            checkpoint_id=checkpoint.id,
+            fields=record_fields(session, competition, code="midterm", share=0.82),
+            submit=True,
+            actor=f"supervisor:{checkpoint.supervisor_id}",
+            now=MIDTERM_AT,
         )
-    set_state(session, competition, CompetitionStage.publicity, actor=ACTOR, reason="公示 (stand-in)")
-    set_state(session, competition, CompetitionStage.implementation, actor=ACTOR, reason="实施 (stand-in)")
-    supervisors = list(
-        session.exec(
-            select(Supervisor).where(Supervisor.competition_id == competition.id).order_by(col(Supervisor.id))
-        )
-    )  # stored by setup from the configuration
-    plans = {c.code: c for c in config.checkpoints}
-    for position, application in enumerate(funded):
-        set_state(session, application, ApplicationState.funded, actor=ACTOR)
-        set_state(session, application, ApplicationState.active, actor=ACTOR)
-        amount = min(application.amount_fen, config.budget.per_project_cap)
-        grant = Grant(
-            competition_id=competition.id,
-            application_id=application.id,
-            amount_fen=amount,
-            agreement_no=f"JT2025-XY-{position + 1:03d}",
-            signed_on=date(2025, 4, 10),
-        )
-        session.add(grant)
-        session.flush()
-        set_state(session, grant, GrantState.active, actor=ACTOR, reason="协议签订 (stand-in)")
-        parts = split_by_percent(amount, [t.percent for t in config.tranches])
-        paid = 0
-        for seq, (plan, part) in enumerate(zip(config.tranches, parts, strict=True), start=1):
-            tranche = Tranche(
-                grant_id=grant.id,
-                seq=seq,
-                label=plan.label,
-                percent=plan.percent,
-                amount_fen=part,
-                gate=plan.gate,
-            )
-            session.add(tranche)
-            session.flush()
-            if plan.gate != "final":
-                set_state(session, tranche, TrancheState.due, actor=ACTOR)
-                set_state(session, tranche, TrancheState.released, actor=ACTOR)
-                tranche.released_on = date(2025, 4, 20) if plan.gate == "signing" else date(2025, 7, 5)
-                paid += part
+    settled = settle_submitted(
+        session, competition_id=competition.id, actor=ACTOR, now=MIDTERM_AT, timezone=settings.timezone
+    )
+    assert settled and all(s.passed for s in settled)
+    open_supervision(session, competition_id=competition.id, settings=settings, now=FINAL_OPEN_AT)
+    ranked = {
+        d.application_id: d.rank or 999
+        for d in session.exec(select(FundingDecision).where(FundingDecision.competition_id == competition.id))
+    }
+    order = sorted(grants.values(), key=lambda g: (ranked[g.application_id], g.id or 0))
+    plan = config.checkpoint("final")
+    assert plan is not None
+    for position, grant in enumerate(order):
+        application = session.get(Application, grant.application_id)
+        assert application is not None and grant.id is not None
+        checkpoint = session.exec(
+            select(Checkpoint).where(Checkpoint.grant_id == grant.id, Checkpoint.code == "final")
+        ).one()
+        assert checkpoint.state is CheckpointState.open
+        _file(session, checkpoint, progress_fields(session, grant_id=grant.id), at=FINAL_AT)
+        score = Decimal(final_scores.get(position, ("85", "91"))[0])
         lines = list(
             session.exec(
                 select(BudgetLine)
@@ -248,39 +237,50 @@ def _fund_and_supervise(session: Session, year: Year, final_scores: Mapping[int,
                 .order_by(col(BudgetLine.position))
             )
         )
-        for code in ("midterm", "final"):
-            checkpoint = Checkpoint(
-                grant_id=grant.id, supervisor_id=supervisors[0].id, code=code, due_on=plans[code].due
+        released = sum(
+            t.amount_fen
+            for t in session.exec(select(Tranche).where(Tranche.grant_id == grant.id))
+            if t.state is TrancheState.released
+        )
+        spent = released - 1_000 * position
+        planned_sessions, planned_people = planned_delivery(application.details)
+        delivered = Decimal(1) if score >= plan.pass_score else Decimal("0.6")
+        assert checkpoint.supervisor_id is not None
+        session.add(
+            CheckpointReport(
+                checkpoint_id=checkpoint.id or 0,
+                supervisor_id=checkpoint.supervisor_id,
+                visit_date=FINAL_AT.date(),
+                visit_mode="on_site",
+                activities_held=int(planned_sessions * delivered),
+                person_times=int(planned_people * delivered),
+                spent_fen=spent,
+                indicators={"spent_by_line": _spent_by_line(lines, spent)},
+                score=score,
+                computed_passed=score >= plan.pass_score,
+                passed=score >= plan.pass_score,
+                findings="台账齐全，活动按计划开展。",
+                draft=False,
+                submitted_at=FINAL_AT,
+                updated_at=FINAL_AT,
             )
-            session.add(checkpoint)
-            session.flush()
-            set_state(session, checkpoint, CheckpointState.open, actor=ACTOR)
-            scores = ("80", "84") if code == "midterm" else final_scores.get(position, ("85", "91"))
-            planned_sessions, planned_people = planned_delivery(application.details)
-            share = Decimal("0.5") if code == "midterm" else Decimal("1")
-            delivered = Decimal(1) if Decimal(scores[0]) >= 60 else Decimal("0.6")
-            spent = int(Decimal(paid) * share) if code == "midterm" else paid - 1_000 * position
-            for supervisor, score in zip(supervisors, scores, strict=False):
-                session.add(
-                    CheckpointReport(
-                        checkpoint_id=checkpoint.id,
-                        supervisor_id=supervisor.id,
-                        activities_held=int(planned_sessions * share * delivered),
-                        person_times=int(planned_people * share * delivered),
-                        spent_fen=spent,
-                        indicators={"spent_by_line": _spent_by_line(lines, spent)},
-                        score=Decimal(score),
-                        passed=Decimal(score) >= plans[code].pass_score,
-                        findings=f"{supervisor.name}：台账齐全，活动按计划开展。",
-                    )
-                )
-            set_state(session, checkpoint, CheckpointState.submitted, actor=ACTOR)
-            if code == "midterm":
-                set_state(session, checkpoint, CheckpointState.passed, actor=ACTOR)
-            else:
-                year.final_checkpoints[application.ref] = checkpoint
+        )
+        session.flush()
+        set_state(
+            session, checkpoint, CheckpointState.submitted, actor=ACTOR, reason="督导已提交 / submitted"
+        )
         year.grants[application.ref] = grant
+        year.final_checkpoints[application.ref] = checkpoint
     session.flush()
+
+
+def _file(session: Session, checkpoint: Checkpoint, fields: dict[str, str], *, at: datetime) -> None:
+    """The grantee's report of a checkpoint, submitted as the portal saves it."""
+    from models.supervision.records import save_progress_report
+
+    save_progress_report(
+        session, checkpoint_id=checkpoint.id or 0, fields=fields, submit=True, actor="grantee", now=at
+    )
 
 
 def _spent_by_line(lines: list[BudgetLine], spent: int) -> dict[str, int]:

@@ -25,7 +25,7 @@ from models.states import (
     GrantState,
     TrancheState,
 )
-from models.supervision.tables import CheckpointReport, Supervisor
+from models.supervision.tables import CheckpointReport
 from tests.support.year import Year
 
 ON = date(2025, 10, 20)
@@ -51,25 +51,24 @@ def _configure(session: Session, year: Year, old: str, new: str) -> None:
     session.flush()
 
 
-def _second_round(session: Session, year: Year, ref: str, scores: tuple[str, ...]) -> None:
-    """The supervisors' reports of the 整改 re-check (a stand-in for the supervision stage)."""
+def _second_round(session: Session, year: Year, ref: str, score: str) -> None:
+    """The supervisor's report of the 整改 re-check (one per checkpoint, by its supervisor; a stand-in
+    for the supervision stage, see tests/support/year.py)."""
     checkpoint = final_checkpoint(session, grant_id=year.grants[ref].id)
     assert checkpoint is not None and checkpoint.round == 2 and checkpoint.state is CheckpointState.scheduled
     set_state(session, checkpoint, CheckpointState.open, actor=ACTOR)
-    supervisors = session.exec(select(Supervisor).order_by(Supervisor.id)).all()
-    for supervisor, score in zip(supervisors, scores, strict=False):
-        session.add(
-            CheckpointReport(
-                checkpoint_id=checkpoint.id,
-                supervisor_id=supervisor.id,
-                activities_held=10,
-                person_times=100,
-                spent_fen=300_000,
-                score=Decimal(score),
-                passed=Decimal(score) >= 60,
-                findings="整改到位",
-            )
+    session.add(
+        CheckpointReport(
+            checkpoint_id=checkpoint.id,
+            supervisor_id=checkpoint.supervisor_id,
+            activities_held=10,
+            person_times=100,
+            spent_fen=300_000,
+            score=Decimal(score),
+            passed=Decimal(score) >= 60,
+            findings="整改到位",
         )
+    )
     set_state(session, checkpoint, CheckpointState.submitted, actor=ACTOR)
 
 
@@ -83,7 +82,7 @@ def test_pass_releases_the_final_tranche_and_completes(year_session, year):
     best = year.grants[refs[0]]
     evaluation = year_session.exec(select(FinalEvaluation).where(FinalEvaluation.grant_id == best.id)).one()
     assert (evaluation.score, evaluation.grade, evaluation.passed, evaluation.round) == (
-        Decimal("88.00"),
+        Decimal("85.00"),  # the one 结项 record (one supervisor per grant)
         "良好",
         True,
         1,
@@ -112,7 +111,7 @@ def test_rerun_changes_nothing_and_writes_no_audit_row(year_session, year):
 def test_rectified_project_passes_second_round_and_the_competition_closes(year_session, year):
     _evaluate(year_session, year)
     failing = year.refs()[3]
-    _second_round(year_session, year, failing, ("72", "76"))
+    _second_round(year_session, year, failing, "74")
     assert _evaluate(year_session, year, date(2025, 10, 31)) == {failing: Outcome.released}
     grant = year.grants[failing]
     assert grant.state is GrantState.completed
@@ -126,7 +125,7 @@ def test_rectified_project_passes_second_round_and_the_competition_closes(year_s
 def test_second_fail_terminates_cancels_unpaid_and_bars_for_the_configured_years(year_session, year):
     _evaluate(year_session, year)
     failing = year.refs()[3]
-    _second_round(year_session, year, failing, ("50", "52"))
+    _second_round(year_session, year, failing, "51")
     assert _evaluate(year_session, year, date(2025, 10, 31)) == {failing: Outcome.terminated}
     grant = year.grants[failing]
     assert grant.state is GrantState.terminated
