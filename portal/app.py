@@ -158,7 +158,13 @@ def create_app(settings: Settings | None = None, *, clock: Callable[[], datetime
     async def refuse_body(scope: Any, kind: str) -> Response:
         return refusal(Request(scope), kind, 413)
 
-    app.add_middleware(BodyLimit, max_bytes=settings.portal_max_body_bytes, refuse=refuse_body)
+    app.add_middleware(
+        BodyLimit,
+        max_bytes=settings.portal_max_body_bytes,
+        refuse=refuse_body,
+        upload_paths=("/supervise/", "/report/"),
+        upload_max_bytes=settings.portal_max_upload_body_bytes,
+    )
 
     async def form_of(request: Request) -> tuple[dict[str, str], list[str]]:
         """The posted fields (text only) and the ticked communities; ``FormRefused`` when too many."""

@@ -35,15 +35,35 @@ Refusal = Callable[[Scope, str], Awaitable[Response]]  # (scope, kind) -> the pa
 
 
 class BodyLimit:
-    def __init__(self, app: ASGIApp, *, max_bytes: int, refuse: Refusal) -> None:
-        self.app, self.max_bytes, self.refuse = app, max_bytes, refuse
+    """``max_bytes`` for every request; ``upload_paths`` (path prefixes of the forms that take files —
+    the supervisors' records and the grantees' reports) get ``upload_max_bytes`` instead, and their
+    routes check each file against the competition's own upload limits."""
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        max_bytes: int,
+        refuse: Refusal,
+        upload_paths: tuple[str, ...] = (),
+        upload_max_bytes: int = 0,
+    ) -> None:
+        self.app, self.refuse = app, refuse
+        self.default_max_bytes = max_bytes
+        self.upload_paths, self.upload_max_bytes = upload_paths, max(upload_max_bytes, max_bytes)
+
+    def limit_for(self, path: str) -> int:
+        if self.upload_paths and path.startswith(self.upload_paths):
+            return self.upload_max_bytes
+        return self.default_max_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        max_bytes = self.limit_for(scope.get("path", ""))
         declared = _content_length(scope)
-        if declared is not None and (declared < 0 or declared > self.max_bytes):
+        if declared is not None and (declared < 0 or declared > max_bytes):
             await self._answer(scope, receive, send, "too_large")
             return
         received = 0
@@ -54,7 +74,7 @@ class BodyLimit:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.max_bytes:
+                if received > max_bytes:
                     raise BodyTooLarge
             return message
 

@@ -34,7 +34,7 @@ from models.intake.tables import Application, BudgetLine
 from models.money import format_yuan
 from models.review.results import review_report
 from models.states import STATE_LABELS, ApplicationState, CompetitionStage, GrantState, TrancheState
-from models.supervision.tables import Checkpoint, CheckpointReport
+from models.supervision.tables import Checkpoint, CheckpointReport, ProgressReport
 
 NOT_ELIGIBLE = frozenset({ApplicationState.submitted, ApplicationState.ineligible})
 MONEY_KEYS = ("requested_fen", "granted_fen", "paid_fen", "spent_fen", "to_return_fen", "withheld_fen")
@@ -54,12 +54,30 @@ def _latest_reports(session: Session, grant_ids: Iterable[int]) -> dict[int, Che
     return latest
 
 
+def _grantee_spending(session: Session, grant_id: int) -> dict[str, int]:
+    """What the grantee's latest submitted progress report (中期报告 / 结项报告) says was spent on each
+    budget line, by item (integer fen) — the figures the supervisor's form shows beside the plan."""
+    rows = session.exec(
+        select(ProgressReport)
+        .join(Checkpoint, col(Checkpoint.id) == col(ProgressReport.checkpoint_id))
+        .where(Checkpoint.grant_id == grant_id, col(ProgressReport.draft).is_(False))
+        .order_by(col(ProgressReport.submitted_at), col(ProgressReport.id))
+    ).all()
+    if not rows:
+        return {}
+    spent: dict[str, int] = {}
+    for line in rows[-1].spending:
+        spent[str(line["item"])] = spent.get(str(line["item"]), 0) + int(line["actual_fen"])
+    return spent
+
+
 def _released(tranches: Iterable[Tranche]) -> int:
     return sum(t.amount_fen for t in tranches if t.state is TrancheState.released)
 
 
 def grant_reconciliation(session: Session, *, grant_id: int) -> Reconciliation:
-    """Granted, released and spent money of one grant, per budget line (integer fen)."""
+    """Granted, released and spent money of one grant, per budget line (integer fen): the spending
+    per line the final record names, else the grantee's latest report's figures."""
     grant = session.get(Grant, grant_id)
     if grant is None:
         raise NotFound(f"没有资助 #{grant_id} / no grant #{grant_id}")
@@ -75,7 +93,7 @@ def grant_reconciliation(session: Session, *, grant_id: int) -> Reconciliation:
         released_fen=_released(tranches),
         spent_fen=report.spent_fen if report else 0,
         budget=[(line.item, line.amount_fen) for line in lines],
-        spent=spent_by_line(report.indicators) if report else {},
+        spent=(spent_by_line(report.indicators) if report else {}) or _grantee_spending(session, grant_id),
     )
 
 

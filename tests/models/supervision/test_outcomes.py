@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 import pytest
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from models.audit import AuditEvent
 from models.competition.tables import Competition
@@ -111,10 +111,16 @@ def test_pass_releases_the_gated_tranche_once(world):
         settle_submitted(session, competition_id=fw.competition_id, actor="flow", now=VISIT_AT, timezone=TZ)
         == []
     )
+    # the release itself queued the 拨款通知 letter (funding's open_gate), once
+    paid = select(OutboxLetter).where(
+        OutboxLetter.role == "tranche_paid",
+        col(OutboxLetter.idempotency_key).endswith(f":tranche-{tranche.id}"),
+    )
+    assert len(session.exec(paid).all()) == 1
     letters = queue_outcome_letters(session, competition=competition, settings=fw.settings, now=VISIT_AT)
-    assert [lt.role for lt in letters] == ["tranche_paid"]
+    assert "tranche_paid" not in [lt.role for lt in letters]
     assert queue_outcome_letters(session, competition=competition, settings=fw.settings, now=VISIT_AT) == []
-    assert len(session.exec(select(OutboxLetter).where(OutboxLetter.role == "tranche_paid")).all()) == 1
+    assert len(session.exec(paid).all()) == 1
     papers = write_papers(session, competition=competition, settings=fw.settings, today=VISIT_AT.date())
     assert sorted(p.role for p in papers) == ["midterm_opinion", "supervision_record"]
     assert all((fw.settings.documents_dir / p.path).is_file() for p in papers)
