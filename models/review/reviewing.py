@@ -41,6 +41,7 @@ from models.review.assignment import (
     assign,
     replacement_for,
 )
+from models.review.people import sync_people
 from models.review.tables import ConflictDeclaration, Expert, ReviewAssignment
 from models.review.workbook import read_experts
 from models.states import (
@@ -90,51 +91,16 @@ def load_experts(
         people = read_experts(path, communities=config.communities)
     elif people is None:
         people = config.experts
-    existing = {
-        e.email.casefold(): e
-        for e in session.exec(select(Expert).where(Expert.competition_id == competition_id))
-    }
     source = str(path) if path is not None else "配置 / configuration"
-    for person in people:
-        fields = {
-            "name": person.name,
-            "phone": person.phone,
-            "organisation_name": person.organisation,
-            "community": person.community,
-            "expertise": person.expertise,
-        }
-        expert = existing.get(str(person.email).casefold())
-        if expert is None:
-            expert = Expert(
-                competition_id=competition_id,
-                email=str(person.email),
-                name=person.name,
-                phone=person.phone,
-                organisation_name=person.organisation,
-                community=person.community,
-                expertise=person.expertise,
-            )
-            existing[str(person.email).casefold()] = expert
-            action = "create"
-        elif any(getattr(expert, k) != v for k, v in fields.items()):
-            for key, value in fields.items():
-                setattr(expert, key, value)
-            action = "update"
-        else:
-            continue
-        session.add(expert)
-        session.flush()
-        assert expert.id is not None
-        record(
-            session,
-            actor=actor,
-            entity="expert",
-            entity_id=expert.id,
-            action=action,
-            reason=f"专家名单 / experts from {source}",
-            data={"email": expert.email, **fields},
-        )
-    session.flush()
+    sync_people(
+        session,
+        table=Expert,
+        competition_id=competition_id,
+        people=people,
+        entity="expert",
+        reason=f"专家名单 / experts from {source}",
+        actor=actor,
+    )
     return list(
         session.exec(select(Expert).where(Expert.competition_id == competition_id).order_by(col(Expert.id)))
     )

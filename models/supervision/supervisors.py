@@ -27,6 +27,7 @@ from models.funding.tables import Grant
 from models.intake.tables import Application, Organisation
 from models.links import new_nonce
 from models.review.assignment import Candidate, Exclusions, Pair, Reviewer, assign
+from models.review.people import sync_people
 from models.review.workbook import read_experts
 from models.states import CHECKPOINTS_OPEN, GRANTS_RUNNING
 from models.supervision.tables import Checkpoint, GrantSupervisor, Supervisor
@@ -61,45 +62,16 @@ def load_supervisors(
         people = read_experts(path, communities=config.communities)
     elif people is None:
         people = config.supervisors
-    existing = {s.email.casefold(): s for s in supervisors_of(session, competition_id=competition_id)}
     source = str(path) if path is not None else "配置 / configuration"
-    for person in people:
-        fields = {
-            "name": person.name,
-            "phone": person.phone,
-            "organisation_name": person.organisation,
-            "expertise": person.expertise,
-        }
-        supervisor = existing.get(str(person.email).casefold())
-        if supervisor is None:
-            supervisor = Supervisor(
-                competition_id=competition_id,
-                email=str(person.email),
-                name=person.name,
-                phone=person.phone,
-                organisation_name=person.organisation,
-                expertise=person.expertise,
-            )
-            existing[str(person.email).casefold()] = supervisor
-            action = "create"
-        elif any(getattr(supervisor, k) != v for k, v in fields.items()):
-            for key, value in fields.items():
-                setattr(supervisor, key, value)
-            action = "update"
-        else:
-            continue
-        session.add(supervisor)
-        session.flush()
-        assert supervisor.id is not None
-        record(
-            session,
-            actor=actor,
-            entity="supervisor",
-            entity_id=supervisor.id,
-            action=action,
-            reason=f"督导名单 / supervisors from {source}",
-            data={"email": supervisor.email, **fields},
-        )
+    sync_people(
+        session,
+        table=Supervisor,
+        competition_id=competition_id,
+        people=people,
+        entity="supervisor",
+        reason=f"督导名单 / supervisors from {source}",
+        actor=actor,
+    )
     return supervisors_of(session, competition_id=competition_id)
 
 
