@@ -5,10 +5,9 @@ from __future__ import annotations
 import asyncio
 
 import typer
-from rich.markup import escape
 from rich.table import Table
 
-from cli.console import console, print_json
+from cli.console import cell, console, line, print_json
 from cli.options import ActorOption, AsOfOption, CompetitionOption, JsonOption, aware, resolve_slug
 
 app = typer.Typer(help="结项评估与年度总结 / final evaluation and the year's report", no_args_is_help=True)
@@ -31,10 +30,14 @@ def run_command(
     table = Table("资助 Grant", "轮次 Round", "得分 Score", "等级 Grade", "结论 Outcome")
     for row in result["evaluated"]:
         table.add_row(
-            str(row["grant_id"]), str(row["round"]), row["score"], escape(row["grade"]), row["outcome"]
+            cell(row["grant_id"]),
+            cell(row["round"]),
+            cell(row["score"]),
+            cell(row["grade"]),
+            cell(row["outcome"]),
         )
     console.print(table)
-    console.print(
+    line(
         f"结项评估报告 / reports: {result['reports']}；结果通知 / letters: {result['letters']}；"
         f"{'竞赛已结束 / competition closed' if result['closed'] else '尚有项目未结项 / grants still open'}"
     )
@@ -53,4 +56,4 @@ def annual_report_command(competition: CompetitionOption = None, as_of: AsOfOpti
         document = session.get(GeneratedDocument, result["document"])
         assert document is not None
         path = get_settings().documents_dir / document.path
-    console.print(f"年度总结报告 / annual report: {escape(str(path))}")
+    line(f"年度总结报告 / annual report: {path}")

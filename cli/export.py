@@ -6,9 +6,8 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.markup import escape
 
-from cli.console import console
+from cli.console import line
 from cli.options import CompetitionOption
 
 
@@ -26,5 +25,5 @@ def export(
         comp = get_competition(session, slug=competition)
         assert comp.id is not None
         counts = export_workbook(session, competition_id=comp.id, path=file, timezone=get_settings().timezone)
-    console.print(f"已导出 / written: {escape(str(file))}")
-    console.print("  ".join(f"{escape(name)} {count}" for name, count in counts.items()))
+    line(f"已导出 / written: {file}")
+    line("  ".join(f"{name} {count}" for name, count in counts.items()))

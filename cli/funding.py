@@ -7,9 +7,8 @@ from typing import Annotated, Any
 
 import typer
 from rich.table import Table
-from rich.text import Text
 
-from cli.console import console, print_json
+from cli.console import cell, console, line, print_json
 from cli.options import ActorOption, AsOfOption, CompetitionOption, JsonOption, aware, resolve_slug
 
 app = typer.Typer(help="立项决定 / the funding decision", no_args_is_help=True)
@@ -35,41 +34,37 @@ def print_allocation(report: dict[str, Any], *, reasons: bool = True) -> None:
     )
     for row in report["applications"]:
         table.add_row(
-            Text(row["ref"]),
-            Text(row["pool"]),
-            f"{row['rank'] or '—'}/{row['pool_rank'] or '—'}",
-            row["score"] or "—",
-            _yuan(row["requested_fen"]),
-            _yuan(row["amount_fen"]) + (" *" if row["adjusted_fen"] is not None else ""),
-            row["rule"] + (" ⚑" if row["tie_open"] else ""),
+            cell(row["ref"]),
+            cell(row["pool"]),
+            cell(f"{row['rank'] or '—'}/{row['pool_rank'] or '—'}"),
+            cell(row["score"] or "—"),
+            cell(_yuan(row["requested_fen"])),
+            cell(_yuan(row["amount_fen"]) + (" *" if row["adjusted_fen"] is not None else "")),
+            cell(row["rule"] + (" ⚑" if row["tie_open"] else "")),
         )
     console.print(table)
     if reasons:
         for row in report["applications"]:
-            console.print(f"  {row['ref']}  {row['explanation']}", markup=False, soft_wrap=True)
+            line(f"  {row['ref']}  {row['explanation']}")
     for pool in report["pools"]:
-        console.print(
+        line(
             f"  {pool['name']} {pool['code']}: 预算 budget {_yuan(pool['budget_fen'])}，调入 in "
             f"{_yuan(pool['received_fen'])}，资助 funded {_yuan(pool['funded_fen'])}"
             f"（{pool['projects']}项），"
-            f"调出 out {_yuan(pool['moved_fen'])}，退回 returned {_yuan(pool['returned_fen'])}",
-            markup=False,
-            soft_wrap=True,
+            f"调出 out {_yuan(pool['moved_fen'])}，退回 returned {_yuan(pool['returned_fen'])}"
         )
-    console.print(
+    line(
         f"  合计 / total: 资助 {_yuan(report['funded_fen'])} + 退回 {_yuan(report['returned_fen'])} = "
         f"资金池 {_yuan(report['pool_fen'])} "
-        + ("✓" if report["reconciles"] else "✗ 不平 / does not reconcile"),
-        markup=False,
+        + ("✓" if report["reconciles"] else "✗ 不平 / does not reconcile")
     )
     for tie in report["ties"]:
-        console.print(
+        line(
             f"  ⚑ 同分待决定 / open tie: {'、'.join(tie)} → "
-            f"grantflow funding decide-tie {' '.join(tie)} --reason …",
-            markup=False,
+            f"grantflow funding decide-tie {' '.join(tie)} --reason …"
         )
     for quota in report["unmet_quotas"]:
-        console.print(f"  ! 配额无法满足 / quota not met: {quota}", markup=False)
+        line(f"  ! 配额无法满足 / quota not met: {quota}")
 
 
 def _report(slug: str | None) -> dict[str, Any]:
@@ -94,9 +89,9 @@ def draft_command(
         print_json(result["report"])
         return
     if result["approved"]:
-        console.print("资助方案已批准，未作改动 / the decision is approved: nothing changed")
+        line("资助方案已批准，未作改动 / the decision is approved: nothing changed")
     else:
-        console.print(f"资助方案已拟定 / drafted: {result['changed']} 项有变化 rows changed")
+        line(f"资助方案已拟定 / drafted: {result['changed']} 项有变化 rows changed")
     print_allocation(result["report"])
 
 
@@ -114,7 +109,7 @@ def show_command(
         from models.funding.export import write_allocation_xlsx
 
         write_allocation_xlsx(report, xlsx)
-        console.print(f"已导出 / written: {xlsx}", markup=False)
+        line(f"已导出 / written: {xlsx}")
     if as_json:
         print_json(report)
         return
@@ -146,7 +141,7 @@ def adjust_command(
         decision = adjust_amount(
             session, competition_id=comp.id or 0, ref=ref, amount_fen=fen, reason=reason, actor=actor
         )
-        console.print(f"{ref}: {decision.explanation}", markup=False, soft_wrap=True)
+        line(f"{ref}: {decision.explanation}")
 
 
 @app.command("decide-tie")
@@ -164,7 +159,7 @@ def decide_tie_command(
     with session_scope() as session:
         comp = get_competition(session, slug=competition)
         decide_tie(session, competition_id=comp.id or 0, refs=refs, reason=reason, actor=actor)
-    console.print(f"已决定 / decided: {' > '.join(refs)}", markup=False)
+    line(f"已决定 / decided: {' > '.join(refs)}")
     print_allocation(_report(competition), reasons=False)
 
 
@@ -178,4 +173,4 @@ def approve_command(
     result = funding_approve(resolve_slug(competition), actor=actor, as_of=aware(as_of))
     notice = result["notice"]
     verb = "已批准 / approved" if result["approved"] else "早已批准 / already approved"
-    console.print(f"{verb}; 公示第{notice['seq']}次 / notice {notice['seq']}，至 / until {notice['ends_at']}")
+    line(f"{verb}; 公示第{notice['seq']}次 / notice {notice['seq']}，至 / until {notice['ends_at']}")

@@ -10,9 +10,8 @@ from typing import Annotated
 
 import typer
 from rich.table import Table
-from rich.text import Text
 
-from cli.console import console, print_json
+from cli.console import cell, console, line, print_json
 from cli.grants_terminate import terminate
 from cli.options import ActorOption, AsOfOption, CompetitionOption, JsonOption, aware, resolve_slug
 
@@ -51,13 +50,13 @@ def list_command(competition: CompetitionOption = None, as_json: JsonOption = Fa
     table = Table("编号 Ref", "项目 Title", "协议编号", "金额(元)", "签订期限", "签订日期", "状态 State")
     for row in rows:
         table.add_row(
-            Text(row["ref"]),
-            Text(row["title"]),
-            row["agreement_no"],
-            format_yuan(row["amount_fen"]),
-            str(row["sign_by"] or "—"),
-            str(row["signed_on"] or "—"),
-            row["state"],
+            cell(row["ref"]),
+            cell(row["title"]),
+            cell(row["agreement_no"]),
+            cell(format_yuan(row["amount_fen"])),
+            cell(row["sign_by"] or "—"),
+            cell(row["signed_on"] or "—"),
+            cell(row["state"]),
         )
     console.print(table)
 
@@ -93,7 +92,7 @@ def sign_command(
     if xlsx is not None:  # read here, so a bad row is reported before any flow starts
         signings += [(row_ref, day) for row_ref, day, _ in signings_from_xlsx(xlsx)]
     result = asyncio.run(grants_sign(resolve_slug(competition), signings=signings, actor=actor))
-    console.print(f"已登记签订 / signed: {result['signed']}（首期拨款通知已发出 / first tranches released）")
+    line(f"已登记签订 / signed: {result['signed']}（首期拨款通知已发出 / first tranches released）")
 
 
 @app.command("lapse")
@@ -104,4 +103,4 @@ def lapse_command(
     from flows.grants import agreements_lapse
 
     result = asyncio.run(agreements_lapse(resolve_slug(competition), as_of=aware(as_of), actor=actor))
-    console.print(f"逾期失效 / lapsed: {result['lapsed']}")
+    line(f"逾期失效 / lapsed: {result['lapsed']}")

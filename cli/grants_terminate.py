@@ -9,9 +9,8 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
-from rich.markup import escape
 
-from cli.console import console
+from cli.console import say
 from cli.options import ActorOption, CompetitionOption
 
 
@@ -42,9 +41,12 @@ def terminate(
             termination.accepted_spend_fen,
             termination.clawback_fen,
         )
-    console.print(
-        f"{escape(ref)} 已终止 / terminated：已拨付 released {format_yuan(released)} 元，"
-        f"核定支出 accepted {format_yuan(spend)} 元，应退回 claw back {format_yuan(clawback)} 元；"
+    say(
+        "{ref} 已终止 / terminated：已拨付 released {released} 元，"
+        "核定支出 accepted {spend} 元，应退回 claw back {clawback} 元；"
         "终止通知已放入发件箱 / the 终止通知 letter is in the outbox",
-        soft_wrap=True,
+        ref=ref,
+        released=format_yuan(released),
+        spend=format_yuan(spend),
+        clawback=format_yuan(clawback),
     )

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from cli.console import console, print_json
+from cli.console import line, print_json
 from cli.options import ActorOption, AsOfOption, CompetitionOption, JsonOption, aware, resolve_slug
 
 app = typer.Typer(help="公示 / the public notice", no_args_is_help=True)
@@ -43,17 +43,14 @@ def show_command(competition: CompetitionOption = None, as_json: JsonOption = Fa
             if n["superseded_at"]
             else "公示中 open"
         )
-        console.print(
+        line(
             f"公示第{n['seq']}次 / notice {n['seq']}: {n['first_day']} 起 {n['working_days']} 个工作日，"
-            f"至 {n['ends_at']} — {status}",
-            markup=False,
+            f"至 {n['ends_at']} — {status}"
         )
     for o in report["objections"]:
-        console.print(
+        line(
             f"  #{o['id']} {o['ref']} {o['by']}: {o['text']} — {o['state']}"
-            + (f"（{o['resolution']}）" if o["resolution"] else ""),
-            markup=False,
-            soft_wrap=True,
+            + (f"（{o['resolution']}）" if o["resolution"] else "")
         )
 
 
@@ -83,7 +80,7 @@ def add_command(
             actor=actor,
         )
         number = objection.id
-    console.print(f"已登记异议 / objection recorded: #{number}（{ref}）", markup=False)
+    line(f"已登记异议 / objection recorded: #{number}（{ref}）")
 
 
 @objection_app.command("resolve")
@@ -114,12 +111,11 @@ def resolve_command(
         notice = current_notice(session, competition_id=objection.competition_id)
         state = str(objection.state)
         window = f"；公示第{notice.seq}次至 {notice.ends_at.isoformat()}" if notice is not None else ""
-    console.print(f"异议 #{objection_id}: {state}{window}", markup=False)
+    line(f"异议 #{objection_id}: {state}{window}")
     if upheld and notice is None:
-        console.print(
+        line(
             "资助方案已修订，待管理员处理同分或其他异议后批准 / revised: decide the tie or the other "
-            "objections, then grantflow funding approve",
-            markup=False,
+            "objections, then grantflow funding approve"
         )
 
 
@@ -132,6 +128,6 @@ def close_command(
 
     result = asyncio.run(publicity_close(resolve_slug(competition), as_of=aware(as_of), actor=actor))
     if result["stage"] != "implementation":
-        console.print("公示尚不能结束（公示期未满或有异议未处理）/ the notice cannot close yet", markup=False)
+        line("公示尚不能结束（公示期未满或有异议未处理）/ the notice cannot close yet")
         return
-    console.print(f"公示结束 / closed: 资助 grants {result['grants']}，通知 letters {result['letters']}")
+    line(f"公示结束 / closed: 资助 grants {result['grants']}，通知 letters {result['letters']}")

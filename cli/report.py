@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from rich.markup import escape
 from rich.table import Table
 
-from cli.console import console, print_json
+from cli.console import cell, console, line, print_json, say
 from cli.options import CompetitionOption, JsonOption
 
 
@@ -32,15 +31,15 @@ def _breakdown(title: str, rows: list[dict[str, Any]]) -> Table:
     )
     for row in rows:
         table.add_row(
-            escape(row["name"]),
-            str(row["received"]),
-            str(row["eligible"]),
-            str(row["funded"]),
-            _yuan(row["requested_fen"]),
-            _yuan(row["granted_fen"]),
-            _yuan(row["paid_fen"]),
-            str(row["planned_person_times"]),
-            str(row["person_times"]),
+            cell(row["name"]),
+            cell(row["received"]),
+            cell(row["eligible"]),
+            cell(row["funded"]),
+            cell(_yuan(row["requested_fen"])),
+            cell(_yuan(row["granted_fen"])),
+            cell(_yuan(row["paid_fen"])),
+            cell(row["planned_person_times"]),
+            cell(row["person_times"]),
         )
     return table
 
@@ -65,14 +64,14 @@ def report(competition: CompetitionOption = None, as_json: JsonOption = False) -
         figures["delivery"],
         figures["outcomes"],
     )
-    console.print(f"[bold]{escape(figures['name'])}[/bold]（{figures['year']}）")
-    console.print(
+    say("[bold]{name}[/bold]（{year}）", name=figures["name"], year=figures["year"])
+    line(
         f"申报 received {apps['received']} · 通过审查 eligible {apps['eligible']} · "
         f"立项 funded {apps['funded']} · "
         f"结项 completed {outcomes['completed']} · 终止 terminated {outcomes['terminated']} · "
         f"整改 rectified {outcomes['rectified']}"
     )
-    console.print(
+    line(
         "资金 money（元）: "
         + " · ".join(
             f"{label} {_yuan(money[key])}"
@@ -87,7 +86,7 @@ def report(competition: CompetitionOption = None, as_json: JsonOption = False) -
             )
         )
     )
-    console.print(
+    line(
         f"活动 activities {delivery['sessions']}/{delivery['planned_sessions']} 场 · "
         f"服务 person-times {delivery['person_times']}/{delivery['planned_person_times']} 人次（实际/计划）· "
         f"覆盖社区 {figures['communities_covered']}/{figures['communities_total']}"
@@ -98,17 +97,13 @@ def report(competition: CompetitionOption = None, as_json: JsonOption = False) -
         ("社区 Community", "by_community"),
     ):
         console.print(_breakdown(title, figures[key]))
-    console.print(
-        "等级 grades: " + " · ".join(f"{escape(row['grade'])} {row['count']}" for row in figures["grades"])
-    )
+    line("等级 grades: " + " · ".join(f"{row['grade']} {row['count']}" for row in figures["grades"]))
     agreement = figures["review_agreement"]
-    console.print(
+    line(
         "评审一致性 agreement: "
         + " · ".join(
             f"{name} {agreement[key]['value'] or '—'}"
             for key, name in (("icc2_1", "ICC(2,1)"), ("icc2_k", "ICC(2,k)"), ("kendall_w", "Kendall's W"))
         )
     )
-    console.print(
-        "进程 timeline: " + " → ".join(f"{row['label']} {row['date']}" for row in figures["timeline"])
-    )
+    line("进程 timeline: " + " → ".join(f"{row['label']} {row['date']}" for row in figures["timeline"]))

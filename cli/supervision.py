@@ -7,10 +7,9 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.markup import escape
 from rich.table import Table
 
-from cli.console import console, print_json
+from cli.console import cell, console, line, print_json
 from cli.options import ActorOption, AsOfOption, CompetitionOption, JsonOption, aware, resolve_slug
 
 app = typer.Typer(help="督导 / supervision of funded projects", no_args_is_help=True)
@@ -42,7 +41,7 @@ def supervisors_command(
     with session_scope() as session:
         people = load_supervisors(session, competition_id=competition_id, actor=actor, path=file)
         assigned = assign_supervisors(session, competition_id=competition_id, actor=actor)
-    console.print(f"督导 / supervisors: {len(people)}；新分配 / newly assigned: {len(assigned)}")
+    line(f"督导 / supervisors: {len(people)}；新分配 / newly assigned: {len(assigned)}")
 
 
 @app.command("run")
@@ -53,7 +52,7 @@ def run_command(
     from flows.supervision import supervision
 
     result = asyncio.run(supervision(resolve_slug(competition), actor=actor, as_of=aware(as_of)))
-    console.print(
+    line(
         f"检查点 / checkpoints: 新排期 scheduled {result['scheduled']}，开放 opened {result['opened']}；"
         f"邀请 invitations {result['invitations']}，提醒 reminders {result['reminders']}；"
         f"已判定 settled {len(result['settled'])}；"
@@ -71,8 +70,8 @@ def follow_up_command(
     result = asyncio.run(checkpoint_follow_up(resolve_slug(competition), actor=actor, as_of=aware(as_of)))
     for item in result["settled"]:
         verdict = "通过 passed" if item["passed"] else "未通过 failed"
-        console.print(f"检查点 #{item['checkpoint_id']}: {verdict} — {escape(item['reason'])}")
-    console.print(f"文书 / documents: {result['documents']}；信件 / letters: {result['letters']}")
+        line(f"检查点 #{item['checkpoint_id']}: {verdict} — {item['reason']}")
+    line(f"文书 / documents: {result['documents']}；信件 / letters: {result['letters']}")
 
 
 @app.command("reassign")
@@ -95,7 +94,7 @@ def reassign_command(
             session, grant_id=grant.id or 0, supervisor_id=supervisor.id or 0, actor=actor, reason=reason
         )
         name = supervisor.name
-    console.print(f"{escape(ref)} → {escape(name)}；检查点 / checkpoints moved: {len(moved)}", soft_wrap=True)
+    line(f"{ref} → {name}；检查点 / checkpoints moved: {len(moved)}")
 
 
 @app.command("status")
@@ -124,11 +123,11 @@ def status_command(competition: CompetitionOption = None, json_output: JsonOptio
             f"\n应退回 clawback {e['termination']['clawback_yuan']}" if e["termination"] else ""
         )
         table.add_row(
-            escape(e["ref"]),
-            escape(e["title"]),
-            state,
-            escape("、".join(s["name"] for s in e["supervisors"])),
-            checkpoints,
-            tranches,
+            cell(e["ref"]),
+            cell(e["title"]),
+            cell(state),
+            cell("、".join(s["name"] for s in e["supervisors"])),
+            cell(checkpoints),
+            cell(tranches),
         )
     console.print(table)

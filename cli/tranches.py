@@ -6,9 +6,8 @@ from typing import Annotated
 
 import typer
 from rich.table import Table
-from rich.text import Text
 
-from cli.console import console, print_json
+from cli.console import cell, console, print_json
 from cli.options import CompetitionOption, JsonOption
 
 
@@ -38,14 +37,14 @@ def tranches(
     )
     for row in rows:
         table.add_row(
-            Text(row["ref"]),
-            row["agreement_no"],
-            row["label"],
-            f"{row['percent']}%",
-            format_yuan(row["amount_fen"]),
-            row["gate"],
-            row["state"],
-            row["released_on"] or "—",
-            Text(row["note"]),
+            cell(row["ref"]),
+            cell(row["agreement_no"]),
+            cell(row["label"]),
+            cell(f"{row['percent']}%"),
+            cell(format_yuan(row["amount_fen"])),
+            cell(row["gate"]),
+            cell(row["state"]),
+            cell(row["released_on"] or "—"),
+            cell(row["note"]),
         )
     console.print(table)

@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from cli.console import console
+from cli.console import console, line, say
 from cli.demo import evaluation as demo_evaluation
 from cli.demo import supervision as demo_supervision
 from cli.demo.funding import (
@@ -67,7 +67,7 @@ def demo(
     override_settings(data_dir=out)
     run = DemoRun(out=out, example=EXAMPLE)
     settings = get_settings()
-    console.print(f"[bold]grantflow demo[/bold] — 江头街道微公益创投 → {out}")
+    say("[bold]grantflow demo[/bold] — 江头街道微公益创投 → {out}", out=out)
     with (
         temporary_settings({PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}),
         Progress(
@@ -82,8 +82,8 @@ def demo(
         bar = progress.add_task("演示 / demo", total=len(STEPS))
         for label, step in STEPS:
             progress.update(bar, description=label)
-            line = step(run)
-            progress.console.print(f"  ✓ {line}", markup=False, soft_wrap=True)
+            done = step(run)
+            line(f"  ✓ {done}")
             progress.advance(bar)
     show_applications(run)
     show_ranking(run)
@@ -91,15 +91,11 @@ def demo(
     demo_supervision.show_supervision(run)
     demo_evaluation.show_results(run)
     console.print("\n[bold]输出 / outputs[/bold]")
-    console.print(f"  数据库 / database: {settings.effective_database_url}")
-    console.print(f"  文档 / documents: {settings.documents_dir}")
+    line(f"  数据库 / database: {settings.effective_database_url}")
+    line(f"  文档 / documents: {settings.documents_dir}")
     for note in run.notes:
-        console.print(f"  {note}")
-    console.print(
-        f"  查看状态 / see where everything stands: GRANTFLOW_DATA_DIR={out} {_program()} status",
-        markup=False,
-        soft_wrap=True,
-    )
+        line(f"  {note}")
+    line(f"  查看状态 / see where everything stands: GRANTFLOW_DATA_DIR={out} {_program()} status")
 
 
 def _program() -> str:

@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from cli.console import console
+from cli.console import console, line
 from cli.demo.run import DemoRun
 
 BEIJING = ZoneInfo("Asia/Shanghai")
@@ -78,17 +78,11 @@ def show_results(run: DemoRun) -> None:
     for row in rows:
         final = finals.get(row["id"])
         if final is not None:
-            console.print(
-                f"  {row['ref']} {row['title']} — {final['score']} {final['grade']}（{row['state_label']}）",
-                markup=False,
-                soft_wrap=True,
-            )
+            line(f"  {row['ref']} {row['title']} — {final['score']} {final['grade']}（{row['state_label']}）")
     money = figures["money_yuan"]
-    console.print(
+    line(
         f"  资助 granted {money['granted']} 元 · 拨付 paid {money['paid']} 元 · "
-        f"应退回 to return {money['to_return']} 元",
-        markup=False,
-        soft_wrap=True,
+        f"应退回 to return {money['to_return']} 元"
     )
 
 

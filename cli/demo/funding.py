@@ -14,7 +14,7 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from cli.console import console
+from cli.console import console, line
 from cli.demo.run import DemoRun
 
 BEIJING = ZoneInfo("Asia/Shanghai")
@@ -122,17 +122,14 @@ def show_funding(run: DemoRun) -> None:
         ]
     console.print("\n[bold]资助方案 / funding decision[/bold]（每项一句理由 / one sentence each）")
     for row in report["applications"]:
-        console.print(
+        line(
             f"  {row['ref']} {format_yuan(row['amount_fen']):>10} 元  "
-            + row["explanation"].partition(" / ")[0],
-            markup=False,
-            soft_wrap=True,
+            + row["explanation"].partition(" / ")[0]
         )
-    console.print(
+    line(
         f"  合计 / total: 资助 {format_yuan(report['funded_fen'])} + "
         f"退回 {format_yuan(report['returned_fen'])} = 资金池 {format_yuan(report['pool_fen'])}"
-        + (" ✓" if report["reconciles"] else " ✗"),
-        markup=False,
+        + (" ✓" if report["reconciles"] else " ✗")
     )
     total = sum(t["amount_fen"] for t in paid)
-    console.print(f"  已拨付 / tranches paid so far: {len(paid)} 笔，{format_yuan(total)} 元", markup=False)
+    line(f"  已拨付 / tranches paid so far: {len(paid)} 笔，{format_yuan(total)} 元")

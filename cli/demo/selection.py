@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from cli.console import console
+from cli.console import console, line
 from cli.demo.run import DemoRun
 
 BEIJING = ZoneInfo("Asia/Shanghai")
@@ -94,7 +94,7 @@ def step_screening(run: DemoRun) -> str:
 
 
 def _line(text: str) -> None:
-    console.print(text, markup=False, soft_wrap=True)
+    line(text)
 
 
 def show_applications(run: DemoRun) -> None:
@@ -104,18 +104,18 @@ def show_applications(run: DemoRun) -> None:
     if not files:
         return
     console.print("\n[bold]申报结果 / applications[/bold]")
-    console.print(f"受理 / accepted ({sum(len(f['accepted']) for f in files)}):")
+    line(f"受理 / accepted ({sum(len(f['accepted']) for f in files)}):")
     for report in files:
         refs = [row["ref"] for row in report["accepted"]]
         if refs:
             span = refs[0] if len(refs) == 1 else f"{refs[0]} … {refs[-1]}"
             _line(f"  {report['file']}: {len(refs)} 项 ({span})")
     refused = [row for report in files for row in report["refused"]]
-    console.print(f"未受理 / refused ({len(refused)}):")
+    line(f"未受理 / refused ({len(refused)}):")
     for row in refused:
         mail = "" if row["email"] else "（无有效邮箱 / no usable email）"
         _line(f"  ✗ {row['where']}: {'；'.join(row['reasons'])}{mail}")
     ineligible = [row for row in screened if not row["eligible"]]
-    console.print(f"资格审查未通过 / ineligible ({len(ineligible)}):")
+    line(f"资格审查未通过 / ineligible ({len(ineligible)}):")
     for row in ineligible:
         _line(f"  ✗ {row['ref']} {row['title']}（{row['organisation']}）: {'；'.join(row['reasons'])}")

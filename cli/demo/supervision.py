@@ -18,7 +18,7 @@ import asyncio
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from cli.console import console
+from cli.console import console, line
 from cli.demo.run import DemoRun
 
 BEIJING = ZoneInfo("Asia/Shanghai")
@@ -135,11 +135,7 @@ def show_supervision(run: DemoRun) -> None:
     for e in entries:
         checkpoints = "，".join(f"{c['code']}#{c['round']} {c['state_label']}" for c in e["checkpoints"])
         tranches = "，".join(f"{t['label']} {t['state_label']}" for t in e["tranches"])
-        console.print(
-            f"  {e['ref']} {e['title']} — {e['state_label']}：{checkpoints}；拨付 {tranches}",
-            markup=False,
-            soft_wrap=True,
-        )
+        line(f"  {e['ref']} {e['title']} — {e['state_label']}：{checkpoints}；拨付 {tranches}")
 
 
 def step_final_reports(run: DemoRun) -> str:
