@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import itertools
+import re
 import unicodedata
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
@@ -68,17 +69,52 @@ class FieldProblems(ValueError):
 
 def _money(value: Any) -> Fen:
     """Money in a configuration: an amount in yuan, never negative, never absurdly large
-    (full-width digits read as plain ones)."""
+    (full-width digits read as plain ones). The bounds are checked on the number as written, before
+    ``parse_yuan`` (which refuses amounts far larger still with its own words), so every money
+    field says the same thing about the same number."""
+    if isinstance(value, str):
+        value = unicodedata.normalize("NFKC", value)
+    _within_bounds(_as_number(value), value)
     try:
-        fen = parse_yuan(unicodedata.normalize("NFKC", value) if isinstance(value, str) else value)
+        fen = parse_yuan(value)
     except MoneyError as exc:
         raise ValueError(str(exc)) from exc
-    if fen < 0:
-        raise ValueError(f"金额不能为负数（填写了 {value}） / an amount must not be negative: {value!r}")
-    if fen > MONEY_LIMIT_FEN:
+    _within_bounds(Decimal(fen) / 100, value)
+    return fen
+
+
+# A plain number as people write one in YAML: digits, separators, an optional 元.
+_PLAIN_NUMBER = re.compile(r"-?[0-9]+(?:\.[0-9]+)?")
+_SEPARATORS = re.compile(r"[\s,，¥￥]|人民币|元$")
+
+
+def _as_number(value: Any) -> Decimal | None:
+    """The amount in yuan of a number or a plain numeric text; None for anything else (words,
+    ``2万``, markup), which ``parse_yuan`` reads or refuses."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | Decimal):
+        amount = Decimal(value)
+    elif isinstance(value, float):
+        amount = Decimal(repr(value))
+    elif isinstance(value, str) and len(value) <= 100:
+        text = _SEPARATORS.sub("", value)
+        amount = Decimal(text) if _PLAIN_NUMBER.fullmatch(text) else None
+    else:
+        return None
+    return amount if amount is not None and amount.is_finite() else None
+
+
+def _within_bounds(amount: Decimal | None, value: Any) -> None:
+    if amount is None:
+        return
+    if amount < 0:
+        huge = len(amount.as_tuple().digits) > 24  # an integer of 5,000 digits is not shown whole
+        typed, quoted = (f"{amount:.6g}",) * 2 if huge else (str(value), repr(value))
+        raise ValueError(f"金额不能为负数（填写了 {typed}） / an amount must not be negative: {quoted}")
+    if amount * 100 > MONEY_LIMIT_FEN:
         limit = format_yuan(MONEY_LIMIT_FEN)
         raise ValueError(f"金额超过上限 {limit} 元 / an amount must not exceed {limit} yuan")
-    return fen
 
 
 def _email(value: str) -> str:

@@ -220,6 +220,11 @@ HOSTILE_FILES = {
     "folder": (lambda d: _folder(d / "folder.yaml"), "文件夹"),
     "nested": (lambda d: _bytes(d / "nested.yaml", b"a: " + b"[" * 5000 + b"]" * 5000), "嵌套层次过深"),
     "budget 10^17": (lambda d: _changed(d / "huge.yaml", "budget", "service_budget", 10**17), "金额超过上限"),
+    "budget 10^17 as text": (
+        lambda d: _changed(d / "huge-text.yaml", "budget", "pool", "100,000,000,000,000,000元"),
+        "金额超过上限",
+    ),
+    "budget -10^17": (lambda d: _changed(d / "negative.yaml", "budget", "pool", -(10**17)), "金额不能为负数"),
     "money [/bold]": (lambda d: _changed(d / "money.yaml", "budget", "pool", "[/bold]"), "[/bold]"),
     "[bold]bad.yaml": (lambda d: _bytes(d / "[bold]bad.yaml", b"- just\n- a list\n"), "[bold]bad.yaml"),
     "slug pattern": (lambda d: _changed(d / "slug.yaml", "competition", "slug", "BAD"), "[a-z0-9]"),
