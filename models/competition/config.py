@@ -91,6 +91,7 @@ _SEPARATORS = re.compile(r"[\s,，¥￥]|人民币|元$")
 def _as_number(value: Any) -> Decimal | None:
     """The amount in yuan of a number or a plain numeric text; None for anything else (words,
     ``2万``, markup), which ``parse_yuan`` reads or refuses."""
+    amount: Decimal | None = None
     if isinstance(value, bool):
         return None
     if isinstance(value, int | Decimal):
@@ -100,8 +101,6 @@ def _as_number(value: Any) -> Decimal | None:
     elif isinstance(value, str) and len(value) <= 100:
         text = _SEPARATORS.sub("", value)
         amount = Decimal(text) if _PLAIN_NUMBER.fullmatch(text) else None
-    else:
-        return None
     return amount if amount is not None and amount.is_finite() else None
 
 
