@@ -19,10 +19,10 @@ from cli.options import JsonOption
 def doctor(as_json: JsonOption = False) -> None:
     """检查运行环境 / check the database, data folder, SMTP, portal URL, secret key, Prefect API
     and project root; each ✓ or ✗ with the fix."""
-    from models.settings import get_settings
+    from models.settings import settings_as_configured
     from tasks.doctor import all_checks
 
-    checks = asyncio.run(all_checks(get_settings()))
+    checks = asyncio.run(all_checks(settings_as_configured()))
     failed = [c for c in checks if not c.ok]
     if as_json:
         print_json({"ok": not failed, "checks": [c.as_dict() for c in checks]})

@@ -124,9 +124,12 @@ def status(
     if not rows:
         console.print("还没有申报项目 / no applications yet")
         return
-    table = Table(
-        "编号 Ref", "项目 Title", "申报单位 Organisation", "社区", "金额(元)", "状态 State", "结项 Final"
-    )
+    table = Table("项目 Title", "申报单位 Organisation", "社区")
+    # codes, amounts, states and grades never break inside their cell
+    table.add_column("编号 Ref", no_wrap=True)
+    table.columns.insert(0, table.columns.pop())
+    for header in ("金额(元)", "状态 State", "结项 Final"):
+        table.add_column(header, no_wrap=True)
     for row in rows:
         final = row["final"]
         table.add_row(

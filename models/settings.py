@@ -10,6 +10,7 @@ from __future__ import annotations
 import ipaddress
 import os
 import secrets
+from contextvars import ContextVar
 from enum import StrEnum
 from pathlib import Path
 from typing import Any, Literal
@@ -77,7 +78,8 @@ class Settings(BaseSettings):
     @model_validator(mode="after")
     def _refuse_default_secret(self) -> Settings:
         if (
-            self.environment is Environment.production
+            not _INSPECTING.get()
+            and self.environment is Environment.production
             and self.secret_key.get_secret_value() == DEVELOPMENT_SECRET
         ):
             raise ConfigError(
@@ -89,7 +91,7 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _refuse_loopback_portal_in_production(self) -> Settings:
-        if self.environment is Environment.production:
+        if self.environment is Environment.production and not _INSPECTING.get():
             problem = portal_url_problem(self.portal_url)
             if problem:
                 raise ConfigError(
@@ -146,6 +148,18 @@ def portal_url_problem(url: str) -> tuple[str, str] | None:
 
 
 _current: Settings | None = None
+# while set, the production refusals above are left to the caller (``settings_as_configured``)
+_INSPECTING: ContextVar[bool] = ContextVar("grantflow_settings_inspecting", default=False)
+
+
+def settings_as_configured() -> Settings:
+    """The settings as the environment gives them, without the production refusals — for
+    ``grantflow doctor``, which reports each refusal as a failed check with its fix instead."""
+    token = _INSPECTING.set(True)
+    try:
+        return Settings()
+    finally:
+        _INSPECTING.reset(token)
 
 
 def get_settings() -> Settings:
