@@ -29,11 +29,15 @@ sysdeps:
 demo: venv
 	$(BIN)/grantflow demo
 
+# three workers on two cores: much of the suite waits on subprocesses (Prefect's temporary server,
+# LibreOffice, Chromium, PostgreSQL); each file runs whole on one worker
+TEST_WORKERS ?= 3
+
 test: sysdeps venv
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile
 
 test-fast: venv
-	$(BIN)/python -m pytest -m "not slow"
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile -m "not slow"
 
 lint: venv
 	$(BIN)/ruff check .

@@ -299,13 +299,20 @@ def _spent_by_line(lines: list[BudgetLine], spent: int) -> dict[str, int]:
 @pytest.fixture(scope="session")
 def year_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The example year up to the submitted 结项 reports in a SQLite file, built once a session."""
-    path = tmp_path_factory.mktemp("year") / "grantflow.db"
-    engine = get_engine(f"sqlite:///{path}")
-    upgrade_database(engine)
-    with Session(engine, expire_on_commit=False) as session:
-        evaluated_year(session)
-        session.commit()
-    dispose_engines()
+    from models.settings import override_settings, reset_settings
+
+    folder = tmp_path_factory.mktemp("year")
+    path = folder / "grantflow.db"
+    override_settings(data_dir=folder / "data")  # its documents go beside it, never into the checkout
+    try:
+        engine = get_engine(f"sqlite:///{path}")
+        upgrade_database(engine)
+        with Session(engine, expire_on_commit=False) as session:
+            evaluated_year(session)
+            session.commit()
+        dispose_engines()
+    finally:
+        reset_settings()
     return path
 
 
