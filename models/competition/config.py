@@ -4,6 +4,9 @@ Weights, thresholds, bands, tranche splits, quotas and deadlines differ from one
 year to the next, so they live in this file, never in code. ``load_config(path)`` returns a
 ``CompetitionConfig`` or raises ``ConfigError`` whose problems name the file, the field path and
 the reason, in Chinese and English.
+
+Long by design: the whole schema of the competition file with its cross-field checks, so one file
+says every rule a competition may set.
 """
 
 from __future__ import annotations

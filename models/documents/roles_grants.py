@@ -2,6 +2,9 @@
 
 Same conventions as ``models.documents.roles_selection``: money in integer fen, dates as ``date``,
 scores as ``Decimal``, table rows as lists of dicts, charts as ``models.documents.engine.docx.InlineImage``.
+
+Long by design: it is data — the declared keys and sample values of the seven documents of funding,
+supervision and evaluation.
 """
 
 from __future__ import annotations

@@ -27,6 +27,9 @@ The rules, in the order they apply:
    in configured order (each is allocated again with the extra money); what none can use returns.
 
 Totals reconcile exactly: funded + returned == the competition pool (``Allocation.reconciles``).
+
+Long by design: one pure allocation walk with its rules (pools, quotas, remainder, share, unspent
+money); split, the walk would be hard to follow.
 """
 
 from __future__ import annotations

@@ -9,6 +9,9 @@ draft changes nothing. ``adjust_amount`` lets the administrator lower a funded a
 tie-break rules; ``approve_decision`` refuses while a tie or an objection is open, marks the rows
 released and moves the applications (拟资助 / 未入选) and the competition (立项决定 → 公示期).
 Every change leaves an audit row.
+
+Long by design: the staged decision — draft, reasons, adjustments, ties, approval — is one state
+with one writer.
 """
 
 from __future__ import annotations

@@ -11,6 +11,8 @@
 - ``lapse_unsigned``: an agreement not signed by its date lapses (audited, letter); with
   ``funding.lapsed: next_in_line`` its money goes to the best-ranked project of the same pool that
   reached the threshold, was not funded and fits, which is awarded in turn.
+
+Long by design: one agreement's lifecycle — award, 资助协议书, letters, signing, lapse — in one place.
 """
 
 from __future__ import annotations

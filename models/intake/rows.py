@@ -16,6 +16,9 @@ read, never the grid up to its last cell). Whatever a file holds — a number to
 over the csv module's limit, JSON nested past the stack — the answer is an ``InputError`` naming
 the file (and the row when known), never another exception. What is imported but may surprise —
 hidden sheets and rows — is listed in ``ApplicationFile.notices``.
+
+Long by design: the readers of four formats share the building of RawRow and the bounds checked
+before a file is read whole.
 """
 
 from __future__ import annotations

@@ -5,6 +5,9 @@ wrong, in Chinese with English beside it. The checks: required fields, text leng
 kind (and a pool that takes it), category, communities among the configured ones, dates and the
 project period inside the service period, the amount between the per-project minimum and cap,
 budget lines (单价 × 数量 = 金额) adding up to the amount, a plausible email and phone.
+
+Long by design: every field rule of an application in one place, the 申报书's checklist in the order of
+the form.
 """
 
 from __future__ import annotations

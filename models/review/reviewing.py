@@ -12,6 +12,9 @@ to undo all). Score sheets live in ``models.review.score_sheets``; closing the r
   replacement with the smallest load; when nobody is left the withdrawal still stands and the
   result says why no replacement was found (also written to the application's audit trail).
 - ``unfinished_assignments``: the open sheets, for reminders.
+
+Long by design: experts, assignment, declines and conflicts share one rule for choosing a
+replacement and must change together.
 """
 
 from __future__ import annotations

@@ -14,6 +14,9 @@
   application creates one (the roadshow's panel may differ from the assignment) unless a
   conflict rule excludes the pair. The administrator imports after the roadshow, so the sheets'
   deadline does not apply; an application whose review is closed is refused.
+
+Long by design: the portal's sheet, its reading and the paper-sheet import share one validation of a
+sheet and must not drift apart.
 """
 
 from __future__ import annotations

@@ -7,6 +7,8 @@ Chinese and English — so that the 资格审查表 shows why. ``screen_applicat
 (``EligibilityCheck``) and moves each submitted application to eligible or ineligible through
 ``set_state``; it is idempotent. ``override_check`` lets an administrator overturn one result with a
 reason (audited) and re-decides the application.
+
+Long by design: the rule table, the screening run and the audited overrides read the same rules.
 """
 
 from __future__ import annotations

@@ -12,6 +12,9 @@ submitted (``supervision_reminder``, ``progress_report_reminder``), the 整改�
 Papers: 督导记录表 (``supervision_record``) per submitted record of a settled checkpoint, 中期评估意见
 (``midterm_opinion``) per settled checkpoint other than the last configured one, 整改通知
 (``rectification_notice``) per rectification.
+
+Long by design: every letter and paper of supervision, keyed the same way, so none is sent or
+written twice.
 """
 
 from __future__ import annotations
