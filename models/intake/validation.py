@@ -12,9 +12,11 @@ the form.
 
 from __future__ import annotations
 
+import math
 import re
 import unicodedata
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
 from email_validator import EmailNotValidError, validate_email
@@ -44,7 +46,8 @@ _PHONE_LENGTH = 32  # Application.contact_phone
 _QUOTES = re.compile(r"[“”\"'‘’「」《》]")
 _BRACKETED = re.compile(r"[(（][^)）]*[)）]")
 _INTEGER = re.compile(r"[0-9]+")
-_NEGATIVE = re.compile(r"[-−](?=\s*\d)")
+_NEGATIVE = re.compile(r"[-−－](?=\s*[0-9０-９])")
+_PLAIN_NUMBER = re.compile(r"[+-]?[0-9]+(\.[0-9]+)?")
 # The largest counts a form may give (the columns are 32-bit integers): more is a typing mistake.
 MAX_BENEFICIARIES = 10_000_000
 MAX_QUANTITY = 1_000_000
@@ -358,8 +361,18 @@ class _Check:
     def money(self, key: str, text: str) -> Fen | None:
         if not text:
             return None
+        written = _nfkc(self.row.values[key])
+        if isinstance(written, int | float | Decimal) and not isinstance(written, bool):
+            number: Decimal | None = Decimal(str(written)) if math.isfinite(written) else None
+        else:
+            plain = str(written).replace(",", "").strip()
+            number = Decimal(plain) if _PLAIN_NUMBER.fullmatch(plain) else None
+        if number is not None and abs(number) * 100 > MONEY_LIMIT_FEN:
+            limit = format_yuan(MONEY_LIMIT_FEN)  # checked as written, before any conversion
+            self.add(key, f"金额过大（上限 {limit} 元）", f"the amount is too large (at most {limit} yuan)")
+            return None
         try:
-            fen = parse_yuan(_nfkc(self.row.values[key]))
+            fen = parse_yuan(written)
         except MoneyError:
             self.add(
                 key,
