@@ -62,7 +62,7 @@ def test_next_years_screening_bars_a_terminated_organisation(year_template: Path
             session, competition=next_year, now=datetime(2025, 3, 3, tzinfo=UTC), actor="admin:test"
         )
         next_id = next_year.id
-    screen_task.fn(next_id, "admin:test")
+    screen_task.fn(next_id, datetime(2025, 3, 3, 1, 0, tzinfo=UTC), "admin:test")
     with session_scope() as session:
         application = session.exec(
             select(Application).where(
