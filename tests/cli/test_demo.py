@@ -25,6 +25,8 @@ STAGE_DOCUMENTS = {
     "review": {"expert_score_sheet", "score_summary"},
     "funding": {"funding_publicity", "award_notice", "rejection_notice", "grant_agreement"},
     "implementation": {"payment_notice"},
+    "supervision": {"supervision_record", "midterm_opinion", "rectification_notice"},
+    "evaluation": {"final_evaluation_report", "annual_report"},
 }
 
 
@@ -84,8 +86,8 @@ def test_demo_runs_every_stage_and_a_second_run_starts_afresh(tmp_path: Path):
     assert Document(BytesIO(attachment.get_content())).paragraphs
 
     status = json.loads(run(["status", "--json"], out).stdout)
-    assert status["competition"]["stage"] == "implementation"
-    assert status["counts"] == {"active": 11, "not_funded": 17, "ineligible": 3}
+    assert status["competition"]["stage"] == "closed"  # the whole year: every grant completed or terminated
+    assert status["counts"] == {"completed": 10, "terminated": 1, "not_funded": 17, "ineligible": 3}
 
     second = run(["demo", "--out", str(out)], tmp_path / "unused")
     assert second.returncode == 0, second.stdout + second.stderr
@@ -105,4 +107,4 @@ def test_demo_on_postgresql_replaces_the_last_demo(tmp_path: Path, postgres):
     assert "removed the last demo's jiangtou-2025" in result.stdout
     assert not (out / "grantflow.db").exists()  # the data went to PostgreSQL
     status = json.loads(run(["status", "--json"], out, GRANTFLOW_DATABASE_URL=url).stdout)
-    assert status["counts"] == {"active": 11, "not_funded": 17, "ineligible": 3}
+    assert status["counts"] == {"completed": 10, "terminated": 1, "not_funded": 17, "ineligible": 3}
