@@ -8,6 +8,7 @@ whose life is fixed when it is signed):
     review       ReviewAssignment.id  Expert.id     ReviewAssignment.token_nonce
     checkpoint   Checkpoint.id        Supervisor.id Checkpoint.token_nonce
     report       Checkpoint.id        Grant.id      Checkpoint.report_nonce (the grantee's report)
+    final_review PanelSheet.id        Expert.id     PanelSheet.token_nonce (结项专家评审)
 
 A token is refused with ``AccessDenied`` when its signature does not hold (forged, altered, signed
 for another purpose or with another key), when its expiry has passed, when the subject is gone,
@@ -38,10 +39,15 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 from models.errors import AccessDenied
 from models.settings import Settings
 
-Purpose = Literal["review", "checkpoint", "report"]
-PURPOSES: tuple[Purpose, ...] = ("review", "checkpoint", "report")
+Purpose = Literal["review", "checkpoint", "report", "final_review"]
+PURPOSES: tuple[Purpose, ...] = ("review", "checkpoint", "report", "final_review")
 READABLE_AFTER_DEADLINE = timedelta(days=14)
-_PATHS: dict[Purpose, str] = {"review": "review", "checkpoint": "supervise", "report": "report"}
+_PATHS: dict[Purpose, str] = {
+    "review": "review",
+    "checkpoint": "supervise",
+    "report": "report",
+    "final_review": "final-review",
+}
 
 
 class LinkClaim(NamedTuple):

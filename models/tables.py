@@ -11,7 +11,7 @@ from sqlmodel import SQLModel
 from models.audit import AuditEvent
 from models.competition.tables import Competition, RubricCriterion
 from models.documents.registry import GeneratedDocument
-from models.evaluation.tables import FinalEvaluation
+from models.evaluation.tables import FinalEvaluation, PanelSheet
 from models.funding.tables import FundingDecision, Grant, Objection, PublicityNotice, Tranche
 from models.intake.tables import Application, BudgetLine, EligibilityCheck, Organisation
 from models.mail.outbox import OutboxLetter
@@ -56,6 +56,7 @@ TABLES: tuple[type[SQLModel], ...] = (
     Rectification,
     GrantTermination,
     FinalEvaluation,
+    PanelSheet,
     GeneratedDocument,
     OutboxLetter,
     AuditEvent,
@@ -90,6 +91,7 @@ __all__ = [
     "Objection",
     "Organisation",
     "OutboxLetter",
+    "PanelSheet",
     "ProgressReport",
     "PublicityNotice",
     "Rectification",

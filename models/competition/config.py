@@ -363,10 +363,26 @@ class FailRule(StrEnum):
     terminate = "terminate"  # 终止资助协议
 
 
+class ExpertPanel(_Strict):
+    """结项专家评审 (optional): experts from the competition's pool score each grant's 结项 too.
+
+    The panel's aggregate weighs ``weight`` in the final score, the supervisors' ``1 − weight``.
+    Each grant whose final checkpoint is in gets ``experts_per_grant`` experts (the review's
+    assignment: conflicts excluded, loads balanced); their sheets are due ``due_days`` days after
+    the panel is assigned.
+    """
+
+    experts_per_grant: int = Field(default=3, ge=1, le=15)
+    weight: Dec = Field(gt=0, le=1)  # the panel's share of the final score, e.g. "0.5"
+    due_days: int = Field(default=7, ge=1, le=90)
+    aggregation: Aggregation | None = None  # over the panel's scores; None: evaluation.aggregation
+
+
 class EvaluationRules(_Strict):
     """结项评估: how the evaluators' scores combine, what a fail leads to, how long it counts."""
 
     aggregation: Aggregation = Aggregation.weighted_mean  # over the final checkpoint's reports
+    expert_panel: ExpertPanel | None = None  # off unless configured
     on_fail: FailRule = FailRule.rectify_once
     barred_years: int = Field(
         default=2, ge=0, le=20

@@ -20,6 +20,7 @@ INITIAL = {
     "competition": "draft",
     "application": "submitted",
     "assignment": "invited",
+    "panel_sheet": "invited",
     "grant": "awarded",
     "tranche": "planned",
     "checkpoint": "scheduled",
