@@ -15,6 +15,7 @@ from tasks.competition import competition_id_for
 from tasks.doctor import preflight
 from tasks.evaluation import (
     annual_report_task,
+    assign_panel_task,
     close_task,
     evaluate_task,
     export_task,
@@ -30,11 +31,13 @@ from tasks.mail.deliver import deliver_pending
 async def final_evaluation(
     slug: str | None = None, as_of: datetime | None = None, actor: str = "admin"
 ) -> dict[str, Any]:
-    """Once the 结项 reports are in: grade, settle, report, letter; close when every grant is done."""
+    """Once the 结项 reports are in (and the expert panel's sheets, when one is configured): grade,
+    settle, report, letter; close when every grant is done."""
     preflight()
     moment = as_of or utcnow()
     competition_id = competition_id_for(slug)
     opened = open_evaluation_task(competition_id, actor)
+    panel = assign_panel_task(competition_id, actor, moment)  # nothing unless a panel is configured
     settled = evaluate_task(competition_id, actor, moment)
     reports = write_reports_task(competition_id, moment)
     letters = queue_results_task(competition_id)
@@ -43,6 +46,7 @@ async def final_evaluation(
     documents_artifact(competition_id, slug or "")
     return {
         "opened": opened,
+        "panel": panel,
         "evaluated": settled,
         "reports": len(reports),
         "letters": len(letters),

@@ -18,6 +18,8 @@ from models.evaluation.annual_report import write_annual_report
 from models.evaluation.evaluating import close_competition, evaluate_grants, open_evaluation
 from models.evaluation.export import export_workbook
 from models.evaluation.notices import queue_results, write_reports
+from models.evaluation.panel import assign_panel
+from models.evaluation.panel_notices import queue_panel_invitations
 from models.settings import get_settings
 
 
@@ -33,6 +35,21 @@ def open_evaluation_task(competition_id: int, actor: str) -> bool:
     with session_scope() as session:
         lock_competition(session, competition_id)
         return open_evaluation(session, competition=_competition(session, competition_id), actor=actor)
+
+
+@task(name="assign-final-panel")
+def assign_panel_task(competition_id: int, actor: str, as_of: datetime) -> dict[str, int]:
+    """With an expert panel configured: its sheets for every grant whose 结项 is in, and the letters."""
+    settings = get_settings()
+    with session_scope() as session:
+        lock_competition(session, competition_id)
+        sheets = assign_panel(
+            session, competition_id=competition_id, actor=actor, now=as_of, timezone=settings.timezone
+        )
+        letters = queue_panel_invitations(
+            session, competition=_competition(session, competition_id), settings=settings
+        )
+        return {"sheets": len(sheets), "letters": len(letters)}
 
 
 @task(name="evaluate-grants")

@@ -2,7 +2,10 @@
 
 ``evaluate_grants`` takes each running grant whose final checkpoint (code ``final``, its latest
 round) has its reports in — or is past due without them, which counts as failing — computes the
-final score and grade (``grading``), stores the ``FinalEvaluation`` and calls ``settle``.
+final score and grade (``grading``), stores the ``FinalEvaluation`` and calls ``settle``. With an
+expert panel configured (``evaluation.expert_panel``, ``models.evaluation.panel``), a grant whose
+reports are in waits until its panel's sheets are all submitted or their due day has passed (the
+missing ones then do not count); its score then combines both parts by the panel's weight.
 
 ``settle`` is the one function that turns a result into its decision and moves the states, each
 through ``set_state`` (audited): the checkpoint (passed / failed), the final tranche (released;
@@ -27,7 +30,9 @@ from models.audit import record
 from models.competition.config import CheckpointPlan, CompetitionConfig
 from models.competition.tables import Competition, competition_config
 from models.errors import ConfigError, NotFound, Problem
+from models.evaluation.checkpoints import FINAL, final_checkpoint
 from models.evaluation.grading import OUTCOME_LABELS, FinalScore, Outcome, decide, final_score
+from models.evaluation.panel import PanelStatus, panel_status
 from models.evaluation.tables import FinalEvaluation
 from models.funding.tables import Grant, Tranche
 from models.funding.tranches import open_gate
@@ -41,11 +46,10 @@ from models.states import (
     GrantState,
     TrancheState,
 )
-from models.supervision.tables import FINAL_CHECKPOINT, Checkpoint, CheckpointReport
+from models.supervision.tables import Checkpoint, CheckpointReport
 from models.types import utcnow
 
 STAGE = "evaluation"
-FINAL = FINAL_CHECKPOINT  # the configured checkpoint code of the 结项评估
 GRANTS_CLOSED = frozenset({GrantState.completed, GrantState.terminated})
 UNPAID = frozenset({TrancheState.planned, TrancheState.due, TrancheState.withheld})
 
@@ -88,16 +92,6 @@ def open_evaluation(session: Session, *, competition: Competition, actor: str) -
         session, competition, CompetitionStage.evaluation, actor=actor, reason="结项评估 / final evaluation"
     )
     return True
-
-
-def final_checkpoint(session: Session, *, grant_id: int) -> Checkpoint | None:
-    """The latest round of a grant's 结项评估 checkpoint."""
-    return session.exec(
-        select(Checkpoint)
-        .where(Checkpoint.grant_id == grant_id, Checkpoint.code == FINAL)
-        .order_by(col(Checkpoint.round).desc())
-        .execution_options(populate_existing=True)
-    ).first()
 
 
 def _reports(session: Session, checkpoint_id: int) -> list[CheckpointReport]:
@@ -143,10 +137,20 @@ def evaluate_grants(session: Session, *, competition_id: int, actor: str, on: da
         if grant.state not in GRANTS_RUNNING or not _ready(checkpoint, on):
             continue
         assert checkpoint is not None and checkpoint.id is not None
+        panel: PanelStatus | None = None
+        if config.evaluation.expert_panel is not None and checkpoint.state is CheckpointState.submitted:
+            panel = panel_status(session, checkpoint_id=checkpoint.id, on=on)
+            if not panel.ready:
+                continue  # the panel's sheets are not all in, and their due day has not passed
         reports = _reports(session, checkpoint.id)
         scores = {r.supervisor_id: r.score for r in reports}
-        result = final_score(scores, config=config, pass_score=plan.pass_score)
-        evaluation = _store(session, grant, checkpoint, reports, result)
+        result = final_score(
+            scores,
+            config=config,
+            pass_score=plan.pass_score,
+            panel=panel.scores if panel is not None else None,
+        )
+        evaluation = _store(session, grant, checkpoint, reports, result, panel)
         outcome = settle(
             session, grant=grant, checkpoint=checkpoint, result=result, actor=actor, on=on, config=config
         )
@@ -166,6 +170,7 @@ def _store(
     checkpoint: Checkpoint,
     reports: list[CheckpointReport],
     result: FinalScore,
+    panel: PanelStatus | None = None,
 ) -> FinalEvaluation:
     """The grant's FinalEvaluation row, made or replaced by this round's result."""
     assert grant.id is not None
@@ -181,6 +186,11 @@ def _store(
     evaluation.summary = "\n".join(r.findings for r in reports if r.findings) or (
         "未在期限内提交结项评估报告 / no final report by the deadline" if not reports else ""
     )
+    evaluation.supervisor_score = result.supervisor_score
+    evaluation.panel_score = result.panel_score
+    evaluation.panel_weight = result.panel_weight
+    evaluation.panel_counted = len(result.panel_experts)
+    evaluation.panel_assigned = panel.assigned if panel is not None else 0
     evaluation.evaluated_at = utcnow()
     session.add(evaluation)
     session.flush()

@@ -33,7 +33,7 @@ from sqlmodel import Session, SQLModel, col, select
 from models.audit import AuditEvent
 from models.competition.tables import Competition
 from models.errors import InputError, NotFound, Problem
-from models.evaluation.tables import FinalEvaluation
+from models.evaluation.tables import FinalEvaluation, PanelSheet
 from models.funding.tables import FundingDecision, Grant, Tranche
 from models.intake.tables import Application, BudgetLine, EligibilityCheck
 from models.mail.outbox import OutboxLetter
@@ -148,6 +148,11 @@ HEADERS: dict[str, str] = {
     "from_state": "原状态",
     "to_state": "新状态",
     "data": "数据",
+    "supervisor_score": "督导评分",
+    "panel_score": "专家组评分",
+    "panel_weight": "专家组权重",
+    "panel_counted": "计入的专家评分",
+    "panel_assigned": "应交专家评分",
 }
 LEFT_OUT = {"body_html", "token_nonce"}  # HTML copies of letters; link secrets never leave the database
 
@@ -171,6 +176,7 @@ SHEETS: tuple[SheetSpec, ...] = (
     SheetSpec("检查点", Checkpoint),
     SheetSpec("督导报告", CheckpointReport),
     SheetSpec("结项评估", FinalEvaluation),
+    SheetSpec("结项专家评分", PanelSheet),
     SheetSpec("信件", OutboxLetter),
     SheetSpec("审计记录", AuditEvent),
 )
@@ -215,6 +221,7 @@ def _scope(session: Session, table: type[SQLModel], competition_id: int) -> Any:
             "tranche": select(Tranche.id).where(col(Tranche.grant_id).in_(grants)),
             "checkpoint": checkpoints,
             "letter": letters,
+            "panel_sheet": select(PanelSheet.id).where(PanelSheet.competition_id == competition_id),
         }
         return sa.or_(
             *[

@@ -4,6 +4,11 @@
   their id) combined with the configured ``evaluation.aggregation`` — the review's own
   ``aggregate`` (weighted mean / median / trimmed mean), rounded half-up to 0.01. No report by the
   checkpoint's deadline counts as failing: the score is 0.
+  With an expert panel (``evaluation.expert_panel``) and at least one panel score in: the
+  supervisors' aggregate × (1 − w) + the panel's aggregate × w, each aggregate as above (the
+  panel's with its own ``aggregation``, else ``evaluation.aggregation``), the sum rounded half-up
+  to 0.01. No panel score in by its due day: the supervisors' aggregate alone. No supervisor report:
+  0, whatever the panel says (the rule above).
 - ``grade_of``: the configured band holding the score (each band from its ``min_score``, inclusive,
   up to the next band's, exclusive — the configuration checks they are ordered and cover 0..total).
   A project passes when its band passes **and** the score reaches the checkpoint's ``pass_score``.
@@ -23,7 +28,7 @@ from enum import StrEnum
 from typing import Any
 
 from models.competition.config import CompetitionConfig, FailRule, GradeBand
-from models.review.aggregation import aggregate
+from models.review.aggregation import aggregate, round_cent
 
 
 class Outcome(StrEnum):
@@ -50,6 +55,10 @@ class FinalScore:
     grade: str
     passed: bool
     evaluators: tuple[int, ...]  # whose scores count (report keys, e.g. supervisor ids)
+    supervisor_score: Decimal | None = None  # with a panel: the supervisors' part …
+    panel_score: Decimal | None = None  # … the panel's aggregate (None: no panel score counted)
+    panel_weight: Decimal | None = None  # … and its weight w (None: no panel configured)
+    panel_experts: tuple[int, ...] = ()  # whose panel scores count (expert ids)
 
 
 def grade_of(score: Decimal, bands: Sequence[GradeBand]) -> GradeBand:
@@ -61,18 +70,39 @@ def grade_of(score: Decimal, bands: Sequence[GradeBand]) -> GradeBand:
 
 
 def final_score(
-    scores: Mapping[int, Decimal], *, config: CompetitionConfig, pass_score: Decimal
+    scores: Mapping[int, Decimal],
+    *,
+    config: CompetitionConfig,
+    pass_score: Decimal,
+    panel: Mapping[int, Decimal] | None = None,
 ) -> FinalScore:
-    """The final score and grade from each evaluator's score (keyed by evaluator id)."""
+    """The final score and grade from each evaluator's score (keyed by evaluator id), and, with an
+    expert panel configured, the panel's submitted scores (keyed by expert id)."""
+    trimmed_min = config.review.trimmed_min_scores
     if scores:
-        result = aggregate(
-            scores, method=config.evaluation.aggregation, trimmed_min=config.review.trimmed_min_scores
-        )
-        value = result.value
+        value = aggregate(scores, method=config.evaluation.aggregation, trimmed_min=trimmed_min).value
     else:
         value = Decimal("0.00")  # no report by the deadline counts as failing
+    rules = config.evaluation.expert_panel
+    if rules is None or panel is None:
+        band = grade_of(value, config.grade_bands)
+        return FinalScore(value, band.name, band.passed and value >= pass_score, tuple(sorted(scores)))
+    supervisors, panel_value = value, None
+    if scores and panel:
+        method = rules.aggregation or config.evaluation.aggregation
+        panel_value = aggregate(panel, method=method, trimmed_min=trimmed_min).value
+        value = round_cent(supervisors * (1 - rules.weight) + panel_value * rules.weight)
     band = grade_of(value, config.grade_bands)
-    return FinalScore(value, band.name, band.passed and value >= pass_score, tuple(sorted(scores)))
+    return FinalScore(
+        value,
+        band.name,
+        band.passed and value >= pass_score,
+        tuple(sorted(scores)),
+        supervisor_score=supervisors,
+        panel_score=panel_value,
+        panel_weight=rules.weight,
+        panel_experts=tuple(sorted(panel)) if panel_value is not None else (),
+    )
 
 
 def decide(passed: bool, *, rule: FailRule, round_: int) -> Outcome:

@@ -2,7 +2,9 @@
 
 The report prints the score and grade, what was delivered against the plan (activities and
 person-times planned in the 申报书 against those reported at the 结项), the money (granted,
-released, spent per budget line, to return) and the supervisors' findings. Both are idempotent:
+released, spent per budget line, to return) and the supervisors' findings; with an expert panel,
+its experts among the evaluators and, in the conclusion, both aggregates with their weights and
+how many panel sheets counted (``panel_note``). Both are idempotent:
 the document is rewritten only when its content changed (a second round after 整改), and the letter
 is keyed by the round and its outcome, so a re-run sends nothing new.
 """
@@ -10,6 +12,7 @@ is keyed by the round and its outcome, so a re-run sends nothing new.
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
 from sqlmodel import Session, col, select
@@ -20,12 +23,14 @@ from models.documents.registry import GeneratedDocument, write_document
 from models.evaluation.annual import grant_reconciliation
 from models.evaluation.evaluating import final_checkpoint
 from models.evaluation.grading import OUTCOME_LABELS, Outcome, planned_delivery
-from models.evaluation.tables import FinalEvaluation
+from models.evaluation.tables import FinalEvaluation, PanelSheet
 from models.funding.tables import Grant
 from models.intake.correspondence import write_to_applicant
 from models.intake.tables import Application, Organisation
 from models.mail.outbox import OutboxLetter, letter_ids
+from models.review.tables import Expert
 from models.settings import Settings
+from models.states import AssignmentState
 from models.supervision.tables import CheckpointReport, Supervisor
 
 STAGE = "evaluation"
@@ -56,6 +61,47 @@ def evaluated(
     return [tuple(row) for row in rows]  # type: ignore[misc]
 
 
+def _number(value: Decimal) -> str:
+    return format(value.normalize(), "f") if value == value.to_integral() else str(value)
+
+
+def panel_note(evaluation: FinalEvaluation) -> str:
+    """How the score was made when an expert panel took part (empty without one): the two
+    aggregates, their weights, and how many panel sheets counted."""
+    weight = evaluation.panel_weight
+    if weight is None:
+        return ""
+    supervisors = evaluation.supervisor_score
+    share = _number(weight * 100)
+    rest = _number((1 - weight) * 100)
+    counted = f"{evaluation.panel_counted}/{evaluation.panel_assigned}"
+    if evaluation.panel_score is None:
+        return (
+            f"专家组评分未在期限内提交（应交{evaluation.panel_assigned}份，按期提交0份），"
+            f"按督导评分{supervisors}分计算。"
+            if supervisors is not None
+            else ""
+        )
+    missing = evaluation.panel_assigned - evaluation.panel_counted
+    late = f"，另有{missing}份逾期未交，不计入" if missing else ""
+    return (
+        f"督导评分{supervisors}分（权重{rest}%），专家组评分{evaluation.panel_score}分"
+        f"（权重{share}%，按期提交{counted}份{late}）。"
+    )
+
+
+def panel_names(session: Session, *, checkpoint_id: int) -> list[str]:
+    """The panel's experts whose submitted sheets counted for this checkpoint round."""
+    return list(
+        session.exec(
+            select(Expert.name)
+            .join(PanelSheet, col(PanelSheet.expert_id) == col(Expert.id))
+            .where(PanelSheet.checkpoint_id == checkpoint_id, PanelSheet.state == AssignmentState.submitted)
+            .order_by(col(Expert.id))
+        )
+    )
+
+
 def report_context(
     session: Session,
     *,
@@ -80,6 +126,9 @@ def report_context(
                 .order_by(col(Supervisor.id))
             )
         )
+    if checkpoint is not None and evaluation.panel_weight is not None:
+        experts = panel_names(session, checkpoint_id=checkpoint.id or 0)
+        names += [f"{name}（结项评审专家）" for name in experts]
     sessions, people = planned_delivery(application.details)
     money = grant_reconciliation(session, grant_id=grant.id)
     outcome = Outcome(evaluation.outcome) if evaluation.outcome else None
@@ -124,7 +173,8 @@ def report_context(
         ],
         "achievements": application.summary or application.title,
         "shortcomings": evaluation.summary or "无",
-        "conclusion": f"结项评估得分{evaluation.score}分，等级“{evaluation.grade}”，{conclusion}。",
+        "conclusion": panel_note(evaluation)
+        + f"结项评估得分{evaluation.score}分，等级“{evaluation.grade}”，{conclusion}。",
         "issue_date": issue_date,
         "operator": config.competition.operator or competition.organiser,
     }

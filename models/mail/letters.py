@@ -131,6 +131,15 @@ _role(
     review_deadline="2025年6月30日 18:00",
 )
 _role(
+    "final_review_invitation",
+    "结项专家评审邀请",
+    "invites an expert of the final evaluation's panel to score the projects assigned to them",
+    project_count=2,
+    sheets=[{**sheet, "url": sheet["url"].replace("/review/", "/final-review/")} for sheet in _SHEETS],
+    review_deadline="2025年10月27日 23:59",
+    top_score="100",
+)
+_role(
     "award",
     "立项通知",
     "tells an applicant that the project is funded, with the 立项通知书",

@@ -1,0 +1,93 @@
+"""The expert panel's letters: one invitation per expert listing the 结项 sheets not yet announced to
+them, each with its own personal link — the review's invitation, for the final evaluation.
+
+Idempotent twice over: a sheet once listed in an invitation (``extra["panel_sheets"]``) is not
+listed again, and the letter's key names the set of sheets it lists, so a re-run (or a concurrent
+one, behind the competition's lock) queues nothing new.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import defaultdict
+
+from sqlmodel import Session, col, select
+
+from models.competition.tables import Competition, competition_config
+from models.documents.engine.cn_format import cn_moment
+from models.evaluation.panel_links import panel_link
+from models.evaluation.tables import PanelSheet
+from models.funding.tables import Grant
+from models.intake.tables import Application
+from models.mail.correspondence import write_to
+from models.mail.outbox import OutboxLetter
+from models.review.tables import Expert
+from models.settings import Settings
+from models.states import ASSIGNMENTS_OPEN
+
+STAGE = "evaluation"
+ROLE = "final_review_invitation"
+
+
+def _announced(session: Session, *, competition_id: int) -> set[int]:
+    letters = session.exec(
+        select(OutboxLetter).where(OutboxLetter.competition_id == competition_id, OutboxLetter.role == ROLE)
+    )
+    return {int(i) for letter in letters for i in letter.extra.get("panel_sheets", [])}
+
+
+def _occasion(sheets: list[PanelSheet]) -> str:
+    ids = ",".join(str(s.id) for s in sorted(sheets, key=lambda s: s.id or 0))
+    return "panel-" + hashlib.sha256(ids.encode()).hexdigest()[:16]
+
+
+def queue_panel_invitations(
+    session: Session, *, competition: Competition, settings: Settings
+) -> list[OutboxLetter]:
+    """One letter per expert for the open panel sheets not yet announced to them; the caller commits."""
+    assert competition.id is not None
+    announced = _announced(session, competition_id=competition.id)
+    sheets = session.exec(
+        select(PanelSheet)
+        .where(PanelSheet.competition_id == competition.id, col(PanelSheet.state).in_(ASSIGNMENTS_OPEN))
+        .order_by(col(PanelSheet.id))
+    )
+    by_expert: dict[int, list[PanelSheet]] = defaultdict(list)
+    for sheet in sheets:
+        if sheet.id not in announced:
+            by_expert[sheet.expert_id].append(sheet)
+    if not by_expert:
+        return []
+    top = competition_config(competition).rubric.total
+    letters = []
+    for expert_id, mine in sorted(by_expert.items()):
+        expert = session.get(Expert, expert_id)
+        assert expert is not None
+        rows = []
+        for sheet in mine:
+            grant = session.get(Grant, sheet.grant_id)
+            application = session.get(Application, grant.application_id) if grant else None
+            assert application is not None
+            rows.append((application.ref, application.title, panel_link(sheet, settings)))
+        letter = write_to(
+            session,
+            competition=competition,
+            role=ROLE,
+            stage=STAGE,
+            email=expert.email,
+            name=expert.name,
+            subject_entity="expert",
+            subject_id=expert_id,
+            occasion=_occasion(mine),
+            context={
+                "project_count": len(mine),
+                "sheets": [{"ref": r, "title": t, "url": u} for r, t, u in sorted(rows)],
+                "review_deadline": cn_moment(min(s.deadline for s in mine), settings.timezone),
+                "top_score": format(top.normalize(), "f"),
+            },
+        )
+        letter.extra = {**letter.extra, "panel_sheets": sorted(s.id for s in mine if s.id is not None)}
+        session.add(letter)
+        letters.append(letter)
+    session.flush()
+    return letters
