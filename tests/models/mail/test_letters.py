@@ -40,6 +40,7 @@ LIFECYCLE = {
     "progress_report_request",
     "progress_report_reminder",
     "termination",
+    "final_review_invitation",
     "final_result",
 }
 
