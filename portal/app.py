@@ -9,6 +9,8 @@
     POST /supervise/{token}  action=draft | submit, with evidence uploads → save_record
     GET  /report/{token}     the grantee's progress report for one checkpoint
     POST /report/{token}     action=draft | submit, with evidence uploads → save_progress_report
+    GET  /final-review/{token}   the expert panel's 结项 sheet: plan vs delivered, findings, score
+    POST /final-review/{token}   action=draft | submit → save_panel_sheet
     GET  /healthz            {"status": "ok"} when the database answers
     GET  /static/…           the one stylesheet
 
@@ -48,6 +50,7 @@ from portal import access_log, csrf
 from portal.apply import ApplyOutcome, done_token, show_done, show_form
 from portal.apply import handle_post as handle_apply
 from portal.apply_form import HONEYPOT
+from portal.final_review import PanelOutcome, handle_panel_post, open_panel_sheet, show_panel_sheet
 from portal.i18n import LANGUAGE_COOKIE, LANGUAGES, choose_language, translator
 from portal.limits import BodyLimit, FormRefused, read_form
 from portal.report import handle_report_post, show_report
@@ -385,6 +388,73 @@ def create_app(settings: Settings | None = None, *, clock: Callable[[], datetime
     @app.post("/report/{token}")
     async def report_post(request: Request, token: str) -> Response:
         return await checkpoint_post(request, token, "report")
+
+    # ---- the expert panel of the 结项 (evaluation.expert_panel): one sheet per personal link -----
+
+    def panel_response(request: Request, token: str, outcome: PanelOutcome, cookie_value: str) -> Response:
+        context = {
+            "page": outcome.page,
+            "notice": outcome.notice,
+            "problem_notice": outcome.problem_notice,
+            "csrf_field": csrf.FIELD,
+            "csrf_token": csrf.form_token(
+                cookie_value=cookie_value, scope=f"final-review:{token_fingerprint(token)}", secret=secret
+            ),
+            "action_url": request.url.path,
+        }
+        response = page(request, "final_review_sheet.html", context, status_code=outcome.status)
+        response.set_cookie(
+            csrf.COOKIE,
+            cookie_value,
+            httponly=True,
+            samesite="strict",
+            secure=secure_cookies,
+            path="/final-review",
+        )
+        return response
+
+    @app.get("/final-review/{token}")
+    async def final_review_get(request: Request, token: str) -> Response:
+        done = request.query_params.get("done")
+        try:
+            outcome = await run_in_threadpool(
+                show_panel_sheet,
+                engine,
+                token,
+                settings,
+                clock(),
+                language_of(request),
+                done if done in NOTICES else None,
+            )
+        except AccessDenied as exc:
+            return refused(request, exc, token)
+        cookie_value = request.cookies.get(csrf.COOKIE) or csrf.new_cookie_value()
+        return panel_response(request, token, outcome, cookie_value)
+
+    @app.post("/final-review/{token}")
+    async def final_review_post(request: Request, token: str) -> Response:
+        language = language_of(request)
+        try:
+            await run_in_threadpool(open_panel_sheet, engine, token, settings, clock())  # the link first
+            fields, _ = await form_of(request)
+            csrf.check_form_token(
+                field_value=fields.get(csrf.FIELD),
+                cookie_value=request.cookies.get(csrf.COOKIE),
+                scope=f"final-review:{token_fingerprint(token)}",
+                secret=secret,
+            )
+            outcome = await run_in_threadpool(
+                handle_panel_post, engine, token, settings, clock(), language, fields
+            )
+        except AccessDenied as exc:
+            return refused(request, exc, token)
+        except FormRefused:
+            return refusal(request, "form_refused", 413)
+        if outcome.redirect_notice:
+            target = f"{request.url.path}?done={outcome.redirect_notice}"
+            return finish(request, RedirectResponse(target, status_code=303))
+        cookie_value = request.cookies.get(csrf.COOKIE) or csrf.new_cookie_value()
+        return panel_response(request, token, outcome, cookie_value)
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:

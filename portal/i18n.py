@@ -13,6 +13,7 @@ from typing import Any
 
 from models.errors import Problem
 from portal.apply_words import APPLY_EN, APPLY_ZH
+from portal.final_review_words import FINAL_REVIEW_EN, FINAL_REVIEW_ZH
 from portal.supervise_words import SUPERVISE_EN, SUPERVISE_ZH
 
 LANGUAGES = ("zh-CN", "en")
@@ -120,6 +121,7 @@ MESSAGES: Mapping[str, Mapping[str, str]] = {
         "refusal.state": "该评分表当前的状态不允许这一操作，请刷新页面查看最新状态；如有疑问请联系组织方。",
         **APPLY_ZH,
         **SUPERVISE_ZH,
+        **FINAL_REVIEW_ZH,
     },
     "en": {
         "site": "Micro-venture philanthropy · expert review",
@@ -228,6 +230,7 @@ MESSAGES: Mapping[str, Mapping[str, str]] = {
         "or contact the organiser.",
         **APPLY_EN,
         **SUPERVISE_EN,
+        **FINAL_REVIEW_EN,
     },
 }
 

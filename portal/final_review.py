@@ -1,0 +1,261 @@
+"""The expert panel's 结项 sheet on a personal link, without HTTP: show it, and act on a post.
+
+Each request opens its own session through the link (``models.evaluation.panel_links``), so a
+refused link raises ``LinkRefused`` before anything is read. The page shows the project's plan
+(the supervision pages' plan part) against what it delivered — activities, person-times and money
+as the supervisors recorded them at the 结项, and the grantee's own 结项报告 (activities, spending
+per budget line) — then the supervisors' findings and the form: one score, one comment.
+
+A post calls ``save_panel_sheet`` (action=draft | submit); as on the review sheet, ``InputError``
+comes back as the same page with what was typed and each problem beside its field (422), a
+refusal of the domain (closed, a draft of a submitted sheet) as the page with its reason in the
+reader's language (409), and a state-machine refusal as a plain sentence (``refusal.state``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, col, select
+
+from models.competition.tables import Competition, competition_config
+from models.db import session_scope
+from models.errors import AccessDenied, Conflict, IllegalTransition, InputError, Problem
+from models.evaluation.panel_links import open_panel_link
+from models.evaluation.panel_sheets import save_panel_sheet, sheet_is_editable, sheet_rules
+from models.evaluation.tables import PanelSheet
+from models.links import LinkRefused
+from models.money import format_yuan
+from models.review.tables import Expert
+from models.settings import Settings
+from models.states import AssignmentState
+from models.supervision.plan import ProjectPlan, project_plan
+from models.supervision.tables import Checkpoint, CheckpointReport, Supervisor
+from portal.i18n import problem_text, translator
+from portal.review import in_language
+from portal.supervise import GranteeView, grantee_view, plan_totals
+
+ACTIONS = ("draft", "submit")
+
+
+@dataclass
+class Delivered:
+    name: str  # an i18n key: fr.delivered.activities …
+    planned: str
+    actual: str
+    rate: str
+
+
+@dataclass
+class Finding:
+    supervisor: str
+    score: str
+    text: str
+
+
+@dataclass
+class PanelPage:
+    competition: str
+    ref: str
+    title: str
+    organisation: str
+    expert: str
+    deadline: str
+    state: str
+    editable: bool
+    plan: ProjectPlan
+    plan_totals: dict[str, str]
+    delivered: list[Delivered]
+    grantee: GranteeView
+    findings: list[Finding]
+    share: str  # the panel's weight, in percent
+    rest: str  # the supervisors' weight, in percent
+    top: str  # the highest score
+    score: str
+    comment: str
+    errors: dict[str, str]
+    general_errors: list[str]
+
+    @property
+    def submitted(self) -> bool:
+        return self.state == AssignmentState.submitted.value
+
+
+@dataclass
+class PanelOutcome:
+    page: PanelPage | None
+    status: int = 200
+    notice: str | None = None
+    problem_notice: str = ""
+    redirect_notice: str | None = None
+
+
+def _number(value: Decimal) -> str:
+    return format(value.normalize(), "f")
+
+
+def _rate(actual: int, planned: int) -> str:
+    return f"{actual * 100 // planned}%" if planned else "—"
+
+
+def _reports(session: Session, checkpoint_id: int) -> list[tuple[CheckpointReport, str]]:
+    rows = session.exec(
+        select(CheckpointReport, Supervisor.name)
+        .join(Supervisor, col(Supervisor.id) == col(CheckpointReport.supervisor_id))
+        .where(CheckpointReport.checkpoint_id == checkpoint_id)
+        .order_by(col(CheckpointReport.id))
+    )
+    return [(report, name) for report, name in rows]
+
+
+def panel_page(
+    session: Session,
+    *,
+    sheet: PanelSheet,
+    now: datetime,
+    timezone: str,
+    language: str,
+    entered: Mapping[str, str] | None = None,
+    problems: Sequence[Problem] = (),
+) -> PanelPage:
+    competition = session.get(Competition, sheet.competition_id)
+    checkpoint = session.get(Checkpoint, sheet.checkpoint_id)
+    expert = session.get(Expert, sheet.expert_id)
+    assert competition is not None and checkpoint is not None and expert is not None
+    config = competition_config(competition)
+    panel = config.evaluation.expert_panel
+    weight = panel.weight if panel is not None else Decimal(0)
+    plan = project_plan(session, grant_id=sheet.grant_id)
+    reports = _reports(session, checkpoint.id or 0)
+    latest = reports[-1][0] if reports else None
+    held = latest.activities_held if latest else 0
+    people = latest.person_times if latest else 0
+    spent = latest.spent_fen if latest else 0
+    errors: dict[str, str] = {}
+    general: list[str] = []
+    for problem in problems:
+        if problem.field in ("score", "comment"):
+            errors.setdefault(problem.field, problem_text(problem, language))
+        else:
+            general.append(problem_text(problem, language))
+    return PanelPage(
+        competition=competition.name,
+        ref=plan.ref,
+        title=plan.title,
+        organisation=plan.organisation,
+        expert=expert.name,
+        deadline=sheet.deadline.astimezone(ZoneInfo(timezone)).strftime("%Y-%m-%d %H:%M"),
+        state=str(sheet.state),
+        editable=sheet_is_editable(session, sheet, now),
+        plan=plan,
+        plan_totals=plan_totals(plan),
+        delivered=[
+            Delivered("fr.delivered.activities", str(plan.sessions), str(held), _rate(held, plan.sessions)),
+            Delivered(
+                "fr.delivered.people",
+                f"{plan.participants:,}",
+                f"{people:,}",
+                _rate(people, plan.participants),
+            ),
+            Delivered(
+                "fr.delivered.spent",
+                format_yuan(plan.amount_fen),
+                format_yuan(spent),
+                _rate(spent, plan.amount_fen),
+            ),
+        ],
+        grantee=grantee_view(session, checkpoint),
+        findings=[Finding(name, _number(r.score), r.findings) for r, name in reports],
+        share=_number(weight * 100),
+        rest=_number((1 - weight) * 100),
+        top=_number(sheet_rules(session, sheet).top),
+        score=entered.get("score", "")
+        if entered is not None
+        else (_number(sheet.score) if sheet.score is not None else ""),
+        comment=entered.get("comment", "") if entered is not None else sheet.comment,
+        errors=errors,
+        general_errors=general,
+    )
+
+
+def show_panel_sheet(
+    engine: Engine, token: str, settings: Settings, now: datetime, language: str, done: str | None
+) -> PanelOutcome:
+    with session_scope(engine) as session:
+        sheet = open_panel_link(session, token=token, settings=settings, now=now)
+        page = panel_page(session, sheet=sheet, now=now, timezone=settings.timezone, language=language)
+    notice = f"fr.notice.{done}" if done in ("draft", "submitted") else None
+    if notice is None and not page.editable:
+        notice = "fr.notice.closed"
+    return PanelOutcome(page, notice=notice)
+
+
+def open_panel_sheet(engine: Engine, token: str, settings: Settings, now: datetime) -> int:
+    """The sheet's id, or ``LinkRefused`` (read before the form's body)."""
+    with session_scope(engine) as session:
+        return open_panel_link(session, token=token, settings=settings, now=now).id or 0
+
+
+def handle_panel_post(
+    engine: Engine, token: str, settings: Settings, now: datetime, language: str, fields: Mapping[str, str]
+) -> PanelOutcome:
+    action = fields.get("action", "")
+    entered = {"score": fields.get("score", ""), "comment": fields.get("comment", "")}
+    try:
+        with session_scope(engine) as session:
+            sheet = open_panel_link(session, token=token, settings=settings, now=now)
+            if action not in ACTIONS:
+                raise InputError(Problem("", "action", "未知操作", f"unknown action {action!r}"))
+            save_panel_sheet(
+                session,
+                sheet_id=sheet.id or 0,
+                score=entered["score"],
+                comment=entered["comment"],
+                submit=action == "submit",
+                actor=f"expert:{sheet.expert_id}",
+                now=now,
+            )
+    except LinkRefused:
+        raise
+    except InputError as exc:
+        return _again(engine, token, settings, now, language, entered, exc.problems, status=422)
+    except (AccessDenied, Conflict) as exc:
+        outcome = _again(engine, token, settings, now, language, entered, [], status=409)
+        outcome.problem_notice = in_language(str(exc), language)
+        return outcome
+    except IllegalTransition:
+        outcome = _again(engine, token, settings, now, language, entered, [], status=409)
+        outcome.problem_notice = translator(language)("refusal.state")
+        return outcome
+    return PanelOutcome(None, redirect_notice="submitted" if action == "submit" else "draft")
+
+
+def _again(
+    engine: Engine,
+    token: str,
+    settings: Settings,
+    now: datetime,
+    language: str,
+    entered: Mapping[str, str],
+    problems: Sequence[Problem],
+    *,
+    status: int,
+) -> PanelOutcome:
+    """The sheet once more (in a fresh session: the failed one was rolled back)."""
+    with session_scope(engine) as session:
+        sheet = open_panel_link(session, token=token, settings=settings, now=now)
+        page = panel_page(
+            session,
+            sheet=sheet,
+            now=now,
+            timezone=settings.timezone,
+            language=language,
+            entered=entered,
+            problems=problems,
+        )
+    return PanelOutcome(page, status=status)
