@@ -27,6 +27,7 @@ from sqlmodel import Session, col, select
 from models.audit import record
 from models.competition.config import CompetitionConfig, ExpertPanel
 from models.competition.tables import Competition, competition_config
+from models.db import lock_competition
 from models.documents.engine.cn_format import local_date
 from models.errors import ConfigError, InputError, NotFound, Problem
 from models.evaluation.checkpoints import final_checkpoint
@@ -122,6 +123,7 @@ def assign_panel(
     rules = panel_rules(config)
     if rules is None:
         return []
+    lock_competition(session, competition_id)  # a concurrent run waits here, then finds its sheets made
     waiting = _waiting(session, competition_id)
     if not waiting:
         return []
