@@ -21,7 +21,7 @@ from models.competition.config import CompetitionConfig
 from models.competition.tables import Competition, competition_config
 from models.documents.registry import GeneratedDocument, write_document
 from models.evaluation.annual import grant_reconciliation
-from models.evaluation.evaluating import final_checkpoint
+from models.evaluation.checkpoints import final_checkpoint
 from models.evaluation.grading import OUTCOME_LABELS, Outcome, planned_delivery
 from models.evaluation.tables import FinalEvaluation, PanelSheet
 from models.funding.tables import Grant
