@@ -3,6 +3,8 @@ the last sheet of a competition arrives; the trigger lives in deployments/prefec
 
     grantflow.review.sheet.submitted     every submitted (or re-submitted) sheet
     grantflow.review.sheets.complete     that submission left no open sheet in the competition
+    grantflow.evaluation.panel.complete  a 结项 panel sheet's submission left its grant's panel
+                                         complete (the final evaluation runs on it)
 
 Resources: ``grantflow.assignment.<id>`` (the sheet), related ``grantflow.competition.<id>`` and
 ``grantflow.application.<id>``. Emitting never breaks a submission: without a configured Prefect
@@ -21,6 +23,7 @@ log = logging.getLogger("grantflow.portal")
 SHEET_SUBMITTED = "grantflow.review.sheet.submitted"
 SHEETS_COMPLETE = "grantflow.review.sheets.complete"
 RECORD_SUBMITTED = "grantflow.supervision.record.submitted"  # the checkpoint follow-up's trigger
+PANEL_COMPLETE = "grantflow.evaluation.panel.complete"  # the final evaluation's trigger
 
 
 @dataclass(frozen=True)
@@ -141,4 +144,42 @@ def emit_record_submitted(submitted: SubmittedRecord) -> list[str]:
         return [RECORD_SUBMITTED] if _emit(RECORD_SUBMITTED, resource, related, payload) else []
     except Exception:  # an unreachable Prefect must never cost a supervisor their record
         log.exception("could not emit the Prefect event for checkpoint %s", submitted.checkpoint_id)
+        return []
+
+
+@dataclass(frozen=True)
+class CompletedPanel:
+    checkpoint_id: int
+    competition_id: int
+    grant_id: int
+    competition_slug: str
+
+
+def emit_panel_complete(panel: CompletedPanel) -> list[str]:
+    """Emit ``grantflow.evaluation.panel.complete`` (resource ``grantflow.checkpoint.<id>``)."""
+    try:
+        if not prefect_api_configured():
+            log.info("no Prefect API configured: event %s not sent", PANEL_COMPLETE)
+            return []
+        resource = {
+            "prefect.resource.id": f"grantflow.checkpoint.{panel.checkpoint_id}",
+            "prefect.resource.name": f"结项专家评审 #{panel.checkpoint_id}",
+            "grantflow.competition.slug": panel.competition_slug,
+        }
+        related = [
+            {
+                "prefect.resource.id": f"grantflow.competition.{panel.competition_id}",
+                "prefect.resource.role": "competition",
+            },
+            {"prefect.resource.id": f"grantflow.grant.{panel.grant_id}", "prefect.resource.role": "grant"},
+        ]
+        payload = {
+            "checkpoint_id": panel.checkpoint_id,
+            "competition_id": panel.competition_id,
+            "grant_id": panel.grant_id,
+            "competition_slug": panel.competition_slug,
+        }
+        return [PANEL_COMPLETE] if _emit(PANEL_COMPLETE, resource, related, payload) else []
+    except Exception:  # an unreachable Prefect must never cost an expert their score
+        log.exception("could not emit the Prefect event for panel %s", panel.checkpoint_id)
         return []

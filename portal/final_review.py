@@ -10,6 +10,8 @@ A post calls ``save_panel_sheet`` (action=draft | submit); as on the review shee
 comes back as the same page with what was typed and each problem beside its field (422), a
 refusal of the domain (closed, a draft of a submitted sheet) as the page with its reason in the
 reader's language (409), and a state-machine refusal as a plain sentence (``refusal.state``).
+A submission that completes its grant's panel emits ``grantflow.evaluation.panel.complete`` after
+the commit (the final-evaluation deployment runs on it).
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from models.competition.tables import Competition, competition_config
 from models.db import session_scope
 from models.errors import AccessDenied, Conflict, IllegalTransition, InputError, Problem
 from models.evaluation.grading import planned_delivery
+from models.evaluation.panel import sheets_of
 from models.evaluation.panel_links import open_panel_link
 from models.evaluation.panel_sheets import save_panel_sheet, sheet_is_editable, sheet_rules
 from models.evaluation.tables import PanelSheet
@@ -39,6 +42,7 @@ from models.settings import Settings
 from models.states import AssignmentState
 from models.supervision.plan import ProjectPlan, project_plan
 from models.supervision.tables import Checkpoint, CheckpointReport, Supervisor
+from portal.events import CompletedPanel, emit_panel_complete
 from portal.i18n import problem_text, translator
 from portal.review import in_language
 from portal.supervise import GranteeView, grantee_view, plan_totals
@@ -213,6 +217,7 @@ def handle_panel_post(
 ) -> PanelOutcome:
     action = fields.get("action", "")
     entered = {"score": fields.get("score", ""), "comment": fields.get("comment", "")}
+    complete: CompletedPanel | None = None
     try:
         with session_scope(engine) as session:
             sheet = open_panel_link(session, token=token, settings=settings, now=now)
@@ -227,6 +232,8 @@ def handle_panel_post(
                 actor=f"expert:{sheet.expert_id}",
                 now=now,
             )
+            if action == "submit":
+                complete = _completed(session, sheet)
     except LinkRefused:
         raise
     except InputError as exc:
@@ -239,7 +246,22 @@ def handle_panel_post(
         outcome = _again(engine, token, settings, now, language, entered, [], status=409)
         outcome.problem_notice = translator(language)("refusal.state")
         return outcome
+    if complete is not None:
+        emit_panel_complete(complete)
     return PanelOutcome(None, redirect_notice="submitted" if action == "submit" else "draft")
+
+
+def _completed(session: Session, sheet: PanelSheet) -> CompletedPanel | None:
+    """The grant's panel, when this submission left none of its sheets open."""
+    if any(
+        s.state is not AssignmentState.submitted
+        for s in sheets_of(session, checkpoint_id=sheet.checkpoint_id)
+    ):
+        return None
+    competition = session.get(Competition, sheet.competition_id)
+    return CompletedPanel(
+        sheet.checkpoint_id, sheet.competition_id, sheet.grant_id, competition.slug if competition else ""
+    )
 
 
 def _again(

@@ -100,3 +100,15 @@ def test_checkpoint_follow_up_runs_on_the_portals_record_event():
     assert parsed.expect == {RECORD_SUBMITTED}
     assert "slug" in parsed.parameters
     assert any(d["name"] == "supervision" and d.get("schedules") for d in SPEC["deployments"])
+
+
+def test_final_evaluation_runs_on_the_portals_panel_event():
+    from prefect.events.schemas.deployment_triggers import DeploymentEventTrigger
+
+    from portal.events import PANEL_COMPLETE
+
+    final = next(d for d in SPEC["deployments"] if d["name"] == "final-evaluation")
+    (trigger,) = final["triggers"]
+    parsed = DeploymentEventTrigger.model_validate(trigger)
+    assert parsed.expect == {PANEL_COMPLETE}
+    assert parsed.parameters is not None and set(parsed.parameters) == {"slug", "actor"}

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 from playwright.sync_api import Browser, expect
+from prefect.events.worker import EventsWorker
 from sqlmodel import Session, select
 
 from models.db import dispose_engines, get_engine
@@ -28,7 +29,9 @@ from models.mail.outbox import OutboxLetter
 from models.settings import Settings, get_settings
 from models.states import AssignmentState
 from portal.app import create_app
+from portal.events import PANEL_COMPLETE
 from portal.serving import serve_in_background
+from tests.portal.test_events import asserting_events  # noqa: F401  (fixture)
 from tests.support.browser import PHONE, browser  # noqa: F401  (the shared Chromium fixture)
 from tests.support.year import Year, year_template  # noqa: F401  (fixture)
 
@@ -216,3 +219,21 @@ def test_the_sheet_on_a_phone(browser: Browser, panel_world, tmp_path: Path) -> 
         assert width <= PHONE["width"]  # nothing wider than the phone
         context.close()
     assert panel_world.sheet().score is not None
+
+
+def test_the_last_sheet_of_a_panel_emits_the_event_the_final_evaluation_runs_on(
+    panel_world,
+    asserting_events,  # noqa: F811  (the imported fixture)
+):
+    client = client_at(panel_world)
+    for index in range(3):
+        path = panel_world.path(index)
+        response = client.post(
+            path, data={"csrf_token": _csrf(client.get(path).text), "action": "submit", "score": "75"}
+        )
+        assert response.status_code == 303
+    EventsWorker.drain_all()
+    events = [e for c in asserting_events.all for e in c.events if e.event == PANEL_COMPLETE]
+    sheet = panel_world.sheet()
+    assert [e.resource.id for e in events] == [f"grantflow.checkpoint.{sheet.checkpoint_id}"]  # once
+    assert events[0].resource["grantflow.competition.slug"] == "jiangtou-2025"
