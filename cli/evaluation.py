@@ -37,6 +37,11 @@ def run_command(
             cell(row["outcome"]),
         )
     console.print(table)
+    panel = result.get("panel") or {}
+    if panel.get("sheets") or panel.get("letters"):
+        line(
+            f"结项专家评审 / expert panel: {panel['sheets']} 份评分表 sheets，{panel['letters']} 封邀请 letters"
+        )
     line(
         f"结项评估报告 / reports: {result['reports']}；结果通知 / letters: {result['letters']}；"
         f"{'竞赛已结束 / competition closed' if result['closed'] else '尚有项目未结项 / grants still open'}"

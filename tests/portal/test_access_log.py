@@ -77,3 +77,8 @@ def test_redact_path_keeps_other_paths() -> None:
     assert redact_path("/apply/jiangtou-2025?lang=en") == "/apply/jiangtou-2025?lang=en"
     assert redact_path("/static/portal.css") == "/static/portal.css"
     assert redact_path("/review/abc.def?lang=en") == f"/review/~{token_fingerprint('abc.def')}"
+
+
+def test_redact_path_hides_every_personal_link() -> None:
+    for prefix in ("/supervise/", "/report/", "/final-review/"):
+        assert redact_path(f"{prefix}tok.en?lang=en") == f"{prefix}~{token_fingerprint('tok.en')}"

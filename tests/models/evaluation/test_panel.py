@@ -13,6 +13,7 @@ from sqlmodel import Session, func, select
 from models.audit import AuditEvent
 from models.competition.tables import competition_config
 from models.errors import ConfigError, Conflict, InputError
+from models.evaluation.checkpoints import final_checkpoint
 from models.evaluation.evaluating import evaluate_grants, open_evaluation
 from models.evaluation.grading import Outcome
 from models.evaluation.notices import panel_note, report_context
@@ -331,3 +332,35 @@ def test_a_sheet_opens_only_by_its_own_link(year_session, year):
         open_panel_link(year_session, token=token, settings=settings, now=ASSIGNED_AT)
     assert caught.value.reason == "revoked"
     assert panel_status(year_session, checkpoint_id=other.checkpoint_id, on=ON).ready is False
+
+
+def test_a_rectification_round_gets_a_panel_of_its_own(year_session, year):
+    _with_panel(year_session, year)
+    _assign(year_session, year)
+    failing = year.refs()[3]  # the supervisors scored it 55
+    for sheet in year_session.exec(select(PanelSheet)):
+        _submit(year_session, sheet, "50" if sheet.grant_id == year.grants[failing].id else "90")
+    assert _evaluate(year_session, year)[failing] is Outcome.rectification
+    assert _evaluation(year_session, year, failing).score == Decimal("52.50")
+    # the 整改 re-check's record (as tests/models/evaluation/test_evaluating.py files it)
+    from tests.models.evaluation.test_evaluating import _second_round
+
+    _second_round(year_session, year, failing, "80")
+    later = datetime(2025, 10, 31, 1, 0, tzinfo=UTC)
+    second = assign_panel(
+        year_session, competition_id=year.competition_id, actor=ACTOR, now=later, timezone=ZONE
+    )
+    round_two = final_checkpoint(year_session, grant_id=year.grants[failing].id)
+    assert {s.checkpoint_id for s in second} == {round_two.id} and len(second) == 3
+    letters = queue_panel_invitations(year_session, competition=year.competition, settings=get_settings())
+    assert sorted(i for x in letters for i in x.extra["panel_sheets"]) == sorted(s.id for s in second)
+    assert _evaluate(year_session, year, date(2025, 10, 31)) == {}  # round two waits for its panel
+    for sheet in second:
+        _submit(year_session, sheet, "70", at=later)
+    assert _evaluate(year_session, year, date(2025, 10, 31)) == {failing: Outcome.released}
+    evaluation = _evaluation(year_session, year, failing)
+    assert (evaluation.round, evaluation.score, evaluation.panel_score) == (
+        2,
+        Decimal("75.00"),
+        Decimal("70.00"),
+    )
