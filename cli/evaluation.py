@@ -40,7 +40,8 @@ def run_command(
     panel = result.get("panel") or {}
     if panel.get("sheets") or panel.get("letters"):
         line(
-            f"结项专家评审 / expert panel: {panel['sheets']} 份评分表 sheets，{panel['letters']} 封邀请 letters"
+            f"结项专家评审 / expert panel: {panel['sheets']} 份评分表 sheets，"
+            f"{panel['letters']} 封邀请 letters"
         )
     line(
         f"结项评估报告 / reports: {result['reports']}；结果通知 / letters: {result['letters']}；"
