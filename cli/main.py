@@ -91,7 +91,7 @@ def status(
     """每个申报项目的当前状态 / where every application stands."""
     from models.competition.tables import get_competition
     from models.db import session_scope
-    from models.evaluation.evaluating import final_results
+    from models.evaluation.tables import final_results
     from models.intake.tables import application_standing
     from models.money import format_yuan
     from models.states import STATE_LABELS

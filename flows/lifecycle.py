@@ -23,8 +23,8 @@ from flows.review import close_review, open_review
 from flows.screening import screening
 from models.timeline import Step
 from models.types import utcnow
-from tasks.competition import decide_next_step
 from tasks.doctor import preflight
+from tasks.lifecycle import decide_next_step
 
 
 @flow(name="lifecycle", flow_run_name=run_name("推进 advance"))

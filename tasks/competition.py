@@ -1,24 +1,13 @@
-"""Tasks that create and advance the competition itself."""
+"""Tasks that create the competition and find it (light: every stage's flow imports them)."""
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any
-
 from prefect import task
-from sqlmodel import select
 
 from models.competition.config import read_config_text
-from models.competition.tables import competition_config, get_competition
+from models.competition.tables import get_competition
 from models.db import default_engine, session_scope, upgrade_database
-from models.errors import NotFound
-from models.funding.decision import open_objections
-from models.funding.grants import grants_of
-from models.funding.publicity import current_notice
-from models.review.tables import ReviewAssignment
 from models.setup import create_competition
-from models.states import ASSIGNMENTS_OPEN, GrantState
-from models.timeline import next_step, no_competition
 
 
 @task(name="prepare-database")
@@ -43,41 +32,3 @@ def competition_id_for(slug: str | None) -> int:
         competition = get_competition(session, slug=slug)
         assert competition.id is not None
         return competition.id
-
-
-@task(name="decide-next-step")
-def decide_next_step(slug: str | None, as_of: datetime) -> dict[str, Any]:
-    """What the lifecycle may do now (see ``models.timeline.next_step``), and for which competition.
-
-    No competition yet is an answer, not an error: ``competition_id`` is None and ``reason`` says so.
-    """
-    with session_scope() as session:
-        try:
-            competition = get_competition(session, slug=slug)
-        except NotFound:
-            decision = no_competition(slug)
-            return {"competition_id": None, "slug": slug, "step": None, "reason": str(decision)}
-        competition_id = competition.id or 0
-        sheets = session.exec(
-            select(ReviewAssignment).where(ReviewAssignment.competition_id == competition_id)
-        ).all()
-        notice = current_notice(session, competition_id=competition_id)
-        decision = next_step(
-            stage=competition.stage,
-            config=competition_config(competition),
-            now=as_of,
-            open_sheets=sum(1 for s in sheets if s.state in ASSIGNMENTS_OPEN),
-            sheets=len(sheets),
-            publicity_ends_at=notice.ends_at if notice is not None else None,
-            open_objections=len(open_objections(session, competition_id=competition_id)),
-            unsigned=sum(
-                1 for g in grants_of(session, competition_id=competition_id) if g.state is GrantState.awarded
-            ),
-        )
-        return {
-            "competition_id": competition.id,
-            "slug": competition.slug,
-            "stage": str(competition.stage),
-            "step": decision.step.value if decision.step else None,
-            "reason": str(decision),
-        }

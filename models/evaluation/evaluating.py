@@ -305,21 +305,3 @@ def close_competition(session: Session, *, competition: Competition, actor: str)
         reason=f"全部{len(states)}个项目已结项或终止 / every grant completed or terminated",
     )
     return True
-
-
-def final_results(session: Session, *, competition_id: int) -> dict[int, dict[str, str]]:
-    """Each evaluated application's final score, grade and outcome, by application id (``status``)."""
-    rows = session.exec(
-        select(Grant.application_id, FinalEvaluation)
-        .join(FinalEvaluation, col(FinalEvaluation.grant_id) == col(Grant.id))
-        .where(Grant.competition_id == competition_id)
-    )
-    return {
-        application_id: {
-            "score": str(evaluation.score),
-            "grade": evaluation.grade,
-            "outcome": evaluation.outcome,
-            "round": str(evaluation.round),
-        }
-        for application_id, evaluation in rows
-    }

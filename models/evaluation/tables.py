@@ -1,4 +1,5 @@
-"""Final evaluation (结项): the final score and grade of each grant."""
+"""Final evaluation (结项): the final score and grade of each grant, and each application's result
+(``final_results``, read by ``grantflow status`` without importing the stage)."""
 
 from __future__ import annotations
 
@@ -6,8 +7,9 @@ from datetime import datetime
 from decimal import Decimal
 
 import sqlalchemy as sa
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field, Session, SQLModel, col, select
 
+from models.funding.tables import Grant
 from models.types import DecimalText, UtcDateTime, utcnow
 
 
@@ -33,3 +35,21 @@ class FinalEvaluation(SQLModel, table=True):
     passed: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})
     outcome: str = Field(default="", max_length=20, sa_column_kwargs={"server_default": ""})
     spent_fen: int = Field(default=0, sa_type=sa.BigInteger, sa_column_kwargs={"server_default": "0"})
+
+
+def final_results(session: Session, *, competition_id: int) -> dict[int, dict[str, str]]:
+    """Each evaluated application's final score, grade and outcome, by application id (``status``)."""
+    rows = session.exec(
+        select(Grant.application_id, FinalEvaluation)
+        .join(FinalEvaluation, col(FinalEvaluation.grant_id) == col(Grant.id))
+        .where(Grant.competition_id == competition_id)
+    )
+    return {
+        application_id: {
+            "score": str(evaluation.score),
+            "grade": evaluation.grade,
+            "outcome": evaluation.outcome,
+            "round": str(evaluation.round),
+        }
+        for application_id, evaluation in rows
+    }
