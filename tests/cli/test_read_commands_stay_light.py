@@ -77,8 +77,8 @@ def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return folder
 
 
-@pytest.mark.parametrize("command", READ_COMMANDS, ids=" ".join)
-def test_a_read_command_imports_nothing_heavy(data_dir: Path, command: list[str]) -> None:
+def _imported_by(data_dir: Path, command: list[str]) -> list[str]:
+    """Which of HEAVY ``grantflow COMMAND`` imported, run in a fresh interpreter."""
     probe = subprocess.run(
         [sys.executable, "-c", PROBE, json.dumps(HEAVY), *command],
         capture_output=True,
@@ -88,19 +88,16 @@ def test_a_read_command_imports_nothing_heavy(data_dir: Path, command: list[str]
         timeout=300,
     )
     assert probe.returncode == 0, probe.stderr
-    imported = json.loads(probe.stdout.strip().splitlines()[-1])
+    imported: list[str] = json.loads(probe.stdout.strip().splitlines()[-1])
+    return imported
+
+
+@pytest.mark.parametrize("command", READ_COMMANDS, ids=" ".join)
+def test_a_read_command_imports_nothing_heavy(data_dir: Path, command: list[str]) -> None:
+    imported = _imported_by(data_dir, command)
     assert imported == [], f"grantflow {' '.join(command)} imported {imported}"
 
 
 def test_the_probe_sees_a_heavy_import(data_dir: Path) -> None:
     """The check can fail: ``doctor`` asks Prefect's API and the SMTP server, so it imports both."""
-    probe = subprocess.run(
-        [sys.executable, "-c", PROBE, json.dumps(HEAVY), "doctor"],
-        capture_output=True,
-        text=True,
-        env=_environ(data_dir),
-        cwd=ROOT,
-        timeout=300,
-    )
-    imported = json.loads(probe.stdout.strip().splitlines()[-1])
-    assert {"prefect", "aiosmtplib"} <= set(imported), probe.stdout
+    assert {"prefect", "aiosmtplib"} <= set(_imported_by(data_dir, ["doctor"]))
