@@ -105,6 +105,14 @@ def final_checkpoint(session: Session, *, grant_id: int) -> Checkpoint | None:
     ).first()
 
 
+def finals_ready(session: Session, *, competition_id: int, on: date) -> int:
+    """How many running grants ``evaluate_grants`` would evaluate ``on`` this day (the lifecycle asks)."""
+    grant_ids = session.exec(
+        select(Grant.id).where(Grant.competition_id == competition_id, col(Grant.state).in_(GRANTS_RUNNING))
+    ).all()
+    return sum(1 for grant_id in grant_ids if _ready(final_checkpoint(session, grant_id=grant_id or 0), on))
+
+
 def _reports(session: Session, checkpoint_id: int) -> list[CheckpointReport]:
     return list(
         session.exec(
