@@ -5,8 +5,9 @@ process waiting for people: it publishes the call on its date, screens when appl
 opens the review, closes it when the last sheet arrives or the deadline passes, closes the 公示 once
 its window has passed with no objection open (grants, award letters), lets agreements not signed
 by their date lapse, runs the 结项评估 once a grant's final reports are in (or past due) and, the
-competition closed, writes the 年度总结报告. The funding decision itself is the administrator's (funding draft / approve). Opening the
-review invites experts, so it runs only with ``allow_review=True`` (the administrator's go-ahead).
+competition closed, writes the 年度总结报告. The funding decision itself is the administrator's
+(funding draft / approve). Opening the review invites experts, so it runs only with
+``allow_review=True`` (the administrator's go-ahead).
 """
 
 from __future__ import annotations

@@ -157,7 +157,9 @@ def next_step(
     if stage is CompetitionStage.closed:
         if not annual_report_written:
             return Decision(
-                Step.annual_report, "本届已结束，生成年度总结报告", "the competition closed: write the annual report"
+                Step.annual_report,
+                "本届已结束，生成年度总结报告",
+                "the competition closed: write the annual report",
             )
         return Decision(
             None, "本届已结束，年度总结报告已生成", "the competition closed and its annual report is written"

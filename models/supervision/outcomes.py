@@ -197,11 +197,13 @@ def _conclude(
     )
     rectification = rectification_for(session, checkpoint=checkpoint)
     if checkpoint.round > 1 and rectification is not None:
-        if close_rectification(session, checkpoint=checkpoint, passed=passed, reason=reason, actor=actor):
-            if passed and grant.state is GrantState.rectifying:
-                _move_grant(
-                    session, grant, GrantState.active, actor=actor, reason="整改复查通过 / re-check passed"
-                )
+        closed = close_rectification(
+            session, checkpoint=checkpoint, passed=passed, reason=reason, actor=actor
+        )
+        if closed is not None and passed and grant.state is GrantState.rectifying:
+            _move_grant(
+                session, grant, GrantState.active, actor=actor, reason="整改复查通过 / re-check passed"
+            )
     elif not passed and checkpoint.round == 1 and rectification is None:
         rectification = open_rectification(
             session,

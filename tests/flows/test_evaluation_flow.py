@@ -111,7 +111,7 @@ def test_lifecycle_takes_the_final_evaluation_then_the_annual_report(
         for p in sorted((settings_env / "mail").glob("*.eml"))
     ]
     (notice,) = [m for m in caught if "整改通知" in str(m["subject"])]  # delivered in the same run
-    assert [part.get_filename() for part in notice.iter_attachments()][0].startswith("整改通知-")
+    assert next(part.get_filename() for part in notice.iter_attachments()).startswith("整改通知-")
 
     waiting = asyncio.run(advance(slug, as_of=AT.replace(day=21)))
     assert waiting["step"] is None and "1 grants not closed yet" in waiting["waiting"]
@@ -122,7 +122,10 @@ def test_lifecycle_takes_the_final_evaluation_then_the_annual_report(
         set_state(session, checkpoint, CheckpointState.open, actor="test")
         session.add(
             CheckpointReport(
-                checkpoint_id=checkpoint.id, supervisor_id=checkpoint.supervisor_id, score=Decimal(75), passed=True
+                checkpoint_id=checkpoint.id,
+                supervisor_id=checkpoint.supervisor_id,
+                score=Decimal(75),
+                passed=True,
             )
         )
         set_state(session, checkpoint, CheckpointState.submitted, actor="test")

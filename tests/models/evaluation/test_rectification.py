@@ -83,12 +83,17 @@ def test_failed_final_opens_one_rectification_with_its_notice_and_letter(year_se
     assert rectification.items == ["台账齐全，活动按计划开展。"]  # the supervisor's findings
     assert rectification.opened_at.astimezone(BEIJING) == AT  # the run's as_of, not the wall clock
     recheck = final_checkpoint(year_session, grant_id=grant.id)
-    assert recheck.id == rectification.recheck_id and (recheck.round, recheck.due_on) == (2, date(2025, 10, 30))
+    assert recheck.id == rectification.recheck_id and (recheck.round, recheck.due_on) == (
+        2,
+        date(2025, 10, 30),
+    )
     assert grant.state is GrantState.rectifying
 
     (document,) = _rows(year_session, GeneratedDocument, role="rectification_notice")
     assert (document.subject_entity, document.subject_id) == ("rectification", rectification.id)
-    text = "\n".join(p.text for p in docx.Document(str(settings_env / "documents" / document.path)).paragraphs)
+    text = "\n".join(
+        p.text for p in docx.Document(str(settings_env / "documents" / document.path)).paragraphs
+    )
     text += "\n".join(
         cell.text
         for table in docx.Document(str(settings_env / "documents" / document.path)).tables
@@ -108,7 +113,10 @@ def test_failed_final_opens_one_rectification_with_its_notice_and_letter(year_se
     year_session.commit()
     assert _evaluate(year_session, year, AT) == {}
     assert _notices(year_session, year) == []
-    assert queue_outcome_letters(year_session, competition=year.competition, settings=get_settings(), now=AT) == []
+    assert (
+        queue_outcome_letters(year_session, competition=year.competition, settings=get_settings(), now=AT)
+        == []
+    )
     assert len(_rows(year_session, Rectification, grant_id=grant.id)) == 1
     assert len(_rows(year_session, GeneratedDocument, role="rectification_notice")) == 1
     assert len(_rows(year_session, OutboxLetter, role="rectification")) == 1
@@ -124,7 +132,9 @@ def test_passed_recheck_settles_the_rectification_and_releases_the_final_tranche
     (rectification,) = _rows(year_session, Rectification, grant_id=grant.id)
     assert rectification.state is RectificationState.passed
     assert grant.state is GrantState.completed
-    tranche = year_session.exec(select(Tranche).where(Tranche.grant_id == grant.id, Tranche.gate == "final")).one()
+    tranche = year_session.exec(
+        select(Tranche).where(Tranche.grant_id == grant.id, Tranche.gate == "final")
+    ).one()
     assert (tranche.state, tranche.released_on) == (TrancheState.released, RECHECK_AT.date())
     assert _notices(year_session, year) == []  # the passed re-check sends no second 整改通知
 
@@ -139,7 +149,11 @@ def test_failed_recheck_fails_the_rectification_and_terminates(year_session, yea
     assert rectification.state is RectificationState.failed
     assert grant.state is GrantState.terminated
     tranches = _rows(year_session, Tranche, grant_id=grant.id)
-    assert sorted(t.state for t in tranches) == [TrancheState.cancelled, TrancheState.released, TrancheState.released]
+    assert sorted(t.state for t in tranches) == [
+        TrancheState.cancelled,
+        TrancheState.released,
+        TrancheState.released,
+    ]
 
 
 def test_recheck_without_a_report_lapses_the_rectification(year_session, year):
