@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 import models.tables  # noqa: F401  (registers every table)
+from models.audit import take_effect
 from models.errors import ConfigError, NotFound
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
@@ -78,9 +80,11 @@ def default_engine() -> Engine:
 
 
 @contextmanager
-def session_scope(engine: Engine | None = None) -> Iterator[Session]:
-    """A session whose work is committed on success and rolled back on any error."""
+def session_scope(engine: Engine | None = None, *, as_of: datetime | None = None) -> Iterator[Session]:
+    """A session whose work is committed on success and rolled back on any error; with ``as_of``,
+    its changes take effect at that moment (``models.audit.take_effect``)."""
     with Session(engine or default_engine(), expire_on_commit=False) as session:
+        take_effect(session, as_of)
         try:
             yield session
             session.commit()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from prefect import task
 
 from models.competition.config import read_config_text
@@ -17,10 +19,10 @@ def prepare_database() -> None:
 
 
 @task(name="create-competition")
-def create_competition_from_file(config_path: str, actor: str) -> int:
-    """Validate the YAML file and store the competition; returns its id."""
+def create_competition_from_file(config_path: str, actor: str, as_of: datetime | None = None) -> int:
+    """Validate the YAML file and store the competition (its audit row dated ``as_of``); returns its id."""
     text = read_config_text(config_path)
-    with session_scope() as session:
+    with session_scope(as_of=as_of) as session:
         competition = create_competition(session, text=text, source=str(config_path), actor=actor)
         assert competition.id is not None
         return competition.id

@@ -7,8 +7,12 @@ final score and grade (``grading``), stores the ``FinalEvaluation`` and calls ``
 ``settle`` is the one function that turns a result into its decision and moves the states, each
 through ``set_state`` (audited): the checkpoint (passed / failed), the final tranche (released;
 withheld; cancelled with every unpaid one on termination), the grant and its application
-(completed; rectifying with a second round scheduled; terminated). The final tranche is released
-through the funding stage's one door, ``models.funding.tranches.open_gate`` (拨款通知 and letter).
+(completed; rectifying; terminated). The final tranche is released through the funding stage's
+one door, ``models.funding.tranches.open_gate`` (拨款通知 and letter). A failed 结项 under
+``rectify_once`` opens supervision's one 整改 (``models.supervision.outcomes.open_rectification``:
+the Rectification with its deadline and the supervisors' findings to fix, the round-2 re-check,
+the grant rectifying); its 整改通知 and letter go out with the result letters. The re-check's
+result settles that rectification (passed; failed; lapsed without a report).
 
 Safe to re-run: a checkpoint already passed or failed is settled, and is left alone; the grant row
 is locked (``FOR UPDATE`` on PostgreSQL; SQLite has one writer) and its checkpoint read again, so a
@@ -19,11 +23,11 @@ moves the competition to ``closed`` once every grant is completed or terminated.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 
 from sqlmodel import Session, col, select
 
-from models.audit import record
+from models.audit import effective_now, record
 from models.competition.config import CheckpointPlan, CompetitionConfig
 from models.competition.tables import Competition, competition_config
 from models.errors import ConfigError, NotFound, Problem
@@ -41,6 +45,7 @@ from models.states import (
     GrantState,
     TrancheState,
 )
+from models.supervision.outcomes import close_rectification, open_rectification, rectification_items
 from models.supervision.tables import FINAL_CHECKPOINT, Checkpoint, CheckpointReport
 from models.types import utcnow
 
@@ -98,6 +103,14 @@ def final_checkpoint(session: Session, *, grant_id: int) -> Checkpoint | None:
         .order_by(col(Checkpoint.round).desc())
         .execution_options(populate_existing=True)
     ).first()
+
+
+def finals_ready(session: Session, *, competition_id: int, on: date) -> int:
+    """How many running grants ``evaluate_grants`` would evaluate ``on`` this day (the lifecycle asks)."""
+    grant_ids = session.exec(
+        select(Grant.id).where(Grant.competition_id == competition_id, col(Grant.state).in_(GRANTS_RUNNING))
+    ).all()
+    return sum(1 for grant_id in grant_ids if _ready(final_checkpoint(session, grant_id=grant_id or 0), on))
 
 
 def _reports(session: Session, checkpoint_id: int) -> list[CheckpointReport]:
@@ -233,6 +246,11 @@ def settle(
         actor=actor,
         reason=why,
     )
+    if checkpoint.round > 1:  # the 整改 re-check settles the rectification it checks
+        lapsed = not result.passed and not _reports(session, checkpoint.id or 0)
+        close_rectification(
+            session, checkpoint=checkpoint, passed=result.passed, reason=why, actor=actor, lapsed=lapsed
+        )
     if outcome in (Outcome.released, Outcome.withheld):
         if outcome is Outcome.released and final_tranche is not None:
             release_final_tranche(session, final_tranche, actor=actor, on=on, reason=why)
@@ -245,19 +263,22 @@ def settle(
             if application.state is not app_target and app_target in _moves(application):
                 set_state(session, application, app_target, actor=actor, reason=why)
     elif outcome is Outcome.rectification:
+        # supervision's one 整改: a Rectification (deadline, what to fix), the round-2 re-check,
+        # grant and application rectifying; its 整改通知 and letter follow (queue_rectification_notices)
         if final_tranche is not None and final_tranche.state is TrancheState.planned:
             set_state(session, final_tranche, TrancheState.withheld, actor=actor, reason=why)
-        set_state(session, grant, GrantState.rectifying, actor=actor, reason=why)
-        set_state(session, application, ApplicationState.rectifying, actor=actor, reason=why)
-        plan = final_plan(config, source=competition.slug)
-        session.add(
-            Checkpoint(
-                grant_id=grant.id,
-                supervisor_id=checkpoint.supervisor_id,
-                code=checkpoint.code,
-                round=checkpoint.round + 1,
-                due_on=on + timedelta(days=plan.rectification_days),
-            )
+        checkpoint.score, checkpoint.outcome_reason = result.score, why
+        checkpoint.settled_at = effective_now(session)
+        open_rectification(
+            session,
+            checkpoint=checkpoint,
+            grant=grant,
+            days=final_plan(config, source=competition.slug).rectification_days,
+            items=rectification_items(_reports(session, checkpoint.id or 0), why),
+            reason=why,
+            actor=actor,
+            today=on,
+            opened_at=checkpoint.settled_at,
         )
     else:
         for tranche in tranches:
