@@ -108,6 +108,7 @@ async def _wait(client: Any, flow_run: Any, *, started: float, timeout: float, u
             flow_run = await client.read_flow_run(flow_run.id)
             state = flow_run.state
             if state is not None and state.is_final():
+                line(f"  {flow_run.name}: {state.name}", err=True)
                 return flow_run
             elapsed = time.monotonic() - started
             name = state.name if state else "Scheduled"

@@ -77,3 +77,67 @@ def test_a_server_without_the_intake_deployment_is_named(prefect_harness, settin
     message = str(refused.value)
     assert "没有部署 intake/intake" in message and "has no deployment intake/intake" in message
     assert "prefect deploy --all --prefect-file deployments/prefect.yaml" in message
+
+
+@pytest.mark.slow
+def test_import_with_deployment_runs_on_a_worker_and_prints_the_same_summary(
+    prefect_harness, settings_env: Path, tmp_path: Path
+):
+    """The whole way: the CLI (its own process) sends the example workbooks as bytes to the intake
+    deployment of a real Prefect server; a runner (as a worker does) picks the run up in a process
+    of its own; the CLI prints the summary of the local import from the run's persisted result."""
+    import asyncio
+    import shutil
+
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import DeploymentFilter, DeploymentFilterId
+    from prefect.runner import Runner
+    from prefect.settings import PREFECT_API_URL
+
+    from flows.intake import intake
+    from models.db import default_engine, session_scope, upgrade_database
+    from models.lifecycle import set_state
+    from models.states import CompetitionStage
+    from tests.support.factories import make_competition
+
+    upgrade_database(default_engine())
+    with session_scope() as session:
+        set_state(session, make_competition(session), CompetitionStage.call_open, actor="test")
+    admin = tmp_path / "admin"  # the files exist only on the administrator's side
+    admin.mkdir()
+    files = [str(shutil.copy(EXAMPLE_DIR / name, admin / name)) for name in ("applications.xlsx", "broken.xlsx")]
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_API_URL")}
+    environ.update({"PREFECT_API_URL": str(PREFECT_API_URL.value()), "COLUMNS": "200"})
+    command = [*GRANTFLOW, "intake", "import", *files, "--deployment", "--as-of", "2025-02-28T12:00"]
+
+    async def on_the_server() -> tuple[int, str, str]:
+        runner = Runner(name="test-worker", limit=1)
+        deployment_id = await runner.aadd_deployment(await intake.ato_deployment(name="intake"))
+        cli = await asyncio.create_subprocess_exec(
+            *command, env=environ, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+        )
+        async with get_client() as client:
+            for _ in range(300):
+                runs = await client.read_flow_runs(
+                    deployment_filter=DeploymentFilter(id=DeploymentFilterId(any_=[deployment_id]))
+                )
+                if runs:
+                    break
+                await asyncio.sleep(0.5)
+        await runner.start(run_once=True)
+        out, err = await asyncio.wait_for(cli.communicate(), timeout=300)
+        return cli.returncode or 0, out.decode(), err.decode()
+
+    code, out, err = asyncio.run(on_the_server())
+    assert code == 0, err
+    assert "applications.xlsx: 受理 / accepted 24，重复 / duplicates 0，未受理 / refused 0" in out
+    assert "✓ 2025-001  银龄共膳——吕岭敬老餐厅助餐陪伴计划  (applications.xlsx:第2行 (row 2))" in out
+    assert "broken.xlsx: 受理 / accepted 0，重复 / duplicates 0，未受理 / refused 18" in out
+    assert (
+        "- 申请金额（元）: 申请金额 12,000.00 元超过单个项目上限 8,000.00 元 / "
+        "the amount 12,000.00 exceeds the per-project cap 8,000.00 yuan"
+    ) in out
+    assert "受理回执 / receipts: 24；未受理通知 / refusal letters: 15" in out
+    assert "已提交 / submitted:" in err and "/runs/flow-run/" in err
+    stored = list((settings_env / "uploads" / "intake").glob("*/applications.xlsx"))
+    assert len(stored) == 1 and stored[0].read_bytes() == (EXAMPLE_DIR / "applications.xlsx").read_bytes()
