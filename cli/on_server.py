@@ -55,19 +55,28 @@ def ui_url_for(flow_run: Any) -> str:
 
 
 def run_on_server(
-    deployment: str, parameters: dict[str, Any], *, timeout: float = DEFAULT_TIMEOUT_SECONDS
+    deployment: str,
+    parameters: dict[str, Any],
+    *,
+    timeout: float = DEFAULT_TIMEOUT_SECONDS,
+    read_result: bool = True,
 ) -> Any:
-    """Start a run of ``deployment`` ("flow/deployment") and wait for it; returns its result.
+    """Start a run of ``deployment`` ("flow/deployment") and wait for it; returns its result
+    (``read_result``: the flow persists it), or None once it completed (not ``read_result``).
 
     Raises ``ConfigError`` (one line, the run's name and UI page where there is a run) when no
     server is set or reachable, the deployment is missing, the run fails, crashes or is cancelled,
     it does not end within ``timeout`` seconds, or its result cannot be read here.
     """
     api_url = server_api_url()
-    return asyncio.run(_run(deployment, parameters, api_url=api_url, timeout=timeout))
+    return asyncio.run(
+        _run(deployment, parameters, api_url=api_url, timeout=timeout, read_result=read_result)
+    )
 
 
-async def _run(deployment: str, parameters: dict[str, Any], *, api_url: str, timeout: float) -> Any:
+async def _run(
+    deployment: str, parameters: dict[str, Any], *, api_url: str, timeout: float, read_result: bool
+) -> Any:
     from prefect.client.orchestration import get_client
     from prefect.deployments import arun_deployment
     from prefect.exceptions import ObjectNotFound
@@ -98,7 +107,7 @@ async def _run(deployment: str, parameters: dict[str, Any], *, api_url: str, tim
         except (KeyboardInterrupt, asyncio.CancelledError):
             line(f"不再等待；运行仍在服务器上继续 / stopped waiting; the run goes on: {url}", err=True)
             raise
-        return await _result(flow_run, url)
+        return await _result(flow_run, url, read=read_result)
 
 
 async def _wait(client: Any, flow_run: Any, *, started: float, timeout: float, url: str) -> Any:
@@ -130,7 +139,7 @@ async def _wait(client: Any, flow_run: Any, *, started: float, timeout: float, u
             await asyncio.sleep(POLL_SECONDS)
 
 
-async def _result(flow_run: Any, url: str) -> Any:
+async def _result(flow_run: Any, url: str, *, read: bool) -> Any:
     state = flow_run.state
     if not state.is_completed():
         message = (state.message or "").strip() or "—"
@@ -138,6 +147,8 @@ async def _result(flow_run: Any, url: str) -> Any:
             f"运行 {flow_run.name} 未成功（{state.name}）：{message}；见 {url} / "
             f"the run {flow_run.name} ended {state.type.value}: {message}; see {url}"
         )
+    if not read:
+        return None
     try:
         return await state.aresult(raise_on_failure=True, retry_result_failure=False)
     except Exception as exc:

@@ -79,13 +79,32 @@ def test_a_server_without_the_intake_deployment_is_named(prefect_harness, settin
     assert "prefect deploy --all --prefect-file deployments/prefect.yaml" in message
 
 
+def test_a_bad_configuration_is_refused_here_before_the_server_is_asked(tmp_path: Path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("competition: {}\n", encoding="utf-8")
+    result = run_without_server(["competition", "create", str(bad), "--deployment"], tmp_path / "data")
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    lines = error_lines(result.stderr)
+    assert lines and all("bad.yaml" in line for line in lines)
+    assert any("competition.slug" in line for line in lines)
+    assert not any("Prefect" in line for line in lines)
+    good = run_without_server(
+        ["competition", "create", str(EXAMPLE_DIR / "competition.yaml"), "--deployment"], tmp_path / "data"
+    )
+    assert good.returncode == 1
+    (line,) = error_lines(good.stderr)
+    assert "没有在运行的 Prefect 服务" in line
+    assert not (tmp_path / "data" / "grantflow.db").exists()  # nothing created here
+
+
 @pytest.mark.slow
-def test_import_with_deployment_runs_on_a_worker_and_prints_the_same_summary(
+def test_setup_and_intake_with_deployment_run_on_a_worker_and_print_the_same_summary(
     prefect_harness, settings_env: Path, tmp_path: Path
 ):
-    """The whole way: the CLI (its own process) sends the example workbooks as bytes to the intake
-    deployment of a real Prefect server; a runner (as a worker does) picks the run up in a process
-    of its own; the CLI prints the summary of the local import from the run's persisted result."""
+    """The whole way: the CLI (its own process) sends the configuration's text to the setup
+    deployment, then the example workbooks as bytes to the intake deployment of a real Prefect
+    server; a runner (as a worker does) picks each run up in a process of its own; the CLI prints
+    the summary of the local import from the run's persisted result."""
     import asyncio
     import shutil
 
@@ -95,26 +114,22 @@ def test_import_with_deployment_runs_on_a_worker_and_prints_the_same_summary(
     from prefect.settings import PREFECT_API_URL
 
     from flows.intake import intake
-    from models.db import default_engine, session_scope, upgrade_database
+    from flows.setup import setup_competition
+    from models.competition.tables import get_competition
+    from models.db import session_scope
     from models.lifecycle import set_state
     from models.states import CompetitionStage
-    from tests.support.factories import make_competition
 
-    upgrade_database(default_engine())
-    with session_scope() as session:
-        set_state(session, make_competition(session), CompetitionStage.call_open, actor="test")
     admin = tmp_path / "admin"  # the files exist only on the administrator's side
     admin.mkdir()
-    files = [str(shutil.copy(EXAMPLE_DIR / name, admin / name)) for name in ("applications.xlsx", "broken.xlsx")]
+    names = ("competition.yaml", "applications.xlsx", "broken.xlsx")
+    config, *files = (str(shutil.copy(EXAMPLE_DIR / name, admin / name)) for name in names)
     environ = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_API_URL")}
     environ.update({"PREFECT_API_URL": str(PREFECT_API_URL.value()), "COLUMNS": "200"})
-    command = [*GRANTFLOW, "intake", "import", *files, "--deployment", "--as-of", "2025-02-28T12:00"]
 
-    async def on_the_server() -> tuple[int, str, str]:
-        runner = Runner(name="test-worker", limit=1)
-        deployment_id = await runner.aadd_deployment(await intake.ato_deployment(name="intake"))
+    async def on_the_server(runner: Runner, deployment_id: object, *args: str) -> tuple[int, str, str]:
         cli = await asyncio.create_subprocess_exec(
-            *command, env=environ, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+            *GRANTFLOW, *args, env=environ, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE
         )
         async with get_client() as client:
             for _ in range(300):
@@ -128,16 +143,34 @@ def test_import_with_deployment_runs_on_a_worker_and_prints_the_same_summary(
         out, err = await asyncio.wait_for(cli.communicate(), timeout=300)
         return cli.returncode or 0, out.decode(), err.decode()
 
-    code, out, err = asyncio.run(on_the_server())
+    async def year() -> list[tuple[int, str, str]]:
+        runner = Runner(name="test-worker", limit=1)
+        setup_id = await runner.aadd_deployment(await setup_competition.ato_deployment(name="setup"))
+        intake_id = await runner.aadd_deployment(await intake.ato_deployment(name="intake"))
+        created = await on_the_server(runner, setup_id, "competition", "create", config, "--deployment")
+        with session_scope() as session:  # the call is out (as `grantflow call publish` would leave it)
+            set_state(session, get_competition(session), CompetitionStage.call_open, actor="test")
+        imported = await on_the_server(
+            runner, intake_id, "intake", "import", *files, "--deployment", "--as-of", "2025-02-28T12:00"
+        )
+        return [created, imported]
+
+    (code, out, err), (code2, out2, err2) = asyncio.run(year())
     assert code == 0, err
-    assert "applications.xlsx: 受理 / accepted 24，重复 / duplicates 0，未受理 / refused 0" in out
-    assert "✓ 2025-001  银龄共膳——吕岭敬老餐厅助餐陪伴计划  (applications.xlsx:第2行 (row 2))" in out
-    assert "broken.xlsx: 受理 / accepted 0，重复 / duplicates 0，未受理 / refused 18" in out
+    assert "已创建竞赛 / created competition jiangtou-2025" in out
+    assert "setup · " in err and "Completed" in err
+    with session_scope() as session:
+        assert get_competition(session).config_source == config
+
+    assert code2 == 0, err2
+    assert "applications.xlsx: 受理 / accepted 24，重复 / duplicates 0，未受理 / refused 0" in out2
+    assert "✓ 2025-001  银龄共膳——吕岭敬老餐厅助餐陪伴计划  (applications.xlsx:第2行 (row 2))" in out2
+    assert "broken.xlsx: 受理 / accepted 0，重复 / duplicates 0，未受理 / refused 18" in out2
     assert (
         "- 申请金额（元）: 申请金额 12,000.00 元超过单个项目上限 8,000.00 元 / "
         "the amount 12,000.00 exceeds the per-project cap 8,000.00 yuan"
-    ) in out
-    assert "受理回执 / receipts: 24；未受理通知 / refusal letters: 15" in out
-    assert "已提交 / submitted:" in err and "/runs/flow-run/" in err
+    ) in out2
+    assert "受理回执 / receipts: 24；未受理通知 / refusal letters: 15" in out2
+    assert "已提交 / submitted:" in err2 and "/runs/flow-run/" in err2
     stored = list((settings_env / "uploads" / "intake").glob("*/applications.xlsx"))
     assert len(stored) == 1 and stored[0].read_bytes() == (EXAMPLE_DIR / "applications.xlsx").read_bytes()
