@@ -76,9 +76,7 @@ def _create_on_server(text: str, source: str, actor: str) -> None:
         timeout=600,
         read_result=False,
     )
-    say(
-        "已创建竞赛 / created competition [bold]{slug}[/bold]: {name}", slug=info.slug, name=info.name
-    )
+    say("已创建竞赛 / created competition [bold]{slug}[/bold]: {name}", slug=info.slug, name=info.name)
 
 
 def _day(value: str) -> date:

@@ -21,9 +21,7 @@ GOOD = str(EXAMPLE_DIR / "applications.xlsx")
 
 def run_without_server(args: list[str], data_dir: Path) -> subprocess.CompletedProcess[str]:
     """The command with no Prefect server anywhere: no PREFECT_API_URL, no ``grantflow up``."""
-    environ = {
-        k: v for k, v in os.environ.items() if not k.startswith(("GRANTFLOW_", "PREFECT_API_URL"))
-    }
+    environ = {k: v for k, v in os.environ.items() if not k.startswith(("GRANTFLOW_", "PREFECT_API_URL"))}
     environ.update({"GRANTFLOW_DATA_DIR": str(data_dir), "COLUMNS": "200"})
     return subprocess.run(
         [*GRANTFLOW, *args], capture_output=True, text=True, env=environ, cwd=ROOT, timeout=300
