@@ -19,10 +19,10 @@ from tests.conftest import EXAMPLE_DIR
 GOOD = str(EXAMPLE_DIR / "applications.xlsx")
 
 
-def run_without_server(args: list[str], data_dir: Path) -> subprocess.CompletedProcess[str]:
+def run_without_server(args: list[str], data_dir: Path, **env: str) -> subprocess.CompletedProcess[str]:
     """The command with no Prefect server anywhere: no PREFECT_API_URL, no ``grantflow up``."""
     environ = {k: v for k, v in os.environ.items() if not k.startswith(("GRANTFLOW_", "PREFECT_API_URL"))}
-    environ.update({"GRANTFLOW_DATA_DIR": str(data_dir), "COLUMNS": "200"})
+    environ.update({"GRANTFLOW_DATA_DIR": str(data_dir), "COLUMNS": "200", **env})
     return subprocess.run(
         [*GRANTFLOW, *args], capture_output=True, text=True, env=environ, cwd=ROOT, timeout=300
     )
@@ -40,6 +40,22 @@ def test_without_a_server_it_says_how_to_start_one(tmp_path: Path):
     (line,) = error_lines(result.stderr)
     assert "没有在运行的 Prefect 服务" in line and "grantflow up" in line and "PREFECT_API_URL" in line
     assert not (tmp_path / "data" / "uploads").exists()
+
+
+def test_a_server_address_where_nothing_answers_is_named(tmp_path: Path):
+    import socket
+
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    result = run_without_server(
+        ["intake", "import", GOOD, "--deployment"],
+        tmp_path / "data",
+        PREFECT_API_URL=f"http://127.0.0.1:{port}/api",
+    )
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    (line,) = error_lines(result.stderr)
+    assert f"无法连接 Prefect 服务 http://127.0.0.1:{port}/api" in line and "grantflow up" in line
 
 
 def test_a_missing_or_too_large_file_is_refused_before_anything_is_sent(tmp_path: Path):
