@@ -28,6 +28,15 @@ def create_competition_from_file(config_path: str, actor: str, as_of: datetime |
         return competition.id
 
 
+@task(name="create-competition-from-text")
+def create_competition_from_text(text: str, source: str, actor: str, as_of: datetime | None = None) -> int:
+    """Validate configuration text sent with the run (from another machine); returns the new id."""
+    with session_scope(as_of=as_of) as session:
+        competition = create_competition(session, text=text, source=source, actor=actor)
+        assert competition.id is not None
+        return competition.id
+
+
 @task(name="find-competition")
 def competition_id_for(slug: str | None) -> int:
     with session_scope() as session:
