@@ -1,9 +1,11 @@
 """What a ``grantflow`` command costs around its work, side by side in one run.
 
-- ``status`` (a read command): wall time, median of 5 runs (target ≤ 1 s).
+- ``status`` (a read command): wall time, median of 5 runs (target ≤ 1 s), beside the time Python
+  takes to import the libraries it cannot do without (SQLModel, pydantic-settings, Typer).
 - ``call publish`` (a stage command) on Prefect's temporary server, and against ``grantflow up``'s
   server: wall time, and — against the server, where the run's record is kept — the overhead, wall
-  time minus the flow run's own duration as the server recorded it (target ≤ 3 s).
+  time minus the flow run's own duration as the server recorded it (target ≤ 3 s), beside the time
+  ``import prefect`` alone takes on the same machine in the same run.
 
 Each stage measurement starts from a fresh data folder with the example competition stored, so both
 sides publish the same call. Timings are figures, never test assertions: the machine is shared.
@@ -56,6 +58,13 @@ def _grantflow(args: list[str], env: dict[str, str]) -> float:
     return time.perf_counter() - started
 
 
+def _import_floor(modules: str, env: dict[str, str]) -> float:
+    """The time to start Python and import ``modules``: what no change of grantflow's can remove."""
+    started = time.perf_counter()
+    subprocess.run([sys.executable, "-c", f"import {modules}"], cwd=ROOT, env=env, check=True, timeout=300)
+    return time.perf_counter() - started
+
+
 def _prepared(folder: Path) -> dict[str, str]:
     env = _env(folder)
     _grantflow(["competition", "create", str(EXAMPLE)], env)
@@ -86,6 +95,9 @@ def main() -> dict[str, Any]:
         base = Path(tmp)
         env = _prepared(base / "status")
         status = statistics.median(_grantflow(["status"], env) for _ in range(5))
+        floor = "sqlmodel, pydantic_settings, typer"
+        libraries = statistics.median(_import_floor(floor, env) for _ in range(5))
+        prefect_floor = statistics.median(_import_floor("prefect", env) for _ in range(3))
 
         ephemeral = _grantflow(["call", "publish", "--as-of", CALL_AT], _prepared(base / "ephemeral"))
 
@@ -99,10 +111,14 @@ def main() -> dict[str, Any]:
             _grantflow(["down"], env)
     return {
         "status_wall_s (median of 5; target ≤ 1)": round(status, 2),
+        "status_libraries_import_floor_s (sqlmodel, pydantic-settings, typer)": round(libraries, 2),
+        "status_over_floor_ratio": round(status / libraries, 2),
         "call_publish_ephemeral_wall_s": round(ephemeral, 2),
         "call_publish_against_up_wall_s": round(against_server, 2),
         "call_publish_flow_body_s (server record)": round(flow_body, 2),
         "stage_overhead_against_up_s (target ≤ 3)": round(against_server - flow_body, 2),
+        "prefect_import_floor_s": round(prefect_floor, 2),
+        "stage_overhead_beyond_prefect_import_s": round(against_server - flow_body - prefect_floor, 2),
         "ephemeral_over_up_ratio": round(ephemeral / against_server, 2),
     }
 

@@ -27,6 +27,14 @@ def create(
             "the call's date (YYYY-MM-DD or today): every date moves by the same number of days",
         ),
     ] = None,
+    deployment: Annotated[
+        bool,
+        typer.Option(
+            "--deployment",
+            help="把配置内容发给服务器上的 setup 部署运行（grantflow up 或 PREFECT_API_URL）并等待 / "
+            "send the file's text to the server's setup deployment and wait for the run",
+        ),
+    ] = False,
 ) -> None:
     """校验配置并创建竞赛 / validate the configuration and create the competition."""
     from models.competition.config import read_config_text
@@ -40,6 +48,9 @@ def create(
         day = _day(start_on)
         text = shifted_to(text, day, source=source)
         source = f"{file} (--start-on {day})"
+    if deployment:
+        _create_on_server(text, source, actor)
+        return
     upgrade_database(default_engine())
     with session_scope() as session:
         competition = create_competition(session, text=text, source=source, actor=actor)
@@ -48,6 +59,24 @@ def create(
         slug=competition.slug,
         name=competition.name,
     )
+
+
+SETUP_DEPLOYMENT = "setup/setup"  # deployments/prefect.yaml: flow "setup", deployment "setup"
+
+
+def _create_on_server(text: str, source: str, actor: str) -> None:
+    """A run of the setup deployment with the configuration's text (checked here before it is sent)."""
+    from cli.on_server import run_on_server
+    from models.competition.config import parse_config
+
+    info = parse_config(text, source=source).competition
+    run_on_server(
+        SETUP_DEPLOYMENT,
+        {"config_text": text, "config_name": source, "actor": actor},
+        timeout=600,
+        read_result=False,
+    )
+    say("已创建竞赛 / created competition [bold]{slug}[/bold]: {name}", slug=info.slug, name=info.name)
 
 
 def _day(value: str) -> date:

@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import date, datetime
 from decimal import Decimal
 from enum import Enum
@@ -68,6 +70,20 @@ def one_line(message: object) -> str:
 def error_line(message: object, *, label: str = "错误 / error:") -> None:
     """An error as one line on stderr, never wrapped (also when stderr is not a terminal)."""
     errors.print(Text.assemble((label, "red"), " ", one_line(message)), soft_wrap=True)
+
+
+@contextmanager
+def waiting(text: object) -> Iterator[Callable[[object], None]]:
+    """A spinner on stderr while something runs elsewhere; yields ``update(text)`` (plain text).
+
+    On a terminal only: when stderr is a file or a pipe nothing is drawn (the caller prints the
+    lines that matter with ``line(..., err=True)``).
+    """
+    if not errors.is_terminal:
+        yield lambda _text: None
+        return
+    with errors.status(Text(clean(text))) as status:
+        yield lambda new: status.update(Text(clean(new)))
 
 
 def _default(value: Any) -> Any:

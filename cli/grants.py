@@ -24,7 +24,7 @@ def list_command(competition: CompetitionOption = None, as_json: JsonOption = Fa
     """每项资助：协议编号、金额、签订期限与日期、状态 / every grant and its agreement."""
     from models.competition.tables import get_competition
     from models.db import session_scope
-    from models.funding.grants import grants_of
+    from models.funding.tables import grants_of
     from models.intake.tables import Application
     from models.money import format_yuan
 

@@ -44,6 +44,9 @@ def print_file_report(report: dict[str, Any]) -> None:
             line(f"      - {place}{field}{problem['zh']} / {problem['en']}")
 
 
+INTAKE_DEPLOYMENT = "intake/intake"  # deployments/prefect.yaml: flow "intake", deployment "intake"
+
+
 @app.command("import")
 def import_command(
     files: Annotated[list[Path], typer.Argument(help="申报文件 .xlsx .csv .json .docx / files to import")],
@@ -53,26 +56,78 @@ def import_command(
             "--override-reason", help="截止后补录的理由（记入审计）/ why a late import is allowed (audited)"
         ),
     ] = None,
+    deployment: Annotated[
+        bool,
+        typer.Option(
+            "--deployment",
+            help="把文件内容发给服务器上的 intake 部署运行（grantflow up 或 PREFECT_API_URL）并等待结果 / "
+            "send the files' bytes to the server's intake deployment and wait for its result",
+        ),
+    ] = False,
+    timeout: Annotated[
+        float,
+        typer.Option(
+            "--timeout", min=1, help="--deployment: 最多等待的秒数 / seconds to wait for the run at most"
+        ),
+    ] = 1800,
     competition: CompetitionOption = None,
     actor: ActorOption = "admin:cli",
     as_of: AsOfOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """导入申报，发送受理回执和未受理通知 / import applications; receipts and refusals are mailed."""
+    if deployment:
+        result = _import_on_server(files, override_reason, competition, actor, aware(as_of), timeout)
+    else:
+        result = _import_here(files, override_reason, competition, actor, aware(as_of))
+    print_intake_result(result, as_json=as_json)
+
+
+def _import_here(
+    files: list[Path], override_reason: str | None, competition: str | None, actor: str, as_of: Any
+) -> dict[str, Any]:
+    """The flow in this process, on the files' paths (its result is not persisted)."""
     from flows.intake import intake
     from models.intake.rows import check_file
 
     for file in files:
         check_file(file, name=str(file))
-    result = asyncio.run(
-        intake(
+    return asyncio.run(
+        intake.with_options(persist_result=False)(
             resolve_slug(competition),
             files=[str(f.resolve()) for f in files],
-            as_of=aware(as_of),
+            as_of=as_of,
             override_reason=override_reason,
             actor=actor,
         )
     )
+
+
+def _import_on_server(
+    files: list[Path],
+    override_reason: str | None,
+    competition: str | None,
+    actor: str,
+    as_of: Any,
+    timeout: float,
+) -> dict[str, Any]:
+    """A run of the intake deployment, the files travelling as bytes (checked before anything is sent)."""
+    from cli.on_server import run_on_server
+    from models.intake.inbox import uploads_from
+
+    uploads = uploads_from(files)
+    parameters: dict[str, Any] = {"uploads": uploads, "actor": actor}
+    if competition:
+        parameters["slug"] = competition
+    if as_of is not None:
+        parameters["as_of"] = as_of.isoformat()
+    if override_reason is not None:
+        parameters["override_reason"] = override_reason
+    return run_on_server(INTAKE_DEPLOYMENT, parameters, timeout=timeout)
+
+
+def print_intake_result(result: dict[str, Any], *, as_json: bool) -> None:
+    """The summary of an intake run (in this process or on the server); exit 1 if a file failed."""
     failed = [r for r in result["files"] if r["error"]]
     if as_json:
         print_json(result)

@@ -91,7 +91,7 @@ def status(
     """每个申报项目的当前状态 / where every application stands."""
     from models.competition.tables import get_competition
     from models.db import session_scope
-    from models.evaluation.evaluating import final_results
+    from models.evaluation.tables import final_results
     from models.intake.tables import application_standing
     from models.money import format_yuan
     from models.states import STATE_LABELS
@@ -198,5 +198,35 @@ def main() -> None:
         sys.exit(report_error(exc))
 
 
+def run() -> None:
+    """The console script: ``main``, then leave without tearing the interpreter down.
+
+    A stage command has imported Prefect, SQLAlchemy and pydantic; finalising those modules at exit
+    takes a second or more after the work is done (``bench/bench_cli.py``). The exit handlers still
+    run — Prefect's log and event drains, logging's flush — then the streams are flushed and the
+    process ends with its exit code. Every database session and file is closed by then (each is a
+    ``with`` block). ``main`` stays the in-process entry point for tests.
+    """
+    import atexit
+    import os
+    from contextlib import suppress
+
+    code: int | str | None = 0
+    try:
+        main()
+    except SystemExit as exit:
+        code = exit.code
+    except KeyboardInterrupt:
+        code = 130
+    if isinstance(code, str):  # sys.exit("message"): printed, exit status 1
+        print(code, file=sys.stderr)
+        code = 1
+    atexit._run_exitfuncs()
+    for stream in (sys.stdout, sys.stderr):
+        with suppress(OSError, ValueError):  # a closed pipe: nothing more can be said
+            stream.flush()
+    os._exit(code or 0)
+
+
 if __name__ == "__main__":
-    main()
+    run()

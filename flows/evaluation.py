@@ -1,5 +1,6 @@
 """结项 Final evaluation and the year's report: grade every project, settle its final tranche, tell
-the applicant with the 结项评估报告, close the competition; then the 年度总结报告."""
+the applicant with the 结项评估报告 (and a failed one's 整改通知), close the competition; then the
+年度总结报告."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from tasks.evaluation import (
     export_task,
     open_evaluation_task,
     publish_figures,
+    queue_rectifications_task,
     queue_results_task,
     write_reports_task,
 )
@@ -36,12 +38,13 @@ async def final_evaluation(
     preflight()
     moment = as_of or utcnow()
     competition_id = competition_id_for(slug)
-    opened = open_evaluation_task(competition_id, actor)
+    opened = open_evaluation_task(competition_id, actor, moment)
     panel = assign_panel_task(competition_id, actor, moment)  # nothing unless a panel is configured
     settled = evaluate_task(competition_id, actor, moment)
     reports = write_reports_task(competition_id, moment)
     letters = queue_results_task(competition_id)
-    closed = close_task(competition_id, actor)
+    rectifications = queue_rectifications_task(competition_id)
+    closed = close_task(competition_id, actor, moment)
     delivery = await deliver_pending(competition_id)
     documents_artifact(competition_id, slug or "")
     return {
@@ -50,6 +53,7 @@ async def final_evaluation(
         "evaluated": settled,
         "reports": len(reports),
         "letters": len(letters),
+        "rectification_notices": len(rectifications),
         "closed": closed,
         "delivery": delivery,
     }

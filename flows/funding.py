@@ -36,6 +36,6 @@ def funding_approve(
     preflight()
     moment = as_of or utcnow()
     competition_id = competition_id_for(slug)
-    approved = approve_funding(competition_id, actor)
+    approved = approve_funding(competition_id, actor, moment)
     notice = publish_publicity(competition_id, moment, actor)
     return {"approved": approved, "notice": notice}

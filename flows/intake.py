@@ -17,7 +17,14 @@ from tasks.intake import import_file, queue_receipts_task, queue_refusals_task
 from tasks.mail.deliver import deliver_pending
 
 
-@flow(name="intake", flow_run_name=run_name("申报受理 intake"))
+# The result is persisted (as JSON, in Prefect's result storage) so that `grantflow intake import
+# --deployment` can print it from another process; an in-process import turns that off.
+@flow(
+    name="intake",
+    flow_run_name=run_name("申报受理 intake"),
+    persist_result=True,
+    result_serializer="json",
+)
 async def intake(
     slug: str | None = None,
     files: list[str] | None = None,

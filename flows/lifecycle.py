@@ -3,9 +3,11 @@
 Scheduled (``deployments/prefect.yaml``: every hour), this flow chains the stage flows without any
 process waiting for people: it publishes the call on its date, screens when applications close,
 opens the review, closes it when the last sheet arrives or the deadline passes, closes the 公示 once
-its window has passed with no objection open (grants, award letters), and lets agreements not signed
-by their date lapse. The funding decision itself is the administrator's (funding draft / approve). Opening the
-review invites experts, so it runs only with ``allow_review=True`` (the administrator's go-ahead).
+its window has passed with no objection open (grants, award letters), lets agreements not signed
+by their date lapse, runs the 结项评估 once a grant's final reports are in (or past due) and, the
+competition closed, writes the 年度总结报告. The funding decision itself is the administrator's
+(funding draft / approve). Opening the review invites experts, so it runs only with
+``allow_review=True`` (the administrator's go-ahead).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from typing import Any
 from prefect import flow, get_run_logger
 
 from flows.call import publish_call
+from flows.evaluation import annual_report, final_evaluation
 from flows.grants import agreements_lapse
 from flows.naming import run_name
 from flows.publicity import publicity_close
@@ -23,8 +26,8 @@ from flows.review import close_review, open_review
 from flows.screening import screening
 from models.timeline import Step
 from models.types import utcnow
-from tasks.competition import decide_next_step
 from tasks.doctor import preflight
+from tasks.lifecycle import decide_next_step
 
 
 @flow(name="lifecycle", flow_run_name=run_name("推进 advance"))
@@ -56,13 +59,17 @@ async def advance(
     elif step == Step.screening:
         result = await screening(slug, as_of=moment, actor=actor)
     elif step == Step.open_review:
-        result = await open_review(slug, actor=actor)
+        result = await open_review(slug, actor=actor, as_of=moment)
     elif step == Step.close_review:
         result = close_review(slug, actor=actor, as_of=moment)
     elif step == Step.close_publicity:
         result = await publicity_close(slug, as_of=moment, actor=actor)
     elif step == Step.lapse_agreements:
         result = await agreements_lapse(slug, as_of=moment, actor=actor)
+    elif step == Step.final_evaluation:
+        result = await final_evaluation(slug, as_of=moment, actor=actor)
+    elif step == Step.annual_report:
+        result = annual_report(slug, as_of=moment)
     else:
         result = close_review(slug, actor=actor, as_of=moment)
     return {"step": step, "reason": reason, "result": result}

@@ -30,7 +30,10 @@ from tasks.review import (
 
 @flow(name="review-open", flow_run_name=run_name("专家评审开始 review opens"))
 async def open_review(
-    slug: str | None = None, actor: str = "admin", experts_file: str | None = None
+    slug: str | None = None,
+    actor: str = "admin",
+    experts_file: str | None = None,
+    as_of: datetime | None = None,
 ) -> dict[str, Any]:
     """Assign k experts to every eligible application and send each expert their personal links.
 
@@ -38,7 +41,7 @@ async def open_review(
     社区, 专长)."""
     preflight()
     competition_id = competition_id_for(slug)
-    assigned = assign_experts(competition_id, actor, experts_file)
+    assigned = assign_experts(competition_id, actor, experts_file, as_of or utcnow())
     invitations = queue_review_invitations(competition_id)
     delivery = await deliver_pending(competition_id)
     return {**assigned, "invitations": len(invitations), "delivery": delivery}
@@ -61,8 +64,9 @@ def close_review(
     """Aggregate and rank; write the 专家评分表 and the 评分汇总表/排名表; show the ranking in the UI."""
     preflight()
     competition_id = competition_id_for(slug)
-    results = close_review_task(competition_id, actor)
-    documents = write_review_documents(competition_id, as_of or utcnow(), prepared_by or actor)
+    moment = as_of or utcnow()
+    results = close_review_task(competition_id, actor, moment)
+    documents = write_review_documents(competition_id, moment, prepared_by or actor)
     panel = publish_ranking(competition_id)
     documents_artifact(competition_id, slug or "")
     return {"results": results, "documents": len(documents), "panel": panel}

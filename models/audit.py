@@ -1,4 +1,11 @@
-"""The audit trail: who changed what, when, from which state to which, and why."""
+"""The audit trail: who changed what, when, from which state to which, and why.
+
+``at`` is when the row was written (the wall clock). A run that works *as of* another moment — a
+stage flow given ``as_of``, the demo replaying 2025 — says so to its session (``take_effect``, or
+``models.db.session_scope(as_of=...)``); every row written in that session then carries the
+moment in ``data["as_of"]``, and ``effective_at(event)`` is the moment the change took effect:
+that ``as_of``, else ``at``. Reports that date what happened (the 年度总结报告's timeline) read it.
+"""
 
 from __future__ import annotations
 
@@ -26,6 +33,36 @@ class AuditEvent(SQLModel, table=True):
     data: dict[str, Any] = Field(default_factory=dict, sa_type=sa.JSON)
 
 
+AS_OF = "as_of"  # the session.info key, and the audit data key, of a run's effective moment
+
+
+def take_effect(session: Session, moment: datetime | None) -> None:
+    """Say that what this session writes takes effect at ``moment`` (a run's ``as_of``)."""
+    if moment is not None:
+        if moment.tzinfo is None:
+            raise ValueError("as_of needs a time zone / as_of 须带时区")
+        session.info[AS_OF] = moment
+
+
+def effective_now(session: Session) -> datetime:
+    """The moment this session's changes take effect: its run's ``as_of``, else now."""
+    moment = session.info.get(AS_OF)
+    return moment if isinstance(moment, datetime) else utcnow()
+
+
+def effective_at(event: AuditEvent) -> datetime:
+    """When the change an audit row records took effect: the run's ``as_of``, else ``at``."""
+    stamp = (event.data or {}).get(AS_OF)
+    if isinstance(stamp, str):
+        try:
+            moment = datetime.fromisoformat(stamp)
+        except ValueError:
+            return event.at
+        if moment.tzinfo is not None:
+            return moment
+    return event.at
+
+
 def record(
     session: Session,
     *,
@@ -41,6 +78,9 @@ def record(
     """Add one audit row to the session (the caller commits with the change it describes)."""
     if not actor:
         raise ValueError("an audit row needs an actor / 审计记录须有操作人")
+    moment = session.info.get(AS_OF)
+    if isinstance(moment, datetime) and AS_OF not in (data or {}):
+        data = {**(data or {}), AS_OF: moment.isoformat()}
     event = AuditEvent(
         actor=actor,
         entity=entity,

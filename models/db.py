@@ -13,18 +13,16 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 import models.tables  # noqa: F401  (registers every table)
+from models.audit import take_effect
 from models.errors import ConfigError, NotFound
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
@@ -82,9 +80,11 @@ def default_engine() -> Engine:
 
 
 @contextmanager
-def session_scope(engine: Engine | None = None) -> Iterator[Session]:
-    """A session whose work is committed on success and rolled back on any error."""
+def session_scope(engine: Engine | None = None, *, as_of: datetime | None = None) -> Iterator[Session]:
+    """A session whose work is committed on success and rolled back on any error; with ``as_of``,
+    its changes take effect at that moment (``models.audit.take_effect``)."""
     with Session(engine or default_engine(), expire_on_commit=False) as session:
+        take_effect(session, as_of)
         try:
             yield session
             session.commit()
@@ -129,7 +129,10 @@ def lock_competition(session: Session, competition_id: int) -> None:
         raise NotFound(f"没有竞赛 #{competition_id} / no competition #{competition_id}")
 
 
-def _alembic_config(engine: Engine) -> Config:
+# alembic is imported where the schema is migrated or checked, not by every command that reads
+def _alembic_config(engine: Engine) -> Any:
+    from alembic.config import Config
+
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
     cfg.attributes["engine"] = engine
@@ -138,19 +141,27 @@ def _alembic_config(engine: Engine) -> Config:
 
 def upgrade_database(engine: Engine, revision: str = "head") -> None:
     """Create the schema, or upgrade an older one in place (data kept)."""
+    from alembic import command
+
     command.upgrade(_alembic_config(engine), revision)
 
 
 def downgrade_database(engine: Engine, revision: str) -> None:
+    from alembic import command
+
     command.downgrade(_alembic_config(engine), revision)
 
 
 def current_revision(engine: Engine) -> str | None:
+    from alembic.runtime.migration import MigrationContext
+
     with engine.connect() as conn:
         return MigrationContext.configure(conn).get_current_revision()
 
 
 def head_revision() -> str:
+    from alembic.script import ScriptDirectory
+
     head = ScriptDirectory(str(MIGRATIONS_DIR)).get_current_head()
     assert head is not None
     return head

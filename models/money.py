@@ -10,8 +10,6 @@ from __future__ import annotations
 import re
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
-import cn2an
-
 Fen = int
 
 _STRIP = re.compile(r"[\s,，¥￥]|人民币|RMB|CNY", re.IGNORECASE)
@@ -49,6 +47,8 @@ def parse_yuan(value: object) -> Fen:
     if m := _WAN.match(text):
         return _decimal_to_fen(Decimal(m["num"]) * 10000, value)
     if set(text) <= _CAPITAL_CHARS | set("0123456789."):
+        import cn2an  # compiles its patterns on import (0.5 s): only for amounts in capitals
+
         try:
             number = cn2an.cn2an(text.replace("整", "").replace("正", "").replace("圆", "元"), "smart")
         except (ValueError, KeyError) as exc:
@@ -79,6 +79,8 @@ def format_yuan(fen: Fen, *, unit: bool = False) -> str:
 
 def yuan_in_capitals(fen: Fen) -> str:
     """``1200000`` → ``人民币壹万贰仟元整`` (as on agreements and payment notices)."""
+    import cn2an
+
     amount = Decimal(fen) / 100
     text: str = cn2an.an2cn(str(amount.quantize(Decimal("0.01"))), "rmb")
     return f"人民币{text}"

@@ -10,7 +10,7 @@ from sqlmodel import SQLModel
 
 from models.audit import AuditEvent
 from models.competition.tables import Competition, RubricCriterion
-from models.documents.registry import GeneratedDocument
+from models.documents.tables import GeneratedDocument
 from models.evaluation.tables import FinalEvaluation, PanelSheet
 from models.funding.tables import FundingDecision, Grant, Objection, PublicityNotice, Tranche
 from models.intake.tables import Application, BudgetLine, EligibilityCheck, Organisation

@@ -4,6 +4,12 @@ The lifecycle is state in the database, not a sleeping process: ``next_step`` is
 schedule (the ``lifecycle`` flow) and answers which stage flow may run now, or nothing with the
 reason it waits. Steps that need a person's decision (publishing the call, opening the review)
 are only taken when the administrator allowed them in the run.
+
+After the 公示: in 项目实施 and 结项评估 the next step is the final evaluation as soon as one
+grant's 结项 is ready (its reports in, or past due without them — which counts as failing), and in
+结项评估 also once every grant is completed or terminated (the run closes the competition); while
+rectified projects wait for their re-check, it waits. Once 已结束, the 年度总结报告 is the step
+until it is written.
 """
 
 from __future__ import annotations
@@ -23,6 +29,8 @@ class Step(StrEnum):
     close_review = "close_review"
     close_publicity = "close_publicity"
     lapse_agreements = "lapse_agreements"
+    final_evaluation = "final_evaluation"
+    annual_report = "annual_report"
 
 
 @dataclass(frozen=True)
@@ -60,11 +68,16 @@ def next_step(
     publicity_ends_at: datetime | None = None,
     open_objections: int = 0,
     unsigned: int = 0,
+    finals_ready: int = 0,
+    grants_open: int = 0,
+    annual_report_written: bool = False,
 ) -> Decision:
     """The step that may run at ``now``, or ``None`` with the reason the competition waits.
 
     In 公示期 the notice closes once its window (``publicity_ends_at``) has passed and no objection
-    is open; in 项目实施 agreements still ``unsigned`` after ``deadlines.agreements_by`` lapse.
+    is open; in 项目实施 agreements still ``unsigned`` after ``deadlines.agreements_by`` lapse;
+    ``finals_ready`` grants may have their 结项 evaluated, ``grants_open`` are not yet completed
+    or terminated (see the module docstring).
     """
     deadlines = config.deadlines
     if stage is CompetitionStage.draft:
@@ -117,4 +130,38 @@ def next_step(
                 f"{unsigned} 份资助协议逾期未签",
                 f"{unsigned} agreements were not signed by {deadline}",
             )
+    if stage in (CompetitionStage.implementation, CompetitionStage.evaluation):
+        if finals_ready:
+            return Decision(
+                Step.final_evaluation,
+                f"{finals_ready} 个项目的结项评估报告已齐（或已逾期），进行结项评估",
+                f"the 结项 of {finals_ready} grants is ready (reports in, or past due): evaluate them",
+            )
+        if stage is CompetitionStage.evaluation and grants_open == 0:
+            return Decision(
+                Step.final_evaluation,
+                "全部项目已结项或终止，结束本届竞赛",
+                "every grant is completed or terminated: close the competition",
+            )
+        if stage is CompetitionStage.evaluation:
+            return Decision(
+                None,
+                f"结项评估中，{grants_open} 个项目尚未结项（待整改复查）",
+                f"final evaluation under way, {grants_open} grants not closed yet (re-checks due)",
+            )
+        return Decision(
+            None,
+            f"项目实施中，{grants_open} 个项目尚未到结项评估",
+            f"implementation: {grants_open} grants are not ready for the final evaluation yet",
+        )
+    if stage is CompetitionStage.closed:
+        if not annual_report_written:
+            return Decision(
+                Step.annual_report,
+                "本届已结束，生成年度总结报告",
+                "the competition closed: write the annual report",
+            )
+        return Decision(
+            None, "本届已结束，年度总结报告已生成", "the competition closed and its annual report is written"
+        )
     return Decision(None, f"阶段 {stage} 没有自动步骤", f"no automatic step in stage {stage}")

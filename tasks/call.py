@@ -22,7 +22,7 @@ def _competition(session: Session, competition_id: int) -> Competition:
 @task(name="open-call")
 def open_call_task(competition_id: int, as_of: datetime, actor: str) -> bool:
     """筹备 → 征集中 once the documents are written; False when the call was open already."""
-    with session_scope() as session:
+    with session_scope(as_of=as_of) as session:
         lock_competition(session, competition_id)
         return open_call(session, competition=_competition(session, competition_id), now=as_of, actor=actor)
 

@@ -21,6 +21,7 @@ from models.evaluation.notices import queue_results, write_reports
 from models.evaluation.panel import assign_panel
 from models.evaluation.panel_notices import queue_panel_invitations
 from models.settings import get_settings
+from models.supervision.notices import queue_rectification_notices
 
 
 def _competition(session: Session, competition_id: int) -> Competition:
@@ -30,9 +31,9 @@ def _competition(session: Session, competition_id: int) -> Competition:
 
 
 @task(name="open-evaluation")
-def open_evaluation_task(competition_id: int, actor: str) -> bool:
-    """项目实施 → 结项评估; False when under way already."""
-    with session_scope() as session:
+def open_evaluation_task(competition_id: int, actor: str, as_of: datetime | None = None) -> bool:
+    """项目实施 → 结项评估 (taking effect ``as_of``); False when under way already."""
+    with session_scope(as_of=as_of) as session:
         lock_competition(session, competition_id)
         return open_evaluation(session, competition=_competition(session, competition_id), actor=actor)
 
@@ -56,7 +57,7 @@ def assign_panel_task(competition_id: int, actor: str, as_of: datetime) -> dict[
 def evaluate_task(competition_id: int, actor: str, as_of: datetime) -> list[dict[str, Any]]:
     """Score, grade and settle every grant whose 结项 reports are in."""
     day = local_date(as_of, get_settings().timezone)
-    with session_scope() as session:
+    with session_scope(as_of=as_of) as session:
         lock_competition(session, competition_id)
         settled = evaluate_grants(session, competition_id=competition_id, actor=actor, on=day)
         return [
@@ -95,10 +96,22 @@ def queue_results_task(competition_id: int) -> list[int]:
         return [letter.id for letter in letters if letter.id is not None]
 
 
-@task(name="close-competition")
-def close_task(competition_id: int, actor: str) -> bool:
-    """结项评估 → 已结束 when every grant is completed or terminated."""
+@task(name="queue-final-rectifications")
+def queue_rectifications_task(competition_id: int) -> list[int]:
+    """The 整改通知 (document and letter) of a failed 结项, once per rectification — supervision's
+    own notice, so one failed at the 中期评估 and one failed at the 结项 read alike."""
     with session_scope() as session:
+        lock_competition(session, competition_id)
+        letters = queue_rectification_notices(
+            session, competition=_competition(session, competition_id), settings=get_settings()
+        )
+        return [letter.id for letter in letters if letter.id is not None]
+
+
+@task(name="close-competition")
+def close_task(competition_id: int, actor: str, as_of: datetime | None = None) -> bool:
+    """结项评估 → 已结束 (taking effect ``as_of``) when every grant is completed or terminated."""
+    with session_scope(as_of=as_of) as session:
         lock_competition(session, competition_id)
         return close_competition(session, competition=_competition(session, competition_id), actor=actor)
 

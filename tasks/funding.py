@@ -77,8 +77,8 @@ def publish_allocation(competition_id: int) -> dict[str, Any]:
 
 
 @task(name="approve-funding")
-def approve_funding(competition_id: int, actor: str) -> bool:
-    with session_scope() as session:
+def approve_funding(competition_id: int, actor: str, as_of: datetime | None = None) -> bool:
+    with session_scope(as_of=as_of) as session:
         lock_competition(session, competition_id)
         return approve_decision(session, competition_id=competition_id, actor=actor)
 
@@ -102,7 +102,7 @@ def publish_publicity(competition_id: int, as_of: datetime, actor: str) -> dict[
 @task(name="close-publicity")
 def close_publicity_task(competition_id: int, as_of: datetime, actor: str) -> dict[str, Any]:
     """Close the notice when its window has passed and no objection is open; the stage after."""
-    with session_scope() as session:
+    with session_scope(as_of=as_of) as session:
         lock_competition(session, competition_id)
         closed = close_publicity(session, competition_id=competition_id, now=as_of, actor=actor)
         competition = session.get(Competition, competition_id)

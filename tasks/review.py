@@ -29,10 +29,12 @@ def _local_day(moment: datetime) -> date:
 
 
 @task(name="assign-experts")
-def assign_experts(competition_id: int, actor: str, experts_file: str | None = None) -> dict[str, int]:
+def assign_experts(
+    competition_id: int, actor: str, experts_file: str | None = None, as_of: datetime | None = None
+) -> dict[str, int]:
     """Experts from the configuration (or an .xlsx sheet), k per eligible application; the
-    competition enters review."""
-    with session_scope() as session:
+    competition enters review (taking effect ``as_of``)."""
+    with session_scope(as_of=as_of) as session:
         lock_competition(session, competition_id)
         competition = session.get(Competition, competition_id)
         assert competition is not None
@@ -75,9 +77,9 @@ def queue_review_reminders(competition_id: int, as_of: datetime) -> list[int]:
 
 
 @task(name="close-review")
-def close_review_task(competition_id: int, actor: str) -> int:
-    """Aggregate, flag and rank; the competition moves on to the funding decision."""
-    with session_scope() as session:
+def close_review_task(competition_id: int, actor: str, as_of: datetime | None = None) -> int:
+    """Aggregate, flag and rank; the competition moves on to the funding decision (``as_of``)."""
+    with session_scope(as_of=as_of) as session:
         lock_competition(session, competition_id)
         competition = session.get(Competition, competition_id)
         assert competition is not None

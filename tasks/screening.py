@@ -33,7 +33,7 @@ def _competition(session: Session, competition_id: int) -> Competition:
 @task(name="open-screening")
 def open_screening_task(competition_id: int, as_of: datetime, actor: str) -> bool:
     """征集中 → 资格审查 once the work is done; False when the stage had moved already."""
-    with session_scope() as session:
+    with session_scope(as_of=as_of) as session:
         lock_competition(session, competition_id)
         return open_screening(
             session, competition=_competition(session, competition_id), now=as_of, actor=actor

@@ -68,7 +68,7 @@ def show_results(run: DemoRun) -> None:
     if run.competition_id is None or figures is None:
         return
     from models.db import session_scope
-    from models.evaluation.evaluating import final_results
+    from models.evaluation.tables import final_results
     from models.intake.tables import application_standing
 
     with session_scope() as session:

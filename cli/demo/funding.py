@@ -91,7 +91,7 @@ def step_publicity_close(run: DemoRun) -> str:
 def step_signatures(run: DemoRun) -> str:
     from flows.grants import grants_sign
     from models.db import session_scope
-    from models.funding.grants import grants_of
+    from models.funding.tables import grants_of
     from models.intake.tables import Application
 
     with session_scope() as session:

@@ -29,7 +29,7 @@ ACTOR = "admin:demo"
 def step_review_open(run: DemoRun) -> str:
     from flows.review import open_review
 
-    result = asyncio.run(open_review(run.slug, actor=ACTOR))
+    result = asyncio.run(open_review(run.slug, actor=ACTOR, as_of=OPEN_AT))
     return (
         f"专家评审 / review: {result['applications']} 个项目，{result['sheets']} 份评分表 sheets，"
         f"{result['experts']} 位专家 experts，邀请信 invitations {result['invitations']}"

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
 from cli.demo.run import DemoRun
+
+SETUP_AT = datetime(2025, 1, 2, 9, 0, tzinfo=ZoneInfo("Asia/Shanghai"))  # the configuration is imported
 
 
 def step_database(run: DemoRun) -> str:
@@ -27,7 +32,9 @@ def step_setup(run: DemoRun) -> str:
     from models.competition.tables import get_competition
     from models.db import session_scope
 
-    run.competition_id = setup_competition(str(run.example / "competition.yaml"), actor="admin:demo")
+    run.competition_id = setup_competition(
+        str(run.example / "competition.yaml"), actor="admin:demo", as_of=SETUP_AT
+    )
     with session_scope() as session:
         competition = get_competition(session)
         run.slug = competition.slug

@@ -1,9 +1,10 @@
 """Word documents. ``engine/`` is the compile-once .docx engine (it knows nothing of
 competitions and imports nothing from models but the kernel's errors, money and settings);
 ``registry`` is the document roles (``DOCUMENTS``, keys and samples in ``roles_*`` and
-``application_form``), ``render_document`` / ``write_document`` and the ``GeneratedDocument``
-table. Uses the kernel and competition.
+``application_form``), ``render_document`` / ``write_document``; ``tables`` is the
+``GeneratedDocument`` table (the registry's record of every file, importable without the engine).
+Uses the kernel and competition.
 """
 
 # what other rooms may import from this one (tests/test_import_rules.py)
-__public__ = ("registry", "application_form", "roles_selection", "roles_grants")
+__public__ = ("registry", "tables", "application_form", "roles_selection", "roles_grants")

@@ -21,37 +21,19 @@ import os
 import re
 import tempfile
 from collections.abc import Mapping
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import sqlalchemy as sa
-from sqlmodel import Field, Session, SQLModel, select
+from sqlmodel import Session, select
 
 from models.documents.application_form import APPLICATION_FORM
 from models.documents.engine.docx import CompiledDocx, load_docx
 from models.documents.engine.templating import Registry, TemplateRole
 from models.documents.roles_grants import GRANT_ROLES
 from models.documents.roles_selection import SELECTION_ROLES
+from models.documents.tables import GeneratedDocument
 from models.errors import Conflict, InputError, Problem
-from models.types import UtcDateTime, utcnow
-
-
-class GeneratedDocument(SQLModel, table=True):
-    __tablename__ = "generated_document"
-    __table_args__ = (sa.UniqueConstraint("role", "subject_entity", "subject_id", "path"),)
-
-    id: int | None = Field(default=None, primary_key=True)
-    competition_id: int | None = Field(default=None, foreign_key="competition.id", index=True)
-    role: str = Field(max_length=60)  # the registered document role: call_notice, receipt …
-    subject_entity: str = Field(default="", max_length=40)
-    subject_id: int | None = None
-    path: str = Field(max_length=500)  # relative to the documents folder
-    filename: str = Field(max_length=200)  # what the recipient sees: 受理回执-JT2025-001.docx
-    sha256: str = Field(max_length=64)
-    size: int = 0
-    created_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
-
+from models.types import utcnow
 
 DOCUMENTS = Registry("docx")
 for _role in (SELECTION_ROLES[0], APPLICATION_FORM, *SELECTION_ROLES[1:], *GRANT_ROLES):

@@ -6,7 +6,8 @@ requested / granted / paid / spent / to return / withheld (integer fen); activit
 person-times planned (the 申报书's activity tables of the funded projects) against delivered (the
 final evaluations, else the latest checkpoint report); the grade distribution in band order;
 rectifications (grants that were ever 整改中, from the audit trail) and terminations; the review
-panel's agreement statistics; and the timeline of the competition's stages with the day each began.
+panel's agreement statistics; and the timeline of the competition's stages with the day each began
+(the moment the stage took effect: the ``as_of`` it ran with, else its audit time).
 Every total is a sum over rows — ``tests/models/evaluation/test_annual.py`` computes them the other
 way round and compares.
 
@@ -22,7 +23,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from models.audit import AuditEvent
+from models.audit import AuditEvent, effective_at
 from models.competition.tables import Competition, competition_config
 from models.documents.engine.cn_format import local_date
 from models.errors import NotFound
@@ -113,18 +114,24 @@ def _row(code: str, name: str) -> dict[str, Any]:
 
 
 def _timeline(session: Session, competition: Competition, timezone: str) -> list[dict[str, str]]:
+    """Each stage with the day it first began: the moment its move took effect — the ``as_of`` the
+    stage ran with (``models.audit.effective_at``), else when the move was written — so a year
+    replayed as of its own dates (the demo's 2025) reads as that year, not as the day it ran."""
     began: dict[str, datetime] = {str(CompetitionStage.draft): competition.created_at}
     events = session.exec(
         select(AuditEvent)
         .where(
             AuditEvent.entity == "competition",
             AuditEvent.entity_id == competition.id,
-            AuditEvent.action == "stage",
+            col(AuditEvent.action).in_(("create", "stage")),
         )
-        .order_by(col(AuditEvent.at), col(AuditEvent.id))
+        .order_by(col(AuditEvent.id))
     )
     for event in events:
-        began.setdefault(event.to_state, event.at)
+        if event.action == "create":
+            began[str(CompetitionStage.draft)] = effective_at(event)
+        else:
+            began.setdefault(event.to_state, effective_at(event))
     order = list(CompetitionStage)
     return [
         {

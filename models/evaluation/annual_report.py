@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from models.competition.tables import Competition, competition_config
 from models.documents.engine.charts import bar_chart, grouped_bar_chart, pie_chart
@@ -160,6 +160,17 @@ def annual_report_context(
         "issue_date": issue_date,
         **charts(figures),
     }
+
+
+def annual_report_of(session: Session, *, competition_id: int) -> GeneratedDocument | None:
+    """The competition's 年度总结报告, once written."""
+    return session.exec(
+        select(GeneratedDocument).where(
+            GeneratedDocument.role == "annual_report",
+            GeneratedDocument.subject_entity == "competition",
+            GeneratedDocument.subject_id == competition_id,
+        )
+    ).first()
 
 
 def write_annual_report(

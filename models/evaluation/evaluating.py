@@ -10,8 +10,12 @@ missing ones then do not count); its score then combines both parts by the panel
 ``settle`` is the one function that turns a result into its decision and moves the states, each
 through ``set_state`` (audited): the checkpoint (passed / failed), the final tranche (released;
 withheld; cancelled with every unpaid one on termination), the grant and its application
-(completed; rectifying with a second round scheduled; terminated). The final tranche is released
-through the funding stage's one door, ``models.funding.tranches.open_gate`` (拨款通知 and letter).
+(completed; rectifying; terminated). The final tranche is released through the funding stage's
+one door, ``models.funding.tranches.open_gate`` (拨款通知 and letter). A failed 结项 under
+``rectify_once`` opens supervision's one 整改 (``models.supervision.outcomes.open_rectification``:
+the Rectification with its deadline and the supervisors' findings to fix, the round-2 re-check,
+the grant rectifying); its 整改通知 and letter go out with the result letters. The re-check's
+result settles that rectification (passed; failed; lapsed without a report).
 
 Safe to re-run: a checkpoint already passed or failed is settled, and is left alone; the grant row
 is locked (``FOR UPDATE`` on PostgreSQL; SQLite has one writer) and its checkpoint read again, so a
@@ -22,11 +26,11 @@ moves the competition to ``closed`` once every grant is completed or terminated.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 
 from sqlmodel import Session, col, select
 
-from models.audit import record
+from models.audit import effective_now, record
 from models.competition.config import CheckpointPlan, CompetitionConfig
 from models.competition.tables import Competition, competition_config
 from models.errors import ConfigError, NotFound, Problem
@@ -46,6 +50,7 @@ from models.states import (
     GrantState,
     TrancheState,
 )
+from models.supervision.outcomes import close_rectification, open_rectification, rectification_items
 from models.supervision.tables import Checkpoint, CheckpointReport
 from models.types import utcnow
 
@@ -92,6 +97,30 @@ def open_evaluation(session: Session, *, competition: Competition, actor: str) -
         session, competition, CompetitionStage.evaluation, actor=actor, reason="结项评估 / final evaluation"
     )
     return True
+
+
+def finals_ready(session: Session, *, competition_id: int, on: date) -> int:
+    """How many running grants a final-evaluation run would act on ``on`` this day (the lifecycle
+    asks): those ``evaluate_grants`` would evaluate, and — with an expert panel — those whose
+    reports are in and whose panel is still to be assigned; a grant waiting for its panel's sheets
+    does not count."""
+    competition = session.get(Competition, competition_id)
+    panel = competition_config(competition).evaluation.expert_panel if competition else None
+    grant_ids = session.exec(
+        select(Grant.id).where(Grant.competition_id == competition_id, col(Grant.state).in_(GRANTS_RUNNING))
+    ).all()
+    count = 0
+    for grant_id in grant_ids:
+        checkpoint = final_checkpoint(session, grant_id=grant_id or 0)
+        if not _ready(checkpoint, on):
+            continue
+        assert checkpoint is not None
+        if panel is not None and checkpoint.state is CheckpointState.submitted:
+            status = panel_status(session, checkpoint_id=checkpoint.id or 0, on=on)
+            if status.sheets and not status.ready:
+                continue
+        count += 1
+    return count
 
 
 def _reports(session: Session, checkpoint_id: int) -> list[CheckpointReport]:
@@ -243,6 +272,11 @@ def settle(
         actor=actor,
         reason=why,
     )
+    if checkpoint.round > 1:  # the 整改 re-check settles the rectification it checks
+        lapsed = not result.passed and not _reports(session, checkpoint.id or 0)
+        close_rectification(
+            session, checkpoint=checkpoint, passed=result.passed, reason=why, actor=actor, lapsed=lapsed
+        )
     if outcome in (Outcome.released, Outcome.withheld):
         if outcome is Outcome.released and final_tranche is not None:
             release_final_tranche(session, final_tranche, actor=actor, on=on, reason=why)
@@ -255,19 +289,22 @@ def settle(
             if application.state is not app_target and app_target in _moves(application):
                 set_state(session, application, app_target, actor=actor, reason=why)
     elif outcome is Outcome.rectification:
+        # supervision's one 整改: a Rectification (deadline, what to fix), the round-2 re-check,
+        # grant and application rectifying; its 整改通知 and letter follow (queue_rectification_notices)
         if final_tranche is not None and final_tranche.state is TrancheState.planned:
             set_state(session, final_tranche, TrancheState.withheld, actor=actor, reason=why)
-        set_state(session, grant, GrantState.rectifying, actor=actor, reason=why)
-        set_state(session, application, ApplicationState.rectifying, actor=actor, reason=why)
-        plan = final_plan(config, source=competition.slug)
-        session.add(
-            Checkpoint(
-                grant_id=grant.id,
-                supervisor_id=checkpoint.supervisor_id,
-                code=checkpoint.code,
-                round=checkpoint.round + 1,
-                due_on=on + timedelta(days=plan.rectification_days),
-            )
+        checkpoint.score, checkpoint.outcome_reason = result.score, why
+        checkpoint.settled_at = effective_now(session)
+        open_rectification(
+            session,
+            checkpoint=checkpoint,
+            grant=grant,
+            days=final_plan(config, source=competition.slug).rectification_days,
+            items=rectification_items(_reports(session, checkpoint.id or 0), why),
+            reason=why,
+            actor=actor,
+            today=on,
+            opened_at=checkpoint.settled_at,
         )
     else:
         for tranche in tranches:
@@ -315,21 +352,3 @@ def close_competition(session: Session, *, competition: Competition, actor: str)
         reason=f"全部{len(states)}个项目已结项或终止 / every grant completed or terminated",
     )
     return True
-
-
-def final_results(session: Session, *, competition_id: int) -> dict[int, dict[str, str]]:
-    """Each evaluated application's final score, grade and outcome, by application id (``status``)."""
-    rows = session.exec(
-        select(Grant.application_id, FinalEvaluation)
-        .join(FinalEvaluation, col(FinalEvaluation.grant_id) == col(Grant.id))
-        .where(Grant.competition_id == competition_id)
-    )
-    return {
-        application_id: {
-            "score": str(evaluation.score),
-            "grade": evaluation.grade,
-            "outcome": evaluation.outcome,
-            "round": str(evaluation.round),
-        }
-        for application_id, evaluation in rows
-    }

@@ -1,4 +1,6 @@
-"""Final evaluation (结项): the final score and grade of each grant, and the expert panel's sheets."""
+"""Final evaluation (结项): the final score and grade of each grant, the expert panel's sheets, and
+each application's result (``final_results``, read by ``grantflow status`` without importing the
+stage)."""
 
 from __future__ import annotations
 
@@ -7,8 +9,9 @@ from decimal import Decimal
 from typing import ClassVar
 
 import sqlalchemy as sa
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field, Session, SQLModel, col, select
 
+from models.funding.tables import Grant
 from models.states import ASSIGNMENT_MOVES, AssignmentState, Machine
 from models.types import DecimalText, UtcDateTime, enum_column, utcnow
 
@@ -69,3 +72,21 @@ class PanelSheet(SQLModel, table=True):
     comment: str = Field(default="", sa_type=sa.Text)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
     submitted_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+
+
+def final_results(session: Session, *, competition_id: int) -> dict[int, dict[str, str]]:
+    """Each evaluated application's final score, grade and outcome, by application id (``status``)."""
+    rows = session.exec(
+        select(Grant.application_id, FinalEvaluation)
+        .join(FinalEvaluation, col(FinalEvaluation.grant_id) == col(Grant.id))
+        .where(Grant.competition_id == competition_id)
+    )
+    return {
+        application_id: {
+            "score": str(evaluation.score),
+            "grade": evaluation.grade,
+            "outcome": evaluation.outcome,
+            "round": str(evaluation.round),
+        }
+        for application_id, evaluation in rows
+    }

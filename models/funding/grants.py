@@ -24,7 +24,6 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from openpyxl import load_workbook
 from sqlmodel import Session, col, select
 
 from models.audit import record
@@ -35,7 +34,7 @@ from models.documents.registry import write_document
 from models.errors import Conflict, InputError, NotFound, Problem
 from models.funding.allocation import BELOW_MINIMUM, BELOW_THRESHOLD, EXCLUDED
 from models.funding.decision import competition_of, decisions_of
-from models.funding.tables import FundingDecision, Grant
+from models.funding.tables import FundingDecision, Grant, grants_of
 from models.funding.tranches import SIGNING, open_gate, plan_tranches, tranche_rows, tranches_of
 from models.funding.workdays import add_working_days
 from models.intake.correspondence import write_to_applicant
@@ -56,17 +55,6 @@ def agreement_number(ref: str) -> str:
     if m and m["head"]:
         return f"{m['head']}-XY-{m['number']}"
     return f"XY-{ref}"
-
-
-def grants_of(session: Session, *, competition_id: int) -> list[Grant]:
-    return list(
-        session.exec(
-            select(Grant)
-            .join(Application, col(Application.id) == col(Grant.application_id))
-            .where(Grant.competition_id == competition_id)
-            .order_by(col(Application.ref))
-        )
-    )
 
 
 def _award(
@@ -372,6 +360,8 @@ def record_signing(
 
 def signings_from_xlsx(path: Path) -> list[tuple[str, date, str]]:
     """(申报编号, 签订日期, where) from an .xlsx with columns 申报编号 and 签订日期 (first sheet)."""
+    from openpyxl import load_workbook  # imported when a signing sheet is read, not by every command
+
     source = str(path)
     try:
         sheet = load_workbook(path, read_only=True, data_only=True).worksheets[0]

@@ -8,8 +8,9 @@ from decimal import Decimal
 from typing import ClassVar
 
 import sqlalchemy as sa
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field, Session, SQLModel, col, select
 
+from models.intake.tables import Application
 from models.states import (
     GRANT_MOVES,
     OBJECTION_MOVES,
@@ -121,3 +122,15 @@ class Tranche(SQLModel, table=True):
     state: TrancheState = Field(default=TrancheState.planned, sa_type=enum_column(TrancheState))
     released_on: date | None = None
     note: str = Field(default="", sa_type=sa.Text)  # why it was released or withheld
+
+
+def grants_of(session: Session, *, competition_id: int) -> list[Grant]:
+    """The competition's grants, by application reference (a read: the list commands use it)."""
+    return list(
+        session.exec(
+            select(Grant)
+            .join(Application, col(Application.id) == col(Grant.application_id))
+            .where(Grant.competition_id == competition_id)
+            .order_by(col(Application.ref))
+        )
+    )

@@ -25,6 +25,7 @@ from typing import Any
 from models.errors import InputError, Problem
 
 MAX_UPLOAD_BYTES = 8 * 1024 * 1024  # per file: a Word 申报书 with photos; a spreadsheet is far less
+MAX_RUN_UPLOAD_BYTES = 32 * 1024 * 1024  # all files of one run together (they live in Prefect's database)
 SUFFIXES = (".xlsx", ".csv", ".json", ".docx")
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 
@@ -66,6 +67,50 @@ def upload_from(path: Path | str) -> dict[str, Any]:
         "sha256": hashlib.sha256(data).hexdigest(),
         "content": base64.b64encode(data).decode("ascii"),
     }
+
+
+def uploads_from(paths: list[Path] | list[str]) -> list[dict[str, Any]]:
+    """The ``uploads`` parameter for ``paths``, checked before anything is read or sent.
+
+    Every file is checked first (a bare allowed name, present, at most ``MAX_UPLOAD_BYTES``), then
+    their total (at most ``MAX_RUN_UPLOAD_BYTES``); one ``InputError`` lists every problem, each
+    naming its file.
+    """
+    problems: list[Problem] = []
+    total = 0
+    for path in map(Path, paths):
+        try:
+            _checked_name(path.name)
+            size = path.stat().st_size if path.is_file() else None
+        except InputError as exc:
+            problems += exc.problems
+            continue
+        if size is None:
+            problems.append(Problem(str(path), "", "文件不存在", "file not found"))
+        elif size > MAX_UPLOAD_BYTES:
+            problems.append(
+                Problem(
+                    str(path),
+                    "",
+                    f"文件过大（{size} 字节，上限 {MAX_UPLOAD_BYTES}）",
+                    f"the file is too large ({size} bytes, at most {MAX_UPLOAD_BYTES})",
+                )
+            )
+        else:
+            total += size
+    if not problems and total > MAX_RUN_UPLOAD_BYTES:
+        problems.append(
+            Problem(
+                "上传文件 uploads",
+                "",
+                f"一次上传的文件合计 {total} 字节，超过上限 {MAX_RUN_UPLOAD_BYTES}；请分几次导入",
+                f"the files together are {total} bytes, over {MAX_RUN_UPLOAD_BYTES} for one run; "
+                "import them in several runs",
+            )
+        )
+    if problems:
+        raise InputError(problems)
+    return [upload_from(path) for path in paths]
 
 
 def receive_upload(upload: Mapping[str, Any], *, inbox: Path) -> Path:

@@ -14,8 +14,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import openpyxl
-from openpyxl.utils import get_column_letter
 from pydantic import ValidationError
 
 from models.competition.config import Person
@@ -50,6 +48,8 @@ class Table:
     def where(self, row: int, label: str | None = None) -> str:
         if label is None or label not in self.columns:
             return f"{self.file}:第{row}行 (row {row})"
+        from openpyxl.utils import get_column_letter
+
         letter = get_column_letter(self.columns[label] + 1)
         return f"{self.file}:第{row}行 {letter}列 (row {row}, column {letter})"
 
@@ -65,6 +65,8 @@ def read_table(path: Path | str, *, markers: Sequence[str]) -> Table:
         raise InputError(Problem(path.name, "", "文件不存在", "file not found"))
     if path.suffix.lower() != ".xlsx":
         raise InputError(Problem(path.name, "", "须为 .xlsx 文件", "the file must be an .xlsx workbook"))
+    import openpyxl  # imported when a workbook is read: the read commands never need it
+
     try:
         book = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many kinds for a damaged or mislabelled file

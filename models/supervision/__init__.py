@@ -3,4 +3,4 @@ documents, mail and the public modules of earlier stages.
 """
 
 # what other rooms may import from this one (tests/test_import_rules.py)
-__public__ = ("tables",)
+__public__ = ("tables", "outcomes", "notices")  # outcomes, notices: the 整改 of a failed 结项

@@ -40,7 +40,13 @@ from models.supervision.links import report_link, supervise_link
 from models.supervision.plan import grant_parts, project_plan
 from models.supervision.records import MODES, checkpoint_context, progress_of, report_of, report_on_time
 from models.supervision.schedule import checkpoints_of
-from models.supervision.tables import Checkpoint, GrantTermination, Rectification, Supervisor
+from models.supervision.tables import (
+    Checkpoint,
+    CheckpointReport,
+    GrantTermination,
+    Rectification,
+    Supervisor,
+)
 
 STAGE = "supervision"
 
@@ -461,8 +467,14 @@ def _rectification_notice(
             )
         )
     )
-    report = report_of(session, checkpoint_id=checkpoint.id or 0)
-    problems = [ln.strip() for ln in (report.findings.splitlines() if report else []) if ln.strip()]
+    reports = session.exec(
+        select(CheckpointReport)
+        .where(CheckpointReport.checkpoint_id == checkpoint.id, col(CheckpointReport.draft).is_(False))
+        .order_by(col(CheckpointReport.submitted_at), col(CheckpointReport.id))
+    )  # one record at a 中期评估; every supervisor's at a 结项评估 with a panel
+    problems = list(
+        dict.fromkeys(ln.strip() for report in reports for ln in report.findings.splitlines() if ln.strip())
+    )
     return write_document(
         session,
         role="rectification_notice",
@@ -493,14 +505,16 @@ def _rectification_notice(
     )
 
 
-def queue_outcome_letters(
-    session: Session, *, competition: Competition, settings: Settings, now: datetime
+def queue_rectification_notices(
+    session: Session, *, competition: Competition, settings: Settings
 ) -> list[OutboxLetter]:
-    """整改通知 (document + letter), 拨款通知 letters for released tranches, 终止通知 (the new letters)."""
+    """The 整改通知 of every rectification — the document and its letter, dated the day the
+    rectification opened — once each (keyed by the rectification): for a failed 中期评估 from the
+    supervision flow, for a failed 结项评估 from the final evaluation's flow; returns the new letters."""
     assert competition.id is not None
     known = _known(session, competition.id)
     letters = []
-    grants = {g.id: g for g in session.exec(select(Grant).where(Grant.competition_id == competition.id))}
+    grants = select(Grant.id).where(Grant.competition_id == competition.id)
     for rectification in session.exec(
         select(Rectification).where(col(Rectification.grant_id).in_(grants)).order_by(col(Rectification.id))
     ):
@@ -540,6 +554,18 @@ def queue_outcome_letters(
                 },
             )
         )
+    session.flush()
+    return _new(letters, known)
+
+
+def queue_outcome_letters(
+    session: Session, *, competition: Competition, settings: Settings, now: datetime
+) -> list[OutboxLetter]:
+    """整改通知 (document + letter), 拨款通知 letters for released tranches, 终止通知 (the new letters)."""
+    assert competition.id is not None
+    known = _known(session, competition.id)
+    letters = queue_rectification_notices(session, competition=competition, settings=settings)
+    grants = {g.id: g for g in session.exec(select(Grant).where(Grant.competition_id == competition.id))}
     for termination in session.exec(
         select(GrantTermination)
         .where(col(GrantTermination.grant_id).in_(grants))

@@ -9,7 +9,11 @@
   fails the rectification (the administrator may now terminate).
 - ``mark_overdue``: an open checkpoint past its due day with the grantee's report missing fails when
   ``missing_report_fails``; without the supervisor's record it is marked overdue (audited once).
-  A rectification whose deadline passed without the grantee's re-check report lapses.
+  A rectification whose deadline passed without the grantee's re-check report lapses. The
+  结项评估 is left to the final evaluation (``models.evaluation``), which counts a missing report
+  as failing and settles the rectification it opened.
+- ``open_rectification`` / ``close_rectification``: the one opener and closer of a 整改, for
+  every checkpoint (the final evaluation uses them for a failed 结项 too).
 - ``terminate_grant``: only after a failed or lapsed rectification; cancels every unreleased
   tranche, waives the unsettled checkpoints and computes the claw-back: released money minus the
   spending the supervisors accepted (the latest submitted record), never below zero.
@@ -20,6 +24,7 @@ from ``models.supervision.notices`` (keyed, so exactly once).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -94,16 +99,36 @@ def rectification_for(session: Session, *, checkpoint: Checkpoint) -> Rectificat
     return session.exec(select(Rectification).where(column == checkpoint.id)).first()
 
 
-def _items(report: CheckpointReport | None, reason: str) -> list[str]:
-    lines = []
-    if report is not None:
-        lines = [ln.strip(" -•·\t") for ln in (report.rectify or report.findings).splitlines()]
-    return [ln for ln in lines if ln] or [reason]
+def rectification_items(reports: Iterable[CheckpointReport | None], reason: str) -> list[str]:
+    """What to fix: each report's 整改要求 (else its findings), one item a line, in report order,
+    without repeats; the reason itself when the reports name nothing."""
+    lines: list[str] = []
+    for report in reports:
+        if report is not None:
+            lines += [ln.strip(" -•·\t") for ln in (report.rectify or report.findings).splitlines()]
+    return list(dict.fromkeys(ln for ln in lines if ln)) or [reason]
 
 
-def _open_rectification(
-    session: Session, checkpoint: Checkpoint, grant: Grant, *, days: int, reason: str, actor: str, today: date
+def open_rectification(
+    session: Session,
+    *,
+    checkpoint: Checkpoint,
+    grant: Grant,
+    days: int,
+    items: list[str],
+    reason: str,
+    actor: str,
+    today: date,
+    opened_at: datetime,
 ) -> Rectification:
+    """整改 after a failed round-1 ``checkpoint``: the rectification (deadline ``days`` after
+    ``today``, ``items`` to fix), its re-check (round 2, due on the deadline) and the grant (with
+    its application) rectifying. The one opener for every checkpoint — the 中期评估 here, the
+    结项评估 in ``models.evaluation`` — so the 整改通知 and its letter follow from
+    ``models.supervision.notices`` for both. Returns the existing one when it is open already."""
+    existing = rectification_for(session, checkpoint=checkpoint)
+    if existing is not None:
+        return existing
     deadline = today + timedelta(days=days)
     recheck = new_checkpoint(
         session,
@@ -121,7 +146,8 @@ def _open_rectification(
         checkpoint_id=checkpoint.id or 0,
         recheck_id=recheck.id,
         deadline=deadline,
-        items=_items(report_of(session, checkpoint_id=checkpoint.id or 0), reason),
+        items=items,
+        opened_at=opened_at,
     )
     session.add(rectification)
     session.flush()
@@ -170,23 +196,43 @@ def _conclude(
         today=today,
     )
     rectification = rectification_for(session, checkpoint=checkpoint)
-    if checkpoint.round > 1 and rectification is not None and rectification.state is RectificationState.open:
-        set_state(
-            session,
-            rectification,
-            RectificationState.passed if passed else RectificationState.failed,
-            actor=actor,
-            reason=reason,
+    if checkpoint.round > 1 and rectification is not None:
+        closed = close_rectification(
+            session, checkpoint=checkpoint, passed=passed, reason=reason, actor=actor
         )
-        if passed and grant.state is GrantState.rectifying:
+        if closed is not None and passed and grant.state is GrantState.rectifying:
             _move_grant(
                 session, grant, GrantState.active, actor=actor, reason="整改复查通过 / re-check passed"
             )
     elif not passed and checkpoint.round == 1 and rectification is None:
-        rectification = _open_rectification(
-            session, checkpoint, grant, days=plan.rectification_days, reason=reason, actor=actor, today=today
+        rectification = open_rectification(
+            session,
+            checkpoint=checkpoint,
+            grant=grant,
+            days=plan.rectification_days,
+            items=rectification_items([report_of(session, checkpoint_id=checkpoint.id or 0)], reason),
+            reason=reason,
+            actor=actor,
+            today=today,
+            opened_at=now,
         )
     return Outcome(checkpoint.id or 0, passed, reason, rectification.id if rectification else None)
+
+
+def close_rectification(
+    session: Session, *, checkpoint: Checkpoint, passed: bool, reason: str, actor: str, lapsed: bool = False
+) -> Rectification | None:
+    """The re-check ``checkpoint`` settles its open rectification: passed, failed, or ``lapsed``
+    (no report by the deadline); None when it re-checks none, or that one is settled already."""
+    rectification = rectification_for(session, checkpoint=checkpoint)
+    if checkpoint.round == 1 or rectification is None or rectification.state is not RectificationState.open:
+        return None
+    if lapsed:
+        target = RectificationState.lapsed
+    else:
+        target = RectificationState.passed if passed else RectificationState.failed
+    set_state(session, rectification, target, actor=actor, reason=reason)
+    return rectification
 
 
 def locked(session: Session, checkpoint_id: int) -> Checkpoint | None:
@@ -299,9 +345,11 @@ def mark_overdue(
             result["report_missing"].append(cid)
         if today <= checkpoint.due_on:
             continue
+        final = checkpoint.code == FINAL_CHECKPOINT  # the final evaluation settles it, report or not
         rectification = rectification_for(session, checkpoint=checkpoint)
         if (
-            checkpoint.round > 1
+            not final
+            and checkpoint.round > 1
             and rectification is not None
             and not report_on_time(checkpoint, progress, timezone=timezone)
         ):
@@ -311,7 +359,11 @@ def mark_overdue(
             set_state(session, rectification, RectificationState.lapsed, actor=actor, reason=reason)
             result["lapsed"].append(rectification.id or 0)
             continue
-        if plan.missing_report_fails and not report_on_time(checkpoint, progress, timezone=timezone):
+        if (
+            not final
+            and plan.missing_report_fails
+            and not report_on_time(checkpoint, progress, timezone=timezone)
+        ):
             reason = f"未按期提交{plan.report_name}，视为不合格 / no report by the due day counts as failing"
             _conclude(session, checkpoint, passed=False, reason=reason, actor=actor, now=now, today=today)
             result["failed"].append(cid)

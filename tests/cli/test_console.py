@@ -370,7 +370,12 @@ def test_a_bracketed_name_reaches_create_review_report_and_doctor_as_typed(
 
     data = tmp_path / "[/red]数据[bold]"
     monkeypatch.setenv("GRANTFLOW_DATA_DIR", str(data))
-    monkeypatch.setenv("COLUMNS", "400")  # a table row on one line: the path is not wrapped
+    # A table row on one line: the path is not wrapped. The consoles are built once, at import,
+    # so the width is set on them rather than through COLUMNS (read only when a console is made).
+    from cli import console as cli_console
+
+    for printer in (cli_console.console, cli_console.errors):
+        monkeypatch.setattr(printer, "_width", 400)
     reset_settings()
     config = _config(tmp_path, name="[/red]江头公益创投")
     assert grantflow("competition", "create", str(config), "--start-on", "2026-01-05") == 0

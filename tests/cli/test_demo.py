@@ -88,6 +88,19 @@ def test_demo_runs_every_stage_and_a_second_run_starts_afresh(tmp_path: Path):
     status = json.loads(run(["status", "--json"], out).stdout)
     assert status["competition"]["stage"] == "closed"  # the whole year: every grant completed or terminated
     assert status["counts"] == {"completed": 10, "terminated": 1, "not_funded": 17, "ineligible": 3}
+    # the 年度总结报告 dates each stage as of its (2025) run, not the day the demo ran
+    report = json.loads(run(["report", "--json"], out).stdout)
+    assert {row["stage"]: row["date"] for row in report["timeline"]} == {
+        "draft": "2025-01-02",
+        "call_open": "2025-01-06",
+        "screening": "2025-03-03",
+        "review": "2025-03-05",
+        "funding": "2025-03-21",
+        "publicity": "2025-03-24",
+        "implementation": "2025-03-31",
+        "evaluation": "2025-10-20",
+        "closed": "2025-10-20",
+    }
 
     second = run(["demo", "--out", str(out)], tmp_path / "unused")
     assert second.returncode == 0, second.stdout + second.stderr

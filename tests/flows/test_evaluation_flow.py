@@ -86,3 +86,60 @@ def test_final_evaluation_then_annual_report(prefect_harness, year_in_default_db
         path = settings_env / "documents" / document.path
     assert path.name == "年度总结报告-2025.docx"
     assert len(docx.Document(str(path)).inline_shapes) == 4
+
+
+def test_lifecycle_takes_the_final_evaluation_then_the_annual_report(
+    prefect_harness, year_in_default_db, settings_env, caplog
+):
+    """The hourly lifecycle run knows the 结项: it evaluates once the reports are in (a failed
+    project gets its 整改通知 in the same run), waits for the re-check, closes, writes the 年度总结报告
+    — each run's log saying what it decided and why; the report dates each stage as of its run."""
+    from flows.lifecycle import advance
+
+    year = year_in_default_db
+    slug = year.competition.slug
+    with caplog.at_level("INFO"):
+        first = asyncio.run(advance(slug, as_of=AT))
+    assert first["step"] == "final_evaluation" and len(first["result"]["evaluated"]) == 11
+    assert first["result"]["rectification_notices"] == 1
+    assert any(
+        "next step final_evaluation" in r.getMessage() and "the 结项 of 11 grants is ready" in r.getMessage()
+        for r in caplog.records
+    )
+    caught = [
+        message_from_bytes(p.read_bytes(), policy=policy.default)
+        for p in sorted((settings_env / "mail").glob("*.eml"))
+    ]
+    (notice,) = [m for m in caught if "整改通知" in str(m["subject"])]  # delivered in the same run
+    assert next(part.get_filename() for part in notice.iter_attachments()).startswith("整改通知-")
+
+    waiting = asyncio.run(advance(slug, as_of=AT.replace(day=21)))
+    assert waiting["step"] is None and "1 grants not closed yet" in waiting["waiting"]
+
+    failing = year.refs()[3]
+    with session_scope() as session:  # the 整改 re-check's record (stand-in for supervision)
+        checkpoint = final_checkpoint(session, grant_id=year.grants[failing].id)
+        set_state(session, checkpoint, CheckpointState.open, actor="test")
+        session.add(
+            CheckpointReport(
+                checkpoint_id=checkpoint.id,
+                supervisor_id=checkpoint.supervisor_id,
+                score=Decimal(75),
+                passed=True,
+            )
+        )
+        set_state(session, checkpoint, CheckpointState.submitted, actor="test")
+    closing = asyncio.run(advance(slug, as_of=AT.replace(day=30)))
+    assert closing["step"] == "final_evaluation" and closing["result"]["closed"]
+    report = asyncio.run(advance(slug, as_of=AT.replace(month=11, day=10)))
+    assert report["step"] == "annual_report"
+    done = asyncio.run(advance(slug, as_of=AT.replace(month=11, day=11)))
+    assert done["step"] is None and "annual report is written" in done["waiting"]
+
+    dates = {row["stage"]: row["date"] for row in report["result"]["figures"]["timeline"]}
+    assert (dates["evaluation"], dates["closed"]) == ("2025-10-20", "2025-10-30")  # as of the runs
+    with session_scope() as session:
+        document = session.get(GeneratedDocument, report["result"]["document"])
+        path = settings_env / "documents" / document.path
+    cells = [c.text for t in docx.Document(str(path)).tables for row in t.rows for c in row.cells]
+    assert "2025-10-20" in cells and "2025-10-30" in cells

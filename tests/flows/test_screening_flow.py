@@ -165,7 +165,7 @@ async def test_screening_interrupted_in_the_document_step_is_finished_by_the_nex
     writes every sheet, queues every letter once and only then moves to 资格审查."""
     import models.screening.notices
     from flows.screening import screening
-    from tasks.competition import decide_next_step
+    from tasks.lifecycle import decide_next_step
 
     real_write_document = models.screening.notices.write_document
     written = []

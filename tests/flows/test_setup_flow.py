@@ -31,3 +31,25 @@ def test_setup_flow_with_bad_file_fails_and_stores_nothing(prefect_harness, sett
         setup_competition(str(bad))
     with session_scope() as session:
         assert session.exec(select(Competition)).all() == []
+
+
+def test_setup_flow_takes_the_configuration_as_text(prefect_harness, settings_env):
+    """A run on a worker that never saw the file: the text travels as a parameter."""
+    from flows.setup import setup_competition
+
+    text = (EXAMPLE_DIR / "competition.yaml").read_text(encoding="utf-8")
+    competition_id = setup_competition(config_text=text, config_name="admin:/tmp/competition.yaml")
+    with session_scope() as session:
+        stored = session.get(Competition, competition_id)
+        assert stored is not None and stored.slug == "jiangtou-2025" and stored.config_yaml == text
+        assert stored.config_source == "admin:/tmp/competition.yaml"
+
+
+def test_setup_flow_wants_a_path_or_a_text_not_both(prefect_harness, settings_env):
+    from flows.setup import setup_competition
+
+    text = (EXAMPLE_DIR / "competition.yaml").read_text(encoding="utf-8")
+    for arguments in ({}, {"config_path": str(EXAMPLE_DIR / "competition.yaml"), "config_text": text}):
+        with pytest.raises(ConfigError, match="config_path / config_text"):
+            setup_competition(**arguments)
+    assert not (settings_env / "grantflow.db").exists()  # refused before the database is touched

@@ -69,3 +69,30 @@ def test_next_step_after_the_funding_decision(stage, now, ends_at, objections, u
     )
     assert decision.step == expected
     assert decision.zh and decision.en
+
+
+@pytest.mark.parametrize(
+    ("stage", "ready", "open_", "written", "expected", "says"),
+    [
+        (S.implementation, 0, 11, False, None, "尚未到结项评估"),  # the 结项 reports are not in
+        (S.implementation, 11, 11, False, Step.final_evaluation, "11 个项目的结项评估报告已齐"),
+        (S.evaluation, 0, 1, False, None, "1 个项目尚未结项"),  # a rectified project's re-check waits
+        (S.evaluation, 1, 1, False, Step.final_evaluation, "1 个项目的结项评估报告已齐"),
+        (S.evaluation, 0, 0, False, Step.final_evaluation, "全部项目已结项或终止"),  # the run closes it
+        (S.closed, 0, 0, False, Step.annual_report, "年度总结报告"),
+        (S.closed, 0, 0, True, None, "年度总结报告已生成"),
+    ],
+)
+def test_next_step_after_implementation(stage, ready, open_, written, expected, says):
+    decision = next_step(
+        stage=stage,
+        config=CONFIG,
+        now=at(2025, 10, 20, 9),
+        open_sheets=0,
+        sheets=140,
+        finals_ready=ready,
+        grants_open=open_,
+        annual_report_written=written,
+    )
+    assert decision.step == expected
+    assert says in decision.zh and decision.en

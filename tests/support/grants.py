@@ -30,8 +30,9 @@ from models.call.notices import open_call, write_call_documents
 from models.competition.tables import Competition
 from models.db import dispose_engines, get_engine, upgrade_database
 from models.funding.decision import approve_decision, decisions_of, draft_decision
-from models.funding.grants import award_grants, grants_of, record_signing
+from models.funding.grants import award_grants, record_signing
 from models.funding.publicity import close_publicity, publish_notice
+from models.funding.tables import grants_of
 from models.intake.imports import import_applications
 from models.intake.tables import Application
 from models.lifecycle import set_state

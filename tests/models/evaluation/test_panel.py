@@ -14,7 +14,7 @@ from models.audit import AuditEvent
 from models.competition.tables import competition_config
 from models.errors import ConfigError, Conflict, InputError
 from models.evaluation.checkpoints import final_checkpoint
-from models.evaluation.evaluating import evaluate_grants, open_evaluation
+from models.evaluation.evaluating import evaluate_grants, finals_ready, open_evaluation
 from models.evaluation.grading import Outcome
 from models.evaluation.notices import panel_note, report_context
 from models.evaluation.panel import assign_panel, panel_status, sheets_of
@@ -364,3 +364,15 @@ def test_a_rectification_round_gets_a_panel_of_its_own(year_session, year):
         Decimal("75.00"),
         Decimal("70.00"),
     )
+
+
+def test_the_lifecycle_counts_a_grant_waiting_for_its_panel_only_once_it_can_move(year_session, year):
+    _with_panel(year_session, year)
+    ready = lambda on=ON: finals_ready(year_session, competition_id=year.competition_id, on=on)  # noqa: E731
+    assert ready() == 11  # reports in, the panel still to assign: a run has work to do
+    _assign(year_session, year)
+    assert ready() == 0  # every grant waits for its panel's sheets
+    for sheet in _sheets(year_session, year, year.refs()[0]):
+        _submit(year_session, sheet, "80")
+    assert ready() == 1
+    assert ready(DUE + timedelta(days=1)) == 11

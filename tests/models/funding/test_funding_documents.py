@@ -13,8 +13,9 @@ from sqlmodel import select
 
 from models.documents.registry import GeneratedDocument
 from models.funding.decision import approve_decision, draft_decision
-from models.funding.grants import award_grants, grants_of, record_signing, write_award_letters
+from models.funding.grants import award_grants, record_signing, write_award_letters
 from models.funding.publicity import close_publicity, publish_notice
+from models.funding.tables import grants_of
 from tests.models.documents.pdf_pages import pages as page_texts
 from tests.models.documents.pdf_pages import to_pdf
 from tests.support.funding_data import APPROVED_AT, scored_competition

@@ -12,7 +12,7 @@ from sqlmodel import select
 from models.documents.registry import GeneratedDocument
 from models.errors import Conflict, InputError
 from models.funding.decision import approve_decision, draft_decision, funding_report
-from models.funding.grants import award_grants, grants_of, lapse_unsigned, record_signing, write_award_letters
+from models.funding.grants import award_grants, lapse_unsigned, record_signing, write_award_letters
 from models.funding.publicity import (
     add_objection,
     close_publicity,
@@ -20,7 +20,7 @@ from models.funding.publicity import (
     publish_notice,
     resolve_objection,
 )
-from models.funding.tables import Tranche
+from models.funding.tables import Tranche, grants_of
 from models.funding.tranches import open_gate, tranches_of
 from models.funding.workdays import BEIJING
 from models.mail.outbox import OutboxLetter
