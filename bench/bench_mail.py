@@ -28,7 +28,7 @@ from typing import Any
 import docx
 
 from models.db import dispose_engines, get_engine, session_scope, upgrade_database
-from models.documents.registry import GeneratedDocument
+from models.documents.tables import GeneratedDocument
 from models.mail.letters import LETTERS, compose_letter
 from models.mail.mime import message_domain, parse_mailbox
 from models.mail.sending import mark_sent

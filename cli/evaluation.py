@@ -54,7 +54,7 @@ def annual_report_command(competition: CompetitionOption = None, as_of: AsOfOpti
     """生成年度总结报告（含图表）/ write the year's report with its charts."""
     from flows.evaluation import annual_report
     from models.db import session_scope
-    from models.documents.registry import GeneratedDocument
+    from models.documents.tables import GeneratedDocument
     from models.settings import get_settings
 
     result = annual_report(resolve_slug(competition), as_of=aware(as_of))

@@ -129,7 +129,7 @@ def show(
 ) -> None:
     """预览一封信：信头、正文、附件 / preview one letter exactly as it will be sent."""
     from models.db import session_scope
-    from models.documents.registry import GeneratedDocument
+    from models.documents.tables import GeneratedDocument
     from models.mail.outbox import get_letter
 
     with session_scope() as session:

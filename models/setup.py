@@ -14,7 +14,7 @@ from sqlmodel import Session, col, select
 from models.audit import record
 from models.competition.config import config_digest, parse_config
 from models.competition.tables import Competition, RubricCriterion
-from models.documents.registry import GeneratedDocument
+from models.documents.tables import GeneratedDocument
 from models.errors import Conflict
 from models.evaluation.tables import FinalEvaluation
 from models.funding.tables import FundingDecision, Grant, Objection, PublicityNotice, Tranche

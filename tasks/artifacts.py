@@ -18,7 +18,8 @@ from prefect.exceptions import MissingContextError
 from sqlmodel import col, select
 
 from models.db import session_scope
-from models.documents.registry import DOCUMENTS, GeneratedDocument
+from models.documents.registry import DOCUMENTS
+from models.documents.tables import GeneratedDocument
 
 
 class BatchProgress:

@@ -36,7 +36,7 @@ def step_final_evaluation(run: DemoRun) -> str:
 def step_annual_report(run: DemoRun) -> str:
     from flows.evaluation import annual_report
     from models.db import session_scope
-    from models.documents.registry import GeneratedDocument
+    from models.documents.tables import GeneratedDocument
     from models.settings import get_settings
 
     result = annual_report(run.slug, as_of=ANNUAL_REPORT_AT)

@@ -21,7 +21,8 @@ from models.competition.config import CompetitionConfig
 from models.competition.tables import Competition, competition_config
 from models.documents.application_form import blank_application_context
 from models.documents.engine.cn_format import cn_day, cn_moment, local_date
-from models.documents.registry import GeneratedDocument, write_document
+from models.documents.registry import write_document
+from models.documents.tables import GeneratedDocument
 from models.errors import InputError, Problem
 from models.lifecycle import set_state
 from models.mail.correspondence import write_to

@@ -16,7 +16,8 @@ from sqlmodel import Session, select
 from models.competition.tables import Competition, competition_config
 from models.documents.engine.charts import bar_chart, grouped_bar_chart, pie_chart
 from models.documents.engine.docx import InlineImage
-from models.documents.registry import GeneratedDocument, write_document
+from models.documents.registry import write_document
+from models.documents.tables import GeneratedDocument
 from models.evaluation.annual import annual_figures
 from models.settings import Settings
 

@@ -19,7 +19,8 @@ from sqlmodel import Session, col, select
 
 from models.competition.config import CompetitionConfig
 from models.competition.tables import Competition, competition_config
-from models.documents.registry import GeneratedDocument, write_document
+from models.documents.registry import write_document
+from models.documents.tables import GeneratedDocument
 from models.evaluation.annual import grant_reconciliation
 from models.evaluation.checkpoints import final_checkpoint
 from models.evaluation.grading import OUTCOME_LABELS, Outcome, planned_delivery

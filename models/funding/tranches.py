@@ -22,7 +22,8 @@ from sqlmodel import Session, col, select
 from models.competition.config import CompetitionConfig
 from models.competition.tables import Competition, competition_config
 from models.documents.engine.cn_format import cn_day
-from models.documents.registry import GeneratedDocument, write_document
+from models.documents.registry import write_document
+from models.documents.tables import GeneratedDocument
 from models.errors import InputError, NotFound, Problem
 from models.funding.tables import Grant, Tranche
 from models.intake.correspondence import write_to_applicant

@@ -16,7 +16,8 @@ from sqlmodel import Session, col, select
 
 from models.competition.config import CompetitionConfig
 from models.competition.tables import Competition, competition_config
-from models.documents.registry import GeneratedDocument, write_document
+from models.documents.registry import write_document
+from models.documents.tables import GeneratedDocument
 from models.errors import IllegalTransition, InputError, NotFound, Problem
 from models.intake.correspondence import write_to_applicant
 from models.intake.tables import Application, EligibilityCheck, Organisation

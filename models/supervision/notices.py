@@ -27,7 +27,8 @@ from zoneinfo import ZoneInfo
 from sqlmodel import Session, col, select
 
 from models.competition.tables import Competition, competition_config
-from models.documents.registry import GeneratedDocument, write_document
+from models.documents.registry import write_document
+from models.documents.tables import GeneratedDocument
 from models.funding.tables import Grant, Tranche
 from models.intake.correspondence import write_to_applicant
 from models.mail.correspondence import write_to

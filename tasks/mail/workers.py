@@ -27,7 +27,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from models.db import session_scope
-from models.documents.registry import GeneratedDocument
+from models.documents.tables import GeneratedDocument
 from models.mail.mime import Attachment, Mailbox, build_message, message_bytes, parse_mailbox
 from models.mail.outbox import OutboxLetter, next_due_at
 from models.mail.sending import (

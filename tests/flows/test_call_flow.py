@@ -13,7 +13,7 @@ from sqlmodel import select
 from models.audit import AuditEvent
 from models.competition.tables import Competition
 from models.db import default_engine, session_scope, upgrade_database
-from models.documents.registry import GeneratedDocument
+from models.documents.tables import GeneratedDocument
 from models.errors import InputError
 from models.mail.outbox import OutboxLetter
 from models.states import CompetitionStage

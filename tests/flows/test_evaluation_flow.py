@@ -17,7 +17,7 @@ from sqlmodel import select
 
 from models.competition.tables import Competition
 from models.db import default_engine, session_scope, upgrade_database
-from models.documents.registry import GeneratedDocument
+from models.documents.tables import GeneratedDocument
 from models.evaluation.evaluating import final_checkpoint
 from models.lifecycle import set_state
 from models.states import CheckpointState, CompetitionStage

@@ -16,7 +16,7 @@ import pytest
 from sqlmodel import select
 
 from models.db import default_engine, session_scope, upgrade_database
-from models.documents.registry import GeneratedDocument
+from models.documents.tables import GeneratedDocument
 from models.evaluation.tables import FinalEvaluation, PanelSheet
 from models.settings import get_settings
 from tests.support.factories import example_config_text

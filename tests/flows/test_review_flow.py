@@ -17,7 +17,7 @@ from sqlmodel import select
 
 from models.competition.tables import Competition
 from models.db import default_engine, session_scope, upgrade_database
-from models.documents.registry import GeneratedDocument
+from models.documents.tables import GeneratedDocument
 from models.lifecycle import set_state
 from models.mail.outbox import OutboxLetter
 from models.review.notices import due_reminder_offset

@@ -14,7 +14,7 @@ from sqlmodel import select
 from models.audit import AuditEvent
 from models.competition.tables import Competition
 from models.db import default_engine, session_scope, upgrade_database
-from models.documents.registry import GeneratedDocument
+from models.documents.tables import GeneratedDocument
 from models.errors import IllegalTransition, InputError
 from models.intake.imports import import_applications
 from models.intake.tables import Application, EligibilityCheck

@@ -13,7 +13,7 @@ import pytest
 from sqlmodel import Session, col, select
 
 from models.competition.tables import Competition
-from models.documents.registry import GeneratedDocument
+from models.documents.tables import GeneratedDocument
 from models.funding.tables import Tranche
 from models.mail.outbox import OutboxLetter
 from models.states import CheckpointState, TrancheState

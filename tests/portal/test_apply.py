@@ -25,7 +25,7 @@ from models.audit import AuditEvent
 from models.call.notices import queue_call_letters
 from models.competition.tables import Competition
 from models.db import session_scope
-from models.documents.registry import GeneratedDocument
+from models.documents.tables import GeneratedDocument
 from models.intake.fields import FIELDS
 from models.intake.tables import Application, BudgetLine
 from models.mail.outbox import OutboxLetter

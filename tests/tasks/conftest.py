@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy.engine import Engine
 
 from models.db import session_scope
-from models.documents.registry import GeneratedDocument
+from models.documents.tables import GeneratedDocument
 from models.mail.letters import LETTERS, compose_letter
 from tasks.mail.delivery import DeliveryOptions, SmtpServer
 from tasks.mail.sink import EmlSink, MailSink

@@ -9,7 +9,8 @@ from prefect import flow
 from sqlmodel import select
 
 from models.db import default_engine, session_scope, upgrade_database
-from models.documents.registry import DOCUMENTS, GeneratedDocument
+from models.documents.registry import DOCUMENTS
+from models.documents.tables import GeneratedDocument
 from models.setup import create_competition
 from tasks.documents import DocumentJob, render_documents
 

@@ -13,7 +13,7 @@ from sqlmodel import Session, func, select
 
 from models.audit import AuditEvent
 from models.db import dispose_engines, get_engine, lock_competition, upgrade_database
-from models.documents.registry import GeneratedDocument
+from models.documents.tables import GeneratedDocument
 from models.evaluation.evaluating import evaluate_grants, open_evaluation
 from models.mail.outbox import OutboxLetter
 from models.settings import get_settings

@@ -12,7 +12,7 @@ import docx
 from sqlmodel import Session, select
 
 from models.audit import take_effect
-from models.documents.registry import GeneratedDocument
+from models.documents.tables import GeneratedDocument
 from models.evaluation.evaluating import evaluate_grants, final_checkpoint, open_evaluation
 from models.evaluation.grading import Outcome
 from models.funding.tables import Tranche

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from sqlmodel import select
 
-from models.documents.registry import GeneratedDocument
+from models.documents.tables import GeneratedDocument
 from models.funding.decision import approve_decision, draft_decision
 from models.funding.grants import award_grants, record_signing, write_award_letters
 from models.funding.publicity import close_publicity, publish_notice

@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 from sqlmodel import select
 
-from models.documents.registry import GeneratedDocument
+from models.documents.tables import GeneratedDocument
 from models.errors import Conflict, InputError
 from models.funding.decision import approve_decision, draft_decision, funding_report
 from models.funding.grants import award_grants, lapse_unsigned, record_signing, write_award_letters
