@@ -23,8 +23,10 @@ extends the links already sent. A token signed with a date of its own (``expires
 accepted after that date either.
 
 Signing and reading are pure and know no stage; each stage binds them to its own table
-(``models.review.links``: ``review_link``, ``open_review_link``, ``rotate_review_link``). Nothing
-here talks HTTP.
+(``models.review.links``: ``review_link``, ``open_review_link``, ``rotate_review_link``). A sheet an
+expert opens — a review sheet, a 结项 panel sheet — is an ``ExpertSheet`` (id, expert, nonce,
+deadline), and ``sheet_token`` / ``open_sheet_link`` are the whole binding for one. Nothing here
+talks HTTP.
 """
 
 from __future__ import annotations
@@ -32,9 +34,10 @@ from __future__ import annotations
 import hashlib
 import secrets
 from datetime import UTC, datetime, timedelta
-from typing import Literal, NamedTuple
+from typing import Literal, NamedTuple, Protocol, TypeVar
 
 from itsdangerous import BadSignature, URLSafeTimedSerializer
+from sqlmodel import Session
 
 from models.errors import AccessDenied
 from models.settings import Settings
@@ -138,3 +141,71 @@ def read_link(token: str, *, purpose: Purpose, secret: str, now: datetime) -> Li
 def portal_link(purpose: Purpose, token: str, settings: Settings) -> str:
     """The full URL of a token on the portal (``settings.portal_url``)."""
     return f"{settings.portal_url.rstrip('/')}/{_PATHS[purpose]}/{token}"
+
+
+class ExpertSheet(Protocol):
+    """A row one expert opens with a personal link until its deadline (plus the read-only grace)."""
+
+    @property
+    def id(self) -> int | None: ...
+
+    @property
+    def expert_id(self) -> int: ...
+
+    @property
+    def token_nonce(self) -> str: ...
+
+    @property
+    def deadline(self) -> datetime: ...
+
+
+Sheet = TypeVar("Sheet", bound=ExpertSheet)
+
+
+def sheet_expiry(sheet: ExpertSheet) -> datetime:
+    """When a sheet's link stops opening at all: its deadline plus the read-only grace period."""
+    return sheet.deadline + READABLE_AFTER_DEADLINE
+
+
+def sheet_token(purpose: Purpose, sheet: ExpertSheet, settings: Settings) -> str:
+    """The token of ``sheet``'s personal link, for its expert only."""
+    if sheet.id is None:
+        raise ValueError("the sheet has no id yet: flush it before signing its link")
+    return sign_link(
+        purpose=purpose,
+        subject_id=sheet.id,
+        holder_id=sheet.expert_id,
+        nonce=sheet.token_nonce,
+        secret=link_secret(settings),
+    )
+
+
+def open_sheet_link(
+    session: Session,
+    table: type[Sheet],
+    *,
+    purpose: Purpose,
+    token: str,
+    settings: Settings,
+    now: datetime,
+    named: tuple[str, str],
+) -> Sheet:
+    """The one ``table`` row ``token`` opens; ``LinkRefused`` when forged, expired (past the
+    deadline as the database has it now, plus the grace), someone else's or revoked. ``named`` is
+    what the row is called in the refusal, Chinese and English (``("评审任务", "review sheet")``)."""
+    claim = read_link(token, purpose=purpose, secret=link_secret(settings), now=now)
+    sheet = session.get(table, claim.subject_id)
+    zh, en = named
+    if sheet is None:
+        raise LinkRefused("missing", f"链接对应的{zh}不存在", f"link refused: its {en} does not exist")
+    if sheet.expert_id != claim.holder_id:
+        raise LinkRefused("holder", f"此链接不属于该{zh}的专家", "link refused: it belongs to someone else")
+    if not sheet.token_nonce or not secrets.compare_digest(sheet.token_nonce, claim.nonce):
+        raise LinkRefused(
+            "revoked",
+            "链接已被撤销，请使用最新邮件中的链接",
+            "link refused: it was revoked; use the link in the latest letter",
+        )
+    if now >= sheet_expiry(sheet):
+        raise expired()
+    return sheet

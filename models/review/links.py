@@ -8,7 +8,6 @@ on every request — a deadline extended after the invitations went out extends 
 
 from __future__ import annotations
 
-import secrets
 from datetime import datetime
 
 from sqlmodel import Session
@@ -16,35 +15,26 @@ from sqlmodel import Session
 from models.audit import record
 from models.errors import NotFound
 from models.links import (
-    READABLE_AFTER_DEADLINE,
-    LinkRefused,
-    expired,
-    link_secret,
     new_nonce,
+    open_sheet_link,
     portal_link,
-    read_link,
-    sign_link,
+    sheet_expiry,
+    sheet_token,
 )
 from models.review.tables import ReviewAssignment
 from models.settings import Settings
 
+NAMED = ("评审任务", "review sheet")
+
 
 def review_expiry(assignment: ReviewAssignment) -> datetime:
     """When a review link stops opening at all: the deadline plus the read-only grace period."""
-    return assignment.deadline + READABLE_AFTER_DEADLINE
+    return sheet_expiry(assignment)
 
 
 def review_token(assignment: ReviewAssignment, settings: Settings) -> str:
     """The token of ``assignment``'s personal link, for its expert only."""
-    if assignment.id is None:
-        raise ValueError("the assignment has no id yet: flush it before signing its link")
-    return sign_link(
-        purpose="review",
-        subject_id=assignment.id,
-        holder_id=assignment.expert_id,
-        nonce=assignment.token_nonce,
-        secret=link_secret(settings),
-    )
+    return sheet_token("review", assignment, settings)
 
 
 def review_link(assignment: ReviewAssignment, settings: Settings) -> str:
@@ -56,25 +46,9 @@ def open_review_link(session: Session, *, token: str, settings: Settings, now: d
     """The one assignment ``token`` opens; ``LinkRefused`` when forged, expired, someone else's or revoked.
 
     Expired means past the sheet's deadline (as the database has it now) plus the read-only grace."""
-    claim = read_link(token, purpose="review", secret=link_secret(settings), now=now)
-    assignment = session.get(ReviewAssignment, claim.subject_id)
-    if assignment is None:
-        raise LinkRefused(
-            "missing", "链接对应的评审任务不存在", "link refused: its review sheet does not exist"
-        )
-    if assignment.expert_id != claim.holder_id:
-        raise LinkRefused(
-            "holder", "此链接不属于该评审任务的专家", "link refused: it belongs to someone else"
-        )
-    if not secrets.compare_digest(assignment.token_nonce, claim.nonce):
-        raise LinkRefused(
-            "revoked",
-            "链接已被撤销，请使用最新邮件中的链接",
-            "link refused: it was revoked; use the link in the latest letter",
-        )
-    if now >= review_expiry(assignment):
-        raise expired()
-    return assignment
+    return open_sheet_link(
+        session, ReviewAssignment, purpose="review", token=token, settings=settings, now=now, named=NAMED
+    )
 
 
 def rotate_review_link(

@@ -62,31 +62,24 @@ def _environ(data_dir: Path) -> dict[str, str]:
     return environ
 
 
+def _python(data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, *args], capture_output=True, text=True, env=_environ(data_dir), cwd=ROOT, timeout=300
+    )
+
+
 @pytest.fixture(scope="module")
 def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("light")
-    created = subprocess.run(
-        [sys.executable, "-m", "cli.main", "competition", "create", str(EXAMPLE_DIR / "competition.yaml")],
-        capture_output=True,
-        text=True,
-        env=_environ(folder),
-        cwd=ROOT,
-        timeout=300,
-    )
+    example = str(EXAMPLE_DIR / "competition.yaml")
+    created = _python(folder, "-m", "cli.main", "competition", "create", example)
     assert created.returncode == 0, created.stderr
     return folder
 
 
 def _imported_by(data_dir: Path, command: list[str]) -> list[str]:
     """Which of HEAVY ``grantflow COMMAND`` imported, run in a fresh interpreter."""
-    probe = subprocess.run(
-        [sys.executable, "-c", PROBE, json.dumps(HEAVY), *command],
-        capture_output=True,
-        text=True,
-        env=_environ(data_dir),
-        cwd=ROOT,
-        timeout=300,
-    )
+    probe = _python(data_dir, "-c", PROBE, json.dumps(HEAVY), *command)
     assert probe.returncode == 0, probe.stderr
     imported: list[str] = json.loads(probe.stdout.strip().splitlines()[-1])
     return imported
