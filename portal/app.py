@@ -50,7 +50,7 @@ from portal import access_log, csrf
 from portal.apply import ApplyOutcome, done_token, show_done, show_form
 from portal.apply import handle_post as handle_apply
 from portal.apply_form import HONEYPOT
-from portal.final_review import PanelOutcome, handle_panel_post, open_panel_sheet, show_panel_sheet
+from portal.final_review import handle_panel_post, open_panel_sheet, show_panel_sheet
 from portal.i18n import LANGUAGE_COOKIE, LANGUAGES, choose_language, translator
 from portal.limits import BodyLimit, FormRefused, read_form
 from portal.report import handle_report_post, show_report
@@ -292,9 +292,9 @@ def create_app(settings: Settings | None = None, *, clock: Callable[[], datetime
             return not_found(request)
         return page(request, "apply_done.html", {"done": done})
 
-    # ---- supervision: the supervisor's record and the grantee's report (personal links) --------
+    # ---- pages opened by a personal link: the supervisor's record, the grantee's report, the panel sheet
 
-    def checkpoint_response(
+    def linked_response(
         request: Request, token: str, outcome: Any, cookie_value: str, *, template: str, path: str
     ) -> Response:
         context = {
@@ -318,13 +318,15 @@ def create_app(settings: Settings | None = None, *, clock: Callable[[], datetime
         )
         return response
 
-    checkpoint_pages: dict[str, tuple[str, str, Callable[..., Any], Callable[..., Any]]] = {
+    # a page opened by a personal link: path → (link purpose, template, show, handle a post)
+    linked_pages: dict[str, tuple[str, str, Callable[..., Any], Callable[..., Any]]] = {
         "supervise": ("checkpoint", "supervise_record.html", show_record, handle_record_post),
         "report": ("report", "report_form.html", show_report, handle_report_post),
+        "final-review": ("final_review", "final_review_sheet.html", show_panel_sheet, handle_panel_post),
     }
 
-    async def checkpoint_get(request: Request, token: str, path: str) -> Response:
-        _, template, show, _ = checkpoint_pages[path]
+    async def linked_get(request: Request, token: str, path: str) -> Response:
+        _, template, show, _ = linked_pages[path]
         done = request.query_params.get("done")
         try:
             outcome = await run_in_threadpool(
@@ -339,10 +341,10 @@ def create_app(settings: Settings | None = None, *, clock: Callable[[], datetime
         except AccessDenied as exc:
             return refused(request, exc, token)
         cookie_value = request.cookies.get(csrf.COOKIE) or csrf.new_cookie_value()
-        return checkpoint_response(request, token, outcome, cookie_value, template=template, path=path)
+        return linked_response(request, token, outcome, cookie_value, template=template, path=path)
 
     async def checkpoint_post(request: Request, token: str, path: str) -> Response:
-        purpose, template, _, handle = checkpoint_pages[path]
+        purpose, template, _, handle = linked_pages[path]
         language = language_of(request)
         form = None
         try:
@@ -371,11 +373,11 @@ def create_app(settings: Settings | None = None, *, clock: Callable[[], datetime
             target = f"{request.url.path}?done={outcome.redirect_notice}"
             return finish(request, RedirectResponse(target, status_code=303))
         cookie_value = request.cookies.get(csrf.COOKIE) or csrf.new_cookie_value()
-        return checkpoint_response(request, token, outcome, cookie_value, template=template, path=path)
+        return linked_response(request, token, outcome, cookie_value, template=template, path=path)
 
     @app.get("/supervise/{token}")
     async def supervise_get(request: Request, token: str) -> Response:
-        return await checkpoint_get(request, token, "supervise")
+        return await linked_get(request, token, "supervise")
 
     @app.post("/supervise/{token}")
     async def supervise_post(request: Request, token: str) -> Response:
@@ -383,7 +385,7 @@ def create_app(settings: Settings | None = None, *, clock: Callable[[], datetime
 
     @app.get("/report/{token}")
     async def report_get(request: Request, token: str) -> Response:
-        return await checkpoint_get(request, token, "report")
+        return await linked_get(request, token, "report")
 
     @app.post("/report/{token}")
     async def report_post(request: Request, token: str) -> Response:
@@ -391,45 +393,9 @@ def create_app(settings: Settings | None = None, *, clock: Callable[[], datetime
 
     # ---- the expert panel of the 结项 (evaluation.expert_panel): one sheet per personal link -----
 
-    def panel_response(request: Request, token: str, outcome: PanelOutcome, cookie_value: str) -> Response:
-        context = {
-            "page": outcome.page,
-            "notice": outcome.notice,
-            "problem_notice": outcome.problem_notice,
-            "csrf_field": csrf.FIELD,
-            "csrf_token": csrf.form_token(
-                cookie_value=cookie_value, scope=f"final-review:{token_fingerprint(token)}", secret=secret
-            ),
-            "action_url": request.url.path,
-        }
-        response = page(request, "final_review_sheet.html", context, status_code=outcome.status)
-        response.set_cookie(
-            csrf.COOKIE,
-            cookie_value,
-            httponly=True,
-            samesite="strict",
-            secure=secure_cookies,
-            path="/final-review",
-        )
-        return response
-
     @app.get("/final-review/{token}")
     async def final_review_get(request: Request, token: str) -> Response:
-        done = request.query_params.get("done")
-        try:
-            outcome = await run_in_threadpool(
-                show_panel_sheet,
-                engine,
-                token,
-                settings,
-                clock(),
-                language_of(request),
-                done if done in NOTICES else None,
-            )
-        except AccessDenied as exc:
-            return refused(request, exc, token)
-        cookie_value = request.cookies.get(csrf.COOKIE) or csrf.new_cookie_value()
-        return panel_response(request, token, outcome, cookie_value)
+        return await linked_get(request, token, "final-review")
 
     @app.post("/final-review/{token}")
     async def final_review_post(request: Request, token: str) -> Response:
@@ -454,7 +420,9 @@ def create_app(settings: Settings | None = None, *, clock: Callable[[], datetime
             target = f"{request.url.path}?done={outcome.redirect_notice}"
             return finish(request, RedirectResponse(target, status_code=303))
         cookie_value = request.cookies.get(csrf.COOKIE) or csrf.new_cookie_value()
-        return panel_response(request, token, outcome, cookie_value)
+        return linked_response(
+            request, token, outcome, cookie_value, template="final_review_sheet.html", path="final-review"
+        )
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
