@@ -109,42 +109,52 @@ class SubmittedRecord:
     competition_slug: str
 
 
-def emit_record_submitted(submitted: SubmittedRecord) -> list[str]:
-    """Emit ``grantflow.supervision.record.submitted`` (resource ``grantflow.checkpoint.<id>``)."""
+def _emit_about_a_checkpoint(
+    event: str, *, name: str, checkpoint_id: int, competition_id: int, grant_id: int, slug: str, **extra: int
+) -> list[str]:
+    """Emit ``event`` about checkpoint ``checkpoint_id`` (resource ``grantflow.checkpoint.<id>``,
+    related to its competition and grant); never raises — an unreachable Prefect must never cost
+    anyone what they submitted."""
     try:
         if not prefect_api_configured():
-            log.info(
-                "no Prefect API configured: event %s for checkpoint %s not sent",
-                RECORD_SUBMITTED,
-                submitted.checkpoint_id,
-            )
+            log.info("no Prefect API configured: event %s for checkpoint %s not sent", event, checkpoint_id)
             return []
         resource = {
-            "prefect.resource.id": f"grantflow.checkpoint.{submitted.checkpoint_id}",
-            "prefect.resource.name": f"检查点 #{submitted.checkpoint_id}",
-            "grantflow.competition.slug": submitted.competition_slug,
+            "prefect.resource.id": f"grantflow.checkpoint.{checkpoint_id}",
+            "prefect.resource.name": f"{name} #{checkpoint_id}",
+            "grantflow.competition.slug": slug,
         }
         related = [
             {
-                "prefect.resource.id": f"grantflow.competition.{submitted.competition_id}",
+                "prefect.resource.id": f"grantflow.competition.{competition_id}",
                 "prefect.resource.role": "competition",
             },
-            {
-                "prefect.resource.id": f"grantflow.grant.{submitted.grant_id}",
-                "prefect.resource.role": "grant",
-            },
+            {"prefect.resource.id": f"grantflow.grant.{grant_id}", "prefect.resource.role": "grant"},
         ]
-        payload = {
-            "checkpoint_id": submitted.checkpoint_id,
-            "competition_id": submitted.competition_id,
-            "grant_id": submitted.grant_id,
-            "supervisor_id": submitted.supervisor_id,
-            "competition_slug": submitted.competition_slug,
+        payload: dict[str, Any] = {
+            "checkpoint_id": checkpoint_id,
+            "competition_id": competition_id,
+            "grant_id": grant_id,
+            **extra,
+            "competition_slug": slug,
         }
-        return [RECORD_SUBMITTED] if _emit(RECORD_SUBMITTED, resource, related, payload) else []
-    except Exception:  # an unreachable Prefect must never cost a supervisor their record
-        log.exception("could not emit the Prefect event for checkpoint %s", submitted.checkpoint_id)
+        return [event] if _emit(event, resource, related, payload) else []
+    except Exception:
+        log.exception("could not emit the Prefect event %s for checkpoint %s", event, checkpoint_id)
         return []
+
+
+def emit_record_submitted(submitted: SubmittedRecord) -> list[str]:
+    """Emit ``grantflow.supervision.record.submitted`` (resource ``grantflow.checkpoint.<id>``)."""
+    return _emit_about_a_checkpoint(
+        RECORD_SUBMITTED,
+        name="检查点",
+        checkpoint_id=submitted.checkpoint_id,
+        competition_id=submitted.competition_id,
+        grant_id=submitted.grant_id,
+        slug=submitted.competition_slug,
+        supervisor_id=submitted.supervisor_id,
+    )
 
 
 @dataclass(frozen=True)
@@ -157,29 +167,11 @@ class CompletedPanel:
 
 def emit_panel_complete(panel: CompletedPanel) -> list[str]:
     """Emit ``grantflow.evaluation.panel.complete`` (resource ``grantflow.checkpoint.<id>``)."""
-    try:
-        if not prefect_api_configured():
-            log.info("no Prefect API configured: event %s not sent", PANEL_COMPLETE)
-            return []
-        resource = {
-            "prefect.resource.id": f"grantflow.checkpoint.{panel.checkpoint_id}",
-            "prefect.resource.name": f"结项专家评审 #{panel.checkpoint_id}",
-            "grantflow.competition.slug": panel.competition_slug,
-        }
-        related = [
-            {
-                "prefect.resource.id": f"grantflow.competition.{panel.competition_id}",
-                "prefect.resource.role": "competition",
-            },
-            {"prefect.resource.id": f"grantflow.grant.{panel.grant_id}", "prefect.resource.role": "grant"},
-        ]
-        payload = {
-            "checkpoint_id": panel.checkpoint_id,
-            "competition_id": panel.competition_id,
-            "grant_id": panel.grant_id,
-            "competition_slug": panel.competition_slug,
-        }
-        return [PANEL_COMPLETE] if _emit(PANEL_COMPLETE, resource, related, payload) else []
-    except Exception:  # an unreachable Prefect must never cost an expert their score
-        log.exception("could not emit the Prefect event for panel %s", panel.checkpoint_id)
-        return []
+    return _emit_about_a_checkpoint(
+        PANEL_COMPLETE,
+        name="结项专家评审",
+        checkpoint_id=panel.checkpoint_id,
+        competition_id=panel.competition_id,
+        grant_id=panel.grant_id,
+        slug=panel.competition_slug,
+    )

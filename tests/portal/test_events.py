@@ -93,3 +93,45 @@ def test_submit_with_unreachable_prefect_api_still_succeeds(
     with serve_in_background(create_app(world.settings)) as base:
         assert submit_all(base, world, world.sheets[:2]) == [303, 303]
     assert [world.sheet(s.id or 0).state for s in world.sheets[:2]] == [AssignmentState.submitted] * 2
+
+
+def test_checkpoint_events_name_the_checkpoint_its_grant_and_competition(
+    asserting_events: type[AssertingEventsClient],
+) -> None:
+    """The supervisor's record and the 结项 panel's last sheet: resource, relations and payload
+    as the triggers in deployments/prefect.yaml read them (the slug from the resource)."""
+    from portal.events import (
+        PANEL_COMPLETE,
+        RECORD_SUBMITTED,
+        CompletedPanel,
+        SubmittedRecord,
+        emit_panel_complete,
+        emit_record_submitted,
+    )
+
+    assert emit_record_submitted(SubmittedRecord(7, 2, 5, 9, "[bold]jt")) == [RECORD_SUBMITTED]
+    assert emit_panel_complete(CompletedPanel(8, 2, 6, "[bold]jt")) == [PANEL_COMPLETE]
+    EventsWorker.drain_all()
+    events = {e.event: e for client in asserting_events.all for e in client.events}
+    record, panel = events[RECORD_SUBMITTED], events[PANEL_COMPLETE]
+    assert record.resource.id == "grantflow.checkpoint.7" and panel.resource.id == "grantflow.checkpoint.8"
+    assert record.resource["grantflow.competition.slug"] == panel.resource["grantflow.competition.slug"]
+    assert record.resource["grantflow.competition.slug"] == "[bold]jt"
+    assert {r.id: r.role for r in record.related} == {
+        "grantflow.competition.2": "competition",
+        "grantflow.grant.5": "grant",
+    }
+    assert {r.id for r in panel.related} == {"grantflow.competition.2", "grantflow.grant.6"}
+    assert record.payload == {
+        "checkpoint_id": 7,
+        "competition_id": 2,
+        "grant_id": 5,
+        "supervisor_id": 9,
+        "competition_slug": "[bold]jt",
+    }
+    assert panel.payload == {
+        "checkpoint_id": 8,
+        "competition_id": 2,
+        "grant_id": 6,
+        "competition_slug": "[bold]jt",
+    }
