@@ -147,7 +147,7 @@ def status(
 
 def report_error(exc: BaseException) -> int:
     """Print an error as the administrator should see it; returns the exit code."""
-    from sqlalchemy.exc import OperationalError
+    from sqlalchemy.exc import OperationalError, ProgrammingError
 
     if isinstance(exc, ConfigError | InputError):
         for problem in exc.problems:
@@ -156,12 +156,17 @@ def report_error(exc: BaseException) -> int:
     if isinstance(exc, GrantflowError):
         error_line(exc)
         return 1
-    if isinstance(exc, OperationalError):
-        hint = (
-            "（请先运行 grantflow init / run grantflow init first）"
-            if "no such table" in str(exc.orig)
-            else ""
-        )
+    older = _older_schema(exc, ProgrammingError)
+    if isinstance(exc, OperationalError) or older:
+        if "no such table" in str(exc.orig):
+            hint = "（请先运行 grantflow init / run grantflow init first）"
+        elif older:
+            hint = (
+                "（数据库版本较旧，请运行 grantflow init 升级，数据保留 / the database is older than "
+                "this version: run grantflow init to upgrade it, data kept）"
+            )
+        else:
+            hint = ""
         error_line(f"{exc.orig}{hint}", label="数据库错误 / database error:")
         return 1
     error_line(
@@ -169,6 +174,19 @@ def report_error(exc: BaseException) -> int:
         label="意外错误 / unexpected error:",
     )
     return 2
+
+
+def _older_schema(exc: BaseException, programming_error: type[Exception]) -> bool:
+    """A column or table this version reads is missing: the database predates a migration
+    (SQLite: "no such column"; PostgreSQL: UndefinedColumn / UndefinedTable, "does not exist")."""
+    from sqlalchemy.exc import OperationalError
+
+    if not isinstance(exc, OperationalError | programming_error):
+        return False
+    message = str(getattr(exc, "orig", exc))
+    if isinstance(exc, OperationalError):
+        return "no such column" in message
+    return type(getattr(exc, "orig", None)).__name__ in {"UndefinedColumn", "UndefinedTable"}
 
 
 def _keep_traceback(exc: BaseException) -> str:

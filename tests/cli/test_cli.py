@@ -87,3 +87,25 @@ def test_demo_refuses_to_clear_a_folder_it_did_not_make(tmp_path):
     assert result.returncode == 1
     assert "refusing to clear" in result.stderr
     assert (out / "thesis.docx").read_bytes() == b"mine"
+
+
+def test_a_database_older_than_the_code_says_to_run_init_and_init_upgrades_it(tmp_path, database_url):
+    """A new version installed over last year's database: the first command says what to do (one
+    line, exit 1, no traceback), ``grantflow init`` upgrades in place and the data is still there.
+    SQLite says "no such column"; PostgreSQL raises UndefinedColumn: both get the same advice."""
+    from models.db import dispose_engines, downgrade_database, get_engine
+
+    env = {"GRANTFLOW_DATABASE_URL": database_url}
+    created = run(["competition", "create", str(EXAMPLE_DIR / "competition.yaml")], tmp_path, **env)
+    assert created.returncode == 0, created.stderr
+    downgrade_database(get_engine(database_url), "0006")  # the schema before the 结项 expert panel
+    dispose_engines()
+    old = run(["status"], tmp_path, **env)
+    assert old.returncode == 1
+    assert "Traceback" not in old.stderr and len(old.stderr.strip().splitlines()) == 1, old.stderr
+    assert "grantflow init" in old.stderr and "数据保留 / " in old.stderr, old.stderr
+    upgraded = run(["init"], tmp_path, **env)
+    assert "数据库已升级 / database upgraded" in upgraded.stdout and "0006 →" in upgraded.stdout
+    status = run(["status", "--json"], tmp_path, **env)
+    assert status.returncode == 0, status.stderr
+    assert json.loads(status.stdout)["competition"]["slug"] == "jiangtou-2025"
