@@ -46,7 +46,12 @@ def remind_command(competition: CompetitionOption = None, as_of: AsOfOption = No
     from flows.review import review_reminders
 
     result = asyncio.run(review_reminders(resolve_slug(competition), as_of=aware(as_of)))
-    line(f"提醒信 / reminders queued: {result['reminders']}")
+    panel = (
+        f"; 结项专家评审 / final-evaluation panel: {result['panel_reminders']}"
+        if result["panel_reminders"]
+        else ""
+    )
+    line(f"提醒信 / reminders queued: {result['reminders']}{panel}")
 
 
 @app.command("close")

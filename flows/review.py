@@ -17,6 +17,7 @@ from models.types import utcnow
 from tasks.artifacts import documents_artifact
 from tasks.competition import competition_id_for
 from tasks.doctor import preflight
+from tasks.evaluation import queue_panel_reminders_task
 from tasks.mail.deliver import deliver_pending
 from tasks.review import (
     assign_experts,
@@ -49,12 +50,15 @@ async def open_review(
 
 @flow(name="review-reminders", flow_run_name=run_name("评审提醒 reminders"))
 async def review_reminders(slug: str | None = None, as_of: datetime | None = None) -> dict[str, Any]:
-    """Remind experts of unfinished sheets at the configured offsets before the deadline."""
+    """Remind experts of unfinished sheets at the configured offsets before the deadline: the
+    review's sheets, and the 结项 panel's when one is configured (the same morning schedule)."""
     preflight()
     competition_id = competition_id_for(slug)
-    reminders = queue_review_reminders(competition_id, as_of or utcnow())
+    moment = as_of or utcnow()
+    reminders = queue_review_reminders(competition_id, moment)
+    panel_reminders = queue_panel_reminders_task(competition_id, moment)
     delivery = await deliver_pending(competition_id)
-    return {"reminders": len(reminders), "delivery": delivery}
+    return {"reminders": len(reminders), "panel_reminders": len(panel_reminders), "delivery": delivery}
 
 
 @flow(name="review-close", flow_run_name=run_name("专家评审结束 review closes"))

@@ -19,7 +19,7 @@ from models.evaluation.evaluating import close_competition, evaluate_grants, ope
 from models.evaluation.export import export_workbook
 from models.evaluation.notices import queue_results, write_reports
 from models.evaluation.panel import assign_panel
-from models.evaluation.panel_notices import queue_panel_invitations
+from models.evaluation.panel_notices import queue_panel_invitations, queue_panel_reminders
 from models.settings import get_settings
 from models.supervision.notices import queue_rectification_notices
 
@@ -51,6 +51,17 @@ def assign_panel_task(competition_id: int, actor: str, as_of: datetime) -> dict[
             session, competition=_competition(session, competition_id), settings=settings
         )
         return {"sheets": len(sheets), "letters": len(letters)}
+
+
+@task(name="queue-panel-reminders")
+def queue_panel_reminders_task(competition_id: int, as_of: datetime) -> list[int]:
+    """Remind the 结项 panel's experts of their open sheets (nothing when no panel is configured)."""
+    with session_scope() as session:
+        lock_competition(session, competition_id)
+        letters = queue_panel_reminders(
+            session, competition=_competition(session, competition_id), settings=get_settings(), now=as_of
+        )
+        return [letter.id for letter in letters if letter.id is not None]
 
 
 @task(name="evaluate-grants")

@@ -373,13 +373,17 @@ class ExpertPanel(_Strict):
     The panel's aggregate weighs ``weight`` in the final score, the supervisors' ``1 − weight``.
     Each grant whose final checkpoint is in gets ``experts_per_grant`` experts (the review's
     assignment: conflicts excluded, loads balanced); their sheets are due ``due_days`` days after
-    the panel is assigned.
+    the panel is assigned; an expert with open sheets is reminded ``reminder_days_before`` days
+    before (each offset once).
     """
 
     experts_per_grant: int = Field(default=3, ge=1, le=15)
     weight: Dec = Field(gt=0, le=1)  # the panel's share of the final score, e.g. "0.5"
     due_days: int = Field(default=7, ge=1, le=90)
     aggregation: Aggregation | None = None  # over the panel's scores; None: evaluation.aggregation
+    reminder_days_before: list[Annotated[int, Field(ge=0, le=90)]] = Field(
+        default_factory=lambda: [2], max_length=10
+    )  # days before the sheets' due day an expert with open sheets is reminded
 
 
 class EvaluationRules(_Strict):

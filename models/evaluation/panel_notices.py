@@ -1,15 +1,18 @@
 """The expert panel's letters: one invitation per expert listing the 结项 sheets not yet announced to
-them, each with its own personal link — the review's invitation, for the final evaluation.
+them, each with its own personal link — the review's invitation, for the final evaluation — and
+reminders before the due day.
 
 Idempotent twice over: a sheet once listed in an invitation (``extra["panel_sheets"]``) is not
 listed again, and the letter's key names the set of sheets it lists, so a re-run (or a concurrent
-one, behind the competition's lock) queues nothing new.
+one, behind the competition's lock) queues nothing new. A reminder's key names the expert and the
+offset (``2d-before``): each offset's reminder goes out once (``models.mail.reminders``).
 """
 
 from __future__ import annotations
 
 import hashlib
 from collections import defaultdict
+from datetime import datetime
 
 from sqlmodel import Session, col, select
 
@@ -20,13 +23,16 @@ from models.evaluation.tables import PanelSheet
 from models.funding.tables import Grant
 from models.intake.tables import Application
 from models.mail.correspondence import write_to
-from models.mail.outbox import OutboxLetter
+from models.mail.letters import letter_key
+from models.mail.outbox import OutboxLetter, find_by_key
+from models.mail.reminders import due_reminder_offset
 from models.review.tables import Expert
 from models.settings import Settings
 from models.states import ASSIGNMENTS_OPEN
 
 STAGE = "evaluation"
 ROLE = "final_review_invitation"
+REMINDER = "final_review_reminder"
 
 
 def _announced(session: Session, *, competition_id: int) -> set[int]:
@@ -47,13 +53,8 @@ def queue_panel_invitations(
     """One letter per expert for the open panel sheets not yet announced to them; the caller commits."""
     assert competition.id is not None
     announced = _announced(session, competition_id=competition.id)
-    sheets = session.exec(
-        select(PanelSheet)
-        .where(PanelSheet.competition_id == competition.id, col(PanelSheet.state).in_(ASSIGNMENTS_OPEN))
-        .order_by(col(PanelSheet.id))
-    )
     by_expert: dict[int, list[PanelSheet]] = defaultdict(list)
-    for sheet in sheets:
+    for sheet in _open_sheets(session, competition_id=competition.id):
         if sheet.id not in announced:
             by_expert[sheet.expert_id].append(sheet)
     if not by_expert:
@@ -63,12 +64,6 @@ def queue_panel_invitations(
     for expert_id, mine in sorted(by_expert.items()):
         expert = session.get(Expert, expert_id)
         assert expert is not None
-        rows = []
-        for sheet in mine:
-            grant = session.get(Grant, sheet.grant_id)
-            application = session.get(Application, grant.application_id) if grant else None
-            assert application is not None
-            rows.append((application.ref, application.title, panel_link(sheet, settings)))
         letter = write_to(
             session,
             competition=competition,
@@ -81,7 +76,7 @@ def queue_panel_invitations(
             occasion=_occasion(mine),
             context={
                 "project_count": len(mine),
-                "sheets": [{"ref": r, "title": t, "url": u} for r, t, u in sorted(rows)],
+                "sheets": _sheet_rows(session, mine, settings),
                 "review_deadline": cn_moment(min(s.deadline for s in mine), settings.timezone),
                 "top_score": format(top.normalize(), "f"),
             },
@@ -89,5 +84,79 @@ def queue_panel_invitations(
         letter.extra = {**letter.extra, "panel_sheets": sorted(s.id for s in mine if s.id is not None)}
         session.add(letter)
         letters.append(letter)
+    session.flush()
+    return letters
+
+
+def _open_sheets(session: Session, *, competition_id: int) -> list[PanelSheet]:
+    return list(
+        session.exec(
+            select(PanelSheet)
+            .where(PanelSheet.competition_id == competition_id, col(PanelSheet.state).in_(ASSIGNMENTS_OPEN))
+            .order_by(col(PanelSheet.id))
+        )
+    )
+
+
+def _sheet_rows(session: Session, sheets: list[PanelSheet], settings: Settings) -> list[dict[str, str]]:
+    """Each sheet's project and personal link, by project reference."""
+    rows = []
+    for sheet in sheets:
+        grant = session.get(Grant, sheet.grant_id)
+        application = session.get(Application, grant.application_id) if grant else None
+        assert application is not None
+        rows.append({"ref": application.ref, "title": application.title, "url": panel_link(sheet, settings)})
+    return sorted(rows, key=lambda row: row["ref"])
+
+
+def queue_panel_reminders(
+    session: Session, *, competition: Competition, settings: Settings, now: datetime
+) -> list[OutboxLetter]:
+    """Remind every expert with open panel sheets, once per configured offset before the earliest
+    deadline among them (``evaluation.expert_panel.reminder_days_before``); the caller commits."""
+    assert competition.id is not None
+    panel = competition_config(competition).evaluation.expert_panel
+    if panel is None:
+        return []
+    by_expert: dict[int, list[PanelSheet]] = defaultdict(list)
+    for sheet in _open_sheets(session, competition_id=competition.id):
+        by_expert[sheet.expert_id].append(sheet)
+    letters = []
+    for expert_id, mine in sorted(by_expert.items()):
+        deadline = min(s.deadline for s in mine)
+        offset = due_reminder_offset(deadline=deadline, now=now, offsets=panel.reminder_days_before)
+        if offset is None:
+            continue
+        expert = session.get(Expert, expert_id)
+        assert expert is not None
+        occasion = f"{offset}d-before"
+        key = letter_key(
+            role=REMINDER,
+            stage=STAGE,
+            recipient_email=expert.email,
+            subject_entity="expert",
+            subject_id=expert_id,
+            occasion=occasion,
+        )
+        if find_by_key(session, key=key) is not None:
+            continue  # this offset's reminder went out already
+        letters.append(
+            write_to(
+                session,
+                competition=competition,
+                role=REMINDER,
+                stage=STAGE,
+                email=expert.email,
+                name=expert.name,
+                subject_entity="expert",
+                subject_id=expert_id,
+                occasion=occasion,
+                context={
+                    "pending_count": len(mine),
+                    "sheets": _sheet_rows(session, mine, settings),
+                    "review_deadline": cn_moment(deadline, settings.timezone),
+                },
+            )
+        )
     session.flush()
     return letters

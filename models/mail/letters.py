@@ -140,6 +140,14 @@ _role(
     top_score="100",
 )
 _role(
+    "final_review_reminder",
+    "结项专家评审提醒",
+    "reminds an expert of the panel's 结项 sheets still open before their due day",
+    pending_count=2,
+    sheets=[{**sheet, "url": sheet["url"].replace("/review/", "/final-review/")} for sheet in _SHEETS],
+    review_deadline="2025年10月27日 23:59",
+)
+_role(
     "award",
     "立项通知",
     "tells an applicant that the project is funded, with the 立项通知书",

@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 from collections import defaultdict
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, select
@@ -21,6 +21,7 @@ from models.intake.tables import Application
 from models.mail.correspondence import write_to
 from models.mail.letters import letter_key
 from models.mail.outbox import OutboxLetter, find_by_key
+from models.mail.reminders import due_reminder_offset
 from models.review.links import review_link
 from models.review.reviewing import unfinished_assignments
 from models.review.tables import Expert, ReviewAssignment
@@ -33,15 +34,6 @@ STAGE = "review"
 def cn_datetime(moment: datetime, timezone: str) -> str:
     local = moment.astimezone(ZoneInfo(timezone))
     return f"{local.year}年{local.month}月{local.day}日 {local:%H:%M}"
-
-
-def due_reminder_offset(*, deadline: datetime, now: datetime, offsets: Sequence[int]) -> int | None:
-    """The reminder due at ``now``: the smallest offset (in days) whose moment has passed before the
-    deadline. A run that missed the 3-day moment and runs at 1 day sends only the 1-day reminder."""
-    if now >= deadline:
-        return None
-    due = [d for d in offsets if deadline - timedelta(days=d) <= now]
-    return min(due) if due else None
 
 
 def _sheet_rows(

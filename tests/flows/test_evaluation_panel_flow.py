@@ -73,3 +73,30 @@ def test_the_panel_is_invited_once_and_the_year_waits_for_it(prefect_harness, pa
         path = get_settings().documents_dir / report.path
     text = "\n".join(p.text for p in docx.Document(str(path)).paragraphs)
     assert "专家组评分未在期限内提交（应交3份，按期提交0份），按督导评分" in text
+
+
+def _reminders(mail_dir: Path) -> list:
+    caught = [
+        message_from_bytes(p.read_bytes(), policy=policy.default) for p in sorted(mail_dir.glob("*.eml"))
+    ]
+    return [m for m in caught if "结项评审提醒" in str(m["subject"])]
+
+
+def test_the_panel_is_reminded_before_its_due_day_once_per_offset(prefect_harness, panel_year, settings_env):
+    """The morning reminders flow reminds every expert with open panel sheets two days (the default
+    offset) before the due day, once; not earlier, and not again the next morning."""
+    from flows.evaluation import final_evaluation
+    from flows.review import review_reminders
+
+    slug = panel_year.competition.slug
+    asyncio.run(final_evaluation(slug, as_of=AT, actor="admin:test"))  # due 2025-10-27 23:59
+    early = asyncio.run(review_reminders(slug, as_of=AT + timedelta(days=5)))  # 10-25 10:00 Beijing
+    assert early["panel_reminders"] == 0 and _reminders(settings_env / "mail") == []
+    due = asyncio.run(review_reminders(slug, as_of=AT + timedelta(days=6)))  # 10-26: two days before
+    assert due["panel_reminders"] == 7 and due["reminders"] == 0
+    reminders = _reminders(settings_env / "mail")
+    assert len(reminders) == 7
+    body = reminders[0].get_body(preferencelist=("plain",)).get_content()
+    assert "/final-review/" in body and "2025年10月27日 23:59" in body and "逾期未提交的评分不计入" in body
+    again = asyncio.run(review_reminders(slug, as_of=AT + timedelta(days=6, hours=3)))
+    assert again["panel_reminders"] == 0 and len(_reminders(settings_env / "mail")) == 7

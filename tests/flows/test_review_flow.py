@@ -20,7 +20,7 @@ from models.db import default_engine, session_scope, upgrade_database
 from models.documents.tables import GeneratedDocument
 from models.lifecycle import set_state
 from models.mail.outbox import OutboxLetter
-from models.review.notices import due_reminder_offset
+from models.mail.reminders import due_reminder_offset
 from models.review.score_sheets import save_sheet
 from models.review.tables import ReviewAssignment
 from models.states import ApplicationState, CompetitionStage, LetterState

@@ -41,6 +41,7 @@ LIFECYCLE = {
     "progress_report_reminder",
     "termination",
     "final_review_invitation",
+    "final_review_reminder",
     "final_result",
 }
 
