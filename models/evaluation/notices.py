@@ -3,8 +3,9 @@
 The report prints the score and grade, what was delivered against the plan (activities and
 person-times planned in the 申报书 against those reported at the 结项), the money (granted,
 released, spent per budget line, to return) and the supervisors' findings; with an expert panel,
-its experts among the evaluators and, in the conclusion, both aggregates with their weights and
-how many panel sheets counted (``panel_note``). Both are idempotent:
+its experts among the evaluators, their written opinions after the supervisors' findings
+(``opinions``) and, in the conclusion, both aggregates with their weights and how many panel
+sheets counted (``panel_note``). Both are idempotent:
 the document is rewritten only when its content changed (a second round after 整改), and the letter
 is keyed by the round and its outcome, so a re-run sends nothing new.
 """
@@ -103,6 +104,26 @@ def panel_names(session: Session, *, checkpoint_id: int) -> list[str]:
     )
 
 
+def panel_comments(session: Session, *, checkpoint_id: int) -> list[str]:
+    """The written opinions of the panel's submitted sheets for this round, unsigned, in order."""
+    comments = session.exec(
+        select(PanelSheet.comment)
+        .where(PanelSheet.checkpoint_id == checkpoint_id, PanelSheet.state == AssignmentState.submitted)
+        .order_by(col(PanelSheet.expert_id))
+    )
+    return [text for text in (c.strip().rstrip("。；;.") for c in comments) if text]
+
+
+def opinions(supervisors: str, panel: list[str]) -> str:
+    """Section 六 of the 结项评估报告: the supervisors' findings, then the panel's opinions."""
+    text = supervisors.strip()
+    if panel:
+        if text and not text.endswith(("。", "！", "？", ".")):
+            text += "。"
+        text += "专家组意见：" + "；".join(panel) + "。"
+    return text or "无"
+
+
 def report_context(
     session: Session,
     *,
@@ -127,9 +148,11 @@ def report_context(
                 .order_by(col(Supervisor.id))
             )
         )
+    comments: list[str] = []
     if checkpoint is not None and evaluation.panel_weight is not None:
         experts = panel_names(session, checkpoint_id=checkpoint.id or 0)
         names += [f"{name}（结项评审专家）" for name in experts]
+        comments = panel_comments(session, checkpoint_id=checkpoint.id or 0)
     sessions, people = planned_delivery(application.details)
     money = grant_reconciliation(session, grant_id=grant.id)
     outcome = Outcome(evaluation.outcome) if evaluation.outcome else None
@@ -173,7 +196,7 @@ def report_context(
             for line in money.lines
         ],
         "achievements": application.summary or application.title,
-        "shortcomings": evaluation.summary or "无",
+        "shortcomings": opinions(evaluation.summary, comments),
         "conclusion": panel_note(evaluation)
         + f"结项评估得分{evaluation.score}分，等级“{evaluation.grade}”，{conclusion}。",
         "issue_date": issue_date,

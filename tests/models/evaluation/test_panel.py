@@ -272,6 +272,19 @@ def test_the_report_names_the_panel_its_aggregate_and_the_weights(year_session, 
     )
     panel = [n for n in context["evaluators"] if n.endswith("（结项评审专家）")]
     assert len(panel) == 3
+    # 六、督导意见与存在不足: the supervisors' findings, then the three experts' opinions, unsigned
+    assert context["shortcomings"].startswith(evaluation.summary.strip())
+    assert context["shortcomings"].endswith("专家组意见：完成情况良好；完成情况良好；完成情况良好。")
+
+
+def test_the_opinions_read_as_one_paragraph_whatever_was_written():
+    from models.evaluation.notices import opinions
+
+    assert opinions("", []) == "无"
+    assert opinions("台账齐全", []) == "台账齐全"
+    assert opinions("台账齐全", ["成效明显"]) == "台账齐全。专家组意见：成效明显。"
+    assert opinions("台账齐全。", ["成效明显", "宣传不足"]) == "台账齐全。专家组意见：成效明显；宣传不足。"
+    assert opinions("", ["成效明显"]) == "专家组意见：成效明显。"
 
 
 def test_a_sheet_refuses_bad_scores_at_their_field_and_changes_after_the_deadline(year_session, year):
