@@ -50,12 +50,13 @@ from portal import access_log, csrf
 from portal.apply import ApplyOutcome, done_token, show_done, show_form
 from portal.apply import handle_post as handle_apply
 from portal.apply_form import HONEYPOT
+from portal.checkpoint_forms import upload_rules
 from portal.final_review import handle_panel_post, open_panel_sheet, show_panel_sheet
 from portal.i18n import LANGUAGE_COOKIE, LANGUAGES, choose_language, translator
 from portal.limits import BodyLimit, FormRefused, read_form
 from portal.report import handle_report_post, show_report
 from portal.review import SheetOutcome, handle_post, show_sheet
-from portal.supervise import handle_record_post, show_record, upload_rules
+from portal.supervise import handle_record_post, show_record
 from portal.uploads import MAX_PARTS, read_uploads
 
 log = logging.getLogger("grantflow.portal")

@@ -11,25 +11,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
-from pathlib import Path
-from typing import Any
+from functools import partial
 
-from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from models.competition.tables import Competition
-from models.db import session_scope
-from models.errors import Conflict, IllegalTransition, InputError, Problem
-from models.links import LinkRefused
-from models.settings import Settings
-from models.states import CHECKPOINTS_OPEN, CheckpointState
-from models.supervision.evidence import discard
-from models.supervision.links import open_checkpoint_link
+from models.errors import Problem
 from models.supervision.plan import ProjectPlan, project_plan
 from models.supervision.records import checkpoint_context, save_progress_report
 from models.supervision.tables import Checkpoint
-from portal.review import in_language
+from portal.checkpoint_forms import CheckpointForm, Posted, handle_form_post, show_form
 from portal.supervise import (
     GranteeView,
     Header,
@@ -39,7 +29,6 @@ from portal.supervise import (
     plan_totals,
     problems_by_field,
 )
-from portal.uploads import save_with_evidence
 
 BLANK_ROWS = 3
 
@@ -162,94 +151,23 @@ def report_page(
     )
 
 
-def show_report(
-    engine: Engine, token: str, settings: Settings, now: datetime, language: str, done: str | None
-) -> ReportOutcome:
-    with session_scope(engine) as session:
-        checkpoint = open_checkpoint_link(session, token=token, settings=settings, now=now, purpose="report")
-        page = report_page(session, checkpoint=checkpoint, language=language)
-    notice = f"sv.notice.{done}" if done else None
-    if notice is None and not page.header.editable:
-        notice = "sv.notice.closed"
-    return ReportOutcome(page, notice=notice)
+def _save_report(posted: Posted, _evidence_ids: list[int]) -> object:
+    return save_progress_report(
+        posted.session,
+        checkpoint_id=posted.checkpoint.id or 0,
+        fields=posted.fields,
+        submit=posted.submit,
+        actor=posted.actor,
+        now=posted.now,
+    )
 
 
-def handle_report_post(
-    engine: Engine,
-    token: str,
-    settings: Settings,
-    now: datetime,
-    language: str,
-    fields: Mapping[str, str],
-    uploads: Sequence[Any],
-) -> ReportOutcome:
-    action = fields.get("action", "")
-    written: list[Path] = []
-    try:
-        with session_scope(engine) as session:
-            checkpoint = open_checkpoint_link(
-                session, token=token, settings=settings, now=now, purpose="report"
-            )
-            if action not in ("draft", "submit"):
-                raise InputError(Problem("", "action", "未知操作", f"unknown action {action!r}"))
-            if checkpoint.state not in CHECKPOINTS_OPEN or checkpoint.state is CheckpointState.scheduled:
-                raise Conflict(
-                    "该检查点已结束，不能再修改 / this checkpoint is closed: nothing can be changed"
-                )
-            _, grant, _, config = checkpoint_context(session, checkpoint.id or 0)
-            competition = session.get(Competition, grant.competition_id)
-            assert competition is not None
-            actor = f"grantee:grant-{grant.id}"
-            save_with_evidence(
-                session,
-                checkpoint_id=checkpoint.id or 0,
-                owner="grantee",
-                uploads=uploads,
-                rules=config.supervision.uploads,
-                uploads_dir=settings.uploads_dir,
-                folder=competition.slug,
-                actor=actor,
-                written=written,
-                save=lambda _ids: save_progress_report(
-                    session,
-                    checkpoint_id=checkpoint.id or 0,
-                    fields=fields,
-                    submit=action == "submit",
-                    actor=actor,
-                    now=now,
-                ),
-            )
-    except LinkRefused:
-        discard(written)
-        raise
-    except InputError as exc:
-        discard(written)
-        return _again(engine, token, settings, now, language, fields, exc.problems, status=422)
-    except (Conflict, IllegalTransition) as exc:
-        discard(written)
-        outcome = _again(engine, token, settings, now, language, None, [], status=409)
-        outcome.problem_notice = in_language(str(exc), language)
-        return outcome
-    except BaseException:
-        discard(written)
-        raise
-    return ReportOutcome(None, redirect_notice="submitted" if action == "submit" else "draft")
-
-
-def _again(
-    engine: Engine,
-    token: str,
-    settings: Settings,
-    now: datetime,
-    language: str,
-    entered: Mapping[str, str] | None,
-    problems: Sequence[Problem],
-    *,
-    status: int,
-) -> ReportOutcome:
-    with session_scope(engine) as session:
-        checkpoint = open_checkpoint_link(session, token=token, settings=settings, now=now, purpose="report")
-        page = report_page(
-            session, checkpoint=checkpoint, language=language, entered=entered, problems=problems
-        )
-    return ReportOutcome(page, status=status)
+REPORT_FORM = CheckpointForm(
+    purpose="report",
+    owner="grantee",
+    page=report_page,
+    actor=lambda _checkpoint, grant: f"grantee:grant-{grant.id}",
+    save=_save_report,
+)
+show_report = partial(show_form, REPORT_FORM)
+handle_report_post = partial(handle_form_post, REPORT_FORM)

@@ -13,25 +13,19 @@ then the form: visit, figures, the rubric, findings, what to rectify, the verdic
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
-from pathlib import Path
+from functools import partial
 from typing import Any
 
-from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from models.competition.config import CheckpointPlan, CompetitionConfig
+from models.competition.config import CheckpointPlan
 from models.competition.tables import Competition
-from models.db import session_scope
-from models.errors import Conflict, IllegalTransition, InputError, Problem
-from models.links import LinkRefused
+from models.errors import Problem
 from models.money import format_yuan
-from models.settings import Settings
 from models.states import CHECKPOINTS_OPEN, CheckpointState
-from models.supervision.evidence import discard, evidence_of
-from models.supervision.links import open_checkpoint_link
+from models.supervision.evidence import evidence_of
 from models.supervision.plan import ProjectPlan, project_plan
 from models.supervision.records import (
     COMMENT,
@@ -42,9 +36,8 @@ from models.supervision.records import (
     save_record,
 )
 from models.supervision.tables import Checkpoint, Supervisor
+from portal.checkpoint_forms import CheckpointForm, Posted, handle_form_post, show_form
 from portal.events import SubmittedRecord, emit_record_submitted
-from portal.review import in_language
-from portal.uploads import save_with_evidence
 
 RECORD_FIELDS = (
     "visit_date",
@@ -281,118 +274,37 @@ def record_page(
     )
 
 
-def upload_rules(engine: Engine, token: str, settings: Settings, now: datetime, purpose: str) -> int:
-    """The upload size limit of the checkpoint ``token`` opens (read before the form is parsed)."""
-    with session_scope(engine) as session:
-        checkpoint = open_checkpoint_link(
-            session,
-            token=token,
-            settings=settings,
-            now=now,
-            purpose="checkpoint" if purpose == "checkpoint" else "report",
-        )
-        config: CompetitionConfig = checkpoint_context(session, checkpoint.id or 0)[3]
-        return config.supervision.uploads.max_bytes
+def _save_record(posted: Posted, evidence_ids: list[int]) -> object:
+    return save_record(
+        posted.session,
+        checkpoint_id=posted.checkpoint.id or 0,
+        fields=posted.fields,
+        submit=posted.submit,
+        actor=posted.actor,
+        now=posted.now,
+        evidence_ids=evidence_ids,
+    )
 
 
-def show_record(
-    engine: Engine, token: str, settings: Settings, now: datetime, language: str, done: str | None
-) -> RecordOutcome:
-    with session_scope(engine) as session:
-        checkpoint = open_checkpoint_link(session, token=token, settings=settings, now=now)
-        page = record_page(session, checkpoint=checkpoint, language=language)
-    notice = f"sv.notice.{done}" if done else None
-    if notice is None and not page.header.editable:
-        notice = "sv.notice.closed"
-    return RecordOutcome(page, notice=notice)
+def _record_submitted(posted: Posted) -> Callable[[], object]:
+    """The Prefect event of a submitted record, sent once the record is committed."""
+    submitted = SubmittedRecord(
+        posted.checkpoint.id or 0,
+        posted.competition.id or 0,
+        posted.grant.id or 0,
+        posted.checkpoint.supervisor_id or 0,
+        posted.competition.slug,
+    )
+    return lambda: emit_record_submitted(submitted)
 
 
-def handle_record_post(
-    engine: Engine,
-    token: str,
-    settings: Settings,
-    now: datetime,
-    language: str,
-    fields: Mapping[str, str],
-    uploads: Sequence[Any],
-) -> RecordOutcome:
-    action = fields.get("action", "")
-    written: list[Path] = []
-    submitted: SubmittedRecord | None = None
-    try:
-        with session_scope(engine) as session:
-            checkpoint = open_checkpoint_link(session, token=token, settings=settings, now=now)
-            if action not in ("draft", "submit"):
-                raise InputError(Problem("", "action", "未知操作", f"unknown action {action!r}"))
-            _, grant, _, config = checkpoint_context(session, checkpoint.id or 0)
-            actor = f"supervisor:{checkpoint.supervisor_id}"
-            competition = session.get(Competition, grant.competition_id)
-            assert competition is not None
-            if checkpoint.state not in CHECKPOINTS_OPEN or checkpoint.state is CheckpointState.scheduled:
-                raise Conflict(
-                    "该检查点已结束，不能再修改 / this checkpoint is closed: nothing can be changed"
-                )
-            save_with_evidence(
-                session,
-                checkpoint_id=checkpoint.id or 0,
-                owner="supervisor",
-                uploads=uploads,
-                rules=config.supervision.uploads,
-                uploads_dir=settings.uploads_dir,
-                folder=competition.slug,
-                actor=actor,
-                written=written,
-                save=lambda ids: save_record(
-                    session,
-                    checkpoint_id=checkpoint.id or 0,
-                    fields=fields,
-                    submit=action == "submit",
-                    actor=actor,
-                    now=now,
-                    evidence_ids=ids,
-                ),
-            )
-            if action == "submit":
-                submitted = SubmittedRecord(
-                    checkpoint.id or 0,
-                    competition.id or 0,
-                    grant.id or 0,
-                    checkpoint.supervisor_id or 0,
-                    competition.slug,
-                )
-    except LinkRefused:
-        discard(written)
-        raise
-    except InputError as exc:
-        discard(written)
-        return _again(engine, token, settings, now, language, fields, exc.problems, status=422)
-    except (Conflict, IllegalTransition) as exc:
-        discard(written)
-        outcome = _again(engine, token, settings, now, language, None, [], status=409)
-        outcome.problem_notice = in_language(str(exc), language)
-        return outcome
-    except BaseException:
-        discard(written)
-        raise
-    if submitted is not None:
-        emit_record_submitted(submitted)
-    return RecordOutcome(None, redirect_notice="submitted" if action == "submit" else "draft")
-
-
-def _again(
-    engine: Engine,
-    token: str,
-    settings: Settings,
-    now: datetime,
-    language: str,
-    entered: Mapping[str, str] | None,
-    problems: Sequence[Problem],
-    *,
-    status: int,
-) -> RecordOutcome:
-    with session_scope(engine) as session:
-        checkpoint = open_checkpoint_link(session, token=token, settings=settings, now=now)
-        page = record_page(
-            session, checkpoint=checkpoint, language=language, entered=entered, problems=problems
-        )
-    return RecordOutcome(page, status=status)
+RECORD_FORM = CheckpointForm(
+    purpose="checkpoint",
+    owner="supervisor",
+    page=record_page,
+    actor=lambda checkpoint, _grant: f"supervisor:{checkpoint.supervisor_id}",
+    save=_save_record,
+    on_submit=_record_submitted,
+)
+show_record = partial(show_form, RECORD_FORM)
+handle_record_post = partial(handle_form_post, RECORD_FORM)
