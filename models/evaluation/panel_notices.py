@@ -23,9 +23,8 @@ from models.evaluation.tables import PanelSheet
 from models.funding.tables import Grant
 from models.intake.tables import Application
 from models.mail.correspondence import write_to
-from models.mail.letters import letter_key
-from models.mail.outbox import OutboxLetter, find_by_key
-from models.mail.reminders import due_reminder_offset
+from models.mail.outbox import OutboxLetter
+from models.mail.reminders import remind_once
 from models.review.tables import Expert
 from models.settings import Settings
 from models.states import ASSIGNMENTS_OPEN
@@ -123,40 +122,28 @@ def queue_panel_reminders(
         by_expert[sheet.expert_id].append(sheet)
     letters = []
     for expert_id, mine in sorted(by_expert.items()):
-        deadline = min(s.deadline for s in mine)
-        offset = due_reminder_offset(deadline=deadline, now=now, offsets=panel.reminder_days_before)
-        if offset is None:
-            continue
         expert = session.get(Expert, expert_id)
         assert expert is not None
-        occasion = f"{offset}d-before"
-        key = letter_key(
+        deadline = min(s.deadline for s in mine)
+        letter = remind_once(
+            session,
+            competition=competition,
             role=REMINDER,
             stage=STAGE,
-            recipient_email=expert.email,
+            email=expert.email,
+            name=expert.name,
             subject_entity="expert",
             subject_id=expert_id,
-            occasion=occasion,
+            deadline=deadline,
+            now=now,
+            offsets=panel.reminder_days_before,
+            context={
+                "pending_count": len(mine),
+                "sheets": _sheet_rows(session, mine, settings),
+                "review_deadline": cn_moment(deadline, settings.timezone),
+            },
         )
-        if find_by_key(session, key=key) is not None:
-            continue  # this offset's reminder went out already
-        letters.append(
-            write_to(
-                session,
-                competition=competition,
-                role=REMINDER,
-                stage=STAGE,
-                email=expert.email,
-                name=expert.name,
-                subject_entity="expert",
-                subject_id=expert_id,
-                occasion=occasion,
-                context={
-                    "pending_count": len(mine),
-                    "sheets": _sheet_rows(session, mine, settings),
-                    "review_deadline": cn_moment(deadline, settings.timezone),
-                },
-            )
-        )
+        if letter is not None:
+            letters.append(letter)
     session.flush()
     return letters

@@ -2,13 +2,21 @@
 
 The review's sheets and the 结项 panel's sheets are reminded the same way: each offset's letter at
 most once (its idempotency key names the offset), and a run that missed an earlier moment sends
-only the reminder due now.
+only the reminder due now (``remind_once``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
+from typing import Any
+
+from sqlmodel import Session
+
+from models.competition.tables import Competition
+from models.mail.correspondence import write_to
+from models.mail.letters import letter_key
+from models.mail.outbox import OutboxLetter, find_by_key
 
 
 def due_reminder_offset(*, deadline: datetime, now: datetime, offsets: Sequence[int]) -> int | None:
@@ -18,3 +26,48 @@ def due_reminder_offset(*, deadline: datetime, now: datetime, offsets: Sequence[
         return None
     due = [d for d in offsets if deadline - timedelta(days=d) <= now]
     return min(due) if due else None
+
+
+def remind_once(
+    session: Session,
+    *,
+    competition: Competition,
+    role: str,
+    stage: str,
+    email: str,
+    name: str,
+    subject_entity: str,
+    subject_id: int,
+    deadline: datetime,
+    now: datetime,
+    offsets: Sequence[int],
+    context: Mapping[str, Any],
+) -> OutboxLetter | None:
+    """The ``role`` reminder due at ``now`` before ``deadline``, queued — or None when none is due
+    or that offset's letter (occasion ``2d-before``) went out already."""
+    offset = due_reminder_offset(deadline=deadline, now=now, offsets=offsets)
+    if offset is None:
+        return None
+    occasion = f"{offset}d-before"
+    key = letter_key(
+        role=role,
+        stage=stage,
+        recipient_email=email,
+        subject_entity=subject_entity,
+        subject_id=subject_id,
+        occasion=occasion,
+    )
+    if find_by_key(session, key=key) is not None:
+        return None
+    return write_to(
+        session,
+        competition=competition,
+        role=role,
+        stage=stage,
+        email=email,
+        name=name,
+        subject_entity=subject_entity,
+        subject_id=subject_id,
+        occasion=occasion,
+        context=context,
+    )

@@ -19,9 +19,8 @@ from sqlmodel import Session, col, select
 from models.competition.tables import Competition, competition_config
 from models.intake.tables import Application
 from models.mail.correspondence import write_to
-from models.mail.letters import letter_key
-from models.mail.outbox import OutboxLetter, find_by_key
-from models.mail.reminders import due_reminder_offset
+from models.mail.outbox import OutboxLetter
+from models.mail.reminders import remind_once
 from models.review.links import review_link
 from models.review.reviewing import unfinished_assignments
 from models.review.tables import Expert, ReviewAssignment
@@ -113,40 +112,28 @@ def queue_reminders(
     applications = _applications(session, competition_id=competition.id)
     letters = []
     for expert_id, sheets in sorted(by_expert.items()):
-        deadline = min(a.deadline for a in sheets)
-        offset = due_reminder_offset(deadline=deadline, now=now, offsets=config.review.reminder_days_before)
-        if offset is None:
-            continue
         expert = experts[expert_id]
-        occasion = f"{offset}d-before"
-        key = letter_key(
+        deadline = min(a.deadline for a in sheets)
+        letter = remind_once(
+            session,
+            competition=competition,
             role="review_reminder",
             stage=STAGE,
-            recipient_email=expert.email,
+            email=expert.email,
+            name=expert.name,
             subject_entity="expert",
             subject_id=expert_id,
-            occasion=occasion,
+            deadline=deadline,
+            now=now,
+            offsets=config.review.reminder_days_before,
+            context={
+                "pending_count": len(sheets),
+                "sheets": _sheet_rows(sheets, applications, settings),
+                "review_deadline": cn_datetime(deadline, settings.timezone),
+            },
         )
-        if find_by_key(session, key=key) is not None:
-            continue  # this offset's reminder went out already
-        letters.append(
-            write_to(
-                session,
-                competition=competition,
-                role="review_reminder",
-                stage=STAGE,
-                email=expert.email,
-                name=expert.name,
-                subject_entity="expert",
-                subject_id=expert_id,
-                occasion=occasion,
-                context={
-                    "pending_count": len(sheets),
-                    "sheets": _sheet_rows(sheets, applications, settings),
-                    "review_deadline": cn_datetime(deadline, settings.timezone),
-                },
-            )
-        )
+        if letter is not None:
+            letters.append(letter)
     session.flush()
     return letters
 
