@@ -37,7 +37,7 @@ def create(
     ] = False,
 ) -> None:
     """校验配置并创建竞赛 / validate the configuration and create the competition."""
-    from models.competition.config import read_config_text
+    from models.competition.config_file import read_config_text
     from models.competition.shift import start_on as shifted_to
     from models.db import default_engine, session_scope, upgrade_database
     from models.setup import create_competition
@@ -67,7 +67,7 @@ SETUP_DEPLOYMENT = "setup/setup"  # deployments/prefect.yaml: flow "setup", depl
 def _create_on_server(text: str, source: str, actor: str) -> None:
     """A run of the setup deployment with the configuration's text (checked here before it is sent)."""
     from cli.on_server import run_on_server
-    from models.competition.config import parse_config
+    from models.competition.config_file import parse_config
 
     info = parse_config(text, source=source).competition
     run_on_server(

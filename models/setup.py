@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from models.audit import record
-from models.competition.config import config_digest, parse_config
+from models.competition.config_file import config_digest, parse_config
 from models.competition.tables import Competition, RubricCriterion
 from models.documents.tables import GeneratedDocument
 from models.errors import Conflict

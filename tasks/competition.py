@@ -6,7 +6,7 @@ from datetime import datetime
 
 from prefect import task
 
-from models.competition.config import read_config_text
+from models.competition.config_file import read_config_text
 from models.competition.tables import get_competition
 from models.db import default_engine, session_scope, upgrade_database
 from models.setup import create_competition

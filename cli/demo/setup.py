@@ -11,7 +11,7 @@ SETUP_AT = datetime(2025, 1, 2, 9, 0, tzinfo=ZoneInfo("Asia/Shanghai"))  # the c
 
 
 def step_database(run: DemoRun) -> str:
-    from models.competition.config import load_config
+    from models.competition.config_file import load_config
     from models.db import default_engine, session_scope, upgrade_database
     from models.settings import get_settings
     from models.setup import purge_competition

@@ -39,7 +39,8 @@ from example_applications import (  # noqa: E402
     Sample,
 )
 
-from models.competition.config import CompetitionConfig, load_config  # noqa: E402
+from models.competition.config import CompetitionConfig  # noqa: E402
+from models.competition.config_file import load_config  # noqa: E402
 from models.intake.template import write_intake_template  # noqa: E402
 
 FORM_TEMPLATE = ROOT / "templates" / "docs" / "application_form.docx"

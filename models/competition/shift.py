@@ -22,7 +22,8 @@ from datetime import date, timedelta
 
 import yaml
 
-from models.competition.config import CompetitionConfig, parse_config
+from models.competition.config import CompetitionConfig
+from models.competition.config_file import parse_config
 from models.errors import ConfigError, Problem
 
 CALENDAR_FIELDS = frozenset({"holidays", "make_up_workdays"})

@@ -81,7 +81,7 @@ def get_competition(session: Session, *, slug: str | None = None) -> Competition
 
 def competition_config(competition: Competition) -> CompetitionConfig:
     """The validated configuration stored with ``competition``."""
-    from models.competition.config import parse_config
+    from models.competition.config_file import parse_config
 
     return parse_config(competition.config_yaml, source=competition.config_source or competition.slug)
 

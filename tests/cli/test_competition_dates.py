@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from datetime import date
 
-from models.competition.config import load_config
+from models.competition.config_file import load_config
 from tests.cli.test_cli import run
 from tests.conftest import EXAMPLE_DIR
 

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from models.competition.config import load_config
+from models.competition.config_file import load_config
 from models.states import CompetitionStage as S
 from models.timeline import Step, next_step
 from tests.conftest import EXAMPLE_DIR

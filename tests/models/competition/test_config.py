@@ -10,7 +10,7 @@ import pytest
 import yaml
 from sqlmodel import select
 
-from models.competition.config import load_config, parse_config
+from models.competition.config_file import load_config, parse_config
 from models.competition.tables import Competition, RubricCriterion
 from models.errors import ConfigError
 from models.setup import create_competition

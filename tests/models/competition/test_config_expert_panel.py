@@ -7,7 +7,8 @@ from decimal import Decimal
 
 import pytest
 
-from models.competition.config import Aggregation, load_config, parse_config
+from models.competition.config import Aggregation
+from models.competition.config_file import load_config, parse_config
 from models.errors import ConfigError
 from tests.conftest import EXAMPLE_DIR
 

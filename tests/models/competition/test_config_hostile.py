@@ -10,12 +10,7 @@ from typing import Any
 import pytest
 import yaml
 
-from models.competition.config import (
-    CONFIG_MAX_BYTES,
-    load_config,
-    parse_config,
-    read_config_text,
-)
+from models.competition.config_file import CONFIG_MAX_BYTES, load_config, parse_config, read_config_text
 from models.errors import ConfigError
 from tests.conftest import EXAMPLE_DIR
 

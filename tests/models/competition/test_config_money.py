@@ -12,7 +12,8 @@ import pytest
 import yaml
 from pydantic import BaseModel, BeforeValidator
 
-from models.competition.config import CompetitionConfig, parse_config
+from models.competition.config import CompetitionConfig
+from models.competition.config_file import parse_config
 from models.errors import ConfigError
 from tests.conftest import EXAMPLE_DIR
 

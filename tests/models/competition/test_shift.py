@@ -9,7 +9,7 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from models.competition.config import parse_config
+from models.competition.config_file import parse_config
 from models.competition.shift import next_year, shift_dates, start_on
 from models.errors import ConfigError
 from tests.conftest import EXAMPLE_DIR

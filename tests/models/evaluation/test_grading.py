@@ -6,7 +6,8 @@ from decimal import Decimal
 
 import pytest
 
-from models.competition.config import FailRule, parse_config
+from models.competition.config import FailRule
+from models.competition.config_file import parse_config
 from models.errors import ConfigError
 from models.evaluation.grading import Outcome, decide, final_score, grade_of, planned_delivery
 from tests.support.factories import example_config_text

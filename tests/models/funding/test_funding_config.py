@@ -8,7 +8,8 @@ from typing import Any
 import pytest
 import yaml
 
-from models.competition.config import RemainderRule, UnspentRule, load_config, parse_config
+from models.competition.config import RemainderRule, UnspentRule
+from models.competition.config_file import load_config, parse_config
 from models.errors import ConfigError
 from models.funding.decision import pool_budgets, rules_of
 from tests.conftest import EXAMPLE_DIR

@@ -20,7 +20,8 @@ import pytest
 from openpyxl.styles import Font
 from sqlmodel import Session, select
 
-from models.competition.config import IntakeLimits, load_config
+from models.competition.config import IntakeLimits
+from models.competition.config_file import load_config
 from models.errors import InputError
 from models.intake.fields import FIELDS
 from models.intake.imports import import_applications
@@ -220,7 +221,7 @@ def test_a_workbook_beyond_the_configured_limits_is_refused(tmp_path: Path, case
 
 
 def test_the_configured_limits_are_the_competition_yaml_intake_section() -> None:
-    from models.competition.config import parse_config
+    from models.competition.config_file import parse_config
     from tests.support.factories import example_config_text
 
     text = example_config_text() + "\nintake: {max_rows: 10, max_columns: 40}\n"

@@ -15,7 +15,7 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from models.audit import AuditEvent
-from models.competition.config import load_config
+from models.competition.config_file import load_config
 from models.competition.tables import Competition
 from models.errors import InputError
 from models.intake.imports import import_applications

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from models.competition.config import load_config, parse_config
+from models.competition.config_file import load_config, parse_config
 from models.errors import InputError
 from models.intake.fields import RawBudgetLine, RawRow, field_for
 from models.intake.rows import inline_budget, read_applications

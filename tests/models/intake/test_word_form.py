@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from sqlmodel import Session, col, select
 
-from models.competition.config import load_config
+from models.competition.config_file import load_config
 from models.documents.application_form import (
     APPLICATION_FORM,
     ORGANISATION_KINDS,

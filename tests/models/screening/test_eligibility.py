@@ -10,7 +10,8 @@ from sqlalchemy import func
 from sqlmodel import Session, select
 
 from models.audit import AuditEvent, history
-from models.competition.config import CompetitionConfig, load_config, parse_config
+from models.competition.config import CompetitionConfig
+from models.competition.config_file import load_config, parse_config
 from models.errors import IllegalTransition, InputError
 from models.intake.imports import import_applications
 from models.intake.tables import Application, EligibilityCheck, Organisation

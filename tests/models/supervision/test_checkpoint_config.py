@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 import yaml
 
-from models.competition.config import load_config, parse_config
+from models.competition.config_file import load_config, parse_config
 from models.errors import ConfigError
 from tests.conftest import EXAMPLE_DIR
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from models.competition.config import load_config
+from models.competition.config_file import load_config
 from models.documents.engine.cn_format import cn_number, nobreak
 from models.documents.engine.docx import compile_docx
 from models.documents.engine.titles import LINE_EM, break_points, text_em, title_lines
