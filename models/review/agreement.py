@@ -28,10 +28,13 @@
   Shrout & Fleiss's ICC(1,1) and ICC(1,k).) A target scored once adds to MSB only.
 
 Each returns a ``Statistic``: a value (Decimal, rounded half-up to 4 places) or None with the reason
-in Chinese and English, and the formula it used. Arithmetic is exact Decimal (34 digits), never
-float. ``panel_agreement`` takes the cells of a possibly incomplete design and names the design:
-complete → the two-way figures apply; incomplete → the one-way ICC(1,1) / ICC(1,k̄) on every score
-apply, and the two-way figures are still given on the largest complete block, saying which.
+in Chinese and English, and the formula it used. Arithmetic is exact — rationals (``Fraction``)
+from the Decimal scores to the final ratio, which alone becomes a Decimal (34 digits) — never
+float: a mean of thirds is not rounded on the way, so a denominator that is zero is exactly zero
+(no variance: undefined), never 10⁻³⁴ giving a figure of 10³³. ``panel_agreement`` takes the
+cells of a possibly incomplete design and names the design: complete → the two-way figures apply;
+incomplete → the one-way ICC(1,1) / ICC(1,k̄) on every score apply, and the two-way figures are
+still given on the largest complete block, saying which.
 """
 
 from __future__ import annotations
@@ -39,6 +42,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, localcontext
+from fractions import Fraction
 from typing import Any
 
 Matrix = Sequence[Sequence[Decimal | int | None]]
@@ -64,7 +68,11 @@ class Statistic:
         }
 
 
-def _round(value: Decimal) -> Decimal:
+def _round(value: Decimal | Fraction) -> Decimal:
+    if isinstance(value, Fraction):
+        with localcontext() as ctx:
+            ctx.prec = 34
+            value = Decimal(value.numerator) / Decimal(value.denominator)
     return value.quantize(FOUR_PLACES, rounding=ROUND_HALF_UP)
 
 
@@ -87,16 +95,17 @@ def _design_problem(matrix: Matrix) -> str | None:
     return None
 
 
-def _mean_squares(matrix: Matrix) -> tuple[Decimal, Decimal, Decimal]:
-    """(MSR, MSC, MSE) of the two-way ANOVA without replication."""
-    rows = [[Decimal(c) for c in row if c is not None] for row in matrix]
+def _mean_squares(matrix: Matrix) -> tuple[Fraction, Fraction, Fraction]:
+    """(MSR, MSC, MSE) of the two-way ANOVA without replication, exactly."""
+    rows = [[Fraction(Decimal(c)) for c in row if c is not None] for row in matrix]
     n, k = len(rows), len(rows[0])
-    grand = sum((sum(r, Decimal(0)) for r in rows), Decimal(0)) / (n * k)
-    row_means = [sum(r, Decimal(0)) / k for r in rows]
-    col_means = [sum((r[j] for r in rows), Decimal(0)) / n for j in range(k)]
-    ss_rows = k * sum(((m - grand) ** 2 for m in row_means), Decimal(0))
-    ss_cols = n * sum(((m - grand) ** 2 for m in col_means), Decimal(0))
-    ss_total = sum(((x - grand) ** 2 for r in rows for x in r), Decimal(0))
+    zero = Fraction(0)
+    grand = sum((sum(r, zero) for r in rows), zero) / (n * k)
+    row_means = [sum(r, zero) / k for r in rows]
+    col_means = [sum((r[j] for r in rows), zero) / n for j in range(k)]
+    ss_rows = k * sum(((m - grand) ** 2 for m in row_means), zero)
+    ss_cols = n * sum(((m - grand) ** 2 for m in col_means), zero)
+    ss_total = sum(((x - grand) ** 2 for r in rows for x in r), zero)
     ss_error = ss_total - ss_rows - ss_cols
     return ss_rows / (n - 1), ss_cols / (k - 1), ss_error / ((n - 1) * (k - 1))
 
@@ -122,14 +131,12 @@ def _icc(matrix: Matrix, *, average: bool) -> Statistic:
     if problem:
         return Statistic(None, problem)
     n, k = len(matrix), len(matrix[0])
-    with localcontext() as ctx:
-        ctx.prec = 34
-        msr, msc, mse = _mean_squares(matrix)
-        single = msr + (k - 1) * mse + k * (msc - mse) / n
-        denominator = msr + (msc - mse) / n if average else single
-        if denominator == 0:
-            return Statistic(None, "分母为零（评分没有差异），无法计算 / no variance: undefined")
-        value = (msr - mse) / denominator
+    msr, msc, mse = _mean_squares(matrix)
+    single = msr + (k - 1) * mse + k * (msc - mse) / n
+    denominator = msr + (msc - mse) / n if average else single
+    if denominator == 0:
+        return Statistic(None, "分母为零（评分没有差异），无法计算 / no variance: undefined")
+    value = (msr - mse) / denominator
     return Statistic(_round(value), basis=f"{n} × {k}", formula=FORMULAS["icc2_k" if average else "icc2_1"])
 
 
@@ -196,16 +203,18 @@ class OneWay:
     scores: int = 0  # N
 
 
-def one_way_mean_squares(groups: Sequence[Sequence[Decimal]]) -> tuple[Decimal, Decimal, Decimal]:
-    """(MSB, MSW, k₀) of a one-way ANOVA with unequal group sizes (see the module docstring)."""
-    n = len(groups)
-    sizes = [len(g) for g in groups]
+def one_way_mean_squares(groups: Sequence[Sequence[Decimal]]) -> tuple[Fraction, Fraction, Fraction]:
+    """(MSB, MSW, k₀) of a one-way ANOVA with unequal group sizes (see the module docstring), exactly."""
+    exact = [[Fraction(x) for x in g] for g in groups]
+    n = len(exact)
+    sizes = [len(g) for g in exact]
     total = sum(sizes)
-    grand = sum((x for g in groups for x in g), Decimal(0)) / total
-    means = [sum(g, Decimal(0)) / len(g) for g in groups]
-    ss_between = sum((size * (m - grand) ** 2 for size, m in zip(sizes, means, strict=True)), Decimal(0))
-    ss_within = sum(((x - m) ** 2 for g, m in zip(groups, means, strict=True) for x in g), Decimal(0))
-    k0 = (total - Decimal(sum(size * size for size in sizes)) / total) / (n - 1)
+    zero = Fraction(0)
+    grand = sum((x for g in exact for x in g), zero) / total
+    means = [sum(g, zero) / len(g) for g in exact]
+    ss_between = sum((size * (m - grand) ** 2 for size, m in zip(sizes, means, strict=True)), zero)
+    ss_within = sum(((x - m) ** 2 for g, m in zip(exact, means, strict=True) for x in g), zero)
+    k0 = (total - Fraction(sum(size * size for size in sizes), total)) / (n - 1)
     return ss_between / (n - 1), ss_within / (total - n), k0
 
 
@@ -221,21 +230,19 @@ def icc1(groups: Sequence[Sequence[Decimal | int]]) -> OneWay:
             f"needs 2 targets and a target with 2 scores at least ({n} targets, {total} scores)"
         )
         return OneWay(Statistic(None, reason), Statistic(None, reason), None, n, total)
-    with localcontext() as ctx:
-        ctx.prec = 34
-        msb, msw, k0 = one_way_mean_squares(clean)
-        single_denominator = msb + (k0 - 1) * msw
-        undefined = "分母为零（评分没有差异），无法计算 / no variance: undefined"
-        single = (
-            Statistic(_round((msb - msw) / single_denominator), formula=FORMULAS["icc1_1"])
-            if single_denominator != 0
-            else Statistic(None, undefined, formula=FORMULAS["icc1_1"])
-        )
-        average = (
-            Statistic(_round((msb - msw) / msb), formula=FORMULAS["icc1_k"])
-            if msb != 0
-            else Statistic(None, undefined, formula=FORMULAS["icc1_k"])
-        )
+    msb, msw, k0 = one_way_mean_squares(clean)
+    single_denominator = msb + (k0 - 1) * msw
+    undefined = "分母为零（评分没有差异），无法计算 / no variance: undefined"
+    single = (
+        Statistic(_round((msb - msw) / single_denominator), formula=FORMULAS["icc1_1"])
+        if single_denominator != 0
+        else Statistic(None, undefined, formula=FORMULAS["icc1_1"])
+    )
+    average = (
+        Statistic(_round((msb - msw) / msb), formula=FORMULAS["icc1_k"])
+        if msb != 0
+        else Statistic(None, undefined, formula=FORMULAS["icc1_k"])
+    )
     return OneWay(single, average, _round(k0), n, total)
 
 
