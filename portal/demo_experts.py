@@ -27,8 +27,8 @@ from models.settings import Settings
 from models.types import utcnow
 from portal.app import create_app
 from portal.csrf import FIELD as CSRF_FIELD
+from portal.review.sheet_page import POINTS_PREFIX
 from portal.serving import serve_in_background
-from portal.sheets import POINTS_PREFIX
 
 COMMENTS = {
     "high": [

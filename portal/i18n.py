@@ -1,7 +1,7 @@
 """The portal's words: Chinese by default, English on ``?lang=en`` (remembered in a cookie).
 
 Every string a page shows lives in ``MESSAGES``; templates call ``t("key")`` (the applicants' web
-form's words are kept in ``portal.apply_words`` and merged in). A key missing from a language falls
+form's words are kept in ``portal.words.apply`` and merged in). A key missing from a language falls
 back to Chinese; a key missing everywhere is shown as itself (and a test checks that both languages
 have the same keys).
 """
@@ -12,9 +12,9 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from models.errors import Problem
-from portal.apply_words import APPLY_EN, APPLY_ZH
-from portal.final_review_words import FINAL_REVIEW_EN, FINAL_REVIEW_ZH
-from portal.supervise_words import SUPERVISE_EN, SUPERVISE_ZH
+from portal.words.apply import APPLY_EN, APPLY_ZH
+from portal.words.final_review import FINAL_REVIEW_EN, FINAL_REVIEW_ZH
+from portal.words.supervision import SUPERVISE_EN, SUPERVISE_ZH
 
 LANGUAGES = ("zh-CN", "en")
 DEFAULT_LANGUAGE = "zh-CN"
@@ -260,3 +260,9 @@ def translator(language: str) -> Callable[..., str]:
 def problem_text(problem: Problem, language: str) -> str:
     """A domain problem in the reader's language."""
     return problem.en if language == "en" else problem.zh
+
+
+def in_language(message: str, language: str) -> str:
+    """One side of a bilingual ``中文 / English`` message."""
+    zh, sep, en = message.partition(" / ")
+    return (en if language == "en" else zh) if sep else message

@@ -9,6 +9,11 @@ no room; the documents engine imports only the kernel; ``competition`` only the 
 the engine, documents, mail, competition, and an *earlier* stage only through a module that stage
 lists in its ``__public__``; the roof (``tables``, ``setup``, ``timeline``) imports anything.
 
+Inside ``portal``: the kernel (the modules at the top of ``portal/`` and ``portal/words/``) imports
+no room; a room (``review``, ``supervision``, ``apply``, ``admin`` — one per audience) imports the
+kernel, and another room only through a module that room lists in its ``__public__``; ``portal.app``
+(which mounts the rooms) imports anything.
+
 Every import counts, also one inside a function; one inside ``if TYPE_CHECKING:`` too. No module
 takes part in an import circle. The checks are proved able to fail on an import planted in a copy
 of the real tree.
@@ -32,6 +37,9 @@ ROOF = {"models.tables", "models.setup", "models.timeline"}
 # the one edge from the kernel upwards, with its reason: a session must know every table (foreign
 # keys are resolved across rooms at flush time), so the database module registers them all
 KERNEL_EXCEPTIONS = {("models.db", "models.tables")}
+PORTAL_ROOMS = ("review", "supervision", "apply", "admin")  # one per audience
+# portal.app mounts the rooms; the demo's sample people fill forms over HTTP (they belong to cli/demo)
+PORTAL_ROOF = {"portal.app", "portal.demo_experts", "portal.demo_supervisors"}
 
 
 @dataclass(frozen=True)
@@ -91,15 +99,39 @@ def room(module: str) -> str:
     return parts[1]
 
 
-def public_modules(root: Path, name: str) -> set[str]:
+def portal_room(module: str) -> str:
+    """roof | kernel | the portal room's name."""
+    parts = module.split(".")
+    if module in PORTAL_ROOF:
+        return "roof"
+    if len(parts) > 1 and parts[1] in PORTAL_ROOMS:
+        return parts[1]
+    return "kernel"
+
+
+def public_modules(root: Path, name: str, package: str = "models") -> set[str]:
     """What a room lists in ``__public__`` (read from its ``__init__.py``)."""
-    init = root / "models" / name / "__init__.py"
+    init = root / package / name / "__init__.py"
     for node in ast.parse(init.read_text(encoding="utf-8")).body:
         if isinstance(node, ast.Assign) and any(
             isinstance(t, ast.Name) and t.id == "__public__" for t in node.targets
         ):
-            return {f"models.{name}.{item}" for item in ast.literal_eval(node.value)}
+            return {f"{package}.{name}.{item}" for item in ast.literal_eval(node.value)}
     return set()
+
+
+def broken_portal_rule(source: str, target: str, root: Path) -> str | None:
+    here, there = portal_room(source), portal_room(target)
+    if here == there or here == "roof" or there == "kernel":
+        return None
+    if here == "kernel":
+        return "the portal's kernel imports no room"
+    if there == "roof":
+        return "only the portal's roof (portal.app) is above the rooms"
+    public = public_modules(root, there, "portal")
+    if target in public:
+        return None
+    return f"{target} is not in portal room {there}'s __public__ ({sorted(public)})"
 
 
 def broken_rule(edge: Edge, root: Path) -> str | None:
@@ -110,6 +142,8 @@ def broken_rule(edge: Edge, root: Path) -> str | None:
         if PACKAGES.index(top_target) <= PACKAGES.index(top_source):
             return f"{top_source} may not import {top_target} (order: {' → '.join(PACKAGES)})"
         return None
+    if top_source == "portal":
+        return broken_portal_rule(source, target, root)
     if top_source != "models":
         return None
     here, there = room(source), room(target)
@@ -169,14 +203,21 @@ def test_no_import_circle_in_the_source() -> None:
     assert circles(ROOT) == []
 
 
-def test_every_room_says_what_it_owns_and_exports() -> None:
-    for name in (*STAGES, *SHARED):
-        init = ROOT / "models" / name / "__init__.py"
+@pytest.mark.parametrize(
+    ("package", "names"),
+    [
+        ("models", (*STAGES, *SHARED)),
+        ("portal", tuple(r for r in PORTAL_ROOMS if (ROOT / "portal" / r).is_dir())),
+    ],
+)
+def test_every_room_says_what_it_owns_and_exports(package: str, names: tuple[str, ...]) -> None:
+    for name in names:
+        init = ROOT / package / name / "__init__.py"
         tree = ast.parse(init.read_text(encoding="utf-8"))
         docstring = ast.get_docstring(tree) or ""
         assert len(docstring) > 80, f"{init} needs a paragraph saying what it owns and may import"
-        assert public_modules(ROOT, name), f"{init} lists no __public__ modules"
-        for module in public_modules(ROOT, name):
+        assert public_modules(ROOT, name, package), f"{init} lists no __public__ modules"
+        for module in public_modules(ROOT, name, package):
             assert (ROOT / (module.replace(".", "/") + ".py")).exists(), f"{init}: {module} does not exist"
 
 
@@ -206,6 +247,8 @@ def plant(root: Path, relative: str, line: str) -> None:
         ("tasks/review.py", "from flows.review import close_review", "tasks may not import flows"),
         ("models/money.py", "import tasks.documents", "models may not import tasks"),
         ("portal/app.py", "from cli.console import console", "portal may not import cli"),
+        ("portal/csrf.py", "from portal.review.sheet import show_sheet", "kernel imports no room"),
+        ("portal/apply/requests.py", "from portal.review.blind import Identity", "__public__"),
     ],
 )
 def test_a_planted_upward_import_is_caught(tree_copy: Path, relative: str, line: str, reason: str) -> None:

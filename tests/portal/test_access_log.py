@@ -16,7 +16,7 @@ from models.intake.tables import Application
 from models.links import token_fingerprint
 from portal.access_log import ACCESS_LOGGER, redact_path
 from portal.app import create_app
-from portal.apply import done_token
+from portal.apply.requests import done_token
 from portal.serving import serve_in_background
 from tests.portal.apply_world import SLUG
 from tests.portal.conftest import ReviewWorld

@@ -32,7 +32,7 @@ from models.mail.outbox import OutboxLetter
 from models.states import ApplicationState
 from portal import csrf
 from portal.app import create_app
-from portal.apply_form import BUDGET_ROWS, FORM_KEYS, NOT_ASKED
+from portal.apply.form import BUDGET_ROWS, FORM_KEYS, NOT_ASKED
 from portal.serving import serve_in_background
 from tests.portal.apply_world import (
     GOOD,
@@ -80,7 +80,7 @@ def template(response: Response) -> str:
 def test_apply_form_shows_every_intake_field_with_the_configured_choices(client: TestClient) -> None:
     page = client.get(PATH)
     assert page.status_code == 200
-    assert template(page) == "apply_form.html"
+    assert template(page) == "apply/form.html"
     form = context(page)["form"]
     assert {f.key for f in FIELDS} == set(FORM_KEYS) | NOT_ASKED
     assert [f.key for s in form.sections for f in s.fields] == list(FORM_KEYS)
@@ -138,7 +138,7 @@ def test_apply_post_stores_the_application_and_queues_its_receipt(
 
     done = client.get(answer.headers["location"])
     assert done.status_code == 200
-    assert template(done) == "apply_done.html"
+    assert template(done) == "apply/done.html"
     shown = context(done)["done"]
     assert shown.ref == "2025-001" and shown.email == "limin@example.org"
     assert shown.submitted_at == "2025-02-20 10:00"
@@ -159,7 +159,7 @@ def test_apply_post_with_mistakes_shows_each_beside_its_field_and_keeps_what_was
     }
     answer = apply(client, wrong)
     assert answer.status_code == 422
-    assert template(answer) == "apply_form.html"
+    assert template(answer) == "apply/form.html"
     form = context(answer)["form"]
     errors = form.errors
     assert set(errors) == {"title", "amount", "contact_email", "period_end", "budget"}
@@ -198,7 +198,7 @@ def test_apply_duplicate_says_so_and_stores_no_second_row(client: TestClient, wo
     assert again.status_code == 422  # still validated first: a wrong form is a wrong form
     twice = apply(client, GOOD)
     assert twice.status_code == 409
-    assert template(twice) == "apply_form.html"
+    assert template(twice) == "apply/form.html"
     assert "已申报过“银龄助餐·幸福食堂”（申报编号 2025-001）" in context(twice)["problem_notice"]
     assert context(twice)["form"].fields_by_key["title"].value == GOOD["title"]
     assert len(world.applications()) == 1 and world.count(OutboxLetter) == 1
@@ -233,7 +233,7 @@ def test_apply_to_a_competition_not_taking_applications_is_refused(settings_env:
     with client_for(world) as client:
         page = client.get(PATH)
         assert page.status_code == 409
-        assert template(page) == "apply_closed.html"
+        assert template(page) == "apply/closed.html"
         assert context(page)["closed"].reason == "not_open" and "不在征集期" in page.text
         assert "<form" not in page.text
         assert client.post(PATH, data=GOOD).status_code == 409
@@ -251,7 +251,7 @@ def test_apply_after_the_deadline_is_refused_and_stores_nothing(world: ApplyWorl
         assert "2025-02-28 17:00" in client.get(f"{PATH}?lang=en").text
         client.cookies.set(csrf.COOKIE, cookie or "", path="/apply")
         late = client.post(PATH, data={**GOOD, "csrf_token": token})
-        assert late.status_code == 409 and template(late) == "apply_closed.html"
+        assert late.status_code == 409 and template(late) == "apply/closed.html"
     assert world.applications() == []
 
 
@@ -380,6 +380,6 @@ def test_post_hostile_value_in_every_field_is_a_page_never_a_500(world: ApplyWor
         data.update(budget_rows=value, communities=[value], action="submit", csrf_token=csrf_of(page))
         answer = client.post(PATH, data=data)
     assert answer.status_code == 422, answer.text[:300]
-    assert answer.template.name == "apply_form.html"  # type: ignore[attr-defined]
+    assert answer.template.name == "apply/form.html"  # type: ignore[attr-defined]
     assert answer.context["form"].errors  # type: ignore[attr-defined]
     assert world.count(Application) == 0

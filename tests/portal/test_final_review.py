@@ -111,7 +111,7 @@ def test_the_letter_s_link_opens_the_sheet_with_plan_delivery_and_findings(panel
     pages = [client.get(x.removeprefix(panel_world.settings.portal_url.rstrip("/"))) for x in links]
     assert all(p.status_code == 200 for p in pages)
     (page,) = [p for p in pages if p.context["page"].ref == panel_world.year.refs()[0]]  # type: ignore[attr-defined]
-    assert page.template.name == "final_review_sheet.html"  # type: ignore[attr-defined]
+    assert page.template.name == "review/final_review_sheet.html"  # type: ignore[attr-defined]
     view = page.context["page"]  # type: ignore[attr-defined]
     assert view.editable and view.state == "invited"
     assert [d.name for d in view.delivered] == [

@@ -22,7 +22,7 @@ def test_messages_both_languages_have_the_same_keys() -> None:
 def test_messages_cover_every_key_the_templates_use() -> None:
     used = {
         key
-        for page in (TEMPLATES_DIR / "web").glob("*.html")
+        for page in (TEMPLATES_DIR / "web").rglob("*.html")
         for key in KEY_IN_TEMPLATE.findall(page.read_text(encoding="utf-8"))
     }
     assert {"sheet_title", "submit", "save_draft", "conflict.declare"} <= used

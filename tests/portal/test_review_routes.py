@@ -70,7 +70,7 @@ def test_sheet_get_shows_application_and_rubric(client: TestClient, world: Revie
     sheet = world.sheet_of("docx")
     page = client.get(world.path(sheet))
     assert page.status_code == 200
-    assert page.template.name == "review_sheet.html"  # type: ignore[attr-defined]
+    assert page.template.name == "review/sheet.html"  # type: ignore[attr-defined]
     view = page.context["sheet"]  # type: ignore[attr-defined]
     assert view.assignment_id == sheet.id and view.editable and view.state == "invited"
     assert [(c.code, c.max_points, c.step) for c in view.criteria] == [

@@ -36,7 +36,7 @@ from models.supervision.evidence import discard
 from models.supervision.links import open_checkpoint_link
 from models.supervision.records import checkpoint_context
 from models.supervision.tables import Checkpoint
-from portal.review import in_language
+from portal.i18n import in_language
 from portal.uploads import save_with_evidence
 
 

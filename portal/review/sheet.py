@@ -34,8 +34,8 @@ from models.review.reviewing import declare_conflict, unfinished_assignments
 from models.review.score_sheets import save_sheet
 from models.settings import Settings
 from portal.events import SubmittedSheet, emit_sheet_submitted
-from portal.i18n import translator
-from portal.sheets import POINTS_PREFIX, SheetPage, sheet_page
+from portal.i18n import in_language, translator
+from portal.review.sheet_page import POINTS_PREFIX, SheetPage, sheet_page
 
 NOTICE_OF = {"draft": "draft", "submit": "submitted", "conflict": "conflict"}  # action -> ?done=
 MAX_REASON = 1000
@@ -48,12 +48,6 @@ class SheetOutcome:
     notice: str | None = None  # an i18n key: notice.submitted …
     problem_notice: str = ""  # a refusal of the domain, in the reader's language
     redirect_notice: str | None = None  # after a successful post: redirect with ?done=<this>
-
-
-def in_language(message: str, language: str) -> str:
-    """One side of a bilingual ``中文 / English`` message."""
-    zh, sep, en = message.partition(" / ")
-    return (en if language == "en" else zh) if sep else message
 
 
 def show_sheet(

@@ -1,5 +1,5 @@
 """What a review sheet page shows: the rubric with the expert's points, the comment, the errors
-beside each field, and the application as its 申报书 has it (``portal.application_view``; the
+beside each field, and the application as its 申报书 has it (``portal.review.application_view``; the
 applicant's identity hidden when the review is blind).
 
 ``sheet_page`` reads the database and returns a plain ``SheetPage``; templates only display it.
@@ -21,8 +21,8 @@ from models.intake.tables import Application
 from models.review.score_sheets import load_sheet
 from models.review.tables import ReviewAssignment
 from models.states import ASSIGNMENTS_WITHDRAWN, ApplicationState, AssignmentState
-from portal.application_view import ApplicationView, application_view
 from portal.i18n import problem_text
+from portal.review.application_view import ApplicationView, application_view
 
 POINTS_PREFIX = "points."  # form field of a criterion: points.<code>
 

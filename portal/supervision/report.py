@@ -19,8 +19,8 @@ from models.errors import Problem
 from models.supervision.plan import ProjectPlan, project_plan
 from models.supervision.records import checkpoint_context, save_progress_report
 from models.supervision.tables import Checkpoint
-from portal.checkpoint_forms import CheckpointForm, Posted, handle_form_post, show_form
-from portal.supervise import (
+from portal.supervision.checkpoint_forms import CheckpointForm, Posted, handle_form_post, show_form
+from portal.supervision.checkpoint_view import (
     GranteeView,
     Header,
     evidence_rows,

@@ -34,8 +34,8 @@ from models.intake.web import (
     submit_web_application,
 )
 from models.settings import Settings
-from portal.apply_form import ApplyPage, Entered, apply_page, raw_row
-from portal.review import in_language
+from portal.apply.form import ApplyPage, Entered, apply_page, raw_row
+from portal.i18n import in_language
 
 ACTOR = "applicant:web"
 ATTEMPTS = 3

@@ -14,30 +14,33 @@ then the form: visit, figures, the rubric, findings, what to rectify, the verdic
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import partial
-from typing import Any
 
 from sqlmodel import Session
 
-from models.competition.config import CheckpointPlan
-from models.competition.tables import Competition
 from models.errors import Problem
-from models.money import format_yuan
-from models.states import CHECKPOINTS_OPEN, CheckpointState
-from models.supervision.evidence import evidence_of
 from models.supervision.plan import ProjectPlan, project_plan
 from models.supervision.records import (
     COMMENT,
     POINTS,
     checkpoint_context,
-    progress_of,
     report_of,
     save_record,
 )
-from models.supervision.tables import Checkpoint, Supervisor
-from portal.checkpoint_forms import CheckpointForm, Posted, handle_form_post, show_form
+from models.supervision.tables import Checkpoint
 from portal.events import SubmittedRecord, emit_record_submitted
+from portal.supervision.checkpoint_forms import CheckpointForm, Posted, handle_form_post, show_form
+from portal.supervision.checkpoint_view import (
+    GranteeView,
+    Header,
+    evidence_rows,
+    grantee_view,
+    header,
+    iso_day,
+    plan_totals,
+    problems_by_field,
+)
 
 RECORD_FIELDS = (
     "visit_date",
@@ -74,35 +77,6 @@ class Indicator:
 
 
 @dataclass
-class Header:
-    competition: str
-    checkpoint: str
-    recheck: bool
-    ref: str
-    title: str
-    organisation: str
-    supervisor: str
-    due: str
-    report_due: str
-    state: str
-    editable: bool
-
-
-@dataclass
-class GranteeView:
-    """The grantee's progress report as the supervisor (and the grantee) sees it."""
-
-    state: str  # none | draft | submitted
-    activities: list[dict[str, Any]] = field(default_factory=list)
-    person_times: int = 0
-    beneficiaries: int = 0
-    spending: list[dict[str, str]] = field(default_factory=list)
-    problems: str = ""
-    changes: str = ""
-    evidence: list[dict[str, str]] = field(default_factory=list)
-
-
-@dataclass
 class RecordPage:
     header: Header
     plan: ProjectPlan
@@ -128,84 +102,6 @@ class RecordOutcome:
     redirect_notice: str | None = None
 
 
-def _day(value: Any) -> str:
-    return value.isoformat() if value is not None else ""
-
-
-def header(session: Session, checkpoint: Checkpoint, plan: CheckpointPlan) -> Header:
-    _, grant, _, _ = checkpoint_context(session, checkpoint.id or 0)
-    competition = session.get(Competition, grant.competition_id)
-    project = project_plan(session, grant_id=grant.id or 0)
-    supervisor = session.get(Supervisor, checkpoint.supervisor_id) if checkpoint.supervisor_id else None
-    return Header(
-        competition=competition.name if competition else "",
-        checkpoint=plan.name,
-        recheck=checkpoint.round > 1,
-        ref=project.ref,
-        title=project.title,
-        organisation=project.organisation,
-        supervisor=supervisor.name if supervisor else "",
-        due=_day(checkpoint.due_on),
-        report_due=_day(checkpoint.report_due_on),
-        state=str(checkpoint.state),
-        editable=checkpoint.state in CHECKPOINTS_OPEN and checkpoint.state is not CheckpointState.scheduled,
-    )
-
-
-def evidence_rows(session: Session, checkpoint_id: int, owner: str) -> list[dict[str, str]]:
-    return [
-        {"id": str(e.id), "name": e.name, "kind": e.kind, "size": f"{e.size / 1000:.0f} KB"}
-        for e in evidence_of(session, checkpoint_id=checkpoint_id, owner=owner)
-    ]
-
-
-def grantee_view(session: Session, checkpoint: Checkpoint) -> GranteeView:
-    progress = progress_of(session, checkpoint_id=checkpoint.id or 0)
-    if progress is None:
-        return GranteeView("none", evidence=evidence_rows(session, checkpoint.id or 0, "grantee"))
-    return GranteeView(
-        state="draft" if progress.draft else "submitted",
-        activities=progress.activities,
-        person_times=progress.person_times,
-        beneficiaries=progress.beneficiaries,
-        spending=[
-            {
-                "id": str(s["budget_line_id"]),
-                "item": s["item"],
-                "budget": format_yuan(int(s["budget_fen"])),
-                "actual": format_yuan(int(s["actual_fen"])),
-                "variance": format_yuan(int(s["variance_fen"])),
-                "actual_raw": f"{int(s['actual_fen']) / 100:.2f}",
-            }
-            for s in progress.spending
-        ],
-        problems=progress.problems,
-        changes=progress.changes,
-        evidence=evidence_rows(session, checkpoint.id or 0, "grantee"),
-    )
-
-
-def plan_totals(project: ProjectPlan) -> dict[str, str]:
-    return {
-        "sessions": str(project.sessions),
-        "participants": f"{project.participants:,}",
-        "beneficiaries": f"{project.beneficiaries:,}",
-        "amount": format_yuan(project.amount_fen),
-    }
-
-
-def problems_by_field(problems: Sequence[Problem], language: str) -> tuple[dict[str, str], list[str]]:
-    by_field: dict[str, str] = {}
-    general = []
-    for problem in problems:
-        text = problem.en if language == "en" else problem.zh
-        if problem.field and problem.field != "evidence":
-            by_field.setdefault(problem.field, text)
-        else:
-            general.append(f"{problem.where}：{text}" if problem.where else text)
-    return by_field, general
-
-
 def record_page(
     session: Session,
     *,
@@ -220,7 +116,7 @@ def record_page(
         values = {name: entered.get(name, "") for name in RECORD_FIELDS}
     elif record is not None:
         values = {
-            "visit_date": _day(record.visit_date),
+            "visit_date": iso_day(record.visit_date),
             "visit_mode": record.visit_mode,
             "activities_held": str(record.activities_held),
             "person_times": str(record.person_times),

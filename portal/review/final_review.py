@@ -43,9 +43,8 @@ from models.states import AssignmentState
 from models.supervision.plan import ProjectPlan, project_plan
 from models.supervision.tables import Checkpoint, CheckpointReport, Supervisor
 from portal.events import CompletedPanel, emit_panel_complete
-from portal.i18n import problem_text, translator
-from portal.review import in_language
-from portal.supervise import GranteeView, grantee_view, plan_totals
+from portal.i18n import in_language, problem_text, translator
+from portal.supervision.checkpoint_view import GranteeView, grantee_view, plan_totals
 
 ACTIONS = ("draft", "submit")
 

@@ -37,7 +37,7 @@ from models.documents.application_form import (
 from models.intake.tables import Application, BudgetLine, Organisation
 from models.money import format_yuan
 from models.states import ORGANISATION_KIND_LABELS
-from portal.blind import Identity
+from portal.review.blind import Identity
 
 _ACTIVITY_KEYS = ("period", "content", "sessions", "participants")
 _TEAM_KEYS = ("name", "duty", "contact")

@@ -1,0 +1,205 @@
+"""What every room of the portal shares to answer a request: pages, refusals, forms, personal links.
+
+A ``Site`` is built once by ``portal.app.create_app`` and handed to each room's ``routes(site)``.
+It knows the settings, the database engine, the clock and the page templates; it answers in the
+reader's language with the security headers set, turns every refusal into a page (403 for a
+refused link or CSRF token, 413 for a body or form too large, 404), reads a posted form within the
+field limits, and builds the page of a form opened by a personal link (the CSRF token bound to the
+link's fingerprint, its cookie scoped to the room's path). Nothing here knows an audience.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
+from sqlalchemy.engine import Engine
+from starlette.concurrency import run_in_threadpool
+
+from models.errors import AccessDenied
+from models.links import token_fingerprint
+from models.settings import Settings
+from portal import csrf
+from portal.i18n import LANGUAGE_COOKIE, LANGUAGES, choose_language, translator
+from portal.limits import read_form
+
+log = logging.getLogger("grantflow.portal")
+NOTICES = ("draft", "submitted", "conflict")  # ?done= after a successful post
+SECURITY_HEADERS = {
+    "Referrer-Policy": "no-referrer",  # a personal link must not leak to other sites
+    "X-Frame-Options": "DENY",
+    "X-Content-Type-Options": "nosniff",
+    "Cache-Control": "no-store",
+    "Content-Security-Policy": (
+        "default-src 'self'; style-src 'self'; form-action 'self'; frame-ancestors 'none'"
+    ),
+}
+
+
+@dataclass(frozen=True)
+class Site:
+    settings: Settings
+    engine: Engine
+    templates: Jinja2Templates
+    clock: Callable[[], datetime]
+
+    @property
+    def secret(self) -> str:
+        return self.settings.secret_key.get_secret_value()
+
+    @property
+    def secure_cookies(self) -> bool:
+        return self.settings.portal_url.startswith("https://")
+
+    # ---- answering ---------------------------------------------------------------------------------
+
+    def language_of(self, request: Request) -> str:
+        return choose_language(
+            request.query_params.get("lang"), request.cookies.get(LANGUAGE_COOKIE), self.settings.language
+        )
+
+    def finish(self, request: Request, response: Response) -> Response:
+        """The security headers, and the language cookie when ``?lang=`` asked for one."""
+        for name, value in SECURITY_HEADERS.items():
+            response.headers.setdefault(name, value)
+        asked = request.query_params.get("lang")
+        if asked in LANGUAGES:
+            response.set_cookie(
+                LANGUAGE_COOKIE, asked, max_age=365 * 86400, samesite="lax", secure=self.secure_cookies
+            )
+        return response
+
+    def page(self, request: Request, name: str, context: dict[str, Any], status_code: int = 200) -> Response:
+        language = self.language_of(request)
+        base = {
+            "lang": language,
+            "t": translator(language),
+            "other_lang": "en" if language != "en" else "zh-CN",
+            "site_key": "apply.site" if request.url.path.startswith("/apply") else "site",
+        }
+        response = self.templates.TemplateResponse(
+            request, name, {**base, **context}, status_code=status_code
+        )
+        return self.finish(request, response)
+
+    def redirect_done(self, request: Request, notice: str) -> Response:
+        """After a successful post: back to the same page with ``?done=<notice>`` (303)."""
+        return self.finish(request, RedirectResponse(f"{request.url.path}?done={notice}", status_code=303))
+
+    # ---- refusing ----------------------------------------------------------------------------------
+
+    def refused(self, request: Request, exc: AccessDenied, token: str = "") -> Response:
+        """A refused personal link or CSRF token: a plain 403 page, a log line with a fingerprint."""
+        reason = getattr(exc, "reason", "denied")
+        log.warning(
+            "portal refused %s %s: %s (token %s, client %s)",
+            request.method,
+            request.url.path.split("/")[1],
+            reason,
+            token_fingerprint(token) if token else "-",
+            request.client.host if request.client else "-",
+        )
+        kind = "csrf" if isinstance(exc, csrf.CsrfRefused) else "refused"
+        return self.page(request, "refused.html", {"kind": kind, "reason": reason}, status_code=403)
+
+    def refusal(self, request: Request, kind: str, status_code: int) -> Response:
+        """A plain page for a request the portal will not take (too large, a bad form, …)."""
+        log.warning(
+            "portal refused %s %s: %s (client %s)",
+            request.method,
+            request.url.path.split("/")[1],
+            kind,
+            request.client.host if request.client else "-",
+        )
+        return self.page(request, "refused.html", {"kind": kind, "reason": kind}, status_code=status_code)
+
+    def not_found(self, request: Request) -> Response:
+        return self.page(request, "refused.html", {"kind": "not_found", "reason": "not_found"}, 404)
+
+    # ---- forms -------------------------------------------------------------------------------------
+
+    async def form_of(self, request: Request) -> tuple[dict[str, str], list[str]]:
+        """The posted fields (text only) and the ticked communities; ``FormRefused`` when too many."""
+        form = await read_form(request, max_fields=self.settings.portal_max_form_fields)
+        fields = {key: value for key, value in form.items() if isinstance(value, str)}
+        communities = [value for value in form.getlist("communities") if isinstance(value, str)]
+        return fields, communities
+
+    def check_csrf(self, request: Request, fields: dict[str, str], scope: str) -> None:
+        csrf.check_form_token(
+            field_value=fields.get(csrf.FIELD),
+            cookie_value=request.cookies.get(csrf.COOKIE),
+            scope=scope,
+            secret=self.secret,
+        )
+
+    def cookie_value(self, request: Request) -> str:
+        return request.cookies.get(csrf.COOKIE) or csrf.new_cookie_value()
+
+    def form_page(
+        self,
+        request: Request,
+        template: str,
+        context: dict[str, Any],
+        *,
+        cookie_value: str,
+        scope: str,
+        path: str,
+        status_code: int = 200,
+    ) -> Response:
+        """A page holding a form: its CSRF token bound to ``scope``, the cookie limited to ``path``."""
+        token = csrf.form_token(cookie_value=cookie_value, scope=scope, secret=self.secret)
+        full = {**context, "csrf_field": csrf.FIELD, "csrf_token": token, "action_url": request.url.path}
+        response = self.page(request, template, full, status_code=status_code)
+        response.set_cookie(
+            csrf.COOKIE, cookie_value, httponly=True, samesite="strict", secure=self.secure_cookies, path=path
+        )
+        return response
+
+    # ---- pages opened by a personal link -----------------------------------------------------------
+
+    @staticmethod
+    def link_scope(path: str, token: str) -> str:
+        return f"{path}:{token_fingerprint(token)}"
+
+    def linked_response(
+        self, request: Request, token: str, outcome: Any, cookie_value: str, *, template: str, path: str
+    ) -> Response:
+        """The page of a form opened by a personal link (``outcome`` has page, notice, problem_notice)."""
+        context = {"page": outcome.page, "notice": outcome.notice, "problem_notice": outcome.problem_notice}
+        return self.form_page(
+            request,
+            template,
+            context,
+            cookie_value=cookie_value,
+            scope=self.link_scope(path, token),
+            path=f"/{path}",
+            status_code=outcome.status,
+        )
+
+    async def linked_get(
+        self, request: Request, token: str, *, path: str, template: str, show: Callable[..., Any]
+    ) -> Response:
+        """GET of a page opened by a personal link: ``show`` checks the link and builds the outcome."""
+        done = request.query_params.get("done")
+        try:
+            outcome = await run_in_threadpool(
+                show,
+                self.engine,
+                token,
+                self.settings,
+                self.clock(),
+                self.language_of(request),
+                done if done in NOTICES else None,
+            )
+        except AccessDenied as exc:
+            return self.refused(request, exc, token)
+        return self.linked_response(
+            request, token, outcome, self.cookie_value(request), template=template, path=path
+        )
