@@ -24,10 +24,11 @@ from models.documents.registry import write_document
 from models.documents.tables import GeneratedDocument
 from models.evaluation.annual import grant_reconciliation
 from models.evaluation.checkpoints import final_checkpoint
-from models.evaluation.grading import OUTCOME_LABELS, Outcome, planned_delivery
+from models.evaluation.grading import OUTCOME_LABELS, Outcome
 from models.evaluation.tables import FinalEvaluation, PanelSheet
 from models.funding.tables import Grant
 from models.intake.correspondence import write_to_applicant
+from models.intake.plan import application_plan
 from models.intake.tables import Application, Organisation
 from models.mail.outbox import OutboxLetter, letter_ids
 from models.review.tables import Expert
@@ -153,7 +154,8 @@ def report_context(
         experts = panel_names(session, checkpoint_id=checkpoint.id or 0)
         names += [f"{name}（结项评审专家）" for name in experts]
         comments = panel_comments(session, checkpoint_id=checkpoint.id or 0)
-    sessions, people = planned_delivery(application.details)
+    plan = application_plan(application)
+    sessions, people = plan.sessions, plan.participants
     money = grant_reconciliation(session, grant_id=grant.id)
     outcome = Outcome(evaluation.outcome) if evaluation.outcome else None
     conclusion = OUTCOME_LABELS[outcome][0] if outcome else ""
@@ -176,13 +178,13 @@ def report_context(
         "indicators": [
             {
                 "name": "活动场次",
-                "planned": f"{sessions}场",
+                "planned": plan.sessions_text,
                 "actual": f"{evaluation.activities_held}场",
                 "rate": _rate(evaluation.activities_held, sessions),
             },
             {
                 "name": "服务人次",
-                "planned": f"{people:,}人次",
+                "planned": plan.participants_text,
                 "actual": f"{evaluation.person_times:,}人次",
                 "rate": _rate(evaluation.person_times, people),
             },
