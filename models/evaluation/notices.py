@@ -34,10 +34,19 @@ from models.mail.outbox import OutboxLetter, letter_ids
 from models.review.tables import Expert
 from models.settings import Settings
 from models.states import AssignmentState
-from models.supervision.tables import CheckpointReport, Supervisor
+from models.supervision.tables import Checkpoint, CheckpointReport, Supervisor
 
 STAGE = "evaluation"
 ROLE = "final_evaluation_report"
+
+
+def _evaluated_on(session: Session, checkpoint: Checkpoint | None) -> date | None:
+    """The day the 结项 was assessed: the supervisors' last visit (never the checkpoint's due day,
+    which may lie after the report is written)."""
+    if checkpoint is None:
+        return None
+    records = session.exec(select(CheckpointReport).where(CheckpointReport.checkpoint_id == checkpoint.id))
+    return max((r.visit_date for r in records if r.visit_date is not None), default=None)
 
 
 def _rate(actual: int, planned: int) -> str:
@@ -170,7 +179,7 @@ def report_context(
         "period_start": application.period_start or grant.signed_on or period.start,
         "period_end": application.period_end or period.end,
         "evaluators": names or ["—"],
-        "evaluation_date": checkpoint.due_on if checkpoint is not None else issue_date,
+        "evaluation_date": _evaluated_on(session, checkpoint) or issue_date,
         "final_score": evaluation.score,
         "grade": evaluation.grade,
         "passed": evaluation.passed,

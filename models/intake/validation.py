@@ -17,6 +17,7 @@ from __future__ import annotations
 import math
 import re
 import unicodedata
+from collections.abc import Mapping
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -509,23 +510,34 @@ class _Check:
             )
         return found
 
+    def unreadable(
+        self, key: str, line: RawBudgetLine | RawActivity, names: Mapping[str, str], shape: tuple[str, str]
+    ) -> bool:
+        """Whether a budget or 活动安排 line cannot be read — a formula Excel never calculated, an
+        inline line not of ``shape`` (zh, en) — each said at the line."""
+        for name in sorted(line.formulas):
+            self.add(
+                key,
+                f"{names.get(name, name)}单元格是公式，但 Excel 尚未计算出结果"
+                "（请在 Excel 中打开、保存后再导入）",
+                f"the {name} cell holds a formula Excel has not calculated (open and save the file in Excel)",
+                where=line.where,
+            )
+        if line.malformed and not line.formulas:
+            self.add(
+                key,
+                f"“{line.malformed}”应写作 {shape[0]}",
+                f"{line.malformed!r} must read {shape[1]}",
+                where=line.where,
+            )
+        return bool(line.formulas or line.malformed)
+
     def activity(self, line: RawActivity) -> dict[str, Any] | None:
         def problem(zh: str, en: str) -> None:
             self.add("activities", zh, en, where=line.where)
 
-        for key in sorted(line.formulas):
-            problem(
-                f"{ACTIVITY_NAMES.get(key, key)}单元格是公式，但 Excel 尚未计算出结果"
-                "（请在 Excel 中打开、保存后再导入）",
-                f"the {key} cell holds a formula Excel has not calculated (open and save the file in Excel)",
-            )
-        if line.formulas:
-            return None
-        if line.malformed:
-            problem(
-                f"“{line.malformed}”应写作 时间|活动内容|场次|预计人次",
-                f"{line.malformed!r} must read time|content|sessions|expected person-times",
-            )
+        shape = ("时间|活动内容|场次|预计人次", "time|content|sessions|expected person-times")
+        if self.unreadable("activities", line, ACTIVITY_NAMES, shape):
             return None
         text = {k: str(_nfkc(v)).strip() for k, v in line.values.items()}
         ok = True
@@ -608,19 +620,8 @@ class _Check:
         def problem(zh: str, en: str) -> None:
             self.add("budget", zh, en, where=line.where)
 
-        for key in sorted(line.formulas):
-            problem(
-                f"{BUDGET_NAMES.get(key, key)}单元格是公式，但 Excel 尚未计算出结果"
-                "（请在 Excel 中打开、保存后再导入）",
-                f"the {key} cell holds a formula Excel has not calculated (open and save the file in Excel)",
-            )
-        if line.formulas:
-            return None
-        if line.malformed:
-            problem(
-                f"“{line.malformed}”应写作 科目|用途|单价|数量",
-                f"{line.malformed!r} must read item|purpose|unit price|quantity",
-            )
+        shape = ("科目|用途|单价|数量", "item|purpose|unit price|quantity")
+        if self.unreadable("budget", line, BUDGET_NAMES, shape):
             return None
         text = {k: str(v).strip() for k, v in line.values.items()}
         ok = True

@@ -49,7 +49,7 @@ async def test_intake_sends_receipts_and_refusals_with_reasons(
     result = await intake(slug, files=[GOOD, BROKEN], as_of=INTAKE_AT, actor="admin:test")
     good, broken = result["files"]
     assert len(good["accepted"]) == 24 and good["refused"] == [] and good["error"] is None
-    assert broken["accepted"] == [] and len(broken["refused"]) == 18
+    assert broken["accepted"] == [] and len(broken["refused"]) == 20
     reachable = [row for row in broken["refused"] if row["email"]]
     assert result["receipts"] == 24 and result["refusals"] == len(reachable) == 15
     row4 = next(row for row in broken["refused"] if row["where"].startswith("broken.xlsx:第4行"))
@@ -89,9 +89,9 @@ async def test_intake_run_again_is_a_no_op(prefect_harness, open_competition, se
     again = await intake(slug, files=[GOOD, BROKEN], as_of=INTAKE_AT)
     good, broken = again["files"]
     assert good["accepted"] == [] and len(good["duplicates"]) == 24
-    assert len(broken["refused"]) == 18  # refused again, for the same reasons: no second letter
+    assert len(broken["refused"]) == 20  # refused again, for the same reasons: no second letter
     assert again["receipts"] == 0 and again["refusals"] == 0 and again["delivery"]["sent"] == 0
-    assert len(messages(settings_env / "mail")) == letters == 24 + 15
+    assert len(messages(settings_env / "mail")) == letters == 24 + 17
     with session_scope() as session:
         assert len(session.exec(select(OutboxLetter)).all()) == letters
         assert len(session.exec(select(GeneratedDocument)).all()) == documents == 24

@@ -84,13 +84,23 @@ def settings(tmp_path: Path) -> Settings:
 
 
 def submit(
-    session: Session, competition: Competition, settings: Settings, *, now: datetime = OPEN_AT, **changes: Any
+    session: Session,
+    competition: Competition,
+    settings: Settings,
+    *,
+    now: datetime = OPEN_AT,
+    plan_rows: bool = True,
+    **changes: Any,
 ) -> Application:
+    """Submit ``web_row(**changes)``; ``plan_rows=False`` leaves out the 活动安排 rows."""
     assert competition.id is not None
+    row = web_row(**changes)
+    if not plan_rows:
+        row.activity_plan = []
     return submit_web_application(
         session,
         competition_id=competition.id,
-        row=web_row(**changes),
+        row=row,
         now=now,
         actor="applicant:web",
         settings=settings,
@@ -126,17 +136,7 @@ def test_web_application_plan_as_the_form_text_reads_alike(
 ) -> None:
     """A textarea of 时间|活动内容|场次|预计人次 lines is the same plan as the rows."""
     text = "\n".join("|".join(line) for line in PLAN)
-    row = web_row(activities=text)
-    row.activity_plan = []
-    assert open_competition.id is not None
-    application = submit_web_application(
-        session,
-        competition_id=open_competition.id,
-        row=row,
-        now=OPEN_AT,
-        actor="applicant:web",
-        settings=settings,
-    )
+    application = submit(session, open_competition, settings, plan_rows=False, activities=text)
     assert [(a["content"], a["sessions"], a["participants"]) for a in application.details["activities"]] == [
         ("助餐服务", 60, 1800),
         ("健康讲座", 2, 90),
@@ -147,18 +147,8 @@ def test_web_application_without_a_plan_is_refused_at_its_fields(
     session: Session, open_competition: Competition, settings: Settings
 ) -> None:
     """The competition requires the plan: no activity and no 直接受益人数 → a problem at each field."""
-    row = web_row(beneficiaries="")
-    row.activity_plan = []
-    assert open_competition.id is not None
     with pytest.raises(InputError) as caught:
-        submit_web_application(
-            session,
-            competition_id=open_competition.id,
-            row=row,
-            now=OPEN_AT,
-            actor="applicant:web",
-            settings=settings,
-        )
+        submit(session, open_competition, settings, plan_rows=False, beneficiaries="")
     session.rollback()
     assert {(p.where, p.field) for p in caught.value.problems} == {
         (WEB_FORM, "直接受益人数"),
