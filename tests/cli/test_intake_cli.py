@@ -87,7 +87,7 @@ def test_intake_template_writes_the_competition_workbook(tmp_path):
     result = run(["intake", "template", str(target)], tmp_path)
     assert result.returncode == 0, result.stderr
     book = load_workbook(target)
-    assert book.sheetnames == ["申报信息", "预算明细", "填写说明"]
+    assert book.sheetnames == ["申报信息", "预算明细", "活动安排", "填写说明"]
     assert "2025年江头街道" in str(book["填写说明"]["A1"].value)
     wrong = run(["intake", "template", str(tmp_path / "x.csv")], tmp_path)
     assert wrong.returncode == 1 and len(error_lines(wrong.stderr)) == 1

@@ -51,7 +51,8 @@ async def test_intake_sends_receipts_and_refusals_with_reasons(
     assert len(good["accepted"]) == 24 and good["refused"] == [] and good["error"] is None
     assert broken["accepted"] == [] and len(broken["refused"]) == 20
     reachable = [row for row in broken["refused"] if row["email"]]
-    assert result["receipts"] == 24 and result["refusals"] == len(reachable) == 15
+    assert result["receipts"] == 24 and result["refusals"] == len(reachable) == 17
+    assert result["held"] == 0  # each broken row its own mistake: every refusal goes out
     row4 = next(row for row in broken["refused"] if row["where"].startswith("broken.xlsx:第4行"))
     assert (
         row4["problems"][0]["field"] == "申请金额（元）" and "超过单个项目上限" in row4["problems"][0]["zh"]
@@ -65,7 +66,7 @@ async def test_intake_sends_receipts_and_refusals_with_reasons(
         assert name.startswith("受理回执-2025-0") and name.endswith(".docx")
         assert name.removeprefix("受理回执-").removesuffix(".docx") in str(message["subject"])
     refusals = with_subject(mail, "【申报未受理】")
-    assert len(refusals) == 15 and all(attachment_names(m) == [] for m in refusals)
+    assert len(refusals) == 17 and all(attachment_names(m) == [] for m in refusals)
     to_row4 = next(m for m in refusals if row4["email"] in str(m["to"]))
     assert "申请金额 12,000.00 元超过单个项目上限 8,000.00 元" in plain_text(to_row4)
 
