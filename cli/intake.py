@@ -28,6 +28,11 @@ def print_file_report(report: dict[str, Any]) -> None:
     )
     for notice in report.get("notices", []):
         line(f"  ! {notice['where']}: {notice['zh']} / {notice['en']}")
+    for held in report.get("held", []):
+        line(
+            f"  ‖ 同一原因退回 {held['rows']}/{held['of']} 行，未受理通知暂存待放行 / one rule refused "
+            f"{held['rows']} of {held['of']} rows, their letters are held: {held['rule']}"
+        )
     for row in accepted:
         line(f"  ✓ {row['ref']}  {row['title']}  ({row['source']})")
     for row in duplicates:
@@ -136,6 +141,12 @@ def print_intake_result(result: dict[str, Any], *, as_json: bool) -> None:
             if not report["error"]:
                 print_file_report(report)
         line(f"受理回执 / receipts: {result['receipts']}；未受理通知 / refusal letters: {result['refusals']}")
+        if result.get("held"):
+            line(
+                f"其中 {result['held']} 封暂存为草稿，未发出：请核对文件与竞赛配置，确认后 grantflow outbox "
+                f"release --all / {result['held']} of them are held as drafts, not sent: check the file and "
+                "the configuration, then grantflow outbox release --all"
+            )
     for report in failed:
         error_line(report["error"])
     if failed:

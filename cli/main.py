@@ -17,6 +17,7 @@ from cli.console import cell, console, error_line, line, print_json, say
 from cli.demo.command import demo
 from cli.doctor import doctor
 from cli.evaluation import app as evaluation_app
+from cli.example import app as example_app
 from cli.export import export
 from cli.funding import app as funding_app
 from cli.grants import app as grants_app
@@ -55,6 +56,7 @@ app.add_typer(evaluation_app, name="evaluation")
 app.command("report")(report)
 app.command("export")(export)
 app.command()(demo)
+app.add_typer(example_app, name="example")
 app.command("portal")(portal)
 app.command("doctor")(doctor)
 app.command("up")(up)

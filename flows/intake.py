@@ -35,6 +35,9 @@ async def intake(
 ) -> dict[str, Any]:
     """Import each file (one transaction each), then send receipts and refusal letters.
 
+    A refusal letter whose rule refused most of its file waits as a draft (``held``: how many) for
+    the administrator to read and release (``grantflow outbox release``).
+
     ``files`` are paths on the worker; ``uploads`` carry a file's bytes from another machine
     (``models.intake.inbox.upload_from``) and are stored in the data folder's inbox first.
     After the deadline a file is refused unless ``override_reason`` says why (audited).
@@ -51,7 +54,15 @@ async def intake(
         progress.advance()
     reports += unreadable
     receipts = queue_receipts_task(competition_id, moment)
-    refusals = queue_refusals_task(competition_id, [row for report in reports for row in report["refused"]])
+    refused = [row for report in reports for row in report["refused"]]
+    refusals = queue_refusals_task(competition_id, refused)
     delivery = await deliver_pending(competition_id)
     documents_artifact(competition_id, slug or "")
-    return {"files": reports, "receipts": len(receipts), "refusals": len(refusals), "delivery": delivery}
+    held = sum(1 for row in refused if row.get("held") and row.get("email"))  # drafts: outbox release
+    return {
+        "files": reports,
+        "receipts": len(receipts),
+        "refusals": len(refusals),
+        "held": held,
+        "delivery": delivery,
+    }

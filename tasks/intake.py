@@ -69,6 +69,7 @@ def _failed(path: str, error: str) -> dict[str, Any]:
         "accepted": [],
         "duplicates": [],
         "refused": [],
+        "held": [],
         "notices": [],
         "error": error,
     }

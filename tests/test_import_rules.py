@@ -38,8 +38,8 @@ ROOF = {"models.tables", "models.setup", "models.timeline"}
 # keys are resolved across rooms at flush time), so the database module registers them all
 KERNEL_EXCEPTIONS = {("models.db", "models.tables")}
 PORTAL_ROOMS = ("review", "supervision", "apply", "admin")  # one per audience
-# portal.app mounts the rooms; the demo's sample people fill forms over HTTP (they belong to cli/demo)
-PORTAL_ROOF = {"portal.app", "portal.demo_experts", "portal.demo_supervisors"}
+# portal.app mounts the rooms
+PORTAL_ROOF = {"portal.app"}
 
 
 @dataclass(frozen=True)

@@ -37,9 +37,10 @@ def step_review_open(run: DemoRun) -> str:
 
 
 def _fill(run: DemoRun, *, late: bool, at: datetime) -> int:
+    from cli.demo.people.experts import fill_sheets, open_sheet_links
+    from cli.demo.people.portal import running_portal
     from models.db import default_engine
     from models.settings import get_settings
-    from portal.demo_experts import fill_sheets, open_sheet_links, running_portal
 
     settings = get_settings()
     links = open_sheet_links(default_engine(), competition_id=run.competition_id or 0, settings=settings)
@@ -47,7 +48,7 @@ def _fill(run: DemoRun, *, late: bool, at: datetime) -> int:
     late_ones = set(experts[-LATE_EXPERTS:]) if not late else set(experts)
     chosen = [link for link in links if (link.expert_id in late_ones) == late]
     with running_portal(settings, clock=lambda: at) as base_url:
-        report = fill_sheets(chosen, seed=2025, base_url=base_url)
+        report = fill_sheets(chosen, base_url=base_url)
     return report.submitted
 
 

@@ -1,21 +1,26 @@
 """The demo's supervision (督导), replaying the example's 2025 timeline after funding.
 
+What every grantee reports and every supervisor records is data: examples/jiangtou-2025/year.yaml
+(``cli.demo.example.year``), typed into the portal over HTTP by the sample people
+(``cli.demo.people.supervisors``), each form on its own day.
+
 On 2 June the mid-term checkpoints open: supervisors are assigned, each supervisor gets one link
-per checkpoint and each project a link for its 中期报告. By 20 June every project reports and every
-supervisor fills the 督导记录表 through the real portal over HTTP, with one upload each; the second
-project fails its mid-term (tranche withheld, 整改通知) and the third too. On 3 July the re-checks:
-the second passes (the withheld tranche is released), the third fails again; on 4 July the
-administrator terminates it (终止通知, claw-back). The first project's mid-term passes on 20 June.
+per checkpoint and each project a link for its 中期报告. Between 10 and 19 June every project reports
+and every supervisor fills the 督导记录表 with one upload each; on 20 June they are settled. In the
+example's data two projects fail their mid-term (tranche withheld, 整改通知); on 3 July the re-checks
+settle: one passes (the withheld tranche is released), the other fails again, and on 4 July the
+administrator terminates it (终止通知, claw-back) for the reason the data gives.
 
 On 16 September the 结项评估 checkpoints open; by 10 October every running project files its 结项报告
-and its supervisor the 结项 record (all passing); the final evaluation (``cli/demo/evaluation.py``)
-then settles them.
+and its supervisor the 结项 record; the final evaluation (``cli/demo/evaluation.py``) grades them.
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from cli.console import console, line
@@ -27,18 +32,8 @@ MIDTERM_AT = datetime(2025, 6, 20, 15, 0, tzinfo=BEIJING)
 RECHECK_AT = datetime(2025, 7, 3, 15, 0, tzinfo=BEIJING)
 TERMINATE_AT = datetime(2025, 7, 4, 10, 0, tzinfo=BEIJING)
 FINAL_OPEN_AT = datetime(2025, 9, 16, 9, 0, tzinfo=BEIJING)
-FINAL_REPORTS_AT = datetime(2025, 10, 10, 15, 0, tzinfo=BEIJING)
+FINAL_REPORTS_AT = datetime(2025, 10, 10, 18, 0, tzinfo=BEIJING)
 ACTOR = "admin:demo"
-TERMINATION_REASON = "中期评估不合格，整改复查仍不合格 / failed the mid-term and its re-check"
-
-
-def _grants(run: DemoRun) -> list[int]:
-    """The running grants by 申报编号: the demo's second fails once, its third twice."""
-    from models.db import session_scope
-    from models.supervision.supervisors import running_grants
-
-    with session_scope() as session:
-        return [g.id or 0 for g, _, _ in running_grants(session, competition_id=run.competition_id or 0)]
 
 
 def step_supervision_open(run: DemoRun) -> str:
@@ -51,73 +46,87 @@ def step_supervision_open(run: DemoRun) -> str:
     )
 
 
-def _fill(run: DemoRun, *, recheck: bool, at: datetime, verdicts: dict[int, str]) -> int:
-    from models.db import default_engine
-    from models.settings import get_settings
-    from portal.demo_experts import running_portal
-    from portal.demo_supervisors import fill_checkpoints, first_round_links, recheck_links
+def fill_from_year(run: DemoRun, *, recheck: bool, at: datetime) -> int:
+    from cli.demo.people.supervisors import fill_from_year as fill
 
-    settings = get_settings()
-    choose = recheck_links if recheck else first_round_links
-    links = choose(default_engine(), competition_id=run.competition_id or 0, settings=settings)
-    with running_portal(settings, clock=lambda: at) as base_url:
-        report = fill_checkpoints(links, verdicts=verdicts, visit_day=at.date(), base_url=base_url)
-    return report.records
+    return fill(run.competition_id or 0, recheck=recheck, at=at).records
 
 
-def _follow_up(run: DemoRun, at: datetime) -> list[dict[str, object]]:
+def _follow_up(run: DemoRun, at: datetime) -> list[dict[str, Any]]:
     from flows.supervision import checkpoint_follow_up
 
     return list(asyncio.run(checkpoint_follow_up(run.slug, actor=ACTOR, as_of=at))["settled"])
 
 
+def _scores(settled: Sequence[dict[str, Any]]) -> str:
+    """The settled records' scores, lowest to highest (what the demo's reader checks at a glance)."""
+    from sqlmodel import col, select
+
+    from models.db import session_scope
+    from models.supervision.tables import CheckpointReport
+
+    ids = [int(s["checkpoint_id"]) for s in settled]
+    with session_scope() as session:
+        scores = sorted(
+            session.exec(select(CheckpointReport.score).where(col(CheckpointReport.checkpoint_id).in_(ids)))
+        )
+    return "、".join(str(score) for score in scores)
+
+
 def step_midterm(run: DemoRun) -> str:
-    grants = _grants(run)
-    verdicts = {g: "fail" for g in grants[1:3]}
-    run.facts["supervision_failing"] = grants[1:3]
-    records = _fill(run, recheck=False, at=MIDTERM_AT, verdicts=verdicts)
+    records = fill_from_year(run, recheck=False, at=MIDTERM_AT)
     settled = _follow_up(run, MIDTERM_AT)
     passed = sum(1 for s in settled if s["passed"])
     return (
-        f"中期评估 / mid-term: {records} 份督导记录 records（含上传 with uploads），"
-        f"通过 passed {passed}，未通过 failed {len(settled) - passed}"
+        f"中期评估 / mid-term: {records} 份督导记录 records（含上传 with uploads），得分 scores "
+        f"{_scores(settled)}；通过 passed {passed}，未通过 failed {len(settled) - passed}"
         "（暂缓拨付、整改通知 withheld, rectification）"
     )
 
 
 def step_recheck(run: DemoRun) -> str:
-    failing: list[int] = run.facts.get("supervision_failing", [])
-    verdicts = {g: ("pass" if i == 0 else "fail") for i, g in enumerate(failing)}
-    records = _fill(run, recheck=True, at=RECHECK_AT, verdicts=verdicts)
+    records = fill_from_year(run, recheck=True, at=RECHECK_AT)
     settled = _follow_up(run, RECHECK_AT)
     passed = sum(1 for s in settled if s["passed"])
+    run.facts["failed_rechecks"] = [int(s["checkpoint_id"]) for s in settled if not s["passed"]]
     return (
-        f"整改复查 / re-checks: {records} 份 records，通过 passed {passed}（暂缓的款项拨付 released），"
-        f"仍未通过 failed again {len(settled) - passed}"
+        f"整改复查 / re-checks: {records} 份 records，得分 scores {_scores(settled)}；"
+        f"通过 passed {passed}（暂缓的款项拨付 released），仍未通过 failed again {len(settled) - passed}"
     )
 
 
 def step_termination(run: DemoRun) -> str:
+    """Each grant whose re-check failed is terminated, for the reason the year's data gives."""
+    from cli.demo.example.year import load_year
     from models.competition.tables import Competition
     from models.db import session_scope
     from models.money import format_yuan
     from models.settings import get_settings
     from models.supervision.notices import queue_outcome_letters
     from models.supervision.outcomes import terminate_grant
+    from models.supervision.plan import grant_parts
+    from models.supervision.tables import Checkpoint
 
-    failing: list[int] = run.facts.get("supervision_failing", [])
-    if len(failing) < 2:
+    failing: list[int] = run.facts.get("failed_rechecks", [])
+    if not failing:
         return "终止 / termination: 无 none"
+    year = load_year()
+    clawback = 0
     with session_scope() as session:
-        termination = terminate_grant(
-            session, grant_id=failing[1], reason=TERMINATION_REASON, actor=ACTOR, now=TERMINATE_AT
-        )
+        for checkpoint_id in failing:
+            checkpoint = session.get(Checkpoint, checkpoint_id)
+            assert checkpoint is not None
+            _, application, _ = grant_parts(session, checkpoint.grant_id)
+            reason = year.project(application.title).termination or "整改复查仍不合格"
+            termination = terminate_grant(
+                session, grant_id=checkpoint.grant_id, reason=reason, actor=ACTOR, now=TERMINATE_AT
+            )
+            clawback += termination.clawback_fen
         competition = session.get(Competition, run.competition_id)
         assert competition is not None
         queue_outcome_letters(session, competition=competition, settings=get_settings(), now=TERMINATE_AT)
-        clawback = termination.clawback_fen
     return (
-        f"终止 / termination: 1 个项目 project，应退回 claw back {format_yuan(clawback)} 元，"
+        f"终止 / termination: {len(failing)} 个项目 project，应退回 claw back {format_yuan(clawback)} 元，"
         "终止通知已发出 / letter queued"
     )
 
@@ -143,7 +152,7 @@ def step_final_reports(run: DemoRun) -> str:
     from flows.supervision import supervision
 
     opened = asyncio.run(supervision(run.slug, actor=ACTOR, as_of=FINAL_OPEN_AT))
-    records = _fill(run, recheck=False, at=FINAL_REPORTS_AT, verdicts={})
+    records = fill_from_year(run, recheck=False, at=FINAL_REPORTS_AT)
     return (
         f"结项报告 / final reports: 检查点开放 opened {opened['opened']}，"
         f"结项报告与督导记录 {records} 份 / reports and records filed through the portal"

@@ -114,8 +114,8 @@ def call_notice_context(
         "pool_fen": budget.pool,
         "per_project_cap_fen": budget.per_project_cap,
         "per_project_min_fen": budget.per_project_min,
-        "service_period_start": info.service_period.start,
-        "service_period_end": info.service_period.end,
+        "service_period_start": info.projects_run.start,  # 项目执行期
+        "service_period_end": info.projects_run.end,
         "communities": list(config.communities),
         "categories": [{"name": c.name, "description": c.description} for c in config.categories],
         "pools": [{"name": p.name, "amount_fen": p.amount} for p in config.pools if p.amount is not None],

@@ -159,7 +159,16 @@ class CompetitionInfo(_Strict):
     organiser: str = Field(min_length=2)  # 主办：江头街道办事处
     operator: str = ""  # 承办：江头街道社会工作服务站
     year: int = Field(ge=2000, le=2100)
-    service_period: ServicePeriod
+    service_period: ServicePeriod  # the social work service contract the competition is part of
+    # 项目执行期: when the funded projects run (the call prints it, intake checks every project's period
+    # against it); inside the service period, after the agreements are signed. Default: the service period.
+    project_period: ServicePeriod | None = None
+
+    @property
+    def projects_run(self) -> ServicePeriod:
+        """The period every project must lie in: the 项目执行期, else the service period."""
+        return self.project_period or self.service_period
+
     contact: str = ""  # 联系人及电话, printed on notices
     submit_email: EmailStr  # where applicants send their 申报书 (printed on the call and its letter)
     address: str = ""
@@ -496,13 +505,24 @@ class Deadlines(_Strict):
 
 
 class IntakeLimits(_Strict):
-    """How much one imported file may hold. A file beyond a limit is refused with a message naming
-    it, before it is read whole (the size on disk and, for .xlsx, unpacked)."""
+    """How much one imported file may hold, and what an application must carry. A file beyond a
+    limit is refused with a message naming it, before it is read whole (the size on disk and, for
+    .xlsx, unpacked).
+
+    ``require_plan``: every application gives its 活动安排 (at least one activity: 时间, 活动内容,
+    场次, 预计人次) and its 直接受益人数; without them it is refused at that field.
+    ``hold_refusals_share`` / ``hold_refusals_min_rows``: when one rule would refuse more than that
+    share of a file's rows (and at least that many rows), its refusal letters wait in the outbox as
+    drafts for the administrator (``grantflow outbox release``) — a wrong file or a wrong
+    configuration mails nobody."""
 
     max_file_mb: int = Field(default=20, ge=1, le=500)  # the file as it lies on disk
     max_unpacked_mb: int = Field(default=200, ge=1, le=2000)  # an .xlsx/.docx once unzipped
     max_rows: int = Field(default=5000, ge=1, le=1_000_000)  # rows of one sheet (or items of a JSON)
     max_columns: int = Field(default=100, ge=1, le=16384)  # columns of one sheet
+    require_plan: bool = False
+    hold_refusals_share: Dec = Field(default=Decimal("0.5"), ge=0, le=1)
+    hold_refusals_min_rows: int = Field(default=3, ge=1, le=1_000_000)
 
 
 class Person(_Strict):
@@ -647,6 +667,7 @@ class CompetitionConfig(_Strict):
                         f"tranche {t.label!r} is gated on unknown checkpoint {t.gate!r}",
                     )
                 )
+        problems += self._project_period_problems()
         lowest = min(range(len(self.grade_bands)), key=lambda i: self.grade_bands[i].min_score)
         if self.grade_bands[lowest].min_score != 0:
             problems.append(
@@ -677,6 +698,31 @@ class CompetitionConfig(_Strict):
         if problems:
             raise FieldProblems(problems)
         return self
+
+    def _project_period_problems(self) -> list[tuple[str, str, str]]:
+        """The 项目执行期 lies in the service period and starts after the agreements are signed."""
+        period, service = self.competition.project_period, self.competition.service_period
+        if period is None:
+            return []
+        problems = []
+        if period.start < service.start or period.end > service.end:
+            problems.append(
+                (
+                    "competition.project_period",
+                    f"项目执行期 {period.start}至{period.end} 须在服务期 {service.start}至{service.end} 之内",
+                    "the project period must lie within the service period",
+                )
+            )
+        signed_by = self.deadlines.agreements_by or self.deadlines.review_close.date()
+        if period.start <= signed_by:
+            problems.append(
+                (
+                    "competition.project_period.start",
+                    f"项目执行期须在协议签订截止日 {signed_by} 之后开始（先签协议，后实施项目）",
+                    f"the project period must start after the agreements are signed (by {signed_by})",
+                )
+            )
+        return problems
 
     @model_validator(mode="after")
     def _funding_checks(self) -> CompetitionConfig:

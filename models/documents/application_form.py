@@ -143,7 +143,7 @@ _SAMPLE: dict[str, Any] = {
     "served_communities": ["吕岭", "江头"],
     "target_group": "辖区60岁以上独居、空巢及高龄老人",
     "beneficiaries": 120,
-    "period_start": date(2025, 4, 1),
+    "period_start": date(2025, 5, 1),
     "period_end": date(2025, 9, 30),
     "amount_fen": 800_000,
     "self_funded_fen": 150_000,
@@ -154,8 +154,8 @@ _SAMPLE: dict[str, Any] = {
     "objectives": "1. 为120名老人提供送餐上门和就餐陪伴服务；\n2. 培育一支40人的助餐志愿者队伍；\n"
     "3. 老人对服务的满意度达到90%以上。",
     "activities": [
-        {"period": "2025年4月", "content": "助餐志愿者招募与培训", "sessions": 2, "participants": 45},
-        {"period": "2025年4月—9月", "content": "送餐上门与就餐陪伴", "sessions": 24, "participants": 960},
+        {"period": "2025年5月", "content": "助餐志愿者招募与培训", "sessions": 2, "participants": 45},
+        {"period": "2025年5月—9月", "content": "送餐上门与就餐陪伴", "sessions": 24, "participants": 960},
         {"period": "2025年5月—9月", "content": "“邻里共餐日”主题活动", "sessions": 5, "participants": 300},
         {"period": "2025年9月", "content": "成果分享会与志愿者表彰", "sessions": 1, "participants": 80},
     ],

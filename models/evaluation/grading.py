@@ -20,7 +20,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -28,6 +27,7 @@ from enum import StrEnum
 from typing import Any
 
 from models.competition.config import CompetitionConfig, FailRule, GradeBand
+from models.intake.plan import activity_plan
 from models.review.aggregation import aggregate, round_cent
 
 
@@ -116,26 +116,7 @@ def decide(passed: bool, *, rule: FailRule, round_: int) -> Outcome:
     return Outcome.terminated
 
 
-_NUMBER = re.compile(r"\d[\d,]*")
-
-
-def _count(value: Any) -> int:
-    found = _NUMBER.search(str(value or ""))
-    return int(found.group().replace(",", "")) if found else 0
-
-
 def planned_delivery(details: Mapping[str, Any]) -> tuple[int, int]:
-    """(activities, person-times) planned in the 申报书's activity table, rows or ``a|b|n|m`` text."""
-    rows = details.get("activities") or []
-    if rows:
-        return (
-            sum(_count(r.get("sessions")) for r in rows if isinstance(r, Mapping)),
-            sum(_count(r.get("participants")) for r in rows if isinstance(r, Mapping)),
-        )
-    sessions = people = 0
-    for line in str(details.get("activities_text") or "").splitlines():
-        parts = [p.strip() for p in line.split("|")]
-        if len(parts) >= 4:
-            sessions += _count(parts[2])
-            people += _count(parts[3])
-    return sessions, people
+    """(activities, person-times) planned in the 申报书's 活动安排 (``models.intake.plan``)."""
+    plan = activity_plan(details)
+    return plan.sessions, plan.participants

@@ -24,19 +24,29 @@ from models.documents.registry import write_document
 from models.documents.tables import GeneratedDocument
 from models.evaluation.annual import grant_reconciliation
 from models.evaluation.checkpoints import final_checkpoint
-from models.evaluation.grading import OUTCOME_LABELS, Outcome, planned_delivery
+from models.evaluation.grading import OUTCOME_LABELS, Outcome
 from models.evaluation.tables import FinalEvaluation, PanelSheet
 from models.funding.tables import Grant
 from models.intake.correspondence import write_to_applicant
+from models.intake.plan import application_plan
 from models.intake.tables import Application, Organisation
 from models.mail.outbox import OutboxLetter, letter_ids
 from models.review.tables import Expert
 from models.settings import Settings
 from models.states import AssignmentState
-from models.supervision.tables import CheckpointReport, Supervisor
+from models.supervision.tables import Checkpoint, CheckpointReport, Supervisor
 
 STAGE = "evaluation"
 ROLE = "final_evaluation_report"
+
+
+def _evaluated_on(session: Session, checkpoint: Checkpoint | None) -> date | None:
+    """The day the 结项 was assessed: the supervisors' last visit (never the checkpoint's due day,
+    which may lie after the report is written)."""
+    if checkpoint is None:
+        return None
+    records = session.exec(select(CheckpointReport).where(CheckpointReport.checkpoint_id == checkpoint.id))
+    return max((r.visit_date for r in records if r.visit_date is not None), default=None)
 
 
 def _rate(actual: int, planned: int) -> str:
@@ -153,7 +163,8 @@ def report_context(
         experts = panel_names(session, checkpoint_id=checkpoint.id or 0)
         names += [f"{name}（结项评审专家）" for name in experts]
         comments = panel_comments(session, checkpoint_id=checkpoint.id or 0)
-    sessions, people = planned_delivery(application.details)
+    plan = application_plan(application)
+    sessions, people = plan.sessions, plan.participants
     money = grant_reconciliation(session, grant_id=grant.id)
     outcome = Outcome(evaluation.outcome) if evaluation.outcome else None
     conclusion = OUTCOME_LABELS[outcome][0] if outcome else ""
@@ -168,7 +179,7 @@ def report_context(
         "period_start": application.period_start or grant.signed_on or period.start,
         "period_end": application.period_end or period.end,
         "evaluators": names or ["—"],
-        "evaluation_date": checkpoint.due_on if checkpoint is not None else issue_date,
+        "evaluation_date": _evaluated_on(session, checkpoint) or issue_date,
         "final_score": evaluation.score,
         "grade": evaluation.grade,
         "passed": evaluation.passed,
@@ -176,13 +187,13 @@ def report_context(
         "indicators": [
             {
                 "name": "活动场次",
-                "planned": f"{sessions}场",
+                "planned": plan.sessions_text,
                 "actual": f"{evaluation.activities_held}场",
                 "rate": _rate(evaluation.activities_held, sessions),
             },
             {
                 "name": "服务人次",
-                "planned": f"{people:,}人次",
+                "planned": plan.participants_text,
                 "actual": f"{evaluation.person_times:,}人次",
                 "rate": _rate(evaluation.person_times, people),
             },

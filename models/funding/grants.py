@@ -38,6 +38,7 @@ from models.funding.tables import FundingDecision, Grant, grants_of
 from models.funding.tranches import SIGNING, open_gate, plan_tranches, tranche_rows, tranches_of
 from models.funding.workdays import add_working_days
 from models.intake.correspondence import write_to_applicant
+from models.intake.plan import application_plan
 from models.intake.tables import Application, BudgetLine, Organisation
 from models.lifecycle import set_state
 from models.money import format_yuan, yuan_in_capitals
@@ -102,21 +103,6 @@ def award_grants(session: Session, *, competition_id: int, actor: str) -> list[G
     return made
 
 
-def _planned_counts(application: Application) -> tuple[int, int]:
-    sessions = participants = 0
-    for row in application.details.get("activities") or []:
-        for key, total in (("sessions", 0), ("participants", 1)):
-            try:
-                value = int(str(row.get(key) or 0).strip() or 0)
-            except ValueError:
-                value = 0
-            if total:
-                participants += value
-            else:
-                sessions += value
-    return sessions, participants or int(application.details.get("beneficiaries") or 0)
-
-
 def agreement_context(session: Session, *, grant: Grant) -> dict[str, Any]:
     """资助协议书: parties, number, amount (figures and capitals), tranche plan, budget, duties."""
     competition = session.get(Competition, grant.competition_id)
@@ -142,8 +128,7 @@ def agreement_context(session: Session, *, grant: Grant) -> dict[str, Any]:
                 "amount_fen": difference,
             }
         )
-    sessions, participants = _planned_counts(application)
-    period = config.competition.service_period
+    period = config.competition.projects_run
     return {
         "agreement_number": grant.agreement_no,
         "competition_name": competition.name,
@@ -165,8 +150,7 @@ def agreement_context(session: Session, *, grant: Grant) -> dict[str, Any]:
         "amount_fen": grant.amount_fen,
         "tranches": tranche_rows(tranches_of(session, grant_id=grant.id or 0), config),
         "budget_lines": lines,
-        "planned_sessions": sessions,
-        "planned_participants": participants,
+        "plan_commitment": application_plan(application).commitment,
         "sign_date": grant.signed_on,
         "payment_days": config.funding.payment_days,
     }

@@ -148,7 +148,8 @@ FIELDS: tuple[IntakeField, ...] = (
         "活动安排",
         ("活动计划", "实施计划"),
         max_length=3000,
-        hint="每行一项活动：时间|活动内容|场次|预计人次",
+        hint="在“活动安排”表中逐行填写；或在本列每行写“时间|活动内容|场次|预计人次”，"
+        "如 2025年5月|助餐志愿者培训|2|40",
     ),
     IntakeField("outcomes", "预期成效与评估方式", ("预期成效", "评估方式"), max_length=2000),
     IntakeField("team", "执行团队", ("项目团队", "团队成员"), max_length=2000),
@@ -188,6 +189,19 @@ BUDGET_LABELS = {
     "amount": "金额（元）",
 }
 BUDGET_SHEET = "预算明细"
+# Columns of the 活动安排 (the plan): in the 活动安排 sheet, in the Word form's table, and in an inline
+# cell (时间|活动内容|场次|预计人次 a line).
+ACTIVITY_COLUMNS: dict[str, tuple[str, ...]] = {
+    "ref": ("申报编号", "编号"),
+    "title": ("项目名称",),
+    "organisation": ("申报单位", "单位名称"),
+    "period": ("时间", "活动时间", "日期", "时间安排"),
+    "content": ("活动内容", "活动", "内容", "活动名称"),
+    "sessions": ("场次", "活动场次", "次数"),
+    "participants": ("预计人次", "人次", "服务人次", "预计服务人次"),
+}
+ACTIVITY_LABELS = {"period": "时间", "content": "活动内容", "sessions": "场次", "participants": "预计人次"}
+ACTIVITY_SHEET = "活动安排"
 INSTRUCTIONS_SHEET = "填写说明"
 APPLICATIONS_SHEET = "申报信息"
 
@@ -215,6 +229,7 @@ def _lookup(names: dict[str, tuple[str, ...]]) -> dict[str, str]:
 
 _FIELD_LOOKUP = _lookup({f.key: (f.label, *f.aliases) for f in FIELDS})
 _BUDGET_LOOKUP = _lookup(BUDGET_COLUMNS)
+_ACTIVITY_LOOKUP = _lookup(ACTIVITY_COLUMNS)
 _PARENTHESES = re.compile(r"\([^)]*\)")
 
 
@@ -230,6 +245,12 @@ def field_for(label: object, *, loose: bool = False) -> str | None:
 def budget_column_for(label: object) -> str | None:
     text = normalise_label(label)
     return _BUDGET_LOOKUP.get(text) or _BUDGET_LOOKUP.get(_PARENTHESES.sub("", text))
+
+
+def activity_column_for(label: object) -> str | None:
+    """The 活动安排 column a header names (时间, 活动内容, 场次, 预计人次 and their variants), or None."""
+    text = normalise_label(label)
+    return _ACTIVITY_LOOKUP.get(text) or _ACTIVITY_LOOKUP.get(_PARENTHESES.sub("", text))
 
 
 class _Uncalculated:
@@ -250,6 +271,16 @@ class RawBudgetLine:
     formulas: frozenset[str] = frozenset()  # keys whose cell is a formula Excel has not calculated
 
 
+@dataclass(frozen=True)
+class RawActivity:
+    """One line of the 活动安排 as read: a sheet row, a Word table row, a line of a cell or the web form."""
+
+    where: str
+    values: dict[str, object]  # period, content, sessions, participants (raw)
+    malformed: str = ""  # an inline line that is not 时间|活动内容|场次|预计人次, as written
+    formulas: frozenset[str] = frozenset()  # keys whose cell is a formula Excel has not calculated
+
+
 @dataclass
 class RawRow:
     """One application as read from a file, before validation."""
@@ -258,7 +289,9 @@ class RawRow:
     values: dict[str, object] = field(default_factory=dict)
     cells: dict[str, str] = field(default_factory=dict)  # field key → its own location, when finer
     budget: list[RawBudgetLine] = field(default_factory=list)
-    activity_plan: list[dict[str, str]] = field(default_factory=list)  # Word: 时间|活动内容|场次|预计人次
+    # the 活动安排 lines given apart from the row's own cell: the 活动安排 sheet, the Word form's table,
+    # a JSON list, the web form's rows (an inline cell's lines are read by validation)
+    activity_plan: list[RawActivity] = field(default_factory=list)
     team_members: list[dict[str, str]] = field(default_factory=list)  # Word: the 执行团队 table
     problems: list[Problem] = field(default_factory=list)  # found while reading (an unmatched budget line)
     formulas: set[str] = field(default_factory=set)  # keys whose cell is a formula never calculated

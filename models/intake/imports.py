@@ -6,21 +6,25 @@ with every problem and not stored. One file is one transaction (a SAVEPOINT): an
 half-way leaves the database as it was. Importing the same file again changes nothing: an
 application is a duplicate when its organisation and project title, or its applicant-supplied
 申报编号, are already stored. After ``deadlines.applications_close`` a file is refused unless the
-administrator gives a reason, which is audited.
+administrator gives a reason, which is audited. When one rule refuses most of a file's rows
+(``held_rules``), those rows are marked ``held``: their refusal letters wait as drafts.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from decimal import Decimal
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, func, select
 
 from models.audit import record
-from models.competition.config import CompetitionConfig
+from models.competition.config import CompetitionConfig, IntakeLimits
 from models.competition.tables import Competition, competition_config
 from models.errors import InputError, NotFound, Problem
 from models.intake.fields import RawRow
@@ -34,7 +38,8 @@ BEIJING = ZoneInfo("Asia/Shanghai")
 
 @dataclass(frozen=True)
 class RefusedRow:
-    """An application that was not stored, with every reason and, if usable, where to write."""
+    """An application that was not stored, with every reason and, if usable, where to write.
+    ``held``: the rule that refused most of its file, for which its letter waits (see ``held_rules``)."""
 
     where: str
     problems: list[Problem]
@@ -42,6 +47,7 @@ class RefusedRow:
     title: str = ""
     organisation: str = ""
     contact_name: str = ""
+    held: str = ""
 
     @property
     def reasons(self) -> list[str]:
@@ -72,9 +78,53 @@ class ImportReport:
     late: bool = False  # imported after the deadline, with an administrator's reason
     notices: list[Problem] = field(default_factory=list)  # how the file was read: hidden sheets, rows
 
+    held: dict[str, int] = field(default_factory=dict)  # rule → rows it refused, when held (held_rules)
+
     @property
     def problems(self) -> list[Problem]:
         return [p for row in self.refused for p in row.problems]
+
+    @property
+    def rows(self) -> int:
+        return len(self.accepted) + len(self.duplicates) + len(self.refused)
+
+
+_VALUES = re.compile(r"“[^”]*”|‘[^’]*’|'[^']*'|\d[\d,.:/\-年月日至]*")
+
+
+def rule_of(problem: Problem) -> str:
+    """The rule a problem states, its values left out: 项目周期：项目周期 … 须在项目执行期 … 之内."""
+    said = _VALUES.sub("…", problem.zh)
+    return f"{problem.field}：{said}" if problem.field else said
+
+
+def held_rules(report: ImportReport, limits: IntakeLimits) -> dict[str, int]:
+    """The rules that refuse more than ``limits.hold_refusals_share`` of the file's rows (and at least
+    ``hold_refusals_min_rows`` rows), with how many: a file of the wrong year, a configuration with a
+    mistake — a refusal letter to every applicant would be the software's error, not theirs."""
+    counts: dict[str, int] = {}
+    for row in report.refused:
+        for rule in dict.fromkeys(rule_of(p) for p in row.problems):
+            counts[rule] = counts.get(rule, 0) + 1
+    share = limits.hold_refusals_share
+    return {
+        rule: count
+        for rule, count in counts.items()
+        if count >= limits.hold_refusals_min_rows and Decimal(count) > share * report.rows
+    }
+
+
+def hold_refusals(report: ImportReport, limits: IntakeLimits) -> None:
+    """Mark the refused rows under a rule that refused most of the file (``held_rules``)."""
+    report.held = held_rules(report, limits)
+    if not report.held:
+        return
+    report.refused = [
+        dataclasses.replace(
+            row, held=next((rule_of(p) for p in row.problems if rule_of(p) in report.held), "")
+        )
+        for row in report.refused
+    ]
 
 
 def import_applications(
@@ -130,6 +180,7 @@ def import_applications(
                 late_reason=reason if late else "",
                 on_stored=on_stored,
             )
+        hold_refusals(report, config.intake)
         if late and report.accepted:
             record(
                 session,

@@ -66,6 +66,7 @@ def refused_summary(row: RefusedRow) -> dict[str, Any]:
         "reasons": row.reasons,
         "reasons_en": row.reasons_en,
         "problems": [{"where": p.where, "field": p.field, "zh": p.zh, "en": p.en} for p in row.problems],
+        "held": row.held,
     }
 
 
@@ -92,6 +93,7 @@ def report_summary(session: Session, report: ImportReport) -> dict[str, Any]:
             for d in report.duplicates
         ],
         "refused": [refused_summary(row) for row in report.refused],
+        "held": [{"rule": rule, "rows": rows, "of": report.rows} for rule, rows in report.held.items()],
         "notices": [{"where": n.where, "zh": n.zh, "en": n.en} for n in report.notices],
         "error": None,
     }
@@ -211,8 +213,10 @@ def queue_refusals(
 ) -> list[OutboxLetter]:
     """A 申报未受理 letter, listing every reason, for each refused row with a usable address.
 
-    ``refused`` are rows as ``refused_summary`` gives them; rows without an address are skipped.
-    Returns the letters queued now: a row refused again for the same reasons gets no second letter.
+    ``refused`` are rows as ``refused_summary`` gives them; rows without an address are skipped. A
+    row marked ``held`` (its rule refused most of its file) gets its letter as a draft, which waits
+    for ``grantflow outbox release``. Returns the letters queued now: a row refused again for the
+    same reasons gets no second letter.
     """
     assert competition.id is not None
     config = competition_config(competition)
@@ -237,6 +241,7 @@ def queue_refusals(
                     "reasons": list(row["reasons"]),
                     "applications_close": cn_moment(config.deadlines.applications_close, settings.timezone),
                 },
+                hold=str(row.get("held") or ""),
             )
         )
     session.flush()

@@ -3,10 +3,13 @@
 - ``.xlsx``: the sheet whose header row (within its first ten rows) names 项目名称; rows are numbered
   as Excel shows them. Budget lines come from the sheet 预算明细 (one line a row, matched to its
   application by 申报编号, else by 项目名称 — and 申报单位 when titles repeat), or from the 预算明细
-  column, written ``科目|用途|单价|数量`` one line per line (or separated by ；).
+  column, written ``科目|用途|单价|数量`` one line per line (or separated by ；). The plan's
+  activities come the same way from the sheet 活动安排 (时间, 活动内容, 场次, 预计人次), or from the
+  活动安排 column (``时间|活动内容|场次|预计人次`` a line, read by validation).
 - ``.csv``: the same columns; UTF-8 (with or without BOM) or GBK/GB18030 as Chinese Excel saves it.
 - ``.json``: a list of objects (or ``{"applications": [...]}``) keyed by the Chinese headers;
-  ``预算明细`` may be a list of objects with 科目/用途/单价/数量/金额.
+  ``预算明细`` may be a list of objects with 科目/用途/单价/数量/金额, ``活动安排`` a list of objects
+  with 时间/活动内容/场次/预计人次.
 - ``.docx``: a filled-in 申报书 (``models.intake.word_form``).
 
 File-level problems (unreadable file, no header row, missing columns) raise ``InputError``. So does a
@@ -28,7 +31,7 @@ import io
 import json
 import re
 import zipfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -36,13 +39,17 @@ from typing import Any
 from models.competition.config import IntakeLimits
 from models.errors import InputError, Problem
 from models.intake.fields import (
+    ACTIVITY_LABELS,
+    ACTIVITY_SHEET,
     BUDGET_LABELS,
     BUDGET_SHEET,
     BY_KEY,
     INSTRUCTIONS_SHEET,
     UNCALCULATED,
+    RawActivity,
     RawBudgetLine,
     RawRow,
+    activity_column_for,
     budget_column_for,
     field_for,
     normalise_label,
@@ -183,8 +190,13 @@ def _read_xlsx(path: Path, limits: IntakeLimits) -> ApplicationFile:
     with open_workbook(path) as book:
         sheets = book.sheets
         budget_sheet = next((ws for ws in sheets if normalise_label(ws.title) == BUDGET_SHEET), None)
+        activity_sheet = next((ws for ws in sheets if normalise_label(ws.title) == ACTIVITY_SHEET), None)
         candidates = [
-            ws for ws in sheets if ws is not budget_sheet and normalise_label(ws.title) != INSTRUCTIONS_SHEET
+            ws
+            for ws in sheets
+            if ws is not budget_sheet
+            and ws is not activity_sheet
+            and normalise_label(ws.title) != INSTRUCTIONS_SHEET
         ]
         main, records = None, []
         for ws in candidates:
@@ -202,13 +214,23 @@ def _read_xlsx(path: Path, limits: IntakeLimits) -> ApplicationFile:
                 )
             )
         budget_records = _sheet_records(path.name, budget_sheet, limits) if budget_sheet is not None else []
-        notices = [n for ws in (main, budget_sheet) if ws is not None for n in _sheet_notices(path.name, ws)]
+        activity_records = (
+            _sheet_records(path.name, activity_sheet, limits) if activity_sheet is not None else []
+        )
+        notices = [
+            n
+            for ws in (main, budget_sheet, activity_sheet)
+            if ws is not None
+            for n in _sheet_notices(path.name, ws)
+        ]
     rows = _table_rows(
         path.name,
         records,
         budget_records=budget_records,
         budget_sheet=budget_sheet.title if budget_sheet is not None else "",
     )
+    if activity_sheet is not None and activity_records:
+        rows.extend(_attach_lines(path.name, activity_sheet.title, activity_records, rows, ACTIVITIES))
     return ApplicationFile(rows, notices)
 
 
@@ -342,7 +364,7 @@ def _table_rows(
         row.budget = inline_budget(row)
         rows.append(row)
     if budget_records:
-        orphans = _attach_budget_sheet(name, budget_sheet, budget_records, rows)
+        orphans = _attach_lines(name, budget_sheet, budget_records, rows, BUDGET)
         rows.extend(orphans)
     return rows
 
@@ -371,13 +393,42 @@ def inline_budget(row: RawRow) -> list[RawBudgetLine]:
     return lines
 
 
-def _attach_budget_sheet(name: str, sheet: str, records: list[Record], rows: list[RawRow]) -> list[RawRow]:
-    """Give each application its lines from the 预算明细 sheet; unmatched lines become rows of their own."""
+@dataclass(frozen=True)
+class _LineSheet:
+    """A sheet of lines that belong to the applications: 预算明细 (budget) or 活动安排 (the plan)."""
+
+    sheet: str  # its name in messages
+    anchor: str  # the column every line has (科目 / 活动内容), which finds the header row
+    anchor_label: str
+    column_for: Callable[[object], str | None]
+    labels: Mapping[str, str]  # the value columns
+    attach: Callable[[RawRow, str, dict[str, object], frozenset[str]], None]
+
+
+def _add_budget_line(row: RawRow, where: str, values: dict[str, object], formulas: frozenset[str]) -> None:
+    row.budget.append(RawBudgetLine(where=where, values=values, formulas=formulas))
+    row.values.setdefault("budget", "（见预算明细表）")
+
+
+def _add_activity(row: RawRow, where: str, values: dict[str, object], formulas: frozenset[str]) -> None:
+    row.activity_plan.append(RawActivity(where=where, values=values, formulas=formulas))
+
+
+BUDGET = _LineSheet(BUDGET_SHEET, "item", "科目", budget_column_for, BUDGET_LABELS, _add_budget_line)
+ACTIVITIES = _LineSheet(
+    ACTIVITY_SHEET, "content", "活动内容", activity_column_for, ACTIVITY_LABELS, _add_activity
+)
+
+
+def _attach_lines(
+    name: str, sheet: str, records: list[Record], rows: list[RawRow], kind: _LineSheet
+) -> list[RawRow]:
+    """Give each application its lines from the sheet; unmatched lines become rows of their own."""
     header_at = next(
         (
             i
             for i, (_, vals) in enumerate(records[:10])
-            if any(budget_column_for(v) == "item" for v in vals if not _is_blank(v))
+            if any(kind.column_for(v) == kind.anchor for v in vals if not _is_blank(v))
         ),
         None,
     )
@@ -385,15 +436,15 @@ def _attach_budget_sheet(name: str, sheet: str, records: list[Record], rows: lis
         raise InputError(
             Problem(
                 f"{name}:{sheet}",
-                "科目",
-                "预算明细表找不到表头（须有“科目”列）",
-                "the budget sheet has no header row with 科目 (item)",
+                kind.anchor_label,
+                f"{kind.sheet}表找不到表头（须有“{kind.anchor_label}”列）",
+                f"the sheet {kind.sheet} has no header row with {kind.anchor_label} ({kind.anchor})",
             )
         )
     columns = {
         pos: key
         for pos, label in enumerate(records[header_at][1])
-        if (key := budget_column_for(label)) is not None
+        if (key := kind.column_for(label)) is not None
     }
     by_ref: dict[str, list[RawRow]] = {}
     by_title: dict[str, list[RawRow]] = {}
@@ -410,7 +461,7 @@ def _attach_budget_sheet(name: str, sheet: str, records: list[Record], rows: lis
             for pos, key in columns.items()
             if pos < len(values) and not _is_blank(values[pos])
         }
-        if _plain(cells.get("item")) in ("合计", "总计"):
+        if _plain(cells.get(kind.anchor)) in ("合计", "总计"):
             continue
         where = f"{name}:{sheet}表第{number}行 (sheet {sheet}, row {number})"
         ref, title = _plain(cells.get("ref")), _plain(cells.get("title"))
@@ -424,14 +475,13 @@ def _attach_budget_sheet(name: str, sheet: str, records: list[Record], rows: lis
             candidates = by_title.get(normalise_label(title), []) if title else []
         if organisation and len(candidates) > 1:
             candidates = [r for r in candidates if normalise_label(r.text("organisation")) == organisation]
-        line = RawBudgetLine(
-            where=where,
-            values={k: v for k, v in cells.items() if k in BUDGET_LABELS and v is not UNCALCULATED},
-            formulas=frozenset(k for k, v in cells.items() if k in BUDGET_LABELS and v is UNCALCULATED),
-        )
         if len(candidates) == 1:
-            candidates[0].budget.append(line)
-            candidates[0].values.setdefault("budget", "（见预算明细表）")
+            kind.attach(
+                candidates[0],
+                where,
+                {k: v for k, v in cells.items() if k in kind.labels and v is not UNCALCULATED},
+                frozenset(k for k, v in cells.items() if k in kind.labels and v is UNCALCULATED),
+            )
             continue
         orphan = RawRow(where=where)
         if candidates:
@@ -479,9 +529,10 @@ def _read_json(path: Path, limits: IntakeLimits) -> list[RawRow]:
             key = field_for(label) or (label if label in BY_KEY else None)
             if key is None or _is_blank(value):
                 continue
-            if isinstance(value, list) and key != "budget" and all(_scalar(v) for v in value):
+            lines = key in ("budget", "activities")  # a list of objects, one per line
+            if isinstance(value, list) and not lines and all(_scalar(v) for v in value):
                 value = "、".join(str(v) for v in value)
-            if isinstance(value, dict | list) and key != "budget":
+            if isinstance(value, dict) or (isinstance(value, list) and not lines):
                 row.problems.append(
                     Problem(row.where, BY_KEY[key].label, "应为文字或数字", "must be text or a number")
                 )
@@ -495,6 +546,12 @@ def _read_json(path: Path, limits: IntakeLimits) -> list[RawRow]:
             row.values["budget"] = "（见预算明细）" if row.budget else ""
         else:
             row.budget = inline_budget(row)
+        activities = row.values.get("activities")
+        if isinstance(activities, list):
+            if len(activities) > limits.max_rows:
+                raise _too_many_rows(f"{row.where} 活动安排 (activities)", limits)
+            row.activity_plan = list(_json_activities(row.where, activities))
+            del row.values["activities"]
         rows.append(row)
     return rows
 
@@ -513,6 +570,21 @@ def _json_budget(where: str, lines: Iterable[Any]) -> Iterable[RawBudgetLine]:
                     values[key] = value
         yield RawBudgetLine(
             where=f"{where} 预算明细第{index}项 (budget line {index})",
+            values=values,
+            malformed="" if isinstance(line, dict) else str(line),
+        )
+
+
+def _json_activities(where: str, lines: Iterable[Any]) -> Iterable[RawActivity]:
+    for index, line in enumerate(lines, start=1):
+        values: dict[str, object] = {}
+        if isinstance(line, dict):
+            for label, value in line.items():
+                key = activity_column_for(label) or (label if label in ACTIVITY_LABELS else None)
+                if key in ACTIVITY_LABELS and not _is_blank(value) and not isinstance(value, dict | list):
+                    values[key] = value
+        yield RawActivity(
+            where=f"{where} 活动安排第{index}项 (activity {index})",
             values=values,
             malformed="" if isinstance(line, dict) else str(line),
         )

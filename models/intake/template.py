@@ -1,6 +1,6 @@
 """The Excel intake template (`grantflow intake template`): what staff fill in and import.
 
-Three sheets:
+Four sheets:
 
 - 申报信息 — one application a row under the Chinese headers (required ones in red, each with a
   note); drop-down lists for 单位性质 and 项目类别; dates, phones and registration numbers as text
@@ -8,6 +8,8 @@ Three sheets:
 - 预算明细 — one budget line a row: 申报编号 or 项目名称 (and 申报单位 if two projects share a
   title) say which application it belongs to; 科目, 用途, 单价（元）, 数量, and optionally 金额（元）.
   One line per row is how people already keep budgets in Excel, and each cell stays a number.
+- 活动安排 — the plan, one activity a row, matched the same way: 时间, 活动内容, 场次, 预计人次
+  (required when the competition says ``intake.require_plan``).
 - 填写说明 — the competition's rules for this file: who may apply, communities, categories,
   amount range, service period, deadline, and every column explained.
 """
@@ -27,6 +29,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from models.competition.config import CompetitionConfig
 from models.errors import InputError, Problem
 from models.intake.fields import (
+    ACTIVITY_SHEET,
     APPLICATIONS_SHEET,
     BUDGET_SHEET,
     FIELDS,
@@ -38,6 +41,7 @@ from models.states import ORGANISATION_KIND_LABELS
 
 TEMPLATE_FIELDS: tuple[IntakeField, ...] = tuple(f for f in FIELDS if f.key not in ("period", "budget"))
 BUDGET_HEADERS = ("申报编号", "项目名称", "申报单位", "科目", "用途", "单价（元）", "数量", "金额（元）")
+ACTIVITY_HEADERS = ("申报编号", "项目名称", "申报单位", "时间", "活动内容", "场次", "预计人次")
 _TEXT_COLUMNS = ("ref", "registration_number", "contact_phone")
 _DATE_COLUMNS = ("founded_on", "period_start", "period_end")
 _WIDE = {
@@ -69,6 +73,7 @@ def write_intake_template(path: Path | str, config: CompetitionConfig) -> Path:
     main.title = APPLICATIONS_SHEET
     _applications_sheet(main, config)
     _budget_sheet(book.create_sheet(BUDGET_SHEET))
+    _activity_sheet(book.create_sheet(ACTIVITY_SHEET), required=config.intake.require_plan)
     _instructions_sheet(book.create_sheet(INSTRUCTIONS_SHEET), config)
     book.properties.creator = "grantflow"
     book.properties.title = f"{config.competition.name} 申报汇总表"[:255]
@@ -96,15 +101,22 @@ def _header(ws: Worksheet, labels: list[str], required: set[str]) -> None:
     ws.row_dimensions[1].height = 32
 
 
+_PLAN_FIELDS = ("beneficiaries",)  # required too when the competition requires the plan
+
+
+def _required(spec: IntakeField, config: CompetitionConfig) -> bool:
+    return spec.required or (config.intake.require_plan and spec.key in _PLAN_FIELDS)
+
+
 def _applications_sheet(ws: Worksheet, config: CompetitionConfig) -> None:
     labels = template_headers()
-    _header(ws, labels, {f.label for f in TEMPLATE_FIELDS if f.required})
+    _header(ws, labels, {f.label for f in TEMPLATE_FIELDS if _required(f, config)})
     kinds = [ORGANISATION_KIND_LABELS[k] for k in config.eligibility.organisation_kinds]
     lists = {"kind": kinds, "category": [c.name for c in config.categories]}
     for column, spec in enumerate(TEMPLATE_FIELDS, start=1):
         letter = get_column_letter(column)
         ws.column_dimensions[letter].width = _WIDE.get(spec.key, 14)
-        note = ("必填。" if spec.required else "选填。") + (spec.hint or "")
+        note = ("必填。" if _required(spec, config) else "选填。") + (spec.hint or "")
         ws.cell(row=1, column=column).comment = Comment(note, "grantflow")
         if spec.key in lists:
             validation = DataValidation(
@@ -132,6 +144,18 @@ def _budget_sheet(ws: Worksheet) -> None:
     ws.cell(row=1, column=8).comment = Comment("选填。填写时须等于 单价×数量", "grantflow")
 
 
+def _activity_sheet(ws: Worksheet, *, required: bool) -> None:
+    marked = {"项目名称", "活动内容", "场次", "预计人次"} if required else {"项目名称"}
+    _header(ws, list(ACTIVITY_HEADERS), marked)
+    for column, width in enumerate((14, 30, 26, 18, 36, 8, 10), start=1):
+        ws.column_dimensions[get_column_letter(column)].width = width
+    note = "与“申报信息”表的项目名称一致；两个项目同名时再填申报单位。每行一项活动"
+    ws.cell(row=1, column=2).comment = Comment(("必填。" if required else "") + note, "grantflow")
+    ws.cell(row=1, column=4).comment = Comment("如 2025年5月 或 2025年5月—9月", "grantflow")
+    ws.cell(row=1, column=6).comment = Comment("整数，至少为1", "grantflow")
+    ws.cell(row=1, column=7).comment = Comment("整数：预计服务人次", "grantflow")
+
+
 def _instructions_sheet(ws: Worksheet, config: CompetitionConfig) -> None:
     info, budget = config.competition, config.budget
     close = config.deadlines.applications_close.astimezone(ZoneInfo("Asia/Shanghai"))
@@ -144,17 +168,24 @@ def _instructions_sheet(ws: Worksheet, config: CompetitionConfig) -> None:
         ("服务社区", "、".join(config.communities)),
         ("项目类别", "、".join(c.name for c in config.categories)),
         ("申请金额", f"{format_yuan(budget.per_project_min)} 元 至 {format_yuan(budget.per_project_cap)} 元"),
-        ("项目周期", f"须在服务期 {info.service_period.start} 至 {info.service_period.end} 之内"),
+        (
+            "项目周期",
+            f"须在{'项目执行期' if info.project_period else '服务期'} "
+            f"{info.projects_run.start} 至 {info.projects_run.end} 之内",
+        ),
         (
             "填写方式",
             f"“{APPLICATIONS_SHEET}”表每行一个项目；“{BUDGET_SHEET}”表每行一条预算，"
-            "预算合计须等于申请金额。红色表头为必填项。请勿修改表头。",
+            f"预算合计须等于申请金额；“{ACTIVITY_SHEET}”表每行一项活动"
+            + ("（必填：每个项目至少一项活动，并填写直接受益人数）" if config.intake.require_plan else "")
+            + "。红色表头为必填项。请勿修改表头。",
         ),
         ("", ""),
         ("字段", "说明"),
     ]
-    lines += [(f.label, ("必填。" if f.required else "选填。") + f.hint) for f in TEMPLATE_FIELDS]
+    lines += [(f.label, ("必填。" if _required(f, config) else "选填。") + f.hint) for f in TEMPLATE_FIELDS]
     lines += [(BUDGET_SHEET, "科目|用途|单价（元）|数量|金额（元），按项目名称（或申报编号）对应到申报信息")]
+    lines += [(ACTIVITY_SHEET, "时间|活动内容|场次|预计人次，按项目名称（或申报编号）对应到申报信息")]
     for row, (label, text) in enumerate(lines, start=1):
         ws.cell(row=row, column=1, value=label or None).font = Font(bold=True)
         ws.cell(row=row, column=2, value=text or None).alignment = Alignment(wrap_text=True, vertical="top")

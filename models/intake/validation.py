@@ -3,8 +3,10 @@
 Each problem names where (file and row, or table cell), the field (its Chinese header) and what is
 wrong, in Chinese with English beside it. The checks: required fields, text lengths, organisation
 kind (and a pool that takes it), category, communities among the configured ones, dates and the
-project period inside the service period, the amount between the per-project minimum and cap,
-budget lines (单价 × 数量 = 金额) adding up to the amount, a plausible email and phone.
+project period inside the project period the call sets (or the service period), the amount between
+the per-project minimum and cap, budget lines (单价 × 数量 = 金额) adding up to the amount, the
+活动安排 (each line 时间|活动内容|场次|预计人次: a content, whole numbers; with ``intake.require_plan``
+at least one line and the 直接受益人数), a plausible email and phone.
 
 Long by design: every field rule of an application in one place, the 申报书's checklist in the order of
 the form.
@@ -15,6 +17,7 @@ from __future__ import annotations
 import math
 import re
 import unicodedata
+from collections.abc import Mapping
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -24,7 +27,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from models.competition.config import MONEY_LIMIT_FEN, CompetitionConfig
 from models.errors import InputError, Problem
-from models.intake.fields import BY_KEY, FIELDS, RawBudgetLine, RawRow
+from models.intake.fields import BY_KEY, FIELDS, RawActivity, RawBudgetLine, RawRow
 from models.intake.values import (
     KIND_WORDS,
     WIDE_DIGITS,
@@ -38,8 +41,9 @@ from models.intake.values import (
 from models.money import Fen, MoneyError, format_yuan, parse_yuan
 from models.states import ORGANISATION_KIND_LABELS, OrganisationKind
 
-# Application.details: these texts by key, plus "activities" (rows: period, content, sessions,
-# participants), "team" (rows: name, duty, contact) and "attachments" (names) — the keys of the 申报书.
+# Application.details: these texts by key, plus "activities" (rows: period, content, sessions and
+# participants as whole numbers — the plan, from whichever channel), "team" (rows: name, duty,
+# contact) and "attachments" (names) — the keys of the 申报书.
 DETAIL_TEXTS = ("need_analysis", "objectives", "outcomes", "risks", "sustainability", "community_opinion")
 _TEXT_AS = {"activities": "activities_text", "team": "team_text"}
 _PHONE_LENGTH = 32  # Application.contact_phone
@@ -51,6 +55,12 @@ _PLAIN_NUMBER = re.compile(r"[+-]?[0-9]+(\.[0-9]+)?")
 # The largest counts a form may give (the columns are 32-bit integers): more is a typing mistake.
 MAX_BENEFICIARIES = 10_000_000
 MAX_QUANTITY = 1_000_000
+MAX_ACTIVITY_LINES = 200
+_INLINE_LINES = re.compile(r"[\n；;]+")
+_INLINE_CELLS = re.compile(r"[|｜]")
+_LOOSE_CELLS = re.compile(r"[\s、，,]+")
+_COUNTED = re.compile(r"[约共]?[0-9０-９][0-9０-９,]*\s*(场|次|人次|人|期|节|课)?")
+ACTIVITY_NAMES = {"period": "时间", "content": "活动内容", "sessions": "场次", "participants": "预计人次"}
 
 
 class OrganisationCreate(BaseModel):
@@ -132,6 +142,17 @@ def validate_row(row: RawRow, *, config: CompetitionConfig, today: date | None =
 BUDGET_NAMES = {"item": "科目", "purpose": "用途", "unit_price": "单价", "quantity": "数量", "amount": "金额"}
 
 
+def _activity_cells(line: str) -> list[str]:
+    """A 活动安排 line's four parts: split at ``|``; else at spaces, 、 or commas when its last two
+    parts are counts (the content keeps what lies between: 剪纸、漆线雕)."""
+    if _INLINE_CELLS.search(line):
+        return [c.strip() for c in _INLINE_CELLS.split(line)]
+    words = [w for w in _LOOSE_CELLS.split(line.strip()) if w]
+    if len(words) >= 4 and all(_COUNTED.fullmatch(w) for w in words[-2:]):
+        return [words[0], "、".join(words[1:-2]), words[-2], words[-1]]
+    return [line.strip()]
+
+
 def _nfkc(value: object) -> object:
     """Text as its plain forms (full-width ６０００ → 6000); other values as they are."""
     return unicodedata.normalize("NFKC", value) if isinstance(value, str) else value
@@ -178,7 +199,7 @@ class _Check:
             "pool": self.pool(kind),
             "communities": self.communities(texts["communities"]),
             "target_group": texts["target_group"],
-            "beneficiaries": self.count("beneficiaries", texts["beneficiaries"]),
+            "beneficiaries": self.beneficiaries(texts["beneficiaries"]),
             "period_start": start,
             "period_end": end,
             "amount_fen": amount,
@@ -190,7 +211,7 @@ class _Check:
             "details": {
                 **{key: texts[key] for key in DETAIL_TEXTS},
                 **{name: texts[key] for key, name in _TEXT_AS.items()},
-                "activities": self.row.activity_plan,
+                "activities": self.activities(),
                 "team": self.row.team_members,
                 "attachments": split_names(texts["attachments"]),
             },
@@ -344,17 +365,21 @@ class _Check:
             return None, None
         if start is None or end is None:
             return start, end
-        service = self.config.competition.service_period
+        info = self.config.competition
+        allowed = info.projects_run
+        name, name_en = (
+            ("项目执行期", "project period") if info.project_period else ("服务期", "service period")
+        )
         if end < start:
             self.add(
                 key, f"结束日期 {end} 早于开始日期 {start}", f"the end {end} is before the start {start}"
             )
-        elif start < service.start or end > service.end:
+        elif start < allowed.start or end > allowed.end:
             self.add(
                 key,
-                f"项目周期 {start}至{end} 须在服务期 {service.start}至{service.end} 之内",
-                f"the project period {start}..{end} must lie within the service period "
-                f"{service.start}..{service.end}",
+                f"项目周期 {start}至{end} 须在{name} {allowed.start}至{allowed.end} 之内",
+                f"the project's period {start}..{end} must lie within the competition's {name_en} "
+                f"{allowed.start}..{allowed.end}",
             )
         return start, end
 
@@ -408,26 +433,145 @@ class _Check:
                 )
         return fen
 
-    def count(self, key: str, text: str) -> int:
-        """A count, also within words (``约120人``), read by the one strict rule (``whole_number``)."""
+    def count(self, key: str, text: str, *, where: str | None = None, name: str = "") -> int | None:
+        """A count, also within words (``约120人``, ``10场``), read by the one strict rule; None
+        when it is not one (the problem is added at ``where``, naming ``name`` when given)."""
         if not text:
             return 0
         plain = text.translate(WIDE_DIGITS)  # full-width digits read as ASCII; ² and the like are not digits
         numbers = _INTEGER.findall(plain)
         if len(numbers) != 1 or "." in plain:
-            self.add(key, f"“{text}”应为整数，如 120", f"{text!r} must be a whole number such as 120")
-            return 0
+            self.add(
+                key,
+                f"{name}“{text}”应为整数，如 120",
+                f"{text!r} must be a whole number such as 120",
+                where=where,
+            )
+            return None
         if _NEGATIVE.search(plain):
-            self.add(key, f"“{text}”不能为负数", f"{text!r} must not be negative")
-            return 0
+            self.add(key, f"{name}“{text}”不能为负数", f"{text!r} must not be negative", where=where)
+            return None
         if len(numbers[0]) > 9 or int(numbers[0]) > MAX_BENEFICIARIES:
             self.add(
                 key,
-                f"“{text}”过大（上限 {MAX_BENEFICIARIES:,}）",
+                f"{name}“{text}”过大（上限 {MAX_BENEFICIARIES:,}）",
                 f"{text!r} is too large (at most {MAX_BENEFICIARIES:,})",
+                where=where,
             )
-            return 0
+            return None
         return int(numbers[0])
+
+    def beneficiaries(self, text: str) -> int:
+        found = self.count("beneficiaries", text)
+        if found == 0 and not text and self.config.intake.require_plan:
+            self.add(
+                "beneficiaries",
+                "必填项未填写（本次竞赛要求填写直接受益人数）",
+                "required, but empty (this competition asks for the number of direct beneficiaries)",
+            )
+        return found or 0
+
+    def activities(self) -> list[dict[str, Any]]:
+        """The 活动安排 as rows of whole numbers: the lines of the row's own cell (``时间|活动内容|场次|
+        预计人次`` a line), then those given apart (a sheet, a Word table, JSON, the web form)."""
+        lines = [*self.inline_activities(), *self.row.activity_plan]
+        if len(lines) > MAX_ACTIVITY_LINES:
+            self.add(
+                "activities",
+                f"活动安排不能超过{MAX_ACTIVITY_LINES}项（现有{len(lines)}项）",
+                f"at most {MAX_ACTIVITY_LINES} activities ({len(lines)} given)",
+            )
+            return []
+        if not lines and self.config.intake.require_plan and not self.row.text("activities"):
+            self.add(
+                "activities",
+                "必填项未填写（本次竞赛要求填写活动安排，每项：时间|活动内容|场次|预计人次）",
+                "required, but empty (this competition asks for the plan: one activity a line, "
+                "time|content|sessions|expected person-times)",
+            )
+        rows = [self.activity(line) for line in lines]
+        return [row for row in rows if row is not None]
+
+    def inline_activities(self) -> list[RawActivity]:
+        """The lines of the row's 活动安排 cell: ``时间|活动内容|场次|预计人次``, or the same four parts
+        written with spaces or 、 (``2025年5月 启动仪式 1场 80人次``) when no line uses ``|``."""
+        text = self.row.text("activities") if "activities" not in self.row.formulas else ""
+        if BY_KEY["activities"].max_length is not None and len(text) > BY_KEY["activities"].max_length:
+            return []  # reported once by text()
+        found = []
+        for index, part in enumerate(p for p in _INLINE_LINES.split(text) if p.strip()):
+            cells = _activity_cells(part)
+            found.append(
+                RawActivity(
+                    where=f"{self.row.at('activities')} 活动安排第{index + 1}项 (activity {index + 1})",
+                    values={k: c for k, c in zip(ACTIVITY_NAMES, cells, strict=False) if c},
+                    malformed=part.strip() if len(cells) != 4 else "",
+                )
+            )
+        return found
+
+    def unreadable(
+        self, key: str, line: RawBudgetLine | RawActivity, names: Mapping[str, str], shape: tuple[str, str]
+    ) -> bool:
+        """Whether a budget or 活动安排 line cannot be read — a formula Excel never calculated, an
+        inline line not of ``shape`` (zh, en) — each said at the line."""
+        for name in sorted(line.formulas):
+            self.add(
+                key,
+                f"{names.get(name, name)}单元格是公式，但 Excel 尚未计算出结果"
+                "（请在 Excel 中打开、保存后再导入）",
+                f"the {name} cell holds a formula Excel has not calculated (open and save the file in Excel)",
+                where=line.where,
+            )
+        if line.malformed and not line.formulas:
+            self.add(
+                key,
+                f"“{line.malformed}”应写作 {shape[0]}",
+                f"{line.malformed!r} must read {shape[1]}",
+                where=line.where,
+            )
+        return bool(line.formulas or line.malformed)
+
+    def activity(self, line: RawActivity) -> dict[str, Any] | None:
+        def problem(zh: str, en: str) -> None:
+            self.add("activities", zh, en, where=line.where)
+
+        shape = ("时间|活动内容|场次|预计人次", "time|content|sessions|expected person-times")
+        if self.unreadable("activities", line, ACTIVITY_NAMES, shape):
+            return None
+        text = {k: str(_nfkc(v)).strip() for k, v in line.values.items()}
+        ok = True
+        if not text.get("content"):
+            problem("活动内容未填写", "the activity's content is empty")
+            ok = False
+        for key, longest in (("period", 60), ("content", 200)):
+            if len(text.get(key, "")) > longest:
+                problem(
+                    f"{ACTIVITY_NAMES[key]}不能超过{longest}字", f"{key} is longer than {longest} characters"
+                )
+                ok = False
+        counts: dict[str, int] = {}
+        for key in ("sessions", "participants"):
+            if not text.get(key):
+                problem(f"{ACTIVITY_NAMES[key]}未填写", f"{key} is empty")
+                ok = False
+                continue
+            value = self.count("activities", text[key], where=line.where, name=ACTIVITY_NAMES[key])
+            if value is None:
+                ok = False
+            elif key == "sessions" and value == 0:
+                problem("场次应至少为1", "sessions must be at least 1")
+                ok = False
+            else:
+                counts[key] = value
+        if not ok:
+            return None
+        return {
+            "period": text.get("period", ""),
+            "content": text["content"],
+            "sessions": counts["sessions"],
+            "participants": counts["participants"],
+        }
 
     def email(self, text: str) -> str:
         if not text:
@@ -476,19 +620,8 @@ class _Check:
         def problem(zh: str, en: str) -> None:
             self.add("budget", zh, en, where=line.where)
 
-        for key in sorted(line.formulas):
-            problem(
-                f"{BUDGET_NAMES.get(key, key)}单元格是公式，但 Excel 尚未计算出结果"
-                "（请在 Excel 中打开、保存后再导入）",
-                f"the {key} cell holds a formula Excel has not calculated (open and save the file in Excel)",
-            )
-        if line.formulas:
-            return None
-        if line.malformed:
-            problem(
-                f"“{line.malformed}”应写作 科目|用途|单价|数量",
-                f"{line.malformed!r} must read item|purpose|unit price|quantity",
-            )
+        shape = ("科目|用途|单价|数量", "item|purpose|unit price|quantity")
+        if self.unreadable("budget", line, BUDGET_NAMES, shape):
             return None
         text = {k: str(v).strip() for k, v in line.values.items()}
         ok = True

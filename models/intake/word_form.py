@@ -26,7 +26,14 @@ from docx.oxml.ns import qn
 from lxml import etree
 
 from models.errors import InputError, Problem
-from models.intake.fields import RawBudgetLine, RawRow, budget_column_for, field_for, normalise_label
+from models.intake.fields import (
+    RawActivity,
+    RawBudgetLine,
+    RawRow,
+    budget_column_for,
+    field_for,
+    normalise_label,
+)
 
 CHECKED = frozenset("☑■√✓☒✔▣")
 UNCHECKED = frozenset("☐□◻")
@@ -189,7 +196,9 @@ def _read_line(row: RawRow, kind: str, columns: dict[int, str], cells: list[str]
             return
         row.budget.append(RawBudgetLine(where=where, values=dict(values)))
     elif kind == "activities":
-        row.activity_plan.append(values)
+        if _label(cells[0]) in ("合计", "总计", "小计"):
+            return
+        row.activity_plan.append(RawActivity(where=where, values=dict(values)))
     else:
         row.team_members.append(values)
 

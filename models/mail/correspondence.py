@@ -36,8 +36,10 @@ def write_to(
     context: Mapping[str, Any],
     occasion: str = "",
     attachments: Sequence[int] = (),
+    hold: str = "",
 ) -> OutboxLetter:
-    """Queue a ``role`` letter to ``name`` <``email``> about one subject of ``competition``."""
+    """Queue a ``role`` letter to ``name`` <``email``> about one subject of ``competition``; ``hold``
+    (why) keeps it a draft for the administrator to release."""
     common = {
         "recipient_name": name,
         "competition_name": competition.name,
@@ -55,4 +57,5 @@ def write_to(
         occasion=occasion,
         attachments=attachments,
         context={**common, **context},
+        hold=hold,
     )

@@ -385,11 +385,13 @@ def compose_letter(
     occasion: str = "",
     attachments: Sequence[int] = (),
     language: str | None = None,
+    hold: str = "",
 ) -> OutboxLetter:
     """Render a letter and queue it in the outbox; composing the same letter again returns the stored row.
 
     The letter is a ``draft`` (waiting for ``grantflow outbox release``) when the competition's
-    configuration says ``require_letter_release: true``, else ``queued``. The caller commits.
+    configuration says ``require_letter_release: true``, or when the caller holds it (``hold``: why,
+    kept in the row's ``extra``); else ``queued``. The caller commits.
     """
     address = checked_address(recipient_email, where=f"{role} → {recipient_name or recipient_email}")
     key = letter_key(
@@ -407,7 +409,7 @@ def compose_letter(
 
     language = language or get_settings().language
     rendered = render_letter(role, context, language)
-    release = competition is not None and release_required(competition)
+    release = bool(hold) or (competition is not None and release_required(competition))
     letter = OutboxLetter(
         competition_id=competition.id if competition is not None else None,
         idempotency_key=key,
@@ -422,6 +424,6 @@ def compose_letter(
         body_html=rendered.html,
         attachments=list(attachments),
         state=LetterState.draft if release else LetterState.queued,
-        extra={"language": language},
+        extra={"language": language, **({"held": hold} if hold else {})},
     )
     return queue_letter(session, letter)

@@ -1,34 +1,17 @@
 """What a funded project promised, as intake stored it: the 活动安排 (period, content, sessions,
-expected person-times), the budget lines, and the planned totals — shown beside what the grantee
-and the supervisor report."""
+expected person-times; read by ``models.intake.plan``), the budget lines, and the planned totals —
+shown beside what the grantee and the supervisor report."""
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
-from typing import Any
 
 from sqlmodel import Session, col, select
 
 from models.errors import NotFound
 from models.funding.tables import Grant
+from models.intake.plan import ActivityPlan, PlannedActivity, application_plan
 from models.intake.tables import Application, BudgetLine, Organisation
-
-_NUMBER = re.compile(r"\d[\d,]*")
-
-
-def _count(text: Any) -> int:
-    """The first whole number in a cell as people write it (“10场”, “1,385人次”), else 0."""
-    match = _NUMBER.search(str(text or ""))
-    return int(match.group().replace(",", "")) if match else 0
-
-
-@dataclass(frozen=True)
-class PlannedActivity:
-    period: str
-    content: str
-    sessions: int
-    participants: int
 
 
 @dataclass(frozen=True)
@@ -47,16 +30,20 @@ class ProjectPlan:
     organisation: str
     amount_fen: int
     beneficiaries: int
-    activities: list[PlannedActivity] = field(default_factory=list)
+    plan: ActivityPlan = field(default_factory=ActivityPlan)
     budget: list[PlannedLine] = field(default_factory=list)
 
     @property
+    def activities(self) -> tuple[PlannedActivity, ...]:
+        return self.plan.activities
+
+    @property
     def sessions(self) -> int:
-        return sum(a.sessions for a in self.activities)
+        return self.plan.sessions
 
     @property
     def participants(self) -> int:
-        return sum(a.participants for a in self.activities)
+        return self.plan.participants
 
 
 def grant_parts(session: Session, grant_id: int) -> tuple[Grant, Application, Organisation]:
@@ -72,17 +59,6 @@ def grant_parts(session: Session, grant_id: int) -> tuple[Grant, Application, Or
 
 def project_plan(session: Session, *, grant_id: int) -> ProjectPlan:
     grant, application, organisation = grant_parts(session, grant_id)
-    raw = application.details.get("activities") or []
-    activities = [
-        PlannedActivity(
-            period=str(row.get("period", "")),
-            content=str(row.get("content", "")),
-            sessions=_count(row.get("sessions")),
-            participants=_count(row.get("participants")),
-        )
-        for row in raw
-        if isinstance(row, dict)
-    ]
     lines = session.exec(
         select(BudgetLine)
         .where(BudgetLine.application_id == application.id)
@@ -95,7 +71,7 @@ def project_plan(session: Session, *, grant_id: int) -> ProjectPlan:
         organisation=organisation.name,
         amount_fen=grant.amount_fen,
         beneficiaries=application.beneficiaries,
-        activities=activities,
+        plan=application_plan(application),
         budget=[
             PlannedLine(budget_line_id=b.id or 0, item=b.item, purpose=b.purpose, amount_fen=b.amount_fen)
             for b in lines

@@ -252,7 +252,7 @@ def apply_page(
     """The form of ``competition`` with what was ``entered`` and each of ``problems`` beside its field."""
     config = competition_config(competition)
     t = translator(language)
-    service = config.competition.service_period
+    service = config.competition.projects_run  # 项目执行期 (the service period unless configured)
     low, cap = format_yuan(config.budget.per_project_min), format_yuan(config.budget.per_project_cap)
     service_bounds = (service.start.isoformat(), service.end.isoformat())
     hint_values = {"low": low, "cap": cap, "start": service_bounds[0], "end": service_bounds[1]}

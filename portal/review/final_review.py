@@ -28,13 +28,10 @@ from sqlmodel import Session, col, select
 from models.competition.tables import Competition, competition_config
 from models.db import session_scope
 from models.errors import AccessDenied, Conflict, IllegalTransition, InputError, Problem
-from models.evaluation.grading import planned_delivery
 from models.evaluation.panel import sheets_of
 from models.evaluation.panel_links import open_panel_link
 from models.evaluation.panel_sheets import save_panel_sheet, sheet_is_editable, sheet_rules
 from models.evaluation.tables import PanelSheet
-from models.funding.tables import Grant
-from models.intake.tables import Application
 from models.links import LinkRefused
 from models.money import format_yuan
 from models.review.tables import Expert
@@ -119,12 +116,6 @@ def _reports(session: Session, checkpoint_id: int) -> list[tuple[CheckpointRepor
     return [(report, name) for report, name in rows]
 
 
-def plan_application_id(session: Session, grant_id: int) -> int:
-    grant = session.get(Grant, grant_id)
-    assert grant is not None
-    return grant.application_id
-
-
 def panel_page(
     session: Session,
     *,
@@ -143,9 +134,8 @@ def panel_page(
     panel = config.evaluation.expert_panel
     weight = panel.weight if panel is not None else Decimal(0)
     plan = project_plan(session, grant_id=sheet.grant_id)
-    application = session.get(Application, plan_application_id(session, sheet.grant_id))
-    assert application is not None
-    sessions, participants = planned_delivery(application.details)  # rows or 活动安排 text, as the report
+    sessions, participants = plan.sessions, plan.participants  # the 申报书's 活动安排, as the report
+    totals = plan_totals(plan)
     reports = _reports(session, checkpoint.id or 0)
     latest = reports[-1][0] if reports else None
     held = latest.activities_held if latest else 0
@@ -168,10 +158,12 @@ def panel_page(
         state=str(sheet.state),
         editable=sheet_is_editable(session, sheet, now),
         plan=plan,
-        plan_totals=plan_totals(plan),
+        plan_totals=totals,
         delivered=[
-            Delivered("fr.delivered.activities", str(sessions), str(held), _rate(held, sessions)),
-            Delivered("fr.delivered.people", f"{participants:,}", f"{people:,}", _rate(people, participants)),
+            Delivered("fr.delivered.activities", totals["sessions"], str(held), _rate(held, sessions)),
+            Delivered(
+                "fr.delivered.people", totals["participants"], f"{people:,}", _rate(people, participants)
+            ),
             Delivered(
                 "fr.delivered.spent",
                 format_yuan(plan.amount_fen),

@@ -110,10 +110,11 @@ def grantee_view(session: Session, checkpoint: Checkpoint) -> GranteeView:
 
 
 def plan_totals(project: ProjectPlan) -> dict[str, str]:
+    """The planned totals; a figure the 申报书 did not give is "—", never a zero promise."""
     return {
-        "sessions": str(project.sessions),
-        "participants": f"{project.participants:,}",
-        "beneficiaries": f"{project.beneficiaries:,}",
+        "sessions": f"{project.sessions:,}" if project.sessions else "—",
+        "participants": f"{project.participants:,}" if project.participants else "—",
+        "beneficiaries": f"{project.beneficiaries:,}" if project.beneficiaries else "—",
         "amount": format_yuan(project.amount_fen),
     }
 

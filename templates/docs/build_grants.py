@@ -51,8 +51,7 @@ def grant_agreement(d: OfficialDocument) -> None:
     d.body(
         "乙方实施《{{ project_title }}》（受理编号{{ application_ref }}），"
         "执行期为{{ period_start|cn_date }}至{{ period_end|cn_date }}。"
-        "乙方按申报书开展服务，活动不少于{{ planned_sessions }}场，"
-        "服务不少于{{ planned_participants }}人次。"
+        "乙方按申报书开展服务，{{ plan_commitment }}。"
     )
     d.heading("第二条　资助金额")
     d.body("甲方资助乙方人民币{{ amount_fen|yuan }}元（大写：{{ amount_fen|yuan_capitals }}）。")

@@ -327,7 +327,7 @@ def test_intake_import_shows_bracketed_file_names_and_titles_as_they_are(
     book = openpyxl.load_workbook(EXAMPLE_DIR / "applications.xlsx")
     old, new = book.worksheets[0]["B2"].value, "[bold]银龄共膳[/bold]——吕岭敬老餐厅助餐陪伴计划"
     book.worksheets[0]["B2"] = new
-    for row in book["预算明细"].iter_rows():
+    for row in (*book["预算明细"].iter_rows(), *book["活动安排"].iter_rows()):  # its lines follow the title
         for cell in row:
             if cell.value == old:
                 cell.value = new

@@ -55,7 +55,7 @@ def test_demo_runs_every_stage_and_a_second_run_starts_afresh(tmp_path: Path):
         "协议签订 / agreements signed",
     ):
         assert heading in first.stdout
-    assert "未受理 / refused (18)" in first.stdout and "资格审查未通过 / ineligible (3)" in first.stdout
+    assert "未受理 / refused (20)" in first.stdout and "资格审查未通过 / ineligible (3)" in first.stdout
     assert "评审排名 / ranking" in first.stdout
     # 7 experts, 5 a project: an incomplete design, so the one-way figures apply (not the two-way ones)
     (agreement,) = [text for text in first.stdout.splitlines() if "评审一致性 / agreement" in text]
@@ -87,7 +87,7 @@ def test_demo_runs_every_stage_and_a_second_run_starts_afresh(tmp_path: Path):
 
     status = json.loads(run(["status", "--json"], out).stdout)
     assert status["competition"]["stage"] == "closed"  # the whole year: every grant completed or terminated
-    assert status["counts"] == {"completed": 10, "terminated": 1, "not_funded": 17, "ineligible": 3}
+    assert status["counts"] == {"completed": 9, "terminated": 2, "not_funded": 17, "ineligible": 3}
     # the 年度总结报告 dates each stage as of its (2025) run, not the day the demo ran
     report = json.loads(run(["report", "--json"], out).stdout)
     assert {row["stage"]: row["date"] for row in report["timeline"]} == {
@@ -99,7 +99,7 @@ def test_demo_runs_every_stage_and_a_second_run_starts_afresh(tmp_path: Path):
         "publicity": "2025-03-24",
         "implementation": "2025-03-31",
         "evaluation": "2025-10-20",
-        "closed": "2025-10-20",
+        "closed": "2025-10-29",
     }
 
     second = run(["demo", "--out", str(out)], tmp_path / "unused")
@@ -120,4 +120,4 @@ def test_demo_on_postgresql_replaces_the_last_demo(tmp_path: Path, postgres):
     assert "removed the last demo's jiangtou-2025" in result.stdout
     assert not (out / "grantflow.db").exists()  # the data went to PostgreSQL
     status = json.loads(run(["status", "--json"], out, GRANTFLOW_DATABASE_URL=url).stdout)
-    assert status["counts"] == {"completed": 10, "terminated": 1, "not_funded": 17, "ineligible": 3}
+    assert status["counts"] == {"completed": 9, "terminated": 2, "not_funded": 17, "ineligible": 3}

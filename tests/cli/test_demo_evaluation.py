@@ -24,7 +24,8 @@ def test_demo_evaluation_steps(prefect_harness, settings_env: Path, tmp_path: Pa
         out=tmp_path, example=EXAMPLE, competition_id=year.competition_id, slug=year.competition.slug
     )
     line = step_final_evaluation(run)
-    assert "11 个项目" in line and "合格 passed 10" in line and "letters 11" in line
+    assert "11 个项目" in line and "通过 passed 10" in line and "letters 11" in line
+    assert "（良好 10、不合格 1）" in line  # the grades, best first
     assert "人次" in step_annual_report(run)
     exported = step_export(run)
     assert "15 张表" in exported  # the 结项专家评分 sheet is there, empty without a panel

@@ -33,7 +33,7 @@ def test_intake_import_lists_accepted_and_refused_rows_with_file_row_and_field(t
     out = result.stdout
     assert "applications.xlsx: 受理 / accepted 24，重复 / duplicates 0，未受理 / refused 0" in out
     assert "✓ 2025-001  银龄共膳——吕岭敬老餐厅助餐陪伴计划  (applications.xlsx:第2行 (row 2))" in out
-    assert "broken.xlsx: 受理 / accepted 0，重复 / duplicates 0，未受理 / refused 18" in out
+    assert "broken.xlsx: 受理 / accepted 0，重复 / duplicates 0，未受理 / refused 20" in out
     # every problem in full, under its file and row, with the field
     assert (
         "✗ broken.xlsx:第4行 (row 4): 示例项目第04行 · 厦门市湖里区示例社会服务中心04 → broken04@example.org"
@@ -45,8 +45,8 @@ def test_intake_import_lists_accepted_and_refused_rows_with_file_row_and_field(t
     ) in out
     assert "✗ broken.xlsx:第3行 (row 3)" in out and "无有效邮箱，不发信 / no usable email: no letter" in out
     assert "- 电子邮箱: 邮箱“zhang.wei@example”格式不正确" in out
-    assert "受理回执 / receipts: 24；未受理通知 / refusal letters: 15" in out
-    assert len(list((tmp_path / "mail").glob("*.eml"))) == 3 + 24 + 15
+    assert "受理回执 / receipts: 24；未受理通知 / refusal letters: 17" in out
+    assert len(list((tmp_path / "mail").glob("*.eml"))) == 3 + 24 + 17
 
     status = json.loads(run(["status", "--json"], tmp_path).stdout)
     assert status["competition"]["stage"] == "call_open" and status["counts"] == {"submitted": 24}
@@ -87,7 +87,7 @@ def test_intake_template_writes_the_competition_workbook(tmp_path):
     result = run(["intake", "template", str(target)], tmp_path)
     assert result.returncode == 0, result.stderr
     book = load_workbook(target)
-    assert book.sheetnames == ["申报信息", "预算明细", "填写说明"]
+    assert book.sheetnames == ["申报信息", "预算明细", "活动安排", "填写说明"]
     assert "2025年江头街道" in str(book["填写说明"]["A1"].value)
     wrong = run(["intake", "template", str(tmp_path / "x.csv")], tmp_path)
     assert wrong.returncode == 1 and len(error_lines(wrong.stderr)) == 1

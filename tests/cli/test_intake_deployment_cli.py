@@ -179,12 +179,12 @@ def test_setup_and_intake_with_deployment_run_on_a_worker_and_print_the_same_sum
     assert code2 == 0, err2
     assert "applications.xlsx: 受理 / accepted 24，重复 / duplicates 0，未受理 / refused 0" in out2
     assert "✓ 2025-001  银龄共膳——吕岭敬老餐厅助餐陪伴计划  (applications.xlsx:第2行 (row 2))" in out2
-    assert "broken.xlsx: 受理 / accepted 0，重复 / duplicates 0，未受理 / refused 18" in out2
+    assert "broken.xlsx: 受理 / accepted 0，重复 / duplicates 0，未受理 / refused 20" in out2
     assert (
         "- 申请金额（元）: 申请金额 12,000.00 元超过单个项目上限 8,000.00 元 / "
         "the amount 12,000.00 exceeds the per-project cap 8,000.00 yuan"
     ) in out2
-    assert "受理回执 / receipts: 24；未受理通知 / refusal letters: 15" in out2
+    assert "受理回执 / receipts: 24；未受理通知 / refusal letters: 17" in out2
     assert "已提交 / submitted:" in err2 and "/runs/flow-run/" in err2
     stored = list((settings_env / "uploads" / "intake").glob("*/applications.xlsx"))
     assert len(stored) == 1 and stored[0].read_bytes() == (EXAMPLE_DIR / "applications.xlsx").read_bytes()

@@ -1,10 +1,10 @@
 """The example's sample applications are data (examples/jiangtou-2025/applications.yaml), read by a
-small typed loader that names the file, the entry and the field of any mistake."""
+small typed loader (cli/demo/example/applications.py) that names the file, the entry and the field
+of any mistake."""
 
 from __future__ import annotations
 
 import importlib
-import sys
 from pathlib import Path
 
 import pytest
@@ -15,11 +15,7 @@ from tests.conftest import EXAMPLE_DIR
 
 @pytest.fixture(scope="module")
 def loader():
-    sys.path.insert(0, str(EXAMPLE_DIR))
-    try:
-        yield importlib.import_module("example_applications")
-    finally:
-        sys.path.remove(str(EXAMPLE_DIR))
+    return importlib.import_module("cli.demo.example.applications")
 
 
 def edited(tmp_path: Path, change) -> Path:

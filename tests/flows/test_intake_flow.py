@@ -49,9 +49,10 @@ async def test_intake_sends_receipts_and_refusals_with_reasons(
     result = await intake(slug, files=[GOOD, BROKEN], as_of=INTAKE_AT, actor="admin:test")
     good, broken = result["files"]
     assert len(good["accepted"]) == 24 and good["refused"] == [] and good["error"] is None
-    assert broken["accepted"] == [] and len(broken["refused"]) == 18
+    assert broken["accepted"] == [] and len(broken["refused"]) == 20
     reachable = [row for row in broken["refused"] if row["email"]]
-    assert result["receipts"] == 24 and result["refusals"] == len(reachable) == 15
+    assert result["receipts"] == 24 and result["refusals"] == len(reachable) == 17
+    assert result["held"] == 0  # each broken row its own mistake: every refusal goes out
     row4 = next(row for row in broken["refused"] if row["where"].startswith("broken.xlsx:第4行"))
     assert (
         row4["problems"][0]["field"] == "申请金额（元）" and "超过单个项目上限" in row4["problems"][0]["zh"]
@@ -65,7 +66,7 @@ async def test_intake_sends_receipts_and_refusals_with_reasons(
         assert name.startswith("受理回执-2025-0") and name.endswith(".docx")
         assert name.removeprefix("受理回执-").removesuffix(".docx") in str(message["subject"])
     refusals = with_subject(mail, "【申报未受理】")
-    assert len(refusals) == 15 and all(attachment_names(m) == [] for m in refusals)
+    assert len(refusals) == 17 and all(attachment_names(m) == [] for m in refusals)
     to_row4 = next(m for m in refusals if row4["email"] in str(m["to"]))
     assert "申请金额 12,000.00 元超过单个项目上限 8,000.00 元" in plain_text(to_row4)
 
@@ -89,9 +90,9 @@ async def test_intake_run_again_is_a_no_op(prefect_harness, open_competition, se
     again = await intake(slug, files=[GOOD, BROKEN], as_of=INTAKE_AT)
     good, broken = again["files"]
     assert good["accepted"] == [] and len(good["duplicates"]) == 24
-    assert len(broken["refused"]) == 18  # refused again, for the same reasons: no second letter
+    assert len(broken["refused"]) == 20  # refused again, for the same reasons: no second letter
     assert again["receipts"] == 0 and again["refusals"] == 0 and again["delivery"]["sent"] == 0
-    assert len(messages(settings_env / "mail")) == letters == 24 + 15
+    assert len(messages(settings_env / "mail")) == letters == 24 + 17
     with session_scope() as session:
         assert len(session.exec(select(OutboxLetter)).all()) == letters
         assert len(session.exec(select(GeneratedDocument)).all()) == documents == 24

@@ -126,6 +126,6 @@ async def test_the_result_of_a_run_can_be_read_back_from_the_api(prefect_harness
     read_back = await flow_run.state.aresult(retry_result_failure=False)
     assert read_back == returned
     (report,) = read_back["files"]
-    assert report["file"] == "broken.xlsx" and len(report["refused"]) == 18
+    assert report["file"] == "broken.xlsx" and len(report["refused"]) == 20
     fields = {problem["field"] for row in report["refused"] for problem in row["problems"]}
     assert "申请金额（元）" in fields

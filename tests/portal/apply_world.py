@@ -42,7 +42,7 @@ GOOD: dict[str, Any] = {
     "communities": ["江头", "吕厝"],
     "target_group": "社区独居老人",
     "beneficiaries": "120",
-    "period_start": "2025-04-01",
+    "period_start": "2025-05-01",
     "period_end": "2025-09-30",
     "amount": "6000",
     "self_funded": "1000",

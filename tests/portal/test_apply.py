@@ -91,7 +91,7 @@ def test_apply_form_shows_every_intake_field_with_the_configured_choices(client:
     assert [c.label for c in fields["kind"].choices] == ["社会组织", "备案志愿服务团队", "社区社工室"]
     assert fields["title"].label == "项目名称" and fields["title"].required
     assert "2,000.00 至 8,000.00 元" in fields["amount"].hint
-    assert fields["period_start"].bounds == ("2024-11-01", "2025-10-31")
+    assert fields["period_start"].bounds == ("2025-05-01", "2025-09-30")  # the 项目执行期
     assert len(form.budget) == BUDGET_ROWS and form.errors == {}
     assert form.deadline == "2025-02-28 17:00"
     assert page.cookies.get(csrf.COOKIE) and 'name="website"' in page.text
@@ -311,6 +311,8 @@ def fill_form(page: Page, data: dict[str, Any]) -> None:
     page.fill("#field-summary", data["summary"])
     page.fill("#field-period_start", data["period_start"])
     page.fill("#field-period_end", data["period_end"])
+    page.fill("#field-beneficiaries", data["beneficiaries"])
+    page.fill("#field-activities", data["activities"])
     for index in (0, 1):
         for column in ("item", "purpose", "unit_price", "quantity"):
             page.fill(f"#budget-{index}-{column}", data[f"budget-{index}-{column}"])

@@ -70,10 +70,10 @@ class Funded:
 
 
 def _points(application: Application, expert_id: int) -> dict[str, str]:
-    """An expert's points: a stable draw per (application, expert), Word 申报书 (with an 活动安排)
-    scored higher, so the funded projects have a plan to supervise against."""
+    """An expert's points: a stable draw per (application, expert), the Word 申报书 (with their 执行团队
+    and every section filled) scored higher, so the best-ranked projects are the Word forms."""
     digest = hashlib.sha256(f"{application.ref}:{expert_id}".encode()).digest()
-    bonus = 0.85 if application.details.get("activities") else 0.6
+    bonus = 0.85 if application.source.endswith(".docx") else 0.6
     return {
         code: str(Decimal(round(top * min(1.0, bonus + digest[i] / 2550) * 2)) / 2)
         for i, (code, top) in enumerate(CRITERIA.items())

@@ -24,6 +24,7 @@ from pathlib import Path
 import pytest
 from sqlmodel import Session, col, select
 
+from cli.demo.people.experts import demo_points, sample_habits
 from models.competition.tables import Competition, competition_config, list_criteria
 from models.db import dispose_engines, get_engine, upgrade_database
 from models.evaluation.grading import planned_delivery
@@ -43,7 +44,6 @@ from models.states import (
     TrancheState,
 )
 from models.supervision.tables import Checkpoint, CheckpointReport
-from portal.demo_experts import demo_points
 from tests.support.factories import EXAMPLE_CONFIG, example_config_text
 
 EXAMPLE = EXAMPLE_CONFIG.parent
@@ -148,7 +148,10 @@ def _selection(session: Session, text: str) -> Competition:
     for sheet in list(sheets):
         assert sheet.id is not None
         points = demo_points(
-            criteria, seed=2025, application_id=sheet.application_id, expert_id=sheet.expert_id
+            criteria,
+            seed=sample_habits().seed,
+            application_id=sheet.application_id,
+            expert_id=sheet.expert_id,
         )
         save_sheet(session, assignment_id=sheet.id, points=points, submit=True, actor=ACTOR, now=REVIEW_AT)
     close_review(session, competition_id=competition.id, actor=ACTOR)

@@ -19,12 +19,13 @@ from typing import Any
 
 from cli.demo import review as demo_review
 from cli.demo import selection as demo_selection
+from cli.demo.people.experts import fill_sheets, open_sheet_links
+from cli.demo.people.portal import running_portal
 from models.competition.tables import get_competition
 from models.db import default_engine, session_scope
 from models.review.results import review_report
 from models.settings import get_settings
 from models.states import CompetitionStage
-from portal.demo_experts import fill_sheets, open_sheet_links, running_portal
 
 ACTOR = "admin:server-test"
 CLOSE_WAIT_SECONDS = 600
@@ -85,7 +86,7 @@ def main(example: Path) -> dict[str, Any]:
     settings = get_settings()
     links = open_sheet_links(default_engine(), competition_id=competition_id, settings=settings)
     with running_portal(settings, clock=lambda: demo_review.LATE_EXPERTS_AT) as base_url:
-        submitted = fill_sheets(links, seed=2025, base_url=base_url).submitted
+        submitted = fill_sheets(links, base_url=base_url).submitted
     deadline = time.monotonic() + CLOSE_WAIT_SECONDS
     stage = None
     while time.monotonic() < deadline:

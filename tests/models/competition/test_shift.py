@@ -45,7 +45,7 @@ def test_start_on_moves_every_date_by_the_same_days_and_keeps_the_text():
     before, after = TEXT.splitlines(), moved_text.splitlines()
     assert len(before) == len(after)
     changed = [(a, b) for a, b in zip(before, after, strict=True) if a != b]
-    assert len(changed) == 8  # service period (one line), 5 deadlines, 2 checkpoints
+    assert len(changed) == 9  # service and project periods (a line each), 5 deadlines, 2 checkpoints
     assert "# 资格审查结果通知日期" in moved_text and moved_text.startswith("# 2025年江头街道")
     # everything else is the same configuration
     assert moved.model_dump(exclude={"competition", "deadlines", "checkpoints"}) == CONFIG.model_dump(

@@ -172,13 +172,13 @@ def test_application_form_filled_reads_back() -> None:
     assert labels["单位性质"].split("　")[:3] == ["☐社会组织", "☑备案志愿服务团队", "☐社区社工室"]
     ticked = [c.removeprefix("☑") for c in labels["服务社区"].split("　") if c.startswith("☑")]
     assert ticked == ["江头", "吕岭"]
-    assert labels["项目周期"] == "2025年4月1日至2025年9月30日"
+    assert labels["项目周期"] == "2025年5月1日至2025年9月30日"
     assert labels["申请金额（元）"] == "8,000.00"
     assert sections["项目目标"] == [[sample["objectives"]]]
     assert set(TEXT_SECTION_KEYS) <= set(sections)
     activities = sections["活动安排"]
     assert activities[0] == list(ACTIVITY_COLUMNS)
-    assert activities[2] == ["2025年4月—9月", "送餐上门与就餐陪伴", "24", "960"]
+    assert activities[2] == ["2025年5月—9月", "送餐上门与就餐陪伴", "24", "960"]
     budget = sections["预算明细"]
     assert budget[0] == list(BUDGET_COLUMNS)
     assert budget[-1][0] == BUDGET_TOTAL_LABEL and budget[-1][-1] == "8,000.00"

@@ -78,6 +78,11 @@ def test_funding_documents_render_in_libreoffice(documents, tmp_path):
     assert "陈慧敏" in whole["funding_publicity"] and "8,000.00" in whole["funding_publicity"]
     assert "人民币捌仟元整" in whole["grant_agreement"] and "JT2025-XY-001" in whole["grant_agreement"]
     assert "四舍五入到分" in whole["grant_agreement"]
+    # an application stored without a plan promises nothing in figures: never 不少于0场
+    assert (
+        "活动场次和服务人次按申报书约定" in whole["grant_agreement"]
+        and "不少于0" not in whole["grant_agreement"]
+    )
     assert "低于合格线60分" in whole["rejection_notice"]
     assert "4,000.00元" in whole["payment_notice"] and "人民币肆仟元整" in whole["payment_notice"]
     for role, text in whole.items():

@@ -224,9 +224,11 @@ def test_the_configured_limits_are_the_competition_yaml_intake_section() -> None
     from models.competition.config_file import parse_config
     from tests.support.factories import example_config_text
 
-    text = example_config_text() + "\nintake: {max_rows: 10, max_columns: 40}\n"
-    assert parse_config(text).intake == IntakeLimits(max_rows=10, max_columns=40)
-    assert CONFIG.intake == IntakeLimits()
+    text = example_config_text(
+        **{"  require_plan: true\n": "  require_plan: true\n  max_rows: 10\n  max_columns: 40\n"}
+    )
+    assert parse_config(text).intake == IntakeLimits(max_rows=10, max_columns=40, require_plan=True)
+    assert CONFIG.intake == IntakeLimits(require_plan=True)
 
 
 @pytest.mark.parametrize(
@@ -298,6 +300,15 @@ def _example_items() -> list[dict[str, Any]]:
                 "数量": line.values.get("quantity"),
             }
             for line in row.budget
+        ]
+        item["活动安排"] = [  # the plan as a list of objects, as the 活动安排 sheet gave it
+            {
+                "时间": a.values.get("period"),
+                "活动内容": a.values.get("content"),
+                "场次": a.values.get("sessions"),
+                "预计人次": a.values.get("participants"),
+            }
+            for a in row.activity_plan
         ]
         items.append(item)
     return items

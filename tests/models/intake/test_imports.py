@@ -43,7 +43,7 @@ BROKEN = [
     (
         "broken.xlsx:第7行 (row 7)",
         "项目结束日期",
-        "项目周期 2025-09-01至2025-12-31 须在服务期 2024-11-01至2025-10-31 之内",
+        "项目周期 2025-09-01至2025-12-31 须在项目执行期 2025-05-01至2025-09-30 之内",
     ),
     ("broken.xlsx:第8行 (row 8)", "联系电话", f"“0592-551”{PHONE_HINT}"),
     ("broken.xlsx:第9行 (row 9)", "申请金额（元）", "申请金额 1,500.00 元低于单个项目下限 2,000.00 元"),
@@ -70,8 +70,20 @@ BROKEN = [
     ("broken.xlsx:第16行 (row 16)", "项目名称", "不能超过60字（现有74字）"),
     ("broken.xlsx:第17行 (row 17)", "预算明细", "必填项未填写（至少一行预算）"),
     ("broken.xlsx:第18行 (row 18)", "项目开始日期", "日期“明年春天”无法识别，应如 2025-03-01"),
+    ("broken.xlsx:第19行 (row 19)", "直接受益人数", "必填项未填写（本次竞赛要求填写直接受益人数）"),
     (
-        "broken.xlsx:预算明细表第32行 (sheet 预算明细, row 32)",
+        "broken.xlsx:第19行 (row 19)",
+        "活动安排",
+        "必填项未填写（本次竞赛要求填写活动安排，每项：时间|活动内容|场次|预计人次）",
+    ),
+    (
+        "broken.xlsx:第20行 (row 20) 活动安排第1项 (activity 1)",
+        "活动安排",
+        "“每周|社区探访”应写作 时间|活动内容|场次|预计人次",
+    ),
+    ("broken.xlsx:第20行 (row 20) 活动安排第2项 (activity 2)", "活动安排", "场次“两场”应为整数，如 120"),
+    (
+        "broken.xlsx:预算明细表第36行 (sheet 预算明细, row 36)",
         "项目名称",
         "找不到项目名称为“不存在的项目”的申报",
     ),
@@ -123,8 +135,19 @@ def test_import_example_xlsx_stores_every_application(session: Session) -> None:
     first = session.exec(select(Application).where(Application.ref == "2025-001")).one()
     assert first.title == "银龄共膳——吕岭敬老餐厅助餐陪伴计划"
     assert (first.amount_fen, first.self_funded_fen) == (600_000, 100_000)
-    assert (first.period_start, first.period_end) == (date(2025, 4, 1), date(2025, 9, 30))
+    assert (first.period_start, first.period_end) == (date(2025, 5, 1), date(2025, 9, 30))
     assert first.contact_phone == "13859201001" and first.contact_email == "lelingsw@example.org"
+    # the plan, from the 活动安排 sheet (first) or the row's cell (every fourth): rows of whole numbers
+    assert first.details["activities"][0] == {
+        "period": "2025年5月",
+        "content": "助餐志愿者招募与培训",
+        "sessions": 2,
+        "participants": 40,
+    }
+    assert all(a.details["activities"] and a.beneficiaries > 0 for a in applications)
+    inline = session.exec(select(Application).where(Application.ref == "2025-004")).one()
+    assert inline.details["activities_text"].startswith("2025年5月—9月|邻里共餐日|6|600")
+    assert [row["sessions"] for row in inline.details["activities"]] == [6, 2]
     assert first.details["need_analysis"].startswith("吕岭社区60岁以上老人")
     # 乐龄 applied twice: one organisation, two applications
     assert _counts(session)["Organisation"] == 23
@@ -153,7 +176,7 @@ def test_import_broken_file_reports_every_expected_problem(session: Session) -> 
     report = _import(session, competition, "broken.xlsx")
     session.commit()
 
-    assert report.accepted == [] and report.duplicates == []
+    assert report.accepted == [] and report.duplicates == [] and report.held == {}  # each row its own rule
     assert [(p.where, p.field, p.zh) for p in report.problems] == BROKEN
     assert all(p.en and p.en != p.zh for p in report.problems)
     assert _counts(session)["Application"] == 0
@@ -178,7 +201,16 @@ def test_import_gbk_csv_reads_header_variants_and_inline_budget(session: Session
     assert stored is not None
     assert stored.title == "江头社区“小候鸟”暑期陪伴计划"
     assert (stored.amount_fen, stored.beneficiaries) == (540_000, 60)
-    assert (stored.period_start, stored.period_end) == (date(2025, 7, 1), date(2025, 8, 31))
+    assert (stored.period_start, stored.period_end) == (date(2025, 5, 19), date(2025, 8, 31))
+    assert stored.details["activities"] == [  # the 活动计划 column: a line per activity
+        {
+            "period": "2025年5月—6月",
+            "content": "志愿者招募培训与留守家庭走访",
+            "sessions": 3,
+            "participants": 90,
+        },
+        {"period": "2025年7月—8月", "content": "暑期陪伴活动", "sessions": 20, "participants": 600},
+    ]
     lines = session.exec(
         select(BudgetLine).where(BudgetLine.application_id == stored.id).order_by(col(BudgetLine.position))
     ).all()
@@ -225,6 +257,11 @@ def test_import_json_reads_budget_objects(session: Session, tmp_path: Path) -> N
             {"科目": "巡河物资", "用途": "垃圾钳、手套", "单价": 15, "数量": 100},
             {"科目": "科普讲师", "用途": "水环境科普", "单价（元）": "750", "数量": "2", "金额": 1500},
         ],
+        "受益人数": "40人",
+        "活动计划": [
+            {"时间": "2025年5月", "活动内容": "护河小分队招募", "场次": 1, "人次": "40"},
+            {"日期": "2025年6月—8月", "活动": "周末巡河与科普", "场次": "8场", "预计人次": 320},
+        ],
     }
     path = tmp_path / "web.json"
     path.write_text(json.dumps({"applications": [item]}, ensure_ascii=False), encoding="utf-8")
@@ -236,6 +273,11 @@ def test_import_json_reads_budget_objects(session: Session, tmp_path: Path) -> N
     assert stored is not None
     assert (stored.category, stored.communities, stored.amount_fen) == ("public_service", ["江村"], 300_000)
     assert (stored.period_start, stored.period_end) == (date(2025, 5, 1), date(2025, 8, 31))
+    assert stored.beneficiaries == 40
+    assert stored.details["activities"] == [
+        {"period": "2025年5月", "content": "护河小分队招募", "sessions": 1, "participants": 40},
+        {"period": "2025年6月—8月", "content": "周末巡河与科普", "sessions": 8, "participants": 320},
+    ]
 
 
 def test_example_files_are_what_make_examples_writes(tmp_path: Path) -> None:
@@ -333,17 +375,32 @@ def test_write_intake_template_round_trips_through_import(session: Session, tmp_
     competition = make_competition(session)
     path = write_intake_template(tmp_path / "template.xlsx", CONFIG)
     book = openpyxl.load_workbook(path)
-    assert book.sheetnames == ["申报信息", "预算明细", "填写说明"]
+    assert book.sheetnames == ["申报信息", "预算明细", "活动安排", "填写说明"]
+    assert [c.value for c in book["活动安排"][1]] == [
+        "申报编号",
+        "项目名称",
+        "申报单位",
+        "时间",
+        "活动内容",
+        "场次",
+        "预计人次",
+    ]
     assert [c.value for c in book["申报信息"][1]] == template_headers()
     lists = {v.formula1 for v in book["申报信息"].data_validations.dataValidation}
     assert lists == {'"社会组织,备案志愿服务团队,社区社工室"', '"一老,一小,公益服务"'}
     instructions = "\n".join(str(c.value) for row in book["填写说明"].iter_rows() for c in row if c.value)
     assert "2,000.00 元 至 8,000.00 元" in instructions and "2025年02月28日 17:00" in instructions
+    assert "须在项目执行期 2025-05-01 至 2025-09-30 之内" in instructions
+    assert "每个项目至少一项活动" in instructions  # the competition requires the plan
 
     _fill(path, [_row()])
     report = _import(session, competition, path)
 
     assert report.refused == [] and len(report.accepted) == 1
+    stored = session.get(Application, report.accepted[0])
+    assert stored is not None and stored.details["activities"] == [
+        {"period": "2025年7月—8月", "content": "暑期陪伴活动", "sessions": 20, "participants": 600}
+    ]
 
 
 def _row(**changes: object) -> dict[str, object]:
@@ -357,8 +414,9 @@ def _row(**changes: object) -> dict[str, object]:
         "电子邮箱": "cihang.sw@example.org",
         "项目类别": "一小",
         "服务社区": "江头",
-        "项目开始日期": datetime(2025, 7, 1),
+        "项目开始日期": datetime(2025, 5, 19),
         "项目结束日期": datetime(2025, 8, 31),
+        "直接受益人数": 60,
         "申请金额（元）": 5400,
         "项目简介": "为暑期来厦与父母团聚的“小候鸟”儿童提供陪伴、安全教育和城市探索活动。",
     }
@@ -368,12 +426,55 @@ def _row(**changes: object) -> dict[str, object]:
 
 def _fill(path: Path, rows: list[dict[str, object]]) -> None:
     book = openpyxl.load_workbook(path)
-    sheet, budget = book["申报信息"], book["预算明细"]
+    sheet, budget, plan = book["申报信息"], book["预算明细"], book["活动安排"]
     columns = {c.value: c.column for c in sheet[1]}
-    sheet.delete_rows(2, sheet.max_row)
-    budget.delete_rows(2, budget.max_row)
+    for each in (sheet, budget, plan):
+        each.delete_rows(2, each.max_row)
     for number, row in enumerate(rows, start=2):
         for label, value in row.items():
             sheet.cell(row=number, column=columns[label], value=value)
         budget.append([row["申报编号"], row["项目名称"], None, "活动物资", "手工、绘本", 90, 60, 5400])
+        plan.append([row["申报编号"], row["项目名称"], None, "2025年7月—8月", "暑期陪伴活动", 20, 600])
     book.save(path)
+
+
+# ---- a rule that refuses most of a file: its letters wait ------------------------------------------
+
+
+def test_a_rule_refusing_most_of_a_file_holds_its_letters_as_drafts(session: Session, tmp_path: Path) -> None:
+    """The example created relative to another day, its files not: every row is refused for its period.
+    Those letters wait in the outbox for the administrator; a refusal for another rule (broken.xlsx's
+    rows without a usable period) goes out as before."""
+    from models.competition.shift import start_on
+    from models.intake.notices import queue_refusals, refused_summary
+    from models.mail.outbox import OutboxLetter
+    from models.settings import Settings
+    from models.states import LetterState
+    from tests.support.factories import example_config_text
+
+    competition = make_competition(session, text=start_on(example_config_text(), date(2026, 1, 5)))
+    at = datetime(2026, 2, 1, 2, 0, tzinfo=UTC)
+    report = _import(session, competition, "applications.xlsx", now=at)
+    broken = _import(session, competition, "broken.xlsx", now=at)
+
+    assert report.accepted == [] and len(report.refused) == 24
+    (rule,) = report.held
+    assert rule.startswith("项目结束日期：项目周期 … 须在项目执行期 … 之内") and report.held[rule] == 24
+    assert {row.held for row in report.refused} == {rule}
+    assert broken.held == {rule: 17}  # of 20 rows; the other 3 are refused for other rules only
+    not_held = [row for row in broken.refused if not row.held]
+    assert [row.where for row in not_held] == [
+        "broken.xlsx:第12行 (row 12)",  # its end before its start: no period to compare
+        "broken.xlsx:第18行 (row 18)",  # its start unreadable
+        "broken.xlsx:预算明细表第36行 (sheet 预算明细, row 36)",  # a budget line without its application
+    ]
+
+    settings = Settings(data_dir=tmp_path / "data")
+    rows = [refused_summary(row) for row in (*report.refused, *broken.refused)]
+    letters = queue_refusals(session, competition=competition, refused=rows, settings=settings)
+    held = [letter for letter in letters if letter.state is LetterState.draft]
+    sent = [letter for letter in letters if letter.state is LetterState.queued]
+    assert len(held) == 24 + 15 and all(letter.extra["held"] == rule for letter in held)
+    assert len(sent) == 2 and len(letters) == len(held) + len(sent)  # row 36 has no address
+    again = queue_refusals(session, competition=competition, refused=rows, settings=settings)
+    assert again == [] and len(session.exec(select(OutboxLetter)).all()) == len(letters)

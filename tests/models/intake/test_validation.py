@@ -92,9 +92,11 @@ def _raw(**values: object) -> RawRow:
         "contact_email": "a@example.org",
         "category": "一老",
         "communities": "江头",
-        "period": "2025-04-01至2025-09-30",
+        "period": "2025-05-01至2025-09-30",
         "amount": 3000,
         "summary": "为社区高龄老人提供上门探访和陪伴聊天服务。",
+        "beneficiaries": 60,
+        "activities": "2025年5月—9月|上门探访|24|480",
     }
     row = RawRow(where="t.csv:第2行 (row 2)", values=base | values)
     row.budget = [

@@ -14,7 +14,7 @@ from sqlmodel import Session, func, select
 from models.audit import AuditEvent
 from models.competition.tables import Competition
 from models.errors import InputError
-from models.intake.fields import RawBudgetLine, RawRow
+from models.intake.fields import RawActivity, RawBudgetLine, RawRow
 from models.intake.tables import Application, BudgetLine
 from models.intake.web import (
     WEB_FORM,
@@ -41,14 +41,17 @@ VALUES: dict[str, object] = {
     "title": "银龄助餐·幸福食堂",
     "category": "elderly",
     "communities": "江头、吕厝",
-    "period_start": "2025-04-01",
+    "period_start": "2025-05-01",
     "period_end": "2025-09-30",
     "amount": "6000",
     "summary": "为江头、吕厝社区独居老人提供每周三次助餐服务，并开展健康讲座。",
+    "beneficiaries": "80",
 }
+PLAN = [("2025年5月—9月", "助餐服务", "60", "1800"), ("2025年6月", "健康讲座", "2", "90")]
 
 
 def web_row(**changes: object) -> RawRow:
+    """What the web form posts: its fields, its budget lines and its 活动安排 lines (as rows)."""
     lines = [("餐费补贴", "10", "500"), ("健康讲座", "500", "2")]
     return RawRow(
         where=WEB_FORM,
@@ -56,6 +59,13 @@ def web_row(**changes: object) -> RawRow:
         budget=[
             RawBudgetLine(budget_line_where(n), {"item": item, "unit_price": price, "quantity": quantity})
             for n, (item, price, quantity) in enumerate(lines, start=1)
+        ],
+        activity_plan=[
+            RawActivity(
+                f"{WEB_FORM}：活动安排第{n}行 (activity {n})",
+                {"period": period, "content": content, "sessions": sessions, "participants": people},
+            )
+            for n, (period, content, sessions, people) in enumerate(PLAN, start=1)
         ],
     )
 
@@ -74,13 +84,23 @@ def settings(tmp_path: Path) -> Settings:
 
 
 def submit(
-    session: Session, competition: Competition, settings: Settings, *, now: datetime = OPEN_AT, **changes: Any
+    session: Session,
+    competition: Competition,
+    settings: Settings,
+    *,
+    now: datetime = OPEN_AT,
+    plan_rows: bool = True,
+    **changes: Any,
 ) -> Application:
+    """Submit ``web_row(**changes)``; ``plan_rows=False`` leaves out the 活动安排 rows."""
     assert competition.id is not None
+    row = web_row(**changes)
+    if not plan_rows:
+        row.activity_plan = []
     return submit_web_application(
         session,
         competition_id=competition.id,
-        row=web_row(**changes),
+        row=row,
         now=now,
         actor="applicant:web",
         settings=settings,
@@ -104,6 +124,37 @@ def test_web_application_is_stored_audited_and_receipted(
     letter = session.exec(select(OutboxLetter)).one()
     assert letter.role == "receipt" and letter.recipient_email == "limin@example.org"
     assert [p.name for p in settings.documents_dir.rglob("*.docx")] == ["受理回执-2025-001.docx"]
+    assert application.beneficiaries == 80
+    assert application.details["activities"] == [
+        {"period": "2025年5月—9月", "content": "助餐服务", "sessions": 60, "participants": 1800},
+        {"period": "2025年6月", "content": "健康讲座", "sessions": 2, "participants": 90},
+    ]
+
+
+def test_web_application_plan_as_the_form_text_reads_alike(
+    session: Session, open_competition: Competition, settings: Settings
+) -> None:
+    """A textarea of 时间|活动内容|场次|预计人次 lines is the same plan as the rows."""
+    text = "\n".join("|".join(line) for line in PLAN)
+    application = submit(session, open_competition, settings, plan_rows=False, activities=text)
+    assert [(a["content"], a["sessions"], a["participants"]) for a in application.details["activities"]] == [
+        ("助餐服务", 60, 1800),
+        ("健康讲座", 2, 90),
+    ]
+
+
+def test_web_application_without_a_plan_is_refused_at_its_fields(
+    session: Session, open_competition: Competition, settings: Settings
+) -> None:
+    """The competition requires the plan: no activity and no 直接受益人数 → a problem at each field."""
+    with pytest.raises(InputError) as caught:
+        submit(session, open_competition, settings, plan_rows=False, beneficiaries="")
+    session.rollback()
+    assert {(p.where, p.field) for p in caught.value.problems} == {
+        (WEB_FORM, "直接受益人数"),
+        (WEB_FORM, "活动安排"),
+    }
+    assert count(session, Application) == 0
 
 
 def test_web_application_problems_name_the_web_form_and_store_nothing(

@@ -127,10 +127,15 @@ def test_parse_application_form_reads_the_rendered_template(tmp_path: Path) -> N
     assert (application.category, application.pool) == ("elderly", "volunteer")
     assert application.communities == ["江头", "吕岭"]
     assert (application.amount_fen, application.self_funded_fen) == (800_000, 150_000)
-    assert (application.period_start, application.period_end) == (date(2025, 4, 1), date(2025, 9, 30))
+    assert (application.period_start, application.period_end) == (date(2025, 5, 1), date(2025, 9, 30))
     assert [line.amount_fen for line in application.budget] == [160_000, 200_000, 300_000, 140_000]
     assert len(application.details["activities"]) == 4
-    assert application.details["activities"][0]["content"] == "助餐志愿者招募与培训"
+    assert application.details["activities"][0] == {
+        "period": "2025年5月",
+        "content": "助餐志愿者招募与培训",
+        "sessions": 2,
+        "participants": 45,
+    }
     assert [t["name"] for t in application.details["team"]] == ["王丽华", "林志明", "黄美玉"]
     assert application.details["community_opinion"] == "情况属实，同意申报。"
     assert application.details["need_analysis"].count("\n") == 1

@@ -1,23 +1,32 @@
-"""The sample experts of the demo fill every sheet through the real portal over HTTP."""
+"""The demo's sample experts (cli/demo/people/experts.py) score as year.yaml says and fill every sheet
+through the real portal over HTTP."""
 
 from __future__ import annotations
 
 from decimal import Decimal
+from pathlib import Path
 
+import pytest
 from sqlmodel import select
 
+from cli.demo.people.experts import demo_points, open_sheet_links, review_by_sample_experts
 from models.db import session_scope
 from models.review.results import close_review
 from models.review.tables import ReviewAssignment, Score
 from models.states import AssignmentState
-from portal.demo_experts import demo_points, open_sheet_links, review_by_sample_experts
-from tests.portal.conftest import ReviewWorld
+from tests.portal.review_world import ReviewWorld, build_world
 
 RUBRIC = {
     "need": (Decimal(20), Decimal("0.5")),
     "design": (Decimal(25), Decimal("0.5")),
     "innovation": (Decimal(10), Decimal(1)),
 }
+
+
+@pytest.fixture
+def world(settings_env: Path) -> ReviewWorld:
+    """A competition in review whose applications came through the real intake (the portal's world)."""
+    return build_world()
 
 
 def test_demo_points_same_seed_same_points_on_each_step() -> None:

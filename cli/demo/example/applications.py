@@ -1,5 +1,7 @@
-"""The sample applications of the 江头街道 2025 competition, read from ``applications.yaml`` beside
-this file (the data lives there; make_examples.py writes the example files from it).
+"""The sample applications of the 江头街道 2025 competition, read from
+``examples/jiangtou-2025/applications.yaml`` (the data lives there; ``cli.demo.example.files`` —
+run by the example's make_examples.py and by ``grantflow example write`` — writes the example's
+application files from it).
 
 ``load_samples(path)`` checks every entry — its fields and their types, the rows' shapes, a
 统一社会信用代码's check character (GB 32100-2015) — and refuses a mistake with the file, the entry
@@ -16,7 +18,9 @@ import yaml
 from pydantic import ConfigDict, ValidationError
 from pydantic.dataclasses import dataclass
 
-DATA_FILE = Path(__file__).resolve().parent / "applications.yaml"
+from models.settings import EXAMPLES_DIR
+
+DATA_FILE = EXAMPLES_DIR / "jiangtou-2025" / "applications.yaml"
 SECTIONS = ("applications", "csv_applications", "form_applications")
 USCC_CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 USCC_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)

@@ -2,48 +2,39 @@
 real HTTP, through the real portal, the way a person with a browser would — GET the page, read the
 form (CSRF field, each criterion's maximum and step), POST a draft now and then, then submit.
 
-Points are realistic and deterministic for a seed: each application has a quality, each expert a
-leniency, each sheet a little noise; points land on the criterion's step.
+How they score is data (``experts`` in examples/jiangtou-2025/year.yaml, ``ExpertHabits``): each
+application has a quality, each expert a leniency, each sheet a little noise; points land on the
+criterion's step, deterministically for a seed; the comment follows the sheet's share of full marks.
 """
 
 from __future__ import annotations
 
 import random
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
+from functools import cache
 from html.parser import HTMLParser
-from urllib.parse import urlsplit
 
 import httpx
 from sqlalchemy.engine import Engine
 
+from cli.demo.example.year import ExpertHabits, load_year
+from cli.demo.people.portal import rebased, running_portal
 from models.db import session_scope
 from models.review.links import review_link
 from models.review.reviewing import unfinished_assignments
 from models.settings import Settings
 from models.types import utcnow
-from portal.app import create_app
 from portal.csrf import FIELD as CSRF_FIELD
 from portal.review.sheet_page import POINTS_PREFIX
-from portal.serving import serve_in_background
 
-COMMENTS = {
-    "high": [
-        "需求调研扎实，活动设计与目标对应清楚，团队经验丰富，建议加强成效评估。",
-        "项目贴近社区实际，预算测算细致，可持续性好，建议优先资助。",
-    ],
-    "mid": [
-        "需求分析基本清楚，活动安排可行，预算个别单价偏高，建议细化。",
-        "项目有一定基础，但成效指标不够具体，建议补充评估方式。",
-    ],
-    "low": [
-        "需求论证不足，活动与目标衔接不紧，预算说明不清，建议完善后再申报。",
-        "执行团队经验有限，风险应对不足，建议与有经验的机构合作。",
-    ],
-}
+
+@cache
+def sample_habits() -> ExpertHabits:
+    """How the example's sample experts score (year.yaml)."""
+    return load_year().experts
 
 
 @dataclass(frozen=True)
@@ -97,51 +88,60 @@ def read_form(html: str) -> _Form:
 
 
 def demo_points(
-    criteria: dict[str, tuple[Decimal, Decimal]], *, seed: int, application_id: int, expert_id: int
+    criteria: dict[str, tuple[Decimal, Decimal]],
+    *,
+    seed: int,
+    application_id: int,
+    expert_id: int,
+    habits: ExpertHabits | None = None,
 ) -> dict[str, Decimal]:
     """Points for one sheet: application quality × expert leniency × noise, on each step."""
-    quality = random.Random(f"{seed}:application:{application_id}").uniform(0.55, 0.95)
-    leniency = random.Random(f"{seed}:expert:{expert_id}").uniform(-0.06, 0.06)
+    habits = habits or sample_habits()
+    quality = random.Random(f"{seed}:application:{application_id}").uniform(*habits.quality)
+    leniency = random.Random(f"{seed}:expert:{expert_id}").uniform(*habits.leniency)
     noise = random.Random(f"{seed}:sheet:{application_id}:{expert_id}")
     points = {}
     for code, (top, step) in criteria.items():
-        ratio = min(1.0, max(0.3, quality + leniency + noise.gauss(0, 0.05)))
+        ratio = min(1.0, max(habits.floor, quality + leniency + noise.gauss(0, habits.noise)))
         steps = (top * Decimal(str(round(ratio, 4))) / step).quantize(Decimal(1), rounding=ROUND_HALF_UP)
         points[code] = min(top, steps * step)
     return points
 
 
 def _comment(
-    points: dict[str, Decimal], criteria: dict[str, tuple[Decimal, Decimal]], rng: random.Random
+    points: dict[str, Decimal],
+    criteria: dict[str, tuple[Decimal, Decimal]],
+    rng: random.Random,
+    habits: ExpertHabits,
 ) -> str:
     share = sum(points.values()) / sum(top for top, _ in criteria.values())
-    level = "high" if share >= Decimal("0.8") else "mid" if share >= Decimal("0.65") else "low"
-    return rng.choice(COMMENTS[level])
-
-
-def _rebased(url: str, base_url: str | None) -> str:
-    if not base_url:
-        return url
-    path = urlsplit(url)
-    return base_url.rstrip("/") + path.path + (f"?{path.query}" if path.query else "")
+    high, mid = Decimal(str(habits.high_from)), Decimal(str(habits.mid_from))
+    level = "high" if share >= high else "mid" if share >= mid else "low"
+    return rng.choice(habits.comments[level])
 
 
 def fill_sheets(
-    links: Sequence[SheetLink], *, seed: int = 2025, base_url: str | None = None, timeout: float = 30
+    links: Sequence[SheetLink], *, seed: int | None = None, base_url: str | None = None, timeout: float = 30
 ) -> FillReport:
     """Fill and submit every sheet behind ``links`` over HTTP (optionally on another ``base_url``)."""
     report = FillReport()
+    habits = sample_habits()
+    seed = habits.seed if seed is None else seed
     with httpx.Client(timeout=timeout, follow_redirects=False) as client:
         for link in links:
-            url = _rebased(link.url, base_url)
+            url = rebased(link.url, base_url)
             form = read_form(client.get(url).raise_for_status().text)
             points = demo_points(
-                form.criteria, seed=seed, application_id=link.application_id, expert_id=link.expert_id
+                form.criteria,
+                seed=seed,
+                application_id=link.application_id,
+                expert_id=link.expert_id,
+                habits=habits,
             )
             rng = random.Random(f"{seed}:comment:{link.assignment_id}")
-            fields = {CSRF_FIELD: form.csrf, "comment": _comment(points, form.criteria, rng)}
+            fields = {CSRF_FIELD: form.csrf, "comment": _comment(points, form.criteria, rng, habits)}
             fields |= {POINTS_PREFIX + code: str(value) for code, value in points.items()}
-            if rng.random() < 0.25:  # some experts save a half-filled draft first
+            if rng.random() < habits.drafts:  # some experts save a half-filled draft first
                 first = dict(list(fields.items())[:3])
                 _post(client, url, {**first, "action": "draft"})
                 report.drafts += 1
@@ -168,19 +168,12 @@ def open_sheet_links(engine: Engine, *, competition_id: int, settings: Settings)
         return [SheetLink(s.id or 0, s.application_id, s.expert_id, review_link(s, settings)) for s in sheets]
 
 
-@contextmanager
-def running_portal(settings: Settings, clock: Callable[[], datetime] = utcnow) -> Iterator[str]:
-    """The portal on a free loopback port for the length of the block; yields its base URL."""
-    with serve_in_background(create_app(settings, clock=clock)) as base_url:
-        yield base_url
-
-
 def review_by_sample_experts(
     settings: Settings,
     engine: Engine,
     *,
     competition_id: int,
-    seed: int = 2025,
+    seed: int | None = None,
     clock: Callable[[], datetime] = utcnow,
 ) -> FillReport:
     """What the demo calls: start the portal, let every expert fill every open sheet, stop it.
