@@ -36,6 +36,7 @@ from models.states import STATE_LABELS, ApplicationState
 PAGE_SIZES = (25, 50, 100, 200)
 GROUPS = ("eligible", "funded")  # standings that are groups of states
 SORTS = ("ref", "title", "organisation", "community", "amount", "rank", "granted", "state", "submitted")
+NULLABLE_SORTS = frozenset({"rank", "granted"})  # a score or a grant not there yet
 SEARCH_MAX = 100  # characters of a filter's text that count
 EXPORT_BATCH = 1000
 
@@ -153,7 +154,7 @@ def _conditions(competition_id: int, query: RosterQuery) -> list[Any]:
     if query.standing == "eligible":
         conditions.append(col(Application.state).not_in([*NOT_ELIGIBLE, ApplicationState.withdrawn]))
     elif query.standing == "funded":
-        conditions.append(sa.exists().where(col(Grant.application_id) == col(Application.id)))
+        conditions.append(col(Application.id).in_(select(Grant.application_id)))
     elif query.standing:
         conditions.append(col(Application.state) == ApplicationState(query.standing))
     for column, value in (
@@ -196,8 +197,10 @@ def _order(query: RosterQuery) -> list[Any]:
         "submitted": col(Application.submitted_at),
     }
     column = columns[query.sort]
-    nulls_last = sa.case((column.is_(None), 1), else_=0)  # the same on SQLite and PostgreSQL
-    return [nulls_last, column.desc() if query.descending else column.asc(), col(Application.id)]
+    order = [column.desc() if query.descending else column.asc(), col(Application.id)]
+    if query.sort in NULLABLE_SORTS:  # empty values last either way, the same on SQLite and PostgreSQL
+        order.insert(0, sa.case((column.is_(None), 1), else_=0))
+    return order
 
 
 # in RosterRow's order
@@ -238,12 +241,10 @@ def _row(values: Any) -> RosterRow:
 def count_applications(session: Session, *, competition_id: int, query: RosterQuery | None = None) -> int:
     """How many applications match ``query`` (all of the competition's without one)."""
     query = query or RosterQuery()
-    statement = (
-        select(func.count())
-        .select_from(Application)
-        .join(Organisation, col(Organisation.id) == col(Application.organisation_id))
-        .where(*_conditions(competition_id, query))
-    )
+    statement = select(func.count()).select_from(Application)
+    if query.organisation or query.text:  # only these read the organisation's name
+        statement = statement.join(Organisation, col(Organisation.id) == col(Application.organisation_id))
+    statement = statement.where(*_conditions(competition_id, query))
     return int(session.exec(statement).one())
 
 

@@ -137,10 +137,10 @@ def sign_in(
                 action="login_failed",
                 data={"client": client},
             )
-            now_locked = _until(
-                [*_failures(session, since=since, name=folded), now], limits.max_failures, limits.lockout
-            )
-            if now_locked is not None:
+            session.flush()  # this failure counts from now on
+            failures = _failures(session, since=since, name=folded)
+            now_locked = _until(failures, limits.max_failures, limits.lockout)
+            if now_locked is not None and len(failures) == limits.max_failures:  # locked by this one
                 record(
                     session,
                     actor="web:login",

@@ -113,10 +113,12 @@ def register(console: Console) -> None:
             slug=slug,
             roster=roster,
             per_page=PAGE_SIZES,
-            remembered=remembered and roster.query.filtered,
+            remembered=remembered,
             **_choices(config),
         )
         response = call.render("admin/applications.html", {"list": page}, competition=competition)
+        if call.request.headers.get("HX-Request") == "true":
+            response.headers["HX-Push-Url"] = page.href()  # the address of the view, without empty fields
         if "clear" in call.request.query_params:
             response.delete_cookie(cookie, path="/admin")
         else:

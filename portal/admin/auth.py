@@ -45,13 +45,10 @@ def register(console: Console) -> None:
     site = console.site
     router = console.router
 
-    def login_page(request: Request, *, message: Markup | None, name: str, status_code: int) -> Response:
-        context = {
-            "w": words,
-            "message": message,
-            "name": name,
-            "next": safe_next(request.query_params.get("next") or None),
-        }
+    def login_page(
+        request: Request, *, message: Markup | None, name: str, next_path: str | None, status_code: int
+    ) -> Response:
+        context = {"w": words, "message": message, "name": name, "next": safe_next(next_path)}
         return site.form_page(
             request,
             "admin/login.html",
@@ -66,7 +63,9 @@ def register(console: Console) -> None:
     async def login_form(request: Request) -> Response:
         if await console.viewer_of(request) is not None:
             return site.finish(request, RedirectResponse(safe_next(request.query_params.get("next")), 303))
-        return login_page(request, message=None, name="", status_code=200)
+        return login_page(
+            request, message=None, name="", next_path=request.query_params.get("next"), status_code=200
+        )
 
     def attempt(name: str, password: str, client: str, previous: str | None) -> Attempt:
         now = utcnow()
@@ -94,8 +93,11 @@ def register(console: Console) -> None:
             attempt, name, fields.get("password", "")[:1024], client, console.token_of(request)
         )
         if result.token is None:
+            back = fields.get("next")
             if result.refused is Refusal.password:
-                return login_page(request, message=words("admin.login.wrong"), name=name, status_code=401)
+                return login_page(
+                    request, message=words("admin.login.wrong"), name=name, next_path=back, status_code=401
+                )
             until = result.until.astimezone(ZoneInfo(site.settings.timezone)) if result.until else None
             key = "admin.login.locked" if result.refused is Refusal.locked else "admin.login.throttled"
             return login_page(

@@ -208,7 +208,8 @@ class Call:
     def redirect(self, target: str, *, notice: str | None = None) -> Response:
         """303 to ``target`` (a console path), with ``?done=<notice>`` to show after an action."""
         if notice:
-            target = f"{target}{'&' if '?' in target else '?'}done={quote(notice)}"
+            path, hash_, fragment = target.partition("#")
+            target = f"{path}{'&' if '?' in path else '?'}done={quote(notice)}{hash_}{fragment}"
         return self.console.site.finish(self.request, RedirectResponse(target, status_code=303))
 
     def download(self, folder: Path, relative: str, filename: str, media_type: str | None = None) -> Response:

@@ -44,7 +44,9 @@ class ConsoleWorld:
     app: FastAPI
 
     def client(self) -> TestClient:
-        return TestClient(self.app, follow_redirects=False)
+        """A browser (on https when the portal's address is: a Secure cookie is not sent over http)."""
+        scheme = "https" if self.settings.portal_url.startswith("https://") else "http"
+        return TestClient(self.app, base_url=f"{scheme}://testserver", follow_redirects=False)
 
     def signed_in(self, name: str) -> TestClient:
         """A browser signed in as ``name`` through the sign-in form."""
