@@ -100,12 +100,8 @@ def register(console: Console) -> None:
                 )
             until = result.until.astimezone(ZoneInfo(site.settings.timezone)) if result.until else None
             key = "admin.login.locked" if result.refused is Refusal.locked else "admin.login.throttled"
-            return login_page(
-                request,
-                message=words(key, until=f"{until:%H:%M}" if until else ""),
-                name=name,
-                status_code=429,
-            )
+            message = words(key, until=f"{until:%H:%M}" if until else "")
+            return login_page(request, message=message, name=name, next_path=back, status_code=429)
         target = safe_next(fields.get("next"))
         response = RedirectResponse(target, status_code=303)
         console.set_session_cookie(request, response, result.token)

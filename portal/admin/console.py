@@ -95,7 +95,13 @@ def sentence(message: str) -> Markup:
 
 def safe_next(target: str | None) -> str:
     """Where to go after signing in: a console path only (never another site, never the login)."""
-    if target and _NEXT.fullmatch(target) and not target.startswith(LOGIN_PATH) and "//" not in target:
+    if (
+        target
+        and _NEXT.fullmatch(target)
+        and not target.startswith(LOGIN_PATH)
+        and "//" not in target
+        and ".." not in target
+    ):
         return target
     return "/admin"
 

@@ -153,6 +153,7 @@ def test_disabling_an_account_ends_its_sessions_at_once(console: ConsoleWorld) -
         ("https://evil.example.org/admin", "/admin"),
         ("//evil.example.org/admin", "/admin"),
         ("/admin//evil.example.org", "/admin"),
+        ("/admin/../review/abc", "/admin"),
         ("/review/abc", "/admin"),
         ("/admin/login", "/admin"),
     ],
