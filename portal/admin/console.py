@@ -58,7 +58,7 @@ from models.accounts.sessions import resume_session
 from models.audit import record
 from models.competition.tables import Competition
 from models.db import session_scope
-from models.errors import AccessDenied, GrantflowError, NotFound
+from models.errors import AccessDenied, GrantflowError, IllegalTransition, NotFound
 from models.money import format_yuan
 from models.states import STATE_LABELS
 from models.types import utcnow
@@ -75,6 +75,10 @@ LOGIN_PATH = "/admin/login"
 CSRF_SCOPE = "admin"  # one scope for the whole console: the token is bound to the session instead
 _NEXT = re.compile(r"^/admin(/[A-Za-z0-9._~%/\-]*)?(\?[A-Za-z0-9._~%&=+\-]*)?$")
 _zh, _en = translator("zh-CN"), translator("en")
+STATE_REFUSAL = (
+    "当前状态不允许这一操作（可能已由他人完成），请刷新页面查看最新状态 / the present state does not allow "
+    "this (someone may have done it already): reload the page to see where things stand"
+)
 
 
 def words(key: str, **values: Any) -> Markup:
@@ -376,6 +380,9 @@ class Console:
             return self.problem(call, exc, 404)
         except AccessDenied as exc:
             return self.problem(call, exc, 403)
+        except IllegalTransition as exc:  # state-machine wording never reaches the page
+            log.info("console %s %s: %s", call.request.method, call.request.url.path, exc)
+            return self.problem(call, GrantflowError(STATE_REFUSAL), 409)
         except GrantflowError as exc:
             return self.problem(call, exc, 409)
 
