@@ -11,6 +11,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from cli.admin import app as admin_app
 from cli.call import app as call_app
 from cli.competition import app as competition_app
 from cli.console import cell, console, error_line, line, print_json, say
@@ -61,6 +62,7 @@ app.command("portal")(portal)
 app.command("doctor")(doctor)
 app.command("up")(up)
 app.command("down")(down)
+app.add_typer(admin_app, name="admin")
 
 
 @app.command()

@@ -6,6 +6,7 @@ from typing import Annotated
 
 import typer
 
+from cli.admin import console_lines
 from cli.console import line
 
 
@@ -30,4 +31,6 @@ def portal(
         f"评审门户 / portal: http://{host}:{port}  (邀请链接前缀 / links in letters start with "
         f"{settings.portal_url.rstrip('/')}/review/)"
     )
+    for text in console_lines(f"http://{host}:{port}"):
+        line(text)
     uvicorn.run(create_app(settings), host=host, port=port, log_level="info", proxy_headers=True)

@@ -29,6 +29,7 @@ from typing import Annotated, Any
 
 import typer
 
+from cli.admin import console_lines
 from cli.console import line
 from models.errors import ConfigError
 from models.settings import PROJECT_ROOT, RUN_STATE_FILE, get_settings
@@ -212,6 +213,8 @@ def up(
             _start("portal", [sys.executable, "-m", "cli.main", "portal", "--port", str(portal_port)], env)
             started.append("portal")
             line(f"  ✓ 门户 / portal: http://127.0.0.1:{portal_port}")
+            for text in console_lines(f"http://127.0.0.1:{portal_port}"):
+                line(f"  ✓ {text}" if text.startswith("管理后台") else f"  {text}")
     except BaseException:
         for name in reversed(started):
             pid = running_pids().get(name)

@@ -72,6 +72,13 @@ class Settings(BaseSettings):
     # checked against the competition's own upload limits (supervision.uploads), named in the answer
     portal_max_upload_body_bytes: int = Field(default=80 * 1024 * 1024, ge=4096)
     secret_key: SecretStr = SecretStr(DEVELOPMENT_SECRET)
+    # the administrator's console (/admin): a session ends after this long without a request, and
+    # this long after sign-in at the latest; a name is locked after so many wrong passwords within
+    # the lock-out window (models.accounts.login)
+    console_idle_minutes: int = Field(default=30, ge=1, le=24 * 60)
+    console_session_hours: int = Field(default=12, ge=1, le=24 * 7)
+    console_login_failures: int = Field(default=5, ge=1, le=100)
+    console_lockout_minutes: int = Field(default=15, ge=1, le=24 * 60)
     timezone: str = "Asia/Shanghai"
     language: Literal["zh-CN", "en"] = "zh-CN"
 

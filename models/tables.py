@@ -8,6 +8,7 @@ from collections.abc import Mapping
 
 from sqlmodel import SQLModel
 
+from models.accounts.tables import ConsoleSession, LoginAttempt, User
 from models.audit import AuditEvent
 from models.competition.tables import Competition, RubricCriterion
 from models.documents.tables import GeneratedDocument
@@ -60,6 +61,9 @@ TABLES: tuple[type[SQLModel], ...] = (
     GeneratedDocument,
     OutboxLetter,
     AuditEvent,
+    User,
+    ConsoleSession,
+    LoginAttempt,
 )
 
 # every state machine, by the table that declares it (``__machine__``)
@@ -79,6 +83,7 @@ __all__ = [
     "CheckpointReport",
     "Competition",
     "ConflictDeclaration",
+    "ConsoleSession",
     "EligibilityCheck",
     "EvidenceFile",
     "Expert",
@@ -88,6 +93,7 @@ __all__ = [
     "Grant",
     "GrantSupervisor",
     "GrantTermination",
+    "LoginAttempt",
     "Objection",
     "Organisation",
     "OutboxLetter",
@@ -101,5 +107,6 @@ __all__ = [
     "Score",
     "Supervisor",
     "Tranche",
+    "User",
     "metadata",
 ]

@@ -18,8 +18,18 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
+from sqlmodel import Session, col, func, select
+
 from models.competition.config import CompetitionConfig
-from models.states import CompetitionStage
+from models.competition.tables import Competition, competition_config
+from models.documents.engine.cn_format import local_date
+from models.evaluation.annual_report import annual_report_of
+from models.evaluation.evaluating import GRANTS_CLOSED, finals_ready
+from models.funding.decision import open_objections
+from models.funding.publicity import current_notice
+from models.funding.tables import Grant
+from models.review.tables import ReviewAssignment
+from models.states import ASSIGNMENTS_OPEN, CompetitionStage, GrantState
 
 
 class Step(StrEnum):
@@ -165,3 +175,37 @@ def next_step(
             None, "本届已结束，年度总结报告已生成", "the competition closed and its annual report is written"
         )
     return Decision(None, f"阶段 {stage} 没有自动步骤", f"no automatic step in stage {stage}")
+
+
+def next_step_of(session: Session, competition: Competition, *, now: datetime, timezone: str) -> Decision:
+    """``next_step`` for a stored competition, its inputs read from every stage's tables (the
+    lifecycle flow and the console's 首页 ask this)."""
+    competition_id = competition.id or 0
+    sheets = dict(
+        session.exec(
+            select(ReviewAssignment.state, func.count())
+            .where(ReviewAssignment.competition_id == competition_id)
+            .group_by(col(ReviewAssignment.state))
+        ).all()
+    )
+    grants = dict(
+        session.exec(
+            select(Grant.state, func.count())
+            .where(Grant.competition_id == competition_id)
+            .group_by(col(Grant.state))
+        ).all()
+    )
+    notice = current_notice(session, competition_id=competition_id)
+    return next_step(
+        stage=competition.stage,
+        config=competition_config(competition),
+        now=now,
+        open_sheets=sum(n for state, n in sheets.items() if state in ASSIGNMENTS_OPEN),
+        sheets=sum(sheets.values()),
+        publicity_ends_at=notice.ends_at if notice is not None else None,
+        open_objections=len(open_objections(session, competition_id=competition_id)),
+        unsigned=grants.get(GrantState.awarded, 0),
+        finals_ready=finals_ready(session, competition_id=competition_id, on=local_date(now, timezone)),
+        grants_open=sum(n for state, n in grants.items() if state not in GRANTS_CLOSED),
+        annual_report_written=annual_report_of(session, competition_id=competition_id) is not None,
+    )

@@ -5,6 +5,7 @@ The rooms, by audience (each ``routes(site)`` documents its paths):
     portal/review/       experts: the review's score sheet (/review), the 结项 panel's sheet (/final-review)
     portal/supervision/  supervisors (/supervise) and grantees (/report), on a checkpoint's links
     portal/apply/        applicants: the web form (/apply)
+    portal/admin/        the administrator's console (/admin): signed-in users with a role
 
 and the kernel they share at the top of ``portal/``: ``site`` (pages, refusals, forms, personal
 links), ``csrf``, ``limits``, ``uploads``, ``i18n`` (with the rooms' words in ``portal/words/``),
@@ -40,6 +41,7 @@ from models.db import get_engine
 from models.settings import TEMPLATES_DIR, Settings, get_settings
 from models.types import utcnow
 from portal import access_log
+from portal.admin.routes import routes as admin_routes
 from portal.apply.routes import routes as apply_routes
 from portal.limits import BodyLimit
 from portal.review.routes import routes as review_routes
@@ -85,7 +87,7 @@ def create_app(settings: Settings | None = None, *, clock: Callable[[], datetime
             connection.execute(text("SELECT 1"))
         return JSONResponse({"status": "ok"})
 
-    for routes in (review_routes, supervision_routes, apply_routes):
+    for routes in (review_routes, supervision_routes, apply_routes, admin_routes):
         app.include_router(routes(site))
 
     @app.exception_handler(StarletteHTTPException)

@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from models.errors import Problem
+from portal.words.admin import ADMIN_EN, ADMIN_ZH
 from portal.words.apply import APPLY_EN, APPLY_ZH
 from portal.words.final_review import FINAL_REVIEW_EN, FINAL_REVIEW_ZH
 from portal.words.supervision import SUPERVISE_EN, SUPERVISE_ZH
@@ -122,6 +123,7 @@ MESSAGES: Mapping[str, Mapping[str, str]] = {
         **APPLY_ZH,
         **SUPERVISE_ZH,
         **FINAL_REVIEW_ZH,
+        **ADMIN_ZH,
     },
     "en": {
         "site": "Micro-venture philanthropy · expert review",
@@ -231,6 +233,7 @@ MESSAGES: Mapping[str, Mapping[str, str]] = {
         **APPLY_EN,
         **SUPERVISE_EN,
         **FINAL_REVIEW_EN,
+        **ADMIN_EN,
     },
 }
 

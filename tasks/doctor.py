@@ -83,12 +83,30 @@ async def check_prefect_api() -> Check:
     return Check(name, True, f"{url} (health: ok)")
 
 
+def check_console(settings: Settings, *, database_ready: bool) -> Check:
+    """An administrator can sign in to the console (/admin); asked only of a database at head."""
+    from models.accounts.users import check_administrator
+    from models.db import get_engine, session_scope
+
+    if not database_ready:
+        return Check(
+            "管理后台 console administrator",
+            False,
+            "数据库未就绪，无法查看管理员 / the database is not ready: administrators cannot be read",
+            "先按上面数据库一项修正 / fix the database first (see above)",
+        )
+    with session_scope(get_engine(settings.effective_database_url)) as session:
+        return check_administrator(session)
+
+
 async def all_checks(settings: Settings | None = None) -> list[Check]:
     """Every check, in the order ``grantflow doctor`` prints them."""
     settings = settings or get_settings()
     local = await asyncio.to_thread(local_checks, settings)
+    ready = all(c.ok for c in local if c.name.startswith("数据库"))  # the database check (check_database)
+    console = await asyncio.to_thread(check_console, settings, database_ready=ready)
     smtp, prefect = await asyncio.gather(check_smtp(settings), check_prefect_api())
-    return [*local, smtp, prefect]
+    return [*local, console, smtp, prefect]
 
 
 def preflight(settings: Settings | None = None) -> None:

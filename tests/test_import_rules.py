@@ -7,7 +7,9 @@ Inside ``models`` (see its ``__init__``): the kernel (the modules at the top of 
 no room; the documents engine imports only the kernel; ``competition`` only the kernel;
 ``documents`` and ``mail`` the kernel, the engine and ``competition``; a stage imports the kernel,
 the engine, documents, mail, competition, and an *earlier* stage only through a module that stage
-lists in its ``__public__``; the roof (``tables``, ``setup``, ``timeline``) imports anything.
+lists in its ``__public__``; ``accounts`` (the console's users) imports only the kernel and only the
+roof imports it; the roof (``tables``, ``setup``, ``timeline``, and the console's readings
+``overview``, ``roster``, ``dossier``) imports anything.
 
 Inside ``portal``: the kernel (the modules at the top of ``portal/`` and ``portal/words/``) imports
 no room; a room (``review``, ``supervision``, ``apply``, ``admin`` — one per audience) imports the
@@ -33,7 +35,16 @@ ROOT = Path(__file__).resolve().parents[1]
 PACKAGES = ("cli", "portal", "flows", "tasks", "models")  # each may import only those after it
 STAGES = ("competition", "call", "intake", "screening", "review", "funding", "supervision", "evaluation")
 SHARED = ("documents", "mail")
-ROOF = {"models.tables", "models.setup", "models.timeline"}
+ACCOUNTS = "accounts"  # the console's users: the kernel only, imported only from above
+# every table; whole competitions; the next step; the console's readings across every stage
+ROOF = {
+    "models.tables",
+    "models.setup",
+    "models.timeline",
+    "models.overview",
+    "models.roster",
+    "models.dossier",
+}
 # the one edge from the kernel upwards, with its reason: a session must know every table (foreign
 # keys are resolved across rooms at flush time), so the database module registers them all
 KERNEL_EXCEPTIONS = {("models.db", "models.tables")}
@@ -155,6 +166,8 @@ def broken_rule(edge: Edge, root: Path) -> str | None:
         return "the kernel imports no room"
     if there == "kernel":
         return None
+    if ACCOUNTS in (here, there):
+        return "accounts imports only the kernel, and only the roof imports accounts"
     if here == "engine":
         return "the documents engine imports only the kernel"
     if there == "roof":
@@ -206,7 +219,7 @@ def test_no_import_circle_in_the_source() -> None:
 @pytest.mark.parametrize(
     ("package", "names"),
     [
-        ("models", (*STAGES, *SHARED)),
+        ("models", (*STAGES, *SHARED, ACCOUNTS)),
         ("portal", tuple(r for r in PORTAL_ROOMS if (ROOT / "portal" / r).is_dir())),
     ],
 )
@@ -244,6 +257,8 @@ def plant(root: Path, relative: str, line: str) -> None:
         ("models/lifecycle.py", "from models.mail.outbox import queue_letter", "kernel imports no room"),
         ("models/documents/engine/docx.py", "from models.competition.tables import Competition", "engine"),
         ("models/mail/letters.py", "from models.review.tables import Expert", "mail imports only"),
+        ("models/funding/grants.py", "from models.accounts.users import find_user", "accounts"),
+        ("models/accounts/users.py", "from models.intake.tables import Application", "accounts"),
         ("tasks/review.py", "from flows.review import close_review", "tasks may not import flows"),
         ("models/money.py", "import tasks.documents", "models may not import tasks"),
         ("portal/app.py", "from cli.console import console", "portal may not import cli"),

@@ -13,6 +13,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from cli.console import console, line, say
 from cli.demo import evaluation as demo_evaluation
 from cli.demo import supervision as demo_supervision
+from cli.demo.console import step_console
 from cli.demo.funding import (
     show_funding,
     step_funding_approve,
@@ -49,6 +50,7 @@ STEPS: list[tuple[str, Callable[[DemoRun], str]]] = [
     ("协议签订 / agreements signed", step_signatures),
     *demo_supervision.STEPS,
     *demo_evaluation.STEPS,
+    ("管理后台 / console", step_console),
 ]
 
 
@@ -96,6 +98,13 @@ def demo(
     for note in run.notes:
         line(f"  {note}")
     line(f"  查看状态 / see where everything stands: GRANTFLOW_DATA_DIR={out} {_program()} status")
+    account = run.facts["console"]
+    console.print("\n[bold]在管理后台查看这一年 / open the finished year in the console[/bold]")
+    line(f"  GRANTFLOW_DATA_DIR={out} {_program()} portal")
+    line(
+        f"  然后打开 / then open http://127.0.0.1:8000/admin  "
+        f"用户 / user: {account['name']}  密码 / password: {account['password']}"
+    )
 
 
 def _program() -> str:

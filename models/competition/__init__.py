@@ -5,4 +5,4 @@ other room may use it. It imports only the kernel.
 """
 
 # what other rooms may import from this one (tests/test_import_rules.py)
-__public__ = ("config", "config_file", "tables")
+__public__ = ("config", "config_file", "stages", "tables")

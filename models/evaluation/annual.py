@@ -18,12 +18,12 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from collections.abc import Iterable
-from datetime import datetime
 from typing import Any
 
 from sqlmodel import Session, col, select
 
-from models.audit import AuditEvent, effective_at
+from models.audit import AuditEvent
+from models.competition.stages import stages_began
 from models.competition.tables import Competition, competition_config
 from models.documents.engine.cn_format import local_date
 from models.errors import NotFound
@@ -114,33 +114,16 @@ def _row(code: str, name: str) -> dict[str, Any]:
 
 
 def _timeline(session: Session, competition: Competition, timezone: str) -> list[dict[str, str]]:
-    """Each stage with the day it first began: the moment its move took effect — the ``as_of`` the
-    stage ran with (``models.audit.effective_at``), else when the move was written — so a year
-    replayed as of its own dates (the demo's 2025) reads as that year, not as the day it ran."""
-    began: dict[str, datetime] = {str(CompetitionStage.draft): competition.created_at}
-    events = session.exec(
-        select(AuditEvent)
-        .where(
-            AuditEvent.entity == "competition",
-            AuditEvent.entity_id == competition.id,
-            col(AuditEvent.action).in_(("create", "stage")),
-        )
-        .order_by(col(AuditEvent.id))
-    )
-    for event in events:
-        if event.action == "create":
-            began[str(CompetitionStage.draft)] = effective_at(event)
-        else:
-            began.setdefault(event.to_state, effective_at(event))
+    """Each stage with the day it first began (``models.competition.stages.stages_began``)."""
     order = list(CompetitionStage)
     return [
         {
-            "stage": stage,
-            "label": STATE_LABELS.get(CompetitionStage(stage), stage),
+            "stage": str(stage),
+            "label": STATE_LABELS.get(stage, str(stage)),
             "date": local_date(at, timezone).isoformat(),
         }
         for stage, at in sorted(
-            began.items(), key=lambda item: (item[1], order.index(CompetitionStage(item[0])))
+            stages_began(session, competition).items(), key=lambda item: (item[1], order.index(item[0]))
         )
     ]
 

@@ -5,4 +5,5 @@ sheets' requests; it imports the portal's kernel and, from the supervision room,
 lists in ``__public__`` (how a checkpoint's report is shown).
 """
 
-__public__ = ("routes",)
+# application_view: the 申报书 as submitted, also on the console's application page (portal/admin)
+__public__ = ("routes", "application_view")

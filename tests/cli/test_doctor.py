@@ -50,6 +50,7 @@ def test_doctor_names_every_problem_with_its_fix_and_exits_1(tmp_path: Path):
         "数据目录 data folder",
         "数据库 database",
         "门户地址 portal URL",
+        "管理后台 console administrator",
         "邮件服务器 SMTP",
         "Prefect API",
     }
@@ -63,6 +64,10 @@ def test_doctor_names_every_problem_with_its_fix_and_exits_1(tmp_path: Path):
 
 def test_doctor_passes_on_a_ready_machine(tmp_path: Path):
     assert run(["init"], tmp_path).returncode == 0
+    added = run(
+        ["admin", "add", "lin", "--role", "管理员", "--password-stdin"], tmp_path, stdin="a-long-password\n"
+    )
+    assert added.returncode == 0, added.stderr
     with MailSink(tmp_path / "sink") as sink:
         result = run(["doctor"], tmp_path, GRANTFLOW_SMTP_HOST=sink.host, GRANTFLOW_SMTP_PORT=str(sink.port))
     assert result.returncode == 0, result.stdout + result.stderr

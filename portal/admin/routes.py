@@ -1,0 +1,34 @@
+"""The console's routes: every page module registers its pages and actions on one ``Console``.
+
+    /admin                                   → the newest competition's 首页 (or how to create one)
+    /admin/login, /admin/logout              auth
+    /admin/c/{slug}                          首页                         home
+    /admin/c/{slug}/applications[.xlsx]      申报一览 (and its export)     applications
+    /admin/c/{slug}/applications/{id}        an application's page        application
+    /admin/c/{slug}/documents/{id}           a document (download)        application
+    /admin/c/{slug}/letters/{id}             a letter (preview)           application
+    /admin/c/{slug}/evidence/{id}            an evidence file (download)  application
+
+A new page: a module with ``register(console)`` using ``@console.page`` / ``@console.action``
+(``portal/admin/console.py``), its template under ``templates/web/admin/``, its words in
+``portal/words/admin.py``, and one line below.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from portal.admin import application, applications, auth, home
+from portal.admin.console import Console
+from portal.site import Site
+
+
+def console_of(site: Site) -> Console:
+    console = Console(site)
+    for module in (auth, home, applications, application):
+        module.register(console)
+    return console
+
+
+def routes(site: Site) -> APIRouter:
+    return console_of(site).router
