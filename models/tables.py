@@ -10,7 +10,7 @@ from sqlmodel import SQLModel
 
 from models.audit import AuditEvent
 from models.competition.tables import Competition, RubricCriterion
-from models.documents.tables import GeneratedDocument
+from models.documents.tables import DocumentNumber, DocumentNumberSeries, GeneratedDocument
 from models.evaluation.tables import FinalEvaluation, PanelSheet
 from models.funding.tables import FundingDecision, Grant, Objection, PublicityNotice, Tranche
 from models.intake.tables import Application, BudgetLine, EligibilityCheck, Organisation
@@ -58,6 +58,8 @@ TABLES: tuple[type[SQLModel], ...] = (
     FinalEvaluation,
     PanelSheet,
     GeneratedDocument,
+    DocumentNumberSeries,
+    DocumentNumber,
     OutboxLetter,
     AuditEvent,
 )
@@ -79,6 +81,8 @@ __all__ = [
     "CheckpointReport",
     "Competition",
     "ConflictDeclaration",
+    "DocumentNumber",
+    "DocumentNumberSeries",
     "EligibilityCheck",
     "EvidenceFile",
     "Expert",
