@@ -2,6 +2,8 @@
 person with a phone would — GET the page, read the form (CSRF field, rubric inputs with their
 maximum, budget lines), POST the grantee's progress report with a sign-in sheet, then the
 supervisor's record with a photo. Evidence images are drawn here (Pillow), a new one per project.
+Spending is a seeded share of each budget line, within the line and the grant (``spending``); the
+supervisor accepts what the project reported.
 
 Whether a project passes is the caller's choice (``verdicts``: grant id → "pass" | "fail"); the
 points follow from it (85 % or 40 % of each indicator's maximum, on its step).
@@ -27,7 +29,7 @@ from models.db import session_scope
 from models.settings import Settings
 from models.states import CheckpointState
 from models.supervision.links import report_link, supervise_link
-from models.supervision.plan import grant_parts
+from models.supervision.plan import grant_parts, project_plan
 from models.supervision.records import POINTS
 from models.supervision.schedule import checkpoints_of
 from models.supervision.tables import Checkpoint
@@ -42,6 +44,9 @@ class CheckpointLinks:
     round: int
     supervise_url: str
     report_url: str
+    code: str = ""
+    granted_fen: int = 0
+    budget: dict[str, int] = field(default_factory=dict)  # spending field → the line's budget (fen)
 
 
 @dataclass
@@ -130,7 +135,8 @@ def open_checkpoint_links(
         for checkpoint in checkpoints_of(
             session, competition_id=competition_id, states=frozenset({CheckpointState.open})
         ):
-            _, application, _ = grant_parts(session, checkpoint.grant_id)
+            grant, application, _ = grant_parts(session, checkpoint.grant_id)
+            plan = project_plan(session, grant_id=checkpoint.grant_id)
             found.append(
                 CheckpointLinks(
                     checkpoint.id or 0,
@@ -139,6 +145,9 @@ def open_checkpoint_links(
                     checkpoint.round,
                     supervise_link(checkpoint, settings),
                     report_link(checkpoint, settings),
+                    checkpoint.code,
+                    grant.amount_fen,
+                    {f"spent_{line.budget_line_id}": line.amount_fen for line in plan.budget},
                 )
             )
         return sorted(found, key=lambda c: (c.ref, c.round))
@@ -156,6 +165,26 @@ def _post(
 
 def _points(top: Decimal, step: Decimal, share: Decimal) -> str:
     return str(((top * share) / step).quantize(Decimal(1), rounding=ROUND_DOWN) * step)
+
+
+def spending(link: CheckpointLinks, fields: Sequence[str], verdict: str) -> dict[str, int]:
+    """What a sample project spent on each budget line by this checkpoint (fen): a share of each
+    line's budget (seeded by project and checkpoint), never above a line nor, in sum, above the
+    grant — the rules the portal holds a grantee to."""
+    rng = random.Random(f"{link.ref}:{link.code}:{link.round}")
+    if verdict != "pass":
+        share = rng.uniform(0.15, 0.25)
+    elif link.code == "final":
+        share = rng.uniform(0.72, 1.0)
+    else:
+        share = rng.uniform(0.35, 0.55)
+    room = link.granted_fen or sum(link.budget.values())
+    spent = {}
+    for name in fields:
+        amount = min(int(link.budget.get(name, 0) * share) // 100 * 100, room)  # whole yuan
+        spent[name] = amount
+        room -= amount
+    return spent
 
 
 def fill_checkpoints(
@@ -187,7 +216,8 @@ def fill_checkpoints(
                 "problems": "" if verdict == "pass" else "志愿者流失，活动推迟。",
                 "changes": "",
             }
-            fields |= {name: "500" for name in form.spending}
+            spent = spending(link, form.spending, verdict)
+            fields |= {name: str(fen // 100) for name, fen in spent.items()}
             sheet = (f"签到表-{link.ref}.png", sign_in_sheet(link.ref), "image/png")
             _post(client, url, fields, [("evidence_sign_in", sheet)])
             report.reports += 1
@@ -204,7 +234,7 @@ def fill_checkpoints(
                 "activities_held": "8" if verdict == "pass" else "2",
                 "person_times": "320" if verdict == "pass" else "40",
                 "beneficiaries": "90" if verdict == "pass" else "15",
-                "spent": "3,650" if verdict == "pass" else "1,200",
+                "spent": str(sum(spent.values()) // 100),  # accepted as the project reported it
                 "findings": "活动按计划推进，台账齐全。"
                 if verdict == "pass"
                 else "活动明显落后于计划，台账缺失。",
