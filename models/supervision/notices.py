@@ -389,9 +389,7 @@ def _tranche_opinion(
     """四、拨付意见: what this checkpoint's decision did to the tranche gated on it — from the
     checkpoint's own outcome and round, never from what later decisions did to the tranche, and
     with the 文号 of the paper that carries it out (the 拨款通知, the 整改通知)."""
-    tranche = session.exec(
-        select(Tranche).where(Tranche.grant_id == checkpoint.grant_id, Tranche.gate == checkpoint.code)
-    ).first()
+    tranche = _gated_tranche(session, checkpoint)
     if tranche is None:
         return "本检查点不涉及拨付。"
     amount = f"{tranche.label}{format_yuan(tranche.amount_fen, unit=True)}"
@@ -520,7 +518,7 @@ def _rectification_notice(
     assert checkpoint is not None and competition.id is not None
     _, _, plan, config = checkpoint_context(session, checkpoint.id or 0)
     _, application, organisation = grant_parts(session, rectification.grant_id)
-    withheld = _withheld_by(session, checkpoint)
+    withheld = _gated_tranche(session, checkpoint)
     reports = session.exec(
         select(CheckpointReport)
         .where(CheckpointReport.checkpoint_id == checkpoint.id, col(CheckpointReport.draft).is_(False))
@@ -559,8 +557,9 @@ def _rectification_notice(
     )
 
 
-def _withheld_by(session: Session, checkpoint: Checkpoint) -> Tranche | None:
-    """The tranche a failed checkpoint withheld: the one gated on its code (None when none is)."""
+def _gated_tranche(session: Session, checkpoint: Checkpoint) -> Tranche | None:
+    """The tranche gated on a checkpoint's code — the one its outcome released or withheld (None
+    when none is)."""
     return session.exec(
         select(Tranche).where(Tranche.grant_id == checkpoint.grant_id, Tranche.gate == checkpoint.code)
     ).first()
@@ -592,7 +591,7 @@ def queue_rectification_notices(
         checkpoint = session.get(Checkpoint, rectification.checkpoint_id)
         assert checkpoint is not None
         _, _, plan, _ = checkpoint_context(session, checkpoint.id or 0)
-        withheld = _withheld_by(session, checkpoint)
+        withheld = _gated_tranche(session, checkpoint)
         letters.append(
             write_to_applicant(
                 session,
