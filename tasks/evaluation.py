@@ -90,7 +90,7 @@ def evaluate_task(competition_id: int, actor: str, as_of: datetime) -> list[dict
 
 @task(name="write-final-reports")
 def write_reports_task(competition_id: int, as_of: datetime) -> list[int]:
-    """结项评估报告 of every evaluated project (new or changed since); returns document ids."""
+    """结项评估报告 of every evaluated project's latest round (each written once); returns document ids."""
     settings = get_settings()
     with session_scope() as session:
         lock_competition(session, competition_id)
