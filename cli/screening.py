@@ -87,4 +87,7 @@ def override_command(
         f"申报状态 / application: {STATE_LABELS.get(state, state)} ({state})"
     )
     result = asyncio.run(screening(slug, as_of=aware(as_of), actor=actor, reviewer=reviewer))
-    line(f"资格审查表 / sheets rewritten: {result['sheets']}；结果通知 / result letters: {result['letters']}")
+    line(
+        f"改判后的资格审查表 / sheets for the ruling: {result['sheets']}；"
+        f"结果通知 / result letters: {result['letters']}"
+    )

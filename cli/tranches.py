@@ -33,7 +33,16 @@ def tranches(
         print_json(rows)
         return
     table = Table(
-        "编号 Ref", "协议编号", "期次", "比例", "金额(元)", "条件 Gate", "状态 State", "拨付日", "说明 Note"
+        "编号 Ref",
+        "协议编号",
+        "期次",
+        "比例",
+        "金额(元)",
+        "实拨(元)",
+        "条件 Gate",
+        "状态 State",
+        "拨付日",
+        "说明 Note",
     )
     for row in rows:
         table.add_row(
@@ -42,6 +51,7 @@ def tranches(
             cell(row["label"]),
             cell(f"{row['percent']}%"),
             cell(format_yuan(row["amount_fen"])),
+            cell(format_yuan(row["paid_fen"]) if row["state"] == "released" else "—"),
             cell(row["gate"]),
             cell(row["state"]),
             cell(row["released_on"] or "—"),

@@ -14,7 +14,7 @@ from sqlmodel import Session, col, select
 from models.audit import record
 from models.competition.config_file import config_digest, parse_config
 from models.competition.tables import Competition, RubricCriterion
-from models.documents.tables import GeneratedDocument
+from models.documents.tables import DocumentNumber, GeneratedDocument
 from models.errors import Conflict
 from models.evaluation.tables import FinalEvaluation
 from models.funding.tables import FundingDecision, Grant, Objection, PublicityNotice, Tranche
@@ -143,6 +143,8 @@ def purge_competition(session: Session, *, slug: str, actor: str) -> bool:
         sa.delete(BudgetLine).where(col(BudgetLine.application_id).in_(apps)),
         sa.delete(OutboxLetter).where(col(OutboxLetter.competition_id) == cid),
         sa.delete(GeneratedDocument).where(col(GeneratedDocument.competition_id) == cid),
+        # its 文号 go with it; their series keep counting, so no number is ever given twice
+        sa.delete(DocumentNumber).where(col(DocumentNumber.competition_id) == cid),
         sa.delete(Application).where(col(Application.competition_id) == cid),
         sa.delete(Expert).where(col(Expert.competition_id) == cid),
         sa.delete(Supervisor).where(col(Supervisor.competition_id) == cid),

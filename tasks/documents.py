@@ -2,8 +2,8 @@
 
 The caller (a stage's task) builds each context from the database; this task renders, writes the
 files under the documents folder and records them (``models.documents.registry.write_document``), committing
-once per batch. Re-running it is safe: the same path gives the same row and rewrites nothing when the
-bytes are unchanged. It retries because it writes files.
+once per batch. Re-running it is safe: a path written before gives its row back and is never
+rendered again (a document is written once). It retries because it writes files.
 """
 
 from __future__ import annotations

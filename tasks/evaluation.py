@@ -21,7 +21,7 @@ from models.evaluation.notices import queue_results, write_reports
 from models.evaluation.panel import assign_panel
 from models.evaluation.panel_notices import queue_panel_invitations, queue_panel_reminders
 from models.settings import get_settings
-from models.supervision.notices import queue_rectification_notices
+from models.supervision.notices import queue_rectification_notices, queue_termination_notices
 
 
 def _competition(session: Session, competition_id: int) -> Competition:
@@ -66,11 +66,16 @@ def queue_panel_reminders_task(competition_id: int, as_of: datetime) -> list[int
 
 @task(name="evaluate-grants")
 def evaluate_task(competition_id: int, actor: str, as_of: datetime) -> list[dict[str, Any]]:
-    """Score, grade and settle every grant whose 结项 reports are in."""
-    day = local_date(as_of, get_settings().timezone)
+    """Score, grade and settle every grant whose 结项 reports are in; each decision's papers (结项评估报告,
+    结余资金退回通知) are written in the same transaction, from the state at that moment."""
+    settings = get_settings()
+    day = local_date(as_of, settings.timezone)
     with session_scope(as_of=as_of) as session:
         lock_competition(session, competition_id)
         settled = evaluate_grants(session, competition_id=competition_id, actor=actor, on=day)
+        write_reports(
+            session, competition=_competition(session, competition_id), issue_date=day, settings=settings
+        )
         return [
             {
                 "grant_id": s.grant_id,
@@ -85,7 +90,7 @@ def evaluate_task(competition_id: int, actor: str, as_of: datetime) -> list[dict
 
 @task(name="write-final-reports")
 def write_reports_task(competition_id: int, as_of: datetime) -> list[int]:
-    """结项评估报告 of every evaluated project (new or changed since); returns document ids."""
+    """结项评估报告 of every evaluated project's latest round (each written once); returns document ids."""
     settings = get_settings()
     with session_scope() as session:
         lock_competition(session, competition_id)
@@ -109,13 +114,14 @@ def queue_results_task(competition_id: int) -> list[int]:
 
 @task(name="queue-final-rectifications")
 def queue_rectifications_task(competition_id: int) -> list[int]:
-    """The 整改通知 (document and letter) of a failed 结项, once per rectification — supervision's
-    own notice, so one failed at the 中期评估 and one failed at the 结项 read alike."""
+    """The 整改通知 of a failed 结项 (once per rectification) and the 终止通知 of a terminated one
+    (once per termination), documents and letters — supervision's own notices, so a project failed
+    at the 中期评估 and one failed at the 结项 read alike."""
     with session_scope() as session:
         lock_competition(session, competition_id)
-        letters = queue_rectification_notices(
-            session, competition=_competition(session, competition_id), settings=get_settings()
-        )
+        competition = _competition(session, competition_id)
+        letters = queue_rectification_notices(session, competition=competition, settings=get_settings())
+        letters += queue_termination_notices(session, competition=competition, settings=get_settings())
         return [letter.id for letter in letters if letter.id is not None]
 
 

@@ -57,7 +57,7 @@ def screen_task(competition_id: int, as_of: datetime, actor: str) -> dict[str, i
 
 @task(name="write-eligibility-sheets")
 def write_sheets_task(competition_id: int, as_of: datetime, reviewer: str) -> list[int]:
-    """资格审查表 of each screened application (new or changed since); returns document ids."""
+    """资格审查表 of each screened application, and one more for a ruling since; returns document ids."""
     settings = get_settings()
     with session_scope() as session:
         lock_competition(session, competition_id)

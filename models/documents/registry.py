@@ -1,6 +1,6 @@
 """Word documents: the registry of document roles, rendering, and the record of every generated file.
 
-``DOCUMENTS`` holds the 16 roles (征集公告 … 年度总结报告), each naming its template under
+``DOCUMENTS`` holds the 18 roles (征集公告 … 年度总结报告), each naming its template under
 ``templates/docs/``, the context keys it needs with a sample value each, and a one-line purpose
 (the keys are declared in ``models/application_form.py``, ``document_roles_selection.py`` and
 ``document_roles_grants.py``). ``render_document`` renders a role's template (compiled once, by
@@ -10,8 +10,8 @@ records it. Files go to a predictable tree::
     <documents>/<competition slug>/<stage>/<subject entity>-<subject id>/<filename>.docx
     e.g. documents/jiangtou-2025/intake/application-12/受理回执-JT2025-003.docx
 
-Writing the same path again is idempotent: the file is replaced only when its bytes change, and the
-same row is returned (updated).
+Writing the same path again returns the same row and writes nothing: a document is the record of
+one decision at its moment, written once (only a file lost from disk is written again).
 """
 
 from __future__ import annotations
@@ -33,7 +33,6 @@ from models.documents.roles_grants import GRANT_ROLES
 from models.documents.roles_selection import SELECTION_ROLES
 from models.documents.tables import GeneratedDocument
 from models.errors import Conflict, InputError, Problem
-from models.types import utcnow
 
 DOCUMENTS = Registry("docx")
 for _role in (SELECTION_ROLES[0], APPLICATION_FORM, *SELECTION_ROLES[1:], *GRANT_ROLES):
@@ -113,8 +112,13 @@ def write_document(
     filename: str,
     documents_dir: Path,
 ) -> GeneratedDocument:
-    """Render a role, write it under ``documents_dir`` and record it (same path → same row)."""
-    data = render_document(role, context)
+    """Render a role, write it under ``documents_dir`` and record it — once.
+
+    A document is the record of one decision at its moment: a path written before returns its
+    row and is never rendered again, whatever ``context`` now says (a later decision writes its own
+    document, under its own name). Only a file missing from disk is written again, from the context
+    given (the decision's own recorded facts).
+    """
     name = safe_filename(filename)
     folder = document_folder(
         session,
@@ -124,7 +128,6 @@ def write_document(
         subject_id=subject_id,
     )
     relative = f"{folder}/{name}"
-    digest = hashlib.sha256(data).hexdigest()
     record = session.exec(select(GeneratedDocument).where(GeneratedDocument.path == relative)).first()
     if record is not None and (record.role, record.subject_entity, record.subject_id) != (
         role,
@@ -136,8 +139,11 @@ def write_document(
             f"of {record.subject_entity} #{record.subject_id}"
         )
     target = Path(documents_dir) / relative
-    if record is None or record.sha256 != digest or not target.is_file():
-        _write_atomically(target, data)
+    if record is not None and target.is_file():
+        return record  # written once
+    data = render_document(role, context)
+    digest = hashlib.sha256(data).hexdigest()
+    _write_atomically(target, data)
     if record is None:
         record = GeneratedDocument(
             competition_id=competition_id,
@@ -150,8 +156,8 @@ def write_document(
             size=len(data),
         )
         session.add(record)
-    elif record.sha256 != digest:
-        record.sha256, record.size, record.created_at = digest, len(data), utcnow()
+    elif record.sha256 != digest:  # the file was lost and is written again
+        record.sha256, record.size = digest, len(data)
     session.flush()
     return record
 

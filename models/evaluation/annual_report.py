@@ -18,7 +18,8 @@ from models.documents.engine.charts import bar_chart, grouped_bar_chart, pie_cha
 from models.documents.engine.docx import InlineImage
 from models.documents.registry import write_document
 from models.documents.tables import GeneratedDocument
-from models.evaluation.annual import annual_figures
+from models.evaluation.annual import annual_figures, money_lines
+from models.money import format_yuan
 from models.settings import Settings
 
 PRINT_DPI = 300
@@ -108,7 +109,10 @@ def _sentences(figures: dict[str, Any]) -> tuple[list[str], list[str]]:
     if empty:
         problems.append(f"{'、'.join(empty)}社区本年度没有立项项目，需加强动员和培育；")
     if figures["money"]["to_return_fen"]:
-        problems.append("部分项目资金有结余，须按协议退回。")
+        problems.append(
+            f"{len(figures['returns'])}个项目应退回资金合计{format_yuan(figures['money']['to_return_fen'])}元"
+            "（明细见第一部分），须按通知期限退回。"
+        )
     return highlights, problems or ["无。"]
 
 
@@ -132,11 +136,9 @@ def annual_report_context(
         "rectified_count": outcomes["rectified"],
         "pool_fen": money["pool_fen"],
         "requested_fen": money["requested_fen"],
-        "granted_fen": money["granted_fen"],
-        "paid_fen": money["paid_fen"],
-        "spent_fen": money["spent_fen"],
-        "returned_fen": money["to_return_fen"],
-        "withheld_fen": money["withheld_fen"],
+        "money_lines": money_lines(money),
+        "to_return_fen": money["to_return_fen"],
+        "returns": figures["returns"],
         "sessions_total": delivery["sessions"],
         "planned_sessions": delivery["planned_sessions"],
         "participants_total": delivery["person_times"],
@@ -177,8 +179,12 @@ def annual_report_of(session: Session, *, competition_id: int) -> GeneratedDocum
 def write_annual_report(
     session: Session, *, competition: Competition, issue_date: date, settings: Settings
 ) -> GeneratedDocument:
-    """The year's 年度总结报告 under the documents folder (rewritten only when it changed)."""
+    """The year's 年度总结报告 under the documents folder, written once (a re-run returns it as it
+    was, without drawing its charts again)."""
     assert competition.id is not None
+    written = annual_report_of(session, competition_id=competition.id)
+    if written is not None and (settings.documents_dir / written.path).is_file():
+        return written
     config = competition_config(competition)
     figures = annual_figures(session, competition_id=competition.id, timezone=settings.timezone)
     context = annual_report_context(

@@ -27,9 +27,10 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from models.audit import record
-from models.competition.config import CompetitionConfig, LapsedRule
+from models.competition.config import CompetitionConfig, LapsedRule, NumberedKind
 from models.competition.tables import Competition, competition_config
 from models.documents.engine.cn_format import cn_day
+from models.documents.numbering import assign_number
 from models.documents.registry import write_document
 from models.errors import Conflict, InputError, NotFound, Problem
 from models.funding.allocation import BELOW_MINIMUM, BELOW_THRESHOLD, EXCLUDED
@@ -175,7 +176,6 @@ def write_award_letters(
         raise Conflict("公示结束后才能发立项通知 / the award letters go out after the notice closes")
     letters: list[int] = []
     grants = {g.application_id: g for g in grants_of(session, competition_id=competition_id)}
-    number = 0
     for decision in decisions_of(session, competition_id=competition_id):
         application = session.get(Application, decision.application_id)
         assert application is not None and application.id is not None
@@ -184,12 +184,18 @@ def write_award_letters(
         grant = grants.get(application.id)
         score = decision.score.quantize(Decimal("0.01")) if decision.score is not None else ""
         if grant is not None:
-            number += 1
             award = write_document(
                 session,
                 role="award_notice",
                 context={
-                    "doc_number": f"{config.funding.doc_number_prefix}〔{competition.year}〕{number}号",
+                    "doc_number": assign_number(
+                        session,
+                        competition=competition,
+                        kind=NumberedKind.award_notice,
+                        subject_entity="application",
+                        subject_id=application.id,
+                        issued_on=issue_date,
+                    ),
                     "organisation_name": organisation.name,
                     "competition_name": competition.name,
                     "project_title": application.title,

@@ -254,14 +254,18 @@ _role(
 _role(
     "termination",
     "终止通知",
-    "tells a project that its grant is terminated, why, and what is to be returned",
+    "tells a project that its grant is terminated, why, and what is to be returned (终止通知 attached)",
     **_PROJECT,
+    doc_number="江头社工〔2025〕9号",
     reason="中期评估整改复查仍不合格",
     terminated_on="2025年8月1日",
     released_amount="4,000.00",
     accepted_spend="3,650.00",
     clawback_amount="350.00",
+    clawback_in_capitals="人民币叁佰伍拾元整",
     cancelled_amount="4,000.00",
+    return_days=15,
+    return_to="江头街道财政所",
 )
 _role(
     "final_result",

@@ -14,8 +14,9 @@
   as failing and settles the rectification it opened.
 - ``open_rectification`` / ``close_rectification``: the one opener and closer of a 整改, for
   every checkpoint (the final evaluation uses them for a failed 结项 too).
-- ``terminate_grant``: only after a failed or lapsed rectification; cancels every unreleased
-  tranche, waives the unsettled checkpoints and computes the claw-back: released money minus the
+- ``terminate_grant``: only after a failed or lapsed rectification; ``end_grant`` (also the
+  final evaluation's, for a 结项 that terminates) cancels every unreleased tranche, waives the
+  unsettled checkpoints and settles the money once: the claw-back is the money paid minus the
   spending the supervisors accepted (the latest submitted record), never below zero.
 
 Every move goes through ``set_state`` (audited); the letters and documents that tell people follow
@@ -27,6 +28,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from sqlmodel import Session, col, select
 
@@ -418,10 +420,35 @@ def terminate_grant(
             "只有整改复查不通过或逾期未整改的项目才能终止 / a grant can be terminated only after a failed "
             "re-check or a missed rectification deadline"
         )
-    tranches = list(
-        session.exec(select(Tranche).where(Tranche.grant_id == grant_id).order_by(col(Tranche.seq)))
+    return end_grant(
+        session, grant=grant, reason=reason, actor=actor, now=now, data={"rectification_id": grounds.id}
     )
-    released = sum(t.amount_fen for t in tranches if t.state is TrancheState.released)
+
+
+def end_grant(
+    session: Session,
+    *,
+    grant: Grant,
+    reason: str,
+    actor: str,
+    now: datetime,
+    data: dict[str, Any] | None = None,
+    accepted_fen: int | None = None,
+) -> GrantTermination:
+    """The termination itself, for every way a grant ends early (an administrator after a failed
+    or lapsed 整改, or a failed 结项 that terminates): every unpaid tranche cancelled, the open
+    checkpoints waived, the grant and its application terminated, and the money settled once —
+    the claw-back is what was paid beyond the spending the supervisors accepted (the latest
+    submitted record, or ``accepted_fen``: what the deciding round accepted), never below zero.
+    Audited; a second call returns the first termination."""
+    assert grant.id is not None
+    done = session.exec(select(GrantTermination).where(GrantTermination.grant_id == grant.id)).first()
+    if done is not None:
+        return done
+    tranches = list(
+        session.exec(select(Tranche).where(Tranche.grant_id == grant.id).order_by(col(Tranche.seq)))
+    )
+    released = sum(t.paid_fen for t in tranches if t.state is TrancheState.released)
     cancelled = 0
     for tranche in tranches:
         if tranche.state in (TrancheState.planned, TrancheState.due, TrancheState.withheld):
@@ -434,15 +461,15 @@ def terminate_grant(
                 reason=f"项目终止 / terminated: {reason}",
             )
     for checkpoint in session.exec(
-        select(Checkpoint).where(Checkpoint.grant_id == grant_id, col(Checkpoint.state).in_(CHECKPOINTS_OPEN))
+        select(Checkpoint).where(Checkpoint.grant_id == grant.id, col(Checkpoint.state).in_(CHECKPOINTS_OPEN))
     ):
         if can_move(checkpoint, CheckpointState.waived):
             set_state(
                 session, checkpoint, CheckpointState.waived, actor=actor, reason="项目终止 / terminated"
             )
-    spend = accepted_spend(session, grant_id=grant_id)
+    spend = accepted_spend(session, grant_id=grant.id) if accepted_fen is None else accepted_fen
     termination = GrantTermination(
-        grant_id=grant_id,
+        grant_id=grant.id,
         reason=reason,
         released_fen=released,
         accepted_spend_fen=spend,
@@ -458,7 +485,7 @@ def terminate_grant(
         session,
         actor=actor,
         entity="grant",
-        entity_id=grant_id,
+        entity_id=grant.id,
         action="terminated",
         reason=reason,
         data={
@@ -466,7 +493,7 @@ def terminate_grant(
             "accepted_spend_fen": spend,
             "clawback_fen": termination.clawback_fen,
             "cancelled_fen": cancelled,
-            "rectification_id": grounds.id,
+            **(data or {}),
         },
     )
     return termination

@@ -3,7 +3,10 @@
 settled (passed / failed / waived); every save is audited.
 
 Both take what the form posted as text (``Mapping[str, str]``) and check all of it at once:
-``InputError`` lists every Problem with its field, and nothing is stored. Scores follow the
+``InputError`` lists every Problem with its field, and nothing is stored. Money is never above
+what it may be: a budget line's spending above its budget, the lines' sum above the grant, or the
+supervisor's accepted spending above the grant is refused at its field — the excess is the
+organisation's own money (自筹), never silently dropped. Scores follow the
 checkpoint's rubric: Σ points × weight; the verdict is computed from the pass mark and may be
 overridden (``verdict=pass|fail``) only with a reason.
 """
@@ -25,7 +28,7 @@ from models.competition.tables import Competition, competition_config
 from models.errors import Conflict, InputError, NotFound, Problem
 from models.funding.tables import Grant
 from models.lifecycle import set_state
-from models.money import MoneyError, parse_yuan
+from models.money import MoneyError, format_yuan, parse_yuan
 from models.states import CHECKPOINTS_OPEN, CheckpointState
 from models.supervision.plan import project_plan
 from models.supervision.tables import Checkpoint, CheckpointReport, ProgressReport
@@ -197,6 +200,15 @@ def save_record(
     person_times = reader.count("person_times", required=submit)
     beneficiaries = reader.count("beneficiaries")
     spent = reader.money("spent")
+    grant = session.get(Grant, checkpoint.grant_id)
+    if grant is not None and spent > grant.amount_fen:
+        granted = format_yuan(grant.amount_fen)
+        reader.add(
+            "spent",
+            f"核定支出不能超过资助金额{granted}元；超出部分是项目方自筹资金，不计入资助资金支出",
+            f"the spending accepted cannot exceed the grant ({granted} yuan): the excess is the "
+            "organisation's own money (自筹), not the grant's",
+        )
     scored = score_indicators(reader, plan, submit=submit)
     findings = reader.text("findings")
     rectify = reader.text("rectify")
@@ -312,8 +324,29 @@ def save_progress_report(
     beneficiaries = reader.count("beneficiaries", required=submit)
     plan = project_plan(session, grant_id=grant.id or 0)
     spending = []
+    total = 0
     for line in plan.budget:
-        actual = reader.money(f"spent_{line.budget_line_id}")
+        field = f"spent_{line.budget_line_id}"
+        actual = reader.money(field)
+        total += actual
+        if actual > line.amount_fen:
+            budget = format_yuan(line.amount_fen)
+            reader.add(
+                field,
+                f"“{line.item}”的支出不能超过预算{budget}元；超出部分是项目方自筹资金，不在此填报",
+                f"spending on {line.item!r} cannot exceed its budget of {budget} yuan: the excess is "
+                "the organisation's own money (自筹), not reported here",
+            )
+        elif total > grant.amount_fen and actual:
+            granted = format_yuan(grant.amount_fen)
+            reader.add(
+                field,
+                f"各科目支出合计{format_yuan(total)}元，超过资助金额{granted}元；超出部分是项目方自筹资金，"
+                "不在此填报",
+                f"the spending adds up to {format_yuan(total)} yuan, more than the grant of {granted} "
+                "yuan: the excess is the organisation's own money (自筹), not reported here",
+            )
+            total -= actual  # one problem for the line that crosses the grant, not every line after it
         spending.append(
             {
                 "budget_line_id": line.budget_line_id,

@@ -120,8 +120,11 @@ def payment_notice(d: OfficialDocument) -> None:
     d.line("{{ finance_office }}：")
     d.body(
         "根据{{ competition_name }}资助协议（编号{{ agreement_number }}），{{ gate_result }}，符合"
-        "{{ tranche_label }}的拨付条件。请按资助金额的{{ tranche_percent }}%向{{ organisation_name }}"
-        "拨付《{{ project_title }}》资助资金："
+        "{{ tranche_label }}的拨付条件。"
+        "{% if reduced_fen %}按据实结算，{{ tranche_label }}计划{{ planned_fen|yuan }}元（资助金额的"
+        "{{ tranche_percent }}%），核减{{ reduced_fen|yuan }}元，请向{{ organisation_name }}拨付"
+        "{% else %}请按资助金额的{{ tranche_percent }}%向{{ organisation_name }}拨付{% endif %}"
+        "《{{ project_title }}》资助资金："
     )
     d.pairs(
         [
@@ -240,6 +243,63 @@ def rectification_notice(d: OfficialDocument) -> None:
     d.signature(*SIGNED_BY_OPERATOR)
 
 
+def termination_notice(d: OfficialDocument) -> None:
+    d.doc_number()
+    d.title("终止通知")
+    d.line("{{ organisation_name }}：")
+    d.body(
+        "你单位实施的{{ competition_name }}资助项目《{{ project_title }}》（受理编号{{ application_ref }}，"
+        "资助协议编号{{ agreement_number }}），{{ grounds }}。根据资助协议第七条，{{ organiser }}决定自"
+        "{{ terminated_on|cn_date }}起终止该项目的资助协议。终止理由：{{ reason }}。"
+    )
+    d.heading("一、资金结算")
+    d.pairs(
+        [
+            ("资助总额", "{{ grant_fen|yuan }}元"),
+            ("已拨付", "{{ released_fen|yuan }}元"),
+            ("督导核定支出", "{{ accepted_spend_fen|yuan }}元"),
+            ("应退回（小写）", "{{ clawback_fen|yuan }}元"),
+            ("应退回（大写）", "{{ clawback_fen|yuan_capitals }}"),
+            ("不再拨付", "{{ cancelled_fen|yuan }}元"),
+        ]
+    )
+    d.body(
+        "应退回金额为已拨付资金减去督导核定支出。"
+        "{% if clawback_fen %}请于收到本通知之日起{{ return_days }}日内将{{ clawback_fen|yuan }}元退回"
+        "{{ return_to }}。{% else %}已拨付资金已全部用于项目，无需退回。{% endif %}"
+        "尚未拨付的{{ cancelled_fen|yuan }}元不再拨付。"
+    )
+    d.heading("二、其他事项")
+    d.body("请妥善保管项目台账和票据，配合后续审计。如有异议，请于收到本通知之日起5个工作日内书面提出。")
+    d.body("联系人及电话：{{ contact|nobreak }}。")
+    d.signature("{{ organiser }}", "{{ issue_date|cn_date }}")
+
+
+def refund_notice(d: OfficialDocument) -> None:
+    d.doc_number()
+    d.title("结余资金退回通知")
+    d.line("{{ organisation_name }}：")
+    d.body(
+        "你单位实施的{{ competition_name }}资助项目《{{ project_title }}》（受理编号{{ application_ref }}，"
+        "资助协议编号{{ agreement_number }}）已完成结项评估：{{ evaluation }}。{{ settlement }}"
+    )
+    d.pairs(
+        [
+            ("资助金额", "{{ granted_fen|yuan }}元"),
+            ("已拨付", "{{ paid_fen|yuan }}元"),
+            ("督导核定支出", "{{ spent_fen|yuan }}元"),
+            ("应退回（小写）", "{{ to_return_fen|yuan }}元"),
+            ("应退回（大写）", "{{ to_return_fen|yuan_capitals }}"),
+        ]
+    )
+    d.body(
+        "应退回金额为已拨付资金减去督导核定支出。请于收到本通知之日起{{ return_days }}日内将"
+        "{{ to_return_fen|yuan }}元退回{{ return_to }}，并将退款凭证送{{ organiser }}备案。"
+    )
+    d.body("联系人及电话：{{ contact|nobreak }}。")
+    d.signature("{{ organiser }}", "{{ issue_date|cn_date }}")
+
+
 def final_evaluation_report(d: OfficialDocument) -> None:
     d.title("结项评估报告")
     d.paragraph("{{ competition_name }}", indent=False, align=1)
@@ -264,17 +324,24 @@ def final_evaluation_report(d: OfficialDocument) -> None:
     )
     d.heading("三、指标完成情况（计划与实际）")
     _indicators(d)
-    d.heading("四、经费使用情况")
+    d.heading("四、经费使用与结算")
     d.body(
-        "资助金额{{ granted_fen|yuan }}元，已拨付{{ paid_fen|yuan }}元，实际使用{{ spent_fen|yuan }}元，"
-        "{% if to_return_fen %}结余{{ to_return_fen|yuan }}元应予退回{% else %}无结余资金{% endif %}。"
+        "资助金额{{ granted_fen|yuan }}元，已拨付{{ paid_fen|yuan }}元，督导核定支出{{ spent_fen|yuan }}元。"
+        "{{ settlement }}"
     )
     d.table(
         [60, 48, 48],
-        ["预算科目", "预算金额（元）", "实际支出（元）"],
+        ["预算科目", "预算金额（元）", "填报支出（元）"],
         loop="line in spending",
         aligns=[0, 2, 2],
         loop_row=["{{ line.item }}", "{{ line.budget_fen|yuan }}", "{{ line.spent_fen|yuan }}"],
+        rows=[
+            [
+                "合计",
+                "{{ spending|sum(attribute='budget_fen')|yuan }}",
+                "{{ spending|sum(attribute='spent_fen')|yuan }}",
+            ]
+        ],
     )
     d.heading("五、主要成效")
     d.body("{{ achievements }}")
@@ -301,12 +368,22 @@ def annual_report(d: OfficialDocument) -> None:
         "立项资助{{ funded_count }}个；已结项{{ completed_count }}个，终止{{ terminated_count }}个，"
         "经整改{{ rectified_count }}个。"
     )
+    d.body("资助资金池{{ pool_fen|yuan }}元，申请金额合计{{ requested_fen|yuan }}元。")
+    d.tag("{%p for line in money_lines %}")
+    d.body("{{ line }}")
+    d.tag("{%p endfor %}")
+    d.tag("{%p if returns %}")
+    d.body("应退回资金{{ to_return_fen|yuan }}元，逐项如下：")
+    d.tag("{%p for row in returns %}")
     d.body(
-        "资助资金池{{ pool_fen|yuan }}元，申请金额合计{{ requested_fen|yuan }}元，"
-        "立项资助{{ granted_fen|yuan }}元，已拨付{{ paid_fen|yuan }}元，"
-        "项目实际使用{{ spent_fen|yuan }}元，应退回结余{{ returned_fen|yuan }}元，"
-        "暂缓或未拨付{{ withheld_fen|yuan }}元。"
+        "{{ loop.index }}. {{ row.ref }}《{{ row.title }}》：已拨付{{ row.paid_fen|yuan }}元，督导核定支出"
+        "{{ row.spent_fen|yuan }}元，应退回{{ row.to_return_fen|yuan }}元（{{ row.why }}"
+        "{% if row.doc_number %}，{{ row.doc_number }}{% endif %}）{{ '。' if loop.last else '；' }}"
     )
+    d.tag("{%p endfor %}")
+    d.tag("{%p else %}")
+    d.body("本年度无应退回资金。")
+    d.tag("{%p endif %}")
     d.body(
         "各项目共开展活动{{ sessions_total }}场（计划{{ planned_sessions }}场），"
         "服务{{ participants_total }}人次（计划{{ planned_participants }}人次），"
@@ -396,6 +473,8 @@ BUILDERS = {
     "supervision_record": supervision_record,
     "midterm_opinion": midterm_opinion,
     "rectification_notice": rectification_notice,
+    "termination_notice": termination_notice,
     "final_evaluation_report": final_evaluation_report,
+    "refund_notice": refund_notice,
     "annual_report": annual_report,
 }

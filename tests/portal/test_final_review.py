@@ -120,10 +120,10 @@ def test_the_letter_s_link_opens_the_sheet_with_plan_delivery_and_findings(panel
         "fr.delivered.spent",
     ]
     # the best project's 申报书 (a CSV row) planned 23 sessions and 690 person-times in its 活动计划, all
-    # delivered, and it spent what was released to it: 80% of the grant by the 结项 (the final 20%
-    # is paid after it)
+    # delivered, and it spent the whole grant by the 结项 (its final tranche is then settled on that
+    # spending)
     assert [(d.planned, d.rate) for d in view.delivered[:2]] == [("23", "100%"), ("690", "100%")]
-    assert view.delivered[2].rate == "80%"
+    assert view.delivered[2].rate == "100%"
     assert view.findings and view.findings[0].text == "台账齐全，活动按计划开展。"
     assert (view.share, view.rest, view.top) == ("50", "50", "100")
     for words in ("结项专家评分表", "完成情况", "计划（申报书）", "督导意见", "专家组评分占结项得分的 50%"):

@@ -63,7 +63,7 @@ def _second_round(session: Session, year: Year, ref: str, score: str) -> None:
             supervisor_id=checkpoint.supervisor_id,
             activities_held=10,
             person_times=100,
-            spent_fen=300_000,
+            spent_fen=year.grants[ref].amount_fen,  # the whole grant spent: the final tranche in full
             score=Decimal(score),
             passed=Decimal(score) >= 60,
             findings="整改到位",
