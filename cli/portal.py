@@ -28,6 +28,6 @@ def portal(
     upgrade_database(default_engine())
     line(
         f"评审门户 / portal: http://{host}:{port}  (邀请链接前缀 / links in letters start with "
-        f"{settings.portal_url.rstrip('/')}/review/)"
+        f"{settings.portal_url.rstrip('/')}/)"
     )
     uvicorn.run(create_app(settings), host=host, port=port, log_level="info", proxy_headers=True)
