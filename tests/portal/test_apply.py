@@ -436,6 +436,15 @@ def test_the_web_form_keeps_the_plan_the_language_and_the_phone_rules(
         context.close()
     [stored] = world.applications()
     assert [row.get("content") for row in stored.details["activities"]] == ["启动仪式", "结项分享会"]
+    with serve_in_background(create_app(world.settings, clock=lambda: LATE_AT)) as base:  # after the close
+        context = browser.new_context(viewport=screen, locale="zh-CN")
+        page = context.new_page()
+        answer = page.goto(f"{base}{PATH}")
+        assert answer is not None and answer.status == 409
+        expect(page.locator("h1")).to_have_text("暂不受理网上申报")
+        if screen == PHONE:
+            assert ergonomic_problems(page) == [], "the closed page"
+        context.close()
 
 
 HOSTILE = ["²", "1" * 5000, "9" * 400, "١٢", "𝟙", "1e309", "NaN", "-0", "0x10", "\u00bd", "贰" * 3000]

@@ -142,10 +142,11 @@ def test_a_submitted_sheet_stays_submitted_against_a_crafted_draft(
     context.close()
 
 
+@SCREENS
 def test_errors_open_the_page_at_the_first_one_and_name_each_field(
-    browser: Browser, world: ReviewWorld, base_url: str, tmp_path: Path
+    browser: Browser, world: ReviewWorld, base_url: str, screen: dict[str, int], tmp_path: Path
 ) -> None:
-    context, page = new_page(browser, PHONE)
+    context, page = new_page(browser, screen)
     page.goto(base_url + world.path(world.sheets[0]))
     fill(page, {**POINTS, "capacity": "21", "sustainability": "7.3"})
     page.click("#submit")
@@ -155,16 +156,18 @@ def test_errors_open_the_page_at_the_first_one_and_name_each_field(
     assert page.evaluate("document.activeElement.id") == "points-capacity"
     assert in_view(page, "#points-capacity") and in_view(page, "#error-capacity")
     expect(page.locator("#points-capacity")).to_have_value("21")  # what was typed stays
-    assert ergonomic_problems(page) == []
-    shoot(page, "sheet-errors-390", tmp_path)
+    if screen == PHONE:
+        assert ergonomic_problems(page) == []
+    shoot(page, f"sheet-errors-{screen['width']}", tmp_path)
     context.close()
 
 
+@SCREENS
 def test_a_conflict_asks_for_its_reason_at_the_field_then_for_confirmation(
-    browser: Browser, world: ReviewWorld, base_url: str, tmp_path: Path
+    browser: Browser, world: ReviewWorld, base_url: str, screen: dict[str, int], tmp_path: Path
 ) -> None:
     sheet = world.sheets[0]
-    context, page = new_page(browser, PHONE)
+    context, page = new_page(browser, screen)
     page.goto(base_url + world.path(sheet))
     page.fill("#points-need", "18")
     page.click("#conflict summary")
@@ -182,8 +185,9 @@ def test_a_conflict_asks_for_its_reason_at_the_field_then_for_confirmation(
         page, "#confirm-conflict"
     )
     assert world.sheet(sheet.id or 0).state is AssignmentState.invited
-    assert ergonomic_problems(page) == []
-    shoot(page, "sheet-conflict-confirm-390", tmp_path)
+    if screen == PHONE:
+        assert ergonomic_problems(page) == []
+    shoot(page, f"sheet-conflict-confirm-{screen['width']}", tmp_path)
     page.click("#cancel-conflict")  # back: the page as it was, nothing declared
     expect(confirm).to_have_count(0)
     expect(page.locator("#conflict-reason")).to_have_value("本人曾在该机构兼职")
@@ -219,8 +223,9 @@ def test_the_language_switch_keeps_the_points_and_comment(
     context.close()
 
 
+@SCREENS
 def test_an_early_close_shows_when_the_review_actually_closed(
-    browser: Browser, world: ReviewWorld, base_url: str, tmp_path: Path
+    browser: Browser, world: ReviewWorld, base_url: str, screen: dict[str, int], tmp_path: Path
 ) -> None:
     with session_scope(world.engine) as session:  # one submitted sheet per application, then close early
         done: set[int] = set()
@@ -230,7 +235,7 @@ def test_an_early_close_shows_when_the_review_actually_closed(
                 done.add(sheet.application_id)
         close_review(session, competition_id=world.competition_id, actor="admin:test")
     open_sheet = next(s for s in world.sheets if world.sheet(s.id or 0).state is AssignmentState.invited)
-    context, page = new_page(browser, PHONE)
+    context, page = new_page(browser, screen)
     page.goto(base_url + world.path(open_sheet))
     closed = page.locator("#closed-at").inner_text()  # the actual closing, not the planned deadline
     planned = re.search(r"提前截止，原定 (\S+ \S+)）", page.locator("#deadline .planned").inner_text())
@@ -238,8 +243,9 @@ def test_an_early_close_shows_when_the_review_actually_closed(
     expect(page.locator("#form-status")).to_contain_text(f"评审已于 {closed} 提前截止")
     expect(page.locator("#form-status")).to_contain_text("不计分")
     expect(page.locator("#sheet-state")).to_have_text("已截止（未提交）")
-    assert ergonomic_problems(page) == []
-    shoot(page, "sheet-closed-early-390", tmp_path)
+    if screen == PHONE:
+        assert ergonomic_problems(page) == []
+    shoot(page, f"sheet-closed-early-{screen['width']}", tmp_path)
     context.close()
 
 
