@@ -71,6 +71,9 @@ class Settings(BaseSettings):
     # the forms that take evidence files (/supervise, /report) may send this much; each file is then
     # checked against the competition's own upload limits (supervision.uploads), named in the answer
     portal_max_upload_body_bytes: int = Field(default=80 * 1024 * 1024, ge=4096)
+    # who a refused page tells people to call when it cannot tell the competition (a forged link);
+    # empty: the contact of the newest competition (competition.contact in its configuration)
+    portal_contact: str = Field(default="", max_length=200)
     secret_key: SecretStr = SecretStr(DEVELOPMENT_SECRET)
     # the administrator's console (/admin): a session ends after this long without a request, and
     # this long after sign-in at the latest; a name is locked after so many wrong passwords within

@@ -1,9 +1,10 @@
-"""The review's letters: one invitation per expert with a personal link per sheet, and reminders
-at the configured offsets before the deadline — never twice for the same offset.
+"""The review's letters: one invitation per expert, and reminders at the configured offsets before
+the deadline — never twice for the same offset.
 
-An expert gets one letter listing every sheet assigned to them, each with its own link (a link
-opens exactly one sheet). A replacement expert invited later gets a letter of their own for the new
-sheet: the letter's occasion is the set of sheets it lists.
+An expert gets one letter listing every sheet assigned to them and carrying one link, the expert's
+own page (``expert_link``: the list of their sheets, each with its own link, the next one to do
+marked). A replacement expert invited later gets a letter of their own for the new sheet: the
+letter's occasion is the set of sheets it lists.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from models.intake.tables import Application
 from models.mail.correspondence import write_to
 from models.mail.outbox import OutboxLetter
 from models.mail.reminders import remind_once
-from models.review.links import review_link
+from models.review.links import expert_link
 from models.review.reviewing import unfinished_assignments
 from models.review.tables import Expert, ReviewAssignment
 from models.settings import Settings
@@ -36,15 +37,13 @@ def cn_datetime(moment: datetime, timezone: str) -> str:
 
 
 def _sheet_rows(
-    assignments: Sequence[ReviewAssignment], applications: dict[int, Application], settings: Settings
+    assignments: Sequence[ReviewAssignment], applications: dict[int, Application]
 ) -> list[dict[str, str]]:
-    rows = []
-    for assignment in sorted(assignments, key=lambda a: applications[a.application_id].ref):
-        application = applications[assignment.application_id]
-        rows.append(
-            {"ref": application.ref, "title": application.title, "url": review_link(assignment, settings)}
-        )
-    return rows
+    ordered = sorted(assignments, key=lambda a: applications[a.application_id].ref)
+    return [
+        {"ref": applications[a.application_id].ref, "title": applications[a.application_id].title}
+        for a in ordered
+    ]
 
 
 def _occasion(assignments: Sequence[ReviewAssignment]) -> str:
@@ -86,7 +85,8 @@ def queue_invitations(
             occasion=_occasion(sheets),
             context={
                 "application_count": len(sheets),
-                "sheets": _sheet_rows(sheets, applications, settings),
+                "sheets": _sheet_rows(sheets, applications),
+                "expert_url": expert_link(expert, settings),
                 "review_deadline": cn_datetime(deadline, settings.timezone),
             },
         )
@@ -128,7 +128,8 @@ def queue_reminders(
             offsets=config.review.reminder_days_before,
             context={
                 "pending_count": len(sheets),
-                "sheets": _sheet_rows(sheets, applications, settings),
+                "sheets": _sheet_rows(sheets, applications),
+                "expert_url": expert_link(expert, settings),
                 "review_deadline": cn_datetime(deadline, settings.timezone),
             },
         )

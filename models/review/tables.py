@@ -9,6 +9,7 @@ from typing import Any, ClassVar
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
+from models.links import new_nonce
 from models.states import ASSIGNMENT_MOVES, AssignmentState, Machine
 from models.types import DecimalText, UtcDateTime, enum_column, utcnow
 
@@ -27,6 +28,10 @@ class Expert(SQLModel, table=True):
     organisation_name: str = Field(default="", max_length=200)
     community: str = Field(default="", max_length=32)
     expertise: str = Field(default="", max_length=200)
+    # the expert's own link to the list of their sheets (models.review.links.expert_link); rotates to revoke
+    token_nonce: str = Field(
+        default_factory=new_nonce, max_length=64, sa_column_kwargs={"server_default": ""}
+    )
 
 
 class ConflictDeclaration(SQLModel, table=True):

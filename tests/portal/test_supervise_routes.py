@@ -141,13 +141,20 @@ def test_refused_upload_stores_nothing_of_the_submission(sv_world, name, data):
             sv_world.path(), data=fields, files=[("evidence_sign_in", good), ("evidence_photo", bad)]
         )
     assert answer.status_code == 422
-    assert "upload-error" in answer.text and name.split("/")[-1] in answer.text
+    shown = name.split("/")[-1]
+    # the refused file is named at its own file input and in the summary, in the page's language only
+    assert re.search(rf'id="error-evidence_photo">文件“[^”]*{re.escape(shown)}”：', answer.text), answer.text
+    assert 'href="#evidence-photo"' in answer.text and " / file “" not in answer.text
     assert 'value="6"' in answer.text  # what was typed comes back
     with session_scope(sv_world.engine) as session:
         assert report_of(session, checkpoint_id=sv_world.checkpoint_id) is None
-        assert session.exec(select(EvidenceFile)).all() == []
         assert session.get(Checkpoint, sv_world.checkpoint_id).state is CheckpointState.open
-    assert _uploads_written(sv_world) == before
+        # the refused file is stored nowhere; the good one chosen with it is kept for this link only
+        (kept,) = session.exec(select(EvidenceFile)).all()
+        assert kept.name == "ok.png" and kept.pending and kept.owner == "supervisor"
+    assert 'id="pending-evidence"' in answer.text and "ok.png" in answer.text
+    written = [p for p in _uploads_written(sv_world) if p not in before]
+    assert [p.name for p in written] == [f"{kept.sha256}.png"]
     assert not (sv_world.settings.data_dir.parent / "x.jpg").exists()
 
 
