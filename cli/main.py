@@ -11,6 +11,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from cli.backup import backup, restore
 from cli.call import app as call_app
 from cli.competition import app as competition_app
 from cli.console import cell, console, error_line, line, print_json, say
@@ -54,6 +55,8 @@ app.add_typer(outbox_app, name="outbox")
 app.add_typer(evaluation_app, name="evaluation")
 app.command("report")(report)
 app.command("export")(export)
+app.command("backup")(backup)
+app.command("restore")(restore)
 app.command()(demo)
 app.command("portal")(portal)
 app.command("doctor")(doctor)
