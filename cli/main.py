@@ -159,6 +159,11 @@ def report_error(exc: BaseException) -> int:
     if isinstance(exc, GrantflowError):
         error_line(exc)
         return 1
+    from models.db import database_fault, database_fault_message
+
+    if (fault := database_fault(exc)) is not None:  # locked past the busy timeout, a server restarting
+        error_line(database_fault_message(fault))
+        return 1
     older = _older_schema(exc, ProgrammingError)
     if isinstance(exc, OperationalError) or older:
         if "no such table" in str(exc.orig):

@@ -36,11 +36,12 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.formparsers import MultiPartException
 
-from models.db import get_engine, session_scope
+from models.db import database_fault, get_engine, session_scope
 from models.errors import AccessDenied, NotFound
 from models.links import token_fingerprint
 from models.review.links import open_review_link
@@ -439,6 +440,20 @@ def create_app(settings: Settings | None = None, *, clock: Callable[[], datetime
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, exc: RequestValidationError) -> Response:
         return refusal(request, "bad_request", 400)
+
+    @app.exception_handler(DBAPIError)
+    async def database_unavailable(request: Request, exc: DBAPIError) -> Response:
+        """SQLite locked past the busy timeout, PostgreSQL restarting: the transaction was rolled
+        back whole, so "nothing was saved, try again" is the truth — a page, never a 500."""
+        fault = database_fault(exc)
+        if fault is None:
+            raise exc
+        log.warning(
+            "portal: database unavailable on %s %s: %s", request.method, request.url.path.split("/")[1], fault
+        )
+        response = refusal(request, "busy", 503)
+        response.headers["Retry-After"] = "30"
+        return response
 
     return app
 
