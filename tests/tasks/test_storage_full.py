@@ -142,7 +142,9 @@ def test_a_document_of_a_transaction_that_rolls_back_is_removed(sqlite_engine, t
         assert gone_path.is_file() and again.id == kept.id
         session.rollback()
     assert not gone_path.exists() and kept_path.is_file()
-    with Session(sqlite_engine, expire_on_commit=False) as session:  # a session closed without a commit rolls back too
+    with Session(
+        sqlite_engine, expire_on_commit=False
+    ) as session:  # a session closed without a commit rolls back too
         closed = _write(session, documents, 3)
         closed_path = documents / closed.path
     assert not closed_path.exists()

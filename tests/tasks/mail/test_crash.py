@@ -77,13 +77,15 @@ def settled_as(engine, letter_id: int) -> list[str]:
     return [kind for reason in moves for kind in (CONFIRMED, REQUEUED) if kind in reason]
 
 
-@pytest.mark.slow
-@pytest.mark.parametrize("mode", ["relay", "embedded"])
-def test_sigkill_in_every_window_then_rerun_delivers_each_letter_once(mode, tmp_path, start_sink):
+def crash_and_rerun(
+    mode: str, tmp_path: Path, start_sink, *, letters: int, windows: tuple[str, ...], seed: int
+) -> dict[str, object]:
+    """Queue ``letters``, kill a sender once in each of ``windows`` (in that order, on a seeded
+    arrival), run one to the end; check everything; return the figures."""
     database = f"sqlite:///{tmp_path / 'crash.db'}"
     engine = get_engine(database)
     upgrade_database(engine)
-    queue_receipts(engine, LETTERS)
+    queue_receipts(engine, letters)
     data = tmp_path / "data"
     if mode == "relay":  # a configured SMTP server (GRANTFLOW_SMTP_HOST): it cannot be asked, only sent to
         sink = start_sink(EmlSink(tmp_path / "relay-mail"))
@@ -92,9 +94,9 @@ def test_sigkill_in_every_window_then_rerun_delivers_each_letter_once(mode, tmp_
         sink, folder, host, port = None, data / "mail", None, None
     holds = delivered_in(folder)
 
-    rng = random.Random(4711)
+    rng = random.Random(seed)
     struck: list[tuple[str, int, int, int]] = []  # window, letter id, its settlements and attempts then
-    for window in WINDOWS:
+    for window in windows:
         sender = start_sender(database, data, host, port, kill_at=f"{window}:{rng.randint(3, 30)}")
         out, err = sender.communicate(timeout=120)
         assert sender.returncode == -signal.SIGKILL, err
@@ -112,16 +114,16 @@ def test_sigkill_in_every_window_then_rerun_delivers_each_letter_once(mode, tmp_
             assert row.state is LetterState.sent and holds(row.message_id)
 
     final = start_sender(database, data, host, port)
-    out, err = final.communicate(timeout=300)
+    out, err = final.communicate(timeout=600)
     assert final.returncode == 0, err
     json.loads(out.splitlines()[-1])  # the run's report
 
     with Session(engine) as session:
-        letters = list_letters(session)
-    assert {row.state for row in letters} == {LetterState.sent}
+        rows = list_letters(session)
+    assert {row.state for row in rows} == {LetterState.sent}
     stored = [message_id_of(path.read_bytes()) for path in folder.glob("*.eml")]
-    assert len(stored) == LETTERS and len(set(stored)) == LETTERS  # none lost, none kept twice
-    assert set(stored) == {row.message_id for row in letters}
+    assert len(stored) == letters and len(set(stored)) == letters  # none lost, none kept twice
+    assert set(stored) == {row.message_id for row in rows}
 
     # each struck letter was settled by the next run as its window says (a later kill may strike
     # the same letter again: what counts is the first settlement after this kill)
@@ -140,6 +142,35 @@ def test_sigkill_in_every_window_then_rerun_delivers_each_letter_once(mode, tmp_
     if sink is not None:
         # at most one message per connection per crash reached the server twice (same Message-ID,
         # kept once); at least the letter struck in each ``accepted`` kill did
-        assert sink.handler.accepted - LETTERS == sink.handler.duplicates
-        assert WINDOWS.count("accepted") <= sink.handler.duplicates <= len(WINDOWS) * CONNECTIONS
+        assert sink.handler.accepted - letters == sink.handler.duplicates
+        assert windows.count("accepted") <= sink.handler.duplicates <= len(windows) * CONNECTIONS
+    settled = Counter(kind for row in rows for kind in settled_as(engine, row.id))
     dispose_engines()
+    figures: dict[str, object] = {
+        "mode": mode,
+        "letters": letters,
+        "kills": dict(Counter(windows)),
+        "delivered": len(set(stored)),
+        "lost": letters - len(set(stored)),
+        "kept_twice": len(stored) - len(set(stored)),
+        "server_saw_twice": sink.handler.duplicates if sink else 0,
+        "requeued": settled[REQUEUED],
+        "confirmed": settled[CONFIRMED],
+    }
+    print("crash-figures", json.dumps(figures))
+    return figures
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("mode", ["relay", "embedded"])
+def test_sigkill_in_every_window_then_rerun_delivers_each_letter_once(mode, tmp_path, start_sink):
+    crash_and_rerun(mode, tmp_path, start_sink, letters=LETTERS, windows=WINDOWS, seed=4711)
+
+
+@pytest.mark.soak
+@pytest.mark.parametrize("mode", ["relay", "embedded"])
+def test_soak_thirty_kills_of_a_sender_of_2000_letters_deliver_each_once(mode, tmp_path, start_sink):
+    """``make soak``: ten kills in each window over 2,000 letters."""
+    crash_and_rerun(
+        mode, tmp_path, start_sink, letters=2000, windows=("claimed", "accepted", "committed") * 10, seed=2025
+    )
