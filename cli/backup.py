@@ -27,6 +27,19 @@ def _holds(held: dict[str, Any]) -> str:
     )
 
 
+def _installation() -> dict[str, Any]:
+    """This installation's database and folders, as the settings name them."""
+    from models.db import default_engine
+    from models.settings import get_settings
+
+    settings = get_settings()
+    return {
+        "engine": default_engine(),
+        "documents_dir": settings.documents_dir,
+        "uploads_dir": settings.uploads_dir,
+    }
+
+
 def backup(
     file: Annotated[Path, typer.Argument(help="备份文件（.tar.gz）/ the archive to write")],
     force: Annotated[bool, typer.Option("--force", help="覆盖已有文件 / overwrite FILE")] = False,
@@ -35,17 +48,8 @@ def backup(
     """备份数据库、文书和上传文件（运行中也可）/ back up the data, even while running."""
     from models.backup.archive import describe
     from models.backup.backup import make_backup
-    from models.db import default_engine
-    from models.settings import get_settings
 
-    settings = get_settings()
-    summary = make_backup(
-        file,
-        engine=default_engine(),
-        documents_dir=settings.documents_dir,
-        uploads_dir=settings.uploads_dir,
-        overwrite=force,
-    )
+    summary = make_backup(file, overwrite=force, **_installation())
     described = describe(summary.manifest)
     if as_json:
         print_json({"file": str(summary.path), "size": summary.size, "sha256": summary.sha256, **described})
@@ -64,17 +68,9 @@ def restore(
     """从备份恢复（先停止门户和工作进程）/ restore a backup (stop the portal and workers first)."""
     from models.backup.archive import describe
     from models.backup.restore import restore_backup
-    from models.db import default_engine, dispose_engines
-    from models.settings import get_settings
+    from models.db import dispose_engines
 
-    settings = get_settings()
-    summary = restore_backup(
-        file,
-        engine=default_engine(),
-        documents_dir=settings.documents_dir,
-        uploads_dir=settings.uploads_dir,
-        force=force,
-    )
+    summary = restore_backup(file, force=force, **_installation())
     dispose_engines()
     described = describe(summary.manifest)
     if as_json:
