@@ -24,6 +24,7 @@ from models.db import normalise_url
 from models.documents.registry import DOCUMENTS, write_document
 from models.documents.tables import GeneratedDocument
 from tests.cli.test_cli import run
+from tests.support.factories import EXAMPLE_CONFIG
 
 pytestmark = pytest.mark.slow
 
@@ -377,3 +378,35 @@ def test_a_backup_taken_while_documents_are_written_is_consistent(demo, place, t
         path = copy.data / "documents" / document.path
         assert path.is_file(), document.path
         assert hashlib.sha256(path.read_bytes()).hexdigest() == document.sha256, document.path
+
+
+# ---- an older backup ---------------------------------------------------------------------------
+
+
+def test_a_backup_of_an_older_schema_is_restored_then_upgraded(tmp_path):
+    """Last year's archive, made before migration 0012 (the audit log's triggers): restored, then
+    upgraded in place — its data kept, the triggers there."""
+    from models.db import current_revision, dispose_engines, downgrade_database, get_engine
+
+    source = new_place("sqlite", tmp_path / "old", None)
+    assert source.grantflow("competition", "create", str(EXAMPLE_CONFIG)).returncode == 0
+    downgrade_database(get_engine(source.url), "0007")
+    dispose_engines()
+    archive = backup_of(source, tmp_path)
+    rows = every_row(source.url)
+    target = new_place("sqlite", tmp_path / "new", None)
+    restored = target.grantflow("restore", str(archive))
+    assert restored.returncode == 0, restored.stderr
+    assert "database upgraded from revision 0007" in restored.stdout
+    engine = get_engine(target.url)
+    try:
+        assert current_revision(engine) == "0012"
+        with engine.connect() as conn:
+            triggers = conn.execute(sa.text("SELECT name FROM sqlite_master WHERE type = 'trigger'")).all()
+        assert {name for (name,) in triggers} == {"audit_event_no_update", "audit_event_no_delete"}
+    finally:
+        dispose_engines()
+    upgraded = every_row(target.url)
+    assert {name: upgraded[name] for name in rows if name != "alembic_version"} == {
+        name: rows[name] for name in rows if name != "alembic_version"
+    }
