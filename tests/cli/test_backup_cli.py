@@ -10,6 +10,8 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import os
+import subprocess
 import tarfile
 import threading
 from collections.abc import Callable
@@ -23,7 +25,7 @@ from sqlmodel import Session, select
 from models.db import normalise_url
 from models.documents.registry import DOCUMENTS, write_document
 from models.documents.tables import GeneratedDocument
-from tests.cli.test_cli import run
+from tests.cli.test_cli import GRANTFLOW, ROOT, run
 from tests.support.factories import EXAMPLE_CONFIG
 
 pytestmark = pytest.mark.slow
@@ -59,7 +61,17 @@ def demos(request, tmp_path_factory) -> Callable[[str], Place]:
         if kind not in made:
             postgres = request.getfixturevalue("postgres") if kind == "postgresql" else None
             place = new_place(kind, tmp_path_factory.mktemp(f"demo-{kind}"), postgres)
-            result = run(["demo", "--out", str(place.data)], place.data, **place.env)
+            # the demo, as test_cli.run would start it, with room for a loaded machine (≈ 80 s alone)
+            environ = {k: v for k, v in os.environ.items() if not k.startswith("GRANTFLOW_")}
+            environ.update({"GRANTFLOW_DATA_DIR": str(place.data), "COLUMNS": "200", **place.env})
+            result = subprocess.run(
+                [*GRANTFLOW, "demo", "--out", str(place.data)],
+                capture_output=True,
+                text=True,
+                env=environ,
+                cwd=ROOT,
+                timeout=1800,
+            )
             assert result.returncode == 0, result.stdout + result.stderr
             made[kind] = place
         return made[kind]
