@@ -10,7 +10,7 @@ export DO_NOT_TRACK := 1
 export PREFECT_SERVER_ANALYTICS_ENABLED := false
 export PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS := 120
 
-.PHONY: demo test test-fast lint bench sysdeps venv clean
+.PHONY: demo test test-fast soak lint bench sysdeps venv clean
 
 venv: $(STAMP)
 
@@ -38,6 +38,11 @@ test: sysdeps venv
 
 test-fast: venv
 	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile -m "not slow"
+
+# reliability runs too long for CI (tests marked soak): ten kills in each window of a sender of
+# 2,000 letters, relay and embedded; prints each run's figures (bench/results/reliability.md)
+soak: sysdeps venv
+	$(BIN)/python -m pytest --soak -m soak -s -q
 
 lint: venv
 	$(BIN)/ruff check .

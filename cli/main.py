@@ -12,6 +12,7 @@ import typer
 from rich.table import Table
 
 from cli.admin import app as admin_app
+from cli.backup import backup, restore
 from cli.call import app as call_app
 from cli.competition import app as competition_app
 from cli.console import cell, console, error_line, line, print_json, say
@@ -56,6 +57,8 @@ app.add_typer(outbox_app, name="outbox")
 app.add_typer(evaluation_app, name="evaluation")
 app.command("report")(report)
 app.command("export")(export)
+app.command("backup")(backup)
+app.command("restore")(restore)
 app.command()(demo)
 app.add_typer(example_app, name="example")
 app.command("portal")(portal)
@@ -159,6 +162,11 @@ def report_error(exc: BaseException) -> int:
         return 1
     if isinstance(exc, GrantflowError):
         error_line(exc)
+        return 1
+    from models.db import database_fault, database_fault_message
+
+    if (fault := database_fault(exc)) is not None:  # locked past the busy timeout, a server restarting
+        error_line(database_fault_message(fault))
         return 1
     older = _older_schema(exc, ProgrammingError)
     if isinstance(exc, OperationalError) or older:

@@ -51,6 +51,8 @@ class Settings(BaseSettings):
     data_dir: Path = Field(default=Path("grantflow-data"))
     home: Path | None = None  # the project folder on a worker (deployments/prefect.yaml's pull step)
     database_url: str | None = None
+    # SQLite: how long a writer waits for another one's lock before "database is locked"
+    database_busy_timeout_seconds: float = Field(default=30, gt=0, le=3600)
     smtp_host: str | None = None
     smtp_port: int = 25
     smtp_tls: SmtpTls = SmtpTls.none

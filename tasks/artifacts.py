@@ -20,6 +20,7 @@ from sqlmodel import col, select
 from models.db import session_scope
 from models.documents.registry import DOCUMENTS
 from models.documents.tables import GeneratedDocument
+from tasks.database_faults import ON_DATABASE_FAULT
 
 
 class BatchProgress:
@@ -49,7 +50,7 @@ def _cell(text: object) -> str:
     return str(text).replace("|", "\\|").replace("\n", " ")
 
 
-@task(name="documents-artifact")
+@task(name="documents-artifact", **ON_DATABASE_FAULT)
 def documents_artifact(competition_id: int, slug: str) -> str:
     """A markdown table of the competition's documents by role; returns the markdown."""
     with session_scope() as session:

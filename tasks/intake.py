@@ -15,9 +15,10 @@ from models.errors import InputError, NotFound
 from models.intake.imports import import_applications
 from models.intake.notices import queue_receipts, queue_refusals, report_summary
 from models.settings import get_settings
+from tasks.database_faults import ON_DATABASE_FAULT
 
 
-@task(name="import-applications")
+@task(name="import-applications", **ON_DATABASE_FAULT)
 def import_file(
     competition_id: int, path: str, as_of: datetime, actor: str, override_reason: str | None = None
 ) -> dict[str, Any]:
@@ -75,7 +76,7 @@ def _failed(path: str, error: str) -> dict[str, Any]:
     }
 
 
-@task(name="queue-receipts")
+@task(name="queue-receipts", **ON_DATABASE_FAULT)
 def queue_receipts_task(competition_id: int, as_of: datetime) -> list[int]:
     """A 受理回执 and its letter for every application without one; returns the letter ids."""
     settings = get_settings()
@@ -92,7 +93,7 @@ def queue_receipts_task(competition_id: int, as_of: datetime) -> list[int]:
         return [letter.id for letter in letters if letter.id is not None]
 
 
-@task(name="queue-refusals")
+@task(name="queue-refusals", **ON_DATABASE_FAULT)
 def queue_refusals_task(competition_id: int, refused: list[dict[str, Any]]) -> list[int]:
     """A 申报未受理 letter for each refused row with a usable address; returns the letter ids."""
     with session_scope() as session:

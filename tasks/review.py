@@ -22,13 +22,14 @@ from models.review.reviewing import assign_reviews, load_experts
 from models.review.tables import Expert, ReviewAssignment
 from models.settings import get_settings
 from models.states import AssignmentState, CompetitionStage
+from tasks.database_faults import ON_DATABASE_FAULT
 
 
 def _local_day(moment: datetime) -> date:
     return moment.astimezone(ZoneInfo(get_settings().timezone)).date()
 
 
-@task(name="assign-experts")
+@task(name="assign-experts", **ON_DATABASE_FAULT)
 def assign_experts(
     competition_id: int, actor: str, experts_file: str | None = None, as_of: datetime | None = None
 ) -> dict[str, int]:
@@ -56,7 +57,7 @@ def assign_experts(
         return {"experts": len(experts), "sheets": len(run.created), "applications": len(run.moved)}
 
 
-@task(name="queue-review-invitations")
+@task(name="queue-review-invitations", **ON_DATABASE_FAULT)
 def queue_review_invitations(competition_id: int) -> list[int]:
     with session_scope() as session:
         lock_competition(session, competition_id)
@@ -66,7 +67,7 @@ def queue_review_invitations(competition_id: int) -> list[int]:
         return [letter.id for letter in letters if letter.id is not None]
 
 
-@task(name="queue-review-reminders")
+@task(name="queue-review-reminders", **ON_DATABASE_FAULT)
 def queue_review_reminders(competition_id: int, as_of: datetime) -> list[int]:
     with session_scope() as session:
         lock_competition(session, competition_id)
@@ -76,7 +77,7 @@ def queue_review_reminders(competition_id: int, as_of: datetime) -> list[int]:
         return [letter.id for letter in letters if letter.id is not None]
 
 
-@task(name="close-review")
+@task(name="close-review", **ON_DATABASE_FAULT)
 def close_review_task(competition_id: int, actor: str, as_of: datetime | None = None) -> int:
     """Aggregate, flag and rank; the competition moves on to the funding decision (``as_of``)."""
     with session_scope(as_of=as_of) as session:
@@ -95,7 +96,7 @@ def close_review_task(competition_id: int, actor: str, as_of: datetime | None = 
         return len(results)
 
 
-@task(name="write-review-documents")
+@task(name="write-review-documents", **ON_DATABASE_FAULT)
 def write_review_documents(competition_id: int, as_of: datetime, prepared_by: str) -> list[int]:
     """专家评分表 for every expert who submitted sheets, and the 评分汇总表/排名表."""
     settings = get_settings()
@@ -140,7 +141,7 @@ def write_review_documents(competition_id: int, as_of: datetime, prepared_by: st
     return ids
 
 
-@task(name="publish-ranking")
+@task(name="publish-ranking", **ON_DATABASE_FAULT)
 def publish_ranking(competition_id: int) -> dict[str, Any]:
     """The ranking as a Prefect table artifact (Prefect UI), and the panel's agreement figures."""
     with session_scope() as session:

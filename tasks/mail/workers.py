@@ -42,6 +42,7 @@ from models.mail.sending import (
 from models.settings import Settings
 from models.states import LetterState
 from models.types import utcnow
+from tasks.mail import faults
 from tasks.mail.smtp import Outcome, RateLimit, SmtpServer, classify, transmit
 
 ACTOR = "system:mail"
@@ -235,6 +236,8 @@ class DeliveryRun:
             domain=self.sender.domain,
             competition_id=self.competition_id,
         )
+        for letter in claimed:
+            faults.reach("claimed", letter.letter_id)
         date = datetime.now(ZoneInfo(self.options.timezone))
 
         def build_all() -> list[Outgoing | str]:
@@ -418,7 +421,9 @@ class DeliveryRun:
                             await self.failed(item, answer)
                     else:
                         used += 1
+                        faults.reach("accepted", item.letter_id)
                         await self.sent(item, f"250 {answer}")
+                        faults.reach("committed", item.letter_id)
                     pending = pending[1:]
         finally:
             await _close(smtp)

@@ -310,6 +310,11 @@ def test_purging_a_competition_removes_its_notices_and_objections(session, in_pu
         actor="a",
     )
     session.commit()
+    if session.get_bind().dialect.name == "sqlite":  # it would reuse ids the audit log names: refused
+        with pytest.raises(Conflict, match="SQLite"):
+            purge_competition(session, slug=competition.slug, actor="admin")
+        assert session.exec(select(Objection)).all() != []
+        return
     assert purge_competition(session, slug=competition.slug, actor="admin")
     session.commit()
     assert session.exec(select(PublicityNotice)).all() == [] and session.exec(select(Objection)).all() == []
