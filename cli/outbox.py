@@ -241,11 +241,10 @@ def send(
     as_json: JsonOption = False,
 ) -> None:
     """立即发送到期的信 / deliver the due letters now (the deliver-letters flow)."""
-    import asyncio
-
+    from cli.flow_runs import run_flow
     from flows.deliver import deliver_letters
 
-    report: dict[str, Any] = asyncio.run(deliver_letters(competition, takeover=after_crash))
+    report: dict[str, Any] = run_flow(deliver_letters, competition, takeover=after_crash)
     if as_json:
         print_json(report)
         return

@@ -8,7 +8,7 @@ import typer
 from rich.table import Table
 
 from cli.console import cell, console, print_json
-from cli.options import CompetitionOption, JsonOption
+from cli.options import CompetitionOption, JsonOption, pick
 
 
 def tranches(
@@ -19,13 +19,12 @@ def tranches(
     ] = None,
 ) -> None:
     """分期拨付：应拨、已拨、暂缓及理由 / tranches due, released and withheld, with reasons."""
-    from models.competition.tables import get_competition
     from models.db import session_scope
     from models.funding.tranches import tranche_report
     from models.money import format_yuan
 
     with session_scope() as session:
-        comp = get_competition(session, slug=competition)
+        comp = pick(session, competition)
         rows = tranche_report(session, competition_id=comp.id or 0)
     if state:
         rows = [r for r in rows if r["state"] == state]

@@ -104,6 +104,11 @@ class SigningRecord(_Form):
     competition: str = COMPETITION
     ref: str = Field(title="申报编号 / ref")
     signed_on: date = Field(title="签订日期 / signed on")
+    future: bool = Field(
+        default=False,
+        title="签订日期晚于今天（预先登记）/ the date is after today, on purpose",
+        description="不勾选时，晚于今天的签订日期会被拒绝 / unticked, a date after today is refused",
+    )
     recorded_by: str = WHO
 
 
@@ -169,7 +174,10 @@ def decide_tie(form: TieDecision) -> dict[str, Any]:
 async def record_signing(form: SigningRecord) -> dict[str, Any]:
     """登记协议签订 / record a signing; the signing tranche is released with its 拨款通知."""
     return await grants_sign(
-        form.competition, signings=[(form.ref, form.signed_on)], actor=_actor(form.recorded_by)
+        form.competition,
+        signings=[(form.ref, form.signed_on)],
+        actor=_actor(form.recorded_by),
+        future=form.future,
     )
 
 

@@ -8,6 +8,7 @@ from typing import Any
 from prefect import flow
 
 from flows.naming import run_name
+from models.stage_order import StageRun
 from models.types import utcnow
 from tasks.artifacts import documents_artifact
 from tasks.competition import competition_id_for
@@ -31,7 +32,7 @@ async def screening(
     failed run is finished by the next."""
     preflight()
     moment = as_of or utcnow()
-    competition_id = competition_id_for(slug)
+    competition_id = competition_id_for(slug, StageRun.screening)
     counts = screen_task(competition_id, moment, actor)
     sheets = write_sheets_task(competition_id, moment, reviewer or actor)
     letters = queue_results_task(competition_id)

@@ -16,6 +16,7 @@ from models.db import lock_competition, session_scope
 from models.funding.decision import approve_decision, draft_decision, funding_report
 from models.funding.grants import (
     award_grants,
+    check_signing_day,
     grant_by_ref,
     lapse_unsigned,
     record_signing,
@@ -136,8 +137,18 @@ def write_award_letters_task(competition_id: int, as_of: datetime) -> list[int]:
 
 
 @task(name="record-signings")
-def record_signings(competition_id: int, signings: list[tuple[str, date, str]], actor: str) -> list[int]:
-    """Record every signing (all or nothing); the signing tranches are released."""
+def record_signings(
+    competition_id: int,
+    signings: list[tuple[str, date, str]],
+    actor: str,
+    as_of: datetime,
+    future: bool = False,
+) -> list[int]:
+    """Record every signing (all or nothing); the signing tranches are released. A signing dated
+    after the run's day is refused unless ``future`` says it is intended."""
+    today = _local_day(as_of)
+    for _, day, where in signings:
+        check_signing_day(day, today=today, future=future, where=where)
     with session_scope() as session:
         lock_competition(session, competition_id)
         grants = []
