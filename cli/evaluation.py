@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 from rich.table import Table
 
-from cli.console import cell, console, line, print_json
+from cli.console import cell, line, print_json, print_table
 from cli.flow_runs import ready, run_flow
 from cli.options import ActorOption, AsOfOption, CompetitionOption, JsonOption, aware
 
@@ -37,7 +37,7 @@ def run_command(
             cell(row["grade"]),
             cell(row["outcome"]),
         )
-    console.print(table)
+    print_table(table)
     panel = result.get("panel") or {}
     if panel.get("sheets") or panel.get("letters"):
         line(

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from rich.table import Table
 
-from cli.console import cell, console, line, print_json
+from cli.console import cell, line, print_json, print_table
 from cli.flow_runs import ready, run_flow
 from cli.options import ActorOption, AsOfOption, CompetitionOption, JsonOption, aware, pick
 
@@ -48,7 +48,7 @@ def print_allocation(report: dict[str, Any], *, reasons: bool = True) -> None:
             cell(_yuan(row["amount_fen"]) + (" *" if row["adjusted_fen"] is not None else "")),
             cell(row["rule"] + (" ⚑" if row["tie_open"] else "")),
         )
-    console.print(table)
+    print_table(table)
     if reasons:
         for row in report["applications"]:
             line(f"  {row['ref']}  {row['explanation']}")

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.table import Table
 
-from cli.console import cell, console, line, print_json
+from cli.console import cell, line, print_json, print_table
 from cli.flow_runs import ready, run_flow
 from cli.grants_terminate import terminate
 from cli.options import ActorOption, AsOfOption, CompetitionOption, JsonOption, aware, pick
@@ -31,6 +31,7 @@ def list_command(competition: CompetitionOption = None, as_json: JsonOption = Fa
     from models.funding.tables import grants_of
     from models.intake.tables import Application
     from models.money import format_yuan
+    from models.states import GRANT_LABELS, GrantState
 
     with session_scope() as session:
         comp = pick(session, competition)
@@ -60,9 +61,9 @@ def list_command(competition: CompetitionOption = None, as_json: JsonOption = Fa
             cell(format_yuan(row["amount_fen"])),
             cell(row["sign_by"] or "—"),
             cell(row["signed_on"] or "—"),
-            cell(row["state"]),
+            cell(f"{GRANT_LABELS[GrantState(row['state'])]} ({row['state']})"),
         )
-    console.print(table)
+    print_table(table)
 
 
 @app.command("sign")

@@ -12,7 +12,7 @@ from rich.table import Table
 
 from cli.call import app as call_app
 from cli.competition import app as competition_app
-from cli.console import cell, console, error_line, line, print_json, say
+from cli.console import cell, console, error_line, line, print_json, print_table, say
 from cli.demo.command import demo
 from cli.doctor import doctor
 from cli.evaluation import app as evaluation_app
@@ -139,7 +139,7 @@ def status(
             cell(f"{row['state_label']} ({row['state']})"),
             cell(f"{final['score']} {final['grade']}" if final else ""),
         )
-    console.print(table)
+    print_table(table)
     say("{counts}", counts="  ".join(f"{STATE_LABELS.get(k, k)}: {v}" for k, v in sorted(counts.items())))
 
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from rich.table import Table
 
-from cli.console import cell, console, line, print_json, say
+from cli.console import cell, line, print_json, print_table, say
 from cli.options import CompetitionOption, JsonOption, pick
 
 
@@ -95,7 +95,7 @@ def report(competition: CompetitionOption = None, as_json: JsonOption = False) -
         ("领域 Category", "by_category"),
         ("社区 Community", "by_community"),
     ):
-        console.print(_breakdown(title, figures[key]))
+        print_table(_breakdown(title, figures[key]))
     line("等级 grades: " + " · ".join(f"{row['grade']} {row['count']}" for row in figures["grades"]))
     agreement = figures["review_agreement"]
     line(

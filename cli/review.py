@@ -10,7 +10,7 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from cli.console import cell, console, line, print_json
+from cli.console import cell, line, print_json, print_table
 from cli.flow_runs import ready, run_flow
 from cli.options import ActorOption, AsOfOption, CompetitionOption, JsonOption, aware, pick, resolve_slug
 
@@ -61,14 +61,24 @@ def remind_command(competition: CompetitionOption = None, as_of: AsOfOption = No
 
 @app.command("close")
 def close_command(
-    competition: CompetitionOption = None, actor: ActorOption = "admin:cli", as_of: AsOfOption = None
+    competition: CompetitionOption = None,
+    actor: ActorOption = "admin:cli",
+    as_of: AsOfOption = None,
+    prepared_by: Annotated[
+        str,
+        typer.Option(
+            "--prepared-by",
+            help="制表人（默认配置中的 competition.prepared_by 或承办单位）/ who prepares the 评分汇总表 "
+            "(default: competition.prepared_by, else the operator)",
+        ),
+    ] = "",
 ) -> None:
     """结束评审：汇总、排名、生成评分汇总表 / close the review: aggregate, rank, write the documents."""
     from flows.review import close_review
     from models.stage_order import StageRun
 
     slug = ready(competition, StageRun.review_close)
-    result = run_flow(close_review, slug, actor=actor, as_of=aware(as_of))
+    result = run_flow(close_review, slug, actor=actor, as_of=aware(as_of), prepared_by=prepared_by)
     line(f"已汇总 / results: {result['results']}; 文书 / documents: {result['documents']}")
 
 
@@ -147,7 +157,7 @@ def report_command(competition: CompetitionOption = None, as_json: JsonOption = 
             cell(_shown(entry["aggregate"])),
             cell(_shown("；".join(f["zh"] for f in entry["flags"]))),
         )
-    console.print(table)
+    print_table(table)
     for text in panel_lines(report["panel"]):
         line(text)
 

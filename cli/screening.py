@@ -12,7 +12,13 @@ from cli.options import ActorOption, AsOfOption, CompetitionOption, JsonOption, 
 
 app = typer.Typer(help="资格审查 / eligibility screening", no_args_is_help=True)
 
-ReviewerOption = Annotated[str, typer.Option(help="审查人（资格审查表签名）/ who signs the 资格审查表")]
+ReviewerOption = Annotated[
+    str,
+    typer.Option(
+        help="审查人（资格审查表签名；默认配置中的 competition.prepared_by 或承办单位）/ who signs the "
+        "资格审查表 (default: competition.prepared_by, else the operator)"
+    ),
+]
 
 
 def print_screening(rows: list[dict[str, Any]]) -> None:

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from cli.console import cell, console, line, print_json
+from cli.console import cell, line, print_json, print_table
 from cli.flow_runs import ready, run_flow
 from cli.options import ActorOption, AsOfOption, CompetitionOption, JsonOption, aware, pick
 
@@ -133,4 +133,4 @@ def status_command(competition: CompetitionOption = None, json_output: JsonOptio
             cell(checkpoints),
             cell(tranches),
         )
-    console.print(table)
+    print_table(table)

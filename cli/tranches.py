@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from cli.console import cell, console, print_json
+from cli.console import cell, print_json, print_table
 from cli.options import CompetitionOption, JsonOption, pick
 
 
@@ -19,13 +19,16 @@ def tranches(
     ] = None,
 ) -> None:
     """分期拨付：应拨、已拨、暂缓及理由 / tranches due, released and withheld, with reasons."""
+    from models.competition.tables import competition_config
     from models.db import session_scope
-    from models.funding.tranches import tranche_report
+    from models.funding.tranches import gate_text, tranche_report
     from models.money import format_yuan
+    from models.states import TRANCHE_LABELS, TrancheState
 
     with session_scope() as session:
         comp = pick(session, competition)
         rows = tranche_report(session, competition_id=comp.id or 0)
+    config = competition_config(comp)
     if state:
         rows = [r for r in rows if r["state"] == state]
     if as_json:
@@ -41,9 +44,9 @@ def tranches(
             cell(row["label"]),
             cell(f"{row['percent']}%"),
             cell(format_yuan(row["amount_fen"])),
-            cell(row["gate"]),
-            cell(row["state"]),
+            cell(gate_text(row["gate"], config)),
+            cell(f"{TRANCHE_LABELS[TrancheState(row['state'])]} ({row['state']})"),
             cell(row["released_on"] or "—"),
             cell(row["note"]),
         )
-    console.print(table)
+    print_table(table)

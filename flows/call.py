@@ -27,7 +27,7 @@ async def publish_call(
     moment = as_of or utcnow()
     competition_id = competition_id_for(slug, StageRun.publish_call)
     documents = write_call_documents_task(competition_id, moment)
-    letters = queue_call_letters_task(competition_id, documents)
+    letters = queue_call_letters_task(competition_id, documents, moment)
     opened = open_call_task(competition_id, moment, actor)
     delivery = await deliver_pending(competition_id)
     documents_artifact(competition_id, slug or "")

@@ -98,16 +98,20 @@ class TieDecision(_Form):
     decided_by: str = WHO
 
 
+class SigningTiming(StrEnum):
+    signed = "已签订（今天或以前）signed, today or before"
+    ahead = "预先登记（晚于今天）recorded ahead, after today"
+
+
 class SigningRecord(_Form):
     """登记资助协议签订日期（首期拨付随之发放）/ record that an agreement was signed."""
 
     competition: str = COMPETITION
     ref: str = Field(title="申报编号 / ref")
     signed_on: date = Field(title="签订日期 / signed on")
-    future: bool = Field(
-        default=False,
-        title="签订日期晚于今天（预先登记）/ the date is after today, on purpose",
-        description="不勾选时，晚于今天的签订日期会被拒绝 / unticked, a date after today is refused",
+    timing: SigningTiming = Field(
+        title="签订日期 / the date is",
+        description="晚于今天的日期只在选“预先登记”时受理 / a date after today only as recorded ahead",
     )
     recorded_by: str = WHO
 
@@ -177,7 +181,7 @@ async def record_signing(form: SigningRecord) -> dict[str, Any]:
         form.competition,
         signings=[(form.ref, form.signed_on)],
         actor=_actor(form.recorded_by),
-        future=form.future,
+        future=form.timing is SigningTiming.ahead,
     )
 
 

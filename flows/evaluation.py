@@ -43,8 +43,8 @@ async def final_evaluation(
     panel = assign_panel_task(competition_id, actor, moment)  # nothing unless a panel is configured
     settled = evaluate_task(competition_id, actor, moment)
     reports = write_reports_task(competition_id, moment)
-    letters = queue_results_task(competition_id)
-    rectifications = queue_rectifications_task(competition_id)
+    letters = queue_results_task(competition_id, moment)
+    rectifications = queue_rectifications_task(competition_id, moment)
     closed = close_task(competition_id, actor, moment)
     delivery = await deliver_pending(competition_id)
     documents_artifact(competition_id, slug or "")

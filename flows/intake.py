@@ -51,7 +51,8 @@ async def intake(
         progress.advance()
     reports += unreadable
     receipts = queue_receipts_task(competition_id, moment)
-    refusals = queue_refusals_task(competition_id, [row for report in reports for row in report["refused"]])
+    refused = [row for report in reports for row in report["refused"]]
+    refusals = queue_refusals_task(competition_id, refused, moment)
     delivery = await deliver_pending(competition_id)
     documents_artifact(competition_id, slug or "")
     return {"files": reports, "receipts": len(receipts), "refusals": len(refusals), "delivery": delivery}

@@ -43,8 +43,9 @@ async def open_review(
     社区, 专长)."""
     preflight()
     competition_id = competition_id_for(slug, StageRun.review_open)
-    assigned = assign_experts(competition_id, actor, experts_file, as_of or utcnow())
-    invitations = queue_review_invitations(competition_id)
+    moment = as_of or utcnow()
+    assigned = assign_experts(competition_id, actor, experts_file, moment)
+    invitations = queue_review_invitations(competition_id, moment)
     delivery = await deliver_pending(competition_id)
     return {**assigned, "invitations": len(invitations), "delivery": delivery}
 
@@ -71,7 +72,7 @@ def close_review(
     competition_id = competition_id_for(slug, StageRun.review_close)
     moment = as_of or utcnow()
     results = close_review_task(competition_id, actor, moment)
-    documents = write_review_documents(competition_id, moment, prepared_by or actor)
+    documents = write_review_documents(competition_id, moment, prepared_by)
     panel = publish_ranking(competition_id)
     documents_artifact(competition_id, slug or "")
     return {"results": results, "documents": len(documents), "panel": panel}

@@ -126,7 +126,7 @@ def award_grants_task(competition_id: int, actor: str) -> list[int]:
 @task(name="write-award-letters")
 def write_award_letters_task(competition_id: int, as_of: datetime) -> list[int]:
     """立项通知书 + 资助协议书, or 未入选通知, to every applicant of the decision (once each)."""
-    with session_scope() as session:
+    with session_scope(as_of=as_of) as session:
         lock_competition(session, competition_id)
         return write_award_letters(
             session,
@@ -149,7 +149,7 @@ def record_signings(
     today = _local_day(as_of)
     for _, day, where in signings:
         check_signing_day(day, today=today, future=future, where=where)
-    with session_scope() as session:
+    with session_scope(as_of=as_of) as session:
         lock_competition(session, competition_id)
         grants = []
         for ref, day, where in signings:
