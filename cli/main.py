@@ -122,12 +122,14 @@ def status(
     if not rows:
         console.print("还没有申报项目 / no applications yet")
         return
-    table = Table("项目 Title", "申报单位 Organisation", "社区")
-    # codes, amounts, states and grades never break inside their cell
+    # codes, amounts and grades never break inside their cell; a title, a name and a state wrap
+    table = Table()
     table.add_column("编号 Ref", no_wrap=True)
-    table.columns.insert(0, table.columns.pop())
+    table.add_column("项目 Title", min_width=8)
+    table.add_column("申报单位 Organisation", min_width=6)
+    table.add_column("社区")
     for header in ("金额(元)", "状态 State", "结项 Final"):
-        table.add_column(header, no_wrap=True)
+        table.add_column(header, no_wrap=header != "状态 State")
     for row in rows:
         final = row["final"]
         table.add_row(

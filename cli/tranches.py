@@ -34,9 +34,19 @@ def tranches(
     if as_json:
         print_json(rows)
         return
-    table = Table(
-        "编号 Ref", "协议编号", "期次", "比例", "金额(元)", "条件 Gate", "状态 State", "拨付日", "说明 Note"
-    )
+    table = Table()  # codes, amounts and days never break inside their cell; words wrap
+    for header in (
+        "编号 Ref",
+        "协议编号",
+        "期次",
+        "比例",
+        "金额(元)",
+        "条件 Gate",
+        "状态 State",
+        "拨付日",
+        "说明 Note",
+    ):
+        table.add_column(header, no_wrap=header in ("编号 Ref", "比例", "金额(元)", "拨付日"))
     for row in rows:
         table.add_row(
             cell(row["ref"]),

@@ -135,11 +135,11 @@ RUNS: Mapping[StageRun, Needs] = {
         "no project is under way yet (grantflow publicity close)",
     ),
     StageRun.annual_report: Needs(
-        frozenset({S.closed}),
+        frozenset({S.evaluation, S.closed}),
         "撰写年度总结报告",
         "write the annual report",
-        "本届竞赛尚未结束，全部项目结项后才能撰写（grantflow evaluation run）",
-        "the competition has not closed: every project must finish first (grantflow evaluation run)",
+        "结项评估之后才能撰写（grantflow evaluation run）",
+        "the final evaluation comes first (grantflow evaluation run)",
     ),
 }
 

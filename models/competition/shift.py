@@ -56,24 +56,13 @@ def _compose(text: str, source: str) -> yaml.Node:
     return node
 
 
+def _is_date(node: yaml.ScalarNode) -> bool:
+    return node.tag == TIMESTAMP or (node.style in ("'", '"') and DATE_TEXT.match(node.value) is not None)
+
+
 def _date_scalars(node: yaml.Node, path: tuple[str, ...] = ()) -> list[yaml.ScalarNode]:
     """Every scalar holding a date or datetime, outside the holiday calendar."""
-    if isinstance(node, yaml.ScalarNode):
-        is_date = node.tag == TIMESTAMP or (
-            node.style in ("'", '"') and DATE_TEXT.match(node.value) is not None
-        )
-        return [node] if is_date else []
-    found: list[yaml.ScalarNode] = []
-    if isinstance(node, yaml.MappingNode):
-        for key, value in node.value:
-            name = str(key.value) if isinstance(key, yaml.ScalarNode) else ""
-            if not path and name in CALENDAR_FIELDS:
-                continue
-            found += _date_scalars(value, (*path, name))
-    elif isinstance(node, yaml.SequenceNode):
-        for item in node.value:
-            found += _date_scalars(item, path)
-    return found
+    return [scalar for scalar, _ in _date_scalars_with_paths(node, path)]
 
 
 def _date_edits(text: str, root: yaml.Node, days: int, years: int) -> list[_Edit]:
@@ -191,8 +180,8 @@ def next_year(
         edits.append((match.start(), match.end(), new_day.isoformat()))
     slug_node = _competition_field(root, "slug", source)
     edits.append((slug_node.start_mark.index, slug_node.end_mark.index, _plain_or_quoted(slug)))
-    calendar = [
-        (str(key.value), key.start_mark.index, value.end_mark.index)
+    calendar = [  # from the key to the end of the value's last line (its comment included)
+        (str(key.value), key.start_mark.index, _line_end(text, value.end_mark))
         for key, value in root.value
         if isinstance(key, yaml.ScalarNode) and key.value in CALENDAR_FIELDS
     ]
@@ -209,9 +198,10 @@ def next_year(
 def _date_scalars_with_paths(
     node: yaml.Node, path: tuple[str, ...] = ()
 ) -> list[tuple[yaml.ScalarNode, tuple[str, ...]]]:
-    """``_date_scalars`` with each scalar's field path (a list item keeps its list's path)."""
+    """Every date scalar outside the holiday calendar, with its field path ("deadlines.review_close",
+    a list item's index in it)."""
     if isinstance(node, yaml.ScalarNode):
-        return [(node, path)] if _date_scalars(node) else []
+        return [(node, path)] if _is_date(node) else []
     found: list[tuple[yaml.ScalarNode, tuple[str, ...]]] = []
     if isinstance(node, yaml.MappingNode):
         for key, value in node.value:
@@ -223,6 +213,14 @@ def _date_scalars_with_paths(
         for index, item in enumerate(node.value):
             found += _date_scalars_with_paths(item, (*path, str(index)))
     return found
+
+
+def _line_end(text: str, mark: yaml.Mark) -> int:
+    """The end of the line a node ends on (a block ends at the next line's start: there)."""
+    if mark.column == 0:
+        return mark.index
+    end = text.find("\n", mark.index)
+    return len(text) if end < 0 else end
 
 
 def _node_span(root: yaml.MappingNode, path: tuple[str, ...]) -> tuple[int, int] | None:

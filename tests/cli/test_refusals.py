@@ -30,12 +30,12 @@ from models.settings import get_settings, override_settings, reset_settings
 from models.setup import create_competition
 from models.states import CompetitionStage, GrantState
 from tests.cli.test_cli import ROOT, run
+from tests.cli.test_funding_cli import scored
 from tests.conftest import EXAMPLE_DIR
 from tests.support.factories import EXAMPLE_CONFIG, example_config_text
-from tests.support.funding_data import scored_competition
 from tests.support.grants import CALL_AT, INTAKE_AT, SCREEN_AT, Funded, funded_template
 
-__all__ = ["funded_template"]
+__all__ = ["funded_template", "scored"]
 
 ACTOR = "admin:test"
 
@@ -84,7 +84,7 @@ IN_DRAFT = [
     (["supervision", "run"], "项目尚未进入实施"),
     (["supervision", "follow-up"], "项目尚未进入实施"),
     (["evaluation", "run"], "项目尚未进入实施"),
-    (["evaluation", "annual-report"], "本届竞赛尚未结束"),
+    (["evaluation", "annual-report"], "结项评估之后才能撰写"),
 ]
 
 
@@ -116,49 +116,49 @@ def test_a_mistake_in_the_configuration_is_refused(tmp_path: Path) -> None:
     refused(run(["competition", "create", str(bad)], tmp_path), "bad.yaml", "budget", "不能为负数")
 
 
-@pytest.fixture
-def call_open(tmp_path: Path) -> Path:
-    """The example's call published (征集中), with the example's spreadsheet received."""
-    override_settings(data_dir=tmp_path)
+def _published(data: Path, *, review: bool = False) -> Path:
+    """The example's call published (征集中) and its spreadsheet received, in ``data``; with
+    ``review``, screened and the review opened (专家评审): sheets assigned, none submitted."""
+    override_settings(data_dir=data)
     try:
-        engine = get_engine(f"sqlite:///{tmp_path / 'grantflow.db'}")
+        engine = get_engine(f"sqlite:///{data / 'grantflow.db'}")
         upgrade_database(engine)
         with Session(engine) as session:
             competition = create_competition(
                 session, text=example_config_text(), source=str(EXAMPLE_CONFIG), actor=ACTOR
             )
+            assert competition.id is not None
             write_call_documents(session, competition=competition, now=CALL_AT, settings=get_settings())
             open_call(session, competition=competition, now=CALL_AT, actor=ACTOR)
             import_applications(
                 session,
-                competition_id=competition.id or 0,
+                competition_id=competition.id,
                 path=EXAMPLE_DIR / "applications.xlsx",
                 actor=ACTOR,
                 now=INTAKE_AT,
             )
+            if review:
+                open_screening(session, competition=competition, now=SCREEN_AT, actor=ACTOR)
+                screen_applications(session, competition_id=competition.id, actor=ACTOR)
+                load_experts(session, competition_id=competition.id, actor=ACTOR)
+                assign_reviews(session, competition_id=competition.id, actor=ACTOR)
+                set_state(session, competition, CompetitionStage.review, actor=ACTOR)
             session.commit()
         dispose_engines()
     finally:
         reset_settings()
-    return tmp_path
+    return data
+
+
+@pytest.fixture
+def call_open(tmp_path: Path) -> Path:
+    return _published(tmp_path)
 
 
 def test_screening_before_the_application_deadline_is_refused(call_open: Path) -> None:
     early = run(["screening", "run", "--as-of", "2025-02-01T09:00"], call_open)
     refused(early, "deadlines.applications_close", "申报尚未截止", "screening cannot start yet")
     assert stage_of(call_open) == "call_open"
-
-
-@pytest.fixture
-def scored(tmp_path: Path) -> Path:
-    """A competition whose review closed (立项决定), no funding drafted yet."""
-    engine = get_engine(f"sqlite:///{tmp_path / 'grantflow.db'}")
-    upgrade_database(engine)
-    with Session(engine) as session:
-        scored_competition(session)
-        session.commit()
-    dispose_engines()
-    return tmp_path
 
 
 def test_approving_without_a_draft_is_refused(scored: Path) -> None:
@@ -242,35 +242,7 @@ def test_a_refusal_out_of_a_flow_run_is_one_line_too(funded_data: tuple[Path, st
 
 @pytest.fixture
 def in_review(tmp_path: Path) -> Path:
-    """The example's review opened (专家评审): sheets assigned, none submitted."""
-    override_settings(data_dir=tmp_path)
-    try:
-        engine = get_engine(f"sqlite:///{tmp_path / 'grantflow.db'}")
-        upgrade_database(engine)
-        with Session(engine) as session:
-            competition = create_competition(
-                session, text=example_config_text(), source=str(EXAMPLE_CONFIG), actor=ACTOR
-            )
-            assert competition.id is not None
-            write_call_documents(session, competition=competition, now=CALL_AT, settings=get_settings())
-            open_call(session, competition=competition, now=CALL_AT, actor=ACTOR)
-            import_applications(
-                session,
-                competition_id=competition.id,
-                path=EXAMPLE_DIR / "applications.xlsx",
-                actor=ACTOR,
-                now=INTAKE_AT,
-            )
-            open_screening(session, competition=competition, now=SCREEN_AT, actor=ACTOR)
-            screen_applications(session, competition_id=competition.id, actor=ACTOR)
-            load_experts(session, competition_id=competition.id, actor=ACTOR)
-            assign_reviews(session, competition_id=competition.id, actor=ACTOR)
-            set_state(session, competition, CompetitionStage.review, actor=ACTOR)
-            session.commit()
-        dispose_engines()
-    finally:
-        reset_settings()
-    return tmp_path
+    return _published(tmp_path, review=True)
 
 
 @pytest.mark.slow
