@@ -12,7 +12,7 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from cli.console import cell, console, print_json, say
+from cli.console import cell, console, print_json, print_table, say
 from cli.options import JsonOption
 
 
@@ -31,7 +31,7 @@ def doctor(as_json: JsonOption = False) -> None:
         for c in checks:
             mark = Text("✓", "green") if c.ok else Text("✗", "red")
             table.add_row(Text.assemble(mark), cell(c.name), cell(c.detail), cell(c.fix))
-        console.print(table)
+        print_table(table)
         if failed:
             say("[red]{count} 项未通过 / {count} check(s) failed[/red]", count=len(failed))
         else:

@@ -7,8 +7,8 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from cli.console import cell, console, print_json
-from cli.options import CompetitionOption, JsonOption
+from cli.console import cell, print_json, print_table
+from cli.options import CompetitionOption, JsonOption, pick
 
 
 def tranches(
@@ -19,20 +19,23 @@ def tranches(
     ] = None,
 ) -> None:
     """分期拨付：应拨、已拨、暂缓及理由 / tranches due, released and withheld, with reasons."""
-    from models.competition.tables import get_competition
+    from models.competition.tables import competition_config
     from models.db import session_scope
-    from models.funding.tranches import tranche_report
+    from models.funding.tranches import gate_text, tranche_report
     from models.money import format_yuan
+    from models.states import TRANCHE_LABELS, TrancheState
 
     with session_scope() as session:
-        comp = get_competition(session, slug=competition)
+        comp = pick(session, competition)
         rows = tranche_report(session, competition_id=comp.id or 0)
+    config = competition_config(comp)
     if state:
         rows = [r for r in rows if r["state"] == state]
     if as_json:
         print_json(rows)
         return
-    table = Table(
+    table = Table()  # codes, amounts and days never break inside their cell; words wrap
+    for header in (
         "编号 Ref",
         "协议编号",
         "期次",
@@ -43,7 +46,8 @@ def tranches(
         "状态 State",
         "拨付日",
         "说明 Note",
-    )
+    ):
+        table.add_column(header, no_wrap=header in ("编号 Ref", "比例", "金额(元)", "实拨(元)", "拨付日"))
     for row in rows:
         table.add_row(
             cell(row["ref"]),
@@ -52,9 +56,9 @@ def tranches(
             cell(f"{row['percent']}%"),
             cell(format_yuan(row["amount_fen"])),
             cell(format_yuan(row["paid_fen"]) if row["state"] == "released" else "—"),
-            cell(row["gate"]),
-            cell(row["state"]),
+            cell(gate_text(row["gate"], config)),
+            cell(f"{TRANCHE_LABELS[TrancheState(row['state'])]} ({row['state']})"),
             cell(row["released_on"] or "—"),
             cell(row["note"]),
         )
-    console.print(table)
+    print_table(table)

@@ -24,13 +24,17 @@ from tasks.database_faults import ON_DATABASE_FAULT
 
 
 class BatchProgress:
-    """A progress bar in the run's artifacts: ``advance()`` after each item of ``total``."""
+    """A progress bar in the run's artifacts: ``advance()`` after each item of ``total``.
+
+    Used in an async flow's body too (intake), where Prefect's artifact functions would hand back
+    a coroutine nobody awaits: they are called with ``_sync=True`` (Prefect's ``async_dispatch``).
+    """
 
     def __init__(self, total: int, description: str) -> None:
         self.total, self.done, self.description = max(total, 1), 0, description
         self.artifact: UUID | None = None
         with suppress(MissingContextError, RuntimeError):
-            self.artifact = create_progress_artifact(progress=0.0, description=description)
+            self.artifact = create_progress_artifact(progress=0.0, description=description, _sync=True)
 
     def advance(self, count: int = 1) -> None:
         self.done = min(self.done + count, self.total)
@@ -40,6 +44,7 @@ class BatchProgress:
                     self.artifact,
                     progress=round(100 * self.done / self.total, 1),
                     description=f"{self.description}: {self.done}/{self.total}",
+                    _sync=True,
                 )
 
 

@@ -40,9 +40,12 @@ def write_call_documents_task(competition_id: int, as_of: datetime) -> list[int]
 
 
 @task(name="queue-call-letters", **ON_DATABASE_FAULT)
-def queue_call_letters_task(competition_id: int, document_ids: list[int]) -> list[int]:
-    """A call letter to each mailing-list address, both documents attached; returns letter ids."""
-    with session_scope() as session:
+def queue_call_letters_task(
+    competition_id: int, document_ids: list[int], as_of: datetime | None = None
+) -> list[int]:
+    """A call letter to each mailing-list address, both documents attached (dated ``as_of``);
+    returns letter ids."""
+    with session_scope(as_of=as_of) as session:
         lock_competition(session, competition_id)
         letters = queue_call_letters(
             session,

@@ -57,7 +57,7 @@ def assign_panel_task(competition_id: int, actor: str, as_of: datetime) -> dict[
 @task(name="queue-panel-reminders", **ON_DATABASE_FAULT)
 def queue_panel_reminders_task(competition_id: int, as_of: datetime) -> list[int]:
     """Remind the 结项 panel's experts of their open sheets (nothing when no panel is configured)."""
-    with session_scope() as session:
+    with session_scope(as_of=as_of) as session:
         lock_competition(session, competition_id)
         letters = queue_panel_reminders(
             session, competition=_competition(session, competition_id), settings=get_settings(), now=as_of
@@ -105,20 +105,20 @@ def write_reports_task(competition_id: int, as_of: datetime) -> list[int]:
 
 
 @task(name="queue-final-results", **ON_DATABASE_FAULT)
-def queue_results_task(competition_id: int) -> list[int]:
-    """The result letter (report attached) once per round and outcome."""
-    with session_scope() as session:
+def queue_results_task(competition_id: int, as_of: datetime | None = None) -> list[int]:
+    """The result letter (report attached) once per round and outcome, dated ``as_of``."""
+    with session_scope(as_of=as_of) as session:
         lock_competition(session, competition_id)
         letters = queue_results(session, competition=_competition(session, competition_id))
         return [letter.id for letter in letters if letter.id is not None]
 
 
 @task(name="queue-final-rectifications", **ON_DATABASE_FAULT)
-def queue_rectifications_task(competition_id: int) -> list[int]:
+def queue_rectifications_task(competition_id: int, as_of: datetime | None = None) -> list[int]:
     """The 整改通知 of a failed 结项 (once per rectification) and the 终止通知 of a terminated one
-    (once per termination), documents and letters — supervision's own notices, so a project failed
-    at the 中期评估 and one failed at the 结项 read alike."""
-    with session_scope() as session:
+    (once per termination), documents and letters dated ``as_of`` — supervision's own notices, so a
+    project failed at the 中期评估 and one failed at the 结项 read alike."""
+    with session_scope(as_of=as_of) as session:
         lock_competition(session, competition_id)
         competition = _competition(session, competition_id)
         letters = queue_rectification_notices(session, competition=competition, settings=get_settings())

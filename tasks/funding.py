@@ -16,6 +16,7 @@ from models.db import lock_competition, session_scope
 from models.funding.decision import approve_decision, draft_decision, funding_report
 from models.funding.grants import (
     award_grants,
+    check_signing_day,
     grant_by_ref,
     lapse_unsigned,
     record_signing,
@@ -126,7 +127,7 @@ def award_grants_task(competition_id: int, actor: str) -> list[int]:
 @task(name="write-award-letters", **ON_DATABASE_FAULT)
 def write_award_letters_task(competition_id: int, as_of: datetime) -> list[int]:
     """立项通知书 + 资助协议书, or 未入选通知, to every applicant of the decision (once each)."""
-    with session_scope() as session:
+    with session_scope(as_of=as_of) as session:
         lock_competition(session, competition_id)
         return write_award_letters(
             session,
@@ -137,9 +138,19 @@ def write_award_letters_task(competition_id: int, as_of: datetime) -> list[int]:
 
 
 @task(name="record-signings", **ON_DATABASE_FAULT)
-def record_signings(competition_id: int, signings: list[tuple[str, date, str]], actor: str) -> list[int]:
-    """Record every signing (all or nothing); the signing tranches are released."""
-    with session_scope() as session:
+def record_signings(
+    competition_id: int,
+    signings: list[tuple[str, date, str]],
+    actor: str,
+    as_of: datetime,
+    future: bool = False,
+) -> list[int]:
+    """Record every signing (all or nothing); the signing tranches are released. A signing dated
+    after the run's day is refused unless ``future`` says it is intended."""
+    today = _local_day(as_of)
+    for _, day, where in signings:
+        check_signing_day(day, today=today, future=future, where=where)
+    with session_scope(as_of=as_of) as session:
         lock_competition(session, competition_id)
         grants = []
         for ref, day, where in signings:

@@ -80,7 +80,7 @@ def _failed(path: str, error: str) -> dict[str, Any]:
 def queue_receipts_task(competition_id: int, as_of: datetime) -> list[int]:
     """A 受理回执 and its letter for every application without one; returns the letter ids."""
     settings = get_settings()
-    with session_scope() as session:
+    with session_scope(as_of=as_of) as session:
         lock_competition(session, competition_id)
         competition = session.get(Competition, competition_id)
         assert competition is not None
@@ -94,9 +94,12 @@ def queue_receipts_task(competition_id: int, as_of: datetime) -> list[int]:
 
 
 @task(name="queue-refusals", **ON_DATABASE_FAULT)
-def queue_refusals_task(competition_id: int, refused: list[dict[str, Any]]) -> list[int]:
-    """A 申报未受理 letter for each refused row with a usable address; returns the letter ids."""
-    with session_scope() as session:
+def queue_refusals_task(
+    competition_id: int, refused: list[dict[str, Any]], as_of: datetime | None = None
+) -> list[int]:
+    """A 申报未受理 letter for each refused row with a usable address (dated ``as_of``); returns
+    the letter ids."""
+    with session_scope(as_of=as_of) as session:
         lock_competition(session, competition_id)
         competition = session.get(Competition, competition_id)
         assert competition is not None

@@ -11,7 +11,7 @@ from prefect import task
 from prefect.artifacts import create_table_artifact
 from sqlmodel import col, select
 
-from models.competition.tables import Competition
+from models.competition.tables import Competition, competition_config
 from models.db import lock_competition, session_scope
 from models.documents.registry import write_document
 from models.lifecycle import set_state
@@ -58,8 +58,8 @@ def assign_experts(
 
 
 @task(name="queue-review-invitations", **ON_DATABASE_FAULT)
-def queue_review_invitations(competition_id: int) -> list[int]:
-    with session_scope() as session:
+def queue_review_invitations(competition_id: int, as_of: datetime | None = None) -> list[int]:
+    with session_scope(as_of=as_of) as session:
         lock_competition(session, competition_id)
         competition = session.get(Competition, competition_id)
         assert competition is not None
@@ -69,7 +69,7 @@ def queue_review_invitations(competition_id: int) -> list[int]:
 
 @task(name="queue-review-reminders", **ON_DATABASE_FAULT)
 def queue_review_reminders(competition_id: int, as_of: datetime) -> list[int]:
-    with session_scope() as session:
+    with session_scope(as_of=as_of) as session:
         lock_competition(session, competition_id)
         competition = session.get(Competition, competition_id)
         assert competition is not None
@@ -97,8 +97,9 @@ def close_review_task(competition_id: int, actor: str, as_of: datetime | None = 
 
 
 @task(name="write-review-documents", **ON_DATABASE_FAULT)
-def write_review_documents(competition_id: int, as_of: datetime, prepared_by: str) -> list[int]:
-    """专家评分表 for every expert who submitted sheets, and the 评分汇总表/排名表."""
+def write_review_documents(competition_id: int, as_of: datetime, prepared_by: str = "") -> list[int]:
+    """专家评分表 for every expert who submitted sheets, and the 评分汇总表/排名表 (制表人:
+    ``prepared_by``, or the configuration's signer)."""
     settings = get_settings()
     day = _local_day(as_of)
     ids: list[int] = []
@@ -128,7 +129,10 @@ def write_review_documents(competition_id: int, as_of: datetime, prepared_by: st
             session,
             role="score_summary",
             context=score_summary_context(
-                session, competition=competition, prepared_by=prepared_by, issue_date=day
+                session,
+                competition=competition,
+                prepared_by=prepared_by or competition_config(competition).competition.signer,
+                issue_date=day,
             ),
             competition_id=competition_id,
             stage="review",

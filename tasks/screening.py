@@ -9,7 +9,7 @@ from prefect import task
 from prefect.artifacts import create_table_artifact
 from sqlmodel import Session
 
-from models.competition.tables import Competition
+from models.competition.tables import Competition, competition_config
 from models.db import lock_competition, session_scope
 from models.documents.engine.cn_format import local_date
 from models.evaluation.barred import barred_organisations
@@ -57,15 +57,17 @@ def screen_task(competition_id: int, as_of: datetime, actor: str) -> dict[str, i
 
 
 @task(name="write-eligibility-sheets", **ON_DATABASE_FAULT)
-def write_sheets_task(competition_id: int, as_of: datetime, reviewer: str) -> list[int]:
-    """资格审查表 of each screened application, and one more for a ruling since; returns document ids."""
+def write_sheets_task(competition_id: int, as_of: datetime, reviewer: str = "") -> list[int]:
+    """资格审查表 of each screened application (new or changed since), signed by ``reviewer`` or
+    the configuration's signer; returns document ids."""
     settings = get_settings()
     with session_scope() as session:
         lock_competition(session, competition_id)
+        competition = _competition(session, competition_id)
         documents = write_sheets(
             session,
-            competition=_competition(session, competition_id),
-            reviewer=reviewer,
+            competition=competition,
+            reviewer=reviewer or competition_config(competition).competition.signer,
             review_date=local_date(as_of, settings.timezone),
             settings=settings,
         )
@@ -73,9 +75,10 @@ def write_sheets_task(competition_id: int, as_of: datetime, reviewer: str) -> li
 
 
 @task(name="queue-eligibility-results", **ON_DATABASE_FAULT)
-def queue_results_task(competition_id: int) -> list[int]:
-    """The result letter of each decided application (the sheet attached when ineligible)."""
-    with session_scope() as session:
+def queue_results_task(competition_id: int, as_of: datetime | None = None) -> list[int]:
+    """The result letter of each decided application (the sheet attached when ineligible), dated
+    ``as_of``."""
+    with session_scope(as_of=as_of) as session:
         lock_competition(session, competition_id)
         letters = queue_results(session, competition=_competition(session, competition_id))
         return [letter.id for letter in letters if letter.id is not None]

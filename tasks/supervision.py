@@ -57,8 +57,8 @@ def schedule_checkpoints_task(competition_id: int, as_of: datetime, actor: str) 
 
 
 @task(name="queue-supervision-invitations", **ON_DATABASE_FAULT)
-def queue_invitations_task(competition_id: int) -> list[int]:
-    with session_scope() as session:
+def queue_invitations_task(competition_id: int, as_of: datetime | None = None) -> list[int]:
+    with session_scope(as_of=as_of) as session:
         lock_competition(session, competition_id)
         letters = notices.queue_invitations(
             session, competition=_competition(session, competition_id), settings=get_settings()
@@ -68,7 +68,7 @@ def queue_invitations_task(competition_id: int) -> list[int]:
 
 @task(name="queue-supervision-reminders", **ON_DATABASE_FAULT)
 def queue_reminders_task(competition_id: int, as_of: datetime) -> list[int]:
-    with session_scope() as session:
+    with session_scope(as_of=as_of) as session:
         lock_competition(session, competition_id)
         letters = notices.queue_reminders(
             session, competition=_competition(session, competition_id), settings=get_settings(), now=as_of
@@ -100,7 +100,7 @@ def settle_checkpoints_task(competition_id: int, as_of: datetime, actor: str) ->
 def papers_and_letters_task(competition_id: int, as_of: datetime) -> dict[str, int]:
     """督导记录表, 中期评估意见, 整改通知 and the outcome letters (exactly once each)."""
     settings = get_settings()
-    with session_scope() as session:
+    with session_scope(as_of=as_of) as session:
         lock_competition(session, competition_id)
         competition = _competition(session, competition_id)
         papers = notices.write_papers(

@@ -298,6 +298,20 @@ def grant_by_ref(session: Session, *, competition_id: int, ref: str) -> Grant:
     return found
 
 
+def check_signing_day(on: date, *, today: date, future: bool, where: str) -> None:
+    """A signing dated after ``today`` is a typing mistake unless ``future`` says it is intended
+    (an agreement recorded ahead of its signing): ``InputError`` naming the row, nothing stored."""
+    if on > today and not future:
+        raise InputError(
+            Problem(
+                where,
+                "--on",
+                f"签订日期 {on} 晚于今天（{today}）；若确为预先登记，请加 --future",
+                f"signed on {on}, after today ({today}): add --future if that is intended",
+            )
+        )
+
+
 def record_signing(
     session: Session, *, grant_id: int, on: date, actor: str, documents_dir: Path, where: str = ""
 ) -> Grant:

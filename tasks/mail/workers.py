@@ -29,7 +29,7 @@ from sqlmodel import Session, col, select
 from models.db import session_scope
 from models.documents.tables import GeneratedDocument
 from models.mail.mime import Attachment, Mailbox, build_message, message_bytes, parse_mailbox
-from models.mail.outbox import OutboxLetter, next_due_at
+from models.mail.outbox import OutboxLetter, letter_date, next_due_at
 from models.mail.sending import (
     claim_letters,
     mark_deferred,
@@ -106,6 +106,7 @@ class Claimed:
     html: str
     message_id: str
     attachments: tuple[tuple[int, str, str], ...]  # (document id, file name, path under documents/)
+    dated: datetime | None = None  # the run's moment it was queued as of (its Date header)
 
 
 @dataclass(frozen=True)
@@ -156,6 +157,7 @@ def claim_batch(
                 letter.body_html,
                 letter.message_id,
                 attachments,
+                letter_date(letter),
             )
         )
     return claimed
@@ -176,7 +178,7 @@ def build_outgoing(letter: Claimed, *, sender: Mailbox, documents_dir: Path, dat
         text=letter.text,
         html=letter.html,
         message_id=letter.message_id,
-        date=date,
+        date=letter.dated or date,
         attachments=attachments,
     )
     return Outgoing(letter.letter_id, letter.recipient, message_bytes(message))
