@@ -7,8 +7,23 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from cli.console import cell, print_json, print_table
+from cli.console import cell, console, line, print_json, print_table
 from cli.options import CompetitionOption, JsonOption, pick
+
+COLUMNS = (
+    "编号 Ref",
+    "协议编号",
+    "期次",
+    "比例",
+    "金额(元)",
+    "实拨(元)",
+    "条件 Gate",
+    "状态 State",
+    "拨付日",
+    "说明 Note",
+)
+NARROW_COLUMNS = tuple(c for c in COLUMNS if c not in ("协议编号", "比例", "说明 Note"))
+WIDE = 140  # columns: the whole table fits without folding a word into single characters
 
 
 def tranches(
@@ -34,31 +49,29 @@ def tranches(
     if as_json:
         print_json(rows)
         return
+    wide = console.width >= WIDE  # narrower: the agreement and the notes go beneath the table
     table = Table()  # codes, amounts and days never break inside their cell; words wrap
-    for header in (
-        "编号 Ref",
-        "协议编号",
-        "期次",
-        "比例",
-        "金额(元)",
-        "实拨(元)",
-        "条件 Gate",
-        "状态 State",
-        "拨付日",
-        "说明 Note",
-    ):
+    for header in COLUMNS if wide else NARROW_COLUMNS:
         table.add_column(header, no_wrap=header in ("编号 Ref", "比例", "金额(元)", "实拨(元)", "拨付日"))
     for row in rows:
-        table.add_row(
-            cell(row["ref"]),
-            cell(row["agreement_no"]),
-            cell(row["label"]),
-            cell(f"{row['percent']}%"),
-            cell(format_yuan(row["amount_fen"])),
-            cell(format_yuan(row["paid_fen"]) if row["state"] == "released" else "—"),
-            cell(gate_text(row["gate"], config)),
-            cell(f"{TRANCHE_LABELS[TrancheState(row['state'])]} ({row['state']})"),
-            cell(row["released_on"] or "—"),
-            cell(row["note"]),
-        )
+        label = TRANCHE_LABELS[TrancheState(row["state"])]
+        cells = {
+            "编号 Ref": row["ref"],
+            "协议编号": row["agreement_no"],
+            "期次": row["label"],
+            "比例": f"{row['percent']}%",
+            "金额(元)": format_yuan(row["amount_fen"]),
+            "实拨(元)": format_yuan(row["paid_fen"]) if row["state"] == "released" else "—",
+            "条件 Gate": gate_text(row["gate"], config),
+            "状态 State": label if not wide else f"{label} ({row['state']})",
+            "拨付日": row["released_on"] or "—",
+            "说明 Note": row["note"],
+        }
+        table.add_row(*(cell(cells[header]) for header in (COLUMNS if wide else NARROW_COLUMNS)))
     print_table(table)
+    if not wide:
+        notes = [row for row in rows if row["note"]]
+        if notes:
+            line("说明 / notes:")
+        for row in notes:
+            line(f"  {row['ref']} {row['label']}（{row['percent']}%）：{row['note']}")
