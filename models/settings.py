@@ -74,6 +74,9 @@ class Settings(BaseSettings):
     secret_key: SecretStr = SecretStr(DEVELOPMENT_SECRET)
     timezone: str = "Asia/Shanghai"
     language: Literal["zh-CN", "en"] = "zh-CN"
+    # the font file the charts draw Chinese in (.ttc, .otf or .ttf); unset: found under the usual
+    # font folders (models/fonts.py)
+    cjk_font: Path | None = None
 
     @model_validator(mode="after")
     def _refuse_default_secret(self) -> Settings:

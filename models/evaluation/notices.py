@@ -20,6 +20,7 @@ from sqlmodel import Session, col, select
 
 from models.competition.config import CompetitionConfig
 from models.competition.tables import Competition, competition_config
+from models.documents.engine.cn_format import percent
 from models.documents.registry import write_document
 from models.documents.tables import GeneratedDocument
 from models.evaluation.annual import grant_reconciliation
@@ -37,10 +38,6 @@ from models.supervision.tables import CheckpointReport, Supervisor
 
 STAGE = "evaluation"
 ROLE = "final_evaluation_report"
-
-
-def _rate(actual: int, planned: int) -> str:
-    return f"{actual * 100 // planned}%" if planned else "—"
 
 
 def _category(config: CompetitionConfig, code: str) -> str:
@@ -178,13 +175,13 @@ def report_context(
                 "name": "活动场次",
                 "planned": f"{sessions}场",
                 "actual": f"{evaluation.activities_held}场",
-                "rate": _rate(evaluation.activities_held, sessions),
+                "rate": percent(evaluation.activities_held, sessions),
             },
             {
                 "name": "服务人次",
                 "planned": f"{people:,}人次",
                 "actual": f"{evaluation.person_times:,}人次",
-                "rate": _rate(evaluation.person_times, people),
+                "rate": percent(evaluation.person_times, people),
             },
         ],
         "granted_fen": money.granted_fen,

@@ -19,6 +19,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
+from models.bilingual import chinese
 from models.competition.config import CompetitionConfig
 from models.competition.tables import Competition, competition_config
 from models.documents.engine.cn_format import cn_day
@@ -119,7 +120,7 @@ def _payment_notice(
             "tranche_label": tranche.label,
             "tranche_percent": tranche.percent,
             "amount_fen": tranche.amount_fen,
-            "gate_result": reason,
+            "gate_result": chinese(reason),
             "grant_fen": grant.amount_fen,
             "paid_before_fen": paid_before,
             "bank_name": "以资助协议约定的账户为准",

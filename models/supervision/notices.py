@@ -26,7 +26,9 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, select
 
+from models.bilingual import chinese
 from models.competition.tables import Competition, competition_config
+from models.documents.engine.cn_format import percent
 from models.documents.registry import write_document
 from models.documents.tables import GeneratedDocument
 from models.funding.tables import Grant, Tranche
@@ -266,9 +268,6 @@ def _indicator_rows(session: Session, checkpoint: Checkpoint) -> list[dict[str, 
     report = report_of(session, checkpoint_id=checkpoint.id or 0)
     progress = progress_of(session, checkpoint_id=checkpoint.id or 0)
 
-    def rate(actual: int, planned: int) -> str:
-        return f"{round(actual * 100 / planned)}%" if planned else "—"
-
     held = report.activities_held if report else 0
     people = report.person_times if report else 0
     spent = report.spent_fen if report else 0
@@ -277,7 +276,7 @@ def _indicator_rows(session: Session, checkpoint: Checkpoint) -> list[dict[str, 
             "name": "活动场次",
             "planned": f"{plan.sessions}场",
             "actual": f"{held}场",
-            "rate": rate(held, plan.sessions),
+            "rate": percent(held, plan.sessions),
             "evidence": f"进度报告列 {len(progress.activities) if progress else 0} 项活动",
             "note": "",
         },
@@ -285,7 +284,7 @@ def _indicator_rows(session: Session, checkpoint: Checkpoint) -> list[dict[str, 
             "name": "服务人次",
             "planned": f"{plan.participants:,}人次",
             "actual": f"{people:,}人次",
-            "rate": rate(people, plan.participants),
+            "rate": percent(people, plan.participants),
             "evidence": "签到表",
             "note": "",
         },
@@ -293,7 +292,7 @@ def _indicator_rows(session: Session, checkpoint: Checkpoint) -> list[dict[str, 
             "name": "受益人数",
             "planned": f"{plan.beneficiaries:,}人",
             "actual": f"{report.beneficiaries if report else 0:,}人",
-            "rate": rate(report.beneficiaries if report else 0, plan.beneficiaries),
+            "rate": percent(report.beneficiaries if report else 0, plan.beneficiaries),
             "evidence": "",
             "note": "",
         },
@@ -301,7 +300,7 @@ def _indicator_rows(session: Session, checkpoint: Checkpoint) -> list[dict[str, 
             "name": "经费使用",
             "planned": format_yuan(plan.amount_fen, unit=True),
             "actual": format_yuan(spent, unit=True),
-            "rate": rate(spent, plan.amount_fen),
+            "rate": percent(spent, plan.amount_fen),
             "evidence": "票据",
             "note": "",
         },
@@ -432,7 +431,7 @@ def write_papers(
                     "indicators": [{k: r[k] for k in ("name", "planned", "actual", "rate")} for r in rows],
                     "granted_fen": grant.amount_fen,
                     "spent_fen": report.spent_fen,
-                    "opinion": checkpoint.outcome_reason
+                    "opinion": chinese(checkpoint.outcome_reason)
                     + ("\n" + report.findings if report.findings else ""),
                     "next_tranche": next_tranche,
                     "operator": config.competition.operator or competition.organiser,
@@ -488,7 +487,7 @@ def _rectification_notice(
             "checkpoint_name": plan.name,
             "score": checkpoint.score if checkpoint.score is not None else 0,
             "pass_score": plan.pass_score,
-            "problems": problems or [checkpoint.outcome_reason],
+            "problems": problems or [chinese(checkpoint.outcome_reason)],
             "requirements": rectification.items,
             "deadline": rectification.deadline,
             "withheld_label": "、".join(t.label for t in withheld) or "—",

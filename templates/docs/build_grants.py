@@ -22,12 +22,6 @@ def _indicators(d: OfficialDocument) -> None:
     )
 
 
-def _numbered(d: OfficialDocument, items: str) -> None:
-    d.tag("{%p for item in " + items + " %}")
-    d.body("{{ loop.index }}. {{ item }}")
-    d.tag("{%p endfor %}")
-
-
 def grant_agreement(d: OfficialDocument) -> None:
     d.paragraph("协议编号：{{ agreement_number }}", indent=False, align=2)
     d.blank()
@@ -227,9 +221,9 @@ def rectification_notice(d: OfficialDocument) -> None:
         "限期整改。"
     )
     d.heading("一、存在的问题")
-    _numbered(d, "problems")
+    d.numbered("problems")
     d.heading("二、整改要求")
-    _numbered(d, "requirements")
+    d.numbered("requirements")
     d.heading("三、整改期限")
     d.body("请于{{ deadline|cn_date }}前完成整改，并向{{ operator }}提交整改报告及佐证材料。")
     d.heading("四、资金拨付")
@@ -374,20 +368,18 @@ def annual_report(d: OfficialDocument) -> None:
     d.paragraph("{{ chart_grades }}", indent=False, align=1)
     _caption(d, "图4  结项评估等级分布")
     d.heading("五、评审一致性")
-    d.table(
-        [40, 30, 86],
-        ["统计量", "数值", "依据"],
-        loop="row in agreement",
-        loop_row=["{{ row.name }}", "{{ row.value }}", "{{ row.note }}"],
-    )
+    d.body("{{ agreement }}")
     d.heading("六、工作进程")
     d.table(
-        [78, 78], ["阶段", "开始日期"], loop="row in timeline", loop_row=["{{ row.label }}", "{{ row.date }}"]
+        [78, 78],
+        ["阶段", "开始日期"],
+        loop="row in timeline",
+        loop_row=["{{ row.label }}", "{{ row.date|cn_date }}"],
     )
     d.heading("七、主要成效")
-    _numbered(d, "highlights")
+    d.numbered("highlights")
     d.heading("八、存在的问题")
-    _numbered(d, "problems")
+    d.numbered("problems")
     d.signature(*SIGNED_BY_OPERATOR)
 
 

@@ -8,6 +8,7 @@ from docx.shared import Mm
 from gbt9704 import OfficialDocument
 
 SIGNED_BY_ORGANISER = ("{{ organiser }}", "{{ issue_date|cn_date }}")
+
 SIGNED_BY_OPERATOR = ("{{ operator }}", "{{ issue_date|cn_date }}")
 
 
@@ -203,8 +204,7 @@ def score_summary(d: OfficialDocument) -> None:
         ],
     )
     d.tag("{%p endfor %}")
-    d.body("{{ agreement }}。")
-    d.body("{{ agreement_method }}")
+    d.body("评分一致性：{{ agreement }}")
     with d.closing():  # printed names, and room beside each to sign by hand
         d.line("评审专家签字：")
         signing = d.table(
@@ -287,6 +287,10 @@ def rejection_notice(d: OfficialDocument) -> None:
         "{{ application_ref }}）经专家评审，最终得分{{ score }}分，未能入选本届资助项目。"
     )
     d.body("{{ reason }}")
+    d.tag("{%p if comments %}")
+    d.body("专家意见（匿名）：")
+    d.numbered("comments")
+    d.tag("{%p endif %}")
     d.body(
         "希望你单位继续关注社区需求，完善项目设计，积极参加今后的公益创投。如对评审结果有疑问，请在收到"
         "本通知之日起5个工作日内与我们联系。联系人及电话：{{ contact|nobreak }}。"

@@ -269,6 +269,12 @@ class OfficialDocument(TablesMixin):
         """A paragraph without first-line indent (主送机关, tag lines)."""
         return self.paragraph(*segments, indent=False)
 
+    def numbered(self, items: str) -> None:
+        """Each item of the list ``items`` its own paragraph: 1. …, 2. …"""
+        self.tag("{%p for item in " + items + " %}")
+        self.body("{{ loop.index }}. {{ item }}")
+        self.tag("{%p endfor %}")
+
     def tag(self, jinja: str) -> None:
         """A paragraph holding only a ``{%p … %}`` tag: it disappears when rendered."""
         self.paragraph(jinja, indent=False)
