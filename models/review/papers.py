@@ -8,6 +8,7 @@ can never disagree.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -48,10 +49,11 @@ def score_summary_context(
         ).all()
     )
     by_pool: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    shown = _printed_alike(e["total"] for entry in report["applications"] for e in entry["experts"])
     for entry in report["applications"]:
         dropped = set(entry["dropped"])
-        scores = [e["total"] for e in entry["experts"]]
-        dropped_totals = [e["total"] for e in entry["experts"] if e["expert_id"] in dropped]
+        scores = [shown[e["total"]] for e in entry["experts"]]
+        dropped_totals = [shown[e["total"]] for e in entry["experts"] if e["expert_id"] in dropped]
         by_pool[entry["pool"]].append(
             {
                 "rank": entry["pool_rank"] if entry["pool_rank"] is not None else "—",
@@ -84,6 +86,14 @@ def score_summary_context(
         "prepared_by": prepared_by,
         "issue_date": issue_date,
     }
+
+
+def _printed_alike(totals: Iterable[str]) -> dict[str, str]:
+    """Every expert total with as many decimal places as the most precise of them, at least one, so
+    that a column reads 73.0 beside 80.5, not 73."""
+    values = {text: Decimal(text) for text in totals}
+    places = max([1, *(-int(v.as_tuple().exponent) for v in values.values())])
+    return {text: f"{value:.{places}f}" for text, value in values.items()}
 
 
 def _rank_key(row: dict[str, Any]) -> tuple[int, str]:

@@ -130,10 +130,9 @@ def payment_notice(d: OfficialDocument) -> None:
             ("本次拨付后累计", "{{ (paid_before_fen + amount_fen)|yuan }}元"),
         ]
     )
-    d.body("专此通知。")
-    with d.closing():
+    with d.closing():  # 专此通知 (the closing phrase) goes with the signature, never alone with it
+        d.body("专此通知。")
         d.signature("{{ organiser }}", "{{ issue_date|cn_date }}")
-        d.blank()
         d.line("经办人：　　　　　　审核人：　　　　　　分管领导：")
 
 
@@ -231,7 +230,7 @@ def rectification_notice(d: OfficialDocument) -> None:
         "整改期间暂缓拨付{{ withheld_label }}{{ withheld_fen|yuan }}元（{{ withheld_fen|yuan_capitals }}），"
         "整改经复评合格后拨付。逾期未整改或整改后仍不合格的，将终止资助协议并追回已拨付资金。"
     )
-    d.body("联系人及电话：{{ contact|nobreak }}。")
+    d.short("联系人及电话：{{ contact|nobreak }}。")
     d.signature(*SIGNED_BY_OPERATOR)
 
 
@@ -280,8 +279,11 @@ def final_evaluation_report(d: OfficialDocument) -> None:
     d.signature(*SIGNED_BY_OPERATOR)
 
 
-def _caption(d: OfficialDocument, text: str) -> None:
-    d.paragraph(text, indent=False, align=1)
+def _figure(d: OfficialDocument, chart: str, caption: str) -> None:
+    """A chart and its caption below it, on one page."""
+    figure = d.paragraph("{{ " + chart + " }}", indent=False, align=1)
+    figure.paragraph_format.keep_with_next = True
+    d.paragraph(caption, indent=False, align=1)
 
 
 def annual_report(d: OfficialDocument) -> None:
@@ -337,10 +339,8 @@ def annual_report(d: OfficialDocument) -> None:
             "{{ row.person_times }}",
         ],
     )
-    d.paragraph("{{ chart_categories }}", indent=False, align=1)
-    _caption(d, "图1  资助金额按服务领域构成")
-    d.paragraph("{{ chart_delivery }}", indent=False, align=1)
-    _caption(d, "图2  各服务领域计划与实际服务人次")
+    _figure(d, "chart_categories", "图1  资助金额按服务领域构成")
+    _figure(d, "chart_delivery", "图2  各服务领域计划与实际服务人次")
     d.heading("三、社区覆盖")
     d.table(
         [28, 20, 20, 36, 26, 30],
@@ -356,8 +356,7 @@ def annual_report(d: OfficialDocument) -> None:
             "{{ row.person_times }}",
         ],
     )
-    d.paragraph("{{ chart_communities }}", indent=False, align=1)
-    _caption(d, "图3  各社区立项资助金额")
+    _figure(d, "chart_communities", "图3  各社区立项资助金额")
     d.heading("四、结项评估")
     d.table(
         [label(3), number(3)],
@@ -365,8 +364,7 @@ def annual_report(d: OfficialDocument) -> None:
         loop="row in grades",
         loop_row=["{{ row.grade }}", "{{ row.count }}"],
     )
-    d.paragraph("{{ chart_grades }}", indent=False, align=1)
-    _caption(d, "图4  结项评估等级分布")
+    _figure(d, "chart_grades", "图4  结项评估等级分布")
     d.heading("五、评审一致性")
     d.body("{{ agreement }}")
     d.heading("六、工作进程")

@@ -194,4 +194,8 @@ def test_score_summary_explains_the_one_figure_of_its_design_in_chinese(session)
         f"{panel['icc1_1']['value']}（最大为1"
     )
     assert "agreement_method" not in context
+    # whole totals print as 70.0, alike in the column, never 70 beside 80.5
+    row = next(r for pool in context["pools"] for r in pool["rows"] if r["ref"] == "JT2025-001")
+    assert row["scores"].split() == ["70.0", "80.0", "85.0", "90.0", "99.0"]
+    assert row["dropped"].split() == ["70.0", "99.0"]
     assert not re.search(r"[A-Za-z]", context["agreement"])  # no ICC, MSB or formula for staff
