@@ -479,7 +479,9 @@ def _rectification_notice(
         session,
         role="rectification_notice",
         context={
-            "doc_number": f"{competition.slug}-整改-{rectification.id}",
+            # a 文号 in the form of the others (not the competition's Latin slug) until they share one
+            # numbering registry
+            "doc_number": f"{config.funding.doc_number_prefix}〔{competition.year}〕整改{rectification.id}号",
             "organisation_name": organisation.name,
             "competition_name": competition.name,
             "project_title": application.title,
