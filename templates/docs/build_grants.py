@@ -175,16 +175,20 @@ def supervision_record(d: OfficialDocument) -> None:
         ]
     )
     d.heading("佐证材料")
+    # the signature lines keep with the last item (or with 无), never with a page of their own; the
+    # line naming a picture stays on the page of the picture under it
+    d.tag("{%p if not evidence %}")
+    d.body("（无）").paragraph_format.keep_with_next = True
+    d.tag("{%p endif %}")
     d.tag("{%p for item in evidence %}")
-    d.body("{{ loop.index }}. {{ item.kind }}：{{ item.name }}")
-    d.tag("{%p if item.image %}")
+    d.body("{{ loop.index }}. {{ item.kind }}：{{ item.name }}").paragraph_format.keep_with_next = True
+    d.tag("{%p if item.image and loop.last %}")
+    d.paragraph("{{ item.image }}", indent=False, align=1).paragraph_format.keep_with_next = True
+    d.tag("{%p elif item.image %}")
     d.paragraph("{{ item.image }}", indent=False, align=1)
     d.tag("{%p endif %}")
     d.tag("{%p endfor %}")
-    d.tag("{%p if not evidence %}")
-    d.body("（无 / none）")
-    d.tag("{%p endif %}")
-    with d.closing():
+    with d.closing(with_body=False):
         d.blank()
         d.line("督导人员（签字）：　　　　　　　　项目负责人（签字）：")
 

@@ -314,7 +314,8 @@ class OfficialDocument(TablesMixin):
         ``with_body=False`` for a block that is more than a signature (a table of names to sign beside):
         it keeps together but not with the body — LibreOffice 7.4 pushes the last line of a chain that
         long (a paragraph, a label, a table, a line) onto a page of its own, with room left (measured
-        on the 评分汇总表)."""
+        on the 评分汇总表); or when the body ends in a loop whose last item the template keeps with
+        the block itself (the 督导记录表's evidence)."""
         body = self.doc.element.body
         start = len(body) - 1  # before the sectPr, which stays last
         yield

@@ -18,9 +18,9 @@ import pytest
 
 from models.competition.config_file import load_config
 from tests.cli.test_cli import run
-from tests.cli.test_demo_year_language import document_text
 from tests.conftest import EXAMPLE_DIR
 from tests.models.documents import pdf_pages
+from tests.models.documents.paper_text import document_text
 from tests.models.documents.test_libreoffice import _cell_tokens
 
 pytestmark = pytest.mark.slow

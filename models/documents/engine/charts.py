@@ -14,9 +14,12 @@ from __future__ import annotations
 import io
 import threading
 from collections.abc import Sequence
+from decimal import Decimal
 from functools import cache
 from pathlib import Path
 from typing import Any
+
+from models.documents.engine.cn_format import percent
 
 _COLOURS = ["#c0392b", "#2e86c1", "#27ae60", "#d68910", "#7d3c98", "#17a589"]
 _LOCK = threading.Lock()  # pyplot's state is global
@@ -108,7 +111,8 @@ def bar_chart(
 
 
 def pie_chart(labels: Sequence[str], values: Sequence[float | int], *, title: str, dpi: int = DPI) -> bytes:
-    """A pie chart with shares in percent (e.g. money granted by service dimension); zeros are left out."""
+    """A pie chart with shares in whole percent, rounded half-up as every paper rounds them (e.g. money
+    granted by service dimension); zeros are left out."""
     if len(labels) != len(values):
         raise ValueError("labels and values differ in length / 标签与数值个数不一致")
     shown = [(label, value) for label, value in zip(labels, values, strict=True) if value > 0]
@@ -118,11 +122,14 @@ def pie_chart(labels: Sequence[str], values: Sequence[float | int], *, title: st
         figure, axes = plt.subplots(figsize=(4.8, 3.2))
         try:
             if sum(values) > 0:
+                exact = [Decimal(value) for value in values]
+                total = sum(exact, Decimal(0))
+                shares = iter([percent(value, total) for value in exact])  # as the papers round them
                 axes.pie(
                     list(values),
                     labels=list(labels),
                     colors=_COLOURS[: len(values)],
-                    autopct="%1.1f%%",
+                    autopct=lambda _: next(shares),
                     startangle=90,
                     counterclock=False,
                     textprops={"fontsize": 9},

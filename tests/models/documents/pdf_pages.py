@@ -239,6 +239,14 @@ def lost_rows(data: bytes, pdf: Path) -> list[str]:
     return missing
 
 
+def image_pages(pdf: Path) -> list[int]:
+    """The page of every picture in the PDF (``pdfimages -list``), one entry per picture."""
+    listing = subprocess.run(
+        [tool("pdfimages"), "-list", str(pdf)], check=True, capture_output=True, text=True
+    )
+    return [int(line.split()[0]) for line in listing.stdout.splitlines()[2:] if line.split()]
+
+
 def to_png(pdf: Path, prefix: Path, dpi: int = 60) -> list[Path]:
     subprocess.run([tool("pdftoppm"), "-png", "-r", str(dpi), str(pdf), str(prefix)], check=True)
     return sorted(prefix.parent.glob(f"{prefix.name}-*.png"))

@@ -144,3 +144,16 @@ def test_a_looped_table_row_keeps_with_the_next_by_the_rule_as_it_renders() -> N
 
     assert kept(3) == [True, True, True, False]  # 3 projects and the 合计: 4 rows, kept together
     assert kept(12) == [True, True] + [False] * 9 + [True, False]
+
+
+@pytest.mark.parametrize("name", ROLES)
+@pytest.mark.parametrize("lists", ["samples", "empty"])
+def test_every_role_prints_chinese_only(name: str, lists: str) -> None:
+    """No Latin word but codes, e-mail addresses, URLs and file names — with its samples, and with
+    every list empty (where a template prints what stands for nothing: （无）, not "none")."""
+    from tests.models.documents.paper_text import document_text, latin_words
+
+    sample = dict(DOCUMENTS.get(name).keys)
+    if lists == "empty":
+        sample = {key: [] if isinstance(value, list) else value for key, value in sample.items()}
+    assert latin_words(document_text(render_document(name, sample))) == []

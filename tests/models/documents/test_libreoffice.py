@@ -93,6 +93,10 @@ def _tables_around_a_page_end() -> dict[str, dict[str, Any]]:
             {**row, "rank": n, "ref": f"JT2025-{n:03d}", "title": f"第{n}号项目"} for n in range(1, count + 1)
         ]
         variants[f"score_summary__rows{count}"] = {**summary, "pools": [{"name": "社会组织组", "rows": rows}]}
+    photo = _sample("supervision_record")["evidence"][0]
+    for count in (4, 5, 6):
+        photos = [{**photo, "name": f"活动照片{n}.jpg"} for n in range(1, count + 1)]
+        variants[f"supervision_record__photos{count}"] = _sample("supervision_record", evidence=photos)
     return variants
 
 
@@ -252,6 +256,18 @@ def test_the_table_checks_see_the_rows_of_a_table_that_splits(pdfs: dict[str, Pa
     where = pdf_pages.rows_by_page(DOCX["funding_publicity__rows16"], pdfs["funding_publicity__rows16"])[0]
     placed = where[:16]  # the 16 projects (the 合计 row's texts are printed in the body too)
     assert None not in placed and placed[0] == 1 and placed[-1] == 2 and placed == sorted(placed)  # type: ignore[type-var]
+
+
+@pytest.mark.parametrize("count", [4, 5, 6])
+def test_a_picture_stays_on_the_page_of_the_line_naming_it(pdfs: dict[str, Path], count: int) -> None:
+    pdf = pdfs[f"supervision_record__photos{count}"]
+    pictures = pdf_pages.image_pages(pdf)
+    assert len(pictures) == count
+    for number, page in enumerate(pdf_pages.pages(pdf), start=1):
+        named = len(re.findall(r"活动照片\d+\.jpg", "".join(page.split())))
+        assert named == pictures.count(number), (
+            f"page {number}: {named} named, {pictures.count(number)} shown"
+        )
 
 
 # codes (JT2025-003, 2025-XY-003-1, credit codes), amounts and percentages, as printed in a cell
