@@ -48,7 +48,7 @@ from typing import Any
 from models.bilingual import Bilingual
 
 Matrix = Sequence[Sequence[Decimal | int | None]]
-Shape = tuple[int, int, str]  # applications, experts, experts per application ("5" or "4至5")
+Shape = tuple[int, int, str]  # applications, experts, experts per application ("5" or "4–5")
 FOUR_PLACES = Decimal("0.0001")
 MAX_CANDIDATE_BLOCKS = 50_000
 
@@ -301,7 +301,8 @@ class PanelAgreement:
             who = f"{experts}位专家对全部{applications}个申报逐一评分"
             who_en = f"{experts} experts scored all {applications} applications"
         else:
-            who = f"{applications}个申报各由{span}位专家评分（共{experts}位专家，每人评其中一部分）"
+            each = span.replace("–", "至")
+            who = f"{applications}个申报各由{each}位专家评分（共{experts}位专家，每人评其中一部分）"
             who_en = f"{applications} applications, each scored by {span} of {experts} experts"
         if stat.value is None:
             reason = Bilingual.parse(stat.reason)
@@ -410,7 +411,7 @@ def _design(cells: Mapping[tuple[int, int], Decimal], one: OneWay) -> tuple[str,
         per_target[t] = per_target.get(t, 0) + 1
     low, high = min(per_target.values()), max(per_target.values())
     span = f"{low}" if low == high else f"{low}–{high}"
-    shape = (n, k, span if low == high else f"{low}至{high}")
+    shape = (n, k, span)
     k0 = f"，k₀ = {one.k0}" if one.k0 is not None else ""
     k0_en = f", k₀ = {one.k0}" if one.k0 is not None else ""
     return (

@@ -283,6 +283,7 @@ def test_summary_prints_the_one_figure_of_each_design_in_words():
     summary = panel.summary()
     assert summary["statistic"] == "icc1_1" and summary["value"] == str(panel.icc1_1.value)
     assert summary["zh"].startswith("6个申报各由3至4位专家评分（共4位专家，每人评其中一部分）")
+    assert summary["en"].startswith("6 applications, each scored by 3–4 of 4 experts")
     assert panel.as_json()["summary"] == summary
 
 
