@@ -37,7 +37,7 @@ def _kind(path: Path) -> str:
 def pages(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[bytes, Path]]:
     """``grantflow demo`` once; the longest documents of each kind as .docx bytes and PDF, by name."""
     out = tmp_path_factory.mktemp("demo") / "out"
-    result = run(["demo", "--out", str(out)], out.parent / "unused")
+    result = run(["demo", "--out", str(out)], out.parent / "unused", timeout=1200)  # a busy machine
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     by_kind: dict[str, list[tuple[int, Path]]] = {}
     for path in (out / "documents").rglob("*.docx"):
