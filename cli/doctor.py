@@ -17,8 +17,8 @@ from cli.options import JsonOption
 
 
 def doctor(as_json: JsonOption = False) -> None:
-    """检查运行环境 / check the database, data folder, SMTP, portal URL, secret key, Prefect API
-    and project root; each ✓ or ✗ with the fix."""
+    """检查运行环境 / check the database, data folder, SMTP, portal URL, secret key, Prefect API,
+    project root and the charts' CJK font; each ✓ or ✗ with the fix."""
     from models.settings import settings_as_configured
     from tasks.doctor import all_checks
 

@@ -95,12 +95,7 @@ def report(competition: CompetitionOption = None, as_json: JsonOption = False) -
     ):
         print_table(_breakdown(title, figures[key]))
     line("等级 grades: " + " · ".join(f"{row['grade']} {row['count']}" for row in figures["grades"]))
-    agreement = figures["review_agreement"]
-    line(
-        "评审一致性 agreement: "
-        + " · ".join(
-            f"{name} {agreement[key]['value'] or '—'}"
-            for key, name in (("icc2_1", "ICC(2,1)"), ("icc2_k", "ICC(2,k)"), ("kendall_w", "Kendall's W"))
-        )
-    )
+    summary = figures["review_agreement"]["summary"]  # the one figure the papers print
+    line(f"评审一致性 agreement: {summary['zh']}")
+    line(f"  {summary['en']}")
     line("进程 timeline: " + " → ".join(f"{row['label']} {row['date']}" for row in figures["timeline"]))

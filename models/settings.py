@@ -86,6 +86,9 @@ class Settings(BaseSettings):
     console_lockout_minutes: int = Field(default=15, ge=1, le=24 * 60)
     timezone: str = "Asia/Shanghai"
     language: Literal["zh-CN", "en"] = "zh-CN"
+    # the font file the charts draw Chinese in (.ttc, .otf or .ttf); unset: found under the usual
+    # font folders (models/fonts.py)
+    cjk_font: Path | None = None
 
     @model_validator(mode="after")
     def _refuse_default_secret(self) -> Settings:
