@@ -25,6 +25,7 @@ from models.intake.tables import Application
 from models.mail.correspondence import write_to
 from models.mail.outbox import OutboxLetter
 from models.mail.reminders import remind_once
+from models.review.links import expert_link
 from models.review.tables import Expert
 from models.settings import Settings
 from models.states import ASSIGNMENTS_OPEN
@@ -76,6 +77,7 @@ def queue_panel_invitations(
             context={
                 "project_count": len(mine),
                 "sheets": _sheet_rows(session, mine, settings),
+                "expert_url": expert_link(expert, settings),
                 "review_deadline": cn_moment(min(s.deadline for s in mine), settings.timezone),
                 "top_score": format(top.normalize(), "f"),
             },
@@ -140,6 +142,7 @@ def queue_panel_reminders(
             context={
                 "pending_count": len(mine),
                 "sheets": _sheet_rows(session, mine, settings),
+                "expert_url": expert_link(expert, settings),
                 "review_deadline": cn_moment(deadline, settings.timezone),
             },
         )
