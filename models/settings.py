@@ -70,6 +70,8 @@ class Settings(BaseSettings):
     # more fields than this (the applicants' web form has about 300 with every budget line)
     portal_max_body_bytes: int = Field(default=1_048_576, ge=4096)
     portal_max_form_fields: int = Field(default=600, ge=50)
+    # seconds the portal waits for the next part of a request body (a slow-body attack is refused, 408)
+    portal_body_seconds: float = Field(default=60.0, gt=0, le=3600)
     # the forms that take evidence files (/supervise, /report) may send this much; each file is then
     # checked against the competition's own upload limits (supervision.uploads), named in the answer
     portal_max_upload_body_bytes: int = Field(default=80 * 1024 * 1024, ge=4096)

@@ -74,7 +74,7 @@ def create_app(settings: Settings | None = None, *, clock: Callable[[], datetime
     app.mount("/static", StaticFiles(directory=str(WEB_TEMPLATES / "static")), name="static")
 
     async def refuse_body(scope: Any, kind: str) -> Response:
-        return site.refusal(Request(scope), kind, 413)
+        return site.refusal(Request(scope), kind, 408 if kind == "too_slow" else 413)
 
     app.add_middleware(
         BodyLimit,
@@ -82,6 +82,7 @@ def create_app(settings: Settings | None = None, *, clock: Callable[[], datetime
         refuse=refuse_body,
         upload_paths=UPLOAD_PATHS,
         upload_max_bytes=settings.portal_max_upload_body_bytes,
+        body_seconds=settings.portal_body_seconds,
     )
 
     @app.get("/healthz")

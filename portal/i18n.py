@@ -156,6 +156,8 @@ MESSAGES: Mapping[str, Mapping[str, str]] = {
         "not_found.title": "页面不存在",
         "not_found.body": "您访问的页面不存在。",
         "closed.title": "评审已截止",
+        "too_slow.title": "提交超时",
+        "too_slow.body": "本次提交的内容未能及时传送完毕，未保存任何内容。请检查网络后重新提交。",
         "too_large.title": "提交的内容过大",
         "too_large.body": "本次提交超过了允许的大小，未保存任何内容。"
         "请删减过长的文字后重新提交；如有疑问请联系组织方。",
@@ -318,6 +320,9 @@ MESSAGES: Mapping[str, Mapping[str, str]] = {
         "not_found.title": "Page not found",
         "not_found.body": "There is no page at this address.",
         "closed.title": "The review has closed",
+        "too_slow.title": "The form took too long to arrive",
+        "too_slow.body": "What was sent did not arrive in time; nothing was saved. Check the connection and "
+        "submit again.",
         "too_large.title": "Too much was sent",
         "too_large.body": "What was sent is larger than allowed; nothing was saved. Shorten the longest "
         "texts and submit again, or contact the organiser.",

@@ -5,13 +5,16 @@ bilingual page (413), nothing stored.
 ``BodyLimit`` is plain ASGI middleware: a ``Content-Length`` over the limit is answered at once
 (the body is never read); a body without one (chunked) is counted as it streams and refused as soon
 as it passes the limit — ``BodyTooLarge`` leaves the route while it reads its form, and the
-middleware answers instead, as long as nothing was sent yet. ``read_form`` reads a form (urlencoded
+middleware answers instead, as long as nothing was sent yet. A body of which nothing more arrives for
+``settings.portal_body_seconds`` (a slow-body attack holding a connection open) is refused alike
+(``BodyTooSlow``, 408). ``read_form`` reads a form (urlencoded
 or multipart, no files) within the field limits; Starlette's refusals (raw English JSON) become
 ``FormRefused``.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 
 from starlette.datastructures import FormData
@@ -25,6 +28,10 @@ MAX_FIELD_BYTES = 128 * 1024  # one field, as sent (the longest text allowed is 
 
 class BodyTooLarge(Exception):
     """The request body passed the configured limit while it was read."""
+
+
+class BodyTooSlow(Exception):
+    """The request body did not arrive whole within the allowed seconds (a slow-body attack)."""
 
 
 class FormRefused(Exception):
@@ -47,8 +54,10 @@ class BodyLimit:
         refuse: Refusal,
         upload_paths: tuple[str, ...] = (),
         upload_max_bytes: int = 0,
+        body_seconds: float = 60.0,
     ) -> None:
         self.app, self.refuse = app, refuse
+        self.body_seconds = body_seconds
         self.default_max_bytes = max_bytes
         self.upload_paths, self.upload_max_bytes = upload_paths, max(upload_max_bytes, max_bytes)
 
@@ -71,7 +80,10 @@ class BodyLimit:
 
         async def counted() -> Message:
             nonlocal received
-            message = await receive()
+            try:  # each part of the body within the time (nginx's client_body_timeout): a slow phone is fine
+                message = await asyncio.wait_for(receive(), timeout=self.body_seconds)
+            except TimeoutError:
+                raise BodyTooSlow from None
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > max_bytes:
@@ -90,6 +102,10 @@ class BodyLimit:
             if started:  # pragma: no cover - every route reads its form before answering
                 raise
             await self._answer(scope, receive, send, "too_large")
+        except BodyTooSlow:
+            if started:  # pragma: no cover - every route reads its form before answering
+                raise
+            await self._answer(scope, receive, send, "too_slow")
 
     async def _answer(self, scope: Scope, receive: Receive, send: Send, kind: str) -> None:
         response = await self.refuse(scope, kind)

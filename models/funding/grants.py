@@ -365,33 +365,22 @@ def record_signing(
 
 def signings_from_xlsx(path: Path) -> list[tuple[str, date, str]]:
     """(申报编号, 签订日期, where) from an .xlsx with columns 申报编号 and 签订日期 (first sheet)."""
-    from openpyxl import load_workbook  # imported when a signing sheet is read, not by every command
+    from models.review.workbook import read_table  # bounded: a far cell or a zip bomb is refused
 
-    source = str(path)
-    try:
-        sheet = load_workbook(path, read_only=True, data_only=True).worksheets[0]
-    except FileNotFoundError:
-        raise InputError(Problem(source, "", "文件不存在", "file not found")) from None
-    except Exception as exc:  # openpyxl raises many kinds for a file that is not .xlsx
-        raise InputError(
-            Problem(source, "", "不是有效的 .xlsx 文件", f"not a readable .xlsx file: {exc}")
-        ) from None
-    rows = list(sheet.iter_rows(values_only=True))
-    if not rows:
-        raise InputError(Problem(source, "", "表格为空", "the sheet is empty"))
-    header = [str(c or "").strip() for c in rows[0]]
-    missing = [name for name in ("申报编号", "签订日期") if name not in header]
+    table = read_table(path, markers=("申报编号", "签订日期"))
+    missing = [name for name in ("申报编号", "签订日期") if name not in table.columns]
     if missing:
         raise InputError(
-            Problem(f"{source}:第1行 (row 1)", "、".join(missing), "缺少列", f"missing column(s) {missing}")
+            Problem(
+                table.where(table.header_row), "、".join(missing), "缺少列", f"missing column(s) {missing}"
+            )
         )
-    ref_at, date_at = header.index("申报编号"), header.index("签订日期")
     found: list[tuple[str, date, str]] = []
     problems: list[Problem] = []
-    for number, row in enumerate(rows[1:], start=2):
-        where = f"{source}:第{number}行 (row {number})"
-        ref = str(row[ref_at] or "").strip() if ref_at < len(row) else ""
-        value = row[date_at] if date_at < len(row) else None
+    for number, row in table.rows:
+        where = table.where(number)
+        ref = str(table.value(row, "申报编号") or "").strip()
+        value = table.value(row, "签订日期")
         if not ref and value in (None, ""):
             continue
         if not ref:
@@ -403,7 +392,9 @@ def signings_from_xlsx(path: Path) -> list[tuple[str, date, str]]:
             with contextlib.suppress(ValueError):
                 value = date.fromisoformat(value.strip().replace("/", "-"))
         if not isinstance(value, date):
-            problems.append(Problem(where, "签订日期", f"不是日期：{value!r}", f"not a date: {value!r}"))
+            problems.append(
+                Problem(where, "签订日期", f"不是日期：{value!r:.60}", f"not a date: {value!r:.60}")
+            )
             continue
         found.append((ref, value, where))
     if problems:

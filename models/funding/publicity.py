@@ -34,6 +34,7 @@ from models.funding.workdays import BEIJING, publicity_window
 from models.intake.tables import Application, Organisation
 from models.lifecycle import set_state
 from models.review.tables import Expert, ReviewAssignment
+from models.savepoints import savepoint
 from models.states import ApplicationState, AssignmentState, CompetitionStage, ObjectionState
 
 STAGE = "funding"
@@ -307,7 +308,7 @@ def resolve_objection(
     )
     draft_decision(session, competition_id=objection.competition_id, actor=actor)
     try:
-        with session.begin_nested():
+        with savepoint(session):
             approve_decision(session, competition_id=objection.competition_id, actor=actor)
     except Conflict:
         return objection  # a tie (or another objection) waits for the administrator

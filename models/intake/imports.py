@@ -31,6 +31,7 @@ from models.intake.fields import RawRow
 from models.intake.rows import read_application_file
 from models.intake.tables import Application, BudgetLine, Organisation
 from models.intake.validation import ApplicationCreate, usable_email, validate_row
+from models.savepoints import savepoint
 from models.states import ApplicationState
 
 BEIJING = ZoneInfo("Asia/Shanghai")
@@ -177,7 +178,7 @@ def import_applications(
     read = read_application_file(path, config.intake)
     rows = read.rows
     report = ImportReport(file=name, late=late, notices=read.notices)
-    with session.begin_nested():
+    with savepoint(session):
         for row in rows:
             _import_row(
                 session,

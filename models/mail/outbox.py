@@ -27,6 +27,7 @@ from sqlmodel import Field, Session, SQLModel, col, func, select
 
 from models.audit import AS_OF
 from models.errors import NotFound
+from models.savepoints import savepoint
 from models.states import LETTER_MOVES, LetterState, Machine
 from models.types import UtcDateTime, enum_column, utcnow
 
@@ -110,7 +111,7 @@ def queue_letter(session: Session, letter: OutboxLetter) -> OutboxLetter:
     if isinstance(moment, datetime):
         letter.extra = {**(letter.extra or {}), DATED: moment.isoformat()}
     try:
-        with session.begin_nested():
+        with savepoint(session):
             session.add(letter)
             session.flush()
     except IntegrityError:

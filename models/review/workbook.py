@@ -9,6 +9,7 @@ the file, the row and the column. ``read_experts`` turns an experts sheet (姓�
 from __future__ import annotations
 
 import re
+import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +20,9 @@ from pydantic import ValidationError
 from models.competition.config import Person
 from models.errors import InputError, Problem
 
+MAX_ROWS = 5000  # a roadshow's sheets, an experts list, a signing list: a few hundred rows at most
+MAX_COLUMNS = 200
+MAX_UNPACKED = 50_000_000  # bytes, the workbook unzipped
 _BRACKETED = re.compile(r"[（(].*?[)）]")
 
 
@@ -65,6 +69,7 @@ def read_table(path: Path | str, *, markers: Sequence[str]) -> Table:
         raise InputError(Problem(path.name, "", "文件不存在", "file not found"))
     if path.suffix.lower() != ".xlsx":
         raise InputError(Problem(path.name, "", "须为 .xlsx 文件", "the file must be an .xlsx workbook"))
+    _check_unpacked(path)
     import openpyxl  # imported when a workbook is read: the read commands never need it
 
     try:
@@ -75,7 +80,7 @@ def read_table(path: Path | str, *, markers: Sequence[str]) -> Table:
         ) from exc
     try:
         for sheet in book.worksheets:
-            records = [(n, list(v)) for n, v in enumerate(sheet.iter_rows(values_only=True), start=1)]
+            records = _records(sheet, path.name)
             for index, (number, cells) in enumerate(records[:10]):
                 labels = [normalise_label(c) for c in cells]
                 if not any(m in labels for m in markers):
@@ -92,6 +97,53 @@ def read_table(path: Path | str, *, markers: Sequence[str]) -> Table:
     raise InputError(
         Problem(path.name, "", f"找不到含“{wanted}”的表头", f"no header row naming {', '.join(markers)}")
     )
+
+
+def _check_unpacked(path: Path) -> None:
+    """Refuse a workbook that unzips to more than ``MAX_UNPACKED`` bytes (a zip bomb) before openpyxl
+    reads its shared strings whole."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            unpacked = sum(info.file_size for info in archive.infolist())
+    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+        raise InputError(
+            Problem(
+                path.name,
+                "",
+                "无法读取该 Excel 文件（是否为 .xlsx 格式？）",
+                f"cannot read this Excel file: {exc}",
+            )
+        ) from None
+    if unpacked > MAX_UNPACKED:
+        raise InputError(
+            Problem(
+                path.name,
+                "",
+                f"文件解压后过大（{unpacked / 1_000_000:.0f} MB，上限 {MAX_UNPACKED // 1_000_000} MB）",
+                f"the file unpacks to {unpacked / 1_000_000:.0f} MB (at most {MAX_UNPACKED // 1_000_000} MB)",
+            )
+        )
+
+
+def _records(sheet: Any, file: str) -> list[tuple[int, list[Any]]]:
+    """(row number, cells) of each row holding something, within ``MAX_ROWS`` × ``MAX_COLUMNS``: the
+    dimensions a file declares are not trusted (one cell at XFD1048576 would pad every row to 16,384
+    cells and a million rows); data beyond the last column or the last row refuses the file."""
+    sheet.reset_dimensions()  # read-only mode: rows as stored, not padded to the declared size
+    records = []
+    for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
+        cells = list(values[:MAX_COLUMNS])
+        where = f"{file}:第{number}行 (row {number})"
+        if any(cell_text(v) for v in values[MAX_COLUMNS:]):
+            raise InputError(
+                Problem(where, "", f"列数超过上限 {MAX_COLUMNS} 列", f"data beyond column {MAX_COLUMNS}")
+            )
+        if not any(cell_text(v) for v in cells):
+            continue
+        if number > MAX_ROWS:
+            raise InputError(Problem(where, "", f"行数超过上限 {MAX_ROWS} 行", f"more than {MAX_ROWS} rows"))
+        records.append((number, cells))
+    return records
 
 
 EXPERT_COLUMNS = {

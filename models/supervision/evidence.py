@@ -133,6 +133,9 @@ def checked_name(name: str) -> str | Problem:
 def _image(upload: Upload, name: str, media_type: str, rules: UploadRules) -> CleanFile | Problem:
     try:
         with warnings.catch_warnings():
+            warnings.simplefilter(
+                "ignore", UserWarning
+            )  # "Tag data larger than file": EXIF is dropped anyway
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             with Image.open(io.BytesIO(upload.data)) as opened:
                 width, height = opened.size

@@ -80,6 +80,8 @@ STATE_REFUSAL = (
     "this (someone may have done it already): reload the page to see where things stand"
 )
 
+MAX_ID = 2**63 - 1  # the largest id a BIGINT (and SQLite's INTEGER) holds
+
 
 def words(key: str, **values: Any) -> Markup:
     """A label in Chinese with its English beside it (``<span class="en">``)."""
@@ -156,8 +158,12 @@ class Call:
     # ---- what was asked ------------------------------------------------------------------------
 
     def param(self, name: str) -> Any:
-        """A path parameter (``{application_id:int}`` arrives as an int)."""
-        return self.request.path_params[name]
+        """A path parameter (``{application_id:int}`` arrives as an int); an id no table can hold
+        (past 2⁶³ − 1: the database driver would overflow) is not found."""
+        value = self.request.path_params[name]
+        if isinstance(value, int) and value > MAX_ID:
+            raise NotFound(f"没有编号 {value} / no id {value}")
+        return value
 
     def query(self, name: str, default: str = "") -> str:
         return self.request.query_params.get(name, default)

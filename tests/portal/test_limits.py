@@ -165,3 +165,20 @@ def test_other_http_refusals_are_pages_not_json(client: TestClient, world: Revie
     answer = client.delete(world.path(world.sheets[0]))
     assert answer.status_code == 405
     _is_refusal_page(answer, "not_allowed")
+
+
+def test_a_body_that_stops_arriving_is_refused_with_the_page_and_saves_nothing(
+    apply_world: ApplyWorld, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A slow-body attack: the headers announce 2,000 bytes, 14 arrive, then nothing; the portal stops
+    waiting after ``portal_body_seconds`` (here 1) and answers 408 with the page, nothing stored."""
+    monkeypatch.setenv("GRANTFLOW_PORTAL_BODY_SECONDS", "1")
+    reset_settings()
+    from models.settings import get_settings
+
+    with serve_in_background(create_app(get_settings(), clock=lambda: OPEN_AT)) as base:
+        headers = {"Content-Type": "application/x-www-form-urlencoded", "Content-Length": "2000"}
+        answer, _ = _raw_request(base, PATH, headers, b"action=submit&")
+    assert answer.startswith(b"HTTP/1.1 408"), answer[:200]
+    assert 'data-kind="too_slow"' in answer.decode("utf-8")
+    assert apply_world.count(Application) == 0
