@@ -51,7 +51,12 @@ def submitted_sheets(session: Session, *, competition_id: int) -> Sheets:
     """The points of every submitted sheet of a competition."""
     code_of = {c.id: c.code for c in list_criteria(session, competition_id=competition_id)}
     rows = session.exec(  # the four columns, not whole rows: 16,000 scores at 1,000 applications
-        select(ReviewAssignment.application_id, ReviewAssignment.expert_id, Score.criterion_id, Score.points)
+        select(
+            col(ReviewAssignment.application_id),
+            col(ReviewAssignment.expert_id),
+            col(Score.criterion_id),
+            col(Score.points),
+        )
         .join(Score, col(Score.assignment_id) == col(ReviewAssignment.id))
         .where(
             ReviewAssignment.competition_id == competition_id,
