@@ -34,7 +34,10 @@ def main(selected: list[str]) -> None:
     for name in modules:
         print(f"== {name}", flush=True)
         module = importlib.import_module(f"bench.{name}")
-        figures = dict(module.main())
+        returned = module.main()
+        if returned is None:  # the module wrote its own results (bench_year: tables per stage)
+            continue
+        figures = dict(returned)
         figures["measured_at"] = datetime.now(UTC).isoformat(timespec="seconds")
         figures["machine"] = (
             f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"

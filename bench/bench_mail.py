@@ -119,7 +119,7 @@ def _outbox(folder: Path, count: int, *, attachment: bool) -> str:
     return url
 
 
-def run_ours(url: str, documents: Path, port: int) -> float:
+def run_ours(url: str, documents: Path, port: int, connections: int = 4) -> float:
     engine = get_engine(url)
     started = time.perf_counter()
     report = asyncio.run(
@@ -128,7 +128,7 @@ def run_ours(url: str, documents: Path, port: int) -> float:
             SmtpServer("127.0.0.1", port),
             sender=SENDER,
             documents_dir=documents,
-            options=DeliveryOptions(connections=4),
+            options=DeliveryOptions(connections=connections),
         )
     )
     elapsed = time.perf_counter() - started
@@ -156,44 +156,62 @@ def run_naive(url: str, documents: Path, port: int) -> float:
     return time.perf_counter() - started
 
 
-def _scenario(count: int, *, attachment: bool, delay_ms: int) -> dict[str, Any]:
-    figures: dict[str, Any] = {}
-    for name, runner in (("ours", run_ours), ("naive", run_naive)):
-        folder = Path(tempfile.mkdtemp(prefix=f"bench-mail-{name}-"))
+def _one(name: str, runner: Any, count: int, *, attachment: bool, delay_ms: int) -> float:
+    """Messages per second of ``runner`` on its own copy of the outbox, every letter checked delivered."""
+    folder = Path(tempfile.mkdtemp(prefix=f"bench-mail-{name}-"))
+    try:
+        url = _outbox(folder, count, attachment=attachment)
+        sink = Sink(folder / "sink", delay_ms)
         try:
-            url = _outbox(folder, count, attachment=attachment)
-            sink = Sink(folder / "sink", delay_ms)
-            try:
-                elapsed = runner(url, folder / "documents", sink.port)
-                delivered = sink.count()
-            finally:
-                sink.stop()
-            assert delivered == count, f"{name}: {delivered} of {count} delivered"
-            figures[name] = round(count / elapsed, 1)
+            elapsed = runner(url, folder / "documents", sink.port)
+            delivered = sink.count()
         finally:
-            dispose_engines()
-            shutil.rmtree(folder, ignore_errors=True)
-    figures["ratio"] = round(figures["ours"] / figures["naive"], 2)
+            sink.stop()
+        assert delivered == count, f"{name}: {delivered} of {count} delivered"
+        return round(count / elapsed, 1)
+    finally:
+        dispose_engines()
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _scenario(
+    count: int, *, attachment: bool, delay_ms: int, connections: tuple[int, ...] = (4,)
+) -> dict[str, Any]:
+    figures: dict[str, Any] = {}
+    for many in connections:
+        figures[f"ours {many}"] = _one(
+            f"ours{many}",
+            lambda url, documents, port, many=many: run_ours(url, documents, port, many),
+            count,
+            attachment=attachment,
+            delay_ms=delay_ms,
+        )
+    figures["naive"] = _one("naive", run_naive, count, attachment=attachment, delay_ms=delay_ms)
+    for many in connections:
+        figures[f"ratio {many}"] = round(figures[f"ours {many}"] / figures["naive"], 2)
     return figures
 
 
 def main() -> dict[str, Any]:
     results: dict[str, Any] = {}
     scenarios = (
-        ("plain letters", 1000, False, 0),
-        ("letters with a .docx", 500, True, 0),
-        # a real server answers DATA after queueing the message safely (fsync, checks): say 20 ms
-        ("plain letters, server answering DATA in 20 ms", 300, False, 20),
+        ("plain letters", 1000, False, 0, (4,)),
+        ("letters with a .docx", 500, True, 0, (4,)),
+        # a real server answers DATA after queueing the message safely (fsync, checks): say 20 ms;
+        # then the sender's connection count decides (GRANTFLOW_SMTP_CONNECTIONS)
+        ("plain letters, server answering DATA in 20 ms", 600, False, 20, (4, 16, 32)),
     )
-    for label, count, attachment, delay_ms in scenarios:
-        figures = _scenario(count, attachment=attachment, delay_ms=delay_ms)
+    for label, count, attachment, delay_ms, connections in scenarios:
+        figures = _scenario(count, attachment=attachment, delay_ms=delay_ms, connections=connections)
+        ours = ", ".join(f"{many} connections {figures[f'ours {many}']} msg/s" for many in connections)
+        ratios = ", ".join(f"{figures[f'ratio {many}']}×" for many in connections)
         print(
-            f"   {label} ×{count}: ours {figures['ours']} msg/s, naive smtplib {figures['naive']} msg/s, "
-            f"ratio {figures['ratio']}×",
-            flush=True,
+            f"   {label} ×{count}: ours {ours}; naive smtplib {figures['naive']} msg/s; {ratios}", flush=True
         )
         results[f"{label}: messages"] = count
-        results[f"{label}: ours (aiosmtplib, 4 reused connections) msg/s"] = figures["ours"]
+        for many in connections:
+            results[f"{label}: ours (aiosmtplib, {many} reused connections) msg/s"] = figures[f"ours {many}"]
         results[f"{label}: naive (smtplib, a connection per message) msg/s"] = figures["naive"]
-        results[f"{label}: ratio ours/naive"] = figures["ratio"]
+        for many in connections:
+            results[f"{label}: ratio ours ({many} connections)/naive"] = figures[f"ratio {many}"]
     return results

@@ -61,6 +61,8 @@ class Settings(BaseSettings):
     mail_from: str = "江头街道社工站 <noreply@jiangtou.example.org>"
     smtp_connections: int = Field(default=4, ge=1, le=64)  # concurrent SMTP connections per sender
     smtp_max_per_second: float = Field(default=0, ge=0)  # rate limit for all connections; 0 = none
+    # messages sent over one connection before a fresh one (providers cap a session's messages)
+    smtp_messages_per_connection: int = Field(default=100, ge=1, le=10_000)
     smtp_timeout_seconds: float = Field(default=30, gt=0)  # per command (greeting, MAIL, RCPT …)
     # the reply to the final "." of DATA: RFC 5321 §4.5.3.2.6 gives it 10 minutes, so that a slow
     # server that has stored the message is not sent it again

@@ -363,16 +363,31 @@ def store_application(
     return application
 
 
+_TAKEN_REFS = "grantflow.taken_refs"  # session.info: competition id -> (count, refs) as last read
+
+
 def next_ref(session: Session, *, competition: Competition) -> str:
-    """The next free 申报编号 of the form ``2025-007``."""
-    count = session.exec(
-        select(func.count()).select_from(Application).where(Application.competition_id == competition.id)
-    ).one()
-    taken = set(session.exec(select(Application.ref).where(Application.competition_id == competition.id)))
-    number = int(count) + 1
+    """The next free 申报编号 of the form ``2025-007``.
+
+    The refs already taken are read once per transaction and kept in the session (a file of 10,000
+    rows read them 10,000 times: quadratic); the count, read each time, tells when another writer
+    in the transaction added one, and then they are read again."""
+    count = int(
+        session.exec(
+            select(func.count()).select_from(Application).where(Application.competition_id == competition.id)
+        ).one()
+    )
+    cache: dict[int | None, tuple[int, set[str]]] = session.info.setdefault(_TAKEN_REFS, {})
+    known, taken = cache.get(competition.id, (-1, set()))
+    if known != count:
+        taken = set(session.exec(select(Application.ref).where(Application.competition_id == competition.id)))
+    number = count + 1
     while f"{competition.year}-{number:03d}" in taken:
         number += 1
-    return f"{competition.year}-{number:03d}"
+    ref = f"{competition.year}-{number:03d}"
+    taken.add(ref)
+    cache[competition.id] = (count + 1, taken)  # the caller stores the application at once
+    return ref
 
 
 def _organisation_for(session: Session, data: ApplicationCreate) -> Organisation:

@@ -67,6 +67,7 @@ class DeliveryOptions:
         base = cls(
             connections=settings.smtp_connections,
             max_per_second=settings.smtp_max_per_second,
+            messages_per_connection=settings.smtp_messages_per_connection,
             timezone=settings.timezone,
         )
         return replace(base, **changes)

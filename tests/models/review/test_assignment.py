@@ -16,6 +16,7 @@ from models.review.assignment import (
     InfeasibleAssignment,
     Pair,
     Reviewer,
+    _least_loaded_first,
     assign,
     exclusion_reason,
     replacement_for,
@@ -213,3 +214,29 @@ def test_assign_zero_experts_for_k_explains_every_application():
     with pytest.raises(InfeasibleAssignment) as caught:
         assign(applications=apps[:3], experts=[], k=1, seed=0)
     assert len(caught.value.problems) == 3
+
+
+def test_assign_large_pool_k_each_allowed_balanced_deterministic():
+    """Above FLOW_PAIRS the assignment goes least-loaded-first: still k distinct allowed experts each,
+    loads at most one apart, the same for any input order, and a re-run adds nothing."""
+    apps = [
+        Candidate(
+            id=i, ref=f"R{i:04d}", organisation=ORGS[i % 4], communities=frozenset({COMMUNITIES[i % 3]})
+        )
+        for i in range(1, 601)
+    ]
+    experts = [
+        Reviewer(id=j, name=f"专家{j}", organisation=ORGS[j % 4] if j % 10 == 0 else "大学")
+        for j in range(1, 61)
+    ]
+    rules = Exclusions(same_organisation=True, same_community=True)
+    assert _least_loaded_first(apps, experts, {a.id: 3 for a in apps}, rules, 7) is not None  # that way
+    pairs = assign(applications=apps, experts=experts, k=3, seed=7, rules=rules)
+    assert Counter(p.application_id for p in pairs) == {a.id: 3 for a in apps}
+    assert len(set(pairs)) == len(pairs)
+    by_id = {e.id: e for e in experts}
+    assert all(exclusion_reason(apps[p.application_id - 1], by_id[p.expert_id], rules) is None for p in pairs)
+    loads = Counter(p.expert_id for p in pairs)
+    assert max(loads.values()) - min(loads[e.id] for e in experts) <= 1
+    assert assign(applications=apps[::-1], experts=experts[::-1], k=3, seed=7, rules=rules) == pairs
+    assert assign(applications=apps, experts=experts, k=3, seed=7, rules=rules, existing=pairs) == []

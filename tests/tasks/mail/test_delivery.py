@@ -292,6 +292,7 @@ def test_smtp_server_from_settings_maps_tls_and_auth():
         smtp_timeout_seconds=12,
         smtp_connections=6,
         smtp_max_per_second=5,
+        smtp_messages_per_connection=40,
     )
     server = SmtpServer.from_settings(settings)
     assert (server.host, server.port, server.tls, server.user, server.password, server.timeout) == (
@@ -305,7 +306,7 @@ def test_smtp_server_from_settings_maps_tls_and_auth():
     client = server.client()
     assert client.use_tls is True
     options = DeliveryOptions.from_settings(settings)
-    assert (options.connections, options.max_per_second) == (6, 5)
+    assert (options.connections, options.max_per_second, options.messages_per_connection) == (6, 5, 40)
     with pytest.raises(DeliveryError):
         SmtpServer.from_settings(Settings(smtp_host=None))
 

@@ -1,0 +1,113 @@
+"""The year's benchmark: N generated applications through the whole year (``bench.year``).
+
+    .venv/bin/python -m bench.bench_year 100 1000 [10000]
+
+writes bench/results/year.md and year.json: per stage and N the wall time, peak RSS, documents and
+letters made (and per second), the database's size after it and Prefect's share of the busy
+samples. ``python -m bench year`` runs N = 100 and 1,000.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import shutil
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from bench.year.runner import run_year
+
+RESULTS = Path(__file__).resolve().parent / "results"
+DEFAULT_SIZES = (100, 1000)
+
+
+def measure(n: int) -> dict[str, Any]:
+    out = Path(tempfile.mkdtemp(prefix=f"grantflow-year-{n}-"))
+    try:
+        started = time.perf_counter()
+        stages, year = run_year(out, n)
+        total = time.perf_counter() - started
+    finally:
+        shutil.rmtree(out, ignore_errors=True)
+    return {
+        "n": n,
+        "total_seconds": round(total, 1),
+        "stages": [s.as_dict() for s in stages],
+        "counts": year.counts,
+        "plan": {
+            "rows": year.plan.rows,
+            "invalid": year.plan.invalid,
+            "duplicates": year.plan.duplicates,
+            "ineligible": year.plan.ineligible,
+            "experts": year.plan.experts,
+            "supervisors": year.plan.supervisors,
+        },
+    }
+
+
+def _rate(count: int, seconds: float) -> str:
+    return f"{count / seconds:.0f}" if count and seconds else "—"
+
+
+def markdown(runs: list[dict[str, Any]], command: str) -> str:
+    lines = [
+        "# The year's benchmark",
+        "",
+        f"`{command}` — measured {datetime.now(UTC).isoformat(timespec='seconds')} on "
+        f"{platform.machine()}, {os.cpu_count()} cores (shared), Python {platform.python_version()}, SQLite.",
+        "",
+    ]
+    for run in runs:
+        lines += [
+            f"## N = {run['n']:,}: {run['total_seconds']} s end to end",
+            "",
+            f"counts: {run['counts']}; plan: {run['plan']}",
+            "",
+            "| stage | wall s | peak RSS MB | documents | docs/s | letters | letters/s | DB MB "
+            "| Prefect share |",
+            "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        ]
+        for s in run["stages"]:
+            share = "—" if s["prefect_share"] is None else f"{s['prefect_share']:.0%}"
+            lines.append(
+                f"| {s['name']} | {s['seconds']} | {s['peak_rss_mb']} | {s['documents']} | "
+                f"{_rate(s['documents'], s['seconds'])} | {s['letters']} | "
+                f"{_rate(s['letters'], s['seconds'])} | "
+                f"{s['db_mb']} | {share} |"
+            )
+        lines.append("")
+    if len(runs) >= 2:
+        small, large = runs[-2], runs[-1]
+        factor = large["n"] / small["n"]
+        lines += [
+            f"## Growth N = {small['n']:,} → {large['n']:,} (×{factor:g})",
+            "",
+            "| stage | ratio of wall time |",
+            "| --- | ---: |",
+        ]
+        for a, b in zip(small["stages"], large["stages"], strict=True):
+            ratio = b["seconds"] / a["seconds"] if a["seconds"] else 0
+            lines.append(f"| {a['name']} | {ratio:.1f} |")
+        lines.append("")
+    return "\n".join(lines) + "\n"
+
+
+def main(sizes: tuple[int, ...] = DEFAULT_SIZES) -> None:
+    runs = []
+    for n in sizes:
+        print(f"== year, N = {n}", flush=True)
+        runs.append(measure(n))
+    command = ".venv/bin/python -m bench.bench_year " + " ".join(str(n) for n in sizes)
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / "year.json").write_text(json.dumps(runs, ensure_ascii=False, indent=2) + "\n")
+    (RESULTS / "year.md").write_text(markdown(runs, command), encoding="utf-8")
+    print("   written to bench/results/year.md", flush=True)
+
+
+if __name__ == "__main__":
+    main(tuple(int(a) for a in sys.argv[1:]) or DEFAULT_SIZES)
