@@ -17,10 +17,11 @@ from zoneinfo import ZoneInfo
 from sqlmodel import Session, col, select
 
 from models.competition.tables import Competition, competition_config
+from models.documents.engine.cn_format import local_date
 from models.intake.tables import Application
 from models.mail.correspondence import write_to
 from models.mail.outbox import OutboxLetter
-from models.mail.reminders import remind_once
+from models.mail.reminders import remind_once, write_by_hand
 from models.review.links import review_link
 from models.review.reviewing import unfinished_assignments
 from models.review.tables import Expert, ReviewAssignment
@@ -113,7 +114,6 @@ def queue_reminders(
     letters = []
     for expert_id, sheets in sorted(by_expert.items()):
         expert = experts[expert_id]
-        deadline = min(a.deadline for a in sheets)
         letter = remind_once(
             session,
             competition=competition,
@@ -123,19 +123,100 @@ def queue_reminders(
             name=expert.name,
             subject_entity="expert",
             subject_id=expert_id,
-            deadline=deadline,
+            deadline=min(a.deadline for a in sheets),
             now=now,
             offsets=config.review.reminder_days_before,
-            context={
-                "pending_count": len(sheets),
-                "sheets": _sheet_rows(sheets, applications, settings),
-                "review_deadline": cn_datetime(deadline, settings.timezone),
-            },
+            context=_reminder_context(sheets, applications, settings),
         )
         if letter is not None:
             letters.append(letter)
     session.flush()
     return letters
+
+
+def _reminder_context(
+    sheets: Sequence[ReviewAssignment], applications: dict[int, Application], settings: Settings
+) -> dict[str, object]:
+    return {
+        "pending_count": len(sheets),
+        "sheets": _sheet_rows(sheets, applications, settings),
+        "review_deadline": cn_datetime(min(a.deadline for a in sheets), settings.timezone),
+    }
+
+
+# ---- letters an administrator asks for (the console) -------------------------------------------
+
+
+def remind_expert(
+    session: Session, *, competition: Competition, settings: Settings, expert_id: int, now: datetime
+) -> tuple[OutboxLetter, bool] | None:
+    """Remind one expert now of their unfinished sheets (the scheduled reminder's letter, keyed by
+    the day: ``models.mail.reminders.write_by_hand``); None when nothing is unfinished. Returns the
+    letter and whether it is new."""
+    assert competition.id is not None
+    sheets = [
+        s.assignment
+        for s in unfinished_assignments(session, competition_id=competition.id)
+        if s.expert.id == expert_id
+    ]
+    expert = session.get(Expert, expert_id)
+    if not sheets or expert is None:
+        return None
+    return write_by_hand(
+        session,
+        competition=competition,
+        role="review_reminder",
+        stage=STAGE,
+        email=expert.email,
+        name=expert.name,
+        subject_entity="expert",
+        subject_id=expert_id,
+        day=local_date(now, settings.timezone),
+        context=_reminder_context(sheets, _applications(session, competition_id=competition.id), settings),
+    )
+
+
+def resend_invitation(
+    session: Session, *, competition: Competition, settings: Settings, expert_id: int, now: datetime
+) -> tuple[OutboxLetter, bool] | None:
+    """The invitation again, listing every open sheet of the expert with its personal link (the
+    same links: a lost letter, not a leaked link); None when no sheet is open."""
+    assert competition.id is not None
+    sheets = list(
+        session.exec(
+            select(ReviewAssignment)
+            .where(
+                ReviewAssignment.competition_id == competition.id,
+                ReviewAssignment.expert_id == expert_id,
+                col(ReviewAssignment.state).in_(ASSIGNMENTS_OPEN),
+            )
+            .order_by(col(ReviewAssignment.id))
+        )
+    )
+    expert = session.get(Expert, expert_id)
+    if not sheets or expert is None:
+        return None
+    letter, new = write_by_hand(
+        session,
+        competition=competition,
+        role="review_invitation",
+        stage=STAGE,
+        email=expert.email,
+        name=expert.name,
+        subject_entity="expert",
+        subject_id=expert_id,
+        day=local_date(now, settings.timezone),
+        context={
+            "application_count": len(sheets),
+            "sheets": _sheet_rows(sheets, _applications(session, competition_id=competition.id), settings),
+            "review_deadline": cn_datetime(min(a.deadline for a in sheets), settings.timezone),
+        },
+    )
+    if new:
+        letter.extra = {**letter.extra, "assignments": sorted(a.id for a in sheets if a.id is not None)}
+        session.add(letter)
+        session.flush()
+    return letter, new
 
 
 def _applications(session: Session, *, competition_id: int) -> dict[int, Application]:

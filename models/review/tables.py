@@ -27,6 +27,10 @@ class Expert(SQLModel, table=True):
     organisation_name: str = Field(default="", max_length=200)
     community: str = Field(default="", max_length=32)
     expertise: str = Field(default="", max_length=200)
+    # deactivated in the console: no new sheets or checkpoints (models.review.people)
+    active: bool = Field(default=True, sa_column_kwargs={"server_default": sa.true()})
+    # changed by a person (the console, an imported list): the configuration's list no longer overwrites it
+    edited_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
 
 
 class ConflictDeclaration(SQLModel, table=True):
