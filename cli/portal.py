@@ -29,7 +29,7 @@ def portal(
     upgrade_database(default_engine())
     line(
         f"评审门户 / portal: http://{host}:{port}  (邀请链接前缀 / links in letters start with "
-        f"{settings.portal_url.rstrip('/')}/review/)"
+        f"{settings.portal_url.rstrip('/')}/)"
     )
     for text in console_lines(f"http://{host}:{port}"):
         line(text)

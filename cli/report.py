@@ -6,8 +6,8 @@ from typing import Any
 
 from rich.table import Table
 
-from cli.console import cell, console, line, print_json, say
-from cli.options import CompetitionOption, JsonOption
+from cli.console import cell, line, print_json, print_table, say
+from cli.options import CompetitionOption, JsonOption, pick
 
 
 def _yuan(fen: int) -> str:
@@ -46,13 +46,12 @@ def _breakdown(title: str, rows: list[dict[str, Any]]) -> Table:
 
 def report(competition: CompetitionOption = None, as_json: JsonOption = False) -> None:
     """本年度数据：申报、资助、拨付、服务成效、等级 / the year's figures (also --json)."""
-    from models.competition.tables import get_competition
     from models.db import session_scope
-    from models.evaluation.annual import annual_figures
+    from models.evaluation.annual import annual_figures, money_lines
     from models.settings import get_settings
 
     with session_scope() as session:
-        comp = get_competition(session, slug=competition)
+        comp = pick(session, competition)
         assert comp.id is not None
         figures = annual_figures(session, competition_id=comp.id, timezone=get_settings().timezone)
     if as_json:
@@ -72,20 +71,18 @@ def report(competition: CompetitionOption = None, as_json: JsonOption = False) -
         f"整改 rectified {outcomes['rectified']}"
     )
     line(
-        "资金 money（元）: "
-        + " · ".join(
-            f"{label} {_yuan(money[key])}"
-            for key, label in (
-                ("pool_fen", "资金池 pool"),
-                ("requested_fen", "申请 requested"),
-                ("granted_fen", "资助 granted"),
-                ("paid_fen", "拨付 paid"),
-                ("spent_fen", "支出 spent"),
-                ("to_return_fen", "应退回 to return"),
-                ("withheld_fen", "暂缓 withheld"),
-            )
-        )
+        f"资金 money: 资金池 pool {_yuan(money['pool_fen'])} 元 · "
+        f"申请 requested {_yuan(money['requested_fen'])} 元 · "
+        f"立项资助 granted {_yuan(money['granted_fen'])} 元"
     )
+    for sentence in money_lines(money):  # the 年度总结报告's own sentences: each whole with its parts
+        line(f"  {sentence}")
+    for row in figures["returns"]:
+        line(
+            f"  应退回 to return {row['ref']} {row['title']}：已拨付 {_yuan(row['paid_fen'])} 元 − "
+            f"核定支出 {_yuan(row['spent_fen'])} 元 = {_yuan(row['to_return_fen'])} 元"
+            f"（{row['why']}{'，' + row['doc_number'] if row['doc_number'] else ''}）"
+        )
     line(
         f"活动 activities {delivery['sessions']}/{delivery['planned_sessions']} 场 · "
         f"服务 person-times {delivery['person_times']}/{delivery['planned_person_times']} 人次（实际/计划）· "
@@ -96,14 +93,9 @@ def report(competition: CompetitionOption = None, as_json: JsonOption = False) -
         ("领域 Category", "by_category"),
         ("社区 Community", "by_community"),
     ):
-        console.print(_breakdown(title, figures[key]))
+        print_table(_breakdown(title, figures[key]))
     line("等级 grades: " + " · ".join(f"{row['grade']} {row['count']}" for row in figures["grades"]))
-    agreement = figures["review_agreement"]
-    line(
-        "评审一致性 agreement: "
-        + " · ".join(
-            f"{name} {agreement[key]['value'] or '—'}"
-            for key, name in (("icc2_1", "ICC(2,1)"), ("icc2_k", "ICC(2,k)"), ("kendall_w", "Kendall's W"))
-        )
-    )
+    summary = figures["review_agreement"]["summary"]  # the one figure the papers print
+    line(f"评审一致性 agreement: {summary['zh']}")
+    line(f"  {summary['en']}")
     line("进程 timeline: " + " → ".join(f"{row['label']} {row['date']}" for row in figures["timeline"]))

@@ -9,6 +9,7 @@ whose life is fixed when it is signed):
     checkpoint   Checkpoint.id        Supervisor.id Checkpoint.token_nonce
     report       Checkpoint.id        Grant.id      Checkpoint.report_nonce (the grantee's report)
     final_review PanelSheet.id        Expert.id     PanelSheet.token_nonce (结项专家评审)
+    expert       Expert.id            Expert.id     Expert.token_nonce (the expert's list of sheets)
 
 A token is refused with ``AccessDenied`` when its signature does not hold (forged, altered, signed
 for another purpose or with another key), when its expiry has passed, when the subject is gone,
@@ -42,14 +43,15 @@ from sqlmodel import Session
 from models.errors import AccessDenied
 from models.settings import Settings
 
-Purpose = Literal["review", "checkpoint", "report", "final_review"]
-PURPOSES: tuple[Purpose, ...] = ("review", "checkpoint", "report", "final_review")
+Purpose = Literal["review", "checkpoint", "report", "final_review", "expert"]
+PURPOSES: tuple[Purpose, ...] = ("review", "checkpoint", "report", "final_review", "expert")
 READABLE_AFTER_DEADLINE = timedelta(days=14)
 _PATHS: dict[Purpose, str] = {
     "review": "review",
     "checkpoint": "supervise",
     "report": "report",
     "final_review": "final-review",
+    "expert": "expert",
 }
 
 
@@ -64,10 +66,14 @@ class LinkClaim(NamedTuple):
 
 
 class LinkRefused(AccessDenied):
-    """A personal link that does not open: ``reason`` is one of forged, expired, missing, holder, revoked."""
+    """A personal link that does not open: ``reason`` is one of forged, expired, missing, holder, revoked.
 
-    def __init__(self, reason: str, zh: str, en: str) -> None:
+    ``competition_id``: the competition of the row a genuine token named, when there is one (the
+    refusal page then gives that competition's contact); None for a forged token or a missing row."""
+
+    def __init__(self, reason: str, zh: str, en: str, *, competition_id: int | None = None) -> None:
         self.reason = reason
+        self.competition_id = competition_id
         super().__init__(f"{zh} / {en}")
 
 
@@ -110,8 +116,8 @@ def sign_link(
     return str(_serializer(purpose, secret).dumps(payload))
 
 
-def expired() -> LinkRefused:
-    return LinkRefused("expired", "链接已过期", "link refused: it has expired")
+def expired(competition_id: int | None = None) -> LinkRefused:
+    return LinkRefused("expired", "链接已过期", "link refused: it has expired", competition_id=competition_id)
 
 
 def read_link(token: str, *, purpose: Purpose, secret: str, now: datetime) -> LinkClaim:
@@ -158,6 +164,9 @@ class ExpertSheet(Protocol):
     @property
     def deadline(self) -> datetime: ...
 
+    @property
+    def competition_id(self) -> int: ...
+
 
 Sheet = TypeVar("Sheet", bound=ExpertSheet)
 
@@ -198,14 +207,25 @@ def open_sheet_link(
     zh, en = named
     if sheet is None:
         raise LinkRefused("missing", f"链接对应的{zh}不存在", f"link refused: its {en} does not exist")
-    if sheet.expert_id != claim.holder_id:
-        raise LinkRefused("holder", f"此链接不属于该{zh}的专家", "link refused: it belongs to someone else")
-    if not sheet.token_nonce or not secrets.compare_digest(sheet.token_nonce, claim.nonce):
+    check_holder(sheet.competition_id, sheet.expert_id, sheet.token_nonce, claim, named=zh)
+    if now >= sheet_expiry(sheet):
+        raise expired(sheet.competition_id)
+    return sheet
+
+
+def check_holder(competition_id: int, holder_id: int, nonce: str, claim: LinkClaim, *, named: str) -> None:
+    """``LinkRefused`` unless the claim's holder and nonce are the row's (someone else's link, or revoked)."""
+    if holder_id != claim.holder_id:
+        raise LinkRefused(
+            "holder",
+            f"此链接不属于该{named}的专家",
+            "link refused: it belongs to someone else",
+            competition_id=competition_id,
+        )
+    if not nonce or not secrets.compare_digest(nonce, claim.nonce):
         raise LinkRefused(
             "revoked",
             "链接已被撤销，请使用最新邮件中的链接",
             "link refused: it was revoked; use the link in the latest letter",
+            competition_id=competition_id,
         )
-    if now >= sheet_expiry(sheet):
-        raise expired()
-    return sheet

@@ -51,6 +51,8 @@ class Settings(BaseSettings):
     data_dir: Path = Field(default=Path("grantflow-data"))
     home: Path | None = None  # the project folder on a worker (deployments/prefect.yaml's pull step)
     database_url: str | None = None
+    # SQLite: how long a writer waits for another one's lock before "database is locked"
+    database_busy_timeout_seconds: float = Field(default=30, gt=0, le=3600)
     smtp_host: str | None = None
     smtp_port: int = 25
     smtp_tls: SmtpTls = SmtpTls.none
@@ -71,6 +73,9 @@ class Settings(BaseSettings):
     # the forms that take evidence files (/supervise, /report) may send this much; each file is then
     # checked against the competition's own upload limits (supervision.uploads), named in the answer
     portal_max_upload_body_bytes: int = Field(default=80 * 1024 * 1024, ge=4096)
+    # who a refused page tells people to call when it cannot tell the competition (a forged link);
+    # empty: the contact of the newest competition (competition.contact in its configuration)
+    portal_contact: str = Field(default="", max_length=200)
     secret_key: SecretStr = SecretStr(DEVELOPMENT_SECRET)
     # the administrator's console (/admin): a session ends after this long without a request, and
     # this long after sign-in at the latest; a name is locked after so many wrong passwords within
@@ -81,6 +86,9 @@ class Settings(BaseSettings):
     console_lockout_minutes: int = Field(default=15, ge=1, le=24 * 60)
     timezone: str = "Asia/Shanghai"
     language: Literal["zh-CN", "en"] = "zh-CN"
+    # the font file the charts draw Chinese in (.ttc, .otf or .ttf); unset: found under the usual
+    # font folders (models/fonts.py)
+    cjk_font: Path | None = None
 
     @model_validator(mode="after")
     def _refuse_default_secret(self) -> Settings:

@@ -11,7 +11,7 @@ from sqlmodel import SQLModel
 from models.accounts.tables import ConsoleSession, LoginAttempt, User
 from models.audit import AuditEvent
 from models.competition.tables import Competition, RubricCriterion
-from models.documents.tables import GeneratedDocument
+from models.documents.tables import DocumentNumber, DocumentNumberSeries, GeneratedDocument
 from models.evaluation.tables import FinalEvaluation, PanelSheet
 from models.funding.tables import FundingDecision, Grant, Objection, PublicityNotice, Tranche
 from models.intake.tables import Application, BudgetLine, EligibilityCheck, Organisation
@@ -59,6 +59,8 @@ TABLES: tuple[type[SQLModel], ...] = (
     FinalEvaluation,
     PanelSheet,
     GeneratedDocument,
+    DocumentNumberSeries,
+    DocumentNumber,
     OutboxLetter,
     AuditEvent,
     User,
@@ -84,6 +86,8 @@ __all__ = [
     "Competition",
     "ConflictDeclaration",
     "ConsoleSession",
+    "DocumentNumber",
+    "DocumentNumberSeries",
     "EligibilityCheck",
     "EvidenceFile",
     "Expert",

@@ -3,7 +3,8 @@
 uvicorn writes one line per request to the ``uvicorn.access`` logger, with the path as an argument
 (``'%s - "%s %s HTTP/%s" %d'``). ``TokenRedaction`` rewrites that path before any handler sees it:
 the token of ``/review/{token}``, ``/supervise/{token}``, ``/report/{token}``,
-``/final-review/{token}`` and ``/apply/{slug}/done/{token}`` becomes
+``/final-review/{token}``, ``/expert/{token}`` (and the evidence paths below them) and
+``/apply/{slug}/done/{token}`` becomes
 ``~`` and ``models.links.token_fingerprint`` of it (the same fingerprint the portal's refusal lines
 carry), and the query string is dropped. ``install`` puts the filter on the logger once; a logging
 configuration applied later (uvicorn's own, at start) keeps a logger's filters.
@@ -18,7 +19,7 @@ from models.links import token_fingerprint
 
 ACCESS_LOGGER = "uvicorn.access"
 _SECRET_PATHS = (
-    re.compile(r"^(/(?:review|supervise|report|final-review)/)([^/?#]+)"),
+    re.compile(r"^(/(?:review|supervise|report|final-review|expert)/)([^/?#]+)"),
     re.compile(r"^(/apply/[^/?#]+/done/)([^/?#]+)"),
 )
 

@@ -9,7 +9,9 @@ have the same keys).
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from models.errors import Problem
 from portal.words.admin import ADMIN_EN, ADMIN_ZH
@@ -25,6 +27,52 @@ LANGUAGE_COOKIE = "gf_lang"
 MESSAGES: Mapping[str, Mapping[str, str]] = {
     "zh-CN": {
         "site": "微公益创投 · 专家评审",
+        "portal.site": "微公益创投",
+        "report.site": "微公益创投 · 项目进度报告",
+        "expert_page.title": "我的评审",
+        "expert_page.link": "我的全部评分表",
+        "expert_page.progress": "进度",
+        "expert_page.done": "已提交 {done} / {total} 份",
+        "expert_page.next": "下一份待评：",
+        "expert_page.all_done": "您的评分表都已提交或已截止，谢谢！",
+        "expert_page.sheets": "全部评分表",
+        "expert_page.kind.review": "项目评审",
+        "expert_page.kind.final_review": "结项评审",
+        "state.closed": "已截止（未提交）",
+        "deadline.planned": "（提前截止，原定 {moment}）",
+        "next_sheet": "下一份：{ref} {title}",
+        "next_sheet.none": "您的评分表都已提交，谢谢！",
+        "criterion.step.whole": "请打整数分。",
+        "criterion.step.fraction": "可打到 {step} 分，如 {example} 分。",
+        "criterion.step.multiple": "分数须为 {step} 的整数倍。",
+        "table.scrolls": "表格较宽，可左右滑动查看。",
+        "conflict.confirm.title": "确认申报回避？",
+        "conflict.confirm.body": "申报后您将退出本项目的评审，本表不再计分，也不能撤回；"
+        "组织方会另请专家评审。",
+        "conflict.confirm": "确认申报回避",
+        "conflict.cancel": "返回，不申报",
+        "status.sheet.invited": "尚未评分。请在 {deadline} 前提交；提交后截止前仍可修改。",
+        "status.sheet.draft": "草稿已保存，尚未提交——草稿不计分。请在 {deadline} 前提交。",
+        "status.sheet.submitted": "已于 {moment} 提交。",
+        "status.sheet.amend": "截止 {deadline} 前可修改后再次提交，每次修改都会留痕；"
+        "截止后评分汇总计入排名。",
+        "status.sheet.closed": "评审已截止。",
+        "status.sheet.closed_at": "评审已于 {moment} 提前截止。",
+        "status.sheet.counted": "您提交的评分已计入。",
+        "status.sheet.not_counted": "本表未在截止前提交，不计分。",
+        "status.sheet.withdrawn": "您已退出本项目的评审（谢绝或回避），本表不计分。",
+        "status.panel.amend": "截止 {deadline} 前可修改后再次提交；截止后计入结项得分。",
+        "status.panel.closed": "结项评分已截止或项目已完成评估，本表只读。",
+        "refused.contact": "如有疑问请联系",
+        "refused.body.expert": "链接无效、已过期或不属于您。"
+        "请使用评审邀请邮件中的个人链接（“我的评审”页面列出您的全部评分表）。",
+        "refused.body.supervisor": "链接无效、已过期或不属于您。请使用督导通知邮件中的个人链接；"
+        "项目改由其他督导负责时，旧链接会失效。",
+        "refused.body.grantee": "链接无效、已过期或已被更换。"
+        "请使用发给项目联系人的进度报告通知邮件中的链接。",
+        "refused.body.applicant": "该页面无法打开。请使用征集公告或通知邮件中的网上申报链接。",
+        "csrf.body.expert": "为保护您的评分，该表单已失效。请返回评分页面刷新后重新提交。",
+        "not_found.body.applicant": "没有这个申报页面。请使用征集公告或通知邮件中的网上申报链接。",
         "switch_language": "English",
         "sheet_title": "专家评分表",
         "expert": "评审专家",
@@ -81,7 +129,6 @@ MESSAGES: Mapping[str, Mapping[str, str]] = {
         "budget.amount": "金额（元）",
         "rubric": "评分标准",
         "criterion.max": "满分",
-        "criterion.step": "最小分值单位",
         "criterion.weight": "权重",
         "points": "得分",
         "total": "合计",
@@ -104,9 +151,9 @@ MESSAGES: Mapping[str, Mapping[str, str]] = {
         "notice.withdrawn": "您已退出本项目的评审，本表只读。",
         "errors.title": "请更正以下问题后再提交：",
         "refused.title": "无法打开此链接",
-        "refused.body": "链接无效、已过期或不属于您。请使用评审邀请邮件中的个人链接；如有疑问请联系组织方。",
+        "refused.body": "链接无效、已过期或不属于您。请使用通知邮件中的个人链接。",
         "csrf.title": "表单已失效",
-        "csrf.body": "为保护您的评分，该表单已失效。请返回评分页面刷新后重新提交。",
+        "csrf.body": "为保护您填写的内容，该表单已失效。请返回页面刷新后重新提交。",
         "not_found.title": "页面不存在",
         "not_found.body": "您访问的页面不存在。",
         "closed.title": "评审已截止",
@@ -120,6 +167,9 @@ MESSAGES: Mapping[str, Mapping[str, str]] = {
         "bad_request.body": "请求的格式不正确，未保存任何内容。请返回页面重新操作；如有疑问请联系组织方。",
         "not_allowed.title": "不支持此操作",
         "not_allowed.body": "此页面不支持这种访问方式。请通过邮件中的链接或页面上的按钮操作。",
+        "busy.title": "系统繁忙，请稍后再试",
+        "busy.body": "系统暂时无法保存（数据库繁忙或正在重启），这次提交未保存任何内容。"
+        "请过一分钟后返回页面重新提交；如有疑问请联系组织方。",
         "refusal.state": "该评分表当前的状态不允许这一操作，请刷新页面查看最新状态；如有疑问请联系组织方。",
         **APPLY_ZH,
         **SUPERVISE_ZH,
@@ -129,6 +179,59 @@ MESSAGES: Mapping[str, Mapping[str, str]] = {
     },
     "en": {
         "site": "Micro-venture philanthropy · expert review",
+        "portal.site": "Micro-venture philanthropy",
+        "report.site": "Micro-venture philanthropy · progress report",
+        "expert_page.title": "My reviews",
+        "expert_page.link": "All my score sheets",
+        "expert_page.progress": "Progress",
+        "expert_page.done": "{done} of {total} submitted",
+        "expert_page.next": "Next to score:",
+        "expert_page.all_done": "All your sheets are submitted or closed. Thank you!",
+        "expert_page.sheets": "All score sheets",
+        "expert_page.kind.review": "review",
+        "expert_page.kind.final_review": "final evaluation",
+        "state.closed": "closed (not submitted)",
+        "deadline.planned": " (closed early; planned for {moment})",
+        "next_sheet": "Next: {ref} {title}",
+        "next_sheet.none": "All your sheets are submitted. Thank you!",
+        "criterion.step.whole": "Whole points only.",
+        "criterion.step.fraction": "Points in steps of {step}, e.g. {example}.",
+        "criterion.step.multiple": "Points in multiples of {step}.",
+        "table.scrolls": "A wide table: swipe sideways to see all of it.",
+        "conflict.confirm.title": "Declare a conflict of interest?",
+        "conflict.confirm.body": "You will withdraw from this application: this sheet will not count and "
+        "this cannot be undone; the organiser will ask another expert.",
+        "conflict.confirm": "Yes, declare the conflict",
+        "conflict.cancel": "Back, do not declare",
+        "status.sheet.invited": "Not scored yet. Submit before {deadline}; you can still change it until "
+        "then.",
+        "status.sheet.draft": "Draft saved, not submitted: a draft does not count. Submit before {deadline}.",
+        "status.sheet.submitted": "Submitted on {moment}.",
+        "status.sheet.amend": "Until {deadline} you can change it and submit again (every change is "
+        "recorded); then the scores go into the ranking.",
+        "status.sheet.closed": "The review has closed.",
+        "status.sheet.closed_at": "The review closed early, on {moment}.",
+        "status.sheet.counted": "Your submitted scores count.",
+        "status.sheet.not_counted": "This sheet was not submitted before the review closed: it does not "
+        "count.",
+        "status.sheet.withdrawn": "You have withdrawn from this application (declined or conflict): "
+        "this sheet does not count.",
+        "status.panel.amend": "Until {deadline} you can change it and submit again; then it goes into the "
+        "final score.",
+        "status.panel.closed": "The sheet has closed (deadline passed or the project evaluated): read-only.",
+        "refused.contact": "Questions? Contact",
+        "refused.body.expert": "The link is invalid, has expired, or is not yours. Use the personal link in "
+        "your invitation letter (“My reviews” lists all your sheets).",
+        "refused.body.supervisor": "The link is invalid, has expired, or is not yours. Use the personal link "
+        "in your supervision letter; when a project moves to another supervisor, the old link stops working.",
+        "refused.body.grantee": "The link is invalid, has expired, or was replaced. Use the link in the "
+        "progress report letter sent to the project's contact.",
+        "refused.body.applicant": "This page cannot be opened. Use the online application link in the call "
+        "or in your letter.",
+        "csrf.body.expert": "To protect your scores this form is no longer valid. Go back, reload the page "
+        "and submit again.",
+        "not_found.body.applicant": "There is no application page here. Use the online application link in "
+        "the call or in your letter.",
         "switch_language": "中文",
         "sheet_title": "Expert score sheet",
         "expert": "Expert",
@@ -185,7 +288,6 @@ MESSAGES: Mapping[str, Mapping[str, str]] = {
         "budget.amount": "Amount (yuan)",
         "rubric": "Rubric",
         "criterion.max": "Maximum",
-        "criterion.step": "Step",
         "criterion.weight": "weight",
         "points": "Points",
         "total": "Total",
@@ -195,7 +297,7 @@ MESSAGES: Mapping[str, Mapping[str, str]] = {
         "save_draft": "Save draft",
         "submit": "Submit scores",
         "submit.hint": "A submitted sheet can be changed until the deadline; every change is recorded.",
-        "resubmit": "Resubmit",
+        "resubmit": "Submit changes",
         "resubmit.hint": "This sheet is submitted. Until the deadline you can change it and submit again; "
         "every change is recorded.",
         "conflict": "Conflict of interest",
@@ -211,9 +313,9 @@ MESSAGES: Mapping[str, Mapping[str, str]] = {
         "errors.title": "Please correct the following and submit again:",
         "refused.title": "This link cannot be opened",
         "refused.body": "The link is invalid, has expired, or is not yours. Use the personal link in your "
-        "invitation letter, or contact the organiser.",
+        "letter.",
         "csrf.title": "This form has expired",
-        "csrf.body": "To protect your scores this form is no longer valid. Go back, reload the page and "
+        "csrf.body": "To protect what you typed, this form is no longer valid. Go back, reload the page and "
         "submit again.",
         "not_found.title": "Page not found",
         "not_found.body": "There is no page at this address.",
@@ -230,6 +332,9 @@ MESSAGES: Mapping[str, Mapping[str, str]] = {
         "not_allowed.title": "Not supported",
         "not_allowed.body": "This page cannot be used this way. Use the link in your letter or the buttons "
         "on the page.",
+        "busy.title": "Busy: please try again shortly",
+        "busy.body": "The system could not save just now (its database is busy or restarting); nothing of "
+        "this submission was saved. Go back in a minute and submit again, or contact the organiser.",
         "refusal.state": "This sheet's present state does not allow that. Reload the page to see its state, "
         "or contact the organiser.",
         **APPLY_EN,
@@ -261,6 +366,16 @@ def translator(language: str) -> Callable[..., str]:
         return text.format(**values) if values else text
 
     return t
+
+
+def local_moment(moment: datetime, timezone: str) -> str:
+    """A moment as every page prints it: ``2025-03-21 17:00`` in the competition's time zone."""
+    return moment.astimezone(ZoneInfo(timezone)).strftime("%Y-%m-%d %H:%M")
+
+
+def has_message(key: str) -> bool:
+    """Whether ``key`` is in the catalogue (a room's own wording of a shared message, say)."""
+    return key in MESSAGES[DEFAULT_LANGUAGE]
 
 
 def problem_text(problem: Problem, language: str) -> str:

@@ -5,14 +5,20 @@ It knows the settings, the database engine, the clock and the page templates; it
 reader's language with the security headers set, turns every refusal into a page (403 for a
 refused link or CSRF token, 413 for a body or form too large, 404), reads a posted form within the
 field limits, and builds the page of a form opened by a personal link (the CSRF token bound to the
-link's fingerprint, its cookie scoped to the room's path). Nothing here knows an audience.
+link's fingerprint, its cookie scoped to the room's path).
+
+Nothing here knows an audience: each room tells the site its paths' audience (``site.audience``:
+"/supervise/" → supervisor, with its header), and every page — a refusal included — is headed and
+worded for the audience of its path, with the station's contact (``station_contact``: the
+competition's when the refused link named one, else ``GRANTFLOW_PORTAL_CONTACT``, else the newest
+competition's).
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -22,12 +28,15 @@ from fastapi.templating import Jinja2Templates
 from sqlalchemy.engine import Engine
 from starlette.concurrency import run_in_threadpool
 
-from models.errors import AccessDenied
+from models.competition.tables import station_contact
+from models.db import session_scope
+from models.errors import AccessDenied, InputError, NotFound
 from models.links import token_fingerprint
 from models.settings import Settings
 from portal import csrf
-from portal.i18n import LANGUAGE_COOKIE, LANGUAGES, choose_language, translator
+from portal.i18n import LANGUAGE_COOKIE, LANGUAGES, choose_language, has_message, translator
 from portal.limits import read_form
+from portal.uploads import StoredFile, file_response
 
 log = logging.getLogger("grantflow.portal")
 NOTICES = ("draft", "submitted", "conflict")  # ?done= after a successful post
@@ -43,11 +52,40 @@ SECURITY_HEADERS = {
 
 
 @dataclass(frozen=True)
+class Audience:
+    """Who the pages under a path are for: ``name`` (expert | supervisor | grantee | applicant) words
+    the refusals (``refused.body.<name>`` …), ``header`` is the words key of the site's name."""
+
+    name: str
+    header: str
+
+
+VISITOR = Audience("visitor", "portal.site")  # a path no room claims
+
+
+@dataclass(frozen=True)
 class Site:
     settings: Settings
     engine: Engine
     templates: Jinja2Templates
     clock: Callable[[], datetime]
+    audiences: dict[str, Audience] = field(default_factory=dict)  # path prefix → audience
+
+    def audience(self, prefix: str, name: str, *, header: str) -> None:
+        """Say whom the pages under ``prefix`` (``"/supervise/"``) are for (a room, once, in its routes)."""
+        self.audiences[prefix] = Audience(name, header)
+
+    def audience_of(self, request: Request) -> Audience:
+        path = request.url.path
+        found = [prefix for prefix in self.audiences if path.startswith(prefix)]
+        return self.audiences[max(found, key=len)] if found else VISITOR
+
+    def contact(self, competition_id: int | None) -> str:
+        """Whom a page tells people to call (see the module docstring)."""
+        if competition_id is None and self.settings.portal_contact:
+            return self.settings.portal_contact
+        with session_scope(self.engine) as session:
+            return station_contact(session, competition_id=competition_id)
 
     @property
     def secret(self) -> str:
@@ -77,11 +115,13 @@ class Site:
 
     def page(self, request: Request, name: str, context: dict[str, Any], status_code: int = 200) -> Response:
         language = self.language_of(request)
+        audience = self.audience_of(request)
         base = {
             "lang": language,
             "t": translator(language),
             "other_lang": "en" if language != "en" else "zh-CN",
-            "site_key": "apply.site" if request.url.path.startswith("/apply") else "site",
+            "site_key": audience.header,
+            "audience": audience.name,
         }
         response = self.templates.TemplateResponse(
             request, name, {**base, **context}, status_code=status_code
@@ -106,7 +146,8 @@ class Site:
             request.client.host if request.client else "-",
         )
         kind = "csrf" if isinstance(exc, csrf.CsrfRefused) else "refused"
-        return self.page(request, "refused.html", {"kind": kind, "reason": reason}, status_code=403)
+        competition_id = getattr(exc, "competition_id", None)
+        return self.refusal_page(request, kind, 403, reason=reason, competition_id=competition_id)
 
     def refusal(self, request: Request, kind: str, status_code: int) -> Response:
         """A plain page for a request the portal will not take (too large, a bad form, …)."""
@@ -117,10 +158,30 @@ class Site:
             kind,
             request.client.host if request.client else "-",
         )
-        return self.page(request, "refused.html", {"kind": kind, "reason": kind}, status_code=status_code)
+        return self.refusal_page(request, kind, status_code)
 
     def not_found(self, request: Request) -> Response:
-        return self.page(request, "refused.html", {"kind": "not_found", "reason": "not_found"}, 404)
+        return self.refusal_page(request, "not_found", 404)
+
+    def refusal_page(
+        self,
+        request: Request,
+        kind: str,
+        status_code: int,
+        *,
+        reason: str = "",
+        competition_id: int | None = None,
+    ) -> Response:
+        """refused.html for ``kind``, worded for the path's audience, with the station's contact."""
+        audience = self.audience_of(request).name
+        worded = f"{kind}.body.{audience}"
+        context = {
+            "kind": kind,
+            "reason": reason or kind,
+            "body_key": worded if has_message(worded) else f"{kind}.body",
+            "contact": self.contact(competition_id),
+        }
+        return self.page(request, "refused.html", context, status_code=status_code)
 
     # ---- forms -------------------------------------------------------------------------------------
 
@@ -203,3 +264,22 @@ class Site:
         return self.linked_response(
             request, token, outcome, self.cookie_value(request), template=template, path=path
         )
+
+    async def evidence(
+        self, request: Request, token: str, evidence_id: str, *, find: Callable[..., StoredFile]
+    ) -> Response:
+        """GET of a file a personal link may open: ``find(engine, token, settings, now, evidence_id)``
+        checks the link (403 page) and which files it opens (``NotFound``: 404 page)."""
+        if not (evidence_id.isascii() and evidence_id.isdigit() and len(evidence_id) <= 12):
+            return self.not_found(request)
+        try:
+            stored = await run_in_threadpool(
+                find, self.engine, token, self.settings, self.clock(), int(evidence_id)
+            )
+        except AccessDenied as exc:
+            return self.refused(request, exc, token)
+        except (NotFound, InputError):  # another link's file, or one not where it should be
+            return self.not_found(request)
+        thumb = request.query_params.get("thumb") == "1"
+        response = await run_in_threadpool(file_response, stored, thumb=thumb)
+        return self.finish(request, response)

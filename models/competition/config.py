@@ -172,6 +172,13 @@ class CompetitionInfo(_Strict):
     contact: str = ""  # 联系人及电话, printed on notices
     submit_email: EmailStr  # where applicants send their 申报书 (printed on the call and its letter)
     address: str = ""
+    prepared_by: str = ""  # 经办人: who signs the working papers (资格审查表 审查人, 评分汇总表 制表人)
+
+    @property
+    def signer(self) -> str:
+        """Who signs a working paper when the run names nobody: ``prepared_by``, else the 承办
+        (operator), else the 主办 — never an account name such as ``admin:cli``."""
+        return self.prepared_by or self.operator or self.organiser
 
 
 class Budget(_Strict):
@@ -396,6 +403,51 @@ class EvaluationRules(_Strict):
     )  # years a failed or terminated grant bars its organisation
 
 
+class SettlementRule(StrEnum):
+    """How a grant's money is settled at its end (结项): the final tranche and the balance together."""
+
+    # 据实结算: the final tranche is what the verified spending exceeds the tranches paid before,
+    # at most its planned amount (planned − underspend, never below 0); when the tranches paid
+    # exceed the verified spending, no final tranche and the difference is returned (结余退回通知).
+    # Never "pay the 尾款 and return the balance" at once.
+    net = "net"
+
+
+class Settlement(_Strict):
+    """结算: the one rule for a grant's money at 结项 and at termination, printed in every paper.
+
+    Spending above a budget line or above the grant is refused at the grantee's report and the
+    supervisor's record (the excess is the organisation's own money, 自筹, never the grant's).
+    """
+
+    rule: SettlementRule = SettlementRule.net
+    return_days: int = Field(default=15, ge=1, le=90)  # days to return a balance or a claw-back
+    return_to: str = Field(default="", max_length=100)  # where it goes back; "": funding.finance_office
+
+
+class NumberedKind(StrEnum):
+    """The official papers that carry a 文号, numbered from one registry
+    (``models.documents.numbering``): 代字〔年份〕序号号, per 代字 and year, assigned once."""
+
+    award_notice = "award_notice"  # 立项通知书
+    payment_notice = "payment_notice"  # 拨款通知
+    rectification_notice = "rectification_notice"  # 整改通知
+    termination_notice = "termination_notice"  # 终止通知
+    refund_notice = "refund_notice"  # 结余资金退回通知
+
+
+# a 机关代字: plain characters, no spaces or brackets (the 〔年份〕 and 号 are added)
+DocPrefix = Annotated[str, Field(min_length=1, max_length=20, pattern=r"^[^\s〔〕\[\]()（）{}]+$")]
+
+
+class Numbering(_Strict):
+    """文号: ``prefix``〔year〕n号 for every numbered paper, or a kind's own 代字 in ``kinds``.
+    Papers sharing a 代字 share its numbers, so a 文号 is never printed twice."""
+
+    prefix: DocPrefix | None = None  # None: funding.doc_number_prefix
+    kinds: dict[NumberedKind, DocPrefix] = Field(default_factory=dict)
+
+
 class TranchePlanItem(_Strict):
     label: str
     percent: Dec = Field(gt=0, le=100)
@@ -553,6 +605,8 @@ class CompetitionConfig(_Strict):
     funding: FundingRules = Field(default_factory=FundingRules)
     grade_bands: list[GradeBand] = Field(min_length=1)
     evaluation: EvaluationRules = Field(default_factory=EvaluationRules)
+    settlement: Settlement = Field(default_factory=Settlement)
+    numbering: Numbering = Field(default_factory=Numbering)
     tranches: list[TranchePlanItem] = Field(min_length=1)
     checkpoints: list[CheckpointPlan] = Field(default_factory=list)
     supervision: SupervisionRules = Field(default_factory=SupervisionRules)
@@ -761,6 +815,15 @@ class CompetitionConfig(_Strict):
 
     def checkpoint(self, code: str) -> CheckpointPlan | None:
         return next((c for c in self.checkpoints if c.code == code), None)
+
+    def doc_prefix(self, kind: NumberedKind) -> str:
+        """The 代字 of a numbered paper: its own, else ``numbering.prefix``, else the funding one."""
+        return self.numbering.kinds.get(kind) or self.numbering.prefix or self.funding.doc_number_prefix
+
+    @property
+    def return_to(self) -> str:
+        """Where a balance or a claw-back goes back to."""
+        return self.settlement.return_to or self.funding.finance_office
 
     def grade_for(self, score: Decimal) -> GradeBand:
         for band in sorted(self.grade_bands, key=lambda b: b.min_score, reverse=True):

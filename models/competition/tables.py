@@ -86,6 +86,15 @@ def competition_config(competition: Competition) -> CompetitionConfig:
     return parse_config(competition.config_yaml, source=competition.config_source or competition.slug)
 
 
+def station_contact(session: Session, *, competition_id: int | None) -> str:
+    """Whom to call about a competition (its configuration's ``competition.contact``); without one,
+    the newest competition's ('' when there is none)."""
+    competition = session.get(Competition, competition_id) if competition_id is not None else None
+    if competition is None:
+        competition = session.exec(select(Competition).order_by(col(Competition.id).desc())).first()
+    return competition_config(competition).competition.contact if competition is not None else ""
+
+
 def list_criteria(session: Session, *, competition_id: int) -> list[RubricCriterion]:
     return list(
         session.exec(
@@ -94,3 +103,12 @@ def list_criteria(session: Session, *, competition_id: int) -> list[RubricCriter
             .order_by(col(RubricCriterion.position))
         )
     )
+
+
+def list_competitions(session: Session) -> list[Competition]:
+    """Every competition, the newest first."""
+    return list(session.exec(select(Competition).order_by(col(Competition.id).desc())))
+
+
+def count_competitions(session: Session) -> int:
+    return len(session.exec(select(Competition.id)).all())

@@ -1,6 +1,6 @@
 """Word documents: the registry of document roles, rendering, and the record of every generated file.
 
-``DOCUMENTS`` holds the 16 roles (征集公告 … 年度总结报告), each naming its template under
+``DOCUMENTS`` holds the 18 roles (征集公告 … 年度总结报告), each naming its template under
 ``templates/docs/``, the context keys it needs with a sample value each, and a one-line purpose
 (the keys are declared in ``models/application_form.py``, ``document_roles_selection.py`` and
 ``document_roles_grants.py``). ``render_document`` renders a role's template (compiled once, by
@@ -10,12 +10,18 @@ records it. Files go to a predictable tree::
     <documents>/<competition slug>/<stage>/<subject entity>-<subject id>/<filename>.docx
     e.g. documents/jiangtou-2025/intake/application-12/受理回执-JT2025-003.docx
 
-Writing the same path again is idempotent: the file is replaced only when its bytes change, and the
-same row is returned (updated).
+Writing the same path again returns the same row and writes nothing: a document is the record of
+one decision at its moment, written once (only a file lost from disk is written again).
+
+A file is written whole (a temporary name, then a rename) before its row is flushed, and a file new
+to the folder is removed again if the session's transaction rolls back: a failed step leaves
+neither rows nor files behind. A full disk (ENOSPC, or a quota) is ``StorageFull``, naming the
+folder, at once — never half a file.
 """
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
 import re
@@ -24,6 +30,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from models.documents.application_form import APPLICATION_FORM
@@ -32,8 +39,7 @@ from models.documents.engine.templating import Registry, TemplateRole
 from models.documents.roles_grants import GRANT_ROLES
 from models.documents.roles_selection import SELECTION_ROLES
 from models.documents.tables import GeneratedDocument
-from models.errors import Conflict, InputError, Problem
-from models.types import utcnow
+from models.errors import Conflict, InputError, Problem, StorageFull
 
 DOCUMENTS = Registry("docx")
 for _role in (SELECTION_ROLES[0], APPLICATION_FORM, *SELECTION_ROLES[1:], *GRANT_ROLES):
@@ -113,8 +119,13 @@ def write_document(
     filename: str,
     documents_dir: Path,
 ) -> GeneratedDocument:
-    """Render a role, write it under ``documents_dir`` and record it (same path → same row)."""
-    data = render_document(role, context)
+    """Render a role, write it under ``documents_dir`` and record it — once.
+
+    A document is the record of one decision at its moment: a path written before returns its
+    row and is never rendered again, whatever ``context`` now says (a later decision writes its own
+    document, under its own name). Only a file missing from disk is written again, from the context
+    given (the decision's own recorded facts).
+    """
     name = safe_filename(filename)
     folder = document_folder(
         session,
@@ -124,7 +135,6 @@ def write_document(
         subject_id=subject_id,
     )
     relative = f"{folder}/{name}"
-    digest = hashlib.sha256(data).hexdigest()
     record = session.exec(select(GeneratedDocument).where(GeneratedDocument.path == relative)).first()
     if record is not None and (record.role, record.subject_entity, record.subject_id) != (
         role,
@@ -136,8 +146,14 @@ def write_document(
             f"of {record.subject_entity} #{record.subject_id}"
         )
     target = Path(documents_dir) / relative
-    if record is None or record.sha256 != digest or not target.is_file():
-        _write_atomically(target, data)
+    if record is not None and target.is_file():
+        return record  # written once
+    data = render_document(role, context)
+    digest = hashlib.sha256(data).hexdigest()
+    existed = target.exists()
+    _write_atomically(target, data)
+    if not existed:
+        session.info.setdefault(_NEW_FILES, []).append(target)
     if record is None:
         record = GeneratedDocument(
             competition_id=competition_id,
@@ -150,20 +166,45 @@ def write_document(
             size=len(data),
         )
         session.add(record)
-    elif record.sha256 != digest:
-        record.sha256, record.size, record.created_at = digest, len(data), utcnow()
+    elif record.sha256 != digest:  # the file was lost and is written again
+        record.sha256, record.size = digest, len(data)
     session.flush()
     return record
 
 
 def _write_atomically(target: Path, data: bytes) -> None:
-    """Write to a temporary file beside the target, then rename: a reader never sees half a file."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=".", suffix=".part")
+    """Write to a temporary file beside the target, then rename: a reader never sees half a file.
+    A full disk raises ``StorageFull`` naming the folder; the temporary file is removed."""
+    temporary = ""
     try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=".", suffix=".part")
         with os.fdopen(handle, "wb") as stream:
             stream.write(data)
         os.replace(temporary, target)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
+    except BaseException as exc:
+        if temporary:
+            Path(temporary).unlink(missing_ok=True)
+        if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
+            raise StorageFull(
+                f"文书目录空间已满，本步骤未保存任何文书 / no space left on the documents disk "
+                f"({target.parent}): nothing of this step was kept — free some space and run it again"
+            ) from exc
         raise
+
+
+_NEW_FILES = "grantflow.documents.new_files"  # session.info: files this transaction created
+
+
+@sa.event.listens_for(sa.orm.Session, "after_commit")
+def _keep_new_files(session: sa.orm.Session) -> None:
+    session.info.pop(_NEW_FILES, None)
+
+
+@sa.event.listens_for(sa.orm.Session, "after_transaction_end")
+def _remove_new_files(session: sa.orm.Session, transaction: sa.orm.SessionTransaction) -> None:
+    """A transaction that ends without a commit (rolled back, or its session closed) takes the
+    files it created with it: no file without its row."""
+    if transaction.parent is None:
+        for path in session.info.pop(_NEW_FILES, []):
+            Path(path).unlink(missing_ok=True)

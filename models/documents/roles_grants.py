@@ -3,7 +3,7 @@
 Same conventions as ``models.documents.roles_selection``: money in integer fen, dates as ``date``,
 scores as ``Decimal``, table rows as lists of dicts, charts as ``models.documents.engine.docx.InlineImage``.
 
-Long by design: it is data — the declared keys and sample values of the seven documents of funding,
+Long by design: it is data — the declared keys and sample values of the nine documents of funding,
 supervision and evaluation.
 """
 
@@ -107,6 +107,8 @@ PAYMENT_NOTICE = TemplateRole(
         "agreement_number": "JT2025-XY-003",
         "tranche_label": "中期拨付",
         "tranche_percent": 30,
+        "planned_fen": 240_000,
+        "reduced_fen": 0,
         "amount_fen": 240_000,
         "gate_result": "项目已于2025年6月20日通过中期评估（得分82分，合格）",
         "grant_fen": 800_000,
@@ -278,9 +280,11 @@ FINAL_EVALUATION_REPORT = TemplateRole(
         ],
         "round": 1,
         "granted_fen": 800_000,
-        "paid_fen": 800_000,
+        "paid_fen": 792_000,
         "spent_fen": 792_000,
-        "to_return_fen": 8_000,
+        "settlement": "按据实结算（尾款为核定支出超出已拨付资金的部分，以计划尾款为限；"
+        "已拨付资金超出核定支出的部分退回），尾款计划1,600.00元，核减80.00元，拨付1,520.00元，累计拨付7,920.00元，与核定支出一致，"
+        "无结余资金。",
         "spending": [
             {"item": "志愿者培训费", "budget_fen": 160_000, "spent_fen": 158_000},
             {"item": "送餐物资", "budget_fen": 200_000, "spent_fen": 204_000},
@@ -290,9 +294,67 @@ FINAL_EVALUATION_REPORT = TemplateRole(
         "achievements": "为126名老人提供送餐上门和就餐陪伴服务，培育助餐志愿者43名；"
         "“邻里共餐日”成为社区品牌活动。",
         "shortcomings": "周末服务仍依赖少数志愿者，服务记录电子化程度不高。",
-        "conclusion": "项目目标全部达成，经费使用规范，评估等级为优秀，同意结项并拨付尾款。",
+        "conclusion": "项目目标全部达成，经费使用规范，评估等级为优秀，同意结项。",
         "issue_date": date(2025, 10, 24),
         "operator": OPERATOR,
+    },
+)
+
+
+TERMINATION_NOTICE = TemplateRole(
+    name="termination_notice",
+    title="终止通知",
+    purpose="整改后仍不合格（或结项不合格）时终止资助协议：终止理由、依据的整改通知文号、已拨付与核定支出、"
+    "应退回金额及期限、不再拨付的款项",
+    template="docs/termination_notice.docx",
+    keys={
+        "doc_number": "江头社工〔2025〕14号",
+        "organisation_name": "蔡塘社区社工室",
+        "competition_name": COMPETITION,
+        "project_title": "护苗成长——蔡塘社区四点半课堂",
+        "application_ref": "JT2025-011",
+        "agreement_number": "JT2025-XY-011",
+        "grounds": "中期评估不合格，依整改通知（江头社工〔2025〕8号）限期整改，整改后经复查仍不合格",
+        "reason": "中期评估不合格，整改复查仍不合格",
+        "terminated_on": date(2025, 7, 4),
+        "grant_fen": 600_000,
+        "released_fen": 300_000,
+        "accepted_spend_fen": 240_000,
+        "clawback_fen": 60_000,
+        "cancelled_fen": 300_000,
+        "return_days": 15,
+        "return_to": "江头街道财政所",
+        "contact": CONTACT,
+        "organiser": ORGANISER,
+        "issue_date": date(2025, 7, 4),
+    },
+)
+
+REFUND_NOTICE = TemplateRole(
+    name="refund_notice",
+    title="结余资金退回通知",
+    purpose="结项结算后已拨付资金超出核定支出时，通知项目方退回结余：结算依据、金额（含大写）、期限和去向",
+    template="docs/refund_notice.docx",
+    keys={
+        "doc_number": "江头社工〔2025〕27号",
+        "organisation_name": "厦门市湖里区园山社区志愿服务队",
+        "competition_name": COMPETITION,
+        "project_title": "邻里守望——园山社区独居老人探访",
+        "application_ref": "JT2025-004",
+        "agreement_number": "JT2025-XY-004",
+        "evaluation": "结项评估得分86.50分，等级“良好”，评估合格，予以结项",
+        "settlement": "按据实结算（尾款为核定支出超出已拨付资金的部分，以计划尾款为限；"
+        "已拨付资金超出核定支出的部分退回），核定支出4,500.00元未超过此前已拨付的4,800.00元，尾款1,200.00元全部核减，不再拨付；"
+        "已拨付资金结余300.00元应予退回。",
+        "granted_fen": 600_000,
+        "paid_fen": 480_000,
+        "spent_fen": 450_000,
+        "to_return_fen": 30_000,
+        "return_days": 15,
+        "return_to": "江头街道财政所",
+        "contact": CONTACT,
+        "organiser": ORGANISER,
+        "issue_date": date(2025, 10, 20),
     },
 )
 
@@ -399,11 +461,32 @@ ANNUAL_REPORT = TemplateRole(
             "rectified_count": 2,
             "pool_fen": 6_000_000,
             "requested_fen": 12_500_000,
-            "granted_fen": 6_000_000,
-            "paid_fen": 5_880_000,
-            "spent_fen": 5_790_000,
-            "returned_fen": 90_000,
-            "withheld_fen": 120_000,
+            "money_lines": [
+                "立项资助60,000.00元，其中：已拨付57,900.00元，据实结算核减900.00元，项目终止不再拨付1,200.00元。",
+                "已拨付57,900.00元，其中：用于项目（核定支出）57,000.00元，应退回900.00元。",
+                "项目核定支出57,000.00元，均由资助资金支付。",
+            ],
+            "to_return_fen": 90_000,
+            "returns": [
+                {
+                    "ref": "JT2025-011",
+                    "title": "护苗成长——蔡塘社区四点半课堂",
+                    "why": "终止追回",
+                    "paid_fen": 300_000,
+                    "spent_fen": 240_000,
+                    "to_return_fen": 60_000,
+                    "doc_number": "江头社工〔2025〕14号",
+                },
+                {
+                    "ref": "JT2025-004",
+                    "title": "邻里守望——园山社区独居老人探访",
+                    "why": "结余退回",
+                    "paid_fen": 480_000,
+                    "spent_fen": 450_000,
+                    "to_return_fen": 30_000,
+                    "doc_number": "江头社工〔2025〕27号",
+                },
+            ],
             "sessions_total": 162,
             "planned_sessions": 150,
             "participants_total": 4477,
@@ -419,16 +502,15 @@ ANNUAL_REPORT = TemplateRole(
                 {"grade": "合格", "passed": True, "count": 2},
                 {"grade": "不合格", "passed": False, "count": 0},
             ],
-            "agreement": [
-                {"name": "ICC(2,1)", "value": "0.7124", "note": "19 × 5"},
-                {"name": "ICC(2,k)", "value": "0.9253", "note": "19 × 5"},
-                {"name": "Kendall's W", "value": "0.7810", "note": "19 × 5"},
-            ],
+            "agreement": (
+                "5位专家对全部19个申报逐一评分，专家评分一致性系数（组内相关系数）为0.7124（最大为1，越接近1，"
+                "不同专家给同一项目的分数越接近；0.75以上为良好，0.90以上为优秀），专家之间评分一致性一般。"
+            ),
             "timeline": [
-                {"stage": "call_open", "label": "征集中", "date": "2025-01-06"},
-                {"stage": "screening", "label": "资格审查", "date": "2025-03-03"},
-                {"stage": "review", "label": "专家评审", "date": "2025-03-05"},
-                {"stage": "evaluation", "label": "结项评估", "date": "2025-10-16"},
+                {"stage": "call_open", "label": "征集中", "date": date(2025, 1, 6)},
+                {"stage": "screening", "label": "资格审查", "date": date(2025, 3, 3)},
+                {"stage": "review", "label": "专家评审", "date": date(2025, 3, 5)},
+                {"stage": "evaluation", "label": "结项评估", "date": date(2025, 10, 16)},
             ],
             "highlights": [
                 "立项项目覆盖9个社区（共11个），涉及一老、一小、公益服务3个公益领域；",
@@ -453,6 +535,8 @@ GRANT_ROLES = (
     SUPERVISION_RECORD,
     MIDTERM_OPINION,
     RECTIFICATION_NOTICE,
+    TERMINATION_NOTICE,
     FINAL_EVALUATION_REPORT,
+    REFUND_NOTICE,
     ANNUAL_REPORT,
 )

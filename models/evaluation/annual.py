@@ -1,8 +1,13 @@
 """The year's figures (年度总结报告, ``grantflow report``), read from the tables and the audit trail.
 
 ``annual_figures`` returns one JSON-able dict: applications received / eligible / funded per pool,
-per category and per community (every configured community, also those with none); money
-requested / granted / paid / spent / to return / withheld (integer fen); activities and
+per category and per community (every configured community, also those with none); money in
+parts (integer fen) — requested; granted = paid + settled off (据实结算核减) + cancelled + withheld +
+still due; paid = used + to return + still in hand; spent = used + borne by the organisation +
+spent ahead of a tranche — each grant's from funding's ``grant_money``, and the money to return
+itemised per grant (``returns``: the balance of a settled grant, the claw-back of a terminated
+one, with the 文号 of the notice that asks for it), and every grant's parts (``grants``, what the
+export's 资金结算 sheet prints); activities and
 person-times planned (the 申报书's activity tables of the funded projects) against delivered (the
 final evaluations, else the latest checkpoint report); the grade distribution in band order;
 rectifications (grants that were ever 整改中, from the audit trail) and terminations; the review
@@ -11,7 +16,8 @@ panel's agreement statistics; and the timeline of the competition's stages with 
 Every total is a sum over rows — ``tests/models/evaluation/test_annual.py`` computes them the other
 way round and compares.
 
-``grant_reconciliation`` is one grant's money: granted, released, spent per budget line, to return.
+``grant_money_of`` is one grant's money in those parts, on its verified spending
+(``spent_of_record``); ``grant_reconciliation`` adds its spending per budget line.
 """
 
 from __future__ import annotations
@@ -23,31 +29,50 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from models.audit import AuditEvent
+from models.competition.config import NumberedKind
 from models.competition.stages import stages_began
 from models.competition.tables import Competition, competition_config
 from models.documents.engine.cn_format import local_date
+from models.documents.numbering import number_of
 from models.errors import NotFound
 from models.evaluation.grading import planned_delivery
 from models.evaluation.spending import Reconciliation, reconcile, spent_by_line
 from models.evaluation.tables import FinalEvaluation
+from models.funding.money import GrantMoney, grant_money
 from models.funding.tables import Grant, Tranche
 from models.intake.tables import Application, BudgetLine
 from models.money import format_yuan
 from models.review.results import review_report
-from models.states import STATE_LABELS, ApplicationState, CompetitionStage, GrantState, TrancheState
-from models.supervision.tables import Checkpoint, CheckpointReport, ProgressReport
+from models.states import STATE_LABELS, ApplicationState, CompetitionStage, GrantState
+from models.supervision.tables import Checkpoint, CheckpointReport, GrantTermination, ProgressReport
 
 NOT_ELIGIBLE = frozenset({ApplicationState.submitted, ApplicationState.ineligible})
-MONEY_KEYS = ("requested_fen", "granted_fen", "paid_fen", "spent_fen", "to_return_fen", "withheld_fen")
+# every money figure of the year, each a sum of the grants' own (GrantMoney) parts
+MONEY_KEYS = (
+    "requested_fen",
+    "granted_fen",
+    "paid_fen",
+    "reduced_fen",
+    "cancelled_fen",
+    "withheld_fen",
+    "due_fen",
+    "spent_fen",
+    "used_fen",
+    "to_return_fen",
+    "in_hand_fen",
+    "borne_fen",
+    "advanced_fen",
+)
+CLOSED = frozenset({GrantState.completed, GrantState.terminated})
 
 
 def _latest_reports(session: Session, grant_ids: Iterable[int]) -> dict[int, CheckpointReport]:
-    """Each grant's most recent checkpoint report (what it had delivered and spent by then)."""
+    """Each grant's most recent submitted checkpoint report (what it had delivered and spent by then)."""
     latest: dict[int, CheckpointReport] = {}
     rows = session.exec(
         select(Checkpoint.grant_id, CheckpointReport)
         .join(Checkpoint, col(Checkpoint.id) == col(CheckpointReport.checkpoint_id))
-        .where(col(Checkpoint.grant_id).in_(list(grant_ids)))
+        .where(col(Checkpoint.grant_id).in_(list(grant_ids)), col(CheckpointReport.draft).is_(False))
         .order_by(col(CheckpointReport.submitted_at), col(CheckpointReport.id))
     )
     for grant_id, report in rows:
@@ -55,47 +80,94 @@ def _latest_reports(session: Session, grant_ids: Iterable[int]) -> dict[int, Che
     return latest
 
 
-def _grantee_spending(session: Session, grant_id: int) -> dict[str, int]:
-    """What the grantee's latest submitted progress report (中期报告 / 结项报告) says was spent on each
-    budget line, by item (integer fen) — the figures the supervisor's form shows beside the plan."""
-    rows = session.exec(
-        select(ProgressReport)
-        .join(Checkpoint, col(Checkpoint.id) == col(ProgressReport.checkpoint_id))
-        .where(Checkpoint.grant_id == grant_id, col(ProgressReport.draft).is_(False))
-        .order_by(col(ProgressReport.submitted_at), col(ProgressReport.id))
-    ).all()
-    if not rows:
-        return {}
+def _grantee_spending(session: Session, checkpoint_id: int) -> dict[str, int]:
+    """What the grantee's submitted progress report (中期报告 / 结项报告) of a checkpoint says was
+    spent on each budget line, by item (integer fen) — the figures the supervisor's form shows
+    beside the plan."""
+    progress = session.exec(
+        select(ProgressReport).where(
+            ProgressReport.checkpoint_id == checkpoint_id, col(ProgressReport.draft).is_(False)
+        )
+    ).first()
     spent: dict[str, int] = {}
-    for line in rows[-1].spending:
+    for line in progress.spending if progress is not None else []:
         spent[str(line["item"])] = spent.get(str(line["item"]), 0) + int(line["actual_fen"])
     return spent
 
 
-def _released(tranches: Iterable[Tranche]) -> int:
-    return sum(t.amount_fen for t in tranches if t.state is TrancheState.released)
+def _spent(
+    termination: GrantTermination | None,
+    evaluation: FinalEvaluation | None,
+    report: CheckpointReport | None,
+) -> int:
+    if termination is not None:
+        return termination.accepted_spend_fen
+    if evaluation is not None:
+        return evaluation.spent_fen
+    return report.spent_fen if report is not None else 0
 
 
-def grant_reconciliation(session: Session, *, grant_id: int) -> Reconciliation:
-    """Granted, released and spent money of one grant, per budget line (integer fen): the spending
-    per line the final record names, else the grantee's latest report's figures."""
+def spent_of_record(session: Session, *, grant_id: int) -> int:
+    """The verified spending (核定支出) a grant's money is settled on: what its termination
+    accepted, else its final evaluation's record, else the latest submitted supervisor's record."""
+    termination = session.exec(select(GrantTermination).where(GrantTermination.grant_id == grant_id)).first()
+    evaluation = session.exec(select(FinalEvaluation).where(FinalEvaluation.grant_id == grant_id)).first()
+    return _spent(termination, evaluation, _latest_reports(session, [grant_id]).get(grant_id))
+
+
+def grant_money_of(session: Session, *, grant_id: int) -> GrantMoney:
+    """One grant's money in parts (``models.funding.tranches.GrantMoney``) on its verified spending."""
     grant = session.get(Grant, grant_id)
     if grant is None:
         raise NotFound(f"没有资助 #{grant_id} / no grant #{grant_id}")
     tranches = session.exec(select(Tranche).where(Tranche.grant_id == grant_id)).all()
+    return grant_money(
+        tranches, spent_fen=spent_of_record(session, grant_id=grant_id), closed=grant.state in CLOSED
+    )
+
+
+def grant_reconciliation(
+    session: Session, *, grant_id: int, checkpoint_id: int | None = None
+) -> Reconciliation:
+    """A grant's money, and its spending per budget line as the supervisor's record of the
+    checkpoint (default: the latest record) names it, else as the grantee's report of it does."""
+    grant = session.get(Grant, grant_id)
+    if grant is None:
+        raise NotFound(f"没有资助 #{grant_id} / no grant #{grant_id}")
     lines = session.exec(
         select(BudgetLine)
         .where(BudgetLine.application_id == grant.application_id)
         .order_by(col(BudgetLine.position))
     ).all()
-    report = _latest_reports(session, [grant_id]).get(grant_id)
+    if checkpoint_id is None:
+        report = _latest_reports(session, [grant_id]).get(grant_id)
+    else:
+        report = session.exec(
+            select(CheckpointReport).where(
+                CheckpointReport.checkpoint_id == checkpoint_id, col(CheckpointReport.draft).is_(False)
+            )
+        ).first()
+    spent = spent_by_line(report.indicators) if report is not None else {}
+    if not spent and report is not None:
+        spent = _grantee_spending(session, report.checkpoint_id)
     return reconcile(
-        granted_fen=grant.amount_fen,
-        released_fen=_released(tranches),
-        spent_fen=report.spent_fen if report else 0,
+        money=grant_money_of(session, grant_id=grant_id),
         budget=[(line.item, line.amount_fen) for line in lines],
-        spent=(spent_by_line(report.indicators) if report else {}) or _grantee_spending(session, grant_id),
+        spent=spent,
     )
+
+
+def return_notice_number(session: Session, *, grant_id: int) -> str:
+    """The 文号 of the paper that asks for a grant's money back: its 终止通知, else its 结余资金退回通知."""
+    termination = session.exec(select(GrantTermination).where(GrantTermination.grant_id == grant_id)).first()
+    if termination is not None:
+        return number_of(
+            session,
+            kind=NumberedKind.termination_notice,
+            subject_entity="termination",
+            subject_id=termination.id or 0,
+        )
+    return number_of(session, kind=NumberedKind.refund_notice, subject_entity="grant", subject_id=grant_id)
 
 
 def _row(code: str, name: str) -> dict[str, Any]:
@@ -154,7 +226,13 @@ def annual_figures(
         e.grant_id: e
         for e in session.exec(select(FinalEvaluation).where(col(FinalEvaluation.grant_id).in_(grant_ids)))
     }
+    terminations = {
+        t.grant_id: t
+        for t in session.exec(select(GrantTermination).where(col(GrantTermination.grant_id).in_(grant_ids)))
+    }
     reports = _latest_reports(session, grant_ids)
+    returns: list[dict[str, Any]] = []
+    grant_rows: list[dict[str, Any]] = []
 
     pools = {p.code: _row(p.code, p.name) for p in config.pools}
     categories = {c.code: _row(c.code, c.name) for c in config.categories}
@@ -173,20 +251,49 @@ def annual_figures(
         if application.state not in NOT_ELIGIBLE and application.state is not ApplicationState.withdrawn:
             values["eligible"] = 1
         if grant is not None and grant.id is not None:
-            paid = _released(tranches[grant.id])
             evaluation = evaluations.get(grant.id)
             report = reports.get(grant.id)
-            spent = evaluation.spent_fen if evaluation else (report.spent_fen if report else 0)
+            termination = terminations.get(grant.id)
+            parts = grant_money(
+                tranches[grant.id],
+                spent_fen=_spent(termination, evaluation, report),
+                closed=grant.state in CLOSED,
+            )
+            if parts.to_return_fen:
+                returns.append(
+                    {
+                        "ref": application.ref,
+                        "title": application.title,
+                        "why": "终止追回" if termination is not None else "结余退回",
+                        "paid_fen": parts.paid_fen,
+                        "spent_fen": parts.spent_fen,
+                        "to_return_fen": parts.to_return_fen,
+                        "doc_number": return_notice_number(session, grant_id=grant.id),
+                    }
+                )
+            grant_rows.append(
+                {
+                    "ref": application.ref,
+                    "title": application.title,
+                    "state": str(grant.state),
+                    **{key: getattr(parts, key) for key in MONEY_KEYS if key != "requested_fen"},
+                }
+            )
             planned_sessions, planned_people = planned_delivery(application.details)
             values.update(
                 funded=1,
-                granted_fen=grant.amount_fen,
-                paid_fen=paid,
-                spent_fen=spent,
-                to_return_fen=max(0, paid - spent) if (evaluation or report) else 0,
-                withheld_fen=sum(
-                    t.amount_fen for t in tranches[grant.id] if t.state is TrancheState.withheld
-                ),
+                granted_fen=parts.granted_fen,
+                paid_fen=parts.paid_fen,
+                reduced_fen=parts.reduced_fen,
+                cancelled_fen=parts.cancelled_fen,
+                withheld_fen=parts.withheld_fen,
+                due_fen=parts.due_fen,
+                spent_fen=parts.spent_fen,
+                used_fen=parts.used_fen,
+                to_return_fen=parts.to_return_fen,
+                in_hand_fen=parts.in_hand_fen,
+                borne_fen=parts.borne_fen,
+                advanced_fen=parts.advanced_fen,
                 planned_sessions=planned_sessions,
                 planned_person_times=planned_people,
                 sessions=evaluation.activities_held
@@ -222,6 +329,8 @@ def annual_figures(
         "communities_covered": sum(1 for name in config.communities if communities[name]["funded"]),
         "applications": {key: total[key] for key in ("received", "eligible", "funded")},
         "money": {"pool_fen": config.budget.pool, **money},
+        "grants": grant_rows,
+        "returns": returns,
         "money_yuan": {
             key.removesuffix("_fen"): format_yuan(value)
             for key, value in {"pool_fen": config.budget.pool, **money}.items()
@@ -248,3 +357,49 @@ def annual_figures(
         "review_agreement": panel,
         "timeline": _timeline(session, competition, timezone),
     }
+
+
+def _parts(whole: str, parts: list[tuple[str, int]]) -> str:
+    """``已拨付52,500.00元，其中：用于项目37,700.00元，应退回14,800.00元`` — the parts that are not
+    zero (the first always), so the sentence adds up as printed."""
+    shown = [(label, fen) for index, (label, fen) in enumerate(parts) if fen or index == 0]
+    return whole + "，其中：" + "，".join(f"{label}{format_yuan(fen)}元" for label, fen in shown) + "。"
+
+
+def money_lines(money: dict[str, int]) -> list[str]:
+    """The year's money in three sentences, each whole with its parts listed (every part a figure
+    of ``annual_figures``): what became of the grants, of the money paid, of the verified spending."""
+    lines = [
+        _parts(
+            f"立项资助{format_yuan(money['granted_fen'])}元",
+            [
+                ("已拨付", money["paid_fen"]),
+                ("据实结算核减", money["reduced_fen"]),
+                ("项目终止不再拨付", money["cancelled_fen"]),
+                ("暂缓或不予拨付", money["withheld_fen"]),
+                ("尚待拨付", money["due_fen"]),
+            ],
+        ),
+        _parts(
+            f"已拨付{format_yuan(money['paid_fen'])}元",
+            [
+                ("用于项目（核定支出）", money["used_fen"]),
+                ("应退回", money["to_return_fen"]),
+                ("执行中项目结存", money["in_hand_fen"]),
+            ],
+        ),
+    ]
+    if money["borne_fen"] or money["advanced_fen"]:
+        lines.append(
+            _parts(
+                f"项目核定支出{format_yuan(money['spent_fen'])}元",
+                [
+                    ("资助资金支付", money["used_fen"]),
+                    ("项目方自行承担", money["borne_fen"]),
+                    ("项目方垫付、待后续拨付", money["advanced_fen"]),
+                ],
+            )
+        )
+    else:
+        lines.append(f"项目核定支出{format_yuan(money['spent_fen'])}元，均由资助资金支付。")
+    return lines

@@ -15,10 +15,12 @@ from sqlmodel import Session, select
 
 from models.competition.tables import Competition, competition_config
 from models.documents.engine.charts import bar_chart, grouped_bar_chart, pie_chart
+from models.documents.engine.cn_format import percent
 from models.documents.engine.docx import InlineImage
 from models.documents.registry import write_document
 from models.documents.tables import GeneratedDocument
-from models.evaluation.annual import annual_figures
+from models.evaluation.annual import annual_figures, money_lines
+from models.money import format_yuan
 from models.settings import Settings
 
 PRINT_DPI = 300
@@ -82,10 +84,6 @@ def charts(figures: dict[str, Any], *, dpi: int = PRINT_DPI) -> dict[str, Inline
     }
 
 
-def _percent(part: int, whole: int) -> str:
-    return f"{part * 100 // whole}%" if whole else "—"
-
-
 def _sentences(figures: dict[str, Any]) -> tuple[list[str], list[str]]:
     delivery, outcomes = figures["delivery"], figures["outcomes"]
     covered = [row["name"] for row in figures["by_category"] if row["funded"]]
@@ -94,7 +92,7 @@ def _sentences(figures: dict[str, Any]) -> tuple[list[str], list[str]]:
         f"涉及{'、'.join(covered) or '—'}{len(covered)}个公益领域；",
         f"开展活动{delivery['sessions']}场（计划{delivery['planned_sessions']}场），"
         f"服务{delivery['person_times']}人次（计划{delivery['planned_person_times']}人次，"
-        f"完成{_percent(delivery['person_times'], delivery['planned_person_times'])}）；",
+        f"完成{percent(delivery['person_times'], delivery['planned_person_times'])}）；",
     ]
     passed = sum(row["count"] for row in figures["grades"] if row["passed"])
     evaluated = sum(row["count"] for row in figures["grades"])
@@ -109,7 +107,10 @@ def _sentences(figures: dict[str, Any]) -> tuple[list[str], list[str]]:
     if empty:
         problems.append(f"{'、'.join(empty)}社区本年度没有立项项目，需加强动员和培育；")
     if figures["money"]["to_return_fen"]:
-        problems.append("部分项目资金有结余，须按协议退回。")
+        problems.append(
+            f"{len(figures['returns'])}个项目应退回资金合计{format_yuan(figures['money']['to_return_fen'])}元"
+            "（明细见第一部分），须按通知期限退回。"
+        )
     return highlights, problems or ["无。"]
 
 
@@ -133,11 +134,9 @@ def annual_report_context(
         "rectified_count": outcomes["rectified"],
         "pool_fen": money["pool_fen"],
         "requested_fen": money["requested_fen"],
-        "granted_fen": money["granted_fen"],
-        "paid_fen": money["paid_fen"],
-        "spent_fen": money["spent_fen"],
-        "returned_fen": money["to_return_fen"],
-        "withheld_fen": money["withheld_fen"],
+        "money_lines": money_lines(money),
+        "to_return_fen": money["to_return_fen"],
+        "returns": figures["returns"],
         "sessions_total": delivery["sessions"],
         "planned_sessions": delivery["planned_sessions"],
         "participants_total": delivery["person_times"],
@@ -148,15 +147,8 @@ def annual_report_context(
         "by_category": figures["by_category"],
         "by_community": figures["by_community"],
         "grades": figures["grades"],
-        "agreement": [
-            {
-                "name": name,
-                "value": agreement[key]["value"] or "—",
-                "note": agreement[key]["reason"] or agreement[key]["basis"] or "",
-            }
-            for key, name in (("icc2_1", "ICC(2,1)"), ("icc2_k", "ICC(2,k)"), ("kendall_w", "Kendall's W"))
-        ],
-        "timeline": figures["timeline"],
+        "agreement": agreement["summary"]["zh"],
+        "timeline": [{**row, "date": date.fromisoformat(row["date"])} for row in figures["timeline"]],
         "highlights": highlights,
         "problems": problems,
         "issue_date": issue_date,
@@ -178,8 +170,12 @@ def annual_report_of(session: Session, *, competition_id: int) -> GeneratedDocum
 def write_annual_report(
     session: Session, *, competition: Competition, issue_date: date, settings: Settings
 ) -> GeneratedDocument:
-    """The year's 年度总结报告 under the documents folder (rewritten only when it changed)."""
+    """The year's 年度总结报告 under the documents folder, written once (a re-run returns it as it
+    was, without drawing its charts again)."""
     assert competition.id is not None
+    written = annual_report_of(session, competition_id=competition.id)
+    if written is not None and (settings.documents_dir / written.path).is_file():
+        return written
     config = competition_config(competition)
     figures = annual_figures(session, competition_id=competition.id, timezone=settings.timezone)
     context = annual_report_context(

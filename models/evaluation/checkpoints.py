@@ -1,4 +1,4 @@
-"""The 结项评估 checkpoint of a grant: its configured code (``final``) and its latest round."""
+"""The 结项评估 checkpoint of a grant: its configured code (``final``), its latest round, one round."""
 
 from __future__ import annotations
 
@@ -16,4 +16,13 @@ def final_checkpoint(session: Session, *, grant_id: int) -> Checkpoint | None:
         .where(Checkpoint.grant_id == grant_id, Checkpoint.code == FINAL)
         .order_by(col(Checkpoint.round).desc())
         .execution_options(populate_existing=True)
+    ).first()
+
+
+def final_round(session: Session, *, grant_id: int, round: int) -> Checkpoint | None:
+    """One round of a grant's 结项评估 checkpoint (1; 2 for the re-check after 整改)."""
+    return session.exec(
+        select(Checkpoint).where(
+            Checkpoint.grant_id == grant_id, Checkpoint.code == FINAL, Checkpoint.round == round
+        )
     ).first()

@@ -8,10 +8,14 @@ reports are in waits until its panel's sheets are all submitted or their due day
 missing ones then do not count); its score then combines both parts by the panel's weight.
 
 ``settle`` is the one function that turns a result into its decision and moves the states, each
-through ``set_state`` (audited): the checkpoint (passed / failed), the final tranche (released;
-withheld; cancelled with every unpaid one on termination), the grant and its application
-(completed; rectifying; terminated). The final tranche is released through the funding stage's
-one door, ``models.funding.tranches.open_gate`` (拨款通知 and letter). A failed 结项 under
+through ``set_state`` (audited): the checkpoint (passed / failed, with its score and reason), the
+final tranche, the grant and its application (completed; rectifying; terminated). A pass settles
+the final tranche and the balance together by the configured ``settlement.rule``
+(``models.funding.tranches.net_settlement``: the final tranche pays what the verified spending
+exceeds the tranches paid before, at most its planned amount; what they paid beyond the spending
+is to be returned) through the funding stage's one door, ``open_gate`` (拨款通知 and letter, or
+the tranche settled off to nothing). A fail withholds the final tranche; a termination goes
+through supervision's ``end_grant`` (unpaid tranches cancelled, claw-back, 终止通知). A failed 结项 under
 ``rectify_once`` opens supervision's one 整改 (``models.supervision.outcomes.open_rectification``:
 the Rectification with its deadline and the supervisors' findings to fix, the round-2 re-check,
 the grant rectifying); its 整改通知 and letter go out with the result letters. The re-check's
@@ -31,6 +35,7 @@ from datetime import date
 from sqlmodel import Session, col, select
 
 from models.audit import effective_now, record
+from models.bilingual import Bilingual
 from models.competition.config import CheckpointPlan, CompetitionConfig
 from models.competition.tables import Competition, competition_config
 from models.errors import ConfigError, NotFound, Problem
@@ -38,6 +43,7 @@ from models.evaluation.checkpoints import FINAL, final_checkpoint
 from models.evaluation.grading import OUTCOME_LABELS, FinalScore, Outcome, decide, final_score
 from models.evaluation.panel import PanelStatus, panel_status
 from models.evaluation.tables import FinalEvaluation
+from models.funding.money import net_settlement
 from models.funding.tables import Grant, Tranche
 from models.funding.tranches import open_gate
 from models.intake.tables import Application
@@ -50,13 +56,17 @@ from models.states import (
     GrantState,
     TrancheState,
 )
-from models.supervision.outcomes import close_rectification, open_rectification, rectification_items
+from models.supervision.outcomes import (
+    close_rectification,
+    end_grant,
+    open_rectification,
+    rectification_items,
+)
 from models.supervision.tables import Checkpoint, CheckpointReport
 from models.types import utcnow
 
 STAGE = "evaluation"
 GRANTS_CLOSED = frozenset({GrantState.completed, GrantState.terminated})
-UNPAID = frozenset({TrancheState.planned, TrancheState.due, TrancheState.withheld})
 
 
 @dataclass(frozen=True)
@@ -181,7 +191,14 @@ def evaluate_grants(session: Session, *, competition_id: int, actor: str, on: da
         )
         evaluation = _store(session, grant, checkpoint, reports, result, panel)
         outcome = settle(
-            session, grant=grant, checkpoint=checkpoint, result=result, actor=actor, on=on, config=config
+            session,
+            grant=grant,
+            checkpoint=checkpoint,
+            result=result,
+            actor=actor,
+            on=on,
+            config=config,
+            spent_fen=evaluation.spent_fen,
         )
         evaluation.outcome = str(outcome)
         session.add(evaluation)
@@ -226,8 +243,11 @@ def _store(
     return evaluation
 
 
-def release_final_tranche(session: Session, tranche: Tranche, *, actor: str, on: date, reason: str) -> None:
-    """Open the final tranche's gate through the funding stage's one door (拨款通知 and its letter)."""
+def release_final_tranche(
+    session: Session, tranche: Tranche, *, actor: str, on: date, reason: str, amount_fen: int
+) -> None:
+    """Open the final tranche's gate through the funding stage's one door, paying what the
+    settlement gives (拨款通知 and its letter; nothing paid: the tranche settled off)."""
     open_gate(
         session,
         grant_id=tranche.grant_id,
@@ -236,6 +256,7 @@ def release_final_tranche(session: Session, tranche: Tranche, *, actor: str, on:
         reason=reason,
         actor=actor,
         on=on,
+        amount_fen=amount_fen,
     )
 
 
@@ -248,8 +269,10 @@ def settle(
     actor: str,
     on: date,
     config: CompetitionConfig | None = None,
+    spent_fen: int | None = None,
 ) -> Outcome:
-    """The decision for one final result, and every state it moves (see the module docstring)."""
+    """The decision for one final result, and every state it moves (see the module docstring).
+    ``spent_fen``: the verified spending of this round (default: the grant's FinalEvaluation's)."""
     assert grant.id is not None
     competition = session.get(Competition, grant.competition_id)
     application = session.get(Application, grant.application_id)
@@ -257,14 +280,22 @@ def settle(
     config = config or competition_config(competition)
     outcome = decide(result.passed, rule=config.evaluation.on_fail, round_=checkpoint.round)
     zh, en = OUTCOME_LABELS[outcome]
-    why = (
-        f"结项评估第{checkpoint.round}轮 {result.score}分（{result.grade}）：{zh} / "
-        f"round {checkpoint.round} {result.score} ({result.grade}): {en}"
+    which = "结项评估" if checkpoint.round == 1 else f"整改后结项复评（第{checkpoint.round}轮）"
+    why = str(
+        Bilingual(
+            f"{which}得分{result.score}分（{result.grade}），{zh}",
+            f"round {checkpoint.round} {result.score} ({result.grade}): {en}",
+        )
     )
     tranches = list(
         session.exec(select(Tranche).where(Tranche.grant_id == grant.id).order_by(col(Tranche.seq)))
     )
     final_tranche = next((t for t in tranches if t.gate == checkpoint.code), None)
+    if spent_fen is None:
+        stored = session.exec(select(FinalEvaluation).where(FinalEvaluation.grant_id == grant.id)).first()
+        spent_fen = stored.spent_fen if stored is not None else 0
+    checkpoint.score, checkpoint.outcome_reason = result.score, why
+    checkpoint.settled_at = effective_now(session)
     set_state(
         session,
         checkpoint,
@@ -279,7 +310,18 @@ def settle(
         )
     if outcome in (Outcome.released, Outcome.withheld):
         if outcome is Outcome.released and final_tranche is not None:
-            release_final_tranche(session, final_tranche, actor=actor, on=on, reason=why)
+            paid_before = sum(
+                t.paid_fen for t in tranches if t.state is TrancheState.released and t is not final_tranche
+            )
+            settlement = net_settlement(
+                planned_fen=final_tranche.amount_fen,
+                paid_before_fen=paid_before,
+                spent_fen=spent_fen,
+                rule=config.settlement.rule,
+            )
+            release_final_tranche(
+                session, final_tranche, actor=actor, on=on, reason=why, amount_fen=settlement.pay_fen
+            )
         elif final_tranche is not None and final_tranche.state is TrancheState.planned:
             set_state(session, final_tranche, TrancheState.withheld, actor=actor, reason=why)
         for target in (GrantState.active, GrantState.completed):
@@ -293,8 +335,7 @@ def settle(
         # grant and application rectifying; its 整改通知 and letter follow (queue_rectification_notices)
         if final_tranche is not None and final_tranche.state is TrancheState.planned:
             set_state(session, final_tranche, TrancheState.withheld, actor=actor, reason=why)
-        checkpoint.score, checkpoint.outcome_reason = result.score, why
-        checkpoint.settled_at = effective_now(session)
+        assert checkpoint.settled_at is not None
         open_rectification(
             session,
             checkpoint=checkpoint,
@@ -306,12 +347,16 @@ def settle(
             today=on,
             opened_at=checkpoint.settled_at,
         )
-    else:
-        for tranche in tranches:
-            if tranche.state in UNPAID:
-                set_state(session, tranche, TrancheState.cancelled, actor=actor, reason=why)
-        set_state(session, grant, GrantState.terminated, actor=actor, reason=why)
-        set_state(session, application, ApplicationState.terminated, actor=actor, reason=why)
+    else:  # the termination and its money, once: supervision's end_grant (终止通知 follows)
+        end_grant(
+            session,
+            grant=grant,
+            reason=why,
+            actor=actor,
+            now=checkpoint.settled_at or effective_now(session),
+            data={"checkpoint_id": checkpoint.id},
+            accepted_fen=spent_fen,
+        )
     record(
         session,
         actor=actor,

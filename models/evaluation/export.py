@@ -6,6 +6,7 @@ streams the rows, so memory stays bounded for any number of rows). Amounts are n
 with two decimals (``#,##0.00``) made from integer fen through ``Decimal``; dates are dates and
 times are local times (Excel has no time zones); scores are exact decimals. User text is written as
 text, never as a formula (``=…`` stays a string), with the characters Excel forbids removed.
+A 资金结算 sheet adds each grant's money in parts and the year's total, from ``annual_figures``.
 The file is written beside its target and renamed, so a reader never sees half a workbook.
 """
 
@@ -32,6 +33,7 @@ from sqlmodel import Session, SQLModel, col, select
 
 from models.audit import AuditEvent
 from models.competition.tables import Competition
+from models.documents.tables import DocumentNumber
 from models.errors import InputError, NotFound, Problem
 from models.evaluation.tables import FinalEvaluation, PanelSheet
 from models.funding.tables import FundingDecision, Grant, Tranche
@@ -153,7 +155,31 @@ HEADERS: dict[str, str] = {
     "panel_weight": "专家组权重",
     "panel_counted": "计入的专家评分",
     "panel_assigned": "应交专家评分",
+    "paid_fen": "实拨（元）",
+    "reduced_fen": "据实结算核减（元）",
+    "kind": "文书",
+    "prefix": "代字",
+    "year": "年份",
+    "number": "文号",
+    "assigned_at": "编号时间",
 }
+# the 资金结算 sheet: each grant's money in the parts annual_figures adds up (one function per figure)
+MONEY_COLUMNS = (
+    ("ref", "申报编号"),
+    ("title", "项目名称"),
+    ("granted_fen", "立项资助（元）"),
+    ("paid_fen", "已拨付（元）"),
+    ("reduced_fen", "据实结算核减（元）"),
+    ("cancelled_fen", "终止不再拨付（元）"),
+    ("withheld_fen", "暂缓或不予拨付（元）"),
+    ("due_fen", "尚待拨付（元）"),
+    ("spent_fen", "核定支出（元）"),
+    ("used_fen", "用于项目（元）"),
+    ("to_return_fen", "应退回（元）"),
+    ("in_hand_fen", "执行中结存（元）"),
+    ("borne_fen", "项目方自行承担（元）"),
+    ("advanced_fen", "垫付待拨（元）"),
+)
 LEFT_OUT = {"body_html", "token_nonce"}  # HTML copies of letters; link secrets never leave the database
 
 
@@ -177,6 +203,7 @@ SHEETS: tuple[SheetSpec, ...] = (
     SheetSpec("督导报告", CheckpointReport),
     SheetSpec("结项评估", FinalEvaluation),
     SheetSpec("结项专家评分", PanelSheet),
+    SheetSpec("文号", DocumentNumber),
     SheetSpec("信件", OutboxLetter),
     SheetSpec("审计记录", AuditEvent),
 )
@@ -222,6 +249,9 @@ def _scope(session: Session, table: type[SQLModel], competition_id: int) -> Any:
             "checkpoint": checkpoints,
             "letter": letters,
             "panel_sheet": select(PanelSheet.id).where(PanelSheet.competition_id == competition_id),
+            "document_number": select(DocumentNumber.id).where(
+                DocumentNumber.competition_id == competition_id
+            ),
         }
         return sa.or_(
             *[
@@ -301,6 +331,35 @@ def _width(kind: str, value: Any) -> int:
 NUMBER_FORMATS = {"money": YUAN, "datetime": "yyyy-mm-dd hh:mm", "date": "yyyy-mm-dd", "decimal": "0.00"}
 
 
+def _money_sheet(workbook: Workbook, session: Session, competition_id: int, timezone: str) -> int:
+    """资金结算: every grant's money in parts and the year's total — ``annual_figures``' own figures,
+    so the workbook, the 年度总结报告 and ``grantflow report`` print the same numbers."""
+    from models.evaluation.annual import annual_figures
+
+    figures = annual_figures(session, competition_id=competition_id, timezone=timezone)
+    sheet = workbook.create_sheet("资金结算")
+    sheet.freeze_panes = "A2"
+    for index, (key, header) in enumerate(MONEY_COLUMNS, start=1):
+        wide = 40 if key == "title" else max(12, _width("text", header) + 2)
+        sheet.column_dimensions[get_column_letter(index)].width = wide
+    sheet.append([header for _, header in MONEY_COLUMNS])
+    total = {"ref": "合计", "title": "", **figures["money"]}
+    for row in [*figures["grants"], total]:
+        cells = []
+        for key, _ in MONEY_COLUMNS:
+            money = key.endswith("_fen")
+            cell = WriteOnlyCell(
+                sheet, value=_value("money" if money else "text", row[key], ZoneInfo(timezone))
+            )
+            if money:
+                cell.number_format = YUAN
+            else:
+                cell.data_type = "s"
+            cells.append(cell)
+        sheet.append(cells)
+    return len(figures["grants"])
+
+
 def export_workbook(
     session: Session, *, competition_id: int, path: Path | str, timezone: str
 ) -> dict[str, int]:
@@ -343,6 +402,7 @@ def export_workbook(
                 cells.append(cell)
             sheet.append(cells)
         counts[spec.title] = count
+    counts["资金结算"] = _money_sheet(workbook, session, competition_id, timezone)
     handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=".", suffix=".xlsx.part")
     os.close(handle)
     try:

@@ -12,7 +12,8 @@
 - ``grade_of``: the configured band holding the score (each band from its ``min_score``, inclusive,
   up to the next band's, exclusive — the configuration checks they are ordered and cover 0..total).
   A project passes when its band passes **and** the score reaches the checkpoint's ``pass_score``.
-- ``decide``: a pass releases the final tranche; a fail follows ``evaluation.on_fail`` — ``withhold``
+- ``decide``: a pass completes the grant and settles its final tranche (``settlement.rule``); a
+  fail follows ``evaluation.on_fail`` — ``withhold``
   (no final tranche, the project closes failed), ``terminate``, or ``rectify_once`` (round 1 →
   rectification and a second round; a second fail terminates).
 - ``planned_delivery``: the activities and person-times the 申报书 planned (its activity table).
@@ -34,14 +35,14 @@ from models.review.aggregation import aggregate, round_cent
 class Outcome(StrEnum):
     """What a final evaluation led to (``FinalEvaluation.outcome``)."""
 
-    released = "released"  # 合格：拨付尾款
+    released = "released"  # 合格：予以结项，尾款按结算规则拨付
     withheld = "withheld"  # 不合格：不拨尾款，按不合格结项
     rectification = "rectification"  # 不合格：限期整改后复评
     terminated = "terminated"  # 不合格：终止资助协议
 
 
 OUTCOME_LABELS: Mapping[Outcome, tuple[str, str]] = {
-    Outcome.released: ("评估合格，拨付尾款", "passed: the final tranche is released"),
+    Outcome.released: ("评估合格，予以结项", "passed: the grant is completed and settled"),
     Outcome.withheld: ("评估不合格，不予拨付尾款", "failed: the final tranche is withheld"),
     Outcome.rectification: ("评估不合格，限期整改后复评", "failed: rectify, then a second evaluation"),
     Outcome.terminated: ("评估不合格，终止资助协议", "failed: the grant is terminated"),

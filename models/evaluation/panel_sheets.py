@@ -5,8 +5,8 @@ number, full-width digits read as plain ones, at most two decimals, within 0 …
 comment's length — every problem at once, each naming its field (``score``, ``comment``) — then
 refuses a change after the deadline or once the grant's round has been evaluated (``Conflict``,
 bilingual), and moves the sheet through ``set_state`` (audited): invited/draft → draft | submitted,
-submitted → submitted (a submitted sheet may be changed until the deadline, as a review sheet may;
-a draft of it would withdraw it and is refused).
+submitted → submitted (a submitted sheet may be amended until the deadline, as a review sheet may;
+a draft never replaces it — ``models.submission``).
 """
 
 from __future__ import annotations
@@ -20,10 +20,12 @@ from sqlmodel import Session
 
 from models.competition.tables import Competition, competition_config
 from models.errors import Conflict, InputError, NotFound, Problem
+from models.evaluation.panel_links import NAMED
 from models.evaluation.tables import PanelSheet
 from models.lifecycle import set_state
 from models.review.aggregation import plain_number
 from models.states import AssignmentState, CheckpointState
+from models.submission import next_submission
 from models.supervision.tables import Checkpoint
 
 MAX_COMMENT = 2000
@@ -118,11 +120,12 @@ def save_panel_sheet(
             "结项评分已截止或该项目已完成评估，不能再修改 / the panel's sheet is closed: "
             "past its deadline, or the grant has been evaluated"
         )
-    if not submit and sheet.state is AssignmentState.submitted:
-        raise Conflict(
-            "评分表已提交，修改后请再次提交（不能改回暂存） / the sheet is submitted: "
-            "submit your changes again (it cannot go back to a draft)"
-        )
+    submission = next_submission(  # a submitted sheet stays submitted (models.submission)
+        submitted=sheet.state is AssignmentState.submitted,
+        submit=submit,
+        amendable=True,  # until the deadline, refused above
+        form=NAMED,
+    )
     sheet.score, sheet.comment = value, comment
     target = AssignmentState.submitted if submit else AssignmentState.draft
     if submit:
@@ -132,7 +135,7 @@ def save_panel_sheet(
         sheet,
         target,
         actor=actor,
-        reason="结项专家评分已提交 / panel sheet submitted" if submit else "暂存 / draft saved",
-        data={"score": str(value) if value is not None else ""},
+        reason=f"结项专家评分表：{submission.reason}",
+        data={"score": str(value) if value is not None else "", "submission": str(submission)},
     )
     return sheet

@@ -1,9 +1,12 @@
-"""Spending reconciliation of one grant (pure, integer fen): granted, released, spent, to return.
+"""Spending reconciliation of one grant (pure, integer fen): its money in parts and, per budget
+line, the budget against what was reported spent.
 
 Per budget line: the budget (the 申报书's 预算明细, lines of the same item added together) against
-what the final report says was spent on it (``CheckpointReport.indicators["spent_by_line"]``,
-item → fen); spending on an item the budget does not have is listed too. The money to return is
-what was released but not spent (never negative: overspending is the organisation's own money).
+what the round's report says was spent on it (``CheckpointReport.indicators["spent_by_line"]``,
+item → fen, else the grantee's report of that round); spending on an item the budget does not
+have is listed too. The money — granted, paid, settled off, cancelled, withheld, still due, spent,
+to return — is funding's ``GrantMoney`` (``models.funding.tranches.grant_money``): one function
+per figure, whoever prints it.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from models.funding.money import GrantMoney
 from models.money import Fen
 
 
@@ -28,21 +32,24 @@ class LineSpending:
 
 @dataclass(frozen=True)
 class Reconciliation:
-    granted_fen: Fen
-    released_fen: Fen
-    spent_fen: Fen
+    money: GrantMoney
     lines: list[LineSpending] = field(default_factory=list)
 
     @property
-    def to_return_fen(self) -> Fen:
-        return max(0, self.released_fen - self.spent_fen)
+    def lines_spent_fen(self) -> Fen:
+        return sum(line.spent_fen for line in self.lines)
 
     def as_json(self) -> dict[str, Any]:
+        money = self.money
         return {
-            "granted_fen": self.granted_fen,
-            "released_fen": self.released_fen,
-            "spent_fen": self.spent_fen,
-            "to_return_fen": self.to_return_fen,
+            "granted_fen": money.granted_fen,
+            "paid_fen": money.paid_fen,
+            "reduced_fen": money.reduced_fen,
+            "cancelled_fen": money.cancelled_fen,
+            "withheld_fen": money.withheld_fen,
+            "due_fen": money.due_fen,
+            "spent_fen": money.spent_fen,
+            "to_return_fen": money.to_return_fen,
             "lines": [
                 {
                     "item": line.item,
@@ -69,17 +76,12 @@ def spent_by_line(indicators: Mapping[str, Any]) -> dict[str, Fen]:
 
 
 def reconcile(
-    *,
-    granted_fen: Fen,
-    released_fen: Fen,
-    spent_fen: Fen,
-    budget: Sequence[tuple[str, Fen]],
-    spent: Mapping[str, Fen],
+    *, money: GrantMoney, budget: Sequence[tuple[str, Fen]], spent: Mapping[str, Fen]
 ) -> Reconciliation:
-    """Granted, released and spent money of one grant, and budget against actual per item."""
+    """A grant's money, and budget against actual per item."""
     planned: dict[str, Fen] = {}
     for item, amount in budget:
         planned[item] = planned.get(item, 0) + amount
     lines = [LineSpending(item, amount, spent.get(item, 0)) for item, amount in planned.items()]
     lines += [LineSpending(item, 0, amount) for item, amount in spent.items() if item not in planned]
-    return Reconciliation(granted_fen, released_fen, spent_fen, lines)
+    return Reconciliation(money, lines)

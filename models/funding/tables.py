@@ -122,6 +122,10 @@ class Tranche(SQLModel, table=True):
     state: TrancheState = Field(default=TrancheState.planned, sa_type=enum_column(TrancheState))
     released_on: date | None = None
     note: str = Field(default="", sa_type=sa.Text)  # why it was released or withheld
+    # what was paid (released: the amount, or less when settled by the verified spending) and what
+    # the settlement took off it (据实结算核减); paid + reduced = amount for a settled tranche
+    paid_fen: int = Field(default=0, sa_type=sa.BigInteger, sa_column_kwargs={"server_default": "0"})
+    reduced_fen: int = Field(default=0, sa_type=sa.BigInteger, sa_column_kwargs={"server_default": "0"})
 
 
 def grants_of(session: Session, *, competition_id: int) -> list[Grant]:

@@ -7,8 +7,13 @@ add up to the grant exactly (``models.money.split_by_percent``; the agreement st
 
 ``open_gate(session, grant_id=…, gate=…, passed=…, reason=…, actor=…)`` is the one door for a
 checkpoint's outcome (supervision calls it; signing calls it with ``gate="signing"``): passed →
-the tranche is released (拨款通知 document and the ``tranche_paid`` letter); not passed → withheld
-with the reason. Re-opening a gate that was already released changes nothing.
+the tranche is released (拨款通知 document, its 文号 from the registry, and the ``tranche_paid``
+letter); not passed → withheld with the reason. Re-opening a gate that was already released
+changes nothing. The 结项 releases the final tranche with the amount the settlement rule gives
+(``amount_fen``, ``net_settlement``): less than planned, the rest is recorded as settled off
+(``reduced_fen``, 据实结算核减); nothing, the tranche is cancelled with its whole amount settled off.
+
+The money of a grant in parts, and the settlement rule's arithmetic, are ``models.funding.money``.
 """
 
 from __future__ import annotations
@@ -19,9 +24,11 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from models.competition.config import CompetitionConfig
+from models.bilingual import chinese
+from models.competition.config import CompetitionConfig, NumberedKind
 from models.competition.tables import Competition, competition_config
 from models.documents.engine.cn_format import cn_day
+from models.documents.numbering import assign_number
 from models.documents.registry import write_document
 from models.documents.tables import GeneratedDocument
 from models.errors import InputError, NotFound, Problem
@@ -29,7 +36,7 @@ from models.funding.tables import Grant, Tranche
 from models.intake.correspondence import write_to_applicant
 from models.intake.tables import Application, Organisation
 from models.lifecycle import set_state
-from models.money import format_yuan, split_by_percent, yuan_in_capitals
+from models.money import Fen, format_yuan, split_by_percent, yuan_in_capitals
 from models.states import TrancheState
 
 STAGE = "implementation"
@@ -101,16 +108,22 @@ def _payment_notice(
     competition, application, organisation = _grant_parts(session, grant)
     config = competition_config(competition)
     paid_before = sum(
-        t.amount_fen
+        t.paid_fen
         for t in tranches_of(session, grant_id=grant.id or 0)
         if t.state is TrancheState.released and t.seq < tranche.seq
     )
-    prefix = config.funding.doc_number_prefix
     return write_document(
         session,
         role="payment_notice",
         context={
-            "doc_number": f"{prefix}〔{competition.year}〕{grant.agreement_no}-{tranche.seq}号",
+            "doc_number": assign_number(
+                session,
+                competition=competition,
+                kind=NumberedKind.payment_notice,
+                subject_entity="tranche",
+                subject_id=tranche.id or 0,
+                issued_on=on,
+            ),
             "finance_office": config.funding.finance_office,
             "competition_name": competition.name,
             "organisation_name": organisation.name,
@@ -118,8 +131,10 @@ def _payment_notice(
             "agreement_number": grant.agreement_no,
             "tranche_label": tranche.label,
             "tranche_percent": tranche.percent,
-            "amount_fen": tranche.amount_fen,
-            "gate_result": reason,
+            "planned_fen": tranche.amount_fen,
+            "reduced_fen": tranche.reduced_fen,
+            "amount_fen": tranche.paid_fen,
+            "gate_result": chinese(reason),
             "grant_fen": grant.amount_fen,
             "paid_before_fen": paid_before,
             "bank_name": "以资助协议约定的账户为准",
@@ -146,11 +161,13 @@ def open_gate(
     actor: str,
     on: date | None = None,
     documents_dir: Path | None = None,
+    amount_fen: Fen | None = None,
 ) -> Tranche:
     """Release (``passed``) or withhold the grant's tranche gated on ``gate``; see the module docstring.
 
     ``on`` is the day of release (default today, Beijing time); the 拨款通知 goes under
-    ``documents_dir`` (default: the configured documents folder). The caller commits.
+    ``documents_dir`` (default: the configured documents folder). ``amount_fen`` is what the
+    settlement pays of it (default: the whole tranche; 0 cancels it, settled off). The caller commits.
     """
     from models.settings import get_settings
 
@@ -176,15 +193,22 @@ def open_gate(
             tranche.note = reason
             set_state(session, tranche, TrancheState.withheld, actor=actor, reason=reason)
         return tranche
+    pay = tranche.amount_fen if amount_fen is None else max(0, min(amount_fen, tranche.amount_fen))
+    tranche.reduced_fen = tranche.amount_fen - pay
+    if pay == 0:
+        tranche.note = f"{reason}；{tranche.label}据实结算核减为零，不再拨付"
+        set_state(session, tranche, TrancheState.cancelled, actor=actor, reason=tranche.note)
+        return tranche
     if tranche.state is not TrancheState.due:
         set_state(session, tranche, TrancheState.due, actor=actor, reason=reason)
-    tranche.note, tranche.released_on = reason, day
+    tranche.note, tranche.released_on, tranche.paid_fen = reason, day, pay
+    settled_off = f"（据实结算核减{format_yuan(tranche.reduced_fen)}元）" if tranche.reduced_fen else ""
     set_state(
         session,
         tranche,
         TrancheState.released,
         actor=actor,
-        reason=f"{reason}；拨付{tranche.label}{format_yuan(tranche.amount_fen)}元 / released",
+        reason=f"{reason}；拨付{tranche.label}{format_yuan(pay)}元{settled_off} / released",
     )
     document = _payment_notice(
         session,
@@ -207,7 +231,7 @@ def open_gate(
             attachments=[document.id] if document.id is not None else [],
             context={
                 "tranche_label": f"{tranche.label}（{tranche.percent}%）",
-                "amount": format_yuan(tranche.amount_fen),
+                "amount": format_yuan(pay),
                 "paid_on": cn_day(day),
             },
         )
@@ -241,6 +265,8 @@ def tranche_report(session: Session, *, competition_id: int) -> list[dict[str, A
             "percent": str(tranche.percent),
             "amount_fen": tranche.amount_fen,
             "amount_in_capitals": yuan_in_capitals(tranche.amount_fen),
+            "paid_fen": tranche.paid_fen,
+            "reduced_fen": tranche.reduced_fen,
             "gate": tranche.gate,
             "state": str(tranche.state),
             "released_on": tranche.released_on.isoformat() if tranche.released_on else None,

@@ -54,7 +54,7 @@ _COMMON = {
     "organiser": "江头街道社会工作服务站",
 }
 _PROJECT = {"application_ref": "JT2025-001", "project_title": "银龄互助·社区食堂温暖行动"}
-_SHEETS = [  # one personal link per score sheet: a link opens exactly one sheet
+_SHEETS = [  # the sheets a letter names (the review's letters: ref and title; the panel's: a link each)
     {"ref": "JT2025-001", "title": "银龄互助·社区食堂温暖行动", "url": "http://127.0.0.1:8000/review/Ab3dE"},
     {
         "ref": "JT2025-007",
@@ -114,20 +114,23 @@ _role(
     eligible=False,
     reasons=["服务社区“湖边”不在本次创投的 11 个社区之内"],
 )
+_EXPERT_URL = "http://127.0.0.1:8000/expert/Zx9Wq"  # the expert's own page: every sheet, each with its link
 _role(
     "review_invitation",
     "专家评审邀请",
-    "invites an expert to score the applications assigned to them",
+    "invites an expert to score the applications assigned to them, with one link to the list of their sheets",
     application_count=2,
     sheets=_SHEETS,
+    expert_url=_EXPERT_URL,
     review_deadline="2025年6月30日 18:00",
 )
 _role(
     "review_reminder",
     "评审提醒",
-    "reminds an expert of the sheets still open before the deadline",
+    "reminds an expert of the sheets still open before the deadline, with one link to their list",
     pending_count=2,
     sheets=_SHEETS,
+    expert_url=_EXPERT_URL,
     review_deadline="2025年6月30日 18:00",
 )
 _role(
@@ -254,14 +257,18 @@ _role(
 _role(
     "termination",
     "终止通知",
-    "tells a project that its grant is terminated, why, and what is to be returned",
+    "tells a project that its grant is terminated, why, and what is to be returned (终止通知 attached)",
     **_PROJECT,
+    doc_number="江头社工〔2025〕9号",
     reason="中期评估整改复查仍不合格",
     terminated_on="2025年8月1日",
     released_amount="4,000.00",
     accepted_spend="3,650.00",
     clawback_amount="350.00",
+    clawback_in_capitals="人民币叁佰伍拾元整",
     cancelled_amount="4,000.00",
+    return_days=15,
+    return_to="江头街道财政所",
 )
 _role(
     "final_result",

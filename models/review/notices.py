@@ -1,9 +1,10 @@
-"""The review's letters: one invitation per expert with a personal link per sheet, and reminders
-at the configured offsets before the deadline — never twice for the same offset.
+"""The review's letters: one invitation per expert, and reminders at the configured offsets before
+the deadline — never twice for the same offset.
 
-An expert gets one letter listing every sheet assigned to them, each with its own link (a link
-opens exactly one sheet). A replacement expert invited later gets a letter of their own for the new
-sheet: the letter's occasion is the set of sheets it lists.
+An expert gets one letter listing every sheet assigned to them and carrying one link, the expert's
+own page (``expert_link``: the list of their sheets, each with its own link, the next one to do
+marked). A replacement expert invited later gets a letter of their own for the new sheet: the
+letter's occasion is the set of sheets it lists.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from models.intake.tables import Application
 from models.mail.correspondence import write_to
 from models.mail.outbox import OutboxLetter
 from models.mail.reminders import remind_once, write_by_hand
-from models.review.links import review_link
+from models.review.links import expert_link
 from models.review.reviewing import unfinished_assignments
 from models.review.tables import Expert, ReviewAssignment
 from models.settings import Settings
@@ -37,15 +38,13 @@ def cn_datetime(moment: datetime, timezone: str) -> str:
 
 
 def _sheet_rows(
-    assignments: Sequence[ReviewAssignment], applications: dict[int, Application], settings: Settings
+    assignments: Sequence[ReviewAssignment], applications: dict[int, Application]
 ) -> list[dict[str, str]]:
-    rows = []
-    for assignment in sorted(assignments, key=lambda a: applications[a.application_id].ref):
-        application = applications[assignment.application_id]
-        rows.append(
-            {"ref": application.ref, "title": application.title, "url": review_link(assignment, settings)}
-        )
-    return rows
+    ordered = sorted(assignments, key=lambda a: applications[a.application_id].ref)
+    return [
+        {"ref": applications[a.application_id].ref, "title": applications[a.application_id].title}
+        for a in ordered
+    ]
 
 
 def _occasion(assignments: Sequence[ReviewAssignment]) -> str:
@@ -74,7 +73,6 @@ def queue_invitations(
     for expert_id, sheets in sorted(by_expert.items()):
         expert = session.get(Expert, expert_id)
         assert expert is not None
-        deadline = min(a.deadline for a in sheets)
         letter = write_to(
             session,
             competition=competition,
@@ -85,11 +83,7 @@ def queue_invitations(
             subject_entity="expert",
             subject_id=expert_id,
             occasion=_occasion(sheets),
-            context={
-                "application_count": len(sheets),
-                "sheets": _sheet_rows(sheets, applications, settings),
-                "review_deadline": cn_datetime(deadline, settings.timezone),
-            },
+            context=_invitation_context(sheets, applications, expert, settings),
         )
         letter.extra = {**letter.extra, "assignments": sorted(a.id for a in sheets if a.id is not None)}
         session.add(letter)
@@ -126,7 +120,7 @@ def queue_reminders(
             deadline=min(a.deadline for a in sheets),
             now=now,
             offsets=config.review.reminder_days_before,
-            context=_reminder_context(sheets, applications, settings),
+            context=_reminder_context(sheets, applications, expert, settings),
         )
         if letter is not None:
             letters.append(letter)
@@ -134,12 +128,30 @@ def queue_reminders(
     return letters
 
 
+def _invitation_context(
+    sheets: Sequence[ReviewAssignment],
+    applications: dict[int, Application],
+    expert: Expert,
+    settings: Settings,
+) -> dict[str, object]:
+    return {
+        "application_count": len(sheets),
+        "sheets": _sheet_rows(sheets, applications),
+        "expert_url": expert_link(expert, settings),
+        "review_deadline": cn_datetime(min(a.deadline for a in sheets), settings.timezone),
+    }
+
+
 def _reminder_context(
-    sheets: Sequence[ReviewAssignment], applications: dict[int, Application], settings: Settings
+    sheets: Sequence[ReviewAssignment],
+    applications: dict[int, Application],
+    expert: Expert,
+    settings: Settings,
 ) -> dict[str, object]:
     return {
         "pending_count": len(sheets),
-        "sheets": _sheet_rows(sheets, applications, settings),
+        "sheets": _sheet_rows(sheets, applications),
+        "expert_url": expert_link(expert, settings),
         "review_deadline": cn_datetime(min(a.deadline for a in sheets), settings.timezone),
     }
 
@@ -172,14 +184,16 @@ def remind_expert(
         subject_entity="expert",
         subject_id=expert_id,
         day=local_date(now, settings.timezone),
-        context=_reminder_context(sheets, _applications(session, competition_id=competition.id), settings),
+        context=_reminder_context(
+            sheets, _applications(session, competition_id=competition.id), expert, settings
+        ),
     )
 
 
 def resend_invitation(
     session: Session, *, competition: Competition, settings: Settings, expert_id: int, now: datetime
 ) -> tuple[OutboxLetter, bool] | None:
-    """The invitation again, listing every open sheet of the expert with its personal link (the
+    """The invitation again, listing every open sheet of the expert, with their own link (the
     same links: a lost letter, not a leaked link); None when no sheet is open."""
     assert competition.id is not None
     sheets = list(
@@ -206,11 +220,9 @@ def resend_invitation(
         subject_entity="expert",
         subject_id=expert_id,
         day=local_date(now, settings.timezone),
-        context={
-            "application_count": len(sheets),
-            "sheets": _sheet_rows(sheets, _applications(session, competition_id=competition.id), settings),
-            "review_deadline": cn_datetime(min(a.deadline for a in sheets), settings.timezone),
-        },
+        context=_invitation_context(
+            sheets, _applications(session, competition_id=competition.id), expert, settings
+        ),
     )
     if new:
         letter.extra = {**letter.extra, "assignments": sorted(a.id for a in sheets if a.id is not None)}

@@ -29,7 +29,7 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, select
 
-from models.audit import record
+from models.audit import AuditEvent, effective_at, record
 from models.competition.config import CompetitionConfig, Person
 from models.competition.tables import Competition, competition_config
 from models.errors import AccessDenied, Conflict, NotFound
@@ -345,6 +345,22 @@ def refuse_after_deadline(assignment: ReviewAssignment, now: datetime) -> None:
         raise AccessDenied(f"评审已于 {local}（北京时间）截止 / the review closed at {local} (Beijing time)")
 
 
+def review_closed_at(session: Session, *, application_id: int) -> datetime | None:
+    """When the review of an application actually closed (``close_review`` moved it out of 评审中,
+    at the run's moment); None while it is still in review. Its sheets show this, not the planned
+    deadline, when the review closed early."""
+    event = session.exec(
+        select(AuditEvent)
+        .where(
+            AuditEvent.entity == "application",
+            AuditEvent.entity_id == application_id,
+            AuditEvent.from_state == ApplicationState.in_review.value,
+        )
+        .order_by(col(AuditEvent.id).desc())
+    ).first()
+    return effective_at(event) if event is not None else None
+
+
 def declare_conflict(
     session: Session, *, assignment_id: int, reason: str, actor: str, now: datetime | None = None
 ) -> Withdrawal:
@@ -355,7 +371,18 @@ def declare_conflict(
     application's review is closed, on a submitted sheet (its scores count: the organiser decides)
     and on a sheet already withdrawn (``Conflict``)."""
     assignment = get_assignment(session, assignment_id)
-    refuse_after_deadline(assignment, now or utcnow())
+    check_conflict_allowed(session, assignment=assignment, now=now or utcnow())
+    set_state(session, assignment, AssignmentState.conflicted, actor=actor, reason=reason)
+    _declaration(
+        session, expert_id=assignment.expert_id, application_id=assignment.application_id, reason=reason
+    )
+    return _replace(session, assignment, actor=actor)
+
+
+def check_conflict_allowed(session: Session, *, assignment: ReviewAssignment, now: datetime) -> None:
+    """Return quietly when a conflict may be declared on the sheet now (the portal asks before it
+    shows the confirmation); otherwise the refusal ``declare_conflict`` would raise."""
+    refuse_after_deadline(assignment, now)
     application = session.get(Application, assignment.application_id)
     assert application is not None
     if application.state is not ApplicationState.in_review:
@@ -372,11 +399,6 @@ def declare_conflict(
         raise Conflict(
             "该评分表已撤回（谢绝或回避） / this sheet was already withdrawn (declined or conflicted)"
         )
-    set_state(session, assignment, AssignmentState.conflicted, actor=actor, reason=reason)
-    _declaration(
-        session, expert_id=assignment.expert_id, application_id=assignment.application_id, reason=reason
-    )
-    return _replace(session, assignment, actor=actor)
 
 
 def _declaration(

@@ -3,10 +3,10 @@
 - ``save_sheet``: one score per criterion within 0 … max on its step, and a comment; ``submit=False``
   saves a draft (scores may be missing), ``submit=True`` demands every criterion. Points are stored
   normalised (``1E+1`` → 10, ``-0`` → 0, ``8.50`` → 8.5). A submitted sheet can be changed and
-  resubmitted until its deadline, never silently withdrawn: a draft save on it is refused
-  (``Conflict``, nothing changed); after the deadline the sheet is refused (``AccessDenied``). Every
-  change of points or comment leaves an audit row (``action="score"``, before and after), every
-  change of state one through ``set_state``.
+  resubmitted until its deadline, never silently withdrawn (``models.submission``: a draft save on
+  it is refused, ``Conflict``, nothing changed; a resubmission is audited as amended); after the
+  deadline the sheet is refused (``AccessDenied``). Every change of points or comment leaves an
+  audit row (``action="score"``, before and after), every change of state one through ``set_state``.
 - ``import_paper_sheets``: an .xlsx with one row per expert × application — columns 专家 (or 评审专家:
   name or email), 申报编号, one column per criterion (its name or code), 评语 — through the same
   validation. The whole file is checked first and nothing is written unless every row is right;
@@ -48,9 +48,11 @@ from models.review.reviewing import (
 from models.review.tables import Expert, ReviewAssignment, Score
 from models.review.workbook import Table, cell_text, normalise_label, read_table
 from models.states import ASSIGNMENTS_WITHDRAWN, ApplicationState, AssignmentState
+from models.submission import Submission, next_submission
 from models.types import utcnow
 
 MAX_COMMENT = 5000
+SHEET_NAMED = ("评分表", "score sheet")
 
 
 @dataclass(frozen=True)
@@ -119,6 +121,16 @@ def normalised(points: Decimal) -> Decimal:
     return Decimal(format(value, "f"))
 
 
+def sheet_is_editable(assignment: ReviewAssignment, application: Application, now: datetime) -> bool:
+    """Open for changes: until the deadline, not withdrawn, and the application still in review
+    (the conditions under which ``save_sheet`` accepts a change)."""
+    return (
+        now <= assignment.deadline
+        and assignment.state not in ASSIGNMENTS_WITHDRAWN
+        and application.state is ApplicationState.in_review
+    )
+
+
 def _writable(assignment: ReviewAssignment, application: Application) -> None:
     if assignment.state in ASSIGNMENTS_WITHDRAWN:
         raise AccessDenied("该评分表已撤回（谢绝或回避） / this sheet was withdrawn (declined or conflicted)")
@@ -137,6 +149,7 @@ def _write(
     now: datetime,
     criteria: list[RubricCriterion],
     source: str | None = None,
+    submission: Submission | None = None,
 ) -> ReviewAssignment:
     """Store validated points and comment; audit what changed; move the sheet's state."""
     assert assignment.id is not None
@@ -163,13 +176,14 @@ def _write(
             entity="assignment",
             entity_id=assignment.id,
             action="score",
-            reason="提交评分 / scores submitted" if submit else "暂存评分 / draft saved",
+            reason=_score_reason(submit, submission),
             data={
                 "before": {k: str(v) for k, v in before.items()},
                 "after": {k: str(v) for k, v in points.items()},
                 "comment_before": assignment.comment,
                 "comment_after": comment,
                 "source": source or assignment.source,
+                "submission": str(submission or ("submitted" if submit else "draft")),
             },
         )
     assignment.comment = comment
@@ -189,6 +203,12 @@ def _write(
     session.add(assignment)
     session.flush()
     return assignment
+
+
+def _score_reason(submit: bool, submission: Submission | None) -> str:
+    if submission is Submission.amended:
+        return "修改已提交的评分 / submitted scores amended"
+    return "提交评分 / scores submitted" if submit else "暂存评分 / draft saved"
 
 
 def save_sheet(
@@ -213,16 +233,25 @@ def save_sheet(
     application = session.get(Application, assignment.application_id)
     assert application is not None
     _writable(assignment, application)
-    if not submit and assignment.state is AssignmentState.submitted:
-        raise Conflict(
-            "该评分表已提交，暂存草稿不会撤回提交；修改后请点击“提交修改” / "
-            "this sheet is submitted: saving a draft would withdraw it; change it and press “Resubmit”"
-        )
+    submission = next_submission(  # a submitted sheet stays submitted (models.submission)
+        submitted=assignment.state is AssignmentState.submitted,
+        submit=submit,
+        amendable=True,  # until the deadline, refused above
+        form=SHEET_NAMED,
+    )
     criteria = list_criteria(session, competition_id=assignment.competition_id)
     comment = comment.strip()
     checked = _checked(points, comment, criteria, where=f"评分表 #{assignment_id}", submit=submit)
     return _write(
-        session, assignment, checked, comment, submit=submit, actor=actor, now=now, criteria=criteria
+        session,
+        assignment,
+        checked,
+        comment,
+        submit=submit,
+        actor=actor,
+        now=now,
+        criteria=criteria,
+        submission=submission,
     )
 
 

@@ -9,6 +9,7 @@ from typing import Any, ClassVar
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
+from models.links import new_nonce
 from models.states import ASSIGNMENT_MOVES, AssignmentState, Machine
 from models.types import DecimalText, UtcDateTime, enum_column, utcnow
 
@@ -31,6 +32,10 @@ class Expert(SQLModel, table=True):
     active: bool = Field(default=True, sa_column_kwargs={"server_default": sa.true()})
     # changed by a person (the console, an imported list): the configuration's list no longer overwrites it
     edited_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    # the expert's own link to the list of their sheets (models.review.links.expert_link); rotates to revoke
+    token_nonce: str = Field(
+        default_factory=new_nonce, max_length=64, sa_column_kwargs={"server_default": ""}
+    )
 
 
 class ConflictDeclaration(SQLModel, table=True):

@@ -2,9 +2,10 @@
 符合/不符合 and why, overrides included), and the result letter to each applicant — with the sheet
 attached when the application is not eligible.
 
-Idempotent: a sheet is rewritten only when a rule's result changed after it was written (an
-administrator's override), and a result letter is keyed by the decision, so an applicant hears
-again only when an override changes the outcome.
+Idempotent: a sheet is written once; when a rule's result changes after it was written (an
+administrator's override) that ruling gets a sheet of its own (``资格审查表-<ref>（第2版）``) and the
+first stays as it was. A result letter is keyed by the decision, so an applicant hears again only
+when an override changes the outcome.
 """
 
 from __future__ import annotations
@@ -18,13 +19,14 @@ from models.competition.config import CompetitionConfig
 from models.competition.tables import Competition, competition_config
 from models.documents.registry import write_document
 from models.documents.tables import GeneratedDocument
-from models.errors import IllegalTransition, InputError, NotFound, Problem
+from models.errors import InputError, NotFound, Problem
 from models.intake.correspondence import write_to_applicant
 from models.intake.tables import Application, EligibilityCheck, Organisation
-from models.lifecycle import allowed_moves, machine_for, set_state
+from models.lifecycle import set_state
 from models.mail.outbox import OutboxLetter, letter_ids
 from models.screening.eligibility import RULE_LABELS, checks_of, sheet_rows
 from models.settings import Settings
+from models.stage_order import StageRun, require_stage
 from models.states import ORGANISATION_KIND_LABELS, ApplicationState, CompetitionStage
 
 STAGE = "screening"
@@ -33,15 +35,9 @@ DECIDED = (ApplicationState.eligible, ApplicationState.ineligible)
 
 def check_screening_may_run(competition: Competition, *, now: datetime) -> None:
     """Refuse screening before any of its work is done: a competition still in 筹备 (no call
-    published) cannot be screened, nor one whose applications are still open. Changes nothing."""
-    if competition.stage is CompetitionStage.draft:
-        raise IllegalTransition(
-            machine_for(competition).entity,
-            competition.id,
-            str(competition.stage),
-            str(CompetitionStage.screening),
-            sorted(str(stage) for stage in allowed_moves(competition)),
-        )
+    published) cannot be screened (``models.stage_order``), nor one whose applications are still
+    open. Changes nothing."""
+    require_stage(StageRun.screening, slug=competition.slug, stage=competition.stage)
     close = competition_config(competition).deadlines.applications_close
     if competition.stage is CompetitionStage.call_open and now < close:
         raise InputError(
@@ -122,14 +118,25 @@ def _screened(session: Session, *, competition_id: int) -> list[tuple[Applicatio
     )
 
 
-def sheet_of(session: Session, *, application_id: int) -> GeneratedDocument | None:
-    return session.exec(
-        select(GeneratedDocument).where(
-            GeneratedDocument.role == "eligibility_sheet",
-            GeneratedDocument.subject_entity == "application",
-            GeneratedDocument.subject_id == application_id,
+def sheets_of(session: Session, *, application_id: int) -> list[GeneratedDocument]:
+    """An application's 资格审查表, the first one first (a ruling after it wrote the next)."""
+    return list(
+        session.exec(
+            select(GeneratedDocument)
+            .where(
+                GeneratedDocument.role == "eligibility_sheet",
+                GeneratedDocument.subject_entity == "application",
+                GeneratedDocument.subject_id == application_id,
+            )
+            .order_by(col(GeneratedDocument.id))
         )
-    ).first()
+    )
+
+
+def sheet_of(session: Session, *, application_id: int) -> GeneratedDocument | None:
+    """The application's latest 资格审查表: the one that records its standing now."""
+    sheets = sheets_of(session, application_id=application_id)
+    return sheets[-1] if sheets else None
 
 
 def write_sheets(
@@ -142,9 +149,11 @@ def write_sheets(
     for application, organisation in _screened(session, competition_id=competition.id):
         assert application.id is not None
         checks = checks_of(session, application_id=application.id)
-        existing = sheet_of(session, application_id=application.id)
-        if existing is not None and all(c.checked_at <= existing.created_at for c in checks):
+        written_before = sheets_of(session, application_id=application.id)
+        if written_before and all(c.checked_at <= written_before[-1].created_at for c in checks):
             continue
+        # a ruling after the sheet was written is a later decision: its own sheet, the first kept
+        version = f"（第{len(written_before) + 1}版）" if written_before else ""
         written.append(
             write_document(
                 session,
@@ -162,7 +171,7 @@ def write_sheets(
                 stage=STAGE,
                 subject_entity="application",
                 subject_id=application.id,
-                filename=f"资格审查表-{application.ref}.docx",
+                filename=f"资格审查表-{application.ref}{version}.docx",
                 documents_dir=settings.documents_dir,
             )
         )

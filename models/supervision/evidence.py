@@ -19,6 +19,13 @@ are dropped; the EXIF orientation is applied first) and scaled down to ``uploads
 ``store_evidence`` writes the cleaned bytes under ``<uploads>/<competition>/checkpoint-<id>/
 <sha256>.<ext>`` (never outside that folder: checked on the resolved path) and records each file;
 ``discard`` removes files a failed transaction wrote.
+
+A file that passed its checks but came with a post that was not saved (a problem elsewhere in the
+form, or a post that only re-showed the page) is kept *pending* for the same link: listed on that
+person's page as chosen but not yet saved, shown to no one else, counted in the limit, and joined to
+the form by its next save (``attach_pending``) or removed by its owner (``drop_pending``). A refused
+file is never stored. Files are read back only through ``evidence_file`` (the checkpoint and the
+owners a page may show) and ``stored_path`` (inside the uploads folder).
 """
 
 from __future__ import annotations
@@ -39,7 +46,7 @@ from sqlmodel import Session, col, select
 
 from models.audit import record
 from models.competition.config import UploadRules
-from models.errors import InputError, Problem
+from models.errors import InputError, NotFound, Problem
 from models.supervision.tables import EvidenceFile
 
 KINDS = ("sign_in", "photo", "receipt", "other")
@@ -89,8 +96,22 @@ def shown_name(name: str) -> str:
     ]
 
 
+def field_of(kind: str) -> str:
+    """The form field a file of ``kind`` is chosen in (``evidence_photo`` …), where its problem shows."""
+    return f"evidence_{kind}" if kind in KINDS else "evidence"
+
+
 def _refuse(name: str, zh: str, en: str) -> Problem:
     return Problem(f"文件“{name}” / file “{name}”", "evidence", zh, en)
+
+
+def size_text(size: int) -> str:
+    """A file's size as people read it: 636 B, 12.4 KB, 1.2 MB (1 KB = 1,000 bytes)."""
+    if size < 1000:
+        return f"{size} B"
+    if size < 1_000_000:
+        return f"{size / 1000:.1f} KB".replace(".0 KB", " KB")
+    return f"{size / 1_000_000:.1f} MB".replace(".0 MB", " MB")
 
 
 def checked_name(name: str) -> str | Problem:
@@ -162,7 +183,15 @@ def _pdf(upload: Upload, name: str) -> CleanFile | Problem:
 
 
 def check_upload(upload: Upload, rules: UploadRules) -> CleanFile | Problem:
-    """One upload cleaned, or the Problem that refuses it (naming the file)."""
+    """One upload cleaned, or the Problem that refuses it (naming the file, at the field it was
+    chosen in)."""
+    result = _check_upload(upload, rules)
+    if isinstance(result, Problem):
+        return Problem(result.where, field_of(upload.kind), result.zh, result.en)
+    return result
+
+
+def _check_upload(upload: Upload, rules: UploadRules) -> CleanFile | Problem:
     name = checked_name(upload.name)
     if isinstance(name, Problem):
         return name
@@ -192,35 +221,88 @@ def check_upload(upload: Upload, rules: UploadRules) -> CleanFile | Problem:
     return _image(upload, name, media_type, rules)
 
 
-def check_uploads(uploads: Sequence[Upload], rules: UploadRules, *, already: int = 0) -> list[CleanFile]:
-    """Every upload cleaned, or ``InputError`` listing each refused file (then nothing is kept)."""
-    problems: list[Problem] = []
-    if already + len(uploads) > rules.max_files:
-        problems.append(
-            Problem(
-                "evidence",
-                "evidence",
-                f"每次检查最多上传 {rules.max_files} 个文件（已有 {already} 个）",
-                f"at most {rules.max_files} files per checkpoint ({already} already stored)",
-            )
-        )
+def too_many(count: int, rules: UploadRules, *, already: int = 0) -> Problem | None:
+    """The problem of ``count`` new files beside ``already`` stored ones, when over the limit."""
+    if already + count <= rules.max_files:
+        return None
+    return Problem(
+        "",
+        "evidence",
+        f"每次检查最多上传 {rules.max_files} 个文件（已有 {already} 个）",
+        f"at most {rules.max_files} files per checkpoint ({already} already stored)",
+    )
+
+
+def sort_uploads(uploads: Sequence[Upload], rules: UploadRules) -> tuple[list[CleanFile], list[Problem]]:
+    """Each upload cleaned, or its problem: (the files that passed, one problem per refused file)."""
     cleaned: list[CleanFile] = []
+    problems: list[Problem] = []
     for upload in uploads:
         result = check_upload(upload, rules)
         if isinstance(result, Problem):
             problems.append(result)
         else:
             cleaned.append(result)
+    return cleaned, problems
+
+
+def check_uploads(uploads: Sequence[Upload], rules: UploadRules, *, already: int = 0) -> list[CleanFile]:
+    """Every upload cleaned, or ``InputError`` listing each refused file (then nothing is kept)."""
+    cleaned, problems = sort_uploads(uploads, rules)
+    count = too_many(len(uploads), rules, already=already)
+    if count is not None:
+        problems.insert(0, count)
     if problems:
         raise InputError(problems)
     return cleaned
 
 
-def evidence_of(session: Session, *, checkpoint_id: int, owner: str | None = None) -> list[EvidenceFile]:
+def evidence_of(
+    session: Session, *, checkpoint_id: int, owner: str | None = None, pending: bool | None = False
+) -> list[EvidenceFile]:
+    """The evidence of a checkpoint (of one ``owner``): saved with its form (``pending=False``, the
+    default), chosen but not yet saved (``True``), or both (``None``)."""
     query = select(EvidenceFile).where(EvidenceFile.checkpoint_id == checkpoint_id)
     if owner is not None:
         query = query.where(EvidenceFile.owner == owner)
+    if pending is not None:
+        query = query.where(EvidenceFile.pending == pending)
     return list(session.exec(query.order_by(col(EvidenceFile.id))))
+
+
+def evidence_file(
+    session: Session, *, checkpoint_id: int, evidence_id: int, owners: Sequence[str], viewer: str = ""
+) -> EvidenceFile:
+    """One file a page may show: of this checkpoint, by one of ``owners``, saved with its form (or
+    pending, to its own ``viewer`` only); ``NotFound`` otherwise (another checkpoint's id included)."""
+    row = session.get(EvidenceFile, evidence_id)
+    if (
+        row is None
+        or row.checkpoint_id != checkpoint_id
+        or row.owner not in owners
+        or (row.pending and row.owner != viewer)
+    ):
+        raise NotFound(f"没有这份材料 #{evidence_id} / no such evidence #{evidence_id}")
+    return row
+
+
+def stored_path(uploads_dir: Path, row: EvidenceFile) -> Path:
+    """Where a stored file is (inside the uploads folder, or ``InputError``)."""
+    return _inside(uploads_dir, row.path)
+
+
+def thumbnail(path: Path, *, side: int = 320) -> tuple[bytes, str]:
+    """A small copy of a stored image (JPEG or PNG as the original), and its media type."""
+    with Image.open(path) as opened:
+        image = opened.copy()
+        fmt = opened.format or "PNG"
+    image.thumbnail((side, side))
+    out = io.BytesIO()
+    if fmt == "JPEG":
+        image.convert("RGB").save(out, format="JPEG", quality=80)
+        return out.getvalue(), "image/jpeg"
+    image.save(out, format="PNG", optimize=True)
+    return out.getvalue(), "image/png"
 
 
 def _inside(root: Path, relative: str) -> Path:
@@ -242,8 +324,10 @@ def store_evidence(
     folder: str,
     actor: str,
     written: list[Path],
+    pending: bool = False,
 ) -> list[EvidenceFile]:
     """Write each cleaned file (by content hash) and record it; the same file twice is one row.
+    ``pending``: chosen with a post that is not saved (see the module docstring).
 
     ``written`` receives every file this call created, so that a caller whose transaction fails can
     ``discard`` them.
@@ -281,6 +365,7 @@ def store_evidence(
             width=clean.width,
             height=clean.height,
             uploaded_by=actor,
+            pending=pending,
         )
         session.add(row)
         session.flush()
@@ -290,11 +375,54 @@ def store_evidence(
             actor=actor,
             entity="checkpoint",
             entity_id=checkpoint_id,
-            action="evidence_uploaded",
+            action="evidence_pending" if pending else "evidence_uploaded",
             data={"evidence_id": row.id, "name": clean.name, "kind": clean.kind, "sha256": clean.sha256},
         )
         stored.append(row)
     return stored
+
+
+def attach_pending(session: Session, *, checkpoint_id: int, owner: str, actor: str) -> list[EvidenceFile]:
+    """The owner's pending files of this checkpoint join the form being saved (audited)."""
+    rows = evidence_of(session, checkpoint_id=checkpoint_id, owner=owner, pending=True)
+    for row in rows:
+        row.pending = False
+        session.add(row)
+        record(
+            session,
+            actor=actor,
+            entity="checkpoint",
+            entity_id=checkpoint_id,
+            action="evidence_uploaded",
+            data={"evidence_id": row.id, "name": row.name, "kind": row.kind, "sha256": row.sha256},
+        )
+    session.flush()
+    return rows
+
+
+def drop_pending(
+    session: Session, *, checkpoint_id: int, owner: str, evidence_id: int, uploads_dir: Path, actor: str
+) -> Path | None:
+    """Remove one of the owner's pending files; returns the stored file to delete once committed
+    (None when another row still uses it). ``NotFound`` for any other file."""
+    row = evidence_file(
+        session, checkpoint_id=checkpoint_id, evidence_id=evidence_id, owners=(owner,), viewer=owner
+    )
+    if not row.pending:
+        raise NotFound(f"没有待保存的材料 #{evidence_id} / no pending evidence #{evidence_id}")
+    path = stored_path(uploads_dir, row)
+    session.delete(row)
+    session.flush()
+    record(
+        session,
+        actor=actor,
+        entity="checkpoint",
+        entity_id=checkpoint_id,
+        action="evidence_dropped",
+        data={"evidence_id": evidence_id, "name": row.name},
+    )
+    shared = session.exec(select(EvidenceFile).where(EvidenceFile.path == row.path)).first()
+    return None if shared is not None else path
 
 
 def discard(paths: Sequence[Path]) -> None:

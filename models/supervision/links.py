@@ -15,10 +15,12 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session
 
+from models.funding.tables import Grant
 from models.links import (
     READABLE_AFTER_DEADLINE,
     LinkRefused,
     Purpose,
+    expired,
     link_secret,
     portal_link,
     read_link,
@@ -83,14 +85,22 @@ def open_checkpoint_link(
         if purpose == "checkpoint"
         else (checkpoint.grant_id, checkpoint.report_nonce)
     )
+    grant = session.get(Grant, checkpoint.grant_id)
+    competition_id = grant.competition_id if grant is not None else None
     if holder != claim.holder_id:
-        raise LinkRefused("holder", "此链接不属于该检查点的督导", "link refused: it belongs to someone else")
+        raise LinkRefused(
+            "holder",
+            "此链接不属于该检查点的督导",
+            "link refused: it belongs to someone else",
+            competition_id=competition_id,
+        )
     if not nonce or not secrets.compare_digest(nonce, claim.nonce):
         raise LinkRefused(
             "revoked",
             "链接已被撤销，请使用最新邮件中的链接",
             "link refused: it was revoked; use the link in the latest letter",
+            competition_id=competition_id,
         )
     if now >= checkpoint_expiry(checkpoint, settings):  # the due day may have moved since signing
-        raise LinkRefused("expired", "链接已过期", "link refused: it has expired")
+        raise expired(competition_id)
     return checkpoint

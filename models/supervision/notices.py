@@ -9,9 +9,11 @@ submitted (``supervision_reminder``, ``progress_report_reminder``), the 整改�
 (the 拨款通知 and its ``tranche_paid`` letter come from the funding stage's ``open_gate``), and the 终止通知
 (``termination``).
 
-Papers: 督导记录表 (``supervision_record``) per submitted record of a settled checkpoint, 中期评估意见
-(``midterm_opinion``) per settled checkpoint other than the last configured one, 整改通知
-(``rectification_notice``) per rectification.
+Papers, each written once from its decision's own record: 督导记录表 (``supervision_record``) per
+submitted record of a settled checkpoint, 中期评估意见 (``midterm_opinion``) per settled checkpoint
+other than the last configured one — its 拨付意见 from that checkpoint's outcome and round, citing
+the 拨款通知 or 整改通知 by 文号 —, 整改通知 (``rectification_notice``) per rectification and 终止通知
+(``termination_notice``) per termination, both numbered from the 文号 registry.
 
 Long by design: every letter and paper of supervision, keyed the same way, so none is sent or
 written twice.
@@ -26,7 +28,11 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, select
 
+from models.bilingual import chinese
+from models.competition.config import NumberedKind
 from models.competition.tables import Competition, competition_config
+from models.documents.engine.cn_format import percent
+from models.documents.numbering import assign_number, number_of
 from models.documents.registry import write_document
 from models.documents.tables import GeneratedDocument
 from models.funding.tables import Grant, Tranche
@@ -35,10 +41,11 @@ from models.mail.correspondence import write_to
 from models.mail.letters import checked_address, letter_key
 from models.mail.outbox import OutboxLetter, find_by_key
 from models.mail.reminders import write_by_hand
-from models.money import format_yuan
+from models.money import format_yuan, yuan_in_capitals
 from models.settings import Settings
-from models.states import CheckpointState, TrancheState
+from models.states import RECTIFICATIONS_TERMINABLE, CheckpointState, RectificationState
 from models.supervision.links import report_link, supervise_link
+from models.supervision.outcomes import rectification_for
 from models.supervision.plan import grant_parts, project_plan
 from models.supervision.records import MODES, checkpoint_context, progress_of, report_of, report_on_time
 from models.supervision.schedule import checkpoints_of
@@ -320,9 +327,6 @@ def _indicator_rows(session: Session, checkpoint: Checkpoint) -> list[dict[str, 
     report = report_of(session, checkpoint_id=checkpoint.id or 0)
     progress = progress_of(session, checkpoint_id=checkpoint.id or 0)
 
-    def rate(actual: int, planned: int) -> str:
-        return f"{round(actual * 100 / planned)}%" if planned else "—"
-
     held = report.activities_held if report else 0
     people = report.person_times if report else 0
     spent = report.spent_fen if report else 0
@@ -331,7 +335,7 @@ def _indicator_rows(session: Session, checkpoint: Checkpoint) -> list[dict[str, 
             "name": "活动场次",
             "planned": plan.plan.sessions_text,
             "actual": f"{held}场",
-            "rate": rate(held, plan.sessions),
+            "rate": percent(held, plan.sessions),
             "evidence": f"进度报告列 {len(progress.activities) if progress else 0} 项活动",
             "note": "",
         },
@@ -339,7 +343,7 @@ def _indicator_rows(session: Session, checkpoint: Checkpoint) -> list[dict[str, 
             "name": "服务人次",
             "planned": plan.plan.participants_text,
             "actual": f"{people:,}人次",
-            "rate": rate(people, plan.participants),
+            "rate": percent(people, plan.participants),
             "evidence": "签到表",
             "note": "",
         },
@@ -347,7 +351,7 @@ def _indicator_rows(session: Session, checkpoint: Checkpoint) -> list[dict[str, 
             "name": "受益人数",
             "planned": plan.plan.beneficiaries_text,
             "actual": f"{report.beneficiaries if report else 0:,}人",
-            "rate": rate(report.beneficiaries if report else 0, plan.beneficiaries),
+            "rate": percent(report.beneficiaries if report else 0, plan.beneficiaries),
             "evidence": "",
             "note": "",
         },
@@ -355,7 +359,7 @@ def _indicator_rows(session: Session, checkpoint: Checkpoint) -> list[dict[str, 
             "name": "经费使用",
             "planned": format_yuan(plan.amount_fen, unit=True),
             "actual": format_yuan(spent, unit=True),
-            "rate": rate(spent, plan.amount_fen),
+            "rate": percent(spent, plan.amount_fen),
             "evidence": "票据",
             "note": "",
         },
@@ -396,10 +400,74 @@ def _documents_dir(settings: Settings) -> Path:
     return settings.documents_dir
 
 
+def _opinion(
+    session: Session, checkpoint: Checkpoint, report: CheckpointReport, report_name: str, settings: Settings
+) -> str:
+    """The 评估意见 of a settled checkpoint, from its own record: a late grantee report that failed
+    it, the supervisor's reason for overriding the pass mark, the findings."""
+    _, _, plan, _ = checkpoint_context(session, checkpoint.id or 0)
+    progress = progress_of(session, checkpoint_id=checkpoint.id or 0)
+    lines = []
+    if plan.missing_report_fails and not report_on_time(checkpoint, progress, timezone=settings.timezone):
+        lines.append(f"项目方未按期提交{report_name}，按约定视为不合格。")
+    if report.override_reason:
+        lines.append(f"督导人员改判为{'合格' if report.passed else '不合格'}，理由：{report.override_reason}")
+    if report.findings:
+        lines.append(report.findings)
+    passed = checkpoint.state is CheckpointState.passed
+    return "\n".join(lines) or ("评估合格。" if passed else "评估不合格。")
+
+
+def _local_day(moment: datetime, settings: Settings) -> date:
+    return moment.astimezone(ZoneInfo(settings.timezone)).date()
+
+
+def _rectification_number(
+    session: Session, competition: Competition, rectification: Rectification, settings: Settings
+) -> str:
+    """The 文号 of a rectification's 整改通知 (given now if the notice is still to be written)."""
+    return assign_number(
+        session,
+        competition=competition,
+        kind=NumberedKind.rectification_notice,
+        subject_entity="rectification",
+        subject_id=rectification.id or 0,
+        issued_on=_local_day(rectification.opened_at, settings),
+    )
+
+
+def _tranche_opinion(
+    session: Session, competition: Competition, checkpoint: Checkpoint, settings: Settings
+) -> str:
+    """四、拨付意见: what this checkpoint's decision did to the tranche gated on it — from the
+    checkpoint's own outcome and round, never from what later decisions did to the tranche, and
+    with the 文号 of the paper that carries it out (the 拨款通知, the 整改通知)."""
+    tranche = _gated_tranche(session, checkpoint)
+    if tranche is None:
+        return "本检查点不涉及拨付。"
+    amount = f"{tranche.label}{format_yuan(tranche.amount_fen, unit=True)}"
+    rectification = rectification_for(session, checkpoint=checkpoint)
+    notice = _rectification_number(session, competition, rectification, settings) if rectification else ""
+    by_notice = f"按整改通知（{notice}）" if notice else ""
+    if checkpoint.state is CheckpointState.passed:
+        paid = number_of(
+            session, kind=NumberedKind.payment_notice, subject_entity="tranche", subject_id=tranche.id or 0
+        )
+        release = f"同意拨付{amount}" + (f"，见拨款通知（{paid}）" if paid else "") + "。"
+        return f"{by_notice}整改后经复查合格，{release}" if checkpoint.round > 1 else release
+    if checkpoint.round == 1:
+        return f"{amount}暂缓拨付，待{by_notice}整改并经复查合格后拨付。"
+    return (
+        f"{by_notice}整改后经复查仍不合格，{amount}不予拨付。"
+        "是否终止资助协议并追回已拨付资金，由主办方依资助协议第七条决定，另行书面通知。"
+    )
+
+
 def write_papers(
     session: Session, *, competition: Competition, settings: Settings, today: date
 ) -> list[GeneratedDocument]:
-    """督导记录表 and 中期评估意见 for every settled checkpoint with a record (idempotent)."""
+    """督导记录表 and 中期评估意见 for every settled checkpoint with a record — each written once,
+    from the checkpoint's own outcome and round (never from what a later decision did)."""
     assert competition.id is not None
     config = competition_config(competition)
     last = config.checkpoints[-1].code if config.checkpoints else ""
@@ -461,17 +529,6 @@ def write_papers(
         )
         if checkpoint.code == last:
             continue  # the final evaluation writes its own report
-        tranche = session.exec(
-            select(Tranche).where(Tranche.grant_id == grant.id, Tranche.gate == checkpoint.code)
-        ).first()
-        if tranche is None:
-            next_tranche = "本检查点不涉及拨付。"
-        elif tranche.state is TrancheState.released:
-            next_tranche = f"同意拨付{tranche.label}{format_yuan(tranche.amount_fen, unit=True)}。"
-        else:
-            next_tranche = (
-                f"{tranche.label}{format_yuan(tranche.amount_fen, unit=True)}暂缓拨付，待整改复查通过后拨付。"
-            )
         written.append(
             write_document(
                 session,
@@ -486,9 +543,8 @@ def write_papers(
                     "indicators": [{k: r[k] for k in ("name", "planned", "actual", "rate")} for r in rows],
                     "granted_fen": grant.amount_fen,
                     "spent_fen": report.spent_fen,
-                    "opinion": checkpoint.outcome_reason
-                    + ("\n" + report.findings if report.findings else ""),
-                    "next_tranche": next_tranche,
+                    "opinion": _opinion(session, checkpoint, report, plan.report_name, settings),
+                    "next_tranche": _tranche_opinion(session, competition, checkpoint, settings),
                     "operator": config.competition.operator or competition.organiser,
                     "issue_date": today,
                 },
@@ -515,13 +571,7 @@ def _rectification_notice(
     assert checkpoint is not None and competition.id is not None
     _, _, plan, config = checkpoint_context(session, checkpoint.id or 0)
     _, application, organisation = grant_parts(session, rectification.grant_id)
-    withheld = list(
-        session.exec(
-            select(Tranche).where(
-                Tranche.grant_id == rectification.grant_id, Tranche.state == TrancheState.withheld
-            )
-        )
-    )
+    withheld = _gated_tranche(session, checkpoint)
     reports = session.exec(
         select(CheckpointReport)
         .where(CheckpointReport.checkpoint_id == checkpoint.id, col(CheckpointReport.draft).is_(False))
@@ -534,7 +584,7 @@ def _rectification_notice(
         session,
         role="rectification_notice",
         context={
-            "doc_number": f"{competition.slug}-整改-{rectification.id}",
+            "doc_number": _rectification_number(session, competition, rectification, settings),
             "organisation_name": organisation.name,
             "competition_name": competition.name,
             "project_title": application.title,
@@ -542,11 +592,11 @@ def _rectification_notice(
             "checkpoint_name": plan.name,
             "score": checkpoint.score if checkpoint.score is not None else 0,
             "pass_score": plan.pass_score,
-            "problems": problems or [checkpoint.outcome_reason],
+            "problems": problems or [chinese(checkpoint.outcome_reason)],
             "requirements": rectification.items,
             "deadline": rectification.deadline,
-            "withheld_label": "、".join(t.label for t in withheld) or "—",
-            "withheld_fen": sum(t.amount_fen for t in withheld),
+            "withheld_label": withheld.label if withheld else "—",
+            "withheld_fen": withheld.amount_fen if withheld else 0,
             "contact": config.competition.contact,
             "operator": config.competition.operator or competition.organiser,
             "issue_date": today,
@@ -558,6 +608,14 @@ def _rectification_notice(
         filename=f"整改通知-{application.ref}-{rectification.id}",
         documents_dir=_documents_dir(settings),
     )
+
+
+def _gated_tranche(session: Session, checkpoint: Checkpoint) -> Tranche | None:
+    """The tranche gated on a checkpoint's code — the one its outcome released or withheld (None
+    when none is)."""
+    return session.exec(
+        select(Tranche).where(Tranche.grant_id == checkpoint.grant_id, Tranche.gate == checkpoint.code)
+    ).first()
 
 
 def queue_rectification_notices(
@@ -586,11 +644,7 @@ def queue_rectification_notices(
         checkpoint = session.get(Checkpoint, rectification.checkpoint_id)
         assert checkpoint is not None
         _, _, plan, _ = checkpoint_context(session, checkpoint.id or 0)
-        withheld = session.exec(
-            select(Tranche).where(
-                Tranche.grant_id == rectification.grant_id, Tranche.state == TrancheState.withheld
-            )
-        ).all()
+        withheld = _gated_tranche(session, checkpoint)
         letters.append(
             write_to_applicant(
                 session,
@@ -605,7 +659,7 @@ def queue_rectification_notices(
                     "checkpoint_name": plan.name,
                     "findings": rectification.items,
                     "rectify_by": cn_day(rectification.deadline),
-                    "withheld_amount": format_yuan(sum(t.amount_fen for t in withheld)),
+                    "withheld_amount": format_yuan(withheld.amount_fen if withheld else 0),
                 },
             )
         )
@@ -616,20 +670,105 @@ def queue_rectification_notices(
 def queue_outcome_letters(
     session: Session, *, competition: Competition, settings: Settings, now: datetime
 ) -> list[OutboxLetter]:
-    """整改通知 (document + letter), 拨款通知 letters for released tranches, 终止通知 (the new letters)."""
+    """整改通知 (document + letter) and 终止通知 (document + letter), each once; returns the new
+    letters (the 拨款通知 and its letter come from funding's ``open_gate``)."""
     assert competition.id is not None
     known = _known(session, competition.id)
     letters = queue_rectification_notices(session, competition=competition, settings=settings)
-    grants = {g.id: g for g in session.exec(select(Grant).where(Grant.competition_id == competition.id))}
+    letters += queue_termination_notices(session, competition=competition, settings=settings)
+    return _new(letters, known)
+
+
+def _termination_grounds(
+    session: Session, competition: Competition, grant_id: int, settings: Settings
+) -> str:
+    """Why the agreement ends, citing the earlier paper it follows from: the 整改通知 whose
+    rectification failed or lapsed, else the failed 结项评估."""
+    rectification = session.exec(
+        select(Rectification)
+        .where(Rectification.grant_id == grant_id, col(Rectification.state).in_(RECTIFICATIONS_TERMINABLE))
+        .order_by(col(Rectification.id).desc())
+    ).first()
+    if rectification is None:
+        return "结项评估不合格"
+    number = _rectification_number(session, competition, rectification, settings)
+    checkpoint = session.get(Checkpoint, rectification.checkpoint_id)
+    name = checkpoint_context(session, checkpoint.id or 0)[2].name if checkpoint is not None else "评估"
+    lapsed = rectification.state is RectificationState.lapsed
+    outcome = "逾期未提交整改报告" if lapsed else "整改后经复查仍不合格"
+    return f"{name}不合格，依整改通知（{number}）限期整改，{outcome}"
+
+
+def termination_notice(
+    session: Session, *, competition: Competition, termination: GrantTermination, settings: Settings
+) -> GeneratedDocument:
+    """The 终止通知 of one termination: why, the money paid, accepted, to be returned and no longer
+    paid — written once, from the termination's own record."""
+    assert competition.id is not None
+    grant, application, organisation = grant_parts(session, termination.grant_id)
+    config = competition_config(competition)
+    day = _local_day(termination.terminated_at, settings)
+    return write_document(
+        session,
+        role="termination_notice",
+        context={
+            "doc_number": assign_number(
+                session,
+                competition=competition,
+                kind=NumberedKind.termination_notice,
+                subject_entity="termination",
+                subject_id=termination.id or 0,
+                issued_on=day,
+            ),
+            "organisation_name": organisation.name,
+            "competition_name": competition.name,
+            "project_title": application.title,
+            "application_ref": application.ref,
+            "agreement_number": grant.agreement_no,
+            "grounds": _termination_grounds(session, competition, grant.id or 0, settings),
+            "reason": chinese(termination.reason),
+            "terminated_on": day,
+            "grant_fen": grant.amount_fen,
+            "released_fen": termination.released_fen,
+            "accepted_spend_fen": termination.accepted_spend_fen,
+            "clawback_fen": termination.clawback_fen,
+            "cancelled_fen": termination.cancelled_fen,
+            "return_days": config.settlement.return_days,
+            "return_to": config.return_to,
+            "contact": config.competition.contact,
+            "organiser": competition.organiser,
+            "issue_date": day,
+        },
+        competition_id=competition.id,
+        stage=STAGE,
+        subject_entity="termination",
+        subject_id=termination.id,
+        filename=f"终止通知-{application.ref}",
+        documents_dir=_documents_dir(settings),
+    )
+
+
+def queue_termination_notices(
+    session: Session, *, competition: Competition, settings: Settings
+) -> list[OutboxLetter]:
+    """The 终止通知 of every termination — the document and its letter, dated the day of the
+    termination — once each (keyed by the termination); returns the new letters."""
+    assert competition.id is not None
+    known = _known(session, competition.id)
+    letters = []
+    grants = select(Grant.id).where(Grant.competition_id == competition.id)
     for termination in session.exec(
         select(GrantTermination)
         .where(col(GrantTermination.grant_id).in_(grants))
         .order_by(col(GrantTermination.id))
     ):
         _, application, organisation = grant_parts(session, termination.grant_id)
+        document = termination_notice(
+            session, competition=competition, termination=termination, settings=settings
+        )
         if not application.contact_email:
             continue
-        local_day = termination.terminated_at.astimezone(ZoneInfo(settings.timezone)).date()
+        config = competition_config(competition)
         letters.append(
             write_to_applicant(
                 session,
@@ -639,13 +778,23 @@ def queue_outcome_letters(
                 application=application,
                 organisation=organisation,
                 occasion=f"termination-{termination.id}",
+                attachments=[document.id] if document.id is not None else [],
                 context={
-                    "reason": termination.reason,
-                    "terminated_on": cn_day(local_day),
+                    "doc_number": number_of(
+                        session,
+                        kind=NumberedKind.termination_notice,
+                        subject_entity="termination",
+                        subject_id=termination.id or 0,
+                    ),
+                    "reason": chinese(termination.reason),
+                    "terminated_on": cn_day(_local_day(termination.terminated_at, settings)),
                     "released_amount": format_yuan(termination.released_fen),
                     "accepted_spend": format_yuan(termination.accepted_spend_fen),
                     "clawback_amount": format_yuan(termination.clawback_fen),
+                    "clawback_in_capitals": yuan_in_capitals(termination.clawback_fen),
                     "cancelled_amount": format_yuan(termination.cancelled_fen),
+                    "return_days": config.settlement.return_days,
+                    "return_to": config.return_to,
                 },
             )
         )

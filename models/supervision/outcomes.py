@@ -14,8 +14,9 @@
   as failing and settles the rectification it opened.
 - ``open_rectification`` / ``close_rectification``: the one opener and closer of a 整改, for
   every checkpoint (the final evaluation uses them for a failed 结项 too).
-- ``terminate_grant``: only after a failed or lapsed rectification; cancels every unreleased
-  tranche, waives the unsettled checkpoints and computes the claw-back: released money minus the
+- ``terminate_grant``: only after a failed or lapsed rectification; ``end_grant`` (also the
+  final evaluation's, for a 结项 that terminates) cancels every unreleased tranche, waives the
+  unsettled checkpoints and settles the money once: the claw-back is the money paid minus the
   spending the supervisors accepted (the latest submitted record), never below zero.
 
 Every move goes through ``set_state`` (audited); the letters and documents that tell people follow
@@ -27,10 +28,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from sqlmodel import Session, col, select
 
 from models.audit import AuditEvent, record
+from models.bilingual import Bilingual, chinese
+from models.documents.engine.cn_format import cn_day
 from models.errors import Conflict, InputError, NotFound, Problem
 from models.funding.tables import Grant, Tranche
 from models.funding.tranches import open_gate
@@ -106,7 +110,7 @@ def rectification_items(reports: Iterable[CheckpointReport | None], reason: str)
     for report in reports:
         if report is not None:
             lines += [ln.strip(" -•·\t") for ln in (report.rectify or report.findings).splitlines()]
-    return list(dict.fromkeys(ln for ln in lines if ln)) or [reason]
+    return list(dict.fromkeys(ln for ln in lines if ln)) or [chinese(reason)]
 
 
 def open_rectification(
@@ -185,7 +189,10 @@ def _conclude(
         actor=actor,
         reason=reason,
     )
-    gate_reason = f"{plan.name}{'通过' if passed else '未通过'}：{reason}"
+    verdict = Bilingual(
+        f"{plan.name}{'通过' if passed else '未通过'}：", f"{'passed' if passed else 'failed'}: "
+    )
+    gate_reason = str(verdict + Bilingual.parse(reason))
     _gate_tranche(
         session,
         grant_id=grant.id or 0,
@@ -262,13 +269,19 @@ def settle_checkpoint(
     checkpoint.score = report.score
     passed = report.passed
     mark = plan.pass_score
-    reason = f"督导评分 {report.score}（合格分 {mark}） / scored {report.score} (pass mark {mark})"
+    parts = [
+        Bilingual(f"督导评分{report.score}分（合格分{mark}分）", f"scored {report.score} (pass mark {mark})")
+    ]
     if report.override_reason:
-        reason += f"；督导改判 / overridden: {report.override_reason}"
+        why = report.override_reason
+        parts.append(Bilingual(f"督导改判：{why}", f"overridden: {why}"))
     progress = progress_of(session, checkpoint_id=checkpoint_id)
     if plan.missing_report_fails and not report_on_time(checkpoint, progress, timezone=timezone):
         passed = False
-        reason = f"未按期提交{plan.report_name} / the grantee's report was not submitted on time；{reason}"
+        parts.insert(
+            0, Bilingual(f"未按期提交{plan.report_name}", "the grantee's report was not submitted on time")
+        )
+    reason = str(Bilingual.join(parts))
     from zoneinfo import ZoneInfo
 
     return _conclude(
@@ -340,7 +353,8 @@ def mark_overdue(
                 entity="checkpoint",
                 entity_id=cid,
                 action="report_missing",
-                reason=f"{plan.report_name}逾期未提交（应于 {report_due} 前） / the grantee's report is late",
+                reason=f"{plan.report_name}逾期未提交（应于{cn_day(report_due)}前） / "
+                f"the grantee's report is late (due {report_due})",
             )
             result["report_missing"].append(cid)
         if today <= checkpoint.due_on:
@@ -353,7 +367,10 @@ def mark_overdue(
             and rectification is not None
             and not report_on_time(checkpoint, progress, timezone=timezone)
         ):
-            reason = f"整改期限 {rectification.deadline} 已过，未提交整改报告 / rectification deadline missed"
+            reason = (
+                f"整改期限{cn_day(rectification.deadline)}已过，未提交整改报告 / "
+                f"rectification deadline {rectification.deadline} missed"
+            )
             checkpoint.outcome_reason, checkpoint.settled_at = reason, now
             set_state(session, checkpoint, CheckpointState.failed, actor=actor, reason=reason)
             set_state(session, rectification, RectificationState.lapsed, actor=actor, reason=reason)
@@ -374,7 +391,10 @@ def mark_overdue(
                 entity="checkpoint",
                 entity_id=cid,
                 action="overdue",
-                reason=f"督导记录逾期未提交（应于 {checkpoint.due_on}） / the supervisor's record is overdue",
+                reason=(
+                    f"督导记录逾期未提交（应于{cn_day(checkpoint.due_on)}提交） / "
+                    f"the supervisor's record is overdue (due {checkpoint.due_on})"
+                ),
             )
             result["overdue"].append(cid)
     return result
@@ -418,10 +438,35 @@ def terminate_grant(
             "只有整改复查不通过或逾期未整改的项目才能终止 / a grant can be terminated only after a failed "
             "re-check or a missed rectification deadline"
         )
-    tranches = list(
-        session.exec(select(Tranche).where(Tranche.grant_id == grant_id).order_by(col(Tranche.seq)))
+    return end_grant(
+        session, grant=grant, reason=reason, actor=actor, now=now, data={"rectification_id": grounds.id}
     )
-    released = sum(t.amount_fen for t in tranches if t.state is TrancheState.released)
+
+
+def end_grant(
+    session: Session,
+    *,
+    grant: Grant,
+    reason: str,
+    actor: str,
+    now: datetime,
+    data: dict[str, Any] | None = None,
+    accepted_fen: int | None = None,
+) -> GrantTermination:
+    """The termination itself, for every way a grant ends early (an administrator after a failed
+    or lapsed 整改, or a failed 结项 that terminates): every unpaid tranche cancelled, the open
+    checkpoints waived, the grant and its application terminated, and the money settled once —
+    the claw-back is what was paid beyond the spending the supervisors accepted (the latest
+    submitted record, or ``accepted_fen``: what the deciding round accepted), never below zero.
+    Audited; a second call returns the first termination."""
+    assert grant.id is not None
+    done = session.exec(select(GrantTermination).where(GrantTermination.grant_id == grant.id)).first()
+    if done is not None:
+        return done
+    tranches = list(
+        session.exec(select(Tranche).where(Tranche.grant_id == grant.id).order_by(col(Tranche.seq)))
+    )
+    released = sum(t.paid_fen for t in tranches if t.state is TrancheState.released)
     cancelled = 0
     for tranche in tranches:
         if tranche.state in (TrancheState.planned, TrancheState.due, TrancheState.withheld):
@@ -434,15 +479,15 @@ def terminate_grant(
                 reason=f"项目终止 / terminated: {reason}",
             )
     for checkpoint in session.exec(
-        select(Checkpoint).where(Checkpoint.grant_id == grant_id, col(Checkpoint.state).in_(CHECKPOINTS_OPEN))
+        select(Checkpoint).where(Checkpoint.grant_id == grant.id, col(Checkpoint.state).in_(CHECKPOINTS_OPEN))
     ):
         if can_move(checkpoint, CheckpointState.waived):
             set_state(
                 session, checkpoint, CheckpointState.waived, actor=actor, reason="项目终止 / terminated"
             )
-    spend = accepted_spend(session, grant_id=grant_id)
+    spend = accepted_spend(session, grant_id=grant.id) if accepted_fen is None else accepted_fen
     termination = GrantTermination(
-        grant_id=grant_id,
+        grant_id=grant.id,
         reason=reason,
         released_fen=released,
         accepted_spend_fen=spend,
@@ -458,7 +503,7 @@ def terminate_grant(
         session,
         actor=actor,
         entity="grant",
-        entity_id=grant_id,
+        entity_id=grant.id,
         action="terminated",
         reason=reason,
         data={
@@ -466,7 +511,7 @@ def terminate_grant(
             "accepted_spend_fen": spend,
             "clawback_fen": termination.clawback_fen,
             "cancelled_fen": cancelled,
-            "rectification_id": grounds.id,
+            **(data or {}),
         },
     )
     return termination

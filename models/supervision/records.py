@@ -1,9 +1,16 @@
 """The two forms of a checkpoint: the supervisor's record (督导记录) and the grantee's progress report
-(中期报告 / 结项报告). Both are drafts until submitted and may be changed until the checkpoint is
-settled (passed / failed / waived); every save is audited.
+(中期报告 / 结项报告). Both are drafts until submitted, and only while the checkpoint is open
+(not yet settled: passed / failed / waived). A submitted form stays submitted (``models.submission``):
+a draft never replaces it, and it is changed only by an amended submission until the end of its
+due day (the record: the checkpoint's ``due_on``; the report: its ``report_due_on``), audited as
+``record_amended`` / ``progress_amended``. A first submission after the due day is still taken (it is
+late; ``report_on_time`` says so). Every save is audited.
 
 Both take what the form posted as text (``Mapping[str, str]``) and check all of it at once:
-``InputError`` lists every Problem with its field, and nothing is stored. Scores follow the
+``InputError`` lists every Problem with its field, and nothing is stored. Money is never above
+what it may be: a budget line's spending above its budget, the lines' sum above the grant, or the
+supervisor's accepted spending above the grant is refused at its field — the excess is the
+organisation's own money (自筹), never silently dropped. Scores follow the
 checkpoint's rubric: Σ points × weight; the verdict is computed from the pass mark and may be
 overridden (``verdict=pass|fail``) only with a reason.
 """
@@ -25,8 +32,10 @@ from models.competition.tables import Competition, competition_config
 from models.errors import Conflict, InputError, NotFound, Problem
 from models.funding.tables import Grant
 from models.lifecycle import set_state
-from models.money import MoneyError, parse_yuan
+from models.money import MoneyError, format_yuan, parse_yuan
 from models.states import CHECKPOINTS_OPEN, CheckpointState
+from models.submission import Submission, next_submission
+from models.supervision.links import end_of_day
 from models.supervision.plan import project_plan
 from models.supervision.tables import Checkpoint, CheckpointReport, ProgressReport
 
@@ -36,6 +45,9 @@ MODES = {"on_site": "实地走访", "remote": "远程跟进"}
 MAX_TEXT = 4000
 MAX_ACTIVITY_ROWS = 40
 _ACTIVITY = re.compile(r"^act_(date|name|sessions|people)_(\d{1,2})$")
+RECORD_NAMED = ("督导记录表", "supervision record")
+REPORT_NAMED = ("进度报告", "progress report")
+DEFAULT_TIMEZONE = "Asia/Shanghai"  # the settings' default; callers pass settings.timezone
 
 
 def checkpoint_context(
@@ -55,6 +67,16 @@ def checkpoint_context(
             f"检查点 {checkpoint.code} 已不在配置中 / checkpoint {checkpoint.code} is no longer configured"
         )
     return checkpoint, grant, plan, config
+
+
+def record_amendable_until(checkpoint: Checkpoint, timezone: str) -> datetime:
+    """The last moment a submitted 督导记录 may be amended: the end of the checkpoint's due day."""
+    return end_of_day(checkpoint.due_on, timezone)
+
+
+def report_amendable_until(checkpoint: Checkpoint, timezone: str) -> datetime:
+    """The last moment a submitted progress report may be amended: the end of its due day."""
+    return end_of_day(checkpoint.report_due_on or checkpoint.due_on, timezone)
 
 
 def _writable(checkpoint: Checkpoint) -> None:
@@ -163,6 +185,18 @@ def score_indicators(reader: _Reader, plan: CheckpointPlan, *, submit: bool) -> 
     return Scored(indicators, total, total >= plan.pass_score)
 
 
+_RECORD_ACTIONS = {
+    Submission.draft: "record_saved",
+    Submission.submitted: "record_submitted",
+    Submission.amended: "record_amended",
+}
+_PROGRESS_ACTIONS = {
+    Submission.draft: "progress_saved",
+    Submission.submitted: "progress_submitted",
+    Submission.amended: "progress_amended",
+}
+
+
 def report_of(session: Session, *, checkpoint_id: int) -> CheckpointReport | None:
     return session.exec(
         select(CheckpointReport).where(CheckpointReport.checkpoint_id == checkpoint_id)
@@ -182,10 +216,18 @@ def save_record(
     actor: str,
     now: datetime,
     evidence_ids: Sequence[int] = (),
+    timezone: str = DEFAULT_TIMEZONE,
 ) -> CheckpointReport:
-    """Store the supervisor's record (draft or submitted); see the module docstring."""
+    """Store the supervisor's record (draft, submitted or amended); see the module docstring."""
     checkpoint, _, plan, _ = checkpoint_context(session, checkpoint_id)
     _writable(checkpoint)
+    report = report_of(session, checkpoint_id=checkpoint_id)
+    submission = next_submission(
+        submitted=report is not None and not report.draft,
+        submit=submit,
+        amendable=now <= record_amendable_until(checkpoint, timezone),
+        form=RECORD_NAMED,
+    )
     reader = _Reader(fields, "督导记录 / supervision record")
     visit_date = reader.day("visit_date", required=submit, latest=now.date())
     mode = fields.get("visit_mode", "").strip()
@@ -197,6 +239,15 @@ def save_record(
     person_times = reader.count("person_times", required=submit)
     beneficiaries = reader.count("beneficiaries")
     spent = reader.money("spent")
+    grant = session.get(Grant, checkpoint.grant_id)
+    if grant is not None and spent > grant.amount_fen:
+        granted = format_yuan(grant.amount_fen)
+        reader.add(
+            "spent",
+            f"核定支出不能超过资助金额{granted}元；超出部分是项目方自筹资金，不计入资助资金支出",
+            f"the spending accepted cannot exceed the grant ({granted} yuan): the excess is the "
+            "organisation's own money (自筹), not the grant's",
+        )
     scored = score_indicators(reader, plan, submit=submit)
     findings = reader.text("findings")
     rectify = reader.text("rectify")
@@ -216,7 +267,6 @@ def save_record(
         reader.add("rectify", "不通过时请写明须整改的问题", "say what must be rectified when it fails")
     if reader.problems:
         raise InputError(reader.problems)
-    report = report_of(session, checkpoint_id=checkpoint_id)
     values: dict[str, Any] = {
         "visit_date": visit_date,
         "visit_mode": mode,
@@ -253,16 +303,13 @@ def save_record(
         actor=actor,
         entity="checkpoint",
         entity_id=checkpoint_id,
-        action="record_submitted" if submit else "record_saved",
+        action=_RECORD_ACTIONS[submission],
+        reason=submission.reason,
         data={"score": str(scored.score), "passed": passed, "override": bool(report.override_reason)},
     )
     if submit and checkpoint.state is CheckpointState.open:
         set_state(
             session, checkpoint, CheckpointState.submitted, actor=actor, reason="督导已提交 / submitted"
-        )
-    elif not submit and checkpoint.state is CheckpointState.submitted:
-        set_state(
-            session, checkpoint, CheckpointState.open, actor=actor, reason="督导改为暂存 / back to draft"
         )
     return report
 
@@ -299,11 +346,19 @@ def save_progress_report(
     submit: bool,
     actor: str,
     now: datetime,
+    timezone: str = DEFAULT_TIMEZONE,
 ) -> ProgressReport:
-    """Store the grantee's progress report (draft or submitted): activities with dates, person-times,
-    beneficiaries, spending per budget line of the application, problems and changes."""
+    """Store the grantee's progress report (draft, submitted or amended): activities with dates,
+    person-times, beneficiaries, spending per budget line of the application, problems and changes."""
     checkpoint, grant, _, _ = checkpoint_context(session, checkpoint_id)
     _writable(checkpoint)
+    stored = progress_of(session, checkpoint_id=checkpoint_id)
+    submission = next_submission(
+        submitted=stored is not None and not stored.draft,
+        submit=submit,
+        amendable=now <= report_amendable_until(checkpoint, timezone),
+        form=REPORT_NAMED,
+    )
     reader = _Reader(fields, "进度报告 / progress report")
     activities = _activity_rows(reader)
     if submit and not activities:
@@ -312,8 +367,29 @@ def save_progress_report(
     beneficiaries = reader.count("beneficiaries", required=submit)
     plan = project_plan(session, grant_id=grant.id or 0)
     spending = []
+    total = 0
     for line in plan.budget:
-        actual = reader.money(f"spent_{line.budget_line_id}")
+        field = f"spent_{line.budget_line_id}"
+        actual = reader.money(field)
+        total += actual
+        if actual > line.amount_fen:
+            budget = format_yuan(line.amount_fen)
+            reader.add(
+                field,
+                f"“{line.item}”的支出不能超过预算{budget}元；超出部分是项目方自筹资金，不在此填报",
+                f"spending on {line.item!r} cannot exceed its budget of {budget} yuan: the excess is "
+                "the organisation's own money (自筹), not reported here",
+            )
+        elif total > grant.amount_fen and actual:
+            granted = format_yuan(grant.amount_fen)
+            reader.add(
+                field,
+                f"各科目支出合计{format_yuan(total)}元，超过资助金额{granted}元；超出部分是项目方自筹资金，"
+                "不在此填报",
+                f"the spending adds up to {format_yuan(total)} yuan, more than the grant of {granted} "
+                "yuan: the excess is the organisation's own money (自筹), not reported here",
+            )
+            total -= actual  # one problem for the line that crosses the grant, not every line after it
         spending.append(
             {
                 "budget_line_id": line.budget_line_id,
@@ -327,7 +403,7 @@ def save_progress_report(
     changes = reader.text("changes")
     if reader.problems:
         raise InputError(reader.problems)
-    report = progress_of(session, checkpoint_id=checkpoint_id) or ProgressReport(checkpoint_id=checkpoint_id)
+    report = stored or ProgressReport(checkpoint_id=checkpoint_id)
     report.activities = activities
     report.person_times = person_times
     report.beneficiaries = beneficiaries
@@ -345,7 +421,8 @@ def save_progress_report(
         actor=actor,
         entity="checkpoint",
         entity_id=checkpoint_id,
-        action="progress_submitted" if submit else "progress_saved",
+        action=_PROGRESS_ACTIONS[submission],
+        reason=submission.reason,
         data={"activities": len(activities), "person_times": person_times},
     )
     return report

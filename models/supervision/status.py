@@ -79,8 +79,12 @@ def supervision_status(session: Session, *, competition_id: int) -> list[dict[st
                 "gate": t.gate,
                 "amount_fen": t.amount_fen,
                 "amount_yuan": format_yuan(t.amount_fen),
+                "paid_fen": t.paid_fen,
+                "reduced_fen": t.reduced_fen,
                 "state": str(t.state),
-                "state_label": _label(t.state),
+                "state_label": "据实结算核减"
+                if t.reduced_fen and t.reduced_fen == t.amount_fen
+                else _label(t.state),
                 "released_on": t.released_on.isoformat() if t.released_on else None,
             }
             for t in session.exec(

@@ -143,6 +143,9 @@ class EvidenceFile(SQLModel, table=True):
     height: int | None = None
     uploaded_by: str = Field(default="", max_length=100)
     uploaded_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
+    # chosen with a post that was not saved (a problem in the form): kept for the same link, shown to
+    # no one else, joined to the form by its next save (models.supervision.evidence.attach_pending)
+    pending: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})
 
 
 class Rectification(SQLModel, table=True):

@@ -2,7 +2,9 @@
 
     show_form     the empty form, or the closed page (not 征集中, or after the deadline)
     handle_post   action=submit   → models.intake.web.submit_web_application (stored, receipt queued)
-                  action=add_rows → the same form with more budget lines (works without JavaScript)
+                  action=add_rows | add_activities → the same form with more budget lines or
+                  activity rows (works without JavaScript); action=show → the same form (the
+                  language switch: what was typed comes back in the other language)
     show_done     the confirmation with the 申报编号, opened by a signed token from the redirect
 
 An unknown competition raises ``NotFound`` (the route answers 404). ``InputError`` comes back as the
@@ -38,6 +40,10 @@ from portal.apply.form import ApplyPage, Entered, apply_page, raw_row
 from portal.i18n import in_language
 
 ACTOR = "applicant:web"
+MORE_ROWS = {  # action → (the form with more rows, the notice)
+    "add_rows": (Entered.with_more_rows, "notice.rows_added"),
+    "add_activities": (Entered.with_more_activities, "notice.activities_added"),
+}
 ATTEMPTS = 3
 DONE_MAX_AGE = 7 * 86400  # the confirmation page opens for a week after the submission
 
@@ -92,10 +98,13 @@ def handle_post(
 ) -> ApplyOutcome:
     entered = Entered.from_form(fields, communities)
     action = fields.get("action", "submit")
-    if action == "add_rows":
-        outcome = _again(engine, slug, settings, now, language, entered.with_more_rows(), [], status=200)
-        outcome.notice = "notice.rows_added" if outcome.page is not None else None
+    if action in MORE_ROWS:  # more rows, everything typed kept (works without JavaScript)
+        more, notice = MORE_ROWS[action]
+        outcome = _again(engine, slug, settings, now, language, more(entered), [], status=200)
+        outcome.notice = notice if outcome.page is not None else None
         return outcome
+    if action == "show":  # the same form with what was typed (the language switch): nothing stored
+        return _again(engine, slug, settings, now, language, entered, [], status=200)
     if action != "submit":
         unknown = Problem("", "", "未知操作", f"unknown action {action!r}")
         return _again(engine, slug, settings, now, language, entered, [unknown], status=422)

@@ -21,6 +21,7 @@ from portal.site import Site, log
 
 def routes(site: Site) -> APIRouter:
     router = APIRouter()
+    site.audience("/apply/", "applicant", header="apply.site")
 
     def apply_response(request: Request, slug: str, outcome: ApplyOutcome, cookie_value: str) -> Response:
         if outcome.closed is not None:
@@ -70,7 +71,7 @@ def routes(site: Site) -> APIRouter:
             return site.refusal(request, "form_refused", 413)
         if fields.get(HONEYPOT, "").strip():
             log.warning("portal refused a web application to %s: honeypot filled", slug)
-            return site.page(request, "refused.html", {"kind": "spam", "reason": "honeypot"}, 400)
+            return site.refusal_page(request, "spam", 400)
         outcome = await run_in_threadpool(
             handle_apply, site.engine, slug, site.settings, site.clock(), language, fields, communities
         )

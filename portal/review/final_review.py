@@ -6,10 +6,13 @@ refused link raises ``LinkRefused`` before anything is read. The page shows the 
 as the supervisors recorded them at the 结项, and the grantee's own 结项报告 (activities, spending
 per budget line) — then the supervisors' findings and the form: one score, one comment.
 
-A post calls ``save_panel_sheet`` (action=draft | submit); as on the review sheet, ``InputError``
-comes back as the same page with what was typed and each problem beside its field (422), a
-refusal of the domain (closed, a draft of a submitted sheet) as the page with its reason in the
-reader's language (409), and a state-machine refusal as a plain sentence (``refusal.state``).
+A post calls ``save_panel_sheet`` (action=draft | submit; ``show`` is the page again with what was
+typed, the language switch); as on the review sheet, ``InputError`` comes back as the same page
+with what was typed and each problem beside its field and in the summary (422), a refusal of the
+domain (closed, a draft of a submitted sheet) as the page with its reason in the reader's language
+(409), and a state-machine refusal as a plain sentence (``refusal.state``). The evidence of the
+checkpoint (the grantee's and the supervisors') opens through the sheet's own link
+(``panel_evidence``).
 A submission that completes its grant's panel emits ``grantflow.evaluation.panel.complete`` after
 the commit (the final-evaluation deployment runs on it).
 """
@@ -20,13 +23,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from models.competition.tables import Competition, competition_config
 from models.db import session_scope
+from models.documents.engine.cn_format import percent
 from models.errors import AccessDenied, Conflict, IllegalTransition, InputError, Problem
 from models.evaluation.panel import sheets_of
 from models.evaluation.panel_links import open_panel_link
@@ -37,13 +40,18 @@ from models.money import format_yuan
 from models.review.tables import Expert
 from models.settings import Settings
 from models.states import AssignmentState
+from models.supervision.evidence import evidence_file
 from models.supervision.plan import ProjectPlan, project_plan
 from models.supervision.tables import Checkpoint, CheckpointReport, Supervisor
 from portal.events import CompletedPanel, emit_panel_complete
-from portal.i18n import in_language, problem_text, translator
-from portal.supervision.checkpoint_view import GranteeView, grantee_view, plan_totals
+from portal.form_errors import FieldErrors, field_errors
+from portal.i18n import in_language, local_moment, translator
+from portal.review.expert_page import shown_state
+from portal.supervision.checkpoint_view import Evidence, GranteeView, evidence_rows, grantee_view, plan_totals
+from portal.uploads import StoredFile, stored_file
 
 ACTIONS = ("draft", "submit")
+EVIDENCE_OWNERS = ("grantee", "supervisor")
 
 
 @dataclass
@@ -76,17 +84,22 @@ class PanelPage:
     delivered: list[Delivered]
     grantee: GranteeView
     findings: list[Finding]
+    supervisor_evidence: list[Evidence]
+    status: list[str]  # the sheet's state and what happens next, in the page's language
     share: str  # the panel's weight, in percent
     rest: str  # the supervisors' weight, in percent
     top: str  # the highest score
     score: str
     comment: str
-    errors: dict[str, str]
-    general_errors: list[str]
+    errors: FieldErrors
 
     @property
     def submitted(self) -> bool:
         return self.state == AssignmentState.submitted.value
+
+    @property
+    def shown_state(self) -> str:
+        return shown_state(self.state, editable=self.editable)
 
 
 @dataclass
@@ -100,10 +113,6 @@ class PanelOutcome:
 
 def _number(value: Decimal) -> str:
     return format(value.normalize(), "f")
-
-
-def _rate(actual: int, planned: int) -> str:
-    return f"{actual * 100 // planned}%" if planned else "—"
 
 
 def _reports(session: Session, checkpoint_id: int) -> list[tuple[CheckpointReport, str]]:
@@ -141,48 +150,76 @@ def panel_page(
     held = latest.activities_held if latest else 0
     people = latest.person_times if latest else 0
     spent = latest.spent_fen if latest else 0
-    errors: dict[str, str] = {}
-    general: list[str] = []
-    for problem in problems:
-        if problem.field in ("score", "comment"):
-            errors.setdefault(problem.field, problem_text(problem, language))
-        else:
-            general.append(problem_text(problem, language))
+    t = translator(language)
+    top = _number(sheet_rules(session, sheet).top)
+    place = {
+        "score": ("score", "score", f"{t('fr.score')}（0–{top}）"),
+        "comment": ("comment", "comment", t("fr.comment")),
+    }
+    errors = field_errors(problems, language, place=place, general=("sheet", "panel-form", t("fr.title")))
+    editable = sheet_is_editable(session, sheet, now)
+    deadline = local_moment(sheet.deadline, timezone)
     return PanelPage(
         competition=competition.name,
         ref=plan.ref,
         title=plan.title,
         organisation=plan.organisation,
         expert=expert.name,
-        deadline=sheet.deadline.astimezone(ZoneInfo(timezone)).strftime("%Y-%m-%d %H:%M"),
+        deadline=deadline,
         state=str(sheet.state),
-        editable=sheet_is_editable(session, sheet, now),
+        editable=editable,
         plan=plan,
         plan_totals=totals,
         delivered=[
-            Delivered("fr.delivered.activities", totals["sessions"], str(held), _rate(held, sessions)),
+            Delivered("fr.delivered.activities", totals["sessions"], str(held), percent(held, sessions)),
             Delivered(
-                "fr.delivered.people", totals["participants"], f"{people:,}", _rate(people, participants)
+                "fr.delivered.people", totals["participants"], f"{people:,}", percent(people, participants)
             ),
             Delivered(
                 "fr.delivered.spent",
                 format_yuan(plan.amount_fen),
                 format_yuan(spent),
-                _rate(spent, plan.amount_fen),
+                percent(spent, plan.amount_fen),
             ),
         ],
-        grantee=grantee_view(session, checkpoint),
+        grantee=grantee_view(session, checkpoint, timezone),
         findings=[Finding(name, _number(r.score), r.findings) for r, name in reports],
+        supervisor_evidence=evidence_rows(session, checkpoint.id or 0, "supervisor"),
+        status=_status(sheet, editable=editable, deadline=deadline, timezone=timezone, language=language),
         share=_number(weight * 100),
         rest=_number((1 - weight) * 100),
-        top=_number(sheet_rules(session, sheet).top),
+        top=top,
         score=entered.get("score", "")
         if entered is not None
         else (_number(sheet.score) if sheet.score is not None else ""),
         comment=entered.get("comment", "") if entered is not None else sheet.comment,
         errors=errors,
-        general_errors=general,
     )
+
+
+def _status(sheet: PanelSheet, *, editable: bool, deadline: str, timezone: str, language: str) -> list[str]:
+    t = translator(language)
+    if sheet.state is AssignmentState.submitted:
+        moment = local_moment(sheet.submitted_at, timezone) if sheet.submitted_at else ""
+        lines = [t("status.sheet.submitted", moment=moment)]
+        return [*lines, t("status.panel.amend", deadline=deadline) if editable else t("status.sheet.counted")]
+    if not editable:
+        return [t("status.panel.closed"), t("fr.late")]
+    if sheet.state is AssignmentState.draft:
+        return [t("status.sheet.draft", deadline=deadline), t("fr.late")]
+    return [t("status.sheet.invited", deadline=deadline), t("fr.late")]
+
+
+def panel_evidence(
+    engine: Engine, token: str, settings: Settings, now: datetime, evidence_id: int
+) -> StoredFile:
+    """A file of the sheet's checkpoint (the grantee's or the supervisors'); ``NotFound`` otherwise."""
+    with session_scope(engine) as session:
+        sheet = open_panel_link(session, token=token, settings=settings, now=now)
+        row = evidence_file(
+            session, checkpoint_id=sheet.checkpoint_id, evidence_id=evidence_id, owners=EVIDENCE_OWNERS
+        )
+        return stored_file(settings.uploads_dir, row)
 
 
 def show_panel_sheet(
@@ -209,6 +246,8 @@ def handle_panel_post(
     action = fields.get("action", "")
     entered = {"score": fields.get("score", ""), "comment": fields.get("comment", "")}
     complete: CompletedPanel | None = None
+    if action == "show":  # the page again with what was typed (the language switch): nothing saved
+        return _again(engine, token, settings, now, language, entered, [], status=200)
     try:
         with session_scope(engine) as session:
             sheet = open_panel_link(session, token=token, settings=settings, now=now)

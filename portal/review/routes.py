@@ -1,9 +1,12 @@
-"""The experts' pages: the review's score sheet and the 结项 panel's sheet, each on a personal link.
+"""The experts' pages: their own list, the review's score sheet and the 结项 panel's sheet, each on
+a personal link.
 
+    GET  /expert/{token}         the expert's sheets (state, deadline, each one's link, the next one)
     GET  /review/{token}         the sheet: application, rubric, comment, conflict declaration
-    POST /review/{token}         action=draft | submit | conflict → save_sheet / declare_conflict
-    GET  /final-review/{token}   the 结项 panel's sheet: plan vs delivered, findings, score
-    POST /final-review/{token}   action=draft | submit → save_panel_sheet
+    POST /review/{token}         action=draft | submit | conflict | conflict_confirm | show
+    GET  /final-review/{token}   the 结项 panel's sheet: plan vs delivered, findings, evidence, score
+    POST /final-review/{token}   action=draft | submit | show → save_panel_sheet
+    GET  /final-review/{token}/evidence/{id}  a file of that checkpoint's evidence (?thumb=1: small)
 
 The link is checked before the body is read; a refused link or CSRF token is a 403 page.
 """
@@ -23,7 +26,8 @@ from models.links import token_fingerprint
 from models.review.links import open_review_link
 from models.settings import Settings
 from portal.limits import FormRefused
-from portal.review.final_review import handle_panel_post, open_panel_sheet, show_panel_sheet
+from portal.review.expert_page import show_expert_page
+from portal.review.final_review import handle_panel_post, open_panel_sheet, panel_evidence, show_panel_sheet
 from portal.review.sheet import SheetOutcome, handle_post, show_sheet
 from portal.site import NOTICES, Site
 
@@ -32,6 +36,17 @@ PANEL_TEMPLATE = "review/final_review_sheet.html"
 
 def routes(site: Site) -> APIRouter:
     router = APIRouter()
+    site.audience("/expert/", "expert", header="site")
+    site.audience("/review/", "expert", header="site")
+    site.audience("/final-review/", "expert", header="fr.site")
+
+    @router.get("/expert/{token}")
+    async def expert_page(request: Request, token: str) -> Response:
+        try:
+            page = await run_in_threadpool(show_expert_page, site.engine, token, site.settings, site.clock())
+        except AccessDenied as exc:
+            return site.refused(request, exc, token)
+        return site.page(request, "review/expert.html", {"page": page})
 
     def sheet_response(request: Request, token: str, outcome: SheetOutcome, cookie_value: str) -> Response:
         context = {"sheet": outcome.page, "notice": outcome.notice, "problem_notice": outcome.problem_notice}
@@ -107,6 +122,10 @@ def routes(site: Site) -> APIRouter:
         return site.linked_response(
             request, token, outcome, site.cookie_value(request), template=PANEL_TEMPLATE, path="final-review"
         )
+
+    @router.get("/final-review/{token}/evidence/{evidence_id}")
+    async def final_review_evidence(request: Request, token: str, evidence_id: str) -> Response:
+        return await site.evidence(request, token, evidence_id, find=panel_evidence)
 
     return router
 

@@ -1,18 +1,23 @@
 """The review sheet's two requests, without HTTP: show a sheet, and act on a posted form.
 
 Each opens its own session through the personal link (``models.links.open_review_link``), so a
-refused link raises ``LinkRefused`` before anything is read. A post calls the domain:
+refused link raises ``LinkRefused`` before anything is read. The page is one form; a post's
+``action`` says what to do:
 
-    action=draft     save_sheet(submit=False)      action=submit   save_sheet(submit=True)
-    action=conflict  declare_conflict(reason)
+    draft             save_sheet(submit=False)    (refused on a submitted sheet: models.submission)
+    submit            save_sheet(submit=True)     (a submitted sheet: an amended submission)
+    conflict          the reason checked, then the same page asking to confirm the declaration
+    conflict_confirm  declare_conflict(reason)
+    show              the same page with everything typed, nothing saved (the language switch posts
+                      it with ?lang=; the confirmation's "back" too)
 
 ``InputError`` comes back as the same page with what the expert typed and each problem beside its
-field (422); a refusal of the domain (deadline passed, sheet withdrawn, review closed, a draft of
-a submitted sheet, a conflict on a submitted sheet) as the page with what was typed and the
-domain's own bilingual reason, in the reader's language (409); a move the state machine forbids
-as the same page with a plain sentence (``refusal.state``) — its internal words (ids, state
+field and in the summary (422); a refusal of the domain (deadline passed, sheet withdrawn, review
+closed, a draft of a submitted sheet, a conflict on a submitted sheet) as the page with what was
+typed and the domain's own reason, in the reader's language (409); a move the state machine
+forbids as the same page with a plain sentence (``refusal.state``) — its internal words (ids, state
 names) never reach the expert. A submission that is stored emits the Prefect event after the
-commit.
+commit; the page it leads to names the expert's next sheet.
 """
 
 from __future__ import annotations
@@ -30,14 +35,16 @@ from models.errors import AccessDenied, Conflict, IllegalTransition, InputError,
 from models.links import LinkRefused
 from models.review.links import open_review_link
 from models.review.notices import queue_invitations
-from models.review.reviewing import declare_conflict, unfinished_assignments
+from models.review.reviewing import check_conflict_allowed, declare_conflict, unfinished_assignments
 from models.review.score_sheets import save_sheet
+from models.review.tables import Expert, ReviewAssignment
 from models.settings import Settings
 from portal.events import SubmittedSheet, emit_sheet_submitted
 from portal.i18n import in_language, translator
+from portal.review.expert_page import expert_path, next_sheet, sheet_lines
 from portal.review.sheet_page import POINTS_PREFIX, SheetPage, sheet_page
 
-NOTICE_OF = {"draft": "draft", "submit": "submitted", "conflict": "conflict"}  # action -> ?done=
+NOTICE_OF = {"draft": "draft", "submit": "submitted", "conflict_confirm": "conflict"}  # action -> ?done=
 MAX_REASON = 1000
 
 
@@ -50,26 +57,73 @@ class SheetOutcome:
     redirect_notice: str | None = None  # after a successful post: redirect with ?done=<this>
 
 
+@dataclass(frozen=True)
+class Entered:
+    """What the expert typed into the sheet (kept as typed when the page comes back)."""
+
+    points: Mapping[str, str]
+    comment: str
+    reason: str
+
+    @classmethod
+    def of(cls, fields: Mapping[str, str]) -> Entered:
+        return cls(
+            points={
+                key.removeprefix(POINTS_PREFIX): value
+                for key, value in fields.items()
+                if key.startswith(POINTS_PREFIX)
+            },
+            comment=fields.get("comment", ""),
+            reason=fields.get("conflict_reason", "")[:MAX_REASON],
+        )
+
+
+def _page(
+    session: Session,
+    assignment: ReviewAssignment,
+    settings: Settings,
+    now: datetime,
+    language: str,
+    *,
+    entered: Entered | None = None,
+    problems: list[Problem] | None = None,
+    confirm_conflict: bool = False,
+) -> SheetPage:
+    page = sheet_page(
+        session,
+        assignment=assignment,
+        now=now,
+        timezone=settings.timezone,
+        language=language,
+        entered=entered.points if entered is not None else None,
+        entered_comment=entered.comment if entered is not None else None,
+        entered_reason=entered.reason if entered is not None else "",
+        problems=problems,
+        confirm_conflict=confirm_conflict,
+    )
+    expert = session.get(Expert, assignment.expert_id)
+    assert expert is not None
+    page.expert_url = expert_path(expert, settings)
+    page.next_sheet = next_sheet(
+        sheet_lines(session, expert, settings, now), after=("review", assignment.id or 0)
+    )
+    return page
+
+
 def show_sheet(
     engine: Engine, token: str, settings: Settings, now: datetime, language: str, done: str | None
 ) -> SheetOutcome:
     with session_scope(engine) as session:
         assignment = open_review_link(session, token=token, settings=settings, now=now)
-        page = sheet_page(
-            session, assignment=assignment, now=now, timezone=settings.timezone, language=language
-        )
+        page = _page(session, assignment, settings, now, language)
     notice = f"notice.{done}" if done else None
     if notice is None and not page.editable:
         notice = "notice.withdrawn" if page.withdrawn else "notice.closed"
     return SheetOutcome(page, notice=notice)
 
 
-def _reason(fields: Mapping[str, str]) -> str:
-    return fields.get("conflict_reason", "")[:MAX_REASON]
-
-
-def _conflict_reason(fields: Mapping[str, str]) -> str:
-    reason = fields.get("conflict_reason", "").strip()
+def _conflict_reason(reason: str) -> str:
+    reason = reason.strip()
     if not reason:
         raise InputError(Problem("", "conflict_reason", "请写明回避原因", "give the reason for the conflict"))
     if len(reason) > MAX_REASON:
@@ -88,12 +142,7 @@ def handle_post(
     engine: Engine, token: str, settings: Settings, now: datetime, language: str, fields: Mapping[str, str]
 ) -> SheetOutcome:
     action = fields.get("action", "")
-    points = {
-        key.removeprefix(POINTS_PREFIX): value
-        for key, value in fields.items()
-        if key.startswith(POINTS_PREFIX)
-    }
-    comment = fields.get("comment", "")
+    entered = Entered.of(fields)
     submitted: SubmittedSheet | None = None
     try:
         with session_scope(engine) as session:
@@ -104,8 +153,8 @@ def handle_post(
                 save_sheet(
                     session,
                     assignment_id=assignment.id,
-                    points=points,
-                    comment=comment,
+                    points=entered.points,
+                    comment=entered.comment,
                     submit=action == "submit",
                     actor=actor,
                     now=now,
@@ -120,17 +169,29 @@ def handle_post(
                         open_sheets=len(still_open),
                         competition_slug=_slug(session, assignment.competition_id),
                     )
-            elif action == "conflict":
+            elif action in ("conflict", "show"):  # nothing stored: the page again
+                if action == "conflict":  # refused now, not only once confirmed
+                    check_conflict_allowed(session, assignment=assignment, now=now)
+                    _conflict_reason(entered.reason)
+                page = _page(
+                    session,
+                    assignment,
+                    settings,
+                    now,
+                    language,
+                    entered=entered,
+                    confirm_conflict=action == "conflict",
+                )
+                return SheetOutcome(page)
+            elif action == "conflict_confirm":
                 withdrawal = declare_conflict(
                     session,
                     assignment_id=assignment.id,
-                    reason=_conflict_reason(fields),
+                    reason=_conflict_reason(entered.reason),
                     actor=actor,
                     now=now,
                 )
-                if (
-                    withdrawal.replacement is not None
-                ):  # the replacement expert's invitation waits in the outbox
+                if withdrawal.replacement is not None:  # the replacement's invitation waits in the outbox
                     competition = session.get(Competition, assignment.competition_id)
                     assert competition is not None
                     queue_invitations(session, competition=competition, settings=settings)
@@ -139,28 +200,13 @@ def handle_post(
     except LinkRefused:
         raise
     except InputError as exc:
-        return _again(
-            engine,
-            token,
-            settings,
-            now,
-            language,
-            points,
-            comment,
-            exc.problems,
-            status=422,
-            reason=_reason(fields),
-        )
+        return _again(engine, token, settings, now, language, entered, exc.problems, status=422)
     except (AccessDenied, Conflict) as exc:  # a refusal the domain words for the expert (zh / en)
-        outcome = _again(
-            engine, token, settings, now, language, points, comment, [], status=409, reason=_reason(fields)
-        )
+        outcome = _again(engine, token, settings, now, language, entered, [], status=409)
         outcome.problem_notice = in_language(str(exc), language)
         return outcome
     except IllegalTransition:  # internal words (ids, state names): never shown to the expert
-        outcome = _again(
-            engine, token, settings, now, language, points, comment, [], status=409, reason=_reason(fields)
-        )
+        outcome = _again(engine, token, settings, now, language, entered, [], status=409)
         outcome.problem_notice = translator(language)("refusal.state")
         return outcome
     if submitted is not None:
@@ -174,27 +220,15 @@ def _again(
     settings: Settings,
     now: datetime,
     language: str,
-    points: Mapping[str, str] | None,
-    comment: str | None,
+    entered: Entered,
     problems: list[Problem],
     *,
     status: int,
-    reason: str = "",
 ) -> SheetOutcome:
     """The sheet once more (in a fresh session: the failed one was rolled back)."""
     with session_scope(engine) as session:
         assignment = open_review_link(session, token=token, settings=settings, now=now)
-        page = sheet_page(
-            session,
-            assignment=assignment,
-            now=now,
-            timezone=settings.timezone,
-            language=language,
-            entered=points,
-            entered_comment=comment,
-            entered_reason=reason,
-            problems=problems,
-        )
+        page = _page(session, assignment, settings, now, language, entered=entered, problems=problems)
     return SheetOutcome(page, status=status)
 
 

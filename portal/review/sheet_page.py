@@ -1,6 +1,7 @@
-"""What a review sheet page shows: the rubric with the expert's points, the comment, the errors
-beside each field, and the application as its 申报书 has it (``portal.review.application_view``; the
-applicant's identity hidden when the review is blind).
+"""What a review sheet page shows: the sheet's own state and what happens next, the rubric with the
+expert's points, the comment, each error beside its field and in a summary, the conflict
+declaration (with its confirmation step), and the application as its 申报书 has it
+(``portal.review.application_view``; the applicant's identity hidden when the review is blind).
 
 ``sheet_page`` reads the database and returns a plain ``SheetPage``; templates only display it.
 """
@@ -11,18 +12,19 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
 from sqlmodel import Session
 
 from models.competition.tables import Competition, competition_config
 from models.errors import Problem
-from models.intake.tables import Application
-from models.review.score_sheets import load_sheet
+from models.review.reviewing import review_closed_at
+from models.review.score_sheets import load_sheet, sheet_is_editable
 from models.review.tables import ReviewAssignment
 from models.states import ASSIGNMENTS_WITHDRAWN, ApplicationState, AssignmentState
-from portal.i18n import problem_text
+from portal.form_errors import FieldErrors, field_errors
+from portal.i18n import local_moment, translator
 from portal.review.application_view import ApplicationView, application_view
+from portal.review.expert_page import SheetLine, shown_state
 
 POINTS_PREFIX = "points."  # form field of a criterion: points.<code>
 
@@ -36,11 +38,20 @@ class CriterionRow:
     step: str
     weight: str = "1"
     value: str = ""
-    error: str = ""
 
     @property
     def field_name(self) -> str:
         return POINTS_PREFIX + self.code
+
+    @property
+    def step_words(self) -> tuple[str, dict[str, str]]:
+        """How the page says the step in plain words: (i18n key, its values)."""
+        step = Decimal(self.step)
+        if step == 1:
+            return "criterion.step.whole", {}
+        if step < 1:
+            return "criterion.step.fraction", {"step": self.step, "example": _points_text(Decimal(12) + step)}
+        return "criterion.step.multiple", {"step": self.step}
 
 
 @dataclass
@@ -57,15 +68,22 @@ class SheetPage:
     criteria: list[CriterionRow]
     comment: str
     total: str
-    comment_error: str = ""
+    status: list[str]  # the sheet's state and what happens next, in the page's language
+    errors: FieldErrors = field(default_factory=FieldErrors)
+    closed_at: str = ""  # when the review actually closed, if before the deadline
     conflict_reason: str = ""
-    conflict_error: str = ""
-    general_errors: list[str] = field(default_factory=list)
+    confirm_conflict: bool = False  # the declaration asked for: the page asks to confirm it
+    next_sheet: SheetLine | None = None  # the expert's next sheet to do (after a submission)
+    expert_url: str = ""  # the expert's own page: every sheet
 
     @property
     def submitted(self) -> bool:
-        """Submitted: changes are resubmitted (no draft button: a draft would withdraw it)."""
+        """Submitted: changes are resubmitted (no draft button: a draft never replaces it)."""
         return self.state == AssignmentState.submitted.value
+
+    @property
+    def shown_state(self) -> str:
+        return shown_state(self.state, editable=self.editable)
 
     @property
     def weighted(self) -> bool:
@@ -73,22 +91,34 @@ class SheetPage:
         return any(Decimal(c.weight) != 1 for c in self.criteria)
 
 
-def sheet_is_editable(assignment: ReviewAssignment, application: Application, now: datetime) -> bool:
-    """Open for changes: until the deadline, not withdrawn, and the application still in review
-    (the same conditions under which ``save_sheet`` accepts a change)."""
-    return (
-        now <= assignment.deadline
-        and assignment.state not in ASSIGNMENTS_WITHDRAWN
-        and application.state is ApplicationState.in_review
-    )
-
-
-def _local(moment: datetime, timezone: str) -> str:
-    return moment.astimezone(ZoneInfo(timezone)).strftime("%Y-%m-%d %H:%M")
-
-
 def _points_text(value: Decimal) -> str:
     return format(value.normalize(), "f")
+
+
+def _status(
+    assignment: ReviewAssignment,
+    *,
+    editable: bool,
+    deadline: str,
+    closed_at: str,
+    timezone: str,
+    language: str,
+) -> list[str]:
+    t = translator(language)
+    state = assignment.state
+    if state in ASSIGNMENTS_WITHDRAWN:
+        return [t("status.sheet.withdrawn")]
+    if not editable:
+        closed = t("status.sheet.closed_at", moment=closed_at) if closed_at else t("status.sheet.closed")
+        if state is AssignmentState.submitted:
+            return [closed, t("status.sheet.counted")]
+        return [closed, t("status.sheet.not_counted")]
+    if state is AssignmentState.submitted:
+        moment = local_moment(assignment.submitted_at, timezone) if assignment.submitted_at else ""
+        return [t("status.sheet.submitted", moment=moment), t("status.sheet.amend", deadline=deadline)]
+    if state is AssignmentState.draft:
+        return [t("status.sheet.draft", deadline=deadline)]
+    return [t("status.sheet.invited", deadline=deadline)]
 
 
 def sheet_page(
@@ -102,24 +132,26 @@ def sheet_page(
     entered_comment: str | None = None,
     entered_reason: str = "",
     problems: list[Problem] | None = None,
+    confirm_conflict: bool = False,
 ) -> SheetPage:
     """The page of one sheet: stored points, or what the expert just entered, with its problems."""
     assert assignment.id is not None
+    t = translator(language)
     sheet = load_sheet(session, assignment_id=assignment.id)
     application, expert = sheet.application, sheet.expert
     competition = session.get(Competition, assignment.competition_id)
     assert competition is not None
     blind = competition_config(competition).review.blind
     criteria = sheet.criteria
-    by_field: dict[str, list[str]] = {}
-    general: list[str] = []
-    codes = {c.code for c in criteria}
-    for problem in problems or []:
-        text = problem_text(problem, language)
-        if problem.field in codes or problem.field in ("comment", "conflict_reason"):
-            by_field.setdefault(problem.field, []).append(text)
-        else:
-            general.append(text)
+    place = {
+        c.code: (c.code, f"points-{c.code}", f"{c.name}（{t('criterion.max')} {_points_text(c.max_points)}）")
+        for c in criteria
+    }
+    place["comment"] = ("comment", "comment", t("comment"))
+    place["conflict_reason"] = ("conflict_reason", "conflict-reason", t("conflict.reason"))
+    errors = field_errors(
+        problems or [], language, place=place, general=("sheet", "sheet-form", t("sheet_title"))
+    ).ordered([*place])
     rows = []
     total = Decimal(0)
     for criterion in criteria:
@@ -140,16 +172,19 @@ def sheet_page(
                 step=_points_text(criterion.step),
                 weight=_points_text(criterion.weight),
                 value=value,
-                error="；".join(by_field.get(criterion.code, [])),
             )
         )
     editable = sheet_is_editable(assignment, application, now)
+    closed_at = review_closed_at(session, application_id=application.id or 0)
+    early = closed_at is not None and closed_at < assignment.deadline
+    deadline = local_moment(assignment.deadline, timezone)
+    closed_text = local_moment(closed_at, timezone) if early and closed_at is not None else ""
     return SheetPage(
         assignment_id=assignment.id or 0,
         competition=competition.name,
         expert_name=expert.name,
         state=str(assignment.state),
-        deadline=_local(assignment.deadline, timezone),
+        deadline=deadline,
         editable=editable,
         withdrawn=assignment.state in ASSIGNMENTS_WITHDRAWN,
         closed=now > assignment.deadline or application.state is not ApplicationState.in_review,
@@ -157,8 +192,16 @@ def sheet_page(
         criteria=rows,
         comment=entered_comment if entered_comment is not None else assignment.comment,
         total=_points_text(total) if sheet.points else "",
-        comment_error="；".join(by_field.get("comment", [])),
+        status=_status(
+            assignment,
+            editable=editable,
+            deadline=deadline,
+            closed_at=closed_text,
+            timezone=timezone,
+            language=language,
+        ),
+        errors=errors,
+        closed_at=closed_text,
         conflict_reason=entered_reason,
-        conflict_error="；".join(by_field.get("conflict_reason", [])),
-        general_errors=general,
+        confirm_conflict=confirm_conflict and editable and not errors,
     )

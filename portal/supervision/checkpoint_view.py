@@ -1,4 +1,6 @@
-"""What every page about a checkpoint shows: its header, the grantee's report, the plan's totals.
+"""What every page about a checkpoint shows: its header, the grantee's report, the plan's totals, the
+evidence (each file a link through the page's own personal link, images as thumbnails), the state
+of the page's own form and what happens next.
 
 The supervisor's record and the grantee's report (this room) and the 结项 panel's sheet (the review
 room, through ``__public__``) show the same facts the same way.
@@ -6,8 +8,9 @@ room, through ``__public__``) show the same facts the same way.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from sqlmodel import Session
@@ -17,10 +20,12 @@ from models.competition.tables import Competition
 from models.errors import Problem
 from models.money import format_yuan
 from models.states import CHECKPOINTS_OPEN, CheckpointState
-from models.supervision.evidence import evidence_of
+from models.supervision.evidence import KINDS, evidence_of, size_text
 from models.supervision.plan import ProjectPlan, project_plan
 from models.supervision.records import checkpoint_context, progress_of
 from models.supervision.tables import Checkpoint, Supervisor
+from portal.form_errors import FieldErrors, field_errors
+from portal.i18n import local_moment, translator
 
 
 @dataclass
@@ -35,7 +40,23 @@ class Header:
     due: str
     report_due: str
     state: str
-    editable: bool
+    editable: bool  # the checkpoint is open (not yet settled): its forms may still be saved
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """One file as a page lists it; ``path`` is relative to the page's own link."""
+
+    id: int
+    name: str
+    kind: str
+    size: str
+    image: bool
+    pending: bool = False
+
+    @property
+    def path(self) -> str:
+        return f"evidence/{self.id}"
 
 
 @dataclass
@@ -49,11 +70,29 @@ class GranteeView:
     spending: list[dict[str, str]] = field(default_factory=list)
     problems: str = ""
     changes: str = ""
-    evidence: list[dict[str, str]] = field(default_factory=list)
+    evidence: list[Evidence] = field(default_factory=list)
+    submitted_at: str = ""
+
+
+@dataclass
+class FormStatus:
+    """The state of the page's own form (not the checkpoint's) and what happens next."""
+
+    state: str  # none | draft | submitted
+    lines: list[str]
+    editable: bool  # this form may be saved now (open, and not past its time for changes)
+
+    @property
+    def submitted(self) -> bool:
+        return self.state == "submitted"
 
 
 def iso_day(value: Any) -> str:
     return value.isoformat() if value is not None else ""
+
+
+def checkpoint_open(checkpoint: Checkpoint) -> bool:
+    return checkpoint.state in CHECKPOINTS_OPEN and checkpoint.state is not CheckpointState.scheduled
 
 
 def header(session: Session, checkpoint: Checkpoint, plan: CheckpointPlan) -> Header:
@@ -72,21 +111,26 @@ def header(session: Session, checkpoint: Checkpoint, plan: CheckpointPlan) -> He
         due=iso_day(checkpoint.due_on),
         report_due=iso_day(checkpoint.report_due_on),
         state=str(checkpoint.state),
-        editable=checkpoint.state in CHECKPOINTS_OPEN and checkpoint.state is not CheckpointState.scheduled,
+        editable=checkpoint_open(checkpoint),
     )
 
 
-def evidence_rows(session: Session, checkpoint_id: int, owner: str) -> list[dict[str, str]]:
+def evidence_rows(
+    session: Session, checkpoint_id: int, owner: str, *, pending: bool | None = False
+) -> list[Evidence]:
     return [
-        {"id": str(e.id), "name": e.name, "kind": e.kind, "size": f"{e.size / 1000:.0f} KB"}
-        for e in evidence_of(session, checkpoint_id=checkpoint_id, owner=owner)
+        Evidence(
+            e.id or 0, e.name, e.kind, size_text(e.size), e.media_type.startswith("image/"), pending=e.pending
+        )
+        for e in evidence_of(session, checkpoint_id=checkpoint_id, owner=owner, pending=pending)
     ]
 
 
-def grantee_view(session: Session, checkpoint: Checkpoint) -> GranteeView:
+def grantee_view(session: Session, checkpoint: Checkpoint, timezone: str) -> GranteeView:
     progress = progress_of(session, checkpoint_id=checkpoint.id or 0)
+    evidence = evidence_rows(session, checkpoint.id or 0, "grantee")
     if progress is None:
-        return GranteeView("none", evidence=evidence_rows(session, checkpoint.id or 0, "grantee"))
+        return GranteeView("none", evidence=evidence)
     return GranteeView(
         state="draft" if progress.draft else "submitted",
         activities=progress.activities,
@@ -105,7 +149,10 @@ def grantee_view(session: Session, checkpoint: Checkpoint) -> GranteeView:
         ],
         problems=progress.problems,
         changes=progress.changes,
-        evidence=evidence_rows(session, checkpoint.id or 0, "grantee"),
+        evidence=evidence,
+        submitted_at=local_moment(progress.submitted_at, timezone)
+        if progress.submitted_at is not None and not progress.draft
+        else "",
     )
 
 
@@ -119,13 +166,74 @@ def plan_totals(project: ProjectPlan) -> dict[str, str]:
     }
 
 
-def problems_by_field(problems: Sequence[Problem], language: str) -> tuple[dict[str, str], list[str]]:
-    by_field: dict[str, str] = {}
-    general = []
-    for problem in problems:
-        text = problem.en if language == "en" else problem.zh
-        if problem.field and problem.field != "evidence":
-            by_field.setdefault(problem.field, text)
-        else:
-            general.append(f"{problem.where}：{text}" if problem.where else text)
-    return by_field, general
+def form_status(
+    checkpoint: Checkpoint,
+    *,
+    state: str,
+    saved_at: datetime | None,
+    submitted_at: datetime | None,
+    amend_until: datetime,
+    due: str,
+    now: datetime,
+    timezone: str,
+    language: str,
+    words: str,
+    late_fails: bool = False,
+) -> FormStatus:
+    """The form's own state and the next step, worded by ``words`` (``status.record`` |
+    ``status.report``: the keys ``<words>.none`` … in the catalogue)."""
+    t = translator(language)
+    open_ = checkpoint_open(checkpoint)
+    amendable = now <= amend_until
+    until = local_moment(amend_until, timezone)
+    lines: list[str] = []
+    if state == "submitted":
+        lines.append(
+            t(f"{words}.submitted", moment=local_moment(submitted_at, timezone) if submitted_at else "")
+        )
+        if open_:
+            lines.append(t(f"{words}.amend", until=until) if amendable else t(f"{words}.final"))
+    elif state == "draft":
+        lines.append(
+            t(f"{words}.draft", moment=local_moment(saved_at, timezone) if saved_at else "", due=due)
+        )
+    else:
+        lines.append(t(f"{words}.none", due=due))
+    if state != "submitted" and open_ and late_fails:
+        lines.append(t(f"{words}.late_fails", due=due))
+    if not open_:
+        lines.append(t(f"status.checkpoint.{checkpoint.state}"))
+    elif state == "submitted":
+        lines.append(t(f"{words}.next"))
+    editable = open_ and (state != "submitted" or amendable)
+    return FormStatus(state, lines, editable)
+
+
+def upload_places(language: str) -> dict[str, tuple[str, str, str]]:
+    """Where an evidence problem shows: at the file input of its kind (the count at the first)."""
+    t = translator(language)
+    places = {
+        f"evidence_{kind}": (f"evidence_{kind}", f"evidence-{kind}", t(f"sv.evidence.{kind}"))
+        for kind in KINDS
+    }
+    places["evidence"] = ("evidence", "evidence-sign_in", t("sv.evidence"))
+    return places
+
+
+def checkpoint_errors(
+    problems: Sequence[Problem],
+    language: str,
+    place: Mapping[str, tuple[str, str, str]],
+    *,
+    order: Sequence[str],
+) -> FieldErrors:
+    """The problems of a checkpoint form at their fields (evidence at its file input, naming the file)."""
+    t = translator(language)
+    places = {**upload_places(language), **place}
+    return field_errors(
+        problems,
+        language,
+        place=places,
+        general=("form", "error-summary", t("sv.form")),
+        shown_where=frozenset(places).intersection({f"evidence_{k}" for k in KINDS} | {"evidence"}),
+    ).ordered([*order, *(f"evidence_{kind}" for kind in KINDS), "evidence"])

@@ -1,9 +1,13 @@
 """The supervisors' and grantees' pages, each opened by the personal link of one checkpoint.
 
     GET  /supervise/{token}  the supervisor's 督导记录表 (plan, the grantee's report, the form)
-    POST /supervise/{token}  action=draft | submit, with evidence uploads → save_record
+    POST /supervise/{token}  action=draft | submit | show | drop:<id>, with evidence → save_record
     GET  /report/{token}     the grantee's 中期 / 结项报告
-    POST /report/{token}     action=draft | submit, with evidence uploads → save_progress_report
+    POST /report/{token}     action=draft | submit | show | add_row | drop:<id>, with evidence
+                             → save_progress_report
+    GET  /supervise/{token}/evidence/{id}  a file of the checkpoint (the grantee's or the
+                             supervisor's own); ?thumb=1 a small copy of an image
+    GET  /report/{token}/evidence/{id}     a file of the grantee's own
 
 The link is checked, and the upload limit taken from its competition, before the body is read.
 """
@@ -21,28 +25,30 @@ from starlette.formparsers import MultiPartException
 from models.errors import AccessDenied
 from portal.site import Site, log
 from portal.supervision.checkpoint_forms import upload_rules
-from portal.supervision.record import handle_record_post, show_record
-from portal.supervision.report import handle_report_post, show_report
+from portal.supervision.record import handle_record_post, record_evidence, show_record
+from portal.supervision.report import handle_report_post, report_evidence, show_report
 from portal.uploads import MAX_PARTS, read_uploads
 
 UPLOAD_PATHS = ("/supervise/", "/report/")  # the forms that take evidence files (a larger body limit)
 
-# path → (link purpose, template, show, handle a post)
-PAGES: dict[str, tuple[str, str, Callable[..., Any], Callable[..., Any]]] = {
-    "supervise": ("checkpoint", "supervision/record.html", show_record, handle_record_post),
-    "report": ("report", "supervision/report.html", show_report, handle_report_post),
+# path → (link purpose, template, show, handle a post, open an evidence file)
+PAGES: dict[str, tuple[str, str, Callable[..., Any], Callable[..., Any], Callable[..., Any]]] = {
+    "supervise": ("checkpoint", "supervision/record.html", show_record, handle_record_post, record_evidence),
+    "report": ("report", "supervision/report.html", show_report, handle_report_post, report_evidence),
 }
 
 
 def routes(site: Site) -> APIRouter:
     router = APIRouter()
+    site.audience("/supervise/", "supervisor", header="sv.site")
+    site.audience("/report/", "grantee", header="report.site")
 
     async def checkpoint_get(request: Request, token: str, path: str) -> Response:
-        _, template, show, _ = PAGES[path]
+        _, template, show, _, _ = PAGES[path]
         return await site.linked_get(request, token, path=path, template=template, show=show)
 
     async def checkpoint_post(request: Request, token: str, path: str) -> Response:
-        purpose, template, _, handle = PAGES[path]
+        purpose, template, _, handle, _ = PAGES[path]
         language = site.language_of(request)
         form = None
         try:
@@ -60,7 +66,7 @@ def routes(site: Site) -> APIRouter:
             return site.refused(request, exc, token)
         except MultiPartException as exc:
             log.warning("portal refused a %s post: %s", path, exc)
-            return site.page(request, "refused.html", {"kind": "upload", "reason": "multipart"}, 400)
+            return site.refusal_page(request, "upload", 400)
         finally:
             if form is not None:
                 await form.close()
@@ -85,5 +91,13 @@ def routes(site: Site) -> APIRouter:
     @router.post("/report/{token}")
     async def report_post(request: Request, token: str) -> Response:
         return await checkpoint_post(request, token, "report")
+
+    @router.get("/supervise/{token}/evidence/{evidence_id}")
+    async def supervise_evidence(request: Request, token: str, evidence_id: str) -> Response:
+        return await site.evidence(request, token, evidence_id, find=PAGES["supervise"][4])
+
+    @router.get("/report/{token}/evidence/{evidence_id}")
+    async def report_evidence_file(request: Request, token: str, evidence_id: str) -> Response:
+        return await site.evidence(request, token, evidence_id, find=PAGES["report"][4])
 
     return router

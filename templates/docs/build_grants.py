@@ -22,12 +22,6 @@ def _indicators(d: OfficialDocument) -> None:
     )
 
 
-def _numbered(d: OfficialDocument, items: str) -> None:
-    d.tag("{%p for item in " + items + " %}")
-    d.body("{{ loop.index }}. {{ item }}")
-    d.tag("{%p endfor %}")
-
-
 def grant_agreement(d: OfficialDocument) -> None:
     d.paragraph("协议编号：{{ agreement_number }}", indent=False, align=2)
     d.blank()
@@ -120,8 +114,11 @@ def payment_notice(d: OfficialDocument) -> None:
     d.line("{{ finance_office }}：")
     d.body(
         "根据{{ competition_name }}资助协议（编号{{ agreement_number }}），{{ gate_result }}，符合"
-        "{{ tranche_label }}的拨付条件。请按资助金额的{{ tranche_percent }}%向{{ organisation_name }}"
-        "拨付《{{ project_title }}》资助资金："
+        "{{ tranche_label }}的拨付条件。"
+        "{% if reduced_fen %}按据实结算，{{ tranche_label }}计划{{ planned_fen|yuan }}元（资助金额的"
+        "{{ tranche_percent }}%），核减{{ reduced_fen|yuan }}元，请向{{ organisation_name }}拨付"
+        "{% else %}请按资助金额的{{ tranche_percent }}%向{{ organisation_name }}拨付{% endif %}"
+        "《{{ project_title }}》资助资金："
     )
     d.pairs(
         [
@@ -135,10 +132,9 @@ def payment_notice(d: OfficialDocument) -> None:
             ("本次拨付后累计", "{{ (paid_before_fen + amount_fen)|yuan }}元"),
         ]
     )
-    d.body("专此通知。")
-    with d.closing():
+    with d.closing():  # 专此通知 (the closing phrase) goes with the signature, never alone with it
+        d.body("专此通知。")
         d.signature("{{ organiser }}", "{{ issue_date|cn_date }}")
-        d.blank()
         d.line("经办人：　　　　　　审核人：　　　　　　分管领导：")
 
 
@@ -181,16 +177,20 @@ def supervision_record(d: OfficialDocument) -> None:
         ]
     )
     d.heading("佐证材料")
+    # the signature lines keep with the last item (or with 无), never with a page of their own; the
+    # line naming a picture stays on the page of the picture under it
+    d.tag("{%p if not evidence %}")
+    d.body("（无）").paragraph_format.keep_with_next = True
+    d.tag("{%p endif %}")
     d.tag("{%p for item in evidence %}")
-    d.body("{{ loop.index }}. {{ item.kind }}：{{ item.name }}")
-    d.tag("{%p if item.image %}")
+    d.body("{{ loop.index }}. {{ item.kind }}：{{ item.name }}").paragraph_format.keep_with_next = True
+    d.tag("{%p if item.image and loop.last %}")
+    d.paragraph("{{ item.image }}", indent=False, align=1).paragraph_format.keep_with_next = True
+    d.tag("{%p elif item.image %}")
     d.paragraph("{{ item.image }}", indent=False, align=1)
     d.tag("{%p endif %}")
     d.tag("{%p endfor %}")
-    d.tag("{%p if not evidence %}")
-    d.body("（无 / none）")
-    d.tag("{%p endif %}")
-    with d.closing():
+    with d.closing(with_body=False):
         d.blank()
         d.line("督导人员（签字）：　　　　　　　　项目负责人（签字）：")
 
@@ -226,9 +226,9 @@ def rectification_notice(d: OfficialDocument) -> None:
         "限期整改。"
     )
     d.heading("一、存在的问题")
-    _numbered(d, "problems")
+    d.numbered("problems")
     d.heading("二、整改要求")
-    _numbered(d, "requirements")
+    d.numbered("requirements")
     d.heading("三、整改期限")
     d.body("请于{{ deadline|cn_date }}前完成整改，并向{{ operator }}提交整改报告及佐证材料。")
     d.heading("四、资金拨付")
@@ -236,8 +236,65 @@ def rectification_notice(d: OfficialDocument) -> None:
         "整改期间暂缓拨付{{ withheld_label }}{{ withheld_fen|yuan }}元（{{ withheld_fen|yuan_capitals }}），"
         "整改经复评合格后拨付。逾期未整改或整改后仍不合格的，将终止资助协议并追回已拨付资金。"
     )
-    d.body("联系人及电话：{{ contact|nobreak }}。")
+    d.short("联系人及电话：{{ contact|nobreak }}。")
     d.signature(*SIGNED_BY_OPERATOR)
+
+
+def termination_notice(d: OfficialDocument) -> None:
+    d.doc_number()
+    d.title("终止通知")
+    d.line("{{ organisation_name }}：")
+    d.body(
+        "你单位实施的{{ competition_name }}资助项目《{{ project_title }}》（受理编号{{ application_ref }}，"
+        "资助协议编号{{ agreement_number }}），{{ grounds }}。根据资助协议第七条，{{ organiser }}决定自"
+        "{{ terminated_on|cn_date }}起终止该项目的资助协议。终止理由：{{ reason }}。"
+    )
+    d.heading("一、资金结算")
+    d.pairs(
+        [
+            ("资助总额", "{{ grant_fen|yuan }}元"),
+            ("已拨付", "{{ released_fen|yuan }}元"),
+            ("督导核定支出", "{{ accepted_spend_fen|yuan }}元"),
+            ("应退回（小写）", "{{ clawback_fen|yuan }}元"),
+            ("应退回（大写）", "{{ clawback_fen|yuan_capitals }}"),
+            ("不再拨付", "{{ cancelled_fen|yuan }}元"),
+        ]
+    )
+    d.body(
+        "应退回金额为已拨付资金减去督导核定支出。"
+        "{% if clawback_fen %}请于收到本通知之日起{{ return_days }}日内将{{ clawback_fen|yuan }}元退回"
+        "{{ return_to }}。{% else %}已拨付资金已全部用于项目，无需退回。{% endif %}"
+        "尚未拨付的{{ cancelled_fen|yuan }}元不再拨付。"
+    )
+    d.heading("二、其他事项")
+    d.body("请妥善保管项目台账和票据，配合后续审计。如有异议，请于收到本通知之日起5个工作日内书面提出。")
+    d.body("联系人及电话：{{ contact|nobreak }}。")
+    d.signature("{{ organiser }}", "{{ issue_date|cn_date }}")
+
+
+def refund_notice(d: OfficialDocument) -> None:
+    d.doc_number()
+    d.title("结余资金退回通知")
+    d.line("{{ organisation_name }}：")
+    d.body(
+        "你单位实施的{{ competition_name }}资助项目《{{ project_title }}》（受理编号{{ application_ref }}，"
+        "资助协议编号{{ agreement_number }}）已完成结项评估：{{ evaluation }}。{{ settlement }}"
+    )
+    d.pairs(
+        [
+            ("资助金额", "{{ granted_fen|yuan }}元"),
+            ("已拨付", "{{ paid_fen|yuan }}元"),
+            ("督导核定支出", "{{ spent_fen|yuan }}元"),
+            ("应退回（小写）", "{{ to_return_fen|yuan }}元"),
+            ("应退回（大写）", "{{ to_return_fen|yuan_capitals }}"),
+        ]
+    )
+    d.body(
+        "应退回金额为已拨付资金减去督导核定支出。请于收到本通知之日起{{ return_days }}日内将"
+        "{{ to_return_fen|yuan }}元退回{{ return_to }}，并将退款凭证送{{ organiser }}备案。"
+    )
+    d.body("联系人及电话：{{ contact|nobreak }}。")
+    d.signature("{{ organiser }}", "{{ issue_date|cn_date }}")
 
 
 def final_evaluation_report(d: OfficialDocument) -> None:
@@ -264,17 +321,24 @@ def final_evaluation_report(d: OfficialDocument) -> None:
     )
     d.heading("三、指标完成情况（计划与实际）")
     _indicators(d)
-    d.heading("四、经费使用情况")
+    d.heading("四、经费使用与结算")
     d.body(
-        "资助金额{{ granted_fen|yuan }}元，已拨付{{ paid_fen|yuan }}元，实际使用{{ spent_fen|yuan }}元，"
-        "{% if to_return_fen %}结余{{ to_return_fen|yuan }}元应予退回{% else %}无结余资金{% endif %}。"
+        "资助金额{{ granted_fen|yuan }}元，已拨付{{ paid_fen|yuan }}元，督导核定支出{{ spent_fen|yuan }}元。"
+        "{{ settlement }}"
     )
     d.table(
         [60, 48, 48],
-        ["预算科目", "预算金额（元）", "实际支出（元）"],
+        ["预算科目", "预算金额（元）", "填报支出（元）"],
         loop="line in spending",
         aligns=[0, 2, 2],
         loop_row=["{{ line.item }}", "{{ line.budget_fen|yuan }}", "{{ line.spent_fen|yuan }}"],
+        rows=[
+            [
+                "合计",
+                "{{ spending|sum(attribute='budget_fen')|yuan }}",
+                "{{ spending|sum(attribute='spent_fen')|yuan }}",
+            ]
+        ],
     )
     d.heading("五、主要成效")
     d.body("{{ achievements }}")
@@ -285,8 +349,11 @@ def final_evaluation_report(d: OfficialDocument) -> None:
     d.signature(*SIGNED_BY_OPERATOR)
 
 
-def _caption(d: OfficialDocument, text: str) -> None:
-    d.paragraph(text, indent=False, align=1)
+def _figure(d: OfficialDocument, chart: str, caption: str) -> None:
+    """A chart and its caption below it, on one page."""
+    figure = d.paragraph("{{ " + chart + " }}", indent=False, align=1)
+    figure.paragraph_format.keep_with_next = True
+    d.paragraph(caption, indent=False, align=1)
 
 
 def annual_report(d: OfficialDocument) -> None:
@@ -301,12 +368,22 @@ def annual_report(d: OfficialDocument) -> None:
         "立项资助{{ funded_count }}个；已结项{{ completed_count }}个，终止{{ terminated_count }}个，"
         "经整改{{ rectified_count }}个。"
     )
+    d.body("资助资金池{{ pool_fen|yuan }}元，申请金额合计{{ requested_fen|yuan }}元。")
+    d.tag("{%p for line in money_lines %}")
+    d.body("{{ line }}")
+    d.tag("{%p endfor %}")
+    d.tag("{%p if returns %}")
+    d.body("应退回资金{{ to_return_fen|yuan }}元，逐项如下：")
+    d.tag("{%p for row in returns %}")
     d.body(
-        "资助资金池{{ pool_fen|yuan }}元，申请金额合计{{ requested_fen|yuan }}元，"
-        "立项资助{{ granted_fen|yuan }}元，已拨付{{ paid_fen|yuan }}元，"
-        "项目实际使用{{ spent_fen|yuan }}元，应退回结余{{ returned_fen|yuan }}元，"
-        "暂缓或未拨付{{ withheld_fen|yuan }}元。"
+        "{{ loop.index }}. {{ row.ref }}《{{ row.title }}》：已拨付{{ row.paid_fen|yuan }}元，督导核定支出"
+        "{{ row.spent_fen|yuan }}元，应退回{{ row.to_return_fen|yuan }}元（{{ row.why }}"
+        "{% if row.doc_number %}，{{ row.doc_number }}{% endif %}）{{ '。' if loop.last else '；' }}"
     )
+    d.tag("{%p endfor %}")
+    d.tag("{%p else %}")
+    d.body("本年度无应退回资金。")
+    d.tag("{%p endif %}")
     d.body(
         "各项目共开展活动{{ sessions_total }}场（计划{{ planned_sessions }}场），"
         "服务{{ participants_total }}人次（计划{{ planned_participants }}人次），"
@@ -342,10 +419,8 @@ def annual_report(d: OfficialDocument) -> None:
             "{{ row.person_times }}",
         ],
     )
-    d.paragraph("{{ chart_categories }}", indent=False, align=1)
-    _caption(d, "图1  资助金额按服务领域构成")
-    d.paragraph("{{ chart_delivery }}", indent=False, align=1)
-    _caption(d, "图2  各服务领域计划与实际服务人次")
+    _figure(d, "chart_categories", "图1  资助金额按服务领域构成")
+    _figure(d, "chart_delivery", "图2  各服务领域计划与实际服务人次")
     d.heading("三、社区覆盖")
     d.table(
         [28, 20, 20, 36, 26, 30],
@@ -361,8 +436,7 @@ def annual_report(d: OfficialDocument) -> None:
             "{{ row.person_times }}",
         ],
     )
-    d.paragraph("{{ chart_communities }}", indent=False, align=1)
-    _caption(d, "图3  各社区立项资助金额")
+    _figure(d, "chart_communities", "图3  各社区立项资助金额")
     d.heading("四、结项评估")
     d.table(
         [label(3), number(3)],
@@ -370,23 +444,20 @@ def annual_report(d: OfficialDocument) -> None:
         loop="row in grades",
         loop_row=["{{ row.grade }}", "{{ row.count }}"],
     )
-    d.paragraph("{{ chart_grades }}", indent=False, align=1)
-    _caption(d, "图4  结项评估等级分布")
+    _figure(d, "chart_grades", "图4  结项评估等级分布")
     d.heading("五、评审一致性")
-    d.table(
-        [40, 30, 86],
-        ["统计量", "数值", "依据"],
-        loop="row in agreement",
-        loop_row=["{{ row.name }}", "{{ row.value }}", "{{ row.note }}"],
-    )
+    d.body("{{ agreement }}")
     d.heading("六、工作进程")
     d.table(
-        [78, 78], ["阶段", "开始日期"], loop="row in timeline", loop_row=["{{ row.label }}", "{{ row.date }}"]
+        [78, 78],
+        ["阶段", "开始日期"],
+        loop="row in timeline",
+        loop_row=["{{ row.label }}", "{{ row.date|cn_date }}"],
     )
     d.heading("七、主要成效")
-    _numbered(d, "highlights")
+    d.numbered("highlights")
     d.heading("八、存在的问题")
-    _numbered(d, "problems")
+    d.numbered("problems")
     d.signature(*SIGNED_BY_OPERATOR)
 
 
@@ -396,6 +467,8 @@ BUILDERS = {
     "supervision_record": supervision_record,
     "midterm_opinion": midterm_opinion,
     "rectification_notice": rectification_notice,
+    "termination_notice": termination_notice,
     "final_evaluation_report": final_evaluation_report,
+    "refund_notice": refund_notice,
     "annual_report": annual_report,
 }

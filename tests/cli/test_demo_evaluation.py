@@ -28,7 +28,7 @@ def test_demo_evaluation_steps(prefect_harness, settings_env: Path, tmp_path: Pa
     assert "（良好 10、不合格 1）" in line  # the grades, best first
     assert "人次" in step_annual_report(run)
     exported = step_export(run)
-    assert "15 张表" in exported  # the 结项专家评分 sheet is there, empty without a panel
+    assert "17 张表" in exported  # 结项专家评分 (empty without a panel), 文号 and 资金结算 among them
     workbook = openpyxl.load_workbook(tmp_path / "jiangtou-2025.xlsx", read_only=True)
     assert "结项评估" in workbook.sheetnames
     assert any("年度总结报告" in note for note in run.notes)

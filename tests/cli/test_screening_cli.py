@@ -67,7 +67,7 @@ def test_screening_run_then_override_changes_the_outcome(received):
     assert override.returncode == 0, override.stderr
     assert "已改判 / overridden: 2025-024 registration → 符合" in override.stdout
     assert "资格审查通过 (eligible)" in override.stdout
-    assert "资格审查表 / sheets rewritten: 1；结果通知 / result letters: 1" in override.stdout
+    assert "改判后的资格审查表 / sheets for the ruling: 1；结果通知 / result letters: 1" in override.stdout
 
     status = json.loads(run(["status", "--json"], received).stdout)
     assert status["competition"]["stage"] == "screening"

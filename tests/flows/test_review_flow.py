@@ -27,7 +27,7 @@ from models.states import ApplicationState, CompetitionStage, LetterState
 from tests.support.factories import make_application, make_competition
 
 pytestmark = pytest.mark.flows
-LINK = re.compile(r"http://127\.0\.0\.1:8000/review/[A-Za-z0-9_\-.]+")
+LINK = re.compile(r"http://127\.0\.0\.1:8000/expert/[A-Za-z0-9_\-.]+")
 
 
 @pytest.fixture
@@ -62,7 +62,10 @@ def test_review_lifecycle_from_invitations_to_ranking(
     invitations = _messages(mail_dir)
     assert len(invitations) == opened["invitations"] == 7  # one letter per expert
     links = [LINK.findall(m.get_body(("plain",)).get_content()) for m in invitations]
-    assert sum(len(set(found)) for found in links) == 30  # a personal link per sheet
+    assert all(len(found) == 1 for found in links)  # one link a letter: the expert's own page
+    assert len({found[0] for found in links}) == 7
+    names = [re.findall(r"社区项目\d", m.get_body(("plain",)).get_content()) for m in invitations]
+    assert sum(len(found) for found in names) == 30  # each letter names the expert's applications
     assert all("专家评审" in str(m["subject"]) or "评审邀请" in str(m["subject"]) for m in invitations)
 
     again = asyncio.run(open_review(slug, actor="admin:test"))  # idempotent: nothing new
@@ -117,7 +120,8 @@ def test_review_lifecycle_from_invitations_to_ranking(
         for row in table.rows
         for cell in row.cells
     )
-    assert "社区项目0" in text and "ICC" in Document(settings_env / "documents" / summary.path).element.xml
+    printed = Document(settings_env / "documents" / summary.path).element.xml
+    assert "社区项目0" in text and "专家评分一致性系数" in printed and "ICC" not in printed
 
 
 def test_reminder_offset_rule():

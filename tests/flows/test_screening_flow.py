@@ -15,7 +15,7 @@ from models.audit import AuditEvent
 from models.competition.tables import Competition
 from models.db import default_engine, session_scope, upgrade_database
 from models.documents.tables import GeneratedDocument
-from models.errors import IllegalTransition, InputError
+from models.errors import Conflict, InputError
 from models.intake.imports import import_applications
 from models.intake.tables import Application, EligibilityCheck
 from models.lifecycle import set_state
@@ -100,7 +100,7 @@ async def test_screening_run_again_is_a_no_op(prefect_harness, applications_in, 
         assert len(session.exec(select(OutboxLetter)).all()) == 24
 
 
-async def test_screening_override_rewrites_the_sheet_and_sends_the_new_result(
+async def test_screening_override_writes_a_sheet_of_its_own_and_sends_the_new_result(
     prefect_harness, applications_in, settings_env
 ):
     from flows.screening import screening
@@ -109,6 +109,11 @@ async def test_screening_override_rewrites_the_sheet_and_sends_the_new_result(
     await screening(slug, as_of=SCREENING_AT)
     with session_scope() as session:
         application = session.exec(select(Application).where(Application.ref == "2025-024")).one()
+        first = session.exec(
+            select(GeneratedDocument).where(GeneratedDocument.subject_id == application.id)
+        ).one()
+    first_bytes = (settings_env / "documents" / first.path).read_bytes()
+    with session_scope() as session:
         override_check(
             session,
             application_id=application.id,
@@ -127,9 +132,13 @@ async def test_screening_override_rewrites_the_sheet_and_sends_the_new_result(
             "from": False,
             "to": True,
         }
-        sheet = session.exec(
-            select(GeneratedDocument).where(GeneratedDocument.subject_id == application.id)
-        ).one()
+        kept, sheet = session.exec(
+            select(GeneratedDocument)
+            .where(GeneratedDocument.subject_id == application.id)
+            .order_by(GeneratedDocument.id)
+        ).all()
+    assert kept.id == first.id and (settings_env / "documents" / kept.path).read_bytes() == first_bytes
+    assert sheet.filename == "资格审查表-2025-024（第2版）.docx"
     text = docx_text(settings_env / "documents" / sheet.path)
     assert "管理员改判：已补交备案证明" in text and "2025年3月5日" in text
     news = [m for m in with_subject(messages(settings_env / "mail"), "2025-024")]
@@ -153,7 +162,7 @@ async def test_screening_of_an_unpublished_competition_is_refused(prefect_harnes
     upgrade_database(default_engine())
     with session_scope() as session:
         slug = make_competition(session).slug
-    with pytest.raises(IllegalTransition, match="draft to screening"):
+    with pytest.raises(Conflict, match="请先发布征集公告"):
         await screening(slug, as_of=SCREENING_AT)
 
 

@@ -46,4 +46,6 @@ def test_a_zip_is_written_in_small_chunks_and_reads_back_whole(year_session, yea
     assert len(chunks) > len(large) // CHUNK
     archive = zipfile.ZipFile(io.BytesIO(b"".join(chunks)))
     assert archive.testzip() is None
-    assert [archive.read(name) for _, name in named] == [(folder / row.document.path).read_bytes() for row in rows]
+    assert [archive.read(name) for _, name in named] == [
+        (folder / row.document.path).read_bytes() for row in rows
+    ]

@@ -80,5 +80,10 @@ def test_redact_path_keeps_other_paths() -> None:
 
 
 def test_redact_path_hides_every_personal_link() -> None:
-    for prefix in ("/supervise/", "/report/", "/final-review/"):
+    for prefix in ("/supervise/", "/report/", "/final-review/", "/expert/"):
         assert redact_path(f"{prefix}tok.en?lang=en") == f"{prefix}~{token_fingerprint('tok.en')}"
+    # an evidence file opened through a link: the token hidden, the file's number kept
+    assert (
+        redact_path("/supervise/tok.en/evidence/12?thumb=1")
+        == f"/supervise/~{token_fingerprint('tok.en')}/evidence/12"
+    )

@@ -43,7 +43,8 @@ from tests.portal.apply_world import (
     build_apply_world,
     csrf_of,
 )
-from tests.support.browser import PHONE
+from tests.portal.shots import shoot
+from tests.support.browser import DESKTOP, PHONE, ergonomic_problems
 
 
 @pytest.fixture
@@ -192,6 +193,50 @@ def test_apply_add_rows_posts_back_with_more_budget_lines_and_stores_nothing(
     assert world.applications() == []
 
 
+def test_apply_activity_rows_carry_the_plan_as_a_word_form_does(
+    client: TestClient, world: ApplyWorld
+) -> None:
+    more = apply(client, {**GOOD, "action": "add_activities"})  # three more rows, everything kept
+    assert more.status_code == 200 and context(more)["notice"] == "notice.activities_added"
+    form = context(more)["form"]
+    assert len(form.activities) == 6 and form.activities[0].values["content"] == "启动仪式"
+    assert 'name="activity-5-content"' in more.text and world.applications() == []
+    data = {
+        **GOOD,
+        "activity_rows": "6",
+        "activity-1-period": "2025年4月—9月",
+        "activity-1-content": "每周三次助餐",
+        "activity-1-sessions": "72",
+        "activity-1-participants": "2160",
+        "activity-5-content": "  结项分享会 ",  # a row with one cell: refused at its row, the cell kept
+    }
+    half = apply(client, data)
+    assert half.status_code == 422 and world.applications() == []
+    problems = context(half)["form"].errors["activities"]
+    assert problems == ["6: 场次未填写", "6: 预计人次未填写"]  # at the row as numbered on the page
+    assert 'id="error-activity-5"' in half.text and context(half)["form"].first_error == "activity-5-period"
+    assert context(half)["form"].activities[5].values["content"] == "  结项分享会 "
+    data |= {"activity-5-sessions": "1", "activity-5-participants": "40"}
+    assert apply(client, data).status_code == 303
+    [stored] = world.applications()
+    assert stored.details["activities"] == [
+        {"period": "2025年4月", "content": "启动仪式", "sessions": 1, "participants": 80},
+        {"period": "2025年4月—9月", "content": "每周三次助餐", "sessions": 72, "participants": 2160},
+        {"period": "", "content": "结项分享会", "sessions": 1, "participants": 40},
+    ]
+
+
+def test_apply_language_switch_shows_the_same_form_in_the_other_language(
+    client: TestClient, world: ApplyWorld
+) -> None:
+    answer = apply(client, {**GOOD, "action": "show", "title": "半截标题"}, path=f"{PATH}?lang=en")
+    assert answer.status_code == 200 and 'lang="en"' in answer.text
+    form = context(answer)["form"]
+    assert form.errors == {} and form.fields_by_key["title"].value == "半截标题"
+    assert form.activities[0].values["content"] == "启动仪式"
+    assert world.applications() == []
+
+
 def test_apply_duplicate_says_so_and_stores_no_second_row(client: TestClient, world: ApplyWorld) -> None:
     assert apply(client, GOOD).status_code == 303
     again = apply(client, {**GOOD, "amount": "5000", "budget-1-quantity": "0", "budget-1-item": ""})
@@ -312,7 +357,8 @@ def fill_form(page: Page, data: dict[str, Any]) -> None:
     page.fill("#field-period_start", data["period_start"])
     page.fill("#field-period_end", data["period_end"])
     page.fill("#field-beneficiaries", data["beneficiaries"])
-    page.fill("#field-activities", data["activities"])
+    for column in ("period", "content", "sessions", "participants"):
+        page.fill(f"#activity-0-{column}", data[f"activity-0-{column}"])
     for index in (0, 1):
         for column in ("item", "purpose", "unit_price", "quantity"):
             page.fill(f"#budget-{index}-{column}", data[f"budget-{index}-{column}"])
@@ -358,6 +404,61 @@ def test_applicant_fills_the_web_form_on_a_phone(browser: Browser, world: ApplyW
         context.close()
 
 
+@pytest.mark.slow
+@pytest.mark.parametrize("screen", [PHONE, DESKTOP], ids=["phone", "desktop"])
+def test_the_web_form_keeps_the_plan_the_language_and_the_phone_rules(
+    browser: Browser, world: ApplyWorld, screen: dict[str, int], tmp_path: Path
+) -> None:
+    with serve_in_background(create_app(world.settings, clock=lambda: OPEN_AT)) as base:
+        mobile = {"is_mobile": True, "has_touch": True} if screen == PHONE else {}
+        context = browser.new_context(viewport=screen, locale="zh-CN", **mobile)  # type: ignore[arg-type]
+        page = context.new_page()
+        page.goto(f"{base}{PATH}")
+        if screen == PHONE:
+            assert ergonomic_problems(page) == [], "the blank form"
+        page.check("input[name=kind][value=registered]")
+        page.check("input[name=category][value=elderly]")
+        page.check("input[name=communities][value=江头]")
+        fill_form(page, GOOD)
+        page.fill("#activity-0-period", "2025年4月")
+        page.fill("#activity-0-content", "启动仪式")
+        page.click("#add-activities")  # more rows, without script; what was typed is kept
+        expect(page.locator("#activity-5-content")).to_be_visible()
+        expect(page.locator("#activity-0-content")).to_have_value("启动仪式")
+        page.fill("#activity-5-content", "结项分享会")
+        page.fill("#activity-5-sessions", "1")
+        page.fill("#activity-5-participants", "40")
+        page.click("button.lang-switch")  # the switch keeps everything typed and ticked
+        expect(page.locator("html")).to_have_attribute("lang", "en")
+        expect(page.locator("#field-title")).to_have_value(GOOD["title"])
+        expect(page.locator("#activity-5-content")).to_have_value("结项分享会")
+        expect(page.locator("input[name=communities][value=江头]")).to_be_checked()
+        page.fill("#field-contact_email", "limin-at-example")
+        page.click("#submit")
+        expect(page.locator("#error-list")).to_contain_text("Email — ")
+        assert page.evaluate("document.activeElement.id") == "field-contact_email"  # opened at the error
+        if screen == PHONE:
+            assert ergonomic_problems(page) == [], "the form with an error"
+        shoot(page, f"apply-error-{screen['width']}", tmp_path)
+        page.fill("#field-contact_email", "limin@example.org")
+        page.click("#submit")
+        expect(page.locator("#application-ref")).to_have_text("2025-001")
+        if screen == PHONE:
+            assert ergonomic_problems(page) == [], "the confirmation"
+        context.close()
+    [stored] = world.applications()
+    assert [row.get("content") for row in stored.details["activities"]] == ["启动仪式", "结项分享会"]
+    with serve_in_background(create_app(world.settings, clock=lambda: LATE_AT)) as base:  # after the close
+        context = browser.new_context(viewport=screen, locale="zh-CN")
+        page = context.new_page()
+        answer = page.goto(f"{base}{PATH}")
+        assert answer is not None and answer.status == 409
+        expect(page.locator("h1")).to_have_text("暂不受理网上申报")
+        if screen == PHONE:
+            assert ergonomic_problems(page) == [], "the closed page"
+        context.close()
+
+
 HOSTILE = ["²", "1" * 5000, "9" * 400, "١٢", "𝟙", "1e309", "NaN", "-0", "0x10", "\u00bd", "贰" * 3000]
 
 
@@ -379,7 +480,13 @@ def test_post_hostile_value_in_every_field_is_a_page_never_a_500(world: ApplyWor
                 for c in ("item", "purpose", "unit_price", "quantity")
             }
         )
-        data.update(budget_rows=value, communities=[value], action="submit", csrf_token=csrf_of(page))
+        data.update(
+            budget_rows=value,
+            activity_rows=value,
+            communities=[value],
+            action="submit",
+            csrf_token=csrf_of(page),
+        )
         answer = client.post(PATH, data=data)
     assert answer.status_code == 422, answer.text[:300]
     assert answer.template.name == "apply/form.html"  # type: ignore[attr-defined]

@@ -1,9 +1,10 @@
 """The portal end to end in a real browser (Debian's Chromium driven by Playwright, headless).
 
-An invitation letter goes through the outbox to a real SMTP server on loopback; the test pulls the
-personal link out of the caught message, opens it on a phone-sized screen, fills the form wrongly,
-sees each error beside its field, fills it right and submits. A link naming the first expert's sheet
-but issued to a second expert, and an expired link, get the plain 403 page.
+The review's invitations are queued by the review stage itself and go through the outbox to a real
+SMTP server on loopback; the test pulls the one personal link out of the caught message (the
+expert's own page), opens it on a phone-sized screen, follows it to the next sheet, fills the form
+wrongly, sees each error beside its field, fills it right and submits. A link naming the first
+expert's sheet but issued to a second expert, and an expired link, get the plain 403 page.
 """
 
 from __future__ import annotations
@@ -23,8 +24,8 @@ from playwright.sync_api import Browser, Page, expect
 from models.competition.tables import Competition
 from models.db import session_scope
 from models.links import sign_link
-from models.mail.letters import compose_letter
 from models.review.links import review_link
+from models.review.notices import queue_invitations
 from models.review.tables import Expert, ReviewAssignment
 from models.states import AssignmentState
 from models.types import utcnow
@@ -37,7 +38,7 @@ from tests.support.browser import PHONE
 
 pytestmark = pytest.mark.slow
 
-LINK = re.compile(r"http://127\.0\.0\.1:\d+/review/[A-Za-z0-9_\-.]+")
+LINK = re.compile(r"http://127\.0\.0\.1:\d+/[a-z-]+/[A-Za-z0-9_\-.]+")
 
 
 @pytest.fixture
@@ -49,30 +50,15 @@ def base_url(world: ReviewWorld) -> Iterator[str]:
 def send_invitation(
     world: ReviewWorld, sheet: ReviewAssignment, base_url: str, sink_folder: Path
 ) -> EmailMessage:
-    """Queue the expert's invitation in the outbox, deliver it to a loopback SMTP server, return it."""
+    """The review's invitations queued as the review stage queues them, delivered to a loopback SMTP
+    server; returns the one to the expert of ``sheet``."""
     settings = world.settings.model_copy(update={"portal_url": base_url})
     with session_scope(world.engine) as session:
         expert = session.get(Expert, sheet.expert_id)
         competition = session.get(Competition, sheet.competition_id)
         assert expert is not None and competition is not None
-        compose_letter(
-            session,
-            role="review_invitation",
-            stage="review",
-            recipient_email=expert.email,
-            recipient_name=expert.name,
-            competition=competition,
-            subject_entity="assignment",
-            subject_id=sheet.id,
-            context={
-                "recipient_name": expert.name,
-                "competition_name": competition.name,
-                "organiser": competition.organiser,
-                "application_count": 1,
-                "sheets": [{"ref": "JT-1", "title": "评审项目", "url": review_link(sheet, settings)}],
-                "review_deadline": "七日内",
-            },
-        )
+        letters = queue_invitations(session, competition=competition, settings=settings)
+        email = expert.email
     with MailSink(handler=EmlSink(sink_folder)) as sink:
         delivery = deliver_due(
             world.engine,
@@ -84,13 +70,15 @@ def send_invitation(
         with ThreadPoolExecutor(1) as pool:  # Playwright's sync API holds this thread's event loop
             report = pool.submit(asyncio.run, delivery).result(timeout=120)
         files = sink.handler.files()
-    assert report.sent == 1 and len(files) == 1
-    message = message_from_bytes(files[0].read_bytes(), policy=policy.default)
+    assert report.sent == len(letters) == len(files)
+    messages = [message_from_bytes(f.read_bytes(), policy=policy.default) for f in files]
+    (message,) = [m for m in messages if email in str(m["To"])]
     assert isinstance(message, EmailMessage)
     return message
 
 
 def link_in(message: EmailMessage) -> str:
+    """The one link of the letter: the expert's own page (no link per sheet any more)."""
     body = message.get_body(preferencelist=("plain",))
     assert body is not None
     found = LINK.findall(body.get_content())
@@ -112,10 +100,19 @@ def test_expert_scores_from_the_invitation_link_in_a_browser(
     assert "评审邀请" in str(message["Subject"])
     link = link_in(message)
 
+    assert "/expert/" in link
     context = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True, locale="zh-CN")
     page = context.new_page()
     page.goto(link)
+    expect(page.locator("h1")).to_have_text("我的评审")
+    own = world_sheets_of(world, sheet.expert_id)
+    expect(page.locator("#sheets li")).to_have_count(len(own))
+    first_to_do = page.locator("#next-sheet")
+    expect(first_to_do).to_be_visible()
+    first_to_do.click()  # the expert's next sheet: its own link
     expect(page.locator("h1")).to_contain_text("专家评分表")
+    ref = page.locator("h1 .ref").inner_text()
+    sheet = next(s for s in own if world.application(s)[0].ref == ref)
     expect(page.locator("#expert-name")).to_have_text(world_expert_name(world, sheet))
     expect(page.locator("label[for=points-need]")).to_contain_text("满分 20")
     expect(page.locator("#description-need")).to_contain_text("服务需求真实")
@@ -162,10 +159,18 @@ def test_expert_scores_from_the_invitation_link_in_a_browser(
     stored = world.sheet(sheet.id or 0)
     assert stored.state is AssignmentState.submitted and stored.comment == "需求调研扎实，预算合理。"
 
-    page.click("a.lang-switch")
+    expect(page.locator("#next-sheet")).to_be_visible()  # and on to the next application
+    page.fill("#comment", "需求调研扎实，预算合理，执行团队有经验。")  # typed, not yet resubmitted
+    page.click("button.lang-switch")  # the switch keeps what was typed
     expect(page.locator("html")).to_have_attribute("lang", "en")
-    expect(page.locator("#submit")).to_have_text("Resubmit")  # submitted: changes are resubmitted
+    expect(page.locator("#comment")).to_have_value("需求调研扎实，预算合理，执行团队有经验。")
+    expect(page.locator("#submit")).to_have_text("Submit changes")  # submitted: changes are resubmitted
+    assert world.sheet(sheet.id or 0).comment == "需求调研扎实，预算合理。"  # the switch saved nothing
     context.close()
+
+
+def world_sheets_of(world: ReviewWorld, expert_id: int) -> list[ReviewAssignment]:
+    return [s for s in world.sheets if s.expert_id == expert_id]
 
 
 def test_first_score_box_on_the_first_phone_screen_and_the_total_is_live(

@@ -31,8 +31,9 @@ from models.states import AssignmentState
 from portal.app import create_app
 from portal.events import PANEL_COMPLETE
 from portal.serving import serve_in_background
+from tests.portal.shots import shoot
 from tests.portal.test_events import asserting_events  # noqa: F401  (fixture)
-from tests.support.browser import PHONE, browser  # noqa: F401  (the shared Chromium fixture)
+from tests.support.browser import DESKTOP, PHONE, browser, ergonomic_problems  # noqa: F401  (fixture)
 from tests.support.year import Year, year_template  # noqa: F401  (fixture)
 
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -120,10 +121,10 @@ def test_the_letter_s_link_opens_the_sheet_with_plan_delivery_and_findings(panel
         "fr.delivered.spent",
     ]
     # the best project's 申报书 (a CSV row) planned 23 sessions and 690 person-times in its 活动计划, all
-    # delivered, and it spent what was released to it: 80% of the grant by the 结项 (the final 20%
-    # is paid after it)
+    # delivered, and it spent the whole grant by the 结项 (its final tranche is then settled on that
+    # spending)
     assert [(d.planned, d.rate) for d in view.delivered[:2]] == [("23", "100%"), ("690", "100%")]
-    assert view.delivered[2].rate == "80%"
+    assert view.delivered[2].rate == "100%"
     assert view.findings and view.findings[0].text == "台账齐全，活动按计划开展。"
     assert (view.share, view.rest, view.top) == ("50", "50", "100")
     for words in ("结项专家评分表", "完成情况", "计划（申报书）", "督导意见", "专家组评分占结项得分的 50%"):
@@ -238,3 +239,93 @@ def test_the_last_sheet_of_a_panel_emits_the_event_the_final_evaluation_runs_on(
     sheet = panel_world.sheet()
     assert [e.resource.id for e in events] == [f"grantflow.checkpoint.{sheet.checkpoint_id}"]  # once
     assert events[0].resource["grantflow.competition.slug"] == "jiangtou-2025"
+
+
+def _evidence(world: PanelWorld, checkpoint_id: int, owner: str, name: str, data: bytes) -> int:
+    """A file stored as the portal stores one posted with a form (checked, cleaned, by sha256)."""
+    from models.supervision.evidence import Upload, check_uploads, store_evidence
+
+    with Session(world.engine) as session:  # type: ignore[arg-type]
+        rules = competition_rules(session, world.year.competition_id)
+        (row,) = store_evidence(
+            session,
+            checkpoint_id=checkpoint_id,
+            owner=owner,
+            files=check_uploads(
+                [Upload(name, data, kind="photo" if name.endswith("jpg") else "receipt")], rules
+            ),
+            uploads_dir=world.settings.uploads_dir,
+            folder="jiangtou-2025",
+            actor=f"{owner}:test",
+            written=[],
+        )
+        session.commit()
+        return row.id or 0
+
+
+def competition_rules(session: Session, competition_id: int):  # type: ignore[no-untyped-def]
+    from models.competition.tables import Competition, competition_config
+
+    competition = session.get(Competition, competition_id)
+    assert competition is not None
+    return competition_config(competition).supervision.uploads
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("screen", [PHONE, DESKTOP], ids=["phone", "desktop"])
+def test_the_panel_sheet_opens_the_evidence_and_stays_submitted(
+    browser: Browser,  # noqa: F811
+    panel_world,
+    screen: dict[str, int],
+    tmp_path: Path,
+) -> None:
+    from tests.support import evidence_files as files
+
+    sheet = panel_world.sheet()
+    other = next(c for ref, c in panel_world.year.final_checkpoints.items() if c.id != sheet.checkpoint_id)
+    photo = _evidence(
+        panel_world, sheet.checkpoint_id, "grantee", "活动照片.jpg", files.photo_with_location()
+    )
+    receipt = _evidence(panel_world, sheet.checkpoint_id, "supervisor", "督导记录.pdf", files.small_pdf())
+    foreign = _evidence(
+        panel_world, other.id or 0, "grantee", "other.jpg", files.photo_with_location((800, 600))
+    )
+    with serve_in_background(create_app(panel_world.settings, clock=lambda: NOW)) as base:
+        mobile = {"is_mobile": True, "has_touch": True} if screen == PHONE else {}
+        context = browser.new_context(viewport=screen, locale="zh-CN", **mobile)  # type: ignore[arg-type]
+        page = context.new_page()
+        path = panel_world.path()
+        page.goto(base + path)
+        expect(page.locator("#grantee-evidence img")).to_have_count(1)
+        page.locator("#grantee-evidence img").scroll_into_view_if_needed()
+        page.wait_for_function("() => document.querySelector('#grantee-evidence img').naturalWidth > 0")
+        expect(page.locator("#supervisor-evidence")).to_contain_text("督导记录.pdf")
+        expect(page.locator("#supervisor-evidence")).to_contain_text(f"{len(files.small_pdf())} B")
+        for evidence_id, media_type in ((photo, "image/jpeg"), (receipt, "application/pdf")):
+            answer = context.request.get(f"{base}{path}/evidence/{evidence_id}")
+            assert answer.status == 200 and answer.headers["content-type"] == media_type
+            assert answer.headers["x-content-type-options"] == "nosniff"
+            assert answer.headers["content-disposition"].startswith("inline; filename=")
+        assert context.request.get(f"{base}{path}/evidence/{foreign}").status == 404  # another project's
+        if screen == PHONE:
+            assert ergonomic_problems(page) == []
+        page.fill("#score", "88")
+        page.fill("#comment", "台账规范。")
+        page.click("button.lang-switch")  # the switch keeps what was typed
+        expect(page.locator("#score")).to_have_value("88")
+        expect(page.locator("#comment")).to_have_value("台账规范。")
+        page.click("#submit")
+        expect(page.locator("#notice")).to_contain_text("Score submitted")
+        expect(page.locator("#sheet-state")).to_have_text("submitted")
+        assert page.locator("#save-draft").count() == 0
+        shoot(page, f"final-review-submitted-{screen['width']}", tmp_path)
+        form = page.evaluate(
+            "() => Object.fromEntries(new FormData(document.getElementById('panel-form')).entries())"
+        )
+        crafted = context.request.post(
+            base + path, form={**form, "action": "draft", "score": "10"}, max_redirects=0
+        )
+        assert crafted.status == 409
+        context.close()
+    stored = panel_world.sheet()
+    assert stored.state is AssignmentState.submitted and stored.score == Decimal("88")

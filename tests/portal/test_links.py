@@ -5,12 +5,20 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlmodel import select
 
 from models.audit import history
 from models.db import session_scope
 from models.links import READABLE_AFTER_DEADLINE, LinkRefused, read_link, sign_link
-from models.review.links import open_review_link, review_link, review_token, rotate_review_link
-from models.review.tables import ReviewAssignment
+from models.review.links import (
+    expert_token,
+    open_expert_link,
+    open_review_link,
+    review_link,
+    review_token,
+    rotate_review_link,
+)
+from models.review.tables import Expert, ReviewAssignment
 from models.types import utcnow
 from tests.portal.conftest import ReviewWorld
 
@@ -201,3 +209,77 @@ def test_review_link_token_carries_no_date(world: ReviewWorld) -> None:
     secret = world.settings.secret_key.get_secret_value()
     claim = read_link(review_token(sheet, world.settings), purpose="review", secret=secret, now=NOW)
     assert claim.expires_at is None and claim.subject_id == sheet.id
+
+
+# ---- the expert's own link: the list of their sheets ------------------------------------------------
+
+
+def _expert(world: ReviewWorld) -> Expert:
+    with session_scope(world.engine) as session:
+        expert = session.get(Expert, world.sheets[0].expert_id)
+        assert expert is not None and expert.token_nonce  # every expert has a nonce of their own
+        return expert
+
+
+def test_expert_link_opens_for_its_expert_until_their_last_sheet_closes(world: ReviewWorld) -> None:
+    expert = _expert(world)
+    token = expert_token(expert, world.settings)
+    last = max(s.deadline for s in world.sheets if s.expert_id == expert.id)
+    with session_scope(world.engine) as session:
+        opened = open_expert_link(session, token=token, settings=world.settings, now=utcnow())
+        assert opened.id == expert.id
+        with pytest.raises(LinkRefused) as refused:
+            open_expert_link(
+                session, token=token, settings=world.settings, now=last + READABLE_AFTER_DEADLINE
+            )
+        assert refused.value.reason == "expired" and refused.value.competition_id == world.competition_id
+        later = last + timedelta(days=60)  # a later stage's sheet of theirs (the 结项 panel) keeps it open
+        kept = open_expert_link(
+            session,
+            token=token,
+            settings=world.settings,
+            now=last + READABLE_AFTER_DEADLINE,
+            later=lambda expert_id: [later] if expert_id == expert.id else [],
+        )
+        assert kept.id == expert.id
+
+
+def test_expert_link_of_another_purpose_or_a_new_nonce_is_refused(world: ReviewWorld) -> None:
+    expert = _expert(world)
+    sheet_token = review_token(world.sheets[0], world.settings)
+    with session_scope(world.engine) as session:
+        with pytest.raises(LinkRefused) as forged:
+            open_expert_link(session, token=sheet_token, settings=world.settings, now=utcnow())
+        assert forged.value.reason == "forged" and forged.value.competition_id is None
+        token = expert_token(expert, world.settings)
+        stored = session.get(Expert, expert.id)
+        assert stored is not None
+        stored.token_nonce = "rotated"
+        session.add(stored)
+        session.flush()
+        with pytest.raises(LinkRefused) as revoked:
+            open_expert_link(session, token=token, settings=world.settings, now=utcnow())
+        assert revoked.value.reason == "revoked"
+
+
+def test_review_invitation_carries_one_link_the_experts_own_page(world: ReviewWorld) -> None:
+    import re
+
+    from models.competition.tables import Competition
+    from models.review.notices import queue_invitations
+
+    with session_scope(world.engine) as session:
+        competition = session.get(Competition, world.competition_id)
+        assert competition is not None
+        letters = queue_invitations(session, competition=competition, settings=world.settings)
+        assert len(letters) == len({s.expert_id for s in world.sheets})
+        for letter in letters:
+            links = re.findall(r"https?://\S+", letter.body_text)
+            assert len(links) == 1 and "/expert/" in links[0], links
+            expert = session.exec(select(Expert).where(Expert.email == letter.recipient_email)).one()
+            opened = open_expert_link(
+                session, token=links[0].rsplit("/", 1)[1], settings=world.settings, now=utcnow()
+            )
+            assert opened.id == expert.id
+            refs = re.findall(r"\d{4}-\d{3}", letter.body_text)
+            assert len(set(refs)) == len(letter.extra["assignments"])  # each application named

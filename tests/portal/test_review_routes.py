@@ -224,9 +224,13 @@ def test_post_wrong_points_shows_each_error_beside_its_field(client: TestClient,
     page = post(client, world.path(sheet), wrong)
     assert page.status_code == 422
     view = page.context["sheet"]  # type: ignore[attr-defined]
-    errors = {c.code: c.error for c in view.criteria}
+    errors = {c.code: view.errors.of(c.code) for c in view.criteria}
     assert "0 到 20" in errors["need"] and "0.5" in errors["design"] and "数字" in errors["capacity"]
     assert "未评分" in errors["budget"] and errors["innovation"] == "" and errors["sustainability"] == ""
+    # the summary names each field and links to it; the page opens at the first one (autofocus)
+    summary = [(e.anchor, e.label) for e in view.errors]
+    assert summary[0] == ("points-need", "需求分析（满分 20）") and view.errors.first == "points-need"
+    assert 'href="#points-need"' in page.text and page.text.count(" autofocus") == 1
     assert {c.code: c.value for c in view.criteria}["need"] == "25"  # what was typed stays in the field
     assert 'id="error-need"' in page.text and 'aria-invalid="true"' in page.text
     assert scores_of(world, sheet.id or 0) == {}
@@ -237,8 +241,9 @@ def test_post_wrong_points_in_english_explains_in_english(client: TestClient, wo
     path = world.path(world.sheets[0])
     client.get(path + "?lang=en")
     page = post(client, path, {**GOOD, "need": "21"})
-    errors = {c.code: c.error for c in page.context["sheet"].criteria}  # type: ignore[attr-defined]
-    assert errors["need"] == "需求分析: must be between 0 and 20 (got 21)"
+    view = page.context["sheet"]  # type: ignore[attr-defined]
+    assert view.errors.of("need") == "需求分析: must be between 0 and 20 (got 21)"
+    assert "请更正" not in page.text and "Please correct" in page.text  # the summary in the page's language
 
 
 def test_post_submit_stores_scores_and_redirects_to_notice(client: TestClient, world: ReviewWorld) -> None:
@@ -383,10 +388,12 @@ def test_conflict_declaration_withdraws_the_sheet(client: TestClient, world: Rev
     sheet = world.sheets[0]
     path = world.path(sheet)
     page = client.get(path)
-    answer = client.post(
-        path,
-        data={"csrf_token": csrf_of(page), "action": "conflict", "conflict_reason": "本人曾在该机构兼职"},
+    asked = _conflict(client, path, page)  # first the page asks to confirm: nothing declared yet
+    assert asked.status_code == 200 and asked.context["sheet"].confirm_conflict  # type: ignore[attr-defined]
+    assert (
+        'id="conflict-confirm"' in asked.text and world.sheet(sheet.id or 0).state is AssignmentState.invited
     )
+    answer = _conflict(client, path, asked, action="conflict_confirm")
     assert answer.status_code == 303 and answer.headers["location"].endswith("?done=conflict")
     assert world.sheet(sheet.id or 0).state is AssignmentState.conflicted
     with session_scope(world.engine) as session:
@@ -418,9 +425,14 @@ def test_conflict_declaration_withdraws_the_sheet(client: TestClient, world: Rev
 
 def test_conflict_without_reason_shows_the_error(client: TestClient, world: ReviewWorld) -> None:
     path = world.path(world.sheets[0])
-    answer = client.post(path, data={"csrf_token": csrf_of(client.get(path)), "action": "conflict"})
-    assert answer.status_code == 422
-    assert answer.context["sheet"].conflict_error == "请写明回避原因"  # type: ignore[attr-defined]
+    for action in ("conflict", "conflict_confirm"):  # an empty reason: refused at the field, the page there
+        answer = client.post(path, data={"csrf_token": csrf_of(client.get(path)), "action": action})
+        assert answer.status_code == 422
+        view = answer.context["sheet"]  # type: ignore[attr-defined]
+        assert view.errors.of("conflict_reason") == "请写明回避原因" and not view.confirm_conflict
+        assert view.errors.first == "conflict-reason"
+        assert 'id="error-conflict_reason"' in answer.text and 'href="#conflict-reason"' in answer.text
+        assert re.search(r'id="conflict-reason"[^>]*autofocus', answer.text)
     assert world.sheet(world.sheets[0].id or 0).state is AssignmentState.invited
 
 
@@ -450,10 +462,10 @@ def test_draft_on_a_submitted_sheet_keeps_it_submitted_and_says_so(
     assert again.status_code == 303 and world.sheet(sheet.id or 0).state is AssignmentState.submitted
 
 
-def _conflict(client: TestClient, path: str, page: Response) -> Response:
+def _conflict(client: TestClient, path: str, page: Response, *, action: str = "conflict") -> Response:
     return client.post(
         path,
-        data={"csrf_token": csrf_of(page), "action": "conflict", "conflict_reason": "本人曾在该机构兼职"},
+        data={"csrf_token": csrf_of(page), "action": action, "conflict_reason": "本人曾在该机构兼职"},
     )
 
 
@@ -491,9 +503,9 @@ def test_conflict_on_a_submitted_sheet_shows_no_internal_text(client: TestClient
     path = world.path(sheet)
     assert post(client, path, GOOD).status_code == 303
     page = client.get(path)
-    assert 'id="conflict-form"' not in page.text
-    for lang in ("zh-CN", "en"):
-        answer = _conflict(client, path + f"?lang={lang}", client.get(path + f"?lang={lang}"))
+    assert 'id="conflict"' not in page.text
+    for lang, action in (("zh-CN", "conflict"), ("en", "conflict"), ("en", "conflict_confirm")):
+        answer = _conflict(client, path + f"?lang={lang}", client.get(path + f"?lang={lang}"), action=action)
         notice = answer.context["problem_notice"]  # type: ignore[attr-defined]
         assert answer.status_code == 409 and notice
         assert "#" not in notice and "conflicted" not in notice and "assignment" not in notice
@@ -514,3 +526,26 @@ def test_unknown_path_gets_the_not_found_page(client: TestClient) -> None:
 def test_static_stylesheet_is_served(client: TestClient) -> None:
     answer = client.get("/static/portal.css")
     assert answer.status_code == 200 and "@media" in answer.text
+
+
+def test_a_refused_link_gives_the_stations_contact(world: ReviewWorld) -> None:
+    """The competition's contact when the link named one; for a forged link the configured contact,
+    else the newest competition's."""
+    sheet = world.sheets[0]
+    someone_else = sign_link(  # genuine, someone else's: the competition is known
+        purpose="review",
+        subject_id=sheet.id or 0,
+        holder_id=sheet.expert_id + 1000,
+        nonce=sheet.token_nonce,
+        secret=world.settings.secret_key.get_secret_value(),
+    )
+    contact = "江头街道社会工作服务站 林老师 0592-5512345"
+    with TestClient(create_app(world.settings)) as client:
+        for path in (f"/review/{someone_else}", "/review/forged.token", "/supervise/forged"):
+            page = client.get(path)
+            assert page.status_code == 403 and page.context["contact"] == contact, path  # type: ignore[attr-defined]
+            assert f"如有疑问请联系：{contact}" in page.text
+    configured = world.settings.model_copy(update={"portal_contact": "社工站值班电话 0592-0000000"})
+    with TestClient(create_app(configured)) as client:
+        assert "0592-0000000" in client.get("/review/forged.token").text
+        assert contact in client.get(f"/review/{someone_else}").text  # known: the competition's own

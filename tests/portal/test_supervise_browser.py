@@ -80,7 +80,7 @@ def test_supervisor_fills_the_record_on_a_phone_with_an_upload(
     page.set_input_files("#evidence-photo", str(good))
     page.click("#submit")
     expect(page.locator("#notice")).to_contain_text("已提交")
-    expect(page.locator("#checkpoint-state")).to_have_text("已提交")
+    expect(page.locator("#form-state")).to_have_text("已提交")  # the record's own state
     expect(page.locator("#stored-evidence")).to_contain_text("活动照片.jpg")
     context.close()
 

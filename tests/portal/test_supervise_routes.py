@@ -141,13 +141,20 @@ def test_refused_upload_stores_nothing_of_the_submission(sv_world, name, data):
             sv_world.path(), data=fields, files=[("evidence_sign_in", good), ("evidence_photo", bad)]
         )
     assert answer.status_code == 422
-    assert "upload-error" in answer.text and name.split("/")[-1] in answer.text
+    shown = name.split("/")[-1]
+    # the refused file is named at its own file input and in the summary, in the page's language only
+    assert re.search(rf'id="error-evidence_photo">文件“[^”]*{re.escape(shown)}”：', answer.text), answer.text
+    assert 'href="#evidence-photo"' in answer.text and " / file “" not in answer.text
     assert 'value="6"' in answer.text  # what was typed comes back
     with session_scope(sv_world.engine) as session:
         assert report_of(session, checkpoint_id=sv_world.checkpoint_id) is None
-        assert session.exec(select(EvidenceFile)).all() == []
         assert session.get(Checkpoint, sv_world.checkpoint_id).state is CheckpointState.open
-    assert _uploads_written(sv_world) == before
+        # the refused file is stored nowhere; the good one chosen with it is kept for this link only
+        (kept,) = session.exec(select(EvidenceFile)).all()
+        assert kept.name == "ok.png" and kept.pending and kept.owner == "supervisor"
+    assert 'id="pending-evidence"' in answer.text and "ok.png" in answer.text
+    written = [p for p in _uploads_written(sv_world) if p not in before]
+    assert [p.name for p in written] == [f"{kept.sha256}.png"]
     assert not (sv_world.settings.data_dir.parent / "x.jpg").exists()
 
 
@@ -275,3 +282,37 @@ def test_submitted_record_emits_the_follow_up_event(sv_world, monkeypatch):
         EventsWorker.drain_all()
         EventsWorker.set_client_override(None)
         AssertingEventsClient.reset()
+
+
+def test_spending_above_a_budget_line_is_refused_at_that_line(sv_world):
+    """The grantee's report: a line above its budget comes back beside that line, in Chinese and in
+    English, and nothing is stored — the excess is the organisation's own money (自筹)."""
+    with Session(sv_world.engine) as session:
+        fields = progress_fields(session, grant_id=sv_world.grant_id)
+    line = next(name for name in fields if name.startswith("spent_"))
+    fields[line] = "999999"
+    with client_at(sv_world) as client:
+        page = client.get(sv_world.path("report"))
+        answer = client.post(
+            sv_world.path("report"), data={"csrf_token": csrf_of(page), "action": "submit", **fields}
+        )
+        assert answer.status_code == 422
+        assert f'id="error-{line}"' in answer.text and "自筹" in answer.text and "不能超过预算" in answer.text
+        page = client.get(sv_world.path("report") + "?lang=en")
+        answer = client.post(
+            sv_world.path("report"), data={"csrf_token": csrf_of(page), "action": "submit", **fields}
+        )
+    assert answer.status_code == 422 and "cannot exceed its budget" in answer.text
+    with session_scope(sv_world.engine) as session:
+        assert progress_of(session, checkpoint_id=sv_world.checkpoint_id) is None
+
+
+def test_accepted_spending_above_the_grant_is_refused_at_its_field(sv_world):
+    with client_at(sv_world) as client:
+        page = client.get(sv_world.path())
+        fields = {"csrf_token": csrf_of(page), "action": "submit", **_record_form(sv_world, spent="100000")}
+        answer = client.post(sv_world.path(), data=fields)
+    assert answer.status_code == 422
+    assert 'id="error-spent"' in answer.text and "不能超过资助金额" in answer.text
+    with session_scope(sv_world.engine) as session:
+        assert report_of(session, checkpoint_id=sv_world.checkpoint_id) is None

@@ -67,7 +67,7 @@ def hostile(value: Any, *, empty_lists: bool = False) -> Any:
     return value
 
 
-def test_registry_holds_the_sixteen_roles() -> None:
+def test_registry_holds_the_eighteen_roles() -> None:
     titles = [role.title for role in DOCUMENTS]
     assert titles == [
         "征集公告",
@@ -84,7 +84,9 @@ def test_registry_holds_the_sixteen_roles() -> None:
         "督导记录表",
         "中期评估意见",
         "整改通知",
+        "终止通知",
         "结项评估报告",
+        "结余资金退回通知",
         "年度总结报告",
     ]
     for role in DOCUMENTS:
@@ -319,7 +321,7 @@ def test_templates_match_their_generator(tmp_path: Path) -> None:
         )
 
 
-def test_write_document_records_the_file(session: Session, tmp_path: Path, example_dir: Path) -> None:
+def test_write_document_records_the_file_once(session: Session, tmp_path: Path, example_dir: Path) -> None:
     competition = create_competition(
         session,
         text=(example_dir / "competition.yaml").read_text(encoding="utf-8"),
@@ -344,10 +346,16 @@ def test_write_document_records_the_file(session: Session, tmp_path: Path, examp
     assert first.size == target.stat().st_size
     again = write_document(session, context=sample, **arguments)
     assert again.id == first.id
+    written = target.read_bytes()
+    # written once: a later context (another decision's facts) never rewrites the record of this one
     changed = write_document(session, context={**sample, "contact_name": "李四"}, **arguments)
     session.commit()
-    assert changed.id == first.id and changed.sha256 != hashlib.sha256(b"").hexdigest()
-    assert hashlib.sha256(target.read_bytes()).hexdigest() == changed.sha256
+    assert changed.id == first.id and changed.sha256 == first.sha256
+    assert target.read_bytes() == written
+    # only a file lost from disk is written again, from the context given
+    target.unlink()
+    restored = write_document(session, context=sample, **arguments)
+    assert restored.id == first.id and target.read_bytes() == written
     assert len(session.exec(select(GeneratedDocument)).all()) == 1
     assert [p.name for p in target.parent.iterdir()] == [target.name]
     rejection = dict(DOCUMENTS.get("rejection_notice").keys)

@@ -39,12 +39,30 @@ def test_totals_equal_sums_over_the_tables(year_session, year):
     money = figures["money"]
     assert money["requested_fen"] == sum(a.amount_fen for a in applications)
     assert money["granted_fen"] == sum(g.amount_fen for g in grants)
-    assert money["paid_fen"] == sum(t.amount_fen for t in tranches if t.state is TrancheState.released)
+    assert money["paid_fen"] == sum(t.paid_fen for t in tranches if t.state is TrancheState.released)
+    assert money["reduced_fen"] == sum(t.reduced_fen for t in tranches)
     assert money["withheld_fen"] == sum(t.amount_fen for t in tranches if t.state is TrancheState.withheld)
-    assert money["spent_fen"] == sum(e.spent_fen for e in evaluations)
-    assert money["to_return_fen"] == sum(
-        grant_reconciliation(year_session, grant_id=g.id).to_return_fen for g in grants
+    assert money["due_fen"] == sum(
+        t.amount_fen for t in tranches if t.state in (TrancheState.planned, TrancheState.due)
     )
+    assert money["spent_fen"] == sum(e.spent_fen for e in evaluations)
+    # each identity holds exactly, its parts listed
+    assert money["granted_fen"] == sum(
+        money[k] for k in ("paid_fen", "reduced_fen", "cancelled_fen", "withheld_fen", "due_fen")
+    )
+    assert money["paid_fen"] == money["used_fen"] + money["to_return_fen"] + money["in_hand_fen"]
+    assert money["spent_fen"] == money["used_fen"] + money["borne_fen"] + money["advanced_fen"]
+    assert money["to_return_fen"] == sum(row["to_return_fen"] for row in figures["returns"])
+    assert money["to_return_fen"] == sum(
+        grant_reconciliation(year_session, grant_id=g.id).money.to_return_fen for g in grants
+    )
+    # the final tranche and the balance settled together: never a 尾款 paid and a balance to return
+    finals = {t.grant_id: t for t in tranches if t.gate == "final"}
+    for grant in grants:
+        settled = grant_reconciliation(year_session, grant_id=grant.id).money
+        if finals[grant.id].paid_fen:
+            assert settled.to_return_fen == 0, grant.id
+    assert money["reduced_fen"] > 0  # underspent projects: their final tranche settled off
     assert figures["delivery"]["person_times"] == sum(e.person_times for e in evaluations)
     assert figures["delivery"]["sessions"] == sum(e.activities_held for e in evaluations)
     # every breakdown adds up to the totals
@@ -75,9 +93,10 @@ def test_reconciliation_per_budget_line_in_integer_fen(year_session, year):
         select(BudgetLine).where(BudgetLine.application_id == grant.application_id)
     ).all()
     assert sum(line.budget_fen for line in result.lines) == sum(b.amount_fen for b in lines)
-    assert sum(line.spent_fen for line in result.lines) == result.spent_fen
-    assert result.released_fen == grant.amount_fen  # passed: every tranche paid
-    assert result.to_return_fen == result.released_fen - result.spent_fen
+    assert result.lines_spent_fen == result.money.spent_fen
+    # passed having spent the whole grant: every tranche paid in full, nothing to return
+    assert result.money.paid_fen == result.money.spent_fen == grant.amount_fen
+    assert result.money.to_return_fen == result.money.reduced_fen == 0
 
 
 def test_timeline_lists_each_stage_once_in_order(year_session, year):

@@ -52,7 +52,10 @@ def test_charts_are_print_resolution_pngs_in_the_document(year_session, year):
         "图4  结项评估等级分布",
     ):
         assert caption in text
-    assert f"立项资助{format_yuan(context['granted_fen'])}元" in text
+    granted = sum(row["granted_fen"] for row in context["by_pool"])
+    assert f"立项资助{format_yuan(granted)}元，其中：" in text
+    for line in context["money_lines"]:
+        assert line in text
 
 
 def test_chinese_glyphs_are_drawn_not_boxes():

@@ -16,6 +16,7 @@ import pytest
 from sqlmodel import func, select
 
 from models.errors import InputError
+from models.evaluation.annual import annual_figures
 from models.evaluation.evaluating import evaluate_grants, open_evaluation
 from models.evaluation.export import SHEETS, export_workbook
 from models.funding.tables import Grant
@@ -34,7 +35,7 @@ def test_every_table_is_a_sheet_with_all_its_rows(year_session, year, tmp_path):
     path = tmp_path / "year.xlsx"
     counts = _export(year_session, year, path)
     workbook = openpyxl.load_workbook(path)
-    assert workbook.sheetnames == [spec.title for spec in SHEETS]
+    assert workbook.sheetnames == [spec.title for spec in SHEETS] + ["资金结算"]
     for spec in SHEETS:
         sheet = workbook[spec.title]
         assert sheet.max_row - 1 == counts[spec.title], spec.title
@@ -119,10 +120,37 @@ def test_libreoffice_opens_every_sheet(year_session, year, tmp_path):
         timeout=300,
     )
     files = {p.stem.removeprefix("year-"): p for p in out.glob("*.csv")}
-    assert set(files) == {spec.title for spec in SHEETS}
+    assert set(files) == {spec.title for spec in SHEETS} | {"资金结算"}
     with files["资助"].open(encoding="utf-8") as stream:
         rows = list(csv.reader(stream))
     assert rows[0][3] == "金额（元）" and len(rows) - 1 == counts["资助"]
     grant = year_session.exec(select(Grant).order_by(Grant.id)).first()
     assert rows[1][3] == f"{Decimal(grant.amount_fen) / 100:,.2f}"  # formatted as yuan with two decimals
     assert rows[1][6] == grant.signed_on.isoformat()
+
+
+def test_the_money_sheet_prints_the_years_own_figures(year_session, year, tmp_path):
+    """资金结算: every grant's parts and their total are annual_figures' numbers, in yuan."""
+    path = tmp_path / "year.xlsx"
+    counts = _export(year_session, year, path)
+    figures = annual_figures(year_session, competition_id=year.competition_id)
+    sheet = openpyxl.load_workbook(path)["资金结算"]
+    rows = list(sheet.iter_rows(values_only=True))
+    headers, body, total = rows[0], rows[1:-1], rows[-1]
+    assert counts["资金结算"] == len(body) == len(figures["grants"]) == len(year.grants)
+    paid = headers.index("已拨付（元）")
+    assert total[0] == "合计" and Decimal(str(total[paid])) == Decimal(figures["money"]["paid_fen"]) / 100
+    assert sum(Decimal(str(row[paid])) for row in body) == Decimal(str(total[paid]))
+    granted = headers.index("立项资助（元）")
+    parts = [
+        headers.index(h)
+        for h in (
+            "已拨付（元）",
+            "据实结算核减（元）",
+            "终止不再拨付（元）",
+            "暂缓或不予拨付（元）",
+            "尚待拨付（元）",
+        )
+    ]
+    for row in [*body, total]:
+        assert Decimal(str(row[granted])) == sum(Decimal(str(row[i])) for i in parts), row[0]

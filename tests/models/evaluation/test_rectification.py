@@ -56,7 +56,10 @@ def _recheck(session: Session, year: Year, ref: str, *, share: float) -> None:
     open_checkpoints(session, competition_id=year.competition_id, today=date(2025, 10, 28), actor=ACTOR)
     checkpoint = final_checkpoint(session, grant_id=year.grants[ref].id)
     assert checkpoint is not None and checkpoint.round == 2 and checkpoint.state is CheckpointState.open
-    fields = record_fields(session, year.competition, code="final", share=share, visit_date="2025-10-28")
+    spent = str(year.grants[ref].amount_fen // 100)  # the whole grant spent: the final tranche in full
+    fields = record_fields(
+        session, year.competition, code="final", share=share, visit_date="2025-10-28", spent=spent
+    )
     if share < 0.6:
         fields["rectify"] = "台账仍不齐全"
     save_record(

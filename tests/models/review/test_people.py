@@ -71,7 +71,9 @@ def test_an_address_is_held_by_one_person_only(session):
             actor="admin:lin",
         )
     with pytest.raises(Conflict):
-        edit_person(session, row=b, person=Person(name=b.name, email=a.email), entity="expert", actor="admin:lin")
+        edit_person(
+            session, row=b, person=Person(name=b.name, email=a.email), entity="expert", actor="admin:lin"
+        )
     assert b.email != a.email
     added = add_person(
         session,
@@ -85,7 +87,7 @@ def test_an_address_is_held_by_one_person_only(session):
 
 
 def test_a_deactivated_experts_open_sheets_go_to_others_and_they_get_no_new_one(session):
-    competition, apps = setup_review(session)
+    competition, _apps = setup_review(session)
     assign_reviews(session, competition_id=competition.id, actor="admin")
     leaving = next(iter(_experts(session).values()))
     held = [s for s in sheets(session) if s.expert_id == leaving.id]
@@ -101,7 +103,12 @@ def test_a_deactivated_experts_open_sheets_go_to_others_and_they_get_no_new_one(
     assert assign_reviews(session, competition_id=competition.id, actor="admin").created == []
     letters = queue_invitations(session, competition=competition, settings=get_settings())
     assert leaving.email not in {x.recipient_email for x in letters}
-    assert remind_expert(session, competition=competition, settings=get_settings(), expert_id=leaving.id, now=NOW) is None
+    assert (
+        remind_expert(
+            session, competition=competition, settings=get_settings(), expert_id=leaving.id, now=NOW
+        )
+        is None
+    )
 
 
 def test_a_reminder_by_hand_is_its_own_letter_once_a_day(session):
@@ -121,18 +128,26 @@ def test_a_reminder_by_hand_is_its_own_letter_once_a_day(session):
     )
     assert next_day is not None and next_day[1] and next_day[0].id != letter.id
     deadline = sheets(session)[0].deadline
-    scheduled = queue_reminders(session, competition=competition, settings=settings, now=deadline - timedelta(days=2))
+    scheduled = queue_reminders(
+        session, competition=competition, settings=settings, now=deadline - timedelta(days=2)
+    )
     assert expert.email in {x.recipient_email for x in scheduled}  # the offset's letter still goes out
 
-    invitation = resend_invitation(session, competition=competition, settings=settings, expert_id=expert.id, now=NOW)
+    invitation = resend_invitation(
+        session, competition=competition, settings=settings, expert_id=expert.id, now=NOW
+    )
     assert invitation is not None and invitation[1]
     mine = [s.id for s in sheets(session) if s.expert_id == expert.id]
     assert invitation[0].extra["assignments"] == sorted(mine)
-    assert resend_invitation(session, competition=competition, settings=settings, expert_id=expert.id, now=NOW) == (
+    assert resend_invitation(
+        session, competition=competition, settings=settings, expert_id=expert.id, now=NOW
+    ) == (
         invitation[0],
         False,
     )
-    roles = [x.role for x in session.exec(select(OutboxLetter).where(OutboxLetter.recipient_email == expert.email))]
+    roles = [
+        x.role for x in session.exec(select(OutboxLetter).where(OutboxLetter.recipient_email == expert.email))
+    ]
     assert sorted(roles) == sorted(
         ["review_invitation", "review_invitation", "review_reminder", "review_reminder", "review_reminder"]
     )

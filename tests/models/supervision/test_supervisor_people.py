@@ -11,11 +11,11 @@ from sqlmodel import Session, select
 from models.competition.tables import Competition
 from models.errors import Conflict
 from models.mail.outbox import OutboxLetter
+from models.states import CheckpointState
 from models.supervision.notices import queue_reminders, supervisor_letters_by_hand
 from models.supervision.plan import grant_parts
 from models.supervision.supervisors import deactivate_supervisor, reassign, supervisors_of
 from models.supervision.tables import Checkpoint
-from models.states import CheckpointState
 from tests.support.supervision import OPEN_AT, open_supervision
 
 
@@ -35,11 +35,19 @@ def test_a_supervisor_who_fills_an_open_check_is_not_deactivated(funded, session
     assert refs and all(ref in str(caught.value) for ref in refs)
 
     for checkpoint in _open(session, busy.id):  # handed over, then they may go
-        reassign(session, grant_id=checkpoint.grant_id, supervisor_id=idle.id, actor="admin:lin", reason="调离")
+        reassign(
+            session, grant_id=checkpoint.grant_id, supervisor_id=idle.id, actor="admin:lin", reason="调离"
+        )
     assert deactivate_supervisor(session, supervisor_id=busy.id, actor="admin:lin", reason="调离")
     assert not busy.active
     with pytest.raises(Conflict):  # nobody hands a grant to a deactivated supervisor
-        reassign(session, grant_id=_open(session, idle.id)[0].grant_id, supervisor_id=busy.id, actor="a", reason="b")
+        reassign(
+            session,
+            grant_id=_open(session, idle.id)[0].grant_id,
+            supervisor_id=busy.id,
+            actor="a",
+            reason="b",
+        )
 
 
 def test_the_request_and_the_reminder_asked_for_by_hand_are_letters_of_their_own(funded, session):
@@ -48,7 +56,11 @@ def test_the_request_and_the_reminder_asked_for_by_hand_are_letters_of_their_own
     mine = _open(session, supervisor.id)
     now = OPEN_AT + timedelta(days=3)
     asked = dict(
-        session=session, competition=competition, settings=funded.settings, supervisor_id=supervisor.id, now=now
+        session=session,
+        competition=competition,
+        settings=funded.settings,
+        supervisor_id=supervisor.id,
+        now=now,
     )
     reminders = supervisor_letters_by_hand(**asked, invitation=False)
     assert len(reminders) == len(mine) and all(new for _, new in reminders)
