@@ -2,7 +2,8 @@
 to download.
 
     GET /admin/c/{slug}/year                     the figures (``models.evaluation.annual.annual_figures``
-                                                 — what ``grantflow report`` prints) and the charts
+                                                 — what ``grantflow report`` prints — and the report's
+                                                 own money sentences, ``money_lines``) and the charts
     GET /admin/c/{slug}/year/charts/{chart}.png  one of the report's four charts (``annual_report.charts``
                                                  at screen resolution, from the same figures)
     GET /admin/c/{slug}/year.xlsx                every table (``models.evaluation.export.export_workbook``
@@ -29,7 +30,7 @@ from starlette.background import BackgroundTask
 from models.accounts.roles import Power
 from models.documents.engine.charts import DPI
 from models.errors import NotFound
-from models.evaluation.annual import annual_figures
+from models.evaluation.annual import annual_figures, money_lines
 from models.evaluation.annual_report import annual_report_of, charts
 from models.evaluation.export import export_workbook
 from portal.admin.console import Call, Console, Nav, attachment
@@ -76,7 +77,11 @@ def register(console: Console) -> None:
                 session, competition_id=competition.id or 0, timezone=call.settings.timezone
             )
             report = annual_report_of(session, competition_id=competition.id or 0)
-        return competition, {"figures": figures, "report": report}
+        return competition, {
+            "figures": figures,
+            "report": report,
+            "money_lines": money_lines(figures["money"]),
+        }
 
     @console.page("/admin/c/{slug}/year", nav=NAV)
     def year(call: Call) -> Response:

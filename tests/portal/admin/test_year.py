@@ -14,7 +14,7 @@ from sqlmodel import Session, select
 from models.audit import AuditEvent
 from models.competition.tables import get_competition
 from models.documents.engine.charts import DPI
-from models.evaluation.annual import annual_figures
+from models.evaluation.annual import annual_figures, money_lines
 from models.evaluation.annual_report import charts, write_annual_report
 from models.evaluation.export import export_workbook
 from tests.portal.admin.console_world import SLUG, ConsoleWorld
@@ -40,6 +40,8 @@ def test_the_page_prints_the_years_figures_as_the_report_has_them(console: Conso
         assert f'id="figure-{key}" data-value="{value}"' in page.text
     for key, value in figures["money_yuan"].items():
         assert f'<div id="money-{key}"><dt>' in page.text and f'<dd class="num">{value}</dd>' in page.text
+    for line in money_lines(figures["money"]):  # the 年度总结报告's own sentences
+        assert f"<li>{line}</li>" in page.text
     for row in figures["by_community"]:
         cells = f'<th scope="row">{row["name"]}</th><td class="num">{row["received"]}</td>'
         assert f'<tr data-code="{row["code"]}">{cells}' in page.text
