@@ -19,7 +19,7 @@ import io
 import re
 import zipfile
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +29,7 @@ from sqlmodel import Session, col, func, select
 from models.documents.tables import GeneratedDocument
 from models.funding.tables import Grant, Tranche
 from models.intake.tables import Application
+from models.paging import Paged, changed_params, escaped, like, number, search_text, within
 from models.supervision.tables import Checkpoint, Rectification
 
 # the stages' folders in the order of the year, with their names (Chinese, English)
@@ -44,7 +45,6 @@ STAGES: Mapping[str, tuple[str, str]] = {
 }
 PROJECT_SUBJECTS = ("application", "grant", "tranche", "checkpoint", "rectification")
 PAGE_SIZES = (25, 50, 100, 200)
-SEARCH_MAX = 100
 CHUNK = 64 * 1024
 _UNSAFE = re.compile(r'[\x00-\x1f\x7f/\\:*?"<>|]')
 
@@ -61,43 +61,19 @@ class DocumentQuery:
     @classmethod
     def from_params(cls, params: Mapping[str, str]) -> DocumentQuery:
         """The query a page's parameters ask for; anything unknown falls back to its default."""
-
-        def text(name: str) -> str:
-            return " ".join(str(params.get(name, "")).split())[:SEARCH_MAX]
-
-        stage, per_page = text("stage"), _number(params.get("per_page"), 50)
+        stage, per_page = search_text(params, "stage"), number(params.get("per_page"), 50)
         return cls(
             stage=stage if stage in STAGES else "",
-            application=_number(params.get("application"), 0),
-            role=text("role")[:60],
-            text=text("q"),
-            page=max(1, _number(params.get("page"), 1)),
+            application=number(params.get("application"), 0),
+            role=search_text(params, "role")[:60],
+            text=search_text(params, "q"),
+            page=max(1, number(params.get("page"), 1)),
             per_page=per_page if per_page in PAGE_SIZES else 50,
         )
 
     def params(self, **changes: Any) -> dict[str, str]:
         """The page parameters of this query (with ``changes``), defaults left out."""
-        query = replace(self, **changes)
-        default = DocumentQuery()
-        names = {"text": "q"}
-        return {
-            names.get(item.name, item.name): str(getattr(query, item.name))
-            for item in fields(self)
-            if getattr(query, item.name) != getattr(default, item.name)
-        }
-
-
-def _number(value: Any, default: int) -> int:
-    text = str(value or "").strip()
-    return int(text) if text.isascii() and text.isdigit() and len(text) < 10 else default
-
-
-def _escaped(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
-def _like(text: str) -> str:
-    return f"%{_escaped(text)}%"
+        return changed_params(self, {"text": "q"}, **changes)
 
 
 def stage_of(document: GeneratedDocument) -> str:
@@ -121,25 +97,13 @@ class DocumentRow:
 
 
 @dataclass(frozen=True)
-class DocumentPage:
+class DocumentPage(Paged):
     rows: list[DocumentRow]
     total: int
     query: DocumentQuery
     stages: dict[str, int]  # documents per stage folder, and "" for all of them
     roles: list[tuple[str, int]]  # the roles present, with their counts
     project: Project | None  # the project filtered on
-
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // self.query.per_page))
-
-    @property
-    def first(self) -> int:
-        return 0 if not self.rows else (self.query.page - 1) * self.query.per_page + 1
-
-    @property
-    def last(self) -> int:
-        return self.first + len(self.rows) - 1 if self.rows else 0
 
 
 def _subjects(session: Session, application_id: int) -> dict[str, list[int]]:
@@ -165,7 +129,7 @@ def _conditions(session: Session, competition_id: int, slug: str, query: Documen
     if query.role:
         conditions.append(col(GeneratedDocument.role) == query.role)
     if query.text:
-        conditions.append(col(GeneratedDocument.filename).ilike(_like(query.text), escape="\\"))
+        conditions.append(col(GeneratedDocument.filename).ilike(like(query.text), escape="\\"))
     if query.application:
         subjects = _subjects(session, query.application)
         conditions.append(
@@ -229,9 +193,7 @@ def documents_page(session: Session, *, competition_id: int, slug: str, query: D
     """One page of the competition's documents in the order of the year (stage, then as written)."""
     conditions = _conditions(session, competition_id, slug, query)
     total = int(session.exec(select(func.count()).select_from(GeneratedDocument).where(*conditions)).one())
-    pages = max(1, -(-total // query.per_page))
-    if query.page > pages:
-        query = replace(query, page=pages)
+    query = within(query, total)
     documents = list(
         session.exec(
             _ordered(select(GeneratedDocument).where(*conditions), slug)
@@ -279,7 +241,7 @@ def _stage_case(slug: str) -> Any:
 
 
 def _in_stage(slug: str, stage: str) -> Any:
-    return col(GeneratedDocument.path).like(_escaped(f"{slug}/{stage}/") + "%", escape="\\")
+    return col(GeneratedDocument.path).like(escaped(f"{slug}/{stage}/") + "%", escape="\\")
 
 
 def _ordered(statement: Any, slug: str) -> Any:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
@@ -23,10 +23,10 @@ from sqlmodel import Session, col, func, select
 
 from models.errors import NotFound
 from models.mail.outbox import OutboxLetter, count_by_state
+from models.paging import Paged, changed_params, like, number, search_text, within
 from models.states import LetterState
 
 PAGE_SIZES = (25, 50, 100, 200)
-SEARCH_MAX = 100
 # the filter's states, in the order of the tabs; ``queued`` is waiting or being sent
 STATES: Mapping[str, tuple[LetterState, ...]] = {
     "draft": (LetterState.draft,),
@@ -49,60 +49,27 @@ class LetterQuery:
     @classmethod
     def from_params(cls, params: Mapping[str, str]) -> LetterQuery:
         """The query a page's parameters ask for; anything unknown falls back to its default."""
-
-        def text(name: str) -> str:
-            return " ".join(str(params.get(name, "")).split())[:SEARCH_MAX]
-
-        state, per_page = text("state"), _number(params.get("per_page"), 50)
+        state, per_page = search_text(params, "state"), number(params.get("per_page"), 50)
         return cls(
             state=state if state in STATES else "",
-            role=text("role")[:60],
-            text=text("q"),
-            page=max(1, _number(params.get("page"), 1)),
+            role=search_text(params, "role")[:60],
+            text=search_text(params, "q"),
+            page=max(1, number(params.get("page"), 1)),
             per_page=per_page if per_page in PAGE_SIZES else 50,
         )
 
     def params(self, **changes: Any) -> dict[str, str]:
         """The page parameters of this query (with ``changes``), defaults left out."""
-        query = replace(self, **changes)
-        default = LetterQuery()
-        names = {"text": "q"}
-        return {
-            names.get(item.name, item.name): str(getattr(query, item.name))
-            for item in fields(self)
-            if getattr(query, item.name) != getattr(default, item.name)
-        }
-
-
-def _number(value: Any, default: int) -> int:
-    text = str(value or "").strip()
-    return int(text) if text.isascii() and text.isdigit() and len(text) < 7 else default
-
-
-def _like(text: str) -> str:
-    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
+        return changed_params(self, {"text": "q"}, **changes)
 
 
 @dataclass(frozen=True)
-class LetterPage:
+class LetterPage(Paged):
     rows: list[OutboxLetter]
     total: int  # letters matching the filters, on every page
     query: LetterQuery
     counts: dict[str, int]  # per key of STATES, and "" for every letter of the competition
     roles: list[tuple[str, int]]  # the roles the competition's letters have, with their counts
-
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // self.query.per_page))
-
-    @property
-    def first(self) -> int:
-        return 0 if not self.rows else (self.query.page - 1) * self.query.per_page + 1
-
-    @property
-    def last(self) -> int:
-        return self.first + len(self.rows) - 1 if self.rows else 0
 
 
 def letter_counts(session: Session, *, competition_id: int) -> dict[str, int]:
@@ -120,7 +87,7 @@ def _conditions(competition_id: int, query: LetterQuery) -> list[Any]:
     if query.role:
         conditions.append(col(OutboxLetter.role) == query.role)
     if query.text:
-        pattern = _like(query.text)
+        pattern = like(query.text)
         conditions.append(
             sa.or_(
                 *[
@@ -140,9 +107,7 @@ def letter_page(session: Session, *, competition_id: int, query: LetterQuery) ->
     """One page of the competition's letters, newest first (a page past the last shows the last)."""
     conditions = _conditions(competition_id, query)
     total = int(session.exec(select(func.count()).select_from(OutboxLetter).where(*conditions)).one())
-    pages = max(1, -(-total // query.per_page))
-    if query.page > pages:
-        query = replace(query, page=pages)
+    query = within(query, total)
     rows = list(
         session.exec(
             select(OutboxLetter)

@@ -83,7 +83,7 @@ def queue_invitations(
             subject_entity="expert",
             subject_id=expert_id,
             occasion=_occasion(sheets),
-            context=_invitation_context(sheets, applications, expert, settings),
+            context=_letter_context(sheets, applications, expert, settings, count="application_count"),
         )
         letter.extra = {**letter.extra, "assignments": sorted(a.id for a in sheets if a.id is not None)}
         session.add(letter)
@@ -120,7 +120,7 @@ def queue_reminders(
             deadline=min(a.deadline for a in sheets),
             now=now,
             offsets=config.review.reminder_days_before,
-            context=_reminder_context(sheets, applications, expert, settings),
+            context=_letter_context(sheets, applications, expert, settings, count="pending_count"),
         )
         if letter is not None:
             letters.append(letter)
@@ -128,28 +128,18 @@ def queue_reminders(
     return letters
 
 
-def _invitation_context(
+def _letter_context(
     sheets: Sequence[ReviewAssignment],
     applications: dict[int, Application],
     expert: Expert,
     settings: Settings,
+    *,
+    count: str,
 ) -> dict[str, object]:
+    """What the invitation (``count="application_count"``) and the reminder (``"pending_count"``)
+    say: the sheets, the expert's own link, the earliest deadline."""
     return {
-        "application_count": len(sheets),
-        "sheets": _sheet_rows(sheets, applications),
-        "expert_url": expert_link(expert, settings),
-        "review_deadline": cn_datetime(min(a.deadline for a in sheets), settings.timezone),
-    }
-
-
-def _reminder_context(
-    sheets: Sequence[ReviewAssignment],
-    applications: dict[int, Application],
-    expert: Expert,
-    settings: Settings,
-) -> dict[str, object]:
-    return {
-        "pending_count": len(sheets),
+        count: len(sheets),
         "sheets": _sheet_rows(sheets, applications),
         "expert_url": expert_link(expert, settings),
         "review_deadline": cn_datetime(min(a.deadline for a in sheets), settings.timezone),
@@ -157,6 +147,39 @@ def _reminder_context(
 
 
 # ---- letters an administrator asks for (the console) -------------------------------------------
+
+
+def _by_hand(
+    session: Session,
+    competition: Competition,
+    settings: Settings,
+    expert: Expert,
+    sheets: Sequence[ReviewAssignment],
+    now: datetime,
+    *,
+    invitation: bool,
+) -> tuple[OutboxLetter, bool]:
+    """The invitation or the reminder listing ``sheets``, asked for on ``now``'s day
+    (``models.mail.reminders.write_by_hand``)."""
+    assert competition.id is not None and expert.id is not None
+    return write_by_hand(
+        session,
+        competition=competition,
+        role="review_invitation" if invitation else "review_reminder",
+        stage=STAGE,
+        email=expert.email,
+        name=expert.name,
+        subject_entity="expert",
+        subject_id=expert.id,
+        day=local_date(now, settings.timezone),
+        context=_letter_context(
+            sheets,
+            _applications(session, competition_id=competition.id),
+            expert,
+            settings,
+            count="application_count" if invitation else "pending_count",
+        ),
+    )
 
 
 def remind_expert(
@@ -174,20 +197,7 @@ def remind_expert(
     expert = session.get(Expert, expert_id)
     if not sheets or expert is None:
         return None
-    return write_by_hand(
-        session,
-        competition=competition,
-        role="review_reminder",
-        stage=STAGE,
-        email=expert.email,
-        name=expert.name,
-        subject_entity="expert",
-        subject_id=expert_id,
-        day=local_date(now, settings.timezone),
-        context=_reminder_context(
-            sheets, _applications(session, competition_id=competition.id), expert, settings
-        ),
-    )
+    return _by_hand(session, competition, settings, expert, sheets, now, invitation=False)
 
 
 def resend_invitation(
@@ -210,20 +220,7 @@ def resend_invitation(
     expert = session.get(Expert, expert_id)
     if not sheets or expert is None:
         return None
-    letter, new = write_by_hand(
-        session,
-        competition=competition,
-        role="review_invitation",
-        stage=STAGE,
-        email=expert.email,
-        name=expert.name,
-        subject_entity="expert",
-        subject_id=expert_id,
-        day=local_date(now, settings.timezone),
-        context=_invitation_context(
-            sheets, _applications(session, competition_id=competition.id), expert, settings
-        ),
-    )
+    letter, new = _by_hand(session, competition, settings, expert, sheets, now, invitation=True)
     if new:
         letter.extra = {**letter.extra, "assignments": sorted(a.id for a in sheets if a.id is not None)}
         session.add(letter)
