@@ -59,6 +59,9 @@ def test_the_administrator_goes_through_the_outbox_documents_people_and_year(
     page.fill("#password", PASSWORDS["lin"])
     page.click("#login")
     expect(page.locator("#nav-outbox")).to_be_visible()
+    for link in page.locator(".sidebar a").all():  # every page's link in sight, none scrolled away
+        box = link.bounding_box()
+        assert box is not None and box["x"] + box["width"] <= WIDTHS[size]["width"], link.inner_text()
 
     # 发信箱: two held letters chosen, the confirmation says how many to whom, then they are queued
     waiting = held(world)
@@ -88,9 +91,9 @@ def test_the_administrator_goes_through_the_outbox_documents_people_and_year(
 
     # 文档: a stage's tab, its zip streamed whole
     page.click("#nav-documents")
-    page.click("#tab-review")
-    expect(page).to_have_url(re.compile(r"stage=review"))
-    count = int(page.locator("#tab-review").get_attribute("data-count") or 0)
+    page.click("#tab-funding")
+    expect(page).to_have_url(re.compile(r"stage=funding"))
+    count = int(page.locator("#tab-funding").get_attribute("data-count") or 0)
     assert count > 0
     expect(page.locator("#docs-count")).to_have_attribute("data-total", str(count))
     look(page, shots, "documents", size)
@@ -128,7 +131,7 @@ def test_the_administrator_goes_through_the_outbox_documents_people_and_year(
     expect(page.locator("#headline")).to_be_visible()
     for chart in page.locator("#charts img").all():
         chart.scroll_into_view_if_needed()
-        expect(chart).to_have_js_property("complete", True)
+        expect(chart).to_have_js_property("complete", True, timeout=60_000)  # drawn on first sight
         assert chart.evaluate("image => image.naturalWidth") > 0
     look(page, shots, "year", size)
     with page.expect_download() as caught:
