@@ -47,6 +47,17 @@ CHARTS = {
 KEPT = 16  # sets of charts kept (one per figures)
 
 
+def shown(figures: dict[str, Any]) -> list[str]:
+    """The charts with something to draw yet (before the 结项 there is no grade to chart)."""
+    has = {
+        "communities": any(row["granted_fen"] for row in figures["by_community"]),
+        "categories": any(row["granted_fen"] for row in figures["by_category"]),
+        "delivery": any(row["planned_person_times"] or row["person_times"] for row in figures["by_category"]),
+        "grades": any(row["count"] for row in figures["grades"]),
+    }
+    return [chart for chart in CHARTS if has[chart]]
+
+
 class ChartCache:
     """The charts of the figures last asked for, drawn once (a lock: four images asked at once draw once)."""
 
@@ -86,7 +97,11 @@ def register(console: Console) -> None:
     @console.page("/admin/c/{slug}/year", nav=NAV)
     def year(call: Call) -> Response:
         competition, context = figures_of(call)
-        return call.render("admin/year.html", {**context, "charts": list(CHARTS)}, competition=competition)
+        drawn = shown(context["figures"])
+        waiting = [chart for chart in CHARTS if chart not in drawn]
+        return call.render(
+            "admin/year.html", {**context, "charts": drawn, "waiting": waiting}, competition=competition
+        )
 
     @console.page("/admin/c/{slug}/year/charts/{chart}.png")
     def chart(call: Call) -> Response:

@@ -58,6 +58,16 @@ def test_the_charts_are_the_annual_reports_charts(console: ConsoleWorld) -> None
     assert client.get(f"{BASE}/charts/elsewhere.png").status_code == 404
 
 
+def test_a_chart_with_nothing_to_draw_yet_is_named_not_drawn(console: ConsoleWorld) -> None:
+    figures = figures_of(console)
+    assert not any(row["count"] for row in figures["grades"])  # the year's projects still run
+    page = console.signed_in("du").get(BASE).text
+    for name in ("communities", "categories", "delivery"):
+        assert f'<img src="{BASE}/charts/{name}.png"' in page
+    assert 'id="chart-grades"' not in page
+    assert "结项评估等级分布" in page.split('id="charts-waiting"')[1].split("</p>")[0]
+
+
 def test_the_report_and_the_export_download(console: ConsoleWorld, tmp_path) -> None:
     client = console.signed_in("du")
     with Session(console.engine, expire_on_commit=False) as session:
