@@ -44,6 +44,7 @@ from models.types import utcnow
 from portal import access_log
 from portal.admin.routes import routes as admin_routes
 from portal.apply.routes import routes as apply_routes
+from portal.contact import contact_html
 from portal.limits import BodyLimit
 from portal.review.routes import routes as review_routes
 from portal.site import Site, log
@@ -67,6 +68,7 @@ def create_app(settings: Settings | None = None, *, clock: Callable[[], datetime
             undefined=StrictUndefined,
         )
     )
+    templates.env.filters["contact"] = contact_html
     site = Site(settings=settings, engine=engine, templates=templates, clock=clock)
     app = FastAPI(title="grantflow portal", docs_url=None, redoc_url=None, openapi_url=None)
     app.mount("/static", StaticFiles(directory=str(WEB_TEMPLATES / "static")), name="static")

@@ -25,6 +25,7 @@ from models.intake.tables import Application
 from models.mail.correspondence import write_to
 from models.mail.outbox import OutboxLetter
 from models.mail.reminders import remind_once, write_by_hand
+from models.review.links import expert_link
 from models.review.tables import Expert
 from models.settings import Settings
 from models.states import ASSIGNMENTS_OPEN
@@ -72,7 +73,7 @@ def queue_panel_invitations(
             subject_entity="expert",
             subject_id=expert_id,
             occasion=_occasion(mine),
-            context=_invitation_context(session, competition, mine, settings),
+            context=_invitation_context(session, competition, expert, mine, settings),
         )
         letter.extra = {**letter.extra, "panel_sheets": sorted(s.id for s in mine if s.id is not None)}
         session.add(letter)
@@ -82,21 +83,23 @@ def queue_panel_invitations(
 
 
 def _invitation_context(
-    session: Session, competition: Competition, sheets: list[PanelSheet], settings: Settings
+    session: Session, competition: Competition, expert: Expert, sheets: list[PanelSheet], settings: Settings
 ) -> dict[str, object]:
     top = competition_config(competition).rubric.total
     return {
+        **_reminder_context(session, expert, sheets, settings),
         "project_count": len(sheets),
-        "sheets": _sheet_rows(session, sheets, settings),
-        "review_deadline": cn_moment(min(s.deadline for s in sheets), settings.timezone),
         "top_score": format(top.normalize(), "f"),
     }
 
 
-def _reminder_context(session: Session, sheets: list[PanelSheet], settings: Settings) -> dict[str, object]:
+def _reminder_context(
+    session: Session, expert: Expert, sheets: list[PanelSheet], settings: Settings
+) -> dict[str, object]:
     return {
         "pending_count": len(sheets),
         "sheets": _sheet_rows(session, sheets, settings),
+        "expert_url": expert_link(expert, settings),
         "review_deadline": cn_moment(min(s.deadline for s in sheets), settings.timezone),
     }
 
@@ -150,7 +153,7 @@ def queue_panel_reminders(
             deadline=min(s.deadline for s in mine),
             now=now,
             offsets=panel.reminder_days_before,
-            context=_reminder_context(session, mine, settings),
+            context=_reminder_context(session, expert, mine, settings),
         )
         if letter is not None:
             letters.append(letter)
@@ -189,8 +192,8 @@ def panel_letter_by_hand(
         subject_id=expert_id,
         day=local_date(now, settings.timezone),
         context=(
-            _invitation_context(session, competition, mine, settings)
+            _invitation_context(session, competition, expert, mine, settings)
             if invitation
-            else _reminder_context(session, mine, settings)
+            else _reminder_context(session, expert, mine, settings)
         ),
     )

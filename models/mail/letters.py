@@ -136,18 +136,22 @@ _role(
 _role(
     "final_review_invitation",
     "结项专家评审邀请",
-    "invites an expert of the final evaluation's panel to score the projects assigned to them",
+    "invites an expert of the final evaluation's panel to score the projects assigned to them, with one "
+    "link to the list of their sheets",
     project_count=2,
     sheets=[{**sheet, "url": sheet["url"].replace("/review/", "/final-review/")} for sheet in _SHEETS],
+    expert_url=_EXPERT_URL,
     review_deadline="2025年10月27日 23:59",
     top_score="100",
 )
 _role(
     "final_review_reminder",
     "结项专家评审提醒",
-    "reminds an expert of the panel's 结项 sheets still open before their due day",
+    "reminds an expert of the panel's 结项 sheets still open before their due day, with one link to "
+    "their list",
     pending_count=2,
     sheets=[{**sheet, "url": sheet["url"].replace("/review/", "/final-review/")} for sheet in _SHEETS],
+    expert_url=_EXPERT_URL,
     review_deadline="2025年10月27日 23:59",
 )
 _role(

@@ -268,7 +268,7 @@ def termination_notice(d: OfficialDocument) -> None:
     )
     d.heading("二、其他事项")
     d.body("请妥善保管项目台账和票据，配合后续审计。如有异议，请于收到本通知之日起5个工作日内书面提出。")
-    d.body("联系人及电话：{{ contact|nobreak }}。")
+    d.short("联系人及电话：{{ contact|nobreak }}。")
     d.signature("{{ organiser }}", "{{ issue_date|cn_date }}")
 
 
@@ -293,7 +293,7 @@ def refund_notice(d: OfficialDocument) -> None:
         "应退回金额为已拨付资金减去督导核定支出。请于收到本通知之日起{{ return_days }}日内将"
         "{{ to_return_fen|yuan }}元退回{{ return_to }}，并将退款凭证送{{ organiser }}备案。"
     )
-    d.body("联系人及电话：{{ contact|nobreak }}。")
+    d.short("联系人及电话：{{ contact|nobreak }}。")
     d.signature("{{ organiser }}", "{{ issue_date|cn_date }}")
 
 

@@ -482,6 +482,7 @@ def test_a_bad_link_is_refused_in_the_words_of_its_reader(
         expect(page.locator(".site-name")).to_have_text(header)
         expect(page.locator("#refused-body")).to_contain_text(words)
         expect(page.locator("#refused-contact")).to_contain_text(CONTACT)  # the station's phone
+        expect(page.locator('#refused-contact a[href="tel:0592-5512345"]')).to_have_text("0592-5512345")
         if path.startswith("/supervise/"):
             expect(page.locator("#refused-body")).not_to_contain_text("评审")
         if screen == PHONE:

@@ -25,6 +25,7 @@ from models.evaluation.tables import FinalEvaluation, PanelSheet
 from models.intake.tables import Application, Organisation
 from models.links import LinkRefused
 from models.mail.outbox import OutboxLetter
+from models.review.links import expert_link
 from models.review.reviewing import load_experts
 from models.review.tables import ConflictDeclaration, Expert
 from models.settings import get_settings
@@ -165,6 +166,9 @@ def test_rerun_assigns_nothing_and_sends_no_second_letter(year_session, year):
     first = letters[0]
     assert first.role == "final_review_invitation" and "/final-review/" in first.body_text
     assert "2025年10月23日 23:59" in first.body_text
+    expert = year_session.get(Expert, first.subject_id)
+    assert expert is not None and expert_link(expert, settings) in first.body_text  # one page for all
+    assert f'href="{expert_link(expert, settings)}"' in first.body_html
     audit = year_session.exec(select(func.count()).select_from(AuditEvent)).one()
     assert _assign(year_session, year) == []
     assert queue_panel_invitations(year_session, competition=year.competition, settings=settings) == []
