@@ -29,7 +29,7 @@ from models.evaluation.tables import PanelSheet
 from models.funding.decision import open_objections
 from models.funding.tables import FundingDecision, Grant, Tranche
 from models.intake.tables import Application
-from models.mail.outbox import count_by_state
+from models.mailroom import letter_counts
 from models.review.tables import ReviewAssignment
 from models.roster import RosterQuery, count_applications
 from models.states import (
@@ -40,7 +40,6 @@ from models.states import (
     CheckpointState,
     CompetitionStage,
     GrantState,
-    LetterState,
     TrancheState,
 )
 from models.supervision.tables import Checkpoint, Rectification
@@ -192,10 +191,9 @@ def checkpoints(session: Session, competition_id: int, *, today: date) -> tuple[
 
 
 def letters(session: Session, competition_id: int) -> tuple[int, int, int]:
-    """The outbox: (queued or being sent, held for release, failed)."""
-    by_state = count_by_state(session, competition_id=competition_id)
-    queued = by_state.get(LetterState.queued.value, 0) + by_state.get(LetterState.sending.value, 0)
-    return queued, by_state.get(LetterState.draft.value, 0), by_state.get(LetterState.failed.value, 0)
+    """The outbox: (queued or being sent, held for release, failed) — the 发信箱's own counts."""
+    by_state = letter_counts(session, competition_id=competition_id)
+    return by_state["queued"], by_state["draft"], by_state["failed"]
 
 
 def counts(session: Session, competition_id: int, *, today: date) -> Counts:

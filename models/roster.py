@@ -30,6 +30,7 @@ from models.competition.config import CompetitionConfig
 from models.evaluation.annual import NOT_ELIGIBLE
 from models.funding.tables import Grant
 from models.intake.tables import Application, Organisation
+from models.paging import Paged, like, number, search_text, within
 from models.review.tables import ReviewResult
 from models.states import STATE_LABELS, ApplicationState
 
@@ -37,7 +38,6 @@ PAGE_SIZES = (25, 50, 100, 200)
 GROUPS = ("eligible", "funded")  # standings that are groups of states
 SORTS = ("ref", "title", "organisation", "community", "amount", "rank", "granted", "state", "submitted")
 NULLABLE_SORTS = frozenset({"rank", "granted"})  # a score or a grant not there yet
-SEARCH_MAX = 100  # characters of a filter's text that count
 EXPORT_BATCH = 1000
 
 
@@ -59,13 +59,13 @@ class RosterQuery:
         """The query a page's parameters ask for; anything unknown falls back to its default."""
 
         def text(name: str) -> str:
-            return " ".join(str(params.get(name, "")).split())[:SEARCH_MAX]
+            return search_text(params, name)
 
         standing = text("standing")
         if standing not in GROUPS and standing not in ApplicationState.__members__:
             standing = ""
         sort = text("sort")
-        page, per_page = _number(params.get("page"), 1), _number(params.get("per_page"), 50)
+        page, per_page = number(params.get("page"), 1, digits=6), number(params.get("per_page"), 50)
         return cls(
             standing=standing,
             pool=text("pool"),
@@ -97,11 +97,6 @@ class RosterQuery:
         return any((self.standing, self.pool, self.category, self.community, self.organisation, self.text))
 
 
-def _number(value: Any, default: int) -> int:
-    text = str(value or "").strip()
-    return int(text) if text.isascii() and text.isdigit() and len(text) < 7 else default
-
-
 @dataclass(frozen=True)
 class RosterRow:
     id: int
@@ -126,27 +121,10 @@ class RosterRow:
 
 
 @dataclass(frozen=True)
-class RosterPage:
+class RosterPage(Paged):
     rows: list[RosterRow]
     total: int  # rows matching the filters, on every page
     query: RosterQuery
-
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // self.query.per_page))
-
-    @property
-    def first(self) -> int:
-        return 0 if not self.rows else (self.query.page - 1) * self.query.per_page + 1
-
-    @property
-    def last(self) -> int:
-        return self.first + len(self.rows) - 1 if self.rows else 0
-
-
-def _like(text: str) -> str:
-    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
 
 
 def _conditions(competition_id: int, query: RosterQuery) -> list[Any]:
@@ -165,9 +143,9 @@ def _conditions(competition_id: int, query: RosterQuery) -> list[Any]:
         if value:
             conditions.append(col(column) == value)
     if query.organisation:
-        conditions.append(col(Organisation.name).ilike(_like(query.organisation), escape="\\"))
+        conditions.append(col(Organisation.name).ilike(like(query.organisation), escape="\\"))
     if query.text:
-        pattern = _like(query.text)
+        pattern = like(query.text)
         conditions.append(
             sa.or_(
                 *[
@@ -251,9 +229,7 @@ def count_applications(session: Session, *, competition_id: int, query: RosterQu
 def roster_page(session: Session, *, competition_id: int, query: RosterQuery) -> RosterPage:
     """One page of the list (a page past the last shows the last)."""
     total = count_applications(session, competition_id=competition_id, query=query)
-    pages = max(1, -(-total // query.per_page))
-    if query.page > pages:
-        query = replace(query, page=pages)
+    query = within(query, total)
     statement = _select(competition_id, query).offset((query.page - 1) * query.per_page).limit(query.per_page)
     rows = [_row(values) for values in session.execute(statement)]
     return RosterPage(rows=rows, total=total, query=query)

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 from models.errors import Problem
 from portal.words.admin import ADMIN_EN, ADMIN_ZH
+from portal.words.admin_pages import PAGES_EN, PAGES_ZH
 from portal.words.apply import APPLY_EN, APPLY_ZH
 from portal.words.final_review import FINAL_REVIEW_EN, FINAL_REVIEW_ZH
 from portal.words.supervision import SUPERVISE_EN, SUPERVISE_ZH
@@ -176,6 +177,7 @@ MESSAGES: Mapping[str, Mapping[str, str]] = {
         **SUPERVISE_ZH,
         **FINAL_REVIEW_ZH,
         **ADMIN_ZH,
+        **PAGES_ZH,
     },
     "en": {
         "site": "Micro-venture philanthropy · expert review",
@@ -344,6 +346,7 @@ MESSAGES: Mapping[str, Mapping[str, str]] = {
         **SUPERVISE_EN,
         **FINAL_REVIEW_EN,
         **ADMIN_EN,
+        **PAGES_EN,
     },
 }
 

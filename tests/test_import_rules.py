@@ -9,7 +9,7 @@ no room; the documents engine imports only the kernel; ``competition`` only the 
 the engine, documents, mail, competition, and an *earlier* stage only through a module that stage
 lists in its ``__public__``; ``accounts`` (the console's users) imports only the kernel and only the
 roof imports it; the roof (``tables``, ``setup``, ``timeline``, and the console's readings
-``overview``, ``roster``, ``dossier``) imports anything.
+``overview``, ``roster``, ``dossier``, ``mailroom``, ``archive``, ``panels``) imports anything.
 
 Inside ``portal``: the kernel (the modules at the top of ``portal/`` and ``portal/words/``) imports
 no room; a room (``review``, ``supervision``, ``apply``, ``admin`` — one per audience) imports the
@@ -44,6 +44,9 @@ ROOF = {
     "models.overview",
     "models.roster",
     "models.dossier",
+    "models.mailroom",
+    "models.archive",
+    "models.panels",
 }
 # the one edge from the kernel upwards, with its reason: a session must know every table (foreign
 # keys are resolved across rooms at flush time), so the database module registers them all

@@ -578,12 +578,14 @@ class IntakeLimits(_Strict):
 
 
 class Person(_Strict):
-    name: str
+    """An expert or a supervisor; the lengths are their tables' columns."""
+
+    name: str = Field(min_length=1, max_length=64)
     email: EmailStr
-    phone: str = ""
-    organisation: str = ""
-    community: str = ""
-    expertise: str = ""
+    phone: str = Field(default="", max_length=32)
+    organisation: str = Field(default="", max_length=200)
+    community: str = Field(default="", max_length=32)
+    expertise: str = Field(default="", max_length=200)
 
 
 class MailingListEntry(_Strict):

@@ -30,7 +30,8 @@ def _yuan(fen: int) -> int:
     return fen // 100  # whole yuan, for a chart's bars only
 
 
-def charts(figures: dict[str, Any]) -> dict[str, InlineImage]:
+def charts(figures: dict[str, Any], *, dpi: int = PRINT_DPI) -> dict[str, InlineImage]:
+    """The report's four charts from the year's figures (the console shows them at screen ``dpi``)."""
     communities = figures["by_community"]
     categories = figures["by_category"]
     return {
@@ -40,7 +41,7 @@ def charts(figures: dict[str, Any]) -> dict[str, InlineImage]:
                 [_yuan(row["granted_fen"]) for row in communities],
                 title="各社区立项资助金额",
                 unit="元",
-                dpi=PRINT_DPI,
+                dpi=dpi,
             ),
             width_mm=150,
             description="各社区立项资助金额柱状图",
@@ -50,7 +51,7 @@ def charts(figures: dict[str, Any]) -> dict[str, InlineImage]:
                 [row["name"] for row in categories],
                 [row["granted_fen"] for row in categories],
                 title="资助金额按服务领域构成",
-                dpi=PRINT_DPI,
+                dpi=dpi,
             ),
             width_mm=110,
             description="资助金额按服务领域构成饼图",
@@ -64,7 +65,7 @@ def charts(figures: dict[str, Any]) -> dict[str, InlineImage]:
                 ],
                 title="各服务领域计划与实际服务人次",
                 unit="人次",
-                dpi=PRINT_DPI,
+                dpi=dpi,
             ),
             width_mm=150,
             description="计划与实际服务人次对比柱状图",
@@ -75,7 +76,7 @@ def charts(figures: dict[str, Any]) -> dict[str, InlineImage]:
                 [row["count"] for row in figures["grades"]],
                 title="结项评估等级分布",
                 unit="项目数",
-                dpi=PRINT_DPI,
+                dpi=dpi,
             ),
             width_mm=120,
             description="结项评估等级分布柱状图",

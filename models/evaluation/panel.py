@@ -129,7 +129,11 @@ def assign_panel(
         return []
     source = competition.config_source or competition.slug
     experts = list(
-        session.exec(select(Expert).where(Expert.competition_id == competition_id).order_by(col(Expert.id)))
+        session.exec(
+            select(Expert)
+            .where(Expert.competition_id == competition_id, col(Expert.active))
+            .order_by(col(Expert.id))
+        )
     )
     if len(experts) < rules.experts_per_grant:
         raise ConfigError(

@@ -17,14 +17,14 @@ from datetime import datetime
 from sqlmodel import Session, col, select
 
 from models.competition.tables import Competition, competition_config
-from models.documents.engine.cn_format import cn_moment
+from models.documents.engine.cn_format import cn_moment, local_date
 from models.evaluation.panel_links import panel_link
 from models.evaluation.tables import PanelSheet
 from models.funding.tables import Grant
 from models.intake.tables import Application
 from models.mail.correspondence import write_to
 from models.mail.outbox import OutboxLetter
-from models.mail.reminders import remind_once
+from models.mail.reminders import remind_once, write_by_hand
 from models.review.links import expert_link
 from models.review.tables import Expert
 from models.settings import Settings
@@ -59,7 +59,6 @@ def queue_panel_invitations(
             by_expert[sheet.expert_id].append(sheet)
     if not by_expert:
         return []
-    top = competition_config(competition).rubric.total
     letters = []
     for expert_id, mine in sorted(by_expert.items()):
         expert = session.get(Expert, expert_id)
@@ -74,19 +73,35 @@ def queue_panel_invitations(
             subject_entity="expert",
             subject_id=expert_id,
             occasion=_occasion(mine),
-            context={
-                "project_count": len(mine),
-                "sheets": _sheet_rows(session, mine, settings),
-                "expert_url": expert_link(expert, settings),
-                "review_deadline": cn_moment(min(s.deadline for s in mine), settings.timezone),
-                "top_score": format(top.normalize(), "f"),
-            },
+            context=_invitation_context(session, competition, expert, mine, settings),
         )
         letter.extra = {**letter.extra, "panel_sheets": sorted(s.id for s in mine if s.id is not None)}
         session.add(letter)
         letters.append(letter)
     session.flush()
     return letters
+
+
+def _invitation_context(
+    session: Session, competition: Competition, expert: Expert, sheets: list[PanelSheet], settings: Settings
+) -> dict[str, object]:
+    top = competition_config(competition).rubric.total
+    return {
+        **_reminder_context(session, expert, sheets, settings),
+        "project_count": len(sheets),
+        "top_score": format(top.normalize(), "f"),
+    }
+
+
+def _reminder_context(
+    session: Session, expert: Expert, sheets: list[PanelSheet], settings: Settings
+) -> dict[str, object]:
+    return {
+        "pending_count": len(sheets),
+        "sheets": _sheet_rows(session, sheets, settings),
+        "expert_url": expert_link(expert, settings),
+        "review_deadline": cn_moment(min(s.deadline for s in sheets), settings.timezone),
+    }
 
 
 def _open_sheets(session: Session, *, competition_id: int) -> list[PanelSheet]:
@@ -126,7 +141,6 @@ def queue_panel_reminders(
     for expert_id, mine in sorted(by_expert.items()):
         expert = session.get(Expert, expert_id)
         assert expert is not None
-        deadline = min(s.deadline for s in mine)
         letter = remind_once(
             session,
             competition=competition,
@@ -136,17 +150,50 @@ def queue_panel_reminders(
             name=expert.name,
             subject_entity="expert",
             subject_id=expert_id,
-            deadline=deadline,
+            deadline=min(s.deadline for s in mine),
             now=now,
             offsets=panel.reminder_days_before,
-            context={
-                "pending_count": len(mine),
-                "sheets": _sheet_rows(session, mine, settings),
-                "expert_url": expert_link(expert, settings),
-                "review_deadline": cn_moment(deadline, settings.timezone),
-            },
+            context=_reminder_context(session, expert, mine, settings),
         )
         if letter is not None:
             letters.append(letter)
     session.flush()
     return letters
+
+
+# ---- letters an administrator asks for (the console) -------------------------------------------
+
+
+def panel_letter_by_hand(
+    session: Session,
+    *,
+    competition: Competition,
+    settings: Settings,
+    expert_id: int,
+    now: datetime,
+    invitation: bool,
+) -> tuple[OutboxLetter, bool] | None:
+    """The expert's open panel sheets in one letter asked for now — the invitation again
+    (``invitation``) or a reminder — keyed by the day (``models.mail.reminders.write_by_hand``);
+    None when the expert has no open panel sheet. Returns the letter and whether it is new."""
+    assert competition.id is not None
+    mine = [s for s in _open_sheets(session, competition_id=competition.id) if s.expert_id == expert_id]
+    expert = session.get(Expert, expert_id)
+    if not mine or expert is None:
+        return None
+    return write_by_hand(
+        session,
+        competition=competition,
+        role=ROLE if invitation else REMINDER,
+        stage=STAGE,
+        email=expert.email,
+        name=expert.name,
+        subject_entity="expert",
+        subject_id=expert_id,
+        day=local_date(now, settings.timezone),
+        context=(
+            _invitation_context(session, competition, expert, mine, settings)
+            if invitation
+            else _reminder_context(session, expert, mine, settings)
+        ),
+    )

@@ -18,10 +18,11 @@ from zoneinfo import ZoneInfo
 from sqlmodel import Session, col, select
 
 from models.competition.tables import Competition, competition_config
+from models.documents.engine.cn_format import local_date
 from models.intake.tables import Application
 from models.mail.correspondence import write_to
 from models.mail.outbox import OutboxLetter
-from models.mail.reminders import remind_once
+from models.mail.reminders import remind_once, write_by_hand
 from models.review.links import expert_link
 from models.review.reviewing import unfinished_assignments
 from models.review.tables import Expert, ReviewAssignment
@@ -72,7 +73,6 @@ def queue_invitations(
     for expert_id, sheets in sorted(by_expert.items()):
         expert = session.get(Expert, expert_id)
         assert expert is not None
-        deadline = min(a.deadline for a in sheets)
         letter = write_to(
             session,
             competition=competition,
@@ -83,12 +83,7 @@ def queue_invitations(
             subject_entity="expert",
             subject_id=expert_id,
             occasion=_occasion(sheets),
-            context={
-                "application_count": len(sheets),
-                "sheets": _sheet_rows(sheets, applications),
-                "expert_url": expert_link(expert, settings),
-                "review_deadline": cn_datetime(deadline, settings.timezone),
-            },
+            context=_letter_context(sheets, applications, expert, settings, count="application_count"),
         )
         letter.extra = {**letter.extra, "assignments": sorted(a.id for a in sheets if a.id is not None)}
         session.add(letter)
@@ -113,7 +108,6 @@ def queue_reminders(
     letters = []
     for expert_id, sheets in sorted(by_expert.items()):
         expert = experts[expert_id]
-        deadline = min(a.deadline for a in sheets)
         letter = remind_once(
             session,
             competition=competition,
@@ -123,20 +117,115 @@ def queue_reminders(
             name=expert.name,
             subject_entity="expert",
             subject_id=expert_id,
-            deadline=deadline,
+            deadline=min(a.deadline for a in sheets),
             now=now,
             offsets=config.review.reminder_days_before,
-            context={
-                "pending_count": len(sheets),
-                "sheets": _sheet_rows(sheets, applications),
-                "expert_url": expert_link(expert, settings),
-                "review_deadline": cn_datetime(deadline, settings.timezone),
-            },
+            context=_letter_context(sheets, applications, expert, settings, count="pending_count"),
         )
         if letter is not None:
             letters.append(letter)
     session.flush()
     return letters
+
+
+def _letter_context(
+    sheets: Sequence[ReviewAssignment],
+    applications: dict[int, Application],
+    expert: Expert,
+    settings: Settings,
+    *,
+    count: str,
+) -> dict[str, object]:
+    """What the invitation (``count="application_count"``) and the reminder (``"pending_count"``)
+    say: the sheets, the expert's own link, the earliest deadline."""
+    return {
+        count: len(sheets),
+        "sheets": _sheet_rows(sheets, applications),
+        "expert_url": expert_link(expert, settings),
+        "review_deadline": cn_datetime(min(a.deadline for a in sheets), settings.timezone),
+    }
+
+
+# ---- letters an administrator asks for (the console) -------------------------------------------
+
+
+def _by_hand(
+    session: Session,
+    competition: Competition,
+    settings: Settings,
+    expert: Expert,
+    sheets: Sequence[ReviewAssignment],
+    now: datetime,
+    *,
+    invitation: bool,
+) -> tuple[OutboxLetter, bool]:
+    """The invitation or the reminder listing ``sheets``, asked for on ``now``'s day
+    (``models.mail.reminders.write_by_hand``)."""
+    assert competition.id is not None and expert.id is not None
+    return write_by_hand(
+        session,
+        competition=competition,
+        role="review_invitation" if invitation else "review_reminder",
+        stage=STAGE,
+        email=expert.email,
+        name=expert.name,
+        subject_entity="expert",
+        subject_id=expert.id,
+        day=local_date(now, settings.timezone),
+        context=_letter_context(
+            sheets,
+            _applications(session, competition_id=competition.id),
+            expert,
+            settings,
+            count="application_count" if invitation else "pending_count",
+        ),
+    )
+
+
+def remind_expert(
+    session: Session, *, competition: Competition, settings: Settings, expert_id: int, now: datetime
+) -> tuple[OutboxLetter, bool] | None:
+    """Remind one expert now of their unfinished sheets (the scheduled reminder's letter, keyed by
+    the day: ``models.mail.reminders.write_by_hand``); None when nothing is unfinished. Returns the
+    letter and whether it is new."""
+    assert competition.id is not None
+    sheets = [
+        s.assignment
+        for s in unfinished_assignments(session, competition_id=competition.id)
+        if s.expert.id == expert_id
+    ]
+    expert = session.get(Expert, expert_id)
+    if not sheets or expert is None:
+        return None
+    return _by_hand(session, competition, settings, expert, sheets, now, invitation=False)
+
+
+def resend_invitation(
+    session: Session, *, competition: Competition, settings: Settings, expert_id: int, now: datetime
+) -> tuple[OutboxLetter, bool] | None:
+    """The invitation again, listing every open sheet of the expert, with their own link (the
+    same links: a lost letter, not a leaked link); None when no sheet is open."""
+    assert competition.id is not None
+    sheets = list(
+        session.exec(
+            select(ReviewAssignment)
+            .where(
+                ReviewAssignment.competition_id == competition.id,
+                ReviewAssignment.expert_id == expert_id,
+                col(ReviewAssignment.state).in_(ASSIGNMENTS_OPEN),
+            )
+            .order_by(col(ReviewAssignment.id))
+        )
+    )
+    expert = session.get(Expert, expert_id)
+    if not sheets or expert is None:
+        return None
+    letter, new = _by_hand(session, competition, settings, expert, sheets, now, invitation=True)
+    if new:
+        letter.extra = {**letter.extra, "assignments": sorted(a.id for a in sheets if a.id is not None)}
+        session.add(letter)
+        session.flush()
+    return letter, new
 
 
 def _applications(session: Session, *, competition_id: int) -> dict[int, Application]:

@@ -103,6 +103,7 @@ def load_experts(
         entity="expert",
         reason=f"专家名单 / experts from {source}",
         actor=actor,
+        by_hand=path is not None,
     )
     return list(
         session.exec(select(Expert).where(Expert.competition_id == competition_id).order_by(col(Expert.id)))
@@ -162,7 +163,10 @@ def _assignments(session: Session, competition_id: int) -> list[ReviewAssignment
 
 
 def _experts(session: Session, competition_id: int) -> list[Expert]:
-    return list(session.exec(select(Expert).where(Expert.competition_id == competition_id)))
+    """The experts who may get a sheet: the competition's, not deactivated."""
+    return list(
+        session.exec(select(Expert).where(Expert.competition_id == competition_id, col(Expert.active)))
+    )
 
 
 def new_assignment(
@@ -451,6 +455,34 @@ def record_conflict(
         return None
     assert sheet.id is not None
     return declare_conflict(session, assignment_id=sheet.id, reason=reason, actor=actor, now=now)
+
+
+def deactivate_expert(session: Session, *, expert_id: int, actor: str, reason: str) -> list[Withdrawal]:
+    """Deactivate an expert (audited): no new sheet from now on, and each sheet still open on an
+    application in review is declined for them and given to a replacement, as when an expert
+    declines (``decline``). Submitted sheets count as they are; panel sheets already made stay.
+    Returns the withdrawals (none when the expert was inactive already)."""
+    from models.review.people import set_active
+
+    expert = session.get(Expert, expert_id)
+    if expert is None:
+        raise NotFound(f"没有专家 #{expert_id} / no expert #{expert_id}")
+    if not set_active(session, row=expert, active=False, entity="expert", actor=actor, reason=reason):
+        return []
+    mine = [
+        s
+        for s in unfinished_assignments(session, competition_id=expert.competition_id)
+        if s.expert.id == expert_id
+    ]
+    return [
+        decline(
+            session,
+            assignment_id=s.assignment.id or 0,
+            reason=f"专家已停用 / expert deactivated: {reason}",
+            actor=actor,
+        )
+        for s in mine
+    ]
 
 
 # ---- reminders ----------------------------------------------------------------------------------

@@ -28,6 +28,10 @@ class Expert(SQLModel, table=True):
     organisation_name: str = Field(default="", max_length=200)
     community: str = Field(default="", max_length=32)
     expertise: str = Field(default="", max_length=200)
+    # deactivated in the console: no new sheets or checkpoints (models.review.people)
+    active: bool = Field(default=True, sa_column_kwargs={"server_default": sa.true()})
+    # changed by a person (the console, an imported list): the configuration's list no longer overwrites it
+    edited_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
     # the expert's own link to the list of their sheets (models.review.links.expert_link); rotates to revoke
     token_nonce: str = Field(
         default_factory=new_nonce, max_length=64, sa_column_kwargs={"server_default": ""}

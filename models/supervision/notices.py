@@ -40,6 +40,7 @@ from models.intake.correspondence import write_to_applicant
 from models.mail.correspondence import write_to
 from models.mail.letters import checked_address, letter_key
 from models.mail.outbox import OutboxLetter, find_by_key
+from models.mail.reminders import write_by_hand
 from models.money import format_yuan, yuan_in_capitals
 from models.settings import Settings
 from models.states import RECTIFICATIONS_TERMINABLE, CheckpointState, RectificationState
@@ -127,14 +128,7 @@ def queue_invitations(
                     subject_entity="checkpoint",
                     subject_id=checkpoint.id,
                     occasion=f"link-{checkpoint.token_nonce[:8]}",
-                    context={
-                        "application_ref": application.ref,
-                        "project_title": application.title,
-                        "organisation_name": organisation.name,
-                        "checkpoint_name": name,
-                        "report_url": supervise_link(checkpoint, settings),
-                        "due_date": cn_day(checkpoint.due_on),
-                    },
+                    context=_supervisor_context(session, checkpoint, name, settings),
                 )
             )
         if checkpoint.report_nonce and application.contact_email:
@@ -214,12 +208,7 @@ def queue_reminders(
                         subject_id=checkpoint.id,
                         occasion=occasion,
                         context={
-                            "application_ref": application.ref,
-                            "project_title": application.title,
-                            "organisation_name": organisation.name,
-                            "checkpoint_name": name,
-                            "report_url": supervise_link(checkpoint, settings),
-                            "due_date": cn_day(checkpoint.due_on),
+                            **_supervisor_context(session, checkpoint, name, settings),
                             "days_left": (checkpoint.due_on - today).days,
                         },
                     )
@@ -260,6 +249,71 @@ def queue_reminders(
                         },
                     )
                 )
+    session.flush()
+    return letters
+
+
+def _supervisor_context(
+    session: Session, checkpoint: Checkpoint, name: str, settings: Settings
+) -> dict[str, Any]:
+    """What the supervisor's request and reminder say about one checkpoint."""
+    parts = _names(session, checkpoint)
+    return {
+        "application_ref": parts["application"].ref,
+        "project_title": parts["application"].title,
+        "organisation_name": parts["organisation"].name,
+        "checkpoint_name": name,
+        "report_url": supervise_link(checkpoint, settings),
+        "due_date": cn_day(checkpoint.due_on),
+    }
+
+
+def supervisor_letters_by_hand(
+    session: Session,
+    *,
+    competition: Competition,
+    settings: Settings,
+    supervisor_id: int,
+    now: datetime,
+    invitation: bool,
+) -> list[tuple[OutboxLetter, bool]]:
+    """Letters asked for now for the open checkpoints a supervisor fills, keyed by the day
+    (``models.mail.reminders.write_by_hand``): the request with its link again (``invitation``), or
+    a reminder for each record not yet submitted whose due day has not passed. Each with whether
+    it is new."""
+    assert competition.id is not None
+    supervisor = session.get(Supervisor, supervisor_id)
+    if supervisor is None:
+        return []
+    today = now.astimezone(ZoneInfo(settings.timezone)).date()
+    letters = []
+    for checkpoint in checkpoints_of(
+        session, competition_id=competition.id, states=frozenset({CheckpointState.open})
+    ):
+        if checkpoint.supervisor_id != supervisor_id or not checkpoint.token_nonce:
+            continue
+        record = report_of(session, checkpoint_id=checkpoint.id or 0)
+        if not invitation and ((record is not None and not record.draft) or checkpoint.due_on < today):
+            continue
+        _, _, plan, _ = checkpoint_context(session, checkpoint.id or 0)
+        context = _supervisor_context(session, checkpoint, _checkpoint_name(plan.name, checkpoint), settings)
+        if not invitation:
+            context["days_left"] = (checkpoint.due_on - today).days
+        letters.append(
+            write_by_hand(
+                session,
+                competition=competition,
+                role="supervision_request" if invitation else "supervision_reminder",
+                stage=STAGE,
+                email=supervisor.email,
+                name=supervisor.name,
+                subject_entity="checkpoint",
+                subject_id=checkpoint.id or 0,
+                day=today,
+                context=context,
+                occasion=checkpoint.token_nonce[:8],
+            )
+        )
     session.flush()
     return letters
 

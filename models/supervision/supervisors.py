@@ -29,8 +29,10 @@ from models.links import new_nonce
 from models.review.assignment import Candidate, Exclusions, Pair, Reviewer, assign
 from models.review.people import sync_people
 from models.review.workbook import read_experts
-from models.states import CHECKPOINTS_OPEN, GRANTS_RUNNING
+from models.states import CHECKPOINTS_OPEN, GRANTS_RUNNING, CheckpointState
 from models.supervision.tables import Checkpoint, GrantSupervisor, Supervisor
+
+TO_FILL = frozenset({CheckpointState.scheduled, CheckpointState.open})  # a record still to be written
 
 
 def competition_and_config(session: Session, competition_id: int) -> tuple[Competition, CompetitionConfig]:
@@ -71,6 +73,7 @@ def load_supervisors(
         entity="supervisor",
         reason=f"督导名单 / supervisors from {source}",
         actor=actor,
+        by_hand=path is not None,
     )
     return supervisors_of(session, competition_id=competition_id)
 
@@ -114,7 +117,7 @@ def assign_supervisors(session: Session, *, competition_id: int, actor: str) -> 
     grants = running_grants(session, competition_id=competition_id)
     if not grants:
         return []
-    people = supervisors_of(session, competition_id=competition_id)
+    people = [s for s in supervisors_of(session, competition_id=competition_id) if s.active]
     if not people:
         raise InputError(
             Problem(
@@ -182,6 +185,8 @@ def reassign(
         raise NotFound(
             f"本竞赛没有督导 #{supervisor_id} / no supervisor #{supervisor_id} in this competition"
         )
+    if not supervisor.active:
+        raise Conflict(f"督导 {supervisor.name} 已停用 / {supervisor.name} is deactivated")
     application = session.get(Application, grant.application_id)
     organisation = session.get(Organisation, application.organisation_id) if application else None
     if (
@@ -237,6 +242,32 @@ def reassign(
         data={"from": previous, "to": supervisor_id, "checkpoints": [c.id for c in moved]},
     )
     return moved
+
+
+def deactivate_supervisor(session: Session, *, supervisor_id: int, actor: str, reason: str) -> bool:
+    """Deactivate a supervisor (audited): no new grant from now on. Refused (``Conflict``, nothing
+    changed) while they fill a checkpoint not yet settled: hand those grants to another supervisor
+    first (``reassign``). False when they were inactive already."""
+    from models.review.people import set_active
+
+    supervisor = session.get(Supervisor, supervisor_id)
+    if supervisor is None:
+        raise NotFound(f"没有督导 #{supervisor_id} / no supervisor #{supervisor_id}")
+    held = session.exec(
+        select(Application.ref)
+        .join(Grant, col(Grant.application_id) == col(Application.id))
+        .join(Checkpoint, col(Checkpoint.grant_id) == col(Grant.id))
+        .where(Checkpoint.supervisor_id == supervisor_id, col(Checkpoint.state).in_(TO_FILL))
+        .order_by(col(Application.ref))
+        .distinct()
+    ).all()
+    if held:
+        refs = "、".join(held)
+        raise Conflict(
+            f"{supervisor.name} 仍负责 {refs} 尚未结束的检查，请先改派其他督导 / "
+            f"{supervisor.name} still fills open checks of {refs}: hand them to another supervisor first"
+        )
+    return set_active(session, row=supervisor, active=False, entity="supervisor", actor=actor, reason=reason)
 
 
 def grant_by_ref(session: Session, *, competition_id: int, ref: str) -> Grant:

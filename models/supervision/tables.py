@@ -37,6 +37,10 @@ class Supervisor(SQLModel, table=True):
     phone: str = Field(default="", max_length=32)
     organisation_name: str = Field(default="", max_length=200)
     expertise: str = Field(default="", max_length=200)
+    # deactivated in the console: no new sheets or checkpoints (models.review.people)
+    active: bool = Field(default=True, sa_column_kwargs={"server_default": sa.true()})
+    # changed by a person (the console, an imported list): the configuration's list no longer overwrites it
+    edited_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
 
 
 class GrantSupervisor(SQLModel, table=True):

@@ -143,7 +143,9 @@ def register(console: Console) -> None:
             call.audit(
                 session, entity="document", entity_id=found.id or 0, action="download", reason=found.filename
             )
-        return call.download(call.settings.documents_dir, found.path, found.filename)
+        return call.download(
+            call.settings.documents_dir, found.path, found.filename, fallback=f"document-{found.id}.docx"
+        )
 
     @console.page("/admin/c/{slug}/evidence/{evidence_id:int}", power=Power.download)
     def evidence(call: Call) -> Response:

@@ -51,6 +51,8 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 from markupsafe import Markup, escape
 from sqlmodel import Session, col, select
 from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile
+from starlette.exceptions import HTTPException
 
 from models.accounts.login import Limits
 from models.accounts.roles import ROLE_LABELS, ROLE_LABELS_EN, Power, Role, may
@@ -64,7 +66,7 @@ from models.states import STATE_LABELS
 from models.types import utcnow
 from portal import csrf
 from portal.i18n import in_language, translator
-from portal.limits import FormRefused
+from portal.limits import MAX_FIELD_BYTES, FormRefused
 from portal.site import Site
 
 log = logging.getLogger("grantflow.portal.admin")
@@ -97,6 +99,13 @@ def sentence(message: str) -> Markup:
     if zh == en:
         return Markup(escape(zh))
     return Markup('{}<span class="en" lang="en">{}</span>').format(zh, en)
+
+
+def attachment(filename: str, fallback: str) -> str:
+    """A Content-Disposition naming a download twice: ``fallback`` (ASCII, for old clients) and
+    ``filename`` as written, in UTF-8 (RFC 5987 / 6266)."""
+    plain = re.sub(r"[^A-Za-z0-9._-]", "_", fallback) or "download"
+    return f"attachment; filename=\"{plain}\"; filename*=UTF-8''{quote(filename, safe='')}"
 
 
 def safe_next(target: str | None) -> str:
@@ -146,6 +155,14 @@ class Nav:
     power: Power = Power.read
 
 
+@dataclass(frozen=True)
+class Posted:
+    """A file posted to an action that takes files (``files=`` on ``Console.action``)."""
+
+    name: str  # as the browser sent it (a name for messages, never a path)
+    data: bytes
+
+
 @dataclass
 class Call:
     """One request to a console page or action, as its handler sees it."""
@@ -154,6 +171,7 @@ class Call:
     request: Request
     viewer: Viewer
     fields: dict[str, str] = field(default_factory=dict)  # an action's posted form (text fields)
+    files: list[Posted] = field(default_factory=list)  # its files, when it takes any
 
     # ---- what was asked ------------------------------------------------------------------------
 
@@ -228,13 +246,20 @@ class Call:
             target = f"{path}{'&' if '?' in path else '?'}done={quote(notice)}{hash_}{fragment}"
         return self.console.site.finish(self.request, RedirectResponse(target, status_code=303))
 
-    def download(self, folder: Path, relative: str, filename: str, media_type: str | None = None) -> Response:
-        """The file ``relative`` under ``folder`` (never outside it), named ``filename``; 404 when missing."""
+    def download(
+        self, folder: Path, relative: str, filename: str, media_type: str | None = None, *, fallback: str = ""
+    ) -> Response:
+        """The file ``relative`` under ``folder`` (never outside it), named ``filename``; 404 when missing.
+        With ``fallback``, the name is sent twice: ``fallback`` (ASCII) and ``filename`` (RFC 5987)."""
         base = folder.resolve()
         path = (base / relative).resolve()
         if not path.is_relative_to(base) or not path.is_file():
             raise NotFound(f"文件不存在 / the file is missing: {relative}")
-        response = FileResponse(path, filename=filename, media_type=media_type)
+        if fallback:
+            headers = {"Content-Disposition": attachment(filename, fallback)}
+            response = FileResponse(path, media_type=media_type, headers=headers)
+        else:
+            response = FileResponse(path, filename=filename, media_type=media_type)
         return self.console.site.finish(self.request, response)
 
 
@@ -278,8 +303,9 @@ class Console:
 
         return register
 
-    def action(self, path: str, *, power: Power = Power.act) -> Callable[[Handler], Handler]:
-        """Register a POST handler at ``path`` for viewers holding ``power`` (CSRF checked)."""
+    def action(self, path: str, *, power: Power = Power.act, files: int = 0) -> Callable[[Handler], Handler]:
+        """Register a POST handler at ``path`` for viewers holding ``power`` (CSRF checked); ``files``:
+        how many files its form may carry (each within the portal's body limit), in ``call.files``."""
 
         def register(handler: Handler) -> Handler:
             async def endpoint(request: Request) -> Response:
@@ -289,7 +315,7 @@ class Console:
                 if not viewer.may(power):  # before the body is read: nothing of it is kept
                     return await run_in_threadpool(self.forbidden, request, viewer)
                 try:
-                    fields, _ = await self.site.form_of(request)
+                    fields, posted = await self.form_of(request, files)
                     csrf.check_form_token(
                         field_value=fields.get(csrf.FIELD),
                         cookie_value=viewer.csrf_value,
@@ -300,7 +326,8 @@ class Console:
                     return self.site.refusal(request, "form_refused", 413)
                 except AccessDenied as exc:
                     return self.site.refused(request, exc)
-                return await run_in_threadpool(self.run, handler, Call(self, request, viewer, fields))
+                call = Call(self, request, viewer, fields, posted)
+                return await run_in_threadpool(self.run, handler, call)
 
             endpoint.power = power  # type: ignore[attr-defined]
             self.router.add_api_route(path, endpoint, methods=["POST"], name=f"admin.{handler.__name__}")
@@ -308,6 +335,29 @@ class Console:
             return handler
 
         return register
+
+    async def form_of(self, request: Request, files: int) -> tuple[dict[str, str], list[Posted]]:
+        """An action's posted text fields, and its files when it takes any (``FormRefused`` beyond
+        the limits: too many fields or files, a text field too long; the body's size is the
+        portal's ``BodyLimit``'s)."""
+        if not files:
+            fields, _ = await self.site.form_of(request)
+            return fields, []
+        try:
+            form = await request.form(
+                max_files=files,
+                max_fields=self.site.settings.portal_max_form_fields,
+                max_part_size=MAX_FIELD_BYTES,
+            )
+        except HTTPException as exc:  # Starlette's MultiPartException, as a 400 with English text
+            raise FormRefused(str(exc.detail)) from None
+        fields = {key: value for key, value in form.items() if isinstance(value, str)}
+        posted = []
+        for value in form.values():
+            if isinstance(value, UploadFile) and (value.filename or value.size):
+                posted.append(Posted(value.filename or "", await value.read()))
+                await value.close()
+        return fields, posted
 
     # ---- sessions ----------------------------------------------------------------------------------
 

@@ -8,6 +8,10 @@
     /admin/c/{slug}/documents/{id}           a document (download)        application
     /admin/c/{slug}/letters/{id}             a letter (preview)           application
     /admin/c/{slug}/evidence/{id}            an evidence file (download)  application
+    /admin/c/{slug}/outbox[/release|retry|send|sending], /letters/{id}/html    发信箱   outbox
+    /admin/c/{slug}/documents[.zip]          文档 (a stage as a zip)         documents
+    /admin/c/{slug}/people[/…]               专家与督导                     people
+    /admin/c/{slug}/year[.xlsx], /year/charts/{chart}.png                     年度     year
 
 A new page: a module with ``register(console)`` using ``@console.page`` / ``@console.action``
 (``portal/admin/console.py``), its template under ``templates/web/admin/``, its words in
@@ -18,14 +22,14 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from portal.admin import application, applications, auth, home
+from portal.admin import application, applications, auth, documents, home, outbox, people, year
 from portal.admin.console import Console
 from portal.site import Site
 
 
 def console_of(site: Site) -> Console:
     console = Console(site)
-    for module in (auth, home, applications, application):
+    for module in (auth, home, applications, application, outbox, documents, people, year):
         module.register(console)
     return console
 

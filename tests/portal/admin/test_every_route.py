@@ -17,7 +17,8 @@ from models.audit import AuditEvent
 from models.documents.tables import GeneratedDocument
 from models.intake.tables import Application
 from models.mail.outbox import OutboxLetter
-from models.supervision.tables import EvidenceFile
+from models.review.tables import Expert
+from models.supervision.tables import EvidenceFile, Supervisor
 from tests.portal.admin.console_world import ROLES, SLUG, ConsoleWorld, csrf_of
 from tests.support.factories import example_config_text, make_competition
 
@@ -52,7 +53,7 @@ def admin_routes(world: ConsoleWorld) -> list[tuple[str, str]]:
     return found
 
 
-def ids(world: ConsoleWorld) -> dict[str, int]:
+def ids(world: ConsoleWorld) -> dict[str, int | str]:
     """A real id of the year for every kind of id a console path takes."""
     with Session(world.engine) as session:
         funded = session.exec(
@@ -64,12 +65,15 @@ def ids(world: ConsoleWorld) -> dict[str, int]:
         ).first()  # type: ignore[union-attr]
         letter = session.exec(select(OutboxLetter).where(OutboxLetter.competition_id.is_not(None))).first()  # type: ignore[union-attr]
         evidence = session.exec(select(EvidenceFile)).first()
+        expert = session.exec(select(Expert)).first()
+        supervisor = session.exec(select(Supervisor)).first()
     found = {"application_id": funded.id, "document_id": document.id, "letter_id": letter.id}
     found["evidence_id"] = evidence.id if evidence is not None else 1
+    found.update(expert_id=expert.id, supervisor_id=supervisor.id, chart="communities")  # type: ignore[union-attr]
     return found  # type: ignore[return-value]
 
 
-def url(path: str, values: dict[str, int], slug: str = SLUG) -> str:
+def url(path: str, values: dict[str, int | str], slug: str = SLUG) -> str:
     def fill(match: re.Match[str]) -> str:
         name = match.group(1)
         return slug if name == "slug" else str(values.get(name, 1))
