@@ -10,7 +10,7 @@ export DO_NOT_TRACK := 1
 export PREFECT_SERVER_ANALYTICS_ENABLED := false
 export PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS := 120
 
-.PHONY: demo test test-fast lint bench sysdeps venv clean
+.PHONY: demo test test-fast soak lint bench sysdeps fonts venv clean
 
 venv: $(STAMP)
 
@@ -26,7 +26,12 @@ $(STAMP): pyproject.toml
 sysdeps:
 	@bash deployments/install-system-packages.sh
 
-demo: venv
+# only the CJK fonts: the demo's charts draw Chinese labels (the charts register the font file
+# itself, so a matplotlib font cache written before the fonts came does not matter)
+fonts:
+	@bash deployments/install-system-packages.sh fonts
+
+demo: fonts venv
 	$(BIN)/grantflow demo
 
 # three workers on two cores: much of the suite waits on subprocesses (Prefect's temporary server,
@@ -38,6 +43,11 @@ test: sysdeps venv
 
 test-fast: venv
 	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile -m "not slow"
+
+# reliability runs too long for CI (tests marked soak): ten kills in each window of a sender of
+# 2,000 letters, relay and embedded; prints each run's figures (bench/results/reliability.md)
+soak: sysdeps venv
+	$(BIN)/python -m pytest --soak -m soak -s -q
 
 lint: venv
 	$(BIN)/ruff check .

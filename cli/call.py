@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
-
 import typer
 
 from cli.console import line, print_json
-from cli.options import ActorOption, AsOfOption, CompetitionOption, JsonOption, aware, resolve_slug
+from cli.flow_runs import ready, run_flow
+from cli.options import ActorOption, AsOfOption, CompetitionOption, JsonOption, aware
 
 app = typer.Typer(help="征集 / the call for applications", no_args_is_help=True)
 
@@ -21,8 +20,13 @@ def publish(
 ) -> None:
     """发布征集公告：生成征集公告和空白申报书，发送给邮件列表 / publish the call to the mailing list."""
     from flows.call import publish_call
+    from models.call.notices import ensure_call_may_open
+    from models.stage_order import StageRun
+    from models.types import utcnow
 
-    result = asyncio.run(publish_call(resolve_slug(competition), as_of=aware(as_of), actor=actor))
+    moment = aware(as_of) or utcnow()
+    slug = ready(competition, StageRun.publish_call, lambda _, comp: ensure_call_may_open(comp, now=moment))
+    result = run_flow(publish_call, slug, as_of=moment, actor=actor)
     if as_json:
         print_json(result)
         return

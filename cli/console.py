@@ -8,7 +8,8 @@ command or vanish. So there are two ways to print, and the safe one is the easy 
   constant, with markup); every value is escaped and stripped of control characters first.
 - ``line(text)``: a line of plain text (no markup at all), never wrapped.
 
-Table cells go through ``cell(value)``. ``error_line`` prints an error as one line on stderr,
+Table cells go through ``cell(value)``, tables through ``print_table`` (cells wrap, never cut).
+``error_line`` prints an error as one line on stderr,
 whatever the terminal's width (or no terminal at all). ``tests/cli/test_console.py`` scans ``cli/``
 for an f-string or ``.format`` handed to ``console.print`` as markup.
 """
@@ -26,6 +27,7 @@ from typing import Any
 
 from rich.console import Console
 from rich.markup import escape
+from rich.table import Table
 from rich.text import Text
 
 # emoji=False: ":thumbs_up:" in a title stays as typed.
@@ -60,6 +62,14 @@ def line(text: object, *, err: bool = False) -> None:
 def cell(value: object) -> Text:
     """A table cell holding user text (never read as markup)."""
     return Text(clean("" if value is None else value))
+
+
+def print_table(table: Table) -> None:
+    """A table whose cells wrap, never cut: a long title or name folds onto the next line of its
+    cell at any width (80 columns when stdout is not a terminal) instead of ending in "…"."""
+    for column in table.columns:
+        column.overflow = "fold"
+    console.print(table)
 
 
 def one_line(message: object) -> str:

@@ -12,13 +12,13 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from cli.console import cell, console, print_json, say
+from cli.console import cell, console, print_json, print_table, say
 from cli.options import JsonOption
 
 
 def doctor(as_json: JsonOption = False) -> None:
-    """检查运行环境 / check the database, data folder, SMTP, portal URL, secret key, Prefect API
-    and project root; each ✓ or ✗ with the fix."""
+    """检查运行环境 / check the database, data folder, SMTP, portal URL, secret key, Prefect API,
+    project root and the charts' CJK font; each ✓ or ✗ with the fix."""
     from models.settings import settings_as_configured
     from tasks.doctor import all_checks
 
@@ -31,7 +31,7 @@ def doctor(as_json: JsonOption = False) -> None:
         for c in checks:
             mark = Text("✓", "green") if c.ok else Text("✗", "red")
             table.add_row(Text.assemble(mark), cell(c.name), cell(c.detail), cell(c.fix))
-        console.print(table)
+        print_table(table)
         if failed:
             say("[red]{count} 项未通过 / {count} check(s) failed[/red]", count=len(failed))
         else:

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
-
 import typer
 from rich.table import Table
 
-from cli.console import cell, console, line, print_json
-from cli.options import ActorOption, AsOfOption, CompetitionOption, JsonOption, aware, resolve_slug
+from cli.console import cell, line, print_json, print_table
+from cli.flow_runs import ready, run_flow
+from cli.options import ActorOption, AsOfOption, CompetitionOption, JsonOption, aware
 
 app = typer.Typer(help="结项评估与年度总结 / final evaluation and the year's report", no_args_is_help=True)
 
@@ -22,8 +21,10 @@ def run_command(
 ) -> None:
     """结项评估：评分定级、尾款、结果通知 / grade each project, settle its final tranche, send the results."""
     from flows.evaluation import final_evaluation
+    from models.stage_order import StageRun
 
-    result = asyncio.run(final_evaluation(resolve_slug(competition), as_of=aware(as_of), actor=actor))
+    slug = ready(competition, StageRun.final_evaluation)
+    result = run_flow(final_evaluation, slug, as_of=aware(as_of), actor=actor)
     if as_json:
         print_json(result)
         return
@@ -36,7 +37,7 @@ def run_command(
             cell(row["grade"]),
             cell(row["outcome"]),
         )
-    console.print(table)
+    print_table(table)
     panel = result.get("panel") or {}
     if panel.get("sheets") or panel.get("letters"):
         line(
@@ -56,8 +57,9 @@ def annual_report_command(competition: CompetitionOption = None, as_of: AsOfOpti
     from models.db import session_scope
     from models.documents.tables import GeneratedDocument
     from models.settings import get_settings
+    from models.stage_order import StageRun
 
-    result = annual_report(resolve_slug(competition), as_of=aware(as_of))
+    result = run_flow(annual_report, ready(competition, StageRun.annual_report), as_of=aware(as_of))
     with session_scope() as session:
         document = session.get(GeneratedDocument, result["document"])
         assert document is not None

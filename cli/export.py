@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from cli.console import line
-from cli.options import CompetitionOption
+from cli.options import CompetitionOption, pick
 
 
 def export(
@@ -16,13 +16,12 @@ def export(
     competition: CompetitionOption = None,
 ) -> None:
     """把全部数据导出为 Excel（每张表一页）/ write every table to one .xlsx workbook."""
-    from models.competition.tables import get_competition
     from models.db import session_scope
     from models.evaluation.export import export_workbook
     from models.settings import get_settings
 
     with session_scope() as session:
-        comp = get_competition(session, slug=competition)
+        comp = pick(session, competition)
         assert comp.id is not None
         counts = export_workbook(session, competition_id=comp.id, path=file, timezone=get_settings().timezone)
     line(f"已导出 / written: {file}")

@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
 
-from cli.console import cell, console, line, print_json
-from cli.options import ActorOption, AsOfOption, CompetitionOption, JsonOption, aware, resolve_slug
+from cli.console import cell, line, print_json, print_table
+from cli.flow_runs import ready, run_flow
+from cli.options import ActorOption, AsOfOption, CompetitionOption, JsonOption, aware, pick
+
+if TYPE_CHECKING:
+    from sqlmodel import Session
+
+    from models.competition.tables import Competition
 
 app = typer.Typer(help="立项决定 / the funding decision", no_args_is_help=True)
 
@@ -42,7 +48,7 @@ def print_allocation(report: dict[str, Any], *, reasons: bool = True) -> None:
             cell(_yuan(row["amount_fen"]) + (" *" if row["adjusted_fen"] is not None else "")),
             cell(row["rule"] + (" ⚑" if row["tie_open"] else "")),
         )
-    console.print(table)
+    print_table(table)
     if reasons:
         for row in report["applications"]:
             line(f"  {row['ref']}  {row['explanation']}")
@@ -68,12 +74,11 @@ def print_allocation(report: dict[str, Any], *, reasons: bool = True) -> None:
 
 
 def _report(slug: str | None) -> dict[str, Any]:
-    from models.competition.tables import get_competition
     from models.db import session_scope
     from models.funding.decision import funding_report
 
     with session_scope() as session:
-        comp = get_competition(session, slug=slug)
+        comp = pick(session, slug)
         return funding_report(session, competition_id=comp.id or 0)
 
 
@@ -83,8 +88,9 @@ def draft_command(
 ) -> None:
     """按配置规则拟定资助方案 / allocate the pools by the configured rules (safe to re-run)."""
     from flows.funding import funding_draft
+    from models.stage_order import StageRun
 
-    result = funding_draft(resolve_slug(competition), actor=actor)
+    result = run_flow(funding_draft, ready(competition, StageRun.funding_draft), actor=actor)
     if as_json:
         print_json(result["report"])
         return
@@ -126,7 +132,6 @@ def adjust_command(
     actor: ActorOption = "admin:cli",
 ) -> None:
     """调整一个项目的资助金额（须写理由，记入审计）/ adjust one funded amount, with a reason."""
-    from models.competition.tables import get_competition
     from models.db import session_scope
     from models.errors import InputError, Problem
     from models.funding.decision import adjust_amount
@@ -137,7 +142,7 @@ def adjust_command(
     except MoneyError as exc:
         raise InputError(Problem(f"funding adjust {ref}", "--amount", "金额无效", str(exc))) from None
     with session_scope() as session:
-        comp = get_competition(session, slug=competition)
+        comp = pick(session, competition)
         decision = adjust_amount(
             session, competition_id=comp.id or 0, ref=ref, amount_fen=fen, reason=reason, actor=actor
         )
@@ -152,12 +157,11 @@ def decide_tie_command(
     actor: ActorOption = "admin:cli",
 ) -> None:
     """决定同分项目的先后（记入审计）/ decide the order of projects tied at the cut."""
-    from models.competition.tables import get_competition
     from models.db import session_scope
     from models.funding.decision import decide_tie
 
     with session_scope() as session:
-        comp = get_competition(session, slug=competition)
+        comp = pick(session, competition)
         decide_tie(session, competition_id=comp.id or 0, refs=refs, reason=reason, actor=actor)
     line(f"已决定 / decided: {' > '.join(refs)}")
     print_allocation(_report(competition), reasons=False)
@@ -169,8 +173,16 @@ def approve_command(
 ) -> None:
     """批准资助方案并发布公示（有同分待决定或异议未处理时拒绝）/ approve and publish the notice."""
     from flows.funding import funding_approve
+    from models.funding.decision import check_may_approve
+    from models.stage_order import StageRun
+    from models.states import CompetitionStage
 
-    result = funding_approve(resolve_slug(competition), actor=actor, as_of=aware(as_of))
+    def approvable(session: Session, comp: Competition) -> None:
+        if comp.stage is CompetitionStage.funding:  # approved already: the run shows the notice
+            check_may_approve(session, competition_id=comp.id or 0)
+
+    slug = ready(competition, StageRun.funding_approve, approvable)
+    result = run_flow(funding_approve, slug, actor=actor, as_of=aware(as_of))
     notice = result["notice"]
     verb = "已批准 / approved" if result["approved"] else "早已批准 / already approved"
     line(f"{verb}; 公示第{notice['seq']}次 / notice {notice['seq']}，至 / until {notice['ends_at']}")

@@ -11,7 +11,7 @@ from typing import Annotated
 import typer
 
 from cli.console import say
-from cli.options import ActorOption, CompetitionOption
+from cli.options import ActorOption, CompetitionOption, pick
 
 
 def terminate(
@@ -21,7 +21,7 @@ def terminate(
     actor: ActorOption = "admin:cli",
 ) -> None:
     """终止资助项目 / terminate a grant (after a failed re-check or a missed rectification deadline)."""
-    from models.competition.tables import Competition, get_competition
+    from models.competition.tables import Competition
     from models.db import session_scope
     from models.money import format_yuan
     from models.settings import get_settings
@@ -32,7 +32,7 @@ def terminate(
 
     now = utcnow()
     with session_scope() as session:
-        found: Competition = get_competition(session, slug=competition)
+        found: Competition = pick(session, competition)
         grant = grant_by_ref(session, competition_id=found.id or 0, ref=ref)
         termination = terminate_grant(session, grant_id=grant.id or 0, reason=reason, actor=actor, now=now)
         queue_outcome_letters(session, competition=found, settings=get_settings(), now=now)

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
 from cli.console import error_line, line, print_json, say
-from cli.options import ActorOption, AsOfOption, CompetitionOption, JsonOption, aware, resolve_slug
+from cli.flow_runs import run_flow
+from cli.options import ActorOption, AsOfOption, CompetitionOption, JsonOption, aware, pick
 
 app = typer.Typer(help="申报受理 / intake of applications", no_args_is_help=True)
 
@@ -93,18 +93,34 @@ def _import_here(
 ) -> dict[str, Any]:
     """The flow in this process, on the files' paths (its result is not persisted)."""
     from flows.intake import intake
+    from models.competition.tables import competition_config
+    from models.db import session_scope
+    from models.errors import InputError
+    from models.intake.imports import check_on_time
     from models.intake.rows import check_file
+    from models.types import utcnow
 
     for file in files:
         check_file(file, name=str(file))
-    return asyncio.run(
-        intake.with_options(persist_result=False)(
-            resolve_slug(competition),
-            files=[str(f.resolve()) for f in files],
-            as_of=as_of,
-            override_reason=override_reason,
-            actor=actor,
-        )
+    moment = as_of or utcnow()
+    with session_scope() as session:  # what each file's import asks first, before the run
+        comp = pick(session, competition)
+        config = competition_config(comp)
+    problems = []
+    for file in files:
+        try:
+            check_on_time(config, now=moment, override_reason=override_reason, name=file.name)
+        except InputError as refused:
+            problems += refused.problems
+    if problems:
+        raise InputError(problems)
+    return run_flow(
+        intake.with_options(persist_result=False),
+        comp.slug,
+        files=[str(f.resolve()) for f in files],
+        as_of=moment,
+        override_reason=override_reason,
+        actor=actor,
     )
 
 
@@ -159,7 +175,7 @@ def template_command(
     competition: CompetitionOption = None,
 ) -> None:
     """生成 Excel 申报汇总表模板 / write the Excel intake template of the competition."""
-    from models.competition.tables import competition_config, get_competition
+    from models.competition.tables import competition_config
     from models.db import session_scope
     from models.errors import InputError, Problem
     from models.intake.template import write_intake_template
@@ -167,6 +183,6 @@ def template_command(
     if file.suffix.lower() != ".xlsx":
         raise InputError(Problem(str(file), "", "模板须为 .xlsx 文件", "the template must be an .xlsx file"))
     with session_scope() as session:
-        config = competition_config(get_competition(session, slug=competition))
+        config = competition_config(pick(session, competition))
     written = write_intake_template(file, config)
     line(f"已生成模板 / template written: {written}")

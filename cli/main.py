@@ -6,15 +6,15 @@ line (exit code 2), with the traceback written to a file it names."""
 from __future__ import annotations
 
 import sys
-from typing import Annotated
 
 import typer
 from rich.table import Table
 
 from cli.admin import app as admin_app
+from cli.backup import backup, restore
 from cli.call import app as call_app
 from cli.competition import app as competition_app
-from cli.console import cell, console, error_line, line, print_json, say
+from cli.console import cell, console, error_line, line, print_json, print_table, say
 from cli.demo.command import demo
 from cli.doctor import doctor
 from cli.evaluation import app as evaluation_app
@@ -23,7 +23,7 @@ from cli.export import export
 from cli.funding import app as funding_app
 from cli.grants import app as grants_app
 from cli.intake import app as intake_app
-from cli.options import JsonOption
+from cli.options import CompetitionOption, JsonOption, pick
 from cli.outbox import app as outbox_app
 from cli.portal import portal
 from cli.publicity import app as publicity_app
@@ -56,6 +56,8 @@ app.add_typer(outbox_app, name="outbox")
 app.add_typer(evaluation_app, name="evaluation")
 app.command("report")(report)
 app.command("export")(export)
+app.command("backup")(backup)
+app.command("restore")(restore)
 app.command()(demo)
 app.add_typer(example_app, name="example")
 app.command("portal")(portal)
@@ -89,11 +91,10 @@ def init() -> None:
 
 @app.command()
 def status(
-    competition: Annotated[str | None, typer.Option("--competition", "-c", help="竞赛代码 / slug")] = None,
+    competition: CompetitionOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """每个申报项目的当前状态 / where every application stands."""
-    from models.competition.tables import get_competition
     from models.db import session_scope
     from models.evaluation.tables import final_results
     from models.intake.tables import application_standing
@@ -101,7 +102,7 @@ def status(
     from models.states import STATE_LABELS
 
     with session_scope() as session:
-        comp = get_competition(session, slug=competition)
+        comp = pick(session, competition)
         assert comp.id is not None
         rows = application_standing(session, competition_id=comp.id)
         finals = final_results(session, competition_id=comp.id)
@@ -128,12 +129,14 @@ def status(
     if not rows:
         console.print("还没有申报项目 / no applications yet")
         return
-    table = Table("项目 Title", "申报单位 Organisation", "社区")
-    # codes, amounts, states and grades never break inside their cell
+    # codes, amounts and grades never break inside their cell; a title, a name and a state wrap
+    table = Table()
     table.add_column("编号 Ref", no_wrap=True)
-    table.columns.insert(0, table.columns.pop())
+    table.add_column("项目 Title", min_width=8)
+    table.add_column("申报单位 Organisation", min_width=6)
+    table.add_column("社区")
     for header in ("金额(元)", "状态 State", "结项 Final"):
-        table.add_column(header, no_wrap=True)
+        table.add_column(header, no_wrap=header != "状态 State")
     for row in rows:
         final = row["final"]
         table.add_row(
@@ -145,7 +148,7 @@ def status(
             cell(f"{row['state_label']} ({row['state']})"),
             cell(f"{final['score']} {final['grade']}" if final else ""),
         )
-    console.print(table)
+    print_table(table)
     say("{counts}", counts="  ".join(f"{STATE_LABELS.get(k, k)}: {v}" for k, v in sorted(counts.items())))
 
 
@@ -159,6 +162,11 @@ def report_error(exc: BaseException) -> int:
         return 1
     if isinstance(exc, GrantflowError):
         error_line(exc)
+        return 1
+    from models.db import database_fault, database_fault_message
+
+    if (fault := database_fault(exc)) is not None:  # locked past the busy timeout, a server restarting
+        error_line(database_fault_message(fault))
         return 1
     older = _older_schema(exc, ProgrammingError)
     if isinstance(exc, OperationalError) or older:
@@ -224,9 +232,10 @@ def run() -> None:
     """The console script: ``main``, then leave without tearing the interpreter down.
 
     A stage command has imported Prefect, SQLAlchemy and pydantic; finalising those modules at exit
-    takes a second or more after the work is done (``bench/bench_cli.py``). The exit handlers still
-    run — Prefect's log and event drains, logging's flush — then the streams are flushed and the
-    process ends with its exit code. Every database session and file is closed by then (each is a
+    takes a second or more after the work is done (``bench/bench_cli.py``). Prefect's log and event
+    workers are drained first (``_drain_prefect``, while the server is still up), then the exit
+    handlers run — the temporary server's stop, logging's flush — then the streams are flushed and
+    the process ends with its exit code. Every database session and file is closed by then (each is a
     ``with`` block). ``main`` stays the in-process entry point for tests.
     """
     import atexit
@@ -243,11 +252,31 @@ def run() -> None:
     if isinstance(code, str):  # sys.exit("message"): printed, exit status 1
         print(code, file=sys.stderr)
         code = 1
+    _drain_prefect()
     atexit._run_exitfuncs()
     for stream in (sys.stdout, sys.stderr):
         with suppress(OSError, ValueError):  # a closed pipe: nothing more can be said
             stream.flush()
     os._exit(code or 0)
+
+
+def _drain_prefect(timeout: float = 5.0) -> None:
+    """Send the logs and events a run queued while the Prefect server they go to still runs.
+
+    Prefect drains its log and event workers when the interpreter's threads shut down — after the
+    exit handlers, one of which stops the temporary server (and ``os._exit`` skips that shutdown
+    altogether). Draining first delivers them, and no "Error logging to API" follows a command.
+    """
+    from contextlib import suppress
+
+    if "prefect.logging.handlers" not in sys.modules:  # no Prefect in this command: nothing queued
+        return
+    from prefect.events.worker import EventsWorker
+    from prefect.logging.handlers import APILogWorker
+
+    for worker in (APILogWorker, EventsWorker):
+        with suppress(Exception):  # a server that went away: what is queued cannot be sent
+            worker.drain_all(timeout=timeout)
 
 
 if __name__ == "__main__":

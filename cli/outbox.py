@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 import typer
 from rich.table import Table
 
-from cli.console import cell, clean, console, line, print_json, say
+from cli.console import cell, clean, console, line, print_json, print_table, say
 from cli.options import ActorOption, CompetitionOption, JsonOption
 
 app = typer.Typer(help="发信箱 / the outbox: preview, release and retry letters", no_args_is_help=True)
@@ -114,7 +114,7 @@ def list_command(
             cell(letter.attempts),
             cell(letter.last_answer[:60]),
         )
-    console.print(table)
+    print_table(table)
     line(
         "  ".join(f"{STATE_NAMES.get(k, k)} {k}: {v}" for k, v in sorted(counts.items()))
         or "发信箱为空 / empty"
@@ -241,11 +241,10 @@ def send(
     as_json: JsonOption = False,
 ) -> None:
     """立即发送到期的信 / deliver the due letters now (the deliver-letters flow)."""
-    import asyncio
-
+    from cli.flow_runs import run_flow
     from flows.deliver import deliver_letters
 
-    report: dict[str, Any] = asyncio.run(deliver_letters(competition, takeover=after_crash))
+    report: dict[str, Any] = run_flow(deliver_letters, competition, takeover=after_crash)
     if as_json:
         print_json(report)
         return

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
-import asyncio
 from datetime import datetime
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from cli.console import line, print_json
-from cli.options import ActorOption, AsOfOption, CompetitionOption, JsonOption, aware, resolve_slug
+from cli.flow_runs import ready, run_flow
+from cli.options import ActorOption, AsOfOption, CompetitionOption, JsonOption, aware, pick
+
+if TYPE_CHECKING:
+    from sqlmodel import Session
+
+    from models.competition.tables import Competition
 
 app = typer.Typer(help="公示 / the public notice", no_args_is_help=True)
 objection_app = typer.Typer(help="公示期异议 / objections during the notice", no_args_is_help=True)
@@ -25,12 +30,11 @@ def _now(as_of: datetime | None) -> datetime:
 @app.command("show")
 def show_command(competition: CompetitionOption = None, as_json: JsonOption = False) -> None:
     """公示与异议 / every notice (window) and objection."""
-    from models.competition.tables import get_competition
     from models.db import session_scope
     from models.funding.publicity import publicity_report
 
     with session_scope() as session:
-        comp = get_competition(session, slug=competition)
+        comp = pick(session, competition)
         report = publicity_report(session, competition_id=comp.id or 0)
     if as_json:
         print_json(report)
@@ -64,12 +68,11 @@ def add_command(
     as_of: AsOfOption = None,
 ) -> None:
     """登记公示期内的实名异议 / record a named objection during the window."""
-    from models.competition.tables import get_competition
     from models.db import session_scope
     from models.funding.publicity import add_objection
 
     with session_scope() as session:
-        comp = get_competition(session, slug=competition)
+        comp = pick(session, competition)
         objection = add_objection(
             session,
             competition_id=comp.id or 0,
@@ -125,9 +128,21 @@ def close_command(
 ) -> None:
     """公示期满且无异议时结束公示，立项并发出通知书和协议书 / close the notice, award, send letters."""
     from flows.publicity import publicity_close
+    from models.errors import Conflict
+    from models.funding.publicity import why_notice_stays_open
+    from models.stage_order import StageRun
+    from models.states import CompetitionStage
 
-    result = asyncio.run(publicity_close(resolve_slug(competition), as_of=aware(as_of), actor=actor))
-    if result["stage"] != "implementation":
-        line("公示尚不能结束（公示期未满或有异议未处理）/ the notice cannot close yet")
-        return
+    moment = _now(as_of)
+
+    def may_close(session: Session, comp: Competition) -> None:
+        if comp.stage is CompetitionStage.publicity:  # closed already: the run finishes the letters
+            refusal = why_notice_stays_open(session, competition_id=comp.id or 0, now=moment)
+            if refusal is not None:
+                raise refusal
+
+    slug = ready(competition, StageRun.publicity_close, may_close)
+    result = run_flow(publicity_close, slug, as_of=moment, actor=actor)
+    if result["stage"] != "implementation":  # an objection came in meanwhile
+        raise Conflict("公示尚不能结束（公示期未满或有异议未处理）/ the notice cannot close yet")
     line(f"公示结束 / closed: 资助 grants {result['grants']}，通知 letters {result['letters']}")

@@ -6,8 +6,8 @@ from typing import Any
 
 from rich.table import Table
 
-from cli.console import cell, console, line, print_json, say
-from cli.options import CompetitionOption, JsonOption
+from cli.console import cell, line, print_json, print_table, say
+from cli.options import CompetitionOption, JsonOption, pick
 
 
 def _yuan(fen: int) -> str:
@@ -46,13 +46,12 @@ def _breakdown(title: str, rows: list[dict[str, Any]]) -> Table:
 
 def report(competition: CompetitionOption = None, as_json: JsonOption = False) -> None:
     """本年度数据：申报、资助、拨付、服务成效、等级 / the year's figures (also --json)."""
-    from models.competition.tables import get_competition
     from models.db import session_scope
     from models.evaluation.annual import annual_figures, money_lines
     from models.settings import get_settings
 
     with session_scope() as session:
-        comp = get_competition(session, slug=competition)
+        comp = pick(session, competition)
         assert comp.id is not None
         figures = annual_figures(session, competition_id=comp.id, timezone=get_settings().timezone)
     if as_json:
@@ -94,14 +93,9 @@ def report(competition: CompetitionOption = None, as_json: JsonOption = False) -
         ("领域 Category", "by_category"),
         ("社区 Community", "by_community"),
     ):
-        console.print(_breakdown(title, figures[key]))
+        print_table(_breakdown(title, figures[key]))
     line("等级 grades: " + " · ".join(f"{row['grade']} {row['count']}" for row in figures["grades"]))
-    agreement = figures["review_agreement"]
-    line(
-        "评审一致性 agreement: "
-        + " · ".join(
-            f"{name} {agreement[key]['value'] or '—'}"
-            for key, name in (("icc2_1", "ICC(2,1)"), ("icc2_k", "ICC(2,k)"), ("kendall_w", "Kendall's W"))
-        )
-    )
+    summary = figures["review_agreement"]["summary"]  # the one figure the papers print
+    line(f"评审一致性 agreement: {summary['zh']}")
+    line(f"  {summary['en']}")
     line("进程 timeline: " + " → ".join(f"{row['label']} {row['date']}" for row in figures["timeline"]))

@@ -3,7 +3,6 @@ the command line."""
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -11,8 +10,9 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from cli.console import cell, console, line, print_json
-from cli.options import ActorOption, AsOfOption, CompetitionOption, JsonOption, aware, resolve_slug
+from cli.console import cell, line, print_json, print_table
+from cli.flow_runs import ready, run_flow
+from cli.options import ActorOption, AsOfOption, CompetitionOption, JsonOption, aware, pick, resolve_slug
 
 app = typer.Typer(help="专家评审 / the expert review", no_args_is_help=True)
 
@@ -30,10 +30,15 @@ def open_command(
 ) -> None:
     """分配评审专家并发出邀请 / assign experts and send each one their personal links."""
     from flows.review import open_review
+    from models.stage_order import StageRun
 
-    result = asyncio.run(
-        open_review(resolve_slug(competition), actor=actor, experts_file=str(experts) if experts else None)
-    )
+    if experts is not None and not experts.is_file():  # refused before any run starts
+        from models.errors import InputError, Problem
+
+        raise InputError(Problem(str(experts), "--experts", "文件不存在", "file not found"))
+    slug = ready(competition, StageRun.review_open)
+    experts_file = str(experts.resolve()) if experts else None
+    result = run_flow(open_review, slug, actor=actor, experts_file=experts_file)
     line(
         f"已分配 / assigned: {result['sheets']} 份评分表 sheets to {result['experts']} 位专家 experts; "
         f"邀请信 / invitations: {result['invitations']}"
@@ -45,7 +50,7 @@ def remind_command(competition: CompetitionOption = None, as_of: AsOfOption = No
     """提醒未完成评分的专家 / remind experts of unfinished sheets (once per configured offset)."""
     from flows.review import review_reminders
 
-    result = asyncio.run(review_reminders(resolve_slug(competition), as_of=aware(as_of)))
+    result = run_flow(review_reminders, resolve_slug(competition), as_of=aware(as_of))
     panel = (
         f"; 结项专家评审 / final-evaluation panel: {result['panel_reminders']}"
         if result["panel_reminders"]
@@ -56,12 +61,24 @@ def remind_command(competition: CompetitionOption = None, as_of: AsOfOption = No
 
 @app.command("close")
 def close_command(
-    competition: CompetitionOption = None, actor: ActorOption = "admin:cli", as_of: AsOfOption = None
+    competition: CompetitionOption = None,
+    actor: ActorOption = "admin:cli",
+    as_of: AsOfOption = None,
+    prepared_by: Annotated[
+        str,
+        typer.Option(
+            "--prepared-by",
+            help="制表人（默认配置中的 competition.prepared_by 或承办单位）/ who prepares the 评分汇总表 "
+            "(default: competition.prepared_by, else the operator)",
+        ),
+    ] = "",
 ) -> None:
     """结束评审：汇总、排名、生成评分汇总表 / close the review: aggregate, rank, write the documents."""
     from flows.review import close_review
+    from models.stage_order import StageRun
 
-    result = close_review(resolve_slug(competition), actor=actor, as_of=aware(as_of))
+    slug = ready(competition, StageRun.review_close)
+    result = run_flow(close_review, slug, actor=actor, as_of=aware(as_of), prepared_by=prepared_by)
     line(f"已汇总 / results: {result['results']}; 文书 / documents: {result['documents']}")
 
 
@@ -72,12 +89,11 @@ def sheet_template(
 ) -> None:
     """写出路演纸质评分表模板（每份未提交的评分表一行，附说明页）/ write the paper score sheet workbook
     that import-sheets reads: one row per open sheet, and an instructions sheet."""
-    from models.competition.tables import get_competition
     from models.db import session_scope
     from models.review.paper_template import write_sheet_template
 
     with session_scope() as session:
-        comp = get_competition(session, slug=competition)
+        comp = pick(session, competition)
         listed = write_sheet_template(session, competition_id=comp.id or 0, path=file)
     if listed:
         line(f"已写出 / written {file}: {listed} 份未提交的评分表 open sheets")
@@ -92,23 +108,21 @@ def import_sheets(
     actor: ActorOption = "admin:cli",
 ) -> None:
     """导入路演纸质评分表（全部正确才导入）/ import paper score sheets (all or nothing)."""
-    from models.competition.tables import get_competition
     from models.db import session_scope
     from models.review.score_sheets import import_paper_sheets
 
     with session_scope() as session:
-        comp = get_competition(session, slug=competition)
+        comp = pick(session, competition)
         sheets = import_paper_sheets(session, competition_id=comp.id or 0, path=file, actor=actor)
     line(f"已导入 / imported {len(sheets)} 份评分表 sheets from {file}")
 
 
 def _report(slug: str | None) -> dict[str, Any]:
-    from models.competition.tables import get_competition
     from models.db import session_scope
     from models.review.results import review_report
 
     with session_scope() as session:
-        comp = get_competition(session, slug=slug)
+        comp = pick(session, slug)
         return review_report(session, competition_id=comp.id or 0)
 
 
@@ -143,7 +157,7 @@ def report_command(competition: CompetitionOption = None, as_json: JsonOption = 
             cell(_shown(entry["aggregate"])),
             cell(_shown("；".join(f["zh"] for f in entry["flags"]))),
         )
-    console.print(table)
+    print_table(table)
     for text in panel_lines(report["panel"]):
         line(text)
 

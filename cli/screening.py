@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import Annotated, Any
 
 import typer
 
 from cli.console import line, print_json
-from cli.options import ActorOption, AsOfOption, CompetitionOption, JsonOption, aware, resolve_slug
+from cli.flow_runs import ready, run_flow
+from cli.options import ActorOption, AsOfOption, CompetitionOption, JsonOption, aware, pick
 
 app = typer.Typer(help="资格审查 / eligibility screening", no_args_is_help=True)
 
-ReviewerOption = Annotated[str, typer.Option(help="审查人（资格审查表签名）/ who signs the 资格审查表")]
+ReviewerOption = Annotated[
+    str,
+    typer.Option(
+        help="审查人（资格审查表签名；默认配置中的 competition.prepared_by 或承办单位）/ who signs the "
+        "资格审查表 (default: competition.prepared_by, else the operator)"
+    ),
+]
 
 
 def print_screening(rows: list[dict[str, Any]]) -> None:
@@ -38,10 +44,13 @@ def run_command(
 ) -> None:
     """资格审查：逐条审查、生成资格审查表、通知申报单位 / screen, write the sheets, send the results."""
     from flows.screening import screening
+    from models.screening.notices import check_screening_may_run
+    from models.stage_order import StageRun
+    from models.types import utcnow
 
-    result = asyncio.run(
-        screening(resolve_slug(competition), as_of=aware(as_of), actor=actor, reviewer=reviewer)
-    )
+    moment = aware(as_of) or utcnow()
+    slug = ready(competition, StageRun.screening, lambda _, comp: check_screening_may_run(comp, now=moment))
+    result = run_flow(screening, slug, as_of=moment, actor=actor, reviewer=reviewer)
     if as_json:
         print_json(result)
         return
@@ -67,14 +76,16 @@ def override_command(
 ) -> None:
     """改判一条审查结果（须写理由），并更新资格审查表、通知申报单位 / override one rule's result."""
     from flows.screening import screening
-    from models.competition.tables import get_competition
     from models.db import session_scope
     from models.screening.eligibility import override_check
     from models.screening.notices import application_by_ref, rule_code
+    from models.stage_order import StageRun, require_stage
     from models.states import STATE_LABELS
 
     with session_scope() as session:
-        comp = get_competition(session, slug=competition)
+        comp = pick(session, competition)
+        # the screening writes the override's sheet and letter: refused before it could
+        require_stage(StageRun.screening, slug=comp.slug, stage=comp.stage)
         application = application_by_ref(session, competition_id=comp.id or 0, ref=ref)
         code = rule_code(rule)
         override_check(
@@ -86,7 +97,7 @@ def override_command(
         f"已改判 / overridden: {ref} {code} → {'符合' if passed else '不符合'}；"
         f"申报状态 / application: {STATE_LABELS.get(state, state)} ({state})"
     )
-    result = asyncio.run(screening(slug, as_of=aware(as_of), actor=actor, reviewer=reviewer))
+    result = run_flow(screening, slug, as_of=aware(as_of), actor=actor, reviewer=reviewer)
     line(
         f"改判后的资格审查表 / sheets for the ruling: {result['sheets']}；"
         f"结果通知 / result letters: {result['letters']}"

@@ -2,25 +2,24 @@
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from rich.table import Table
 
-from cli.console import cell, console, line, print_json
-from cli.options import ActorOption, AsOfOption, CompetitionOption, JsonOption, aware, resolve_slug
+from cli.console import cell, line, print_json, print_table
+from cli.flow_runs import ready, run_flow
+from cli.options import ActorOption, AsOfOption, CompetitionOption, JsonOption, aware, pick
 
 app = typer.Typer(help="督导 / supervision of funded projects", no_args_is_help=True)
 
 
 def _competition_id(slug: str | None) -> int:
-    from models.competition.tables import get_competition
     from models.db import session_scope
 
     with session_scope() as session:
-        competition = get_competition(session, slug=slug)
+        competition = pick(session, slug)
         assert competition.id is not None
         return competition.id
 
@@ -50,8 +49,10 @@ def run_command(
 ) -> None:
     """排期、发链接与提醒、逾期与结果 / schedule, invite, remind, mark overdue, settle."""
     from flows.supervision import supervision
+    from models.stage_order import StageRun
 
-    result = asyncio.run(supervision(resolve_slug(competition), actor=actor, as_of=aware(as_of)))
+    slug = ready(competition, StageRun.supervision)
+    result = run_flow(supervision, slug, actor=actor, as_of=aware(as_of))
     line(
         f"检查点 / checkpoints: 新排期 scheduled {result['scheduled']}，开放 opened {result['opened']}；"
         f"邀请 invitations {result['invitations']}，提醒 reminders {result['reminders']}；"
@@ -66,8 +67,10 @@ def follow_up_command(
 ) -> None:
     """判定已提交的检查点：拨付或暂缓、整改通知 / settle the submitted checkpoints."""
     from flows.supervision import checkpoint_follow_up
+    from models.stage_order import StageRun
 
-    result = asyncio.run(checkpoint_follow_up(resolve_slug(competition), actor=actor, as_of=aware(as_of)))
+    slug = ready(competition, StageRun.supervision)
+    result = run_flow(checkpoint_follow_up, slug, actor=actor, as_of=aware(as_of))
     for item in result["settled"]:
         verdict = "通过 passed" if item["passed"] else "未通过 failed"
         line(f"检查点 #{item['checkpoint_id']}: {verdict} — {item['reason']}")
@@ -130,4 +133,4 @@ def status_command(competition: CompetitionOption = None, json_output: JsonOptio
             cell(checkpoints),
             cell(tranches),
         )
-    console.print(table)
+    print_table(table)

@@ -8,6 +8,7 @@ from typing import Any
 from prefect import flow
 
 from flows.naming import run_name
+from models.stage_order import StageRun
 from models.types import utcnow
 from tasks.artifacts import documents_artifact
 from tasks.call import open_call_task, queue_call_letters_task, write_call_documents_task
@@ -24,9 +25,9 @@ async def publish_call(
     (筹备 → 征集中): the stage moves only once its work is done, so a failed run is finished by the next."""
     preflight()
     moment = as_of or utcnow()
-    competition_id = competition_id_for(slug)
+    competition_id = competition_id_for(slug, StageRun.publish_call)
     documents = write_call_documents_task(competition_id, moment)
-    letters = queue_call_letters_task(competition_id, documents)
+    letters = queue_call_letters_task(competition_id, documents, moment)
     opened = open_call_task(competition_id, moment, actor)
     delivery = await deliver_pending(competition_id)
     documents_artifact(competition_id, slug or "")

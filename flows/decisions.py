@@ -98,12 +98,21 @@ class TieDecision(_Form):
     decided_by: str = WHO
 
 
+class SigningTiming(StrEnum):
+    signed = "已签订（今天或以前）signed, today or before"
+    ahead = "预先登记（晚于今天）recorded ahead, after today"
+
+
 class SigningRecord(_Form):
     """登记资助协议签订日期（首期拨付随之发放）/ record that an agreement was signed."""
 
     competition: str = COMPETITION
     ref: str = Field(title="申报编号 / ref")
     signed_on: date = Field(title="签订日期 / signed on")
+    timing: SigningTiming = Field(
+        title="签订日期 / the date is",
+        description="晚于今天的日期只在选“预先登记”时受理 / a date after today only as recorded ahead",
+    )
     recorded_by: str = WHO
 
 
@@ -169,7 +178,10 @@ def decide_tie(form: TieDecision) -> dict[str, Any]:
 async def record_signing(form: SigningRecord) -> dict[str, Any]:
     """登记协议签订 / record a signing; the signing tranche is released with its 拨款通知."""
     return await grants_sign(
-        form.competition, signings=[(form.ref, form.signed_on)], actor=_actor(form.recorded_by)
+        form.competition,
+        signings=[(form.ref, form.signed_on)],
+        actor=_actor(form.recorded_by),
+        future=form.timing is SigningTiming.ahead,
     )
 
 

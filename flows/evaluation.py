@@ -10,6 +10,7 @@ from typing import Any
 from prefect import flow
 
 from flows.naming import run_name
+from models.stage_order import StageRun
 from models.types import utcnow
 from tasks.artifacts import documents_artifact
 from tasks.competition import competition_id_for
@@ -37,13 +38,13 @@ async def final_evaluation(
     settle, report, letter; close when every grant is done."""
     preflight()
     moment = as_of or utcnow()
-    competition_id = competition_id_for(slug)
+    competition_id = competition_id_for(slug, StageRun.final_evaluation)
     opened = open_evaluation_task(competition_id, actor, moment)
     panel = assign_panel_task(competition_id, actor, moment)  # nothing unless a panel is configured
     settled = evaluate_task(competition_id, actor, moment)
     reports = write_reports_task(competition_id, moment)
-    letters = queue_results_task(competition_id)
-    rectifications = queue_rectifications_task(competition_id)
+    letters = queue_results_task(competition_id, moment)
+    rectifications = queue_rectifications_task(competition_id, moment)
     closed = close_task(competition_id, actor, moment)
     delivery = await deliver_pending(competition_id)
     documents_artifact(competition_id, slug or "")
@@ -64,7 +65,7 @@ def annual_report(slug: str | None = None, as_of: datetime | None = None) -> dic
     """The year's figures (artifact) and the 年度总结报告 with its charts."""
     preflight()
     moment = as_of or utcnow()
-    competition_id = competition_id_for(slug)
+    competition_id = competition_id_for(slug, StageRun.annual_report)
     figures = publish_figures(competition_id)
     document = annual_report_task(competition_id, moment)
     documents_artifact(competition_id, slug or "")

@@ -12,6 +12,7 @@ from typing import Any
 from prefect import flow
 
 from flows.naming import run_name
+from models.stage_order import StageRun
 from models.types import utcnow
 from tasks.competition import competition_id_for
 from tasks.doctor import preflight
@@ -22,7 +23,7 @@ from tasks.funding import approve_funding, draft_funding, publish_allocation, pu
 def funding_draft(slug: str | None = None, actor: str = "admin") -> dict[str, Any]:
     """Allocate the pools by the configured rules; every project gets its amount and one sentence why."""
     preflight()
-    competition_id = competition_id_for(slug)
+    competition_id = competition_id_for(slug, StageRun.funding_draft)
     summary = draft_funding(competition_id, actor)
     report = publish_allocation(competition_id)
     return {**summary, "report": report}
@@ -35,7 +36,7 @@ def funding_approve(
     """Approve the draft (refused while a tie or an objection is open) and publish the 公示."""
     preflight()
     moment = as_of or utcnow()
-    competition_id = competition_id_for(slug)
+    competition_id = competition_id_for(slug, StageRun.funding_approve)
     approved = approve_funding(competition_id, actor, moment)
     notice = publish_publicity(competition_id, moment, actor)
     return {"approved": approved, "notice": notice}

@@ -9,6 +9,7 @@ from typing import Any
 from prefect import flow
 
 from flows.naming import run_name
+from models.stage_order import StageRun
 from models.types import utcnow
 from tasks.artifacts import documents_artifact
 from tasks.competition import competition_id_for
@@ -23,14 +24,17 @@ async def grants_sign(
     signings: list[tuple[str, date]] | None = None,
     xlsx: str | None = None,
     actor: str = "admin",
+    future: bool = False,
+    as_of: datetime | None = None,
 ) -> dict[str, Any]:
-    """Signing dates by 申报编号 (or an .xlsx with 申报编号 and 签订日期); first tranches released."""
+    """Signing dates by 申报编号 (or an .xlsx with 申报编号 and 签订日期); first tranches released.
+    A date after the run's day (``as_of``, default today) is refused unless ``future`` is set."""
     preflight()
-    competition_id = competition_id_for(slug)
+    competition_id = competition_id_for(slug, StageRun.grants_sign)
     rows = [(ref, day, f"grants sign {ref}") for ref, day in (signings or [])]
     if xlsx:
         rows += read_signings(xlsx)
-    grants = record_signings(competition_id, rows, actor)
+    grants = record_signings(competition_id, rows, actor, as_of or utcnow(), future)
     delivery = await deliver_pending(competition_id)
     documents_artifact(competition_id, slug or "")
     return {"signed": len(grants), "delivery": delivery}
@@ -42,7 +46,7 @@ async def agreements_lapse(
 ) -> dict[str, Any]:
     """Agreements not signed by their date lapse (audited, letter); the money as configured."""
     preflight()
-    competition_id = competition_id_for(slug)
+    competition_id = competition_id_for(slug, StageRun.grants_lapse)
     lapsed = lapse_agreements(competition_id, as_of or utcnow(), actor)
     delivery = await deliver_pending(competition_id)
     return {"lapsed": len(lapsed), "delivery": delivery}

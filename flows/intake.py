@@ -55,7 +55,7 @@ async def intake(
     reports += unreadable
     receipts = queue_receipts_task(competition_id, moment)
     refused = [row for report in reports for row in report["refused"]]
-    refusals = queue_refusals_task(competition_id, refused)
+    refusals = queue_refusals_task(competition_id, refused, moment)
     delivery = await deliver_pending(competition_id)
     documents_artifact(competition_id, slug or "")
     held = sum(1 for row in refused if row.get("held") and row.get("email"))  # drafts: outbox release

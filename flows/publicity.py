@@ -9,6 +9,7 @@ from typing import Any
 from prefect import flow
 
 from flows.naming import run_name
+from models.stage_order import StageRun
 from models.types import utcnow
 from tasks.artifacts import documents_artifact
 from tasks.competition import competition_id_for
@@ -24,7 +25,7 @@ async def publicity_close(
     """Close the 公示 when it may close; then grants and letters (each made once)."""
     preflight()
     moment = as_of or utcnow()
-    competition_id = competition_id_for(slug)
+    competition_id = competition_id_for(slug, StageRun.publicity_close)
     closing = close_publicity_task(competition_id, moment, actor)
     if closing["stage"] != "implementation":
         return {**closing, "grants": 0, "letters": 0}

@@ -13,6 +13,7 @@ from typing import Any
 from prefect import flow
 
 from flows.naming import run_name
+from models.stage_order import StageRun
 from models.types import utcnow
 from tasks.artifacts import documents_artifact
 from tasks.competition import competition_id_for
@@ -41,9 +42,10 @@ async def open_review(
     Experts come from the configuration, or from ``experts_file`` (.xlsx: 姓名, 电子邮箱, 电话, 单位,
     社区, 专长)."""
     preflight()
-    competition_id = competition_id_for(slug)
-    assigned = assign_experts(competition_id, actor, experts_file, as_of or utcnow())
-    invitations = queue_review_invitations(competition_id)
+    competition_id = competition_id_for(slug, StageRun.review_open)
+    moment = as_of or utcnow()
+    assigned = assign_experts(competition_id, actor, experts_file, moment)
+    invitations = queue_review_invitations(competition_id, moment)
     delivery = await deliver_pending(competition_id)
     return {**assigned, "invitations": len(invitations), "delivery": delivery}
 
@@ -67,10 +69,10 @@ def close_review(
 ) -> dict[str, Any]:
     """Aggregate and rank; write the 专家评分表 and the 评分汇总表/排名表; show the ranking in the UI."""
     preflight()
-    competition_id = competition_id_for(slug)
+    competition_id = competition_id_for(slug, StageRun.review_close)
     moment = as_of or utcnow()
     results = close_review_task(competition_id, actor, moment)
-    documents = write_review_documents(competition_id, moment, prepared_by or actor)
+    documents = write_review_documents(competition_id, moment, prepared_by)
     panel = publish_ranking(competition_id)
     documents_artifact(competition_id, slug or "")
     return {"results": results, "documents": len(documents), "panel": panel}

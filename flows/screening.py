@@ -8,6 +8,7 @@ from typing import Any
 from prefect import flow
 
 from flows.naming import run_name
+from models.stage_order import StageRun
 from models.types import utcnow
 from tasks.artifacts import documents_artifact
 from tasks.competition import competition_id_for
@@ -31,10 +32,10 @@ async def screening(
     failed run is finished by the next."""
     preflight()
     moment = as_of or utcnow()
-    competition_id = competition_id_for(slug)
+    competition_id = competition_id_for(slug, StageRun.screening)
     counts = screen_task(competition_id, moment, actor)
-    sheets = write_sheets_task(competition_id, moment, reviewer or actor)
-    letters = queue_results_task(competition_id)
+    sheets = write_sheets_task(competition_id, moment, reviewer)
+    letters = queue_results_task(competition_id, moment)
     opened = open_screening_task(competition_id, moment, actor)
     report = publish_screening(competition_id)
     delivery = await deliver_pending(competition_id)

@@ -45,7 +45,7 @@ async def supervision(
     now = as_of or utcnow()
     assigned = assign_supervisors_task(competition_id, actor, supervisors_file)
     scheduled = schedule_checkpoints_task(competition_id, now, actor)
-    invitations = queue_invitations_task(competition_id)
+    invitations = queue_invitations_task(competition_id, now)
     reminders = queue_reminders_task(competition_id, now)
     overdue = mark_overdue_task(competition_id, now, actor)
     settled = settle_checkpoints_task(competition_id, now, actor)
@@ -73,7 +73,7 @@ async def checkpoint_follow_up(
     now = as_of or utcnow()
     settled = settle_checkpoints_task(competition_id, now, actor)
     schedule_checkpoints_task(competition_id, now, actor)  # a failure's re-check opens at once
-    invitations = queue_invitations_task(competition_id)
+    invitations = queue_invitations_task(competition_id, now)
     papers = papers_and_letters_task(competition_id, now)
     delivery = await deliver_pending(competition_id)
     documents_artifact(competition_id, slug or "")

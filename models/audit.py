@@ -5,14 +5,23 @@ stage flow given ``as_of``, the demo replaying 2025 — says so to its session (
 ``models.db.session_scope(as_of=...)``); every row written in that session then carries the
 moment in ``data["as_of"]``, and ``effective_at(event)`` is the moment the change took effect:
 that ``as_of``, else ``at``. Reports that date what happened (the 年度总结报告's timeline) read it.
+
+The log is append-only through every interface. Here, every statement SQLAlchemy sends (the ORM's
+flush of a changed or deleted row, a bulk or Core ``update``/``delete``, a text statement) is
+checked as SQL before it reaches the database, and one that would change or remove audit rows
+raises ``AuditAppendOnly``; below, triggers in the database (migration 0012) refuse UPDATE and DELETE
+(and TRUNCATE on PostgreSQL) from any client at all. Nothing in the code base changes or deletes an
+audit row (``tests/models/test_audit_append_only.py`` scans it); a purged competition's rows stay.
 """
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.engine import Engine
 from sqlmodel import Field, Session, SQLModel, col, select
 
 from models.types import UtcDateTime, utcnow
@@ -102,3 +111,32 @@ def history(session: Session, *, entity: str, entity_id: int) -> list[AuditEvent
         .order_by(col(AuditEvent.id))
     )
     return list(rows)
+
+
+# ---- append-only ---------------------------------------------------------------------------------
+
+AUDIT_TABLE = "audit_event"
+_CHANGING_SQL = re.compile(
+    r'\b(?:update|delete\s+from|truncate(?:\s+table)?)\s+(?:only\s+)?"?audit_event\b', re.IGNORECASE
+)
+
+
+class AuditAppendOnly(RuntimeError):
+    """A statement would change or delete audit rows: a defect of the code that sent it."""
+
+
+def changes_audit(sql: str) -> bool:
+    """Would this SQL statement change or remove audit rows (an UPDATE, DELETE or TRUNCATE of them)?"""
+    return _CHANGING_SQL.search(sql) is not None
+
+
+@sa.event.listens_for(Engine, "before_cursor_execute")
+def _refuse_changes_to_audit(
+    conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, executemany: bool
+) -> None:
+    """Every statement SQLAlchemy sends passes here as SQL text: the ORM's flush, bulk and Core
+    statements, ``text()`` and ``exec_driver_sql`` alike."""
+    if changes_audit(statement):
+        raise AuditAppendOnly(
+            "审计记录只增不改 / the audit log is append-only: an UPDATE or DELETE of audit_event was refused"
+        )

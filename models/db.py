@@ -7,11 +7,17 @@ an older one in place, keeping its data.
 Two runs of the same stage at once (a double click, a retry, two workers) are serialised by
 ``lock_competition``: the first statement of every stage task's transaction. The second run waits
 for the first to commit, then reads what it did and finds nothing left to do.
+
+Faults a moment cures — SQLite locked by another writer for longer than the busy timeout, a
+PostgreSQL connection lost (the server restarted, a failover), a serialization failure — are named
+by ``database_fault``: the failed transaction was rolled back whole, so the step may simply run
+again. Stage tasks retry on them (``tasks/database_faults.py``), the portal answers a 503 page,
+the CLI one line.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
@@ -36,13 +42,16 @@ def normalise_url(url: str) -> str:
     return url
 
 
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=30000")
-    cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.close()
+def _sqlite_pragmas(busy_timeout_ms: int) -> Callable[[Any, Any], None]:
+    def on_connect(dbapi_connection: Any, _record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={busy_timeout_ms}")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    return on_connect
 
 
 def get_engine(url: str) -> Engine:
@@ -54,8 +63,11 @@ def get_engine(url: str) -> Engine:
             path = url.removeprefix("sqlite:///")
             if path and path != ":memory:":
                 Path(path).parent.mkdir(parents=True, exist_ok=True)
+            from models.settings import get_settings
+
+            busy_ms = round(get_settings().database_busy_timeout_seconds * 1000)
             engine = sa.create_engine(url, connect_args={"check_same_thread": False})
-            sa.event.listen(engine, "connect", _sqlite_pragmas)
+            sa.event.listen(engine, "connect", _sqlite_pragmas(busy_ms))
         elif url.startswith("postgresql"):
             engine = sa.create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
         else:
@@ -93,6 +105,37 @@ def session_scope(engine: Engine | None = None, *, as_of: datetime | None = None
             raise
 
 
+def database_fault(exc: BaseException) -> str | None:
+    """One line naming a database fault a retry may cure (see the module docstring), or None."""
+    seen: set[int] = set()
+    error: BaseException | None = exc
+    while error is not None and id(error) not in seen:
+        seen.add(id(error))
+        orig = getattr(error, "orig", None) or error
+        text = " ".join(str(orig).split())
+        module = type(orig).__module__
+        if module == "sqlite3" and type(orig).__name__ == "OperationalError" and "locked" in text:
+            return (
+                "SQLite 数据库被另一写入者占用过久 / the SQLite database was locked by another writer "
+                f"for longer than the busy timeout ({text})"
+            )
+        if module.startswith("psycopg") and any(k.__name__ == "OperationalError" for k in type(orig).__mro__):
+            first = text[:200]
+            return f"PostgreSQL 连接中断或服务器正在重启 / the PostgreSQL connection failed ({first})"
+        if isinstance(error, sa.exc.DBAPIError) and error.connection_invalidated:
+            return f"数据库连接中断 / the database connection was lost ({text[:200]})"
+        error = error.__cause__ or error.__context__
+    return None
+
+
+def database_fault_message(fault: str) -> str:
+    """What the administrator reads: the fault, that nothing was kept, and what to do."""
+    return (
+        f"数据库暂时不可用，本步骤未保存任何内容，请稍后重新运行 / database unavailable: {fault}; "
+        "nothing of this step was saved — run it again"
+    )
+
+
 # pg_advisory_xact_lock(key1, key2): key1 names what is locked, key2 is the competition's id
 COMPETITION_LOCK_CLASS = 0x6766_0001  # "gf" + 1: a competition's stage work
 
@@ -107,8 +150,9 @@ def lock_competition(session: Session, competition_id: int) -> None:
       not block rows that merely refer to the competition (the portal's web form, score sheets).
     - SQLite: an empty write on the competition row takes the database's write lock at once
       (pysqlite opens the transaction just before it); other writers wait up to the busy timeout
-      (30 s, see ``_sqlite_pragmas``). Taking it later, after this transaction wrote something,
-      works too; taking it after reads in the same ORM session risks acting on stale objects.
+      (``GRANTFLOW_DATABASE_BUSY_TIMEOUT_SECONDS``, 30 s). Taking it later, after this transaction
+      wrote something, works too; taking it after reads in the same ORM session risks acting on
+      stale objects.
 
     Raises ``NotFound`` for a competition that does not exist.
     """
@@ -157,6 +201,13 @@ def current_revision(engine: Engine) -> str | None:
 
     with engine.connect() as conn:
         return MigrationContext.configure(conn).get_current_revision()
+
+
+def known_revisions() -> set[str]:
+    """Every revision this version's migrations know (an older database's, or the head)."""
+    from alembic.script import ScriptDirectory
+
+    return {script.revision for script in ScriptDirectory(str(MIGRATIONS_DIR)).walk_revisions()}
 
 
 def head_revision() -> str:

@@ -8,7 +8,8 @@
     ├── NotFound                   an id, slug or reference that does not exist
     ├── Conflict                   the thing exists already, or was changed by someone else
     ├── AccessDenied               a personal link that is forged, expired or someone else's
-    └── DeliveryError              a letter could not be delivered (the SMTP answer is kept)
+    ├── DeliveryError              a letter could not be delivered (the SMTP answer is kept)
+    └── StorageFull                a folder we write to has no space left (nothing of the step kept)
 
 Messages are Chinese first, English beside it. The CLI prints one line and exits 1; the portal maps
 them to 4xx pages.
@@ -98,3 +99,7 @@ class AccessDenied(GrantflowError):
 
 class DeliveryError(GrantflowError):
     """A letter could not be delivered; the SMTP answer is kept on the outbox row."""
+
+
+class StorageFull(GrantflowError):
+    """The disk under a folder we write to is full (or over quota): the step keeps nothing."""

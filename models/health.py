@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ipaddress
 import tempfile
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,7 @@ from urllib.parse import urlsplit
 
 import sqlalchemy as sa
 
+from models.fonts import FIX, FONT_FOLDERS, find_cjk_font
 from models.settings import DEVELOPMENT_SECRET, PROJECT_ROOT, Environment, Settings
 
 # What a project root (the code a worker runs) must hold.
@@ -164,6 +166,22 @@ def check_project_root(settings: Settings) -> Check:
     return Check(name, True, " = ".join(dict.fromkeys(str(r) for r in roots)))
 
 
+def check_cjk_font(settings: Settings, folders: Sequence[Path] = FONT_FOLDERS) -> Check:
+    """A CJK font file the charts can draw Chinese in (found by file, as the charts find it)."""
+    name = "中文字体 CJK font"
+    found = find_cjk_font(settings.cjk_font, folders)
+    if found is None:
+        return Check(
+            name,
+            False,
+            "找不到中文字体文件，图表中的汉字会显示为方框 / no CJK font: charts would print boxes",
+            FIX,
+        )
+    if not found.is_file():
+        return Check(name, False, f"GRANTFLOW_CJK_FONT {found} 不存在 / does not exist", FIX)
+    return Check(name, True, str(found))
+
+
 def local_checks(settings: Settings) -> list[Check]:
     """Every check of this module, in the order ``grantflow doctor`` prints them."""
     return [
@@ -172,6 +190,7 @@ def local_checks(settings: Settings) -> list[Check]:
         check_database(settings),
         check_portal_url(settings),
         check_secret_key(settings),
+        check_cjk_font(settings),
     ]
 
 

@@ -51,6 +51,8 @@ class Settings(BaseSettings):
     data_dir: Path = Field(default=Path("grantflow-data"))
     home: Path | None = None  # the project folder on a worker (deployments/prefect.yaml's pull step)
     database_url: str | None = None
+    # SQLite: how long a writer waits for another one's lock before "database is locked"
+    database_busy_timeout_seconds: float = Field(default=30, gt=0, le=3600)
     smtp_host: str | None = None
     smtp_port: int = 25
     smtp_tls: SmtpTls = SmtpTls.none
@@ -84,6 +86,9 @@ class Settings(BaseSettings):
     console_lockout_minutes: int = Field(default=15, ge=1, le=24 * 60)
     timezone: str = "Asia/Shanghai"
     language: Literal["zh-CN", "en"] = "zh-CN"
+    # the font file the charts draw Chinese in (.ttc, .otf or .ttf); unset: found under the usual
+    # font folders (models/fonts.py)
+    cjk_font: Path | None = None
 
     @model_validator(mode="after")
     def _refuse_default_secret(self) -> Settings:

@@ -112,10 +112,22 @@ def create_competition(session: Session, *, text: str, source: str, actor: str) 
 
 def purge_competition(session: Session, *, slug: str, actor: str) -> bool:
     """Delete a competition and everything that belongs to it (the demo's fresh start on a shared
-    database). Organisations, which outlive competitions, are kept. Returns False if none existed."""
+    PostgreSQL database). Organisations, which outlive competitions, are kept. Returns False if none
+    existed.
+
+    The audit log is append-only: its rows about the competition stay, closed by a ``purge`` row.
+    So the purge is refused on SQLite (``Conflict``), which gives a deleted row's id to the next
+    new row: the new competition, its applications and checkpoints would inherit the old ones'
+    audit trail. PostgreSQL's sequences never hand an id out twice."""
     competition = session.exec(select(Competition).where(Competition.slug == slug)).first()
     if competition is None:
         return False
+    if session.get_bind().dialect.name == "sqlite":
+        raise Conflict(
+            f"SQLite 数据库不能清除竞赛 {slug}（会复用审计记录仍指向的编号），请改用新的数据库文件 / "
+            f"a competition cannot be purged from a SQLite database ({slug}): SQLite reuses the ids "
+            "the append-only audit log still names — use a new database file"
+        )
     cid = competition.id
     apps = select(Application.id).where(Application.competition_id == cid)
     grants = select(Grant.id).where(Grant.competition_id == cid)

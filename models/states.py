@@ -286,6 +286,22 @@ ORGANISATION_KIND_LABELS: Mapping[OrganisationKind, str] = {
     OrganisationKind.community_office: "社区社工室",
 }
 
+# Machines whose codes share a value with another machine's (active, cancelled …) have maps of their own.
+GRANT_LABELS: Mapping[GrantState, str] = {
+    G.awarded: "已立项，待签协议",
+    G.active: "实施中",
+    G.rectifying: "整改中",
+    G.completed: "已结项",
+    G.terminated: "已终止",
+}
+TRANCHE_LABELS: Mapping[TrancheState, str] = {
+    T.planned: "计划中",
+    T.due: "待拨付",
+    T.released: "已拨付",
+    T.withheld: "暂缓拨付",
+    T.cancelled: "已取消",
+}
+
 STATE_LABELS: Mapping[StrEnum, str] = {
     CompetitionStage.draft: "筹备",
     CompetitionStage.call_open: "征集中",

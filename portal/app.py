@@ -35,9 +35,10 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from models.db import get_engine
+from models.db import database_fault, get_engine
 from models.settings import TEMPLATES_DIR, Settings, get_settings
 from models.types import utcnow
 from portal import access_log
@@ -45,7 +46,7 @@ from portal.admin.routes import routes as admin_routes
 from portal.apply.routes import routes as apply_routes
 from portal.limits import BodyLimit
 from portal.review.routes import routes as review_routes
-from portal.site import Site
+from portal.site import Site, log
 from portal.supervision.routes import UPLOAD_PATHS
 from portal.supervision.routes import routes as supervision_routes
 
@@ -104,5 +105,19 @@ def create_app(settings: Settings | None = None, *, clock: Callable[[], datetime
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, exc: RequestValidationError) -> Response:
         return site.refusal(request, "bad_request", 400)
+
+    @app.exception_handler(DBAPIError)
+    async def database_unavailable(request: Request, exc: DBAPIError) -> Response:
+        """SQLite locked past the busy timeout, PostgreSQL restarting: the transaction was rolled
+        back whole, so "nothing was saved, try again" is the truth — a page, never a 500."""
+        fault = database_fault(exc)
+        if fault is None:
+            raise exc
+        log.warning(
+            "portal: database unavailable on %s %s: %s", request.method, request.url.path.split("/")[1], fault
+        )
+        response = site.refusal(request, "busy", 503)
+        response.headers["Retry-After"] = "30"
+        return response
 
     return app

@@ -166,6 +166,9 @@ MESSAGES: Mapping[str, Mapping[str, str]] = {
         "bad_request.body": "请求的格式不正确，未保存任何内容。请返回页面重新操作；如有疑问请联系组织方。",
         "not_allowed.title": "不支持此操作",
         "not_allowed.body": "此页面不支持这种访问方式。请通过邮件中的链接或页面上的按钮操作。",
+        "busy.title": "系统繁忙，请稍后再试",
+        "busy.body": "系统暂时无法保存（数据库繁忙或正在重启），这次提交未保存任何内容。"
+        "请过一分钟后返回页面重新提交；如有疑问请联系组织方。",
         "refusal.state": "该评分表当前的状态不允许这一操作，请刷新页面查看最新状态；如有疑问请联系组织方。",
         **APPLY_ZH,
         **SUPERVISE_ZH,
@@ -327,6 +330,9 @@ MESSAGES: Mapping[str, Mapping[str, str]] = {
         "not_allowed.title": "Not supported",
         "not_allowed.body": "This page cannot be used this way. Use the link in your letter or the buttons "
         "on the page.",
+        "busy.title": "Busy: please try again shortly",
+        "busy.body": "The system could not save just now (its database is busy or restarting); nothing of "
+        "this submission was saved. Go back in a minute and submit again, or contact the organiser.",
         "refusal.state": "This sheet's present state does not allow that. Reload the page to see its state, "
         "or contact the organiser.",
         **APPLY_EN,

@@ -20,16 +20,21 @@ from sqlmodel import col, select
 from models.db import session_scope
 from models.documents.registry import DOCUMENTS
 from models.documents.tables import GeneratedDocument
+from tasks.database_faults import ON_DATABASE_FAULT
 
 
 class BatchProgress:
-    """A progress bar in the run's artifacts: ``advance()`` after each item of ``total``."""
+    """A progress bar in the run's artifacts: ``advance()`` after each item of ``total``.
+
+    Used in an async flow's body too (intake), where Prefect's artifact functions would hand back
+    a coroutine nobody awaits: they are called with ``_sync=True`` (Prefect's ``async_dispatch``).
+    """
 
     def __init__(self, total: int, description: str) -> None:
         self.total, self.done, self.description = max(total, 1), 0, description
         self.artifact: UUID | None = None
         with suppress(MissingContextError, RuntimeError):
-            self.artifact = create_progress_artifact(progress=0.0, description=description)
+            self.artifact = create_progress_artifact(progress=0.0, description=description, _sync=True)
 
     def advance(self, count: int = 1) -> None:
         self.done = min(self.done + count, self.total)
@@ -39,6 +44,7 @@ class BatchProgress:
                     self.artifact,
                     progress=round(100 * self.done / self.total, 1),
                     description=f"{self.description}: {self.done}/{self.total}",
+                    _sync=True,
                 )
 
 
@@ -49,7 +55,7 @@ def _cell(text: object) -> str:
     return str(text).replace("|", "\\|").replace("\n", " ")
 
 
-@task(name="documents-artifact")
+@task(name="documents-artifact", **ON_DATABASE_FAULT)
 def documents_artifact(competition_id: int, slug: str) -> str:
     """A markdown table of the competition's documents by role; returns the markdown."""
     with session_scope() as session:

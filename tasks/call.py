@@ -11,6 +11,7 @@ from models.call.notices import open_call, queue_call_letters, write_call_docume
 from models.competition.tables import Competition
 from models.db import lock_competition, session_scope
 from models.settings import get_settings
+from tasks.database_faults import ON_DATABASE_FAULT
 
 
 def _competition(session: Session, competition_id: int) -> Competition:
@@ -19,7 +20,7 @@ def _competition(session: Session, competition_id: int) -> Competition:
     return competition
 
 
-@task(name="open-call")
+@task(name="open-call", **ON_DATABASE_FAULT)
 def open_call_task(competition_id: int, as_of: datetime, actor: str) -> bool:
     """筹备 → 征集中 once the documents are written; False when the call was open already."""
     with session_scope(as_of=as_of) as session:
@@ -27,7 +28,7 @@ def open_call_task(competition_id: int, as_of: datetime, actor: str) -> bool:
         return open_call(session, competition=_competition(session, competition_id), now=as_of, actor=actor)
 
 
-@task(name="write-call-documents")
+@task(name="write-call-documents", **ON_DATABASE_FAULT)
 def write_call_documents_task(competition_id: int, as_of: datetime) -> list[int]:
     """征集公告 and 申报书 (blank); returns their document ids. Refused after the deadline."""
     with session_scope() as session:
@@ -38,10 +39,13 @@ def write_call_documents_task(competition_id: int, as_of: datetime) -> list[int]
         return [d.id for d in documents if d.id is not None]
 
 
-@task(name="queue-call-letters")
-def queue_call_letters_task(competition_id: int, document_ids: list[int]) -> list[int]:
-    """A call letter to each mailing-list address, both documents attached; returns letter ids."""
-    with session_scope() as session:
+@task(name="queue-call-letters", **ON_DATABASE_FAULT)
+def queue_call_letters_task(
+    competition_id: int, document_ids: list[int], as_of: datetime | None = None
+) -> list[int]:
+    """A call letter to each mailing-list address, both documents attached (dated ``as_of``);
+    returns letter ids."""
+    with session_scope(as_of=as_of) as session:
         lock_competition(session, competition_id)
         letters = queue_call_letters(
             session,

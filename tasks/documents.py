@@ -3,7 +3,9 @@
 The caller (a stage's task) builds each context from the database; this task renders, writes the
 files under the documents folder and records them (``models.documents.registry.write_document``), committing
 once per batch. Re-running it is safe: a path written before gives its row back and is never
-rendered again (a document is written once). It retries because it writes files.
+rendered again (a document is written once). It retries on a database fault
+(``tasks/database_faults.py``); a full disk (``StorageFull``) fails at once, its batch's files removed
+with its rolled-back rows.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from prefect.exceptions import MissingContextError
 from models.db import lock_competition, session_scope
 from models.documents.registry import write_document
 from models.settings import get_settings
+from tasks.database_faults import ON_DATABASE_FAULT
 
 BATCH_SIZE = 200
 
@@ -33,7 +36,7 @@ class DocumentJob(TypedDict):
     filename: str
 
 
-@task(name="render-documents", retries=2, retry_delay_seconds=2, cache_policy=NO_CACHE)
+@task(name="render-documents", cache_policy=NO_CACHE, **ON_DATABASE_FAULT)
 def render_documents(
     role: str,
     competition_id: int | None,

@@ -22,6 +22,7 @@ from models.evaluation.panel import assign_panel
 from models.evaluation.panel_notices import queue_panel_invitations, queue_panel_reminders
 from models.settings import get_settings
 from models.supervision.notices import queue_rectification_notices, queue_termination_notices
+from tasks.database_faults import ON_DATABASE_FAULT
 
 
 def _competition(session: Session, competition_id: int) -> Competition:
@@ -30,7 +31,7 @@ def _competition(session: Session, competition_id: int) -> Competition:
     return competition
 
 
-@task(name="open-evaluation")
+@task(name="open-evaluation", **ON_DATABASE_FAULT)
 def open_evaluation_task(competition_id: int, actor: str, as_of: datetime | None = None) -> bool:
     """项目实施 → 结项评估 (taking effect ``as_of``); False when under way already."""
     with session_scope(as_of=as_of) as session:
@@ -38,7 +39,7 @@ def open_evaluation_task(competition_id: int, actor: str, as_of: datetime | None
         return open_evaluation(session, competition=_competition(session, competition_id), actor=actor)
 
 
-@task(name="assign-final-panel")
+@task(name="assign-final-panel", **ON_DATABASE_FAULT)
 def assign_panel_task(competition_id: int, actor: str, as_of: datetime) -> dict[str, int]:
     """With an expert panel configured: its sheets for every grant whose 结项 is in, and the letters."""
     settings = get_settings()
@@ -53,10 +54,10 @@ def assign_panel_task(competition_id: int, actor: str, as_of: datetime) -> dict[
         return {"sheets": len(sheets), "letters": len(letters)}
 
 
-@task(name="queue-panel-reminders")
+@task(name="queue-panel-reminders", **ON_DATABASE_FAULT)
 def queue_panel_reminders_task(competition_id: int, as_of: datetime) -> list[int]:
     """Remind the 结项 panel's experts of their open sheets (nothing when no panel is configured)."""
-    with session_scope() as session:
+    with session_scope(as_of=as_of) as session:
         lock_competition(session, competition_id)
         letters = queue_panel_reminders(
             session, competition=_competition(session, competition_id), settings=get_settings(), now=as_of
@@ -64,7 +65,7 @@ def queue_panel_reminders_task(competition_id: int, as_of: datetime) -> list[int
         return [letter.id for letter in letters if letter.id is not None]
 
 
-@task(name="evaluate-grants")
+@task(name="evaluate-grants", **ON_DATABASE_FAULT)
 def evaluate_task(competition_id: int, actor: str, as_of: datetime) -> list[dict[str, Any]]:
     """Score, grade and settle every grant whose 结项 reports are in; each decision's papers (结项评估报告,
     结余资金退回通知) are written in the same transaction, from the state at that moment."""
@@ -88,7 +89,7 @@ def evaluate_task(competition_id: int, actor: str, as_of: datetime) -> list[dict
         ]
 
 
-@task(name="write-final-reports")
+@task(name="write-final-reports", **ON_DATABASE_FAULT)
 def write_reports_task(competition_id: int, as_of: datetime) -> list[int]:
     """结项评估报告 of every evaluated project's latest round (each written once); returns document ids."""
     settings = get_settings()
@@ -103,21 +104,21 @@ def write_reports_task(competition_id: int, as_of: datetime) -> list[int]:
         return [d.id for d in documents if d.id is not None]
 
 
-@task(name="queue-final-results")
-def queue_results_task(competition_id: int) -> list[int]:
-    """The result letter (report attached) once per round and outcome."""
-    with session_scope() as session:
+@task(name="queue-final-results", **ON_DATABASE_FAULT)
+def queue_results_task(competition_id: int, as_of: datetime | None = None) -> list[int]:
+    """The result letter (report attached) once per round and outcome, dated ``as_of``."""
+    with session_scope(as_of=as_of) as session:
         lock_competition(session, competition_id)
         letters = queue_results(session, competition=_competition(session, competition_id))
         return [letter.id for letter in letters if letter.id is not None]
 
 
-@task(name="queue-final-rectifications")
-def queue_rectifications_task(competition_id: int) -> list[int]:
+@task(name="queue-final-rectifications", **ON_DATABASE_FAULT)
+def queue_rectifications_task(competition_id: int, as_of: datetime | None = None) -> list[int]:
     """The 整改通知 of a failed 结项 (once per rectification) and the 终止通知 of a terminated one
-    (once per termination), documents and letters — supervision's own notices, so a project failed
-    at the 中期评估 and one failed at the 结项 read alike."""
-    with session_scope() as session:
+    (once per termination), documents and letters dated ``as_of`` — supervision's own notices, so a
+    project failed at the 中期评估 and one failed at the 结项 read alike."""
+    with session_scope(as_of=as_of) as session:
         lock_competition(session, competition_id)
         competition = _competition(session, competition_id)
         letters = queue_rectification_notices(session, competition=competition, settings=get_settings())
@@ -125,7 +126,7 @@ def queue_rectifications_task(competition_id: int) -> list[int]:
         return [letter.id for letter in letters if letter.id is not None]
 
 
-@task(name="close-competition")
+@task(name="close-competition", **ON_DATABASE_FAULT)
 def close_task(competition_id: int, actor: str, as_of: datetime | None = None) -> bool:
     """结项评估 → 已结束 (taking effect ``as_of``) when every grant is completed or terminated."""
     with session_scope(as_of=as_of) as session:
@@ -133,7 +134,7 @@ def close_task(competition_id: int, actor: str, as_of: datetime | None = None) -
         return close_competition(session, competition=_competition(session, competition_id), actor=actor)
 
 
-@task(name="write-annual-report")
+@task(name="write-annual-report", **ON_DATABASE_FAULT)
 def annual_report_task(competition_id: int, as_of: datetime) -> int:
     """年度总结报告 with its charts; returns the document id."""
     settings = get_settings()
@@ -149,7 +150,7 @@ def annual_report_task(competition_id: int, as_of: datetime) -> int:
         return document.id
 
 
-@task(name="publish-annual-figures")
+@task(name="publish-annual-figures", **ON_DATABASE_FAULT)
 def publish_figures(competition_id: int) -> dict[str, Any]:
     """The year's figures as a Prefect table artifact; returns them."""
     with session_scope() as session:

@@ -16,6 +16,7 @@ from models.db import lock_competition, session_scope
 from models.funding.decision import approve_decision, draft_decision, funding_report
 from models.funding.grants import (
     award_grants,
+    check_signing_day,
     grant_by_ref,
     lapse_unsigned,
     record_signing,
@@ -26,13 +27,14 @@ from models.funding.publicity import close_publicity, publish_notice
 from models.funding.workdays import BEIJING
 from models.money import format_yuan
 from models.settings import get_settings
+from tasks.database_faults import ON_DATABASE_FAULT
 
 
 def _local_day(moment: datetime) -> date:
     return moment.astimezone(ZoneInfo(get_settings().timezone)).date()
 
 
-@task(name="draft-funding")
+@task(name="draft-funding", **ON_DATABASE_FAULT)
 def draft_funding(competition_id: int, actor: str) -> dict[str, Any]:
     """Run the allocation and store the draft; returns the counts, ties and totals."""
     with session_scope() as session:
@@ -50,7 +52,7 @@ def draft_funding(competition_id: int, actor: str) -> dict[str, Any]:
         }
 
 
-@task(name="publish-allocation")
+@task(name="publish-allocation", **ON_DATABASE_FAULT)
 def publish_allocation(competition_id: int) -> dict[str, Any]:
     """The decision with its reasons as a Prefect table artifact (Prefect UI); returns the report."""
     with session_scope() as session:
@@ -76,14 +78,14 @@ def publish_allocation(competition_id: int) -> dict[str, Any]:
     return report
 
 
-@task(name="approve-funding")
+@task(name="approve-funding", **ON_DATABASE_FAULT)
 def approve_funding(competition_id: int, actor: str, as_of: datetime | None = None) -> bool:
     with session_scope(as_of=as_of) as session:
         lock_competition(session, competition_id)
         return approve_decision(session, competition_id=competition_id, actor=actor)
 
 
-@task(name="publish-publicity")
+@task(name="publish-publicity", **ON_DATABASE_FAULT)
 def publish_publicity(competition_id: int, as_of: datetime, actor: str) -> dict[str, Any]:
     """The 拟资助项目公示 and its window (the current notice when one is open)."""
     with session_scope() as session:
@@ -99,7 +101,7 @@ def publish_publicity(competition_id: int, as_of: datetime, actor: str) -> dict[
         return {"seq": notice.seq, "ends_at": ends, "document_id": notice.document_id}
 
 
-@task(name="close-publicity")
+@task(name="close-publicity", **ON_DATABASE_FAULT)
 def close_publicity_task(competition_id: int, as_of: datetime, actor: str) -> dict[str, Any]:
     """Close the notice when its window has passed and no objection is open; the stage after."""
     with session_scope(as_of=as_of) as session:
@@ -110,22 +112,22 @@ def close_publicity_task(competition_id: int, as_of: datetime, actor: str) -> di
         return {"closed": closed, "stage": str(competition.stage)}
 
 
-@task(name="signings-from-xlsx")
+@task(name="signings-from-xlsx", **ON_DATABASE_FAULT)
 def read_signings(path: str) -> list[tuple[str, date, str]]:
     return signings_from_xlsx(Path(path))
 
 
-@task(name="award-grants")
+@task(name="award-grants", **ON_DATABASE_FAULT)
 def award_grants_task(competition_id: int, actor: str) -> list[int]:
     with session_scope() as session:
         lock_competition(session, competition_id)
         return [g.id or 0 for g in award_grants(session, competition_id=competition_id, actor=actor)]
 
 
-@task(name="write-award-letters")
+@task(name="write-award-letters", **ON_DATABASE_FAULT)
 def write_award_letters_task(competition_id: int, as_of: datetime) -> list[int]:
     """立项通知书 + 资助协议书, or 未入选通知, to every applicant of the decision (once each)."""
-    with session_scope() as session:
+    with session_scope(as_of=as_of) as session:
         lock_competition(session, competition_id)
         return write_award_letters(
             session,
@@ -135,10 +137,20 @@ def write_award_letters_task(competition_id: int, as_of: datetime) -> list[int]:
         )
 
 
-@task(name="record-signings")
-def record_signings(competition_id: int, signings: list[tuple[str, date, str]], actor: str) -> list[int]:
-    """Record every signing (all or nothing); the signing tranches are released."""
-    with session_scope() as session:
+@task(name="record-signings", **ON_DATABASE_FAULT)
+def record_signings(
+    competition_id: int,
+    signings: list[tuple[str, date, str]],
+    actor: str,
+    as_of: datetime,
+    future: bool = False,
+) -> list[int]:
+    """Record every signing (all or nothing); the signing tranches are released. A signing dated
+    after the run's day is refused unless ``future`` says it is intended."""
+    today = _local_day(as_of)
+    for _, day, where in signings:
+        check_signing_day(day, today=today, future=future, where=where)
+    with session_scope(as_of=as_of) as session:
         lock_competition(session, competition_id)
         grants = []
         for ref, day, where in signings:
@@ -155,7 +167,7 @@ def record_signings(competition_id: int, signings: list[tuple[str, date, str]], 
         return grants
 
 
-@task(name="lapse-agreements")
+@task(name="lapse-agreements", **ON_DATABASE_FAULT)
 def lapse_agreements(competition_id: int, as_of: datetime, actor: str) -> list[int]:
     with session_scope() as session:
         lock_competition(session, competition_id)

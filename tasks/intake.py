@@ -15,9 +15,10 @@ from models.errors import InputError, NotFound
 from models.intake.imports import import_applications
 from models.intake.notices import queue_receipts, queue_refusals, report_summary
 from models.settings import get_settings
+from tasks.database_faults import ON_DATABASE_FAULT
 
 
-@task(name="import-applications")
+@task(name="import-applications", **ON_DATABASE_FAULT)
 def import_file(
     competition_id: int, path: str, as_of: datetime, actor: str, override_reason: str | None = None
 ) -> dict[str, Any]:
@@ -75,11 +76,11 @@ def _failed(path: str, error: str) -> dict[str, Any]:
     }
 
 
-@task(name="queue-receipts")
+@task(name="queue-receipts", **ON_DATABASE_FAULT)
 def queue_receipts_task(competition_id: int, as_of: datetime) -> list[int]:
     """A 受理回执 and its letter for every application without one; returns the letter ids."""
     settings = get_settings()
-    with session_scope() as session:
+    with session_scope(as_of=as_of) as session:
         lock_competition(session, competition_id)
         competition = session.get(Competition, competition_id)
         assert competition is not None
@@ -92,10 +93,13 @@ def queue_receipts_task(competition_id: int, as_of: datetime) -> list[int]:
         return [letter.id for letter in letters if letter.id is not None]
 
 
-@task(name="queue-refusals")
-def queue_refusals_task(competition_id: int, refused: list[dict[str, Any]]) -> list[int]:
-    """A 申报未受理 letter for each refused row with a usable address; returns the letter ids."""
-    with session_scope() as session:
+@task(name="queue-refusals", **ON_DATABASE_FAULT)
+def queue_refusals_task(
+    competition_id: int, refused: list[dict[str, Any]], as_of: datetime | None = None
+) -> list[int]:
+    """A 申报未受理 letter for each refused row with a usable address (dated ``as_of``); returns
+    the letter ids."""
+    with session_scope(as_of=as_of) as session:
         lock_competition(session, competition_id)
         competition = session.get(Competition, competition_id)
         assert competition is not None

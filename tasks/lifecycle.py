@@ -12,9 +12,10 @@ from models.db import session_scope
 from models.errors import NotFound
 from models.settings import get_settings
 from models.timeline import next_step_of, no_competition
+from tasks.database_faults import ON_DATABASE_FAULT
 
 
-@task(name="decide-next-step")
+@task(name="decide-next-step", **ON_DATABASE_FAULT)
 def decide_next_step(slug: str | None, as_of: datetime) -> dict[str, Any]:
     """What the lifecycle may do now (see ``models.timeline.next_step``), and for which competition.
 

@@ -11,7 +11,7 @@ from prefect import task
 from prefect.artifacts import create_table_artifact
 from sqlmodel import col, select
 
-from models.competition.tables import Competition
+from models.competition.tables import Competition, competition_config
 from models.db import lock_competition, session_scope
 from models.documents.registry import write_document
 from models.lifecycle import set_state
@@ -22,13 +22,14 @@ from models.review.reviewing import assign_reviews, load_experts
 from models.review.tables import Expert, ReviewAssignment
 from models.settings import get_settings
 from models.states import AssignmentState, CompetitionStage
+from tasks.database_faults import ON_DATABASE_FAULT
 
 
 def _local_day(moment: datetime) -> date:
     return moment.astimezone(ZoneInfo(get_settings().timezone)).date()
 
 
-@task(name="assign-experts")
+@task(name="assign-experts", **ON_DATABASE_FAULT)
 def assign_experts(
     competition_id: int, actor: str, experts_file: str | None = None, as_of: datetime | None = None
 ) -> dict[str, int]:
@@ -56,9 +57,9 @@ def assign_experts(
         return {"experts": len(experts), "sheets": len(run.created), "applications": len(run.moved)}
 
 
-@task(name="queue-review-invitations")
-def queue_review_invitations(competition_id: int) -> list[int]:
-    with session_scope() as session:
+@task(name="queue-review-invitations", **ON_DATABASE_FAULT)
+def queue_review_invitations(competition_id: int, as_of: datetime | None = None) -> list[int]:
+    with session_scope(as_of=as_of) as session:
         lock_competition(session, competition_id)
         competition = session.get(Competition, competition_id)
         assert competition is not None
@@ -66,9 +67,9 @@ def queue_review_invitations(competition_id: int) -> list[int]:
         return [letter.id for letter in letters if letter.id is not None]
 
 
-@task(name="queue-review-reminders")
+@task(name="queue-review-reminders", **ON_DATABASE_FAULT)
 def queue_review_reminders(competition_id: int, as_of: datetime) -> list[int]:
-    with session_scope() as session:
+    with session_scope(as_of=as_of) as session:
         lock_competition(session, competition_id)
         competition = session.get(Competition, competition_id)
         assert competition is not None
@@ -76,7 +77,7 @@ def queue_review_reminders(competition_id: int, as_of: datetime) -> list[int]:
         return [letter.id for letter in letters if letter.id is not None]
 
 
-@task(name="close-review")
+@task(name="close-review", **ON_DATABASE_FAULT)
 def close_review_task(competition_id: int, actor: str, as_of: datetime | None = None) -> int:
     """Aggregate, flag and rank; the competition moves on to the funding decision (``as_of``)."""
     with session_scope(as_of=as_of) as session:
@@ -95,9 +96,10 @@ def close_review_task(competition_id: int, actor: str, as_of: datetime | None = 
         return len(results)
 
 
-@task(name="write-review-documents")
-def write_review_documents(competition_id: int, as_of: datetime, prepared_by: str) -> list[int]:
-    """专家评分表 for every expert who submitted sheets, and the 评分汇总表/排名表."""
+@task(name="write-review-documents", **ON_DATABASE_FAULT)
+def write_review_documents(competition_id: int, as_of: datetime, prepared_by: str = "") -> list[int]:
+    """专家评分表 for every expert who submitted sheets, and the 评分汇总表/排名表 (制表人:
+    ``prepared_by``, or the configuration's signer)."""
     settings = get_settings()
     day = _local_day(as_of)
     ids: list[int] = []
@@ -127,7 +129,10 @@ def write_review_documents(competition_id: int, as_of: datetime, prepared_by: st
             session,
             role="score_summary",
             context=score_summary_context(
-                session, competition=competition, prepared_by=prepared_by, issue_date=day
+                session,
+                competition=competition,
+                prepared_by=prepared_by or competition_config(competition).competition.signer,
+                issue_date=day,
             ),
             competition_id=competition_id,
             stage="review",
@@ -140,7 +145,7 @@ def write_review_documents(competition_id: int, as_of: datetime, prepared_by: st
     return ids
 
 
-@task(name="publish-ranking")
+@task(name="publish-ranking", **ON_DATABASE_FAULT)
 def publish_ranking(competition_id: int) -> dict[str, Any]:
     """The ranking as a Prefect table artifact (Prefect UI), and the panel's agreement figures."""
     with session_scope() as session:

@@ -9,7 +9,7 @@ from prefect import task
 from prefect.artifacts import create_table_artifact
 from sqlmodel import Session
 
-from models.competition.tables import Competition
+from models.competition.tables import Competition, competition_config
 from models.db import lock_competition, session_scope
 from models.documents.engine.cn_format import local_date
 from models.evaluation.barred import barred_organisations
@@ -22,6 +22,7 @@ from models.screening.notices import (
     write_sheets,
 )
 from models.settings import get_settings
+from tasks.database_faults import ON_DATABASE_FAULT
 
 
 def _competition(session: Session, competition_id: int) -> Competition:
@@ -30,7 +31,7 @@ def _competition(session: Session, competition_id: int) -> Competition:
     return competition
 
 
-@task(name="open-screening")
+@task(name="open-screening", **ON_DATABASE_FAULT)
 def open_screening_task(competition_id: int, as_of: datetime, actor: str) -> bool:
     """征集中 → 资格审查 once the work is done; False when the stage had moved already."""
     with session_scope(as_of=as_of) as session:
@@ -40,7 +41,7 @@ def open_screening_task(competition_id: int, as_of: datetime, actor: str) -> boo
         )
 
 
-@task(name="screen-applications")
+@task(name="screen-applications", **ON_DATABASE_FAULT)
 def screen_task(competition_id: int, as_of: datetime, actor: str) -> dict[str, int]:
     """Every rule on every submitted application; each result stored with its reason. Refused
     (nothing stored) before the deadline or before the call was published."""
@@ -55,32 +56,35 @@ def screen_task(competition_id: int, as_of: datetime, actor: str) -> dict[str, i
         return {"screened": len(outcomes), "eligible": passed, "ineligible": len(outcomes) - passed}
 
 
-@task(name="write-eligibility-sheets")
-def write_sheets_task(competition_id: int, as_of: datetime, reviewer: str) -> list[int]:
-    """资格审查表 of each screened application, and one more for a ruling since; returns document ids."""
+@task(name="write-eligibility-sheets", **ON_DATABASE_FAULT)
+def write_sheets_task(competition_id: int, as_of: datetime, reviewer: str = "") -> list[int]:
+    """资格审查表 of each screened application (new or changed since), signed by ``reviewer`` or
+    the configuration's signer; returns document ids."""
     settings = get_settings()
     with session_scope() as session:
         lock_competition(session, competition_id)
+        competition = _competition(session, competition_id)
         documents = write_sheets(
             session,
-            competition=_competition(session, competition_id),
-            reviewer=reviewer,
+            competition=competition,
+            reviewer=reviewer or competition_config(competition).competition.signer,
             review_date=local_date(as_of, settings.timezone),
             settings=settings,
         )
         return [d.id for d in documents if d.id is not None]
 
 
-@task(name="queue-eligibility-results")
-def queue_results_task(competition_id: int) -> list[int]:
-    """The result letter of each decided application (the sheet attached when ineligible)."""
-    with session_scope() as session:
+@task(name="queue-eligibility-results", **ON_DATABASE_FAULT)
+def queue_results_task(competition_id: int, as_of: datetime | None = None) -> list[int]:
+    """The result letter of each decided application (the sheet attached when ineligible), dated
+    ``as_of``."""
+    with session_scope(as_of=as_of) as session:
         lock_competition(session, competition_id)
         letters = queue_results(session, competition=_competition(session, competition_id))
         return [letter.id for letter in letters if letter.id is not None]
 
 
-@task(name="publish-screening")
+@task(name="publish-screening", **ON_DATABASE_FAULT)
 def publish_screening(competition_id: int) -> list[dict[str, Any]]:
     """The screening result as a Prefect table artifact; returns it (for the CLI and the demo)."""
     with session_scope() as session:

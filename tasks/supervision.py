@@ -14,6 +14,7 @@ from models.competition.tables import Competition
 from models.db import lock_competition, session_scope
 from models.settings import get_settings
 from models.supervision import notices, outcomes, schedule, supervisors
+from tasks.database_faults import ON_DATABASE_FAULT
 
 
 def _competition(session: Session, competition_id: int) -> Competition:
@@ -26,7 +27,7 @@ def _today(moment: datetime) -> Any:
     return moment.astimezone(ZoneInfo(get_settings().timezone)).date()
 
 
-@task(name="assign-supervisors")
+@task(name="assign-supervisors", **ON_DATABASE_FAULT)
 def assign_supervisors_task(
     competition_id: int, actor: str, supervisors_file: str | None = None
 ) -> dict[str, int]:
@@ -43,7 +44,7 @@ def assign_supervisors_task(
         return {"supervisors": len(people), "assigned": len(assigned)}
 
 
-@task(name="schedule-checkpoints")
+@task(name="schedule-checkpoints", **ON_DATABASE_FAULT)
 def schedule_checkpoints_task(competition_id: int, as_of: datetime, actor: str) -> dict[str, int]:
     """Checkpoints for new grants; open those whose day has come."""
     with session_scope() as session:
@@ -55,9 +56,9 @@ def schedule_checkpoints_task(competition_id: int, as_of: datetime, actor: str) 
         return {"scheduled": len(created), "opened": len(opened)}
 
 
-@task(name="queue-supervision-invitations")
-def queue_invitations_task(competition_id: int) -> list[int]:
-    with session_scope() as session:
+@task(name="queue-supervision-invitations", **ON_DATABASE_FAULT)
+def queue_invitations_task(competition_id: int, as_of: datetime | None = None) -> list[int]:
+    with session_scope(as_of=as_of) as session:
         lock_competition(session, competition_id)
         letters = notices.queue_invitations(
             session, competition=_competition(session, competition_id), settings=get_settings()
@@ -65,9 +66,9 @@ def queue_invitations_task(competition_id: int) -> list[int]:
         return [letter.id for letter in letters if letter.id is not None]
 
 
-@task(name="queue-supervision-reminders")
+@task(name="queue-supervision-reminders", **ON_DATABASE_FAULT)
 def queue_reminders_task(competition_id: int, as_of: datetime) -> list[int]:
-    with session_scope() as session:
+    with session_scope(as_of=as_of) as session:
         lock_competition(session, competition_id)
         letters = notices.queue_reminders(
             session, competition=_competition(session, competition_id), settings=get_settings(), now=as_of
@@ -75,7 +76,7 @@ def queue_reminders_task(competition_id: int, as_of: datetime) -> list[int]:
         return [letter.id for letter in letters if letter.id is not None]
 
 
-@task(name="mark-overdue-checkpoints")
+@task(name="mark-overdue-checkpoints", **ON_DATABASE_FAULT)
 def mark_overdue_task(competition_id: int, as_of: datetime, actor: str) -> dict[str, list[int]]:
     with session_scope() as session:
         lock_competition(session, competition_id)
@@ -84,7 +85,7 @@ def mark_overdue_task(competition_id: int, as_of: datetime, actor: str) -> dict[
         )
 
 
-@task(name="settle-checkpoints")
+@task(name="settle-checkpoints", **ON_DATABASE_FAULT)
 def settle_checkpoints_task(competition_id: int, as_of: datetime, actor: str) -> list[dict[str, Any]]:
     """Pass or fail every submitted checkpoint: tranche gates, rectifications."""
     with session_scope() as session:
@@ -95,11 +96,11 @@ def settle_checkpoints_task(competition_id: int, as_of: datetime, actor: str) ->
         return [{"checkpoint_id": o.checkpoint_id, "passed": o.passed, "reason": o.reason} for o in settled]
 
 
-@task(name="supervision-papers-and-letters")
+@task(name="supervision-papers-and-letters", **ON_DATABASE_FAULT)
 def papers_and_letters_task(competition_id: int, as_of: datetime) -> dict[str, int]:
     """督导记录表, 中期评估意见, 整改通知 and the outcome letters (exactly once each)."""
     settings = get_settings()
-    with session_scope() as session:
+    with session_scope(as_of=as_of) as session:
         lock_competition(session, competition_id)
         competition = _competition(session, competition_id)
         papers = notices.write_papers(

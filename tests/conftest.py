@@ -25,6 +25,20 @@ from tests.support.postgres import PostgresServer
 EXAMPLE_DIR = Path(__file__).resolve().parent.parent / "examples" / "jiangtou-2025"
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--soak", action="store_true", help="also run the soak tests (make soak)")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Soak tests (too long for CI) are deselected unless ``--soak`` is given."""
+    if config.getoption("--soak"):
+        return
+    soak = [item for item in items if item.get_closest_marker("soak")]
+    if soak:
+        config.hook.pytest_deselected(items=soak)
+        items[:] = [item for item in items if not item.get_closest_marker("soak")]
+
+
 @pytest.fixture(scope="session")
 def postgres() -> Iterator[PostgresServer]:
     """A real PostgreSQL server on a free loopback port, for the whole test session."""

@@ -29,6 +29,7 @@ from models.mail.correspondence import write_to
 from models.mail.outbox import OutboxLetter, letter_ids
 from models.money import format_yuan
 from models.settings import Settings
+from models.stage_order import StageRun, require_stage
 from models.states import ORGANISATION_KIND_LABELS, CompetitionStage
 
 STAGE = "call"
@@ -151,7 +152,9 @@ def blank_form_context(competition: Competition, config: CompetitionConfig) -> d
 
 
 def ensure_call_may_open(competition: Competition, *, now: datetime) -> None:
-    """Refuse to publish a call that is still 筹备 after the application deadline."""
+    """Refuse to publish a call past its stage (``models.stage_order``), or one that is still 筹备
+    after the application deadline."""
+    require_stage(StageRun.publish_call, slug=competition.slug, stage=competition.stage)
     if competition.stage is not CompetitionStage.draft:
         return
     close = competition_config(competition).deadlines.applications_close

@@ -172,6 +172,13 @@ class CompetitionInfo(_Strict):
     contact: str = ""  # 联系人及电话, printed on notices
     submit_email: EmailStr  # where applicants send their 申报书 (printed on the call and its letter)
     address: str = ""
+    prepared_by: str = ""  # 经办人: who signs the working papers (资格审查表 审查人, 评分汇总表 制表人)
+
+    @property
+    def signer(self) -> str:
+        """Who signs a working paper when the run names nobody: ``prepared_by``, else the 承办
+        (operator), else the 主办 — never an account name such as ``admin:cli``."""
+        return self.prepared_by or self.operator or self.organiser
 
 
 class Budget(_Strict):

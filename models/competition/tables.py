@@ -103,3 +103,12 @@ def list_criteria(session: Session, *, competition_id: int) -> list[RubricCriter
             .order_by(col(RubricCriterion.position))
         )
     )
+
+
+def list_competitions(session: Session) -> list[Competition]:
+    """Every competition, the newest first."""
+    return list(session.exec(select(Competition).order_by(col(Competition.id).desc())))
+
+
+def count_competitions(session: Session) -> int:
+    return len(session.exec(select(Competition.id)).all())

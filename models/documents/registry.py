@@ -12,10 +12,16 @@ records it. Files go to a predictable tree::
 
 Writing the same path again returns the same row and writes nothing: a document is the record of
 one decision at its moment, written once (only a file lost from disk is written again).
+
+A file is written whole (a temporary name, then a rename) before its row is flushed, and a file new
+to the folder is removed again if the session's transaction rolls back: a failed step leaves
+neither rows nor files behind. A full disk (ENOSPC, or a quota) is ``StorageFull``, naming the
+folder, at once — never half a file.
 """
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
 import re
@@ -24,6 +30,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from models.documents.application_form import APPLICATION_FORM
@@ -32,7 +39,7 @@ from models.documents.engine.templating import Registry, TemplateRole
 from models.documents.roles_grants import GRANT_ROLES
 from models.documents.roles_selection import SELECTION_ROLES
 from models.documents.tables import GeneratedDocument
-from models.errors import Conflict, InputError, Problem
+from models.errors import Conflict, InputError, Problem, StorageFull
 
 DOCUMENTS = Registry("docx")
 for _role in (SELECTION_ROLES[0], APPLICATION_FORM, *SELECTION_ROLES[1:], *GRANT_ROLES):
@@ -143,7 +150,10 @@ def write_document(
         return record  # written once
     data = render_document(role, context)
     digest = hashlib.sha256(data).hexdigest()
+    existed = target.exists()
     _write_atomically(target, data)
+    if not existed:
+        session.info.setdefault(_NEW_FILES, []).append(target)
     if record is None:
         record = GeneratedDocument(
             competition_id=competition_id,
@@ -163,13 +173,38 @@ def write_document(
 
 
 def _write_atomically(target: Path, data: bytes) -> None:
-    """Write to a temporary file beside the target, then rename: a reader never sees half a file."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=".", suffix=".part")
+    """Write to a temporary file beside the target, then rename: a reader never sees half a file.
+    A full disk raises ``StorageFull`` naming the folder; the temporary file is removed."""
+    temporary = ""
     try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=".", suffix=".part")
         with os.fdopen(handle, "wb") as stream:
             stream.write(data)
         os.replace(temporary, target)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
+    except BaseException as exc:
+        if temporary:
+            Path(temporary).unlink(missing_ok=True)
+        if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
+            raise StorageFull(
+                f"文书目录空间已满，本步骤未保存任何文书 / no space left on the documents disk "
+                f"({target.parent}): nothing of this step was kept — free some space and run it again"
+            ) from exc
         raise
+
+
+_NEW_FILES = "grantflow.documents.new_files"  # session.info: files this transaction created
+
+
+@sa.event.listens_for(sa.orm.Session, "after_commit")
+def _keep_new_files(session: sa.orm.Session) -> None:
+    session.info.pop(_NEW_FILES, None)
+
+
+@sa.event.listens_for(sa.orm.Session, "after_transaction_end")
+def _remove_new_files(session: sa.orm.Session, transaction: sa.orm.SessionTransaction) -> None:
+    """A transaction that ends without a commit (rolled back, or its session closed) takes the
+    files it created with it: no file without its row."""
+    if transaction.parent is None:
+        for path in session.info.pop(_NEW_FILES, []):
+            Path(path).unlink(missing_ok=True)

@@ -502,16 +502,15 @@ ANNUAL_REPORT = TemplateRole(
                 {"grade": "合格", "passed": True, "count": 2},
                 {"grade": "不合格", "passed": False, "count": 0},
             ],
-            "agreement": [
-                {"name": "ICC(2,1)", "value": "0.7124", "note": "19 × 5"},
-                {"name": "ICC(2,k)", "value": "0.9253", "note": "19 × 5"},
-                {"name": "Kendall's W", "value": "0.7810", "note": "19 × 5"},
-            ],
+            "agreement": (
+                "5位专家对全部19个申报逐一评分，专家评分一致性系数（组内相关系数）为0.7124（最大为1，越接近1，"
+                "不同专家给同一项目的分数越接近；0.75以上为良好，0.90以上为优秀），专家之间评分一致性一般。"
+            ),
             "timeline": [
-                {"stage": "call_open", "label": "征集中", "date": "2025-01-06"},
-                {"stage": "screening", "label": "资格审查", "date": "2025-03-03"},
-                {"stage": "review", "label": "专家评审", "date": "2025-03-05"},
-                {"stage": "evaluation", "label": "结项评估", "date": "2025-10-16"},
+                {"stage": "call_open", "label": "征集中", "date": date(2025, 1, 6)},
+                {"stage": "screening", "label": "资格审查", "date": date(2025, 3, 3)},
+                {"stage": "review", "label": "专家评审", "date": date(2025, 3, 5)},
+                {"stage": "evaluation", "label": "结项评估", "date": date(2025, 10, 16)},
             ],
             "highlights": [
                 "立项项目覆盖9个社区（共11个），涉及一老、一小、公益服务3个公益领域；",

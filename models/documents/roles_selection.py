@@ -109,7 +109,7 @@ RECEIPT = TemplateRole(
         "amount_fen": 800_000,
         "category": "一老",
         "communities": ["吕岭", "江头"],
-        "channel": "Word申报书（电子邮件）",
+        "channel": "电子版申报书（电子邮件）",
         "screening_by": date(2025, 3, 7),
         "operator": OPERATOR,
         "contact": CONTACT,
@@ -245,14 +245,9 @@ SCORE_SUMMARY = TemplateRole(
             },
         ],
         "agreement": (
-            "评审一致性（不完整设计，单因素随机效应）：ICC(1,1) = 0.4123；"
-            "ICC(1,k̄)（k̄ = k₀ = 4.5833） = 0.7788"
-        ),
-        "agreement_method": (
-            "计算方法：不完整设计：24 个申报、7 位专家，每个申报由 4–5 位专家评分，共 110 个评分，"
-            "按单因素随机效应计算，k₀ = 4.5833。"
-            "ICC(1,1) = (MSB − MSW) / (MSB + (k₀ − 1)·MSW), k₀ = (N − Σnᵢ²/N) / (n − 1)；"
-            "ICC(1,k̄) = (MSB − MSW) / MSB, k̄ = k₀。"
+            "24个申报各由4至5位专家评分（共7位专家，每人评其中一部分），专家评分一致性系数（组内相关系数）为0.4123"
+            "（最大为1，越接近1，不同专家给同一项目的分数越接近；0.75以上为良好，0.90以上为优秀），"
+            "专家之间评分一致性较差。"
         ),
         "experts": ["陈慧敏", "黄志强", "林雅琴", "王建华", "郑丽娟"],
         "prepared_by": "林晓燕",
@@ -339,8 +334,11 @@ REJECTION_NOTICE = TemplateRole(
         "project_title": "邻里守望——金尚社区楼道文化营造",
         "application_ref": "JT2025-014",
         "score": Decimal("68.40"),
-        "reason": "本组资金按得分排序分配完毕，项目排名第5，未进入资助范围。\n"
-        "专家意见：需求调研不够具体，活动与目标对应性较弱，建议细化服务对象和成效指标。",
+        "reason": "本组资金按得分排序分配完毕，项目排名第5，未进入资助范围。",
+        "comments": [
+            "需求调研不够具体，活动与目标对应性较弱，建议细化服务对象和成效指标。",
+            "预算中宣传费占比偏高，建议压缩并补充测算依据。",
+        ],
         "contact": CONTACT,
         "organiser": ORGANISER,
         "issue_date": date(2025, 3, 31),

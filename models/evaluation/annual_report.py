@@ -15,6 +15,7 @@ from sqlmodel import Session, select
 
 from models.competition.tables import Competition, competition_config
 from models.documents.engine.charts import bar_chart, grouped_bar_chart, pie_chart
+from models.documents.engine.cn_format import percent
 from models.documents.engine.docx import InlineImage
 from models.documents.registry import write_document
 from models.documents.tables import GeneratedDocument
@@ -82,10 +83,6 @@ def charts(figures: dict[str, Any]) -> dict[str, InlineImage]:
     }
 
 
-def _percent(part: int, whole: int) -> str:
-    return f"{part * 100 // whole}%" if whole else "—"
-
-
 def _sentences(figures: dict[str, Any]) -> tuple[list[str], list[str]]:
     delivery, outcomes = figures["delivery"], figures["outcomes"]
     covered = [row["name"] for row in figures["by_category"] if row["funded"]]
@@ -94,7 +91,7 @@ def _sentences(figures: dict[str, Any]) -> tuple[list[str], list[str]]:
         f"涉及{'、'.join(covered) or '—'}{len(covered)}个公益领域；",
         f"开展活动{delivery['sessions']}场（计划{delivery['planned_sessions']}场），"
         f"服务{delivery['person_times']}人次（计划{delivery['planned_person_times']}人次，"
-        f"完成{_percent(delivery['person_times'], delivery['planned_person_times'])}）；",
+        f"完成{percent(delivery['person_times'], delivery['planned_person_times'])}）；",
     ]
     passed = sum(row["count"] for row in figures["grades"] if row["passed"])
     evaluated = sum(row["count"] for row in figures["grades"])
@@ -149,15 +146,8 @@ def annual_report_context(
         "by_category": figures["by_category"],
         "by_community": figures["by_community"],
         "grades": figures["grades"],
-        "agreement": [
-            {
-                "name": name,
-                "value": agreement[key]["value"] or "—",
-                "note": agreement[key]["reason"] or agreement[key]["basis"] or "",
-            }
-            for key, name in (("icc2_1", "ICC(2,1)"), ("icc2_k", "ICC(2,k)"), ("kendall_w", "Kendall's W"))
-        ],
-        "timeline": figures["timeline"],
+        "agreement": agreement["summary"]["zh"],
+        "timeline": [{**row, "date": date.fromisoformat(row["date"])} for row in figures["timeline"]],
         "highlights": highlights,
         "problems": problems,
         "issue_date": issue_date,

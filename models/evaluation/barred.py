@@ -25,6 +25,21 @@ from models.intake.tables import Application, Organisation
 from models.states import GrantState
 
 
+def barred_through(outcome_year: int, barred_years: int) -> int:
+    """The last year an organisation may not apply after an outcome in ``outcome_year``: the
+    ``barred_years`` years that follow it (2025 and 2 years: 2026 and 2027; it may apply in 2028).
+    The one rule — ``barred_organisations`` bars by it and its sentence states it."""
+    return outcome_year + barred_years
+
+
+def bar_sentence(until_year: int) -> tuple[str, str]:
+    """What a bar through ``until_year`` means, as the refusal says it (zh, en)."""
+    return (
+        f"{until_year}年（含）以前不得申报，{until_year + 1}年起可再申报",
+        f"barred through {until_year}; may apply again from {until_year + 1}",
+    )
+
+
 @dataclass(frozen=True)
 class BarredOrganisation:
     name: str
@@ -59,7 +74,7 @@ def barred_organisations(session: Session, *, year: int) -> list[BarredOrganisat
     barred = []
     for grant, application, organisation, evaluation in rows:
         competition = competitions[grant.competition_id]
-        until = competition.year + competition_config(competition).evaluation.barred_years
+        until = barred_through(competition.year, competition_config(competition).evaluation.barred_years)
         if year > until:
             continue
         if grant.state is GrantState.terminated:
@@ -69,14 +84,15 @@ def barred_organisations(session: Session, *, year: int) -> list[BarredOrganisat
             assert evaluation is not None
             zh = f"{competition.year}年项目“{application.title}”（{application.ref}）结项评估不合格"
             en = f"{competition.year}: {application.ref} {application.title!r} failed its final evaluation"
+        bar_zh, bar_en = bar_sentence(until)
         barred.append(
             BarredOrganisation(
                 name=organisation.name,
                 registration_number=organisation.registration_number,
                 year=competition.year,
                 until_year=until,
-                reason_zh=f"{zh}，{until}年前不得申报",
-                reason_en=f"{en}; barred until {until}",
+                reason_zh=f"{zh}，{bar_zh}",
+                reason_en=f"{en}; {bar_en}",
             )
         )
     return barred

@@ -35,6 +35,7 @@ from datetime import date
 from sqlmodel import Session, col, select
 
 from models.audit import effective_now, record
+from models.bilingual import Bilingual
 from models.competition.config import CheckpointPlan, CompetitionConfig
 from models.competition.tables import Competition, competition_config
 from models.errors import ConfigError, NotFound, Problem
@@ -279,9 +280,12 @@ def settle(
     config = config or competition_config(competition)
     outcome = decide(result.passed, rule=config.evaluation.on_fail, round_=checkpoint.round)
     zh, en = OUTCOME_LABELS[outcome]
-    why = (
-        f"结项评估第{checkpoint.round}轮 {result.score}分（{result.grade}）：{zh} / "
-        f"round {checkpoint.round} {result.score} ({result.grade}): {en}"
+    which = "结项评估" if checkpoint.round == 1 else f"整改后结项复评（第{checkpoint.round}轮）"
+    why = str(
+        Bilingual(
+            f"{which}得分{result.score}分（{result.grade}），{zh}",
+            f"round {checkpoint.round} {result.score} ({result.grade}): {en}",
+        )
     )
     tranches = list(
         session.exec(select(Tranche).where(Tranche.grant_id == grant.id).order_by(col(Tranche.seq)))

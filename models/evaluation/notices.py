@@ -27,6 +27,7 @@ from sqlmodel import Session, col, select
 
 from models.competition.config import CompetitionConfig, NumberedKind
 from models.competition.tables import Competition, competition_config
+from models.documents.engine.cn_format import percent
 from models.documents.numbering import assign_number
 from models.documents.registry import write_document
 from models.documents.tables import GeneratedDocument
@@ -59,10 +60,6 @@ def _evaluated_on(session: Session, checkpoint: Checkpoint | None) -> date | Non
         return None
     records = session.exec(select(CheckpointReport).where(CheckpointReport.checkpoint_id == checkpoint.id))
     return max((r.visit_date for r in records if r.visit_date is not None), default=None)
-
-
-def _rate(actual: int, planned: int) -> str:
-    return f"{actual * 100 // planned}%" if planned else "—"
 
 
 def _category(config: CompetitionConfig, code: str) -> str:
@@ -258,13 +255,13 @@ def report_context(
                 "name": "活动场次",
                 "planned": plan.sessions_text,
                 "actual": f"{evaluation.activities_held}场",
-                "rate": _rate(evaluation.activities_held, sessions),
+                "rate": percent(evaluation.activities_held, sessions),
             },
             {
                 "name": "服务人次",
                 "planned": plan.participants_text,
                 "actual": f"{evaluation.person_times:,}人次",
-                "rate": _rate(evaluation.person_times, people),
+                "rate": percent(evaluation.person_times, people),
             },
         ],
         "granted_fen": money.money.granted_fen,

@@ -431,13 +431,9 @@ def open_objections(session: Session, *, competition_id: int) -> list[Objection]
     )
 
 
-def approve_decision(session: Session, *, competition_id: int, actor: str) -> bool:
-    """Approve the draft: refuses while a tie or objection is open; False when already approved."""
-    competition, _ = competition_of(session, competition_id)
-    if competition.stage in (CompetitionStage.publicity, CompetitionStage.implementation):
-        return False
-    _require_deciding(competition)
-    draft_decision(session, competition_id=competition_id, actor=actor)
+def check_may_approve(session: Session, *, competition_id: int) -> list[FundingDecision]:
+    """The stored draft's decisions, or ``Conflict`` (changes nothing): no draft yet, a tie at the
+    cut or an objection still open. Asked by the approval and, before its run, by the CLI."""
     decisions = list(_decisions(session, competition_id=competition_id).values())
     if not decisions:
         raise Conflict("还没有资助方案（先运行 funding draft）/ no draft to approve: run funding draft")
@@ -453,6 +449,17 @@ def approve_decision(session: Session, *, competition_id: int, actor: str) -> bo
         raise Conflict(
             f"还有 {len(objections)} 件异议未处理，暂不能批准 / {len(objections)} objections are open"
         )
+    return decisions
+
+
+def approve_decision(session: Session, *, competition_id: int, actor: str) -> bool:
+    """Approve the draft: refuses while a tie or objection is open; False when already approved."""
+    competition, _ = competition_of(session, competition_id)
+    if competition.stage in (CompetitionStage.publicity, CompetitionStage.implementation):
+        return False
+    _require_deciding(competition)
+    draft_decision(session, competition_id=competition_id, actor=actor)
+    decisions = check_may_approve(session, competition_id=competition_id)
     for decision in decisions:
         application = session.get(Application, decision.application_id)
         assert application is not None

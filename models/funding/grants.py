@@ -27,6 +27,7 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from models.audit import record
+from models.bilingual import chinese
 from models.competition.config import CompetitionConfig, LapsedRule, NumberedKind
 from models.competition.tables import Competition, competition_config
 from models.documents.engine.cn_format import cn_day
@@ -158,13 +159,13 @@ def agreement_context(session: Session, *, grant: Grant) -> dict[str, Any]:
 
 
 def _comments(session: Session, application_id: int) -> list[str]:
-    """The experts' comments on their submitted sheets, without their names (in sheet order)."""
+    """The experts' comments on their submitted sheets, without their names, in sheet order: each
+    once (two experts writing the same sentence make one item)."""
     query = select(ReviewAssignment).where(
         ReviewAssignment.application_id == application_id, col(ReviewAssignment.submitted_at).is_not(None)
     )
-    return [
-        a.comment.strip() for a in session.exec(query.order_by(col(ReviewAssignment.id))) if a.comment.strip()
-    ]
+    comments = (a.comment.strip() for a in session.exec(query.order_by(col(ReviewAssignment.id))))
+    return list(dict.fromkeys(c for c in comments if c))
 
 
 def write_award_letters(
@@ -246,9 +247,8 @@ def write_award_letters(
             continue
         if application.state is not ApplicationState.not_funded:
             continue
-        zh = decision.explanation.partition(" / ")[0]
+        zh = chinese(decision.explanation)
         comments = _comments(session, application.id) if config.funding.expert_comments_in_rejection else []
-        reason = zh + ("\n专家意见：" + "；".join(comments) if comments else "")
         notice = write_document(
             session,
             role="rejection_notice",
@@ -258,7 +258,8 @@ def write_award_letters(
                 "project_title": application.title,
                 "application_ref": application.ref,
                 "score": score,
-                "reason": reason,
+                "reason": zh,
+                "comments": comments,
                 "contact": config.competition.contact,
                 "organiser": competition.organiser,
                 "issue_date": issue_date,
@@ -296,6 +297,20 @@ def grant_by_ref(session: Session, *, competition_id: int, ref: str) -> Grant:
     if found is None:
         raise NotFound(f"申报编号 {ref} 没有资助（尚未立项？）/ no grant for {ref!r}")
     return found
+
+
+def check_signing_day(on: date, *, today: date, future: bool, where: str) -> None:
+    """A signing dated after ``today`` is a typing mistake unless ``future`` says it is intended
+    (an agreement recorded ahead of its signing): ``InputError`` naming the row, nothing stored."""
+    if on > today and not future:
+        raise InputError(
+            Problem(
+                where,
+                "--on",
+                f"签订日期 {on} 晚于今天（{today}）；若确为预先登记，请加 --future",
+                f"signed on {on}, after today ({today}): add --future if that is intended",
+            )
+        )
 
 
 def record_signing(

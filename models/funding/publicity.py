@@ -317,15 +317,40 @@ def resolve_objection(
     return objection
 
 
+def why_notice_stays_open(session: Session, *, competition_id: int, now: datetime) -> Conflict | None:
+    """Why the 公示 may not close at ``now`` — no notice published, its window not over, an
+    objection open — or None when it may close. Read-only: asked by ``close_publicity`` and, before
+    its run, by the CLI (which refuses with it)."""
+    notice = current_notice(session, competition_id=competition_id)
+    if notice is None:
+        return Conflict(
+            "公示尚未发布（grantflow funding approve）/ no notice is published (grantflow funding approve)"
+        )
+    if now < notice.ends_at:
+        ends = notice.ends_at.astimezone(BEIJING)
+        return Conflict(
+            f"公示第{notice.seq}次至 {ends:%Y-%m-%d %H:%M} 结束，期满后才能结束公示 / "
+            f"notice {notice.seq} is open until {ends.isoformat()}: it closes after its window"
+        )
+    objections = open_objections(session, competition_id=competition_id)
+    if objections:
+        return Conflict(
+            f"还有 {len(objections)} 件异议未处理（grantflow publicity objection resolve）/ "
+            f"{len(objections)} objections are open (grantflow publicity objection resolve)"
+        )
+    return None
+
+
 def close_publicity(session: Session, *, competition_id: int, now: datetime, actor: str) -> bool:
     """Close the notice once its window has passed and no objection is open; the projects are
     funded (已立项). False (nothing changed) while the notice must stay open."""
     competition, _ = competition_of(session, competition_id)
     if competition.stage is not CompetitionStage.publicity:
         return False
-    notice = current_notice(session, competition_id=competition_id)
-    if notice is None or now < notice.ends_at or open_objections(session, competition_id=competition_id):
+    if why_notice_stays_open(session, competition_id=competition_id, now=now) is not None:
         return False
+    notice = current_notice(session, competition_id=competition_id)
+    assert notice is not None
     notice.closed_at = now
     session.add(notice)
     for _, application, _ in listed_projects(session, competition_id=competition_id):

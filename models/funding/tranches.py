@@ -24,6 +24,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
+from models.bilingual import chinese
 from models.competition.config import CompetitionConfig, NumberedKind
 from models.competition.tables import Competition, competition_config
 from models.documents.engine.cn_format import cn_day
@@ -133,7 +134,7 @@ def _payment_notice(
             "planned_fen": tranche.amount_fen,
             "reduced_fen": tranche.reduced_fen,
             "amount_fen": tranche.paid_fen,
-            "gate_result": reason.partition(" / ")[0],
+            "gate_result": chinese(reason),
             "grant_fen": grant.amount_fen,
             "paid_before_fen": paid_before,
             "bank_name": "以资助协议约定的账户为准",

@@ -35,6 +35,16 @@ def is_working_day(day: date, *, holidays: Collection[date] = (), make_up: Colle
         return day.weekday() < 5
 
 
+def calendar_knows(year: int) -> bool:
+    """Whether ``chinesecalendar`` holds the State Council's holidays of ``year`` (else only
+    weekends are known, until the configured lists or a newer library say more)."""
+    try:
+        chinese_calendar.is_workday(date(year, 1, 1))
+    except NotImplementedError:
+        return False
+    return True
+
+
 def add_working_days(
     start: date, count: int, *, holidays: Collection[date] = (), make_up: Collection[date] = ()
 ) -> date:

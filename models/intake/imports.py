@@ -127,6 +127,27 @@ def hold_refusals(report: ImportReport, limits: IntakeLimits) -> None:
     ]
 
 
+def check_on_time(
+    config: CompetitionConfig, *, now: datetime, override_reason: str | None, name: str
+) -> bool:
+    """Whether a file named ``name`` arrives late; after ``deadlines.applications_close`` it is
+    refused (``InputError``) unless an administrator's ``override_reason`` says why. Asked by the
+    import and, before its run, by the CLI."""
+    close = config.deadlines.applications_close
+    late = now > close
+    if late and not (override_reason or "").strip():
+        raise InputError(
+            Problem(
+                name,
+                "",
+                f"申报已于 {close.astimezone(BEIJING):%Y-%m-%d %H:%M}（北京时间）截止，不再受理；"
+                "如需补录，须由管理员注明理由",
+                f"applications closed at {close.isoformat()}; an administrator may import late with a reason",
+            )
+        )
+    return late
+
+
 def import_applications(
     session: Session,
     *,
@@ -151,19 +172,8 @@ def import_applications(
         raise NotFound(f"没有竞赛 #{competition_id} / no competition #{competition_id}")
     config = competition_config(competition)
     name = Path(path).name
-    close = config.deadlines.applications_close
-    late = now > close
+    late = check_on_time(config, now=now, override_reason=override_reason, name=name)
     reason = (override_reason or "").strip()
-    if late and not reason:
-        raise InputError(
-            Problem(
-                name,
-                "",
-                f"申报已于 {close.astimezone(BEIJING):%Y-%m-%d %H:%M}（北京时间）截止，不再受理；"
-                "如需补录，须由管理员注明理由",
-                f"applications closed at {close.isoformat()}; an administrator may import late with a reason",
-            )
-        )
     read = read_application_file(path, config.intake)
     rows = read.rows
     report = ImportReport(file=name, late=late, notices=read.notices)
@@ -192,7 +202,7 @@ def import_applications(
                 data={
                     "file": name,
                     "applications": report.accepted,
-                    "deadline": close.isoformat(),
+                    "deadline": config.deadlines.applications_close.isoformat(),
                     "imported_at": now.isoformat(),
                 },
             )

@@ -31,12 +31,12 @@ from models.settings import Settings
 from models.states import ApplicationState
 
 STAGE = "intake"
-CHANNELS = {
-    ".xlsx": "Excel申报汇总表",
-    ".xlsm": "Excel申报汇总表",
-    ".csv": "CSV申报汇总表",
-    ".json": "JSON数据",
-    ".docx": "Word申报书",
+CHANNELS = {  # official papers are Chinese: the kind of file, not its program's name
+    ".xlsx": "电子表格申报汇总表",
+    ".xlsm": "电子表格申报汇总表",
+    ".csv": "文本格式申报汇总表",
+    ".json": "数据文件",
+    ".docx": "电子版申报书",
 }
 
 

@@ -39,6 +39,11 @@ def budget_line_where(number: int) -> str:
     return f"{WEB_FORM}：预算明细第{number}行 (budget line {number})"
 
 
+def activity_line_where(number: int) -> str:
+    """Where a 活动安排 row of the web form is: ``网上申报 / web form：活动安排第2项 (activity 2)``."""
+    return f"{WEB_FORM}：活动安排第{number}项 (activity {number})"
+
+
 class ApplicationsClosed(Conflict):
     """The competition takes no applications now: ``reason`` is ``not_open`` or ``deadline``."""
 

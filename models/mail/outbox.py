@@ -25,6 +25,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Field, Session, SQLModel, col, func, select
 
+from models.audit import AS_OF
 from models.errors import NotFound
 from models.states import LETTER_MOVES, LetterState, Machine
 from models.types import UtcDateTime, enum_column, utcnow
@@ -72,6 +73,19 @@ def idempotency_key(stage: str, recipient: str, subject: str) -> str:
     return f"{key[: KEY_LENGTH - 65]}#{digest}"
 
 
+def letter_date(letter: OutboxLetter) -> datetime | None:
+    """The moment the letter is dated (its Date header): its run's moment, or None — then the
+    moment it is sent."""
+    stamp = (letter.extra or {}).get(DATED)
+    if not isinstance(stamp, str):
+        return None
+    try:
+        moment = datetime.fromisoformat(stamp)
+    except ValueError:
+        return None
+    return moment if moment.tzinfo is not None else None
+
+
 def message_id_for(letter: OutboxLetter, domain: str) -> str:
     """The letter's Message-ID: fixed by its row, so a re-send after a crash repeats it exactly."""
     seed = f"{letter.idempotency_key}|{letter.created_at.isoformat() if letter.created_at else ''}"
@@ -79,14 +93,22 @@ def message_id_for(letter: OutboxLetter, domain: str) -> str:
     return f"<letter-{letter.id}.{digest}@{domain}>"
 
 
+DATED = "dated"  # the key in ``extra`` of the moment a letter is dated (its Date header)
+
+
 def queue_letter(session: Session, letter: OutboxLetter) -> OutboxLetter:
     """Add ``letter`` unless a letter with the same idempotency key exists; return the stored one.
 
+    A letter queued by a run that acts as of a moment (``session_scope(as_of=…)``) is dated by that
+    moment (``letter_date``): the demo's 2025 letters say 2025, whenever they are sent.
     Safe against a concurrent writer: the unique key decides, inside a savepoint.
     """
     existing = find_by_key(session, key=letter.idempotency_key)
     if existing is not None:
         return existing
+    moment = session.info.get(AS_OF)
+    if isinstance(moment, datetime):
+        letter.extra = {**(letter.extra or {}), DATED: moment.isoformat()}
     try:
         with session.begin_nested():
             session.add(letter)

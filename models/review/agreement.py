@@ -45,7 +45,10 @@ from decimal import ROUND_HALF_UP, Decimal, localcontext
 from fractions import Fraction
 from typing import Any
 
+from models.bilingual import Bilingual
+
 Matrix = Sequence[Sequence[Decimal | int | None]]
+Shape = tuple[int, int, str]  # applications, experts, experts per application ("5" or "4–5")
 FOUR_PLACES = Decimal("0.0001")
 MAX_CANDIDATE_BLOCKS = 50_000
 
@@ -252,6 +255,18 @@ APPLIES = {
     INCOMPLETE: ("icc1_1", "icc1_k"),
     NO_SCORES: (),
 }
+# The one statistic a paper prints for a design: how closely two experts' scores of the same
+# application agree (a single score's reliability) — ICC(2,1) when every expert scored every
+# application, ICC(1,1) when each application had its own experts.
+HEADLINE = {COMPLETE: "icc2_1", INCOMPLETE: "icc1_1"}
+# Its level in words (Koo & Li 2016, "A guideline of selecting and reporting intraclass correlation
+# coefficients"): below 0.50 poor, 0.50–0.75 moderate, 0.75–0.90 good, 0.90 and above excellent.
+LEVELS = (
+    (Decimal("0.90"), "优秀", "excellent"),
+    (Decimal("0.75"), "良好", "good"),
+    (Decimal("0.50"), "一般", "moderate"),
+)
+POOR = ("较差", "poor")
 
 
 @dataclass(frozen=True)
@@ -267,11 +282,48 @@ class PanelAgreement:
     design: str = NO_SCORES  # complete | incomplete | none
     design_zh: str = ""  # the design in words
     design_en: str = ""
+    shape: Shape | None = None  # how many applications and experts, and experts per application
 
     @property
     def applies(self) -> tuple[str, ...]:
         """The statistics that describe this design (the others are given for reference)."""
         return APPLIES[self.design]
+
+    def summary(self) -> dict[str, str | None]:
+        """The one figure papers and people are shown (``HEADLINE`` of the design), its level and one
+        sentence saying what it means, in Chinese and English — the same wherever it is printed."""
+        key = HEADLINE.get(self.design)
+        stat = getattr(self, key) if key else None
+        if key is None or stat is None or self.shape is None:
+            return {"statistic": None, "value": None, "level": None, "zh": _NONE_ZH, "en": _NONE_EN}
+        applications, experts, span = self.shape
+        if self.design == COMPLETE:
+            who = f"{experts}位专家对全部{applications}个申报逐一评分"
+            who_en = f"{experts} experts scored all {applications} applications"
+        else:
+            each = span.replace("–", "至")
+            who = f"{applications}个申报各由{each}位专家评分（共{experts}位专家，每人评其中一部分）"
+            who_en = f"{applications} applications, each scored by {span} of {experts} experts"
+        if stat.value is None:
+            reason = Bilingual.parse(stat.reason)
+            return {
+                "statistic": key,
+                "value": None,
+                "level": None,
+                "zh": f"{who}；专家评分一致性系数：{reason.zh}。",
+                "en": f"{who_en}; the experts' agreement: {reason.en}.",
+            }
+        level, level_en = next(((zh, en) for floor, zh, en in LEVELS if stat.value >= floor), POOR)
+        return {
+            "statistic": key,
+            "value": str(stat.value),
+            "level": level,
+            "zh": f"{who}，专家评分一致性系数（组内相关系数）为{stat.value}（最大为1，越接近1，不同专家给同一"
+            f"项目的分数越接近；0.75以上为良好，0.90以上为优秀），专家之间评分一致性{level}。",
+            "en": f"{who_en}; the experts' agreement (intraclass correlation) is {stat.value} (at most 1; "
+            "the closer to 1, the closer two experts' scores of the same application; 0.75 and above "
+            f"is good, 0.90 and above excellent): {level_en}.",
+        }
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -286,7 +338,12 @@ class PanelAgreement:
             "icc2_k": self.icc2_k.as_json(),
             "kendall_w": self.kendall_w.as_json(),
             "block": {"applications": list(self.targets), "experts": list(self.judges)},
+            "summary": self.summary(),
         }
+
+
+_NONE_ZH = "尚无评分，未计算专家评分一致性。"
+_NONE_EN = "no scores yet: the experts' agreement is not computed."
 
 
 def _none(reason: str, **one_way: Any) -> PanelAgreement:
@@ -337,7 +394,7 @@ def largest_complete_block(cells: Mapping[tuple[int, int], object]) -> Block | N
     return None if best is None else (best[1], best[2])
 
 
-def _design(cells: Mapping[tuple[int, int], Decimal], one: OneWay) -> tuple[str, str, str]:
+def _design(cells: Mapping[tuple[int, int], Decimal], one: OneWay) -> tuple[str, str, str, Shape]:
     targets = {t for t, _ in cells}
     judges = {j for _, j in cells}
     n, k = len(targets), len(judges)
@@ -347,12 +404,14 @@ def _design(cells: Mapping[tuple[int, int], Decimal], one: OneWay) -> tuple[str,
             f"完整设计：{n} 个申报 × {k} 位专家，每位专家评了每个申报，按双因素随机效应（绝对一致）计算",
             f"complete design: {n} applications × {k} experts, every expert scored every application; "
             "two-way random effects, absolute agreement",
+            (n, k, str(k)),
         )
     per_target: dict[int, int] = {}
     for t, _ in cells:
         per_target[t] = per_target.get(t, 0) + 1
     low, high = min(per_target.values()), max(per_target.values())
     span = f"{low}" if low == high else f"{low}–{high}"
+    shape = (n, k, span)
     k0 = f"，k₀ = {one.k0}" if one.k0 is not None else ""
     k0_en = f", k₀ = {one.k0}" if one.k0 is not None else ""
     return (
@@ -361,6 +420,7 @@ def _design(cells: Mapping[tuple[int, int], Decimal], one: OneWay) -> tuple[str,
         f"按单因素随机效应计算{k0}",
         f"incomplete design: {n} applications, {k} experts, each application "
         f"scored by {span} experts, {len(cells)} scores; one-way random effects{k0_en}",
+        shape,
     )
 
 
@@ -378,7 +438,7 @@ def panel_agreement(cells: Mapping[tuple[int, int], Decimal]) -> PanelAgreement:
     for (t, _), value in sorted(cells.items()):
         scores.setdefault(t, []).append(value)
     one = icc1(list(scores.values()))
-    design, design_zh, design_en = _design(cells, one)
+    design, design_zh, design_en, shape = _design(cells, one)
     every = f"全部 {one.scores} 个评分（{one.targets} 个申报）/ all {one.scores} scores"
     every += f" of {one.targets} applications"
     one_way: dict[str, Any] = {
@@ -388,6 +448,7 @@ def panel_agreement(cells: Mapping[tuple[int, int], Decimal]) -> PanelAgreement:
         "design": design,
         "design_zh": design_zh,
         "design_en": design_en,
+        "shape": shape,
     }
     n_targets = len(scores)
     n_judges = len({j for _, j in cells})

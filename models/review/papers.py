@@ -8,6 +8,7 @@ can never disagree.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -17,7 +18,6 @@ from sqlmodel import Session, col, select
 from models.competition.config import Aggregation, CompetitionConfig
 from models.competition.tables import Competition, competition_config, list_criteria
 from models.intake.tables import Application, Organisation
-from models.review.agreement import NAMES
 from models.review.results import review_report
 from models.review.tables import Expert, ReviewAssignment, Score
 from models.states import AssignmentState
@@ -28,44 +28,9 @@ AGGREGATION_LABELS = {
     Aggregation.trimmed_mean: "去掉一个最高分和一个最低分后取算术平均（评分不少于{n}份时；不足时取算术平均）",
 }
 
-AGREEMENT_NAMES = NAMES
-
 
 def aggregation_label(config: CompetitionConfig) -> str:
     return AGGREGATION_LABELS[config.review.aggregation].format(n=config.review.trimmed_min_scores)
-
-
-def _agreement_line(panel: dict[str, Any]) -> str:
-    """The figures that apply to the panel's design, e.g. ``评审一致性（不完整设计，单因素随机效应）：
-    ICC(1,1) = 0.4123；ICC(1,k̄) = 0.7788（k̄ = k₀ = 4.5833）``."""
-    applies = panel.get("applies") or []
-    if not applies:
-        return "评审一致性：不适用（还没有评分）"
-    parts = []
-    for key in applies:
-        stat = panel.get(key) or {}
-        name, value = AGREEMENT_NAMES[key], stat.get("value")
-        if key == "icc1_k" and panel.get("k0"):
-            name = f"{name}（k̄ = k₀ = {panel['k0']}）"
-        parts.append(
-            f"{name} = {value}" if value is not None else f"{name}：不适用（{_zh(stat.get('reason'))}）"
-        )
-    kind = "完整设计，双因素随机效应" if panel.get("design") == "complete" else "不完整设计，单因素随机效应"
-    return f"评审一致性（{kind}）：" + "；".join(parts)
-
-
-def _agreement_method(panel: dict[str, Any]) -> str:
-    """How the figures were computed: the design in words and the formulas of the applicable ones."""
-    applies = panel.get("applies") or []
-    if not applies:
-        return ""
-    formulas = "；".join(str((panel.get(key) or {}).get("formula") or "") for key in applies)
-    return f"计算方法：{panel.get('design_zh') or ''}。{formulas}。"
-
-
-def _zh(text: Any) -> str:
-    """The Chinese half of a bilingual "中文 / English" message."""
-    return str(text or "").split(" / ", 1)[0]
 
 
 def score_summary_context(
@@ -84,10 +49,11 @@ def score_summary_context(
         ).all()
     )
     by_pool: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    shown = _printed_alike(e["total"] for entry in report["applications"] for e in entry["experts"])
     for entry in report["applications"]:
         dropped = set(entry["dropped"])
-        scores = [e["total"] for e in entry["experts"]]
-        dropped_totals = [e["total"] for e in entry["experts"] if e["expert_id"] in dropped]
+        scores = [shown[e["total"]] for e in entry["experts"]]
+        dropped_totals = [shown[e["total"]] for e in entry["experts"] if e["expert_id"] in dropped]
         by_pool[entry["pool"]].append(
             {
                 "rank": entry["pool_rank"] if entry["pool_rank"] is not None else "—",
@@ -113,14 +79,21 @@ def score_summary_context(
         "competition_name": competition.name,
         "aggregation": aggregation_label(config),
         "pools": pools,
-        "agreement": _agreement_line(report["panel"]),
-        "agreement_method": _agreement_method(report["panel"]),
+        "agreement": report["panel"]["summary"]["zh"],
         "experts": list(experts)
         if not config.review.blind
         else [f"专家{i + 1}" for i in range(len(experts))],
         "prepared_by": prepared_by,
         "issue_date": issue_date,
     }
+
+
+def _printed_alike(totals: Iterable[str]) -> dict[str, str]:
+    """Every expert total with as many decimal places as the most precise of them, at least one, so
+    that a column reads 73.0 beside 80.5, not 73."""
+    values = {text: Decimal(text) for text in totals}
+    places = max([1, *(-int(v.as_tuple().exponent) for v in values.values())])
+    return {text: f"{value:.{places}f}" for text, value in values.items()}
 
 
 def _rank_key(row: dict[str, Any]) -> tuple[int, str]:

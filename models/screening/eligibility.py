@@ -86,7 +86,16 @@ def uscc_is_valid(code: str) -> bool:
 
 
 def _folded(text: str) -> str:
-    return "".join(unicodedata.normalize("NFKC", text).split())
+    """A name or code as it is compared: width-folded (NFKC), case-folded, spaces dropped — so
+    ``52350206MJ01123110``, ``52350206mj01123110`` and its full-width form are one code."""
+    return "".join(unicodedata.normalize("NFKC", text).casefold().split())
+
+
+def _identity(organisation: Organisation) -> str:
+    """Who an organisation is for the rules: its registration number (folded) when it has one —
+    the same organisation stored twice under two spellings of its name is still one — else its row."""
+    number = _folded(organisation.registration_number)
+    return f"code:{number}" if number else f"row:{organisation.id}"
 
 
 def check_application(
@@ -302,10 +311,10 @@ def screen_applications(
             select(Organisation).where(col(Organisation.id).in_({a.organisation_id for a in applications}))
         )
     }
-    seen: dict[int, list[Application]] = {}
+    seen: dict[str, list[Application]] = {}
     outcomes = []
     for application in applications:
-        earlier = seen.setdefault(application.organisation_id, [])
+        earlier = seen.setdefault(_identity(organisations[application.organisation_id]), [])
         if application.state == ApplicationState.submitted:
             results = check_application(
                 application,

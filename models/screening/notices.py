@@ -19,13 +19,14 @@ from models.competition.config import CompetitionConfig
 from models.competition.tables import Competition, competition_config
 from models.documents.registry import write_document
 from models.documents.tables import GeneratedDocument
-from models.errors import IllegalTransition, InputError, NotFound, Problem
+from models.errors import InputError, NotFound, Problem
 from models.intake.correspondence import write_to_applicant
 from models.intake.tables import Application, EligibilityCheck, Organisation
-from models.lifecycle import allowed_moves, machine_for, set_state
+from models.lifecycle import set_state
 from models.mail.outbox import OutboxLetter, letter_ids
 from models.screening.eligibility import RULE_LABELS, checks_of, sheet_rows
 from models.settings import Settings
+from models.stage_order import StageRun, require_stage
 from models.states import ORGANISATION_KIND_LABELS, ApplicationState, CompetitionStage
 
 STAGE = "screening"
@@ -34,15 +35,9 @@ DECIDED = (ApplicationState.eligible, ApplicationState.ineligible)
 
 def check_screening_may_run(competition: Competition, *, now: datetime) -> None:
     """Refuse screening before any of its work is done: a competition still in 筹备 (no call
-    published) cannot be screened, nor one whose applications are still open. Changes nothing."""
-    if competition.stage is CompetitionStage.draft:
-        raise IllegalTransition(
-            machine_for(competition).entity,
-            competition.id,
-            str(competition.stage),
-            str(CompetitionStage.screening),
-            sorted(str(stage) for stage in allowed_moves(competition)),
-        )
+    published) cannot be screened (``models.stage_order``), nor one whose applications are still
+    open. Changes nothing."""
+    require_stage(StageRun.screening, slug=competition.slug, stage=competition.stage)
     close = competition_config(competition).deadlines.applications_close
     if competition.stage is CompetitionStage.call_open and now < close:
         raise InputError(

@@ -28,8 +28,10 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, select
 
+from models.bilingual import chinese
 from models.competition.config import NumberedKind
 from models.competition.tables import Competition, competition_config
+from models.documents.engine.cn_format import percent
 from models.documents.numbering import assign_number, number_of
 from models.documents.registry import write_document
 from models.documents.tables import GeneratedDocument
@@ -271,9 +273,6 @@ def _indicator_rows(session: Session, checkpoint: Checkpoint) -> list[dict[str, 
     report = report_of(session, checkpoint_id=checkpoint.id or 0)
     progress = progress_of(session, checkpoint_id=checkpoint.id or 0)
 
-    def rate(actual: int, planned: int) -> str:
-        return f"{round(actual * 100 / planned)}%" if planned else "—"
-
     held = report.activities_held if report else 0
     people = report.person_times if report else 0
     spent = report.spent_fen if report else 0
@@ -282,7 +281,7 @@ def _indicator_rows(session: Session, checkpoint: Checkpoint) -> list[dict[str, 
             "name": "活动场次",
             "planned": plan.plan.sessions_text,
             "actual": f"{held}场",
-            "rate": rate(held, plan.sessions),
+            "rate": percent(held, plan.sessions),
             "evidence": f"进度报告列 {len(progress.activities) if progress else 0} 项活动",
             "note": "",
         },
@@ -290,7 +289,7 @@ def _indicator_rows(session: Session, checkpoint: Checkpoint) -> list[dict[str, 
             "name": "服务人次",
             "planned": plan.plan.participants_text,
             "actual": f"{people:,}人次",
-            "rate": rate(people, plan.participants),
+            "rate": percent(people, plan.participants),
             "evidence": "签到表",
             "note": "",
         },
@@ -298,7 +297,7 @@ def _indicator_rows(session: Session, checkpoint: Checkpoint) -> list[dict[str, 
             "name": "受益人数",
             "planned": plan.plan.beneficiaries_text,
             "actual": f"{report.beneficiaries if report else 0:,}人",
-            "rate": rate(report.beneficiaries if report else 0, plan.beneficiaries),
+            "rate": percent(report.beneficiaries if report else 0, plan.beneficiaries),
             "evidence": "",
             "note": "",
         },
@@ -306,7 +305,7 @@ def _indicator_rows(session: Session, checkpoint: Checkpoint) -> list[dict[str, 
             "name": "经费使用",
             "planned": format_yuan(plan.amount_fen, unit=True),
             "actual": format_yuan(spent, unit=True),
-            "rate": rate(spent, plan.amount_fen),
+            "rate": percent(spent, plan.amount_fen),
             "evidence": "票据",
             "note": "",
         },
@@ -539,7 +538,7 @@ def _rectification_notice(
             "checkpoint_name": plan.name,
             "score": checkpoint.score if checkpoint.score is not None else 0,
             "pass_score": plan.pass_score,
-            "problems": problems or [checkpoint.outcome_reason.partition(" / ")[0]],
+            "problems": problems or [chinese(checkpoint.outcome_reason)],
             "requirements": rectification.items,
             "deadline": rectification.deadline,
             "withheld_label": withheld.label if withheld else "—",
@@ -673,7 +672,7 @@ def termination_notice(
             "application_ref": application.ref,
             "agreement_number": grant.agreement_no,
             "grounds": _termination_grounds(session, competition, grant.id or 0, settings),
-            "reason": termination.reason.partition(" / ")[0],
+            "reason": chinese(termination.reason),
             "terminated_on": day,
             "grant_fen": grant.amount_fen,
             "released_fen": termination.released_fen,
@@ -733,7 +732,7 @@ def queue_termination_notices(
                         subject_entity="termination",
                         subject_id=termination.id or 0,
                     ),
-                    "reason": termination.reason.partition(" / ")[0],
+                    "reason": chinese(termination.reason),
                     "terminated_on": cn_day(_local_day(termination.terminated_at, settings)),
                     "released_amount": format_yuan(termination.released_fen),
                     "accepted_spend": format_yuan(termination.accepted_spend_fen),

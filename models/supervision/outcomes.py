@@ -33,6 +33,8 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from models.audit import AuditEvent, record
+from models.bilingual import Bilingual, chinese
+from models.documents.engine.cn_format import cn_day
 from models.errors import Conflict, InputError, NotFound, Problem
 from models.funding.tables import Grant, Tranche
 from models.funding.tranches import open_gate
@@ -108,7 +110,7 @@ def rectification_items(reports: Iterable[CheckpointReport | None], reason: str)
     for report in reports:
         if report is not None:
             lines += [ln.strip(" -•·\t") for ln in (report.rectify or report.findings).splitlines()]
-    return list(dict.fromkeys(ln for ln in lines if ln)) or [reason]
+    return list(dict.fromkeys(ln for ln in lines if ln)) or [chinese(reason)]
 
 
 def open_rectification(
@@ -187,7 +189,10 @@ def _conclude(
         actor=actor,
         reason=reason,
     )
-    gate_reason = f"{plan.name}{'通过' if passed else '未通过'}：{reason}"
+    verdict = Bilingual(
+        f"{plan.name}{'通过' if passed else '未通过'}：", f"{'passed' if passed else 'failed'}: "
+    )
+    gate_reason = str(verdict + Bilingual.parse(reason))
     _gate_tranche(
         session,
         grant_id=grant.id or 0,
@@ -264,13 +269,19 @@ def settle_checkpoint(
     checkpoint.score = report.score
     passed = report.passed
     mark = plan.pass_score
-    reason = f"督导评分 {report.score}（合格分 {mark}） / scored {report.score} (pass mark {mark})"
+    parts = [
+        Bilingual(f"督导评分{report.score}分（合格分{mark}分）", f"scored {report.score} (pass mark {mark})")
+    ]
     if report.override_reason:
-        reason += f"；督导改判 / overridden: {report.override_reason}"
+        why = report.override_reason
+        parts.append(Bilingual(f"督导改判：{why}", f"overridden: {why}"))
     progress = progress_of(session, checkpoint_id=checkpoint_id)
     if plan.missing_report_fails and not report_on_time(checkpoint, progress, timezone=timezone):
         passed = False
-        reason = f"未按期提交{plan.report_name} / the grantee's report was not submitted on time；{reason}"
+        parts.insert(
+            0, Bilingual(f"未按期提交{plan.report_name}", "the grantee's report was not submitted on time")
+        )
+    reason = str(Bilingual.join(parts))
     from zoneinfo import ZoneInfo
 
     return _conclude(
@@ -342,7 +353,8 @@ def mark_overdue(
                 entity="checkpoint",
                 entity_id=cid,
                 action="report_missing",
-                reason=f"{plan.report_name}逾期未提交（应于 {report_due} 前） / the grantee's report is late",
+                reason=f"{plan.report_name}逾期未提交（应于{cn_day(report_due)}前） / "
+                f"the grantee's report is late (due {report_due})",
             )
             result["report_missing"].append(cid)
         if today <= checkpoint.due_on:
@@ -355,7 +367,10 @@ def mark_overdue(
             and rectification is not None
             and not report_on_time(checkpoint, progress, timezone=timezone)
         ):
-            reason = f"整改期限 {rectification.deadline} 已过，未提交整改报告 / rectification deadline missed"
+            reason = (
+                f"整改期限{cn_day(rectification.deadline)}已过，未提交整改报告 / "
+                f"rectification deadline {rectification.deadline} missed"
+            )
             checkpoint.outcome_reason, checkpoint.settled_at = reason, now
             set_state(session, checkpoint, CheckpointState.failed, actor=actor, reason=reason)
             set_state(session, rectification, RectificationState.lapsed, actor=actor, reason=reason)
@@ -376,7 +391,10 @@ def mark_overdue(
                 entity="checkpoint",
                 entity_id=cid,
                 action="overdue",
-                reason=f"督导记录逾期未提交（应于 {checkpoint.due_on}） / the supervisor's record is overdue",
+                reason=(
+                    f"督导记录逾期未提交（应于{cn_day(checkpoint.due_on)}提交） / "
+                    f"the supervisor's record is overdue (due {checkpoint.due_on})"
+                ),
             )
             result["overdue"].append(cid)
     return result

@@ -18,9 +18,9 @@ from zoneinfo import ZoneInfo
 
 from models.competition.tables import Competition, competition_config
 from models.errors import Problem
-from models.intake.fields import BY_KEY, FIELDS, RawBudgetLine, RawRow
+from models.intake.fields import BY_KEY, FIELDS, RawActivity, RawBudgetLine, RawRow
 from models.intake.values import whole_number
-from models.intake.web import WEB_FORM, budget_line_where
+from models.intake.web import WEB_FORM, activity_line_where, budget_line_where
 from models.money import format_yuan
 from portal.i18n import DEFAULT_LANGUAGE, MESSAGES, problem_text, translator
 
@@ -180,8 +180,11 @@ def raw_row(entered: Entered) -> RawRow:
             if any(value.strip() for value in line.values())
         ],
         activity_plan=[  # the filled cells of each row not left empty, as the Word reader keeps them
-            {key: value.strip() for key, value in row.items() if value.strip()}
-            for row in entered.activities
+            RawActivity(
+                activity_line_where(number),
+                {key: value.strip() for key, value in row.items() if value.strip()},
+            )
+            for number, row in enumerate(entered.activities, start=1)
             if any(value.strip() for value in row.values())
         ],
     )
@@ -246,8 +249,9 @@ class ApplyPage:
     def errors(self) -> dict[str, list[str]]:
         """Every field's problems by key (``budget`` holds the budget's, lines included)."""
         found = {f.key: list(f.errors) for s in self.sections for f in s.fields if f.errors}
-        if self.activity_errors:
-            found["activities"] = list(self.activity_errors)
+        rows = [f"{row.number}: {e}" for row in self.activities for e in row.errors]
+        if self.activity_errors or rows:
+            found["activities"] = [*self.activity_errors, *rows]
         lines = [f"{row.number}: {e}" for row in self.budget for e in row.errors]
         if self.budget_errors or lines:
             found["budget"] = [*self.budget_errors, *lines]
@@ -262,6 +266,9 @@ class ApplyPage:
                     return f"field-{f.key}-0" if f.input in ("radio", "checkboxes") else f"field-{f.key}"
         if self.activity_errors:
             return "activity-0-period"
+        activity = next((row for row in self.activities if row.errors), None)
+        if activity is not None:
+            return f"activity-{activity.index}-period"
         if self.budget_errors:
             return "budget-0-item"
         row = next((row for row in self.budget if row.errors), None)
@@ -273,23 +280,27 @@ class ApplyPage:
 
 
 def _problems_by_place(
-    problems: Sequence[Problem], language: str, budget_count: int
-) -> tuple[dict[str, list[str]], dict[int, list[str]], list[str]]:
-    """Each problem in the reader's language, by field key, by budget line, or general."""
+    problems: Sequence[Problem], language: str, budget_count: int, activity_count: int
+) -> tuple[dict[str, list[str]], dict[int, list[str]], dict[int, list[str]], list[str]]:
+    """Each problem in the reader's language, by field key, by budget line, by activity row, or general."""
     lines = {budget_line_where(n): n - 1 for n in range(1, budget_count + 1)}
+    rows = {activity_line_where(n): n - 1 for n in range(1, activity_count + 1)}
     by_key: dict[str, list[str]] = {}
     by_line: dict[int, list[str]] = {}
+    by_row: dict[int, list[str]] = {}
     general: list[str] = []
     for problem in problems:
         text = problem_text(problem, language)
         key = _LABEL_KEYS.get(problem.field)
         if key == "budget" and problem.where in lines:
             by_line.setdefault(lines[problem.where], []).append(text)
+        elif key == "activities" and problem.where in rows:
+            by_row.setdefault(rows[problem.where], []).append(text)
         elif key is not None:
             by_key.setdefault(SHOWN_WITH.get(key, key), []).append(text)
         else:
             general.append(f"{problem.field}: {text}" if problem.field and language != "en" else text)
-    return by_key, by_line, general
+    return by_key, by_line, by_row, general
 
 
 def apply_page(
@@ -307,7 +318,9 @@ def apply_page(
     low, cap = format_yuan(config.budget.per_project_min), format_yuan(config.budget.per_project_cap)
     service_bounds = (service.start.isoformat(), service.end.isoformat())
     hint_values = {"low": low, "cap": cap, "start": service_bounds[0], "end": service_bounds[1]}
-    by_key, by_line, general = _problems_by_place(problems, language, len(entered.budget))
+    by_key, by_line, by_row, general = _problems_by_place(
+        problems, language, len(entered.budget), len(entered.activities)
+    )
     kinds = [
         Choice(kind.value, t(f"kind.{kind.value}"), checked=entered.values.get("kind") == kind.value)
         for kind in config.eligibility.organisation_kinds
@@ -347,7 +360,9 @@ def apply_page(
         contact=config.competition.contact,
         sections=[FormSection(name, tuple(form_field(k) for k in keys)) for name, keys in SECTIONS],
         budget=[BudgetRow(i, dict(line), tuple(by_line.get(i, ()))) for i, line in enumerate(entered.budget)],
-        activities=[BudgetRow(i, dict(row)) for i, row in enumerate(entered.activities)],
+        activities=[
+            BudgetRow(i, dict(row), tuple(by_row.get(i, ()))) for i, row in enumerate(entered.activities)
+        ],
         budget_errors=by_key.get("budget", []),
         activity_errors=by_key.get("activities", []),
         general_errors=general,

@@ -29,6 +29,7 @@ from sqlmodel import Session, col, select
 
 from models.competition.tables import Competition, competition_config
 from models.db import session_scope
+from models.documents.engine.cn_format import percent
 from models.errors import AccessDenied, Conflict, IllegalTransition, InputError, Problem
 from models.evaluation.panel import sheets_of
 from models.evaluation.panel_links import open_panel_link
@@ -114,10 +115,6 @@ def _number(value: Decimal) -> str:
     return format(value.normalize(), "f")
 
 
-def _rate(actual: int, planned: int) -> str:
-    return f"{actual * 100 // planned}%" if planned else "—"
-
-
 def _reports(session: Session, checkpoint_id: int) -> list[tuple[CheckpointReport, str]]:
     rows = session.exec(
         select(CheckpointReport, Supervisor.name)
@@ -174,15 +171,15 @@ def panel_page(
         plan=plan,
         plan_totals=totals,
         delivered=[
-            Delivered("fr.delivered.activities", totals["sessions"], str(held), _rate(held, sessions)),
+            Delivered("fr.delivered.activities", totals["sessions"], str(held), percent(held, sessions)),
             Delivered(
-                "fr.delivered.people", totals["participants"], f"{people:,}", _rate(people, participants)
+                "fr.delivered.people", totals["participants"], f"{people:,}", percent(people, participants)
             ),
             Delivered(
                 "fr.delivered.spent",
                 format_yuan(plan.amount_fen),
                 format_yuan(spent),
-                _rate(spent, plan.amount_fen),
+                percent(spent, plan.amount_fen),
             ),
         ],
         grantee=grantee_view(session, checkpoint, timezone),

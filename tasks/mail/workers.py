@@ -29,7 +29,7 @@ from sqlmodel import Session, col, select
 from models.db import session_scope
 from models.documents.tables import GeneratedDocument
 from models.mail.mime import Attachment, Mailbox, build_message, message_bytes, parse_mailbox
-from models.mail.outbox import OutboxLetter, next_due_at
+from models.mail.outbox import OutboxLetter, letter_date, next_due_at
 from models.mail.sending import (
     claim_letters,
     mark_deferred,
@@ -42,6 +42,7 @@ from models.mail.sending import (
 from models.settings import Settings
 from models.states import LetterState
 from models.types import utcnow
+from tasks.mail import faults
 from tasks.mail.smtp import Outcome, RateLimit, SmtpServer, classify, transmit
 
 ACTOR = "system:mail"
@@ -105,6 +106,7 @@ class Claimed:
     html: str
     message_id: str
     attachments: tuple[tuple[int, str, str], ...]  # (document id, file name, path under documents/)
+    dated: datetime | None = None  # the run's moment it was queued as of (its Date header)
 
 
 @dataclass(frozen=True)
@@ -155,6 +157,7 @@ def claim_batch(
                 letter.body_html,
                 letter.message_id,
                 attachments,
+                letter_date(letter),
             )
         )
     return claimed
@@ -175,7 +178,7 @@ def build_outgoing(letter: Claimed, *, sender: Mailbox, documents_dir: Path, dat
         text=letter.text,
         html=letter.html,
         message_id=letter.message_id,
-        date=date,
+        date=letter.dated or date,
         attachments=attachments,
     )
     return Outgoing(letter.letter_id, letter.recipient, message_bytes(message))
@@ -235,6 +238,8 @@ class DeliveryRun:
             domain=self.sender.domain,
             competition_id=self.competition_id,
         )
+        for letter in claimed:
+            faults.reach("claimed", letter.letter_id)
         date = datetime.now(ZoneInfo(self.options.timezone))
 
         def build_all() -> list[Outgoing | str]:
@@ -418,7 +423,9 @@ class DeliveryRun:
                             await self.failed(item, answer)
                     else:
                         used += 1
+                        faults.reach("accepted", item.letter_id)
                         await self.sent(item, f"250 {answer}")
+                        faults.reach("committed", item.letter_id)
                     pending = pending[1:]
         finally:
             await _close(smtp)

@@ -22,12 +22,6 @@ def _indicators(d: OfficialDocument) -> None:
     )
 
 
-def _numbered(d: OfficialDocument, items: str) -> None:
-    d.tag("{%p for item in " + items + " %}")
-    d.body("{{ loop.index }}. {{ item }}")
-    d.tag("{%p endfor %}")
-
-
 def grant_agreement(d: OfficialDocument) -> None:
     d.paragraph("协议编号：{{ agreement_number }}", indent=False, align=2)
     d.blank()
@@ -138,10 +132,9 @@ def payment_notice(d: OfficialDocument) -> None:
             ("本次拨付后累计", "{{ (paid_before_fen + amount_fen)|yuan }}元"),
         ]
     )
-    d.body("专此通知。")
-    with d.closing():
+    with d.closing():  # 专此通知 (the closing phrase) goes with the signature, never alone with it
+        d.body("专此通知。")
         d.signature("{{ organiser }}", "{{ issue_date|cn_date }}")
-        d.blank()
         d.line("经办人：　　　　　　审核人：　　　　　　分管领导：")
 
 
@@ -184,16 +177,20 @@ def supervision_record(d: OfficialDocument) -> None:
         ]
     )
     d.heading("佐证材料")
+    # the signature lines keep with the last item (or with 无), never with a page of their own; the
+    # line naming a picture stays on the page of the picture under it
+    d.tag("{%p if not evidence %}")
+    d.body("（无）").paragraph_format.keep_with_next = True
+    d.tag("{%p endif %}")
     d.tag("{%p for item in evidence %}")
-    d.body("{{ loop.index }}. {{ item.kind }}：{{ item.name }}")
-    d.tag("{%p if item.image %}")
+    d.body("{{ loop.index }}. {{ item.kind }}：{{ item.name }}").paragraph_format.keep_with_next = True
+    d.tag("{%p if item.image and loop.last %}")
+    d.paragraph("{{ item.image }}", indent=False, align=1).paragraph_format.keep_with_next = True
+    d.tag("{%p elif item.image %}")
     d.paragraph("{{ item.image }}", indent=False, align=1)
     d.tag("{%p endif %}")
     d.tag("{%p endfor %}")
-    d.tag("{%p if not evidence %}")
-    d.body("（无 / none）")
-    d.tag("{%p endif %}")
-    with d.closing():
+    with d.closing(with_body=False):
         d.blank()
         d.line("督导人员（签字）：　　　　　　　　项目负责人（签字）：")
 
@@ -229,9 +226,9 @@ def rectification_notice(d: OfficialDocument) -> None:
         "限期整改。"
     )
     d.heading("一、存在的问题")
-    _numbered(d, "problems")
+    d.numbered("problems")
     d.heading("二、整改要求")
-    _numbered(d, "requirements")
+    d.numbered("requirements")
     d.heading("三、整改期限")
     d.body("请于{{ deadline|cn_date }}前完成整改，并向{{ operator }}提交整改报告及佐证材料。")
     d.heading("四、资金拨付")
@@ -239,7 +236,7 @@ def rectification_notice(d: OfficialDocument) -> None:
         "整改期间暂缓拨付{{ withheld_label }}{{ withheld_fen|yuan }}元（{{ withheld_fen|yuan_capitals }}），"
         "整改经复评合格后拨付。逾期未整改或整改后仍不合格的，将终止资助协议并追回已拨付资金。"
     )
-    d.body("联系人及电话：{{ contact|nobreak }}。")
+    d.short("联系人及电话：{{ contact|nobreak }}。")
     d.signature(*SIGNED_BY_OPERATOR)
 
 
@@ -352,8 +349,11 @@ def final_evaluation_report(d: OfficialDocument) -> None:
     d.signature(*SIGNED_BY_OPERATOR)
 
 
-def _caption(d: OfficialDocument, text: str) -> None:
-    d.paragraph(text, indent=False, align=1)
+def _figure(d: OfficialDocument, chart: str, caption: str) -> None:
+    """A chart and its caption below it, on one page."""
+    figure = d.paragraph("{{ " + chart + " }}", indent=False, align=1)
+    figure.paragraph_format.keep_with_next = True
+    d.paragraph(caption, indent=False, align=1)
 
 
 def annual_report(d: OfficialDocument) -> None:
@@ -419,10 +419,8 @@ def annual_report(d: OfficialDocument) -> None:
             "{{ row.person_times }}",
         ],
     )
-    d.paragraph("{{ chart_categories }}", indent=False, align=1)
-    _caption(d, "图1  资助金额按服务领域构成")
-    d.paragraph("{{ chart_delivery }}", indent=False, align=1)
-    _caption(d, "图2  各服务领域计划与实际服务人次")
+    _figure(d, "chart_categories", "图1  资助金额按服务领域构成")
+    _figure(d, "chart_delivery", "图2  各服务领域计划与实际服务人次")
     d.heading("三、社区覆盖")
     d.table(
         [28, 20, 20, 36, 26, 30],
@@ -438,8 +436,7 @@ def annual_report(d: OfficialDocument) -> None:
             "{{ row.person_times }}",
         ],
     )
-    d.paragraph("{{ chart_communities }}", indent=False, align=1)
-    _caption(d, "图3  各社区立项资助金额")
+    _figure(d, "chart_communities", "图3  各社区立项资助金额")
     d.heading("四、结项评估")
     d.table(
         [label(3), number(3)],
@@ -447,23 +444,20 @@ def annual_report(d: OfficialDocument) -> None:
         loop="row in grades",
         loop_row=["{{ row.grade }}", "{{ row.count }}"],
     )
-    d.paragraph("{{ chart_grades }}", indent=False, align=1)
-    _caption(d, "图4  结项评估等级分布")
+    _figure(d, "chart_grades", "图4  结项评估等级分布")
     d.heading("五、评审一致性")
-    d.table(
-        [40, 30, 86],
-        ["统计量", "数值", "依据"],
-        loop="row in agreement",
-        loop_row=["{{ row.name }}", "{{ row.value }}", "{{ row.note }}"],
-    )
+    d.body("{{ agreement }}")
     d.heading("六、工作进程")
     d.table(
-        [78, 78], ["阶段", "开始日期"], loop="row in timeline", loop_row=["{{ row.label }}", "{{ row.date }}"]
+        [78, 78],
+        ["阶段", "开始日期"],
+        loop="row in timeline",
+        loop_row=["{{ row.label }}", "{{ row.date|cn_date }}"],
     )
     d.heading("七、主要成效")
-    _numbered(d, "highlights")
+    d.numbered("highlights")
     d.heading("八、存在的问题")
-    _numbered(d, "problems")
+    d.numbered("problems")
     d.signature(*SIGNED_BY_OPERATOR)
 
 

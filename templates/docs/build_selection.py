@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from columns import AMOUNT, CODE, SERIAL, TEXT, label, number, text
-from docx.enum.table import WD_ROW_HEIGHT_RULE
-from docx.shared import Mm
 from gbt9704 import OfficialDocument
 
 SIGNED_BY_ORGANISER = ("{{ organiser }}", "{{ issue_date|cn_date }}")
+
 SIGNED_BY_OPERATOR = ("{{ operator }}", "{{ issue_date|cn_date }}")
 
 
@@ -69,7 +68,7 @@ def call_notice(d: OfficialDocument) -> None:
         "纸质材料一式三份送至{{ address }}。逾期不予受理。"
     )
     d.heading("九、联系方式")
-    d.body("联系人及电话：{{ contact|nobreak }}。")
+    d.short("联系人及电话：{{ contact|nobreak }}。")
     with d.closing():
         d.blank()
         d.attachment("{{ competition_name }}项目申报书")
@@ -95,7 +94,7 @@ def receipt(d: OfficialDocument) -> None:
         ]
     )
     d.body("资格审查结果将于{{ screening_by|cn_date }}前通知。查询或补正材料时，请注明受理编号。")
-    d.body("联系人及电话：{{ contact|nobreak }}。")
+    d.short("联系人及电话：{{ contact|nobreak }}。")
     d.signature(*SIGNED_BY_OPERATOR)
 
 
@@ -115,7 +114,9 @@ def eligibility_sheet(d: OfficialDocument) -> None:
         ]
     )
     d.table(
-        [SERIAL, label(7), text(1.4), label(4), text()],
+        # the rules' names are up to 8 characters (一个单位一个项目); a note may hold an 18-character
+        # credit code in brackets, which needs the wider free column (49 mm) to stay on one line
+        [SERIAL, label(8), text(1.0), label(4), text(1.2)],
         ["序号", "审查事项", "审查要求", "审查结果", "备注"],
         loop="check in checks",
         loop_row=[
@@ -126,6 +127,7 @@ def eligibility_sheet(d: OfficialDocument) -> None:
             "{{ check.note }}",
         ],
         aligns=[1, 1, 0, 1, 0],
+        size=10.5,
     )
     d.pairs(
         [
@@ -203,18 +205,16 @@ def score_summary(d: OfficialDocument) -> None:
         ],
     )
     d.tag("{%p endfor %}")
-    d.body("{{ agreement }}。")
-    d.body("{{ agreement_method }}")
-    with d.closing():  # printed names, and room beside each to sign by hand
+    d.body("评分一致性：{{ agreement }}")
+    with d.closing(with_body=False):  # printed names, and room beside each to sign by hand
         d.line("评审专家签字：")
-        signing = d.table(
+        d.table(
             [40, 70, 45],
             ["评审专家", "签字", "日期"],
             loop="name in experts",
             loop_row=["{{ name }}", "", ""],
+            row_height_mm=11,
         )
-        signing.rows[2].height = Mm(11)
-        signing.rows[2].height_rule = WD_ROW_HEIGHT_RULE.AT_LEAST
         d.line("制表人：{{ prepared_by }}　　　　制表日期：{{ issue_date|cn_date }}")
 
 
@@ -240,13 +240,14 @@ def funding_publicity(d: OfficialDocument) -> None:
         ],
         rows=[["", "", "合计", "", "", "{{ total_fen|yuan }}"]],
     )
-    d.body("公示期：{{ publicity_start|cn_date }}至{{ publicity_end|cn_datetime }}（北京时间）。")
+    d.short("公示期：{{ publicity_start|cn_date }}至{{ publicity_end|cn_datetime }}（北京时间）。")
     d.body("本届评审专家：{{ judges|join('、') }}。")
     d.body(
         "公示期间，对公示项目有异议的，可以书面形式实名向{{ organiser }}反映，并提供必要的证明材料。"
         "匿名、逾期或无具体事实的异议不予受理。"
     )
-    d.body("异议受理地址：{{ objection_address }}；联系人及电话：{{ objection_contact|nobreak }}。")
+    d.short("异议受理地址：{{ objection_address }}。")
+    d.short("联系人及电话：{{ objection_contact|nobreak }}。")
     d.signature(*SIGNED_BY_ORGANISER)
 
 
@@ -287,6 +288,10 @@ def rejection_notice(d: OfficialDocument) -> None:
         "{{ application_ref }}）经专家评审，最终得分{{ score }}分，未能入选本届资助项目。"
     )
     d.body("{{ reason }}")
+    d.tag("{%p if comments %}")
+    d.body("专家意见（匿名）：")
+    d.numbered("comments")
+    d.tag("{%p endif %}")
     d.body(
         "希望你单位继续关注社区需求，完善项目设计，积极参加今后的公益创投。如对评审结果有疑问，请在收到"
         "本通知之日起5个工作日内与我们联系。联系人及电话：{{ contact|nobreak }}。"

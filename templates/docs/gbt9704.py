@@ -26,7 +26,7 @@ from docx.oxml.ns import qn
 from docx.shared import Mm, Pt
 from docx.table import Table
 from docx.text.paragraph import Paragraph
-from gbt9704_tables import TablesMixin
+from gbt9704_tables import TablesMixin, keeps_condition
 from wordml import (
     BODY,
     FANGSONG,
@@ -47,6 +47,10 @@ from wordml import (
 )
 
 __all__ = ["BODY", "FANGSONG", "HEITI", "KAITI", "TABLE", "TITLE_FONT", "OfficialDocument", "Segment"]
+
+
+def _row_text(row: OxmlElement) -> str:
+    return "".join(t.text or "" for t in row.iter(qn("w:t"))).strip()
 
 
 class OfficialDocument(TablesMixin):
@@ -265,9 +269,21 @@ class OfficialDocument(TablesMixin):
     def body(self, *segments: Segment) -> Paragraph:
         return self.paragraph(*segments)
 
+    def short(self, *segments: Segment) -> Paragraph:
+        """A short line of facts (联系人及电话, 公示期, 异议受理地址): indented like the body but
+        left-aligned, so a line that wraps before an unbreakable phone number or date is not
+        stretched across the page by justification."""
+        return self.paragraph(*segments, align=0)
+
     def line(self, *segments: Segment) -> Paragraph:
         """A paragraph without first-line indent (主送机关, tag lines)."""
         return self.paragraph(*segments, indent=False)
+
+    def numbered(self, items: str) -> None:
+        """Each item of the list ``items`` its own paragraph: 1. …, 2. …"""
+        self.tag("{%p for item in " + items + " %}")
+        self.body("{{ loop.index }}. {{ item }}")
+        self.tag("{%p endfor %}")
 
     def tag(self, jinja: str) -> None:
         """A paragraph holding only a ``{%p … %}`` tag: it disappears when rendered."""
@@ -289,16 +305,23 @@ class OfficialDocument(TablesMixin):
             self.paragraph(date, indent=False, align=2, right_chars=4)
 
     @contextmanager
-    def closing(self) -> Iterator[None]:
+    def closing(self, *, with_body: bool = True) -> Iterator[None]:
         """A closing block (落款, signature, seal and date lines) written inside ``with``: kept on one page
-        with the last paragraph (or table row) of the body before it, so that no page holds only the
+        with the last paragraph (or table rows) of the body before it, so that no page holds only the
         signature or the date. Every element but the block's last keeps with the next; table rows in it
-        do not split."""
+        do not split.
+
+        ``with_body=False`` for a block that is more than a signature (a table of names to sign beside):
+        it keeps together but not with the body — LibreOffice 7.4 pushes the last line of a chain that
+        long (a paragraph, a label, a table, a line) onto a page of its own, with room left (measured
+        on the 评分汇总表); or when the body ends in a loop whose last item the template keeps with
+        the block itself (the 督导记录表's evidence)."""
         body = self.doc.element.body
         start = len(body) - 1  # before the sectPr, which stays last
         yield
         block = [element for element in body[start:] if element.tag != qn("w:sectPr")]
-        for element in [*self._last_content(list(body[:start])), *block[:-1]]:
+        before = self._last_content(list(body[:start])) if with_body else []
+        for element in [*before, *block[:-1]]:
             self._keep(element, whole=element in block)
         if block and block[-1].tag == qn("w:p"):
             child(block[-1].get_or_add_pPr(), "w:keepLines")
@@ -331,16 +354,42 @@ class OfficialDocument(TablesMixin):
                 child(ppr, "w:widowControl")
             return
         rows = element.findall(qn("w:tr"))
-        for row in rows if whole else rows[-1:]:
+        tags = [index for index, row in enumerate(rows) if _row_text(row).startswith("{%tr")]
+        after_loop = rows[tags[-1] + 1 :] if tags else rows  # the rows printed once, after any loop
+        for row in [r for r in rows if _row_text(r)[:4] != "{%tr"] if whole else after_loop[-2:]:
             child(row.get_or_add_trPr(), "w:cantSplit")
             for paragraph in row.iter(qn("w:p")):
                 keep_with_next(paragraph.get_or_add_pPr())
+        if tags and len(after_loop) < 2:  # the loop's last rows keep with the block too: never one
+            for index in tags:  # row left behind, nor the block alone
+                text = next(rows[index].iter(qn("w:t")))
+                if (text.text or "").startswith("{%tr if loop."):
+                    text.text = "{%tr if " + keeps_condition(len(after_loop), closing=True) + " %}"
 
     # ---- saving ------------------------------------------------------------------------------
+    def _last_spacer(self) -> None:
+        """A document ending in a table ends in the empty paragraph Word needs after it: make it 1 pt
+        high, so that a page filled by the table does not push it onto a page of its own."""
+        body = self.doc.element.body
+        last = body[-2] if len(body) > 1 else None
+        if last is None or last.tag != qn("w:p") or last.getprevious() is None:
+            return
+        if last.getprevious().tag != qn("w:tbl") or "".join(t.text or "" for t in last.iter(qn("w:t"))):
+            return
+        for run in last.findall(qn("w:r")):
+            last.remove(run)
+        ppr = last.get_or_add_pPr()
+        spacing = child(ppr, "w:spacing")
+        spacing.set(qn("w:line"), "20")
+        spacing.set(qn("w:lineRule"), "exact")
+        for tag in ("w:sz", "w:szCs"):
+            child(child(ppr, "w:rPr"), tag).set(qn("w:val"), "2")
+
     def save(self, path: Path) -> None:
         """Save with fixed zip times, so that the same script gives the same bytes."""
         for table, widths_mm in self._tables:
             self.cell_widths(table, widths_mm)
+        self._last_spacer()
         buffer = io.BytesIO()
         self.doc.save(buffer)
         output = io.BytesIO()

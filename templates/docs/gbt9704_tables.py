@@ -1,4 +1,15 @@
-"""Bordered tables for the templates: header rows, looped rows, label|value pairs, section boxes."""
+"""Bordered tables for the templates: header rows, looped rows, label|value pairs, section boxes.
+
+Page rules every table keeps (checked on the rendered pages by ``tests/models/documents``): a data row
+never splits across pages (``cantSplit``); header rows repeat on every page and stay with the first
+data row; a table never leaves one row alone on a page. A row keeps with the next (``keepNext`` on
+its paragraphs) by ``keeps``: every row but the last of a short table (``SHORT`` rows or fewer: it
+never splits), else the first two and the last but one — so a page holds at least three rows of
+the table's start and two of its end. A looped row's rule is written as the condition of
+``{%tr if … %}`` and chosen as it renders. The paragraph that introduces a table stays on its page.
+(Not the first row alone: LibreOffice 7.4 then sometimes lays the rows after it out past the page's
+end and loses them — measured on the 申报书's 预算明细.)
+"""
 
 from __future__ import annotations
 
@@ -13,6 +24,26 @@ from docx.shared import Mm, Twips
 from docx.table import Table, _Cell
 from docx.text.paragraph import Paragraph
 from wordml import BODY, FANGSONG, HEITI, TABLE, child, keep_with_next, twips
+
+SHORT = 8  # data rows: a table this short is kept on one page
+
+
+def keeps(position: int, rows: int) -> bool:
+    """Whether the data row at ``position`` (1 …) of a table of ``rows`` keeps with the next."""
+    return position < rows and (rows <= SHORT or position <= 2 or position == rows - 1)
+
+
+def keeps_condition(fixed_after: int, *, closing: bool = False) -> str:
+    """``keeps`` for a looped row followed by ``fixed_after`` fixed rows, as a Jinja condition
+    (``loop.index`` is its position, ``loop.length + fixed_after`` the table's rows); in a closing
+    block the table's last rows keep with the block as well."""
+    rest = f" + {fixed_after}" if fixed_after else ""
+    if closing:
+        return f"loop.revindex{rest} <= 2 or loop.length{rest} <= {SHORT} or loop.index <= 2"
+    return (
+        f"loop.revindex{rest} > 1 and (loop.length{rest} <= {SHORT} or loop.index <= 2 "
+        f"or loop.revindex{rest} == 2)"
+    )
 
 
 class TablesMixin:
@@ -35,13 +66,16 @@ class TablesMixin:
         title: str | None = None,
         size: float = TABLE,
         aligns: Sequence[int] | None = None,
+        row_height_mm: float | None = None,
     ) -> Table:
-        """A bordered table: optional merged title row, header row, fixed rows, and a looped row.
+        """A bordered table: optional merged title row, header row, a looped row, then fixed rows.
 
-        ``loop`` is the body of ``{%tr for … %}``; ``loop_row`` the cells of the repeated row.
-        ``widths_mm`` gives each column in mm, or by what it holds (``columns.py``: a Column's width
-        comes from its content class and its header; cells of codes, amounts and numbers do not wrap).
+        ``loop`` is the body of ``{%tr for … %}``; ``loop_row`` the cells of the repeated row (at least
+        ``row_height_mm`` high, when given: room to sign). ``widths_mm`` gives each column in mm, or by
+        what it holds (``columns.py``: a Column's width comes from its content class and its header;
+        cells of codes, amounts and numbers do not wrap). See the module docstring for its page rules.
         """
+        self._introduce_next()
         classes = [w for w in widths_mm if isinstance(w, Column)]
         if classes:
             if len(classes) != len(widths_mm):
@@ -62,12 +96,25 @@ class TablesMixin:
         if header is not None:
             self.row(table, header, size=size, bold=True, font=HEITI)
             self._repeat_header(table.rows[-1])
+        blank = [""] * (len(widths_mm) - 1)
         if loop is not None and loop_row is not None:
-            self.row(table, ["{%tr for " + loop + " %}"] + [""] * (len(widths_mm) - 1), size=size)
-            self._no_wrap(self.row(table, loop_row, size=size, aligns=aligns), no_wrap)
-            self.row(table, ["{%tr endfor %}"] + [""] * (len(widths_mm) - 1), size=size)
-        for cells in rows:
-            self._no_wrap(self.row(table, cells, size=size, aligns=aligns), no_wrap)
+            self.row(table, ["{%tr for " + loop + " %}", *blank], size=size)
+            self.row(table, ["{%tr if " + keeps_condition(len(rows)) + " %}", *blank], size=size)
+            for keep in (True, False):
+                if not keep:
+                    self.row(table, ["{%tr else %}", *blank], size=size)
+                cells = self.row(table, loop_row, size=size, aligns=aligns, height_mm=row_height_mm)
+                self._no_wrap(cells, no_wrap)
+                if keep:
+                    self.keep_row_with_next(cells)
+            self.row(table, ["{%tr endif %}", *blank], size=size)
+            self.row(table, ["{%tr endfor %}", *blank], size=size)
+        for index, texts in enumerate(rows, start=1):
+            cells = self.row(table, texts, size=size, aligns=aligns)
+            self._no_wrap(cells, no_wrap)
+            # after a loop the fixed rows' positions are unknown here: only the last but one keeps
+            if keeps(index, len(rows)) if loop is None else index == len(rows) - 1:
+                self.keep_row_with_next(cells)
         spacer = self.paragraph("", indent=False, size=8)  # Word needs a paragraph between tables
         # off the line grid: 8 pt high, not a 10 mm grid line (which pushed a last, empty page out)
         ppr = spacer._p.get_or_add_pPr()
@@ -78,12 +125,37 @@ class TablesMixin:
     def pairs(
         self, pairs: Sequence[tuple[str, str]], widths_mm: Sequence[float] = (46, 110), *, size: float = TABLE
     ) -> Table:
-        """A 2-column ``label | value`` table (labels in 黑体, values left-aligned)."""
+        """A 2-column ``label | value`` table (labels in 黑体, values left-aligned), kept by the
+        rules of ``table``."""
         table = self.table(widths_mm, size=size)
-        for label, value in pairs:
+        for index, (label, value) in enumerate(pairs, start=1):
             cells = self.row(table, [label, ""], size=size, font=HEITI)
             self.cell_text(cells[1], value, size=size)
+            self._no_wrap(cells, [])
+            if keeps(index, len(pairs)):
+                self.keep_row_with_next(cells)
         return table
+
+    @staticmethod
+    def keep_row_with_next(cells: Sequence[_Cell]) -> None:
+        """The row stays on the page of the row (or paragraph) after it."""
+        for cell in cells:
+            for paragraph in cell.paragraphs:
+                keep_with_next(paragraph._p.get_or_add_pPr())
+
+    def _introduce_next(self) -> None:
+        """The paragraph just before a new table (a sentence ending "…分期拨付：") stays on its page:
+        its last lines keep with the table's first rows. Not a heading (kept already), not a
+        template tag, not an empty spacer."""
+        body = self.doc.element.body
+        last = body[-2] if len(body) > 1 else None  # the last element before the sectPr
+        if last is None or last.tag != qn("w:p"):
+            return
+        text = "".join(t.text or "" for t in last.iter(qn("w:t"))).strip()
+        if text and not text.startswith("{%"):
+            ppr = last.get_or_add_pPr()
+            child(ppr, "w:keepNext")
+            child(ppr, "w:widowControl")
 
     def box(
         self,

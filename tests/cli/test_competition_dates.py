@@ -36,12 +36,12 @@ def test_create_start_on_refuses_a_bad_date_in_one_line(tmp_path):
 def test_copy_writes_next_years_file(tmp_path):
     assert run(["competition", "create", EXAMPLE], tmp_path).returncode == 0
     target = tmp_path / "jiangtou-2026.yaml"
-    copied = run(["competition", "copy", "jiangtou-2025", str(target)], tmp_path)
+    copied = run(["competition", "copy", str(target), "-c", "jiangtou-2025"], tmp_path)
     assert copied.returncode == 0, copied.stderr
     config = load_config(target)
     assert (config.competition.slug, config.competition.year) == ("jiangtou-2026", 2026)
     assert config.deadlines.call_published == date(2026, 1, 6)
-    again = run(["competition", "copy", "jiangtou-2025", str(target)], tmp_path)
+    again = run(["competition", "copy", str(target)], tmp_path)
     assert again.returncode == 1 and "--force" in again.stderr
     created = run(["competition", "create", str(target)], tmp_path)
     assert created.returncode == 0, created.stderr

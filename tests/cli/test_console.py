@@ -381,7 +381,7 @@ def test_a_bracketed_name_reaches_create_review_report_and_doctor_as_typed(
     assert grantflow("competition", "create", str(config), "--start-on", "2026-01-05") == 0
     assert "created competition jiangtou-2025: [/red]江头公益创投" in capsys.readouterr().out
     copied = tmp_path / "[bold]下一届[/bold].yaml"
-    assert grantflow("competition", "copy", "jiangtou-2025", str(copied)) == 0
+    assert grantflow("competition", "copy", str(copied), "-c", "jiangtou-2025") == 0
     assert f"已写出 / wrote {copied}: jiangtou-2026，2026 年" in capsys.readouterr().out
 
     titles = ["[/red]银龄共膳", "[bold]童心[/bold]课堂", "邻里[link=http://x]互助[/link]"]

@@ -82,3 +82,15 @@ def test_preflight_fails_fast_with_the_fix(tmp_path: Path):
     message = str(refused.value)
     assert "grantflow doctor" in message
     assert "GRANTFLOW_HOME" in message and "GRANTFLOW_DATA_DIR" in message and "grantflow init" in message
+
+
+def test_doctor_says_when_the_charts_have_no_cjk_font(tmp_path: Path):
+    assert run(["init"], tmp_path).returncode == 0
+    missing = tmp_path / "NotoSansCJK-Regular.ttc"
+    result = run(["doctor", "--json"], tmp_path, GRANTFLOW_CJK_FONT=str(missing))
+    assert result.returncode == 1
+    font = _checks(result)["中文字体 CJK font"]
+    assert not font["ok"] and str(missing) in font["detail"]
+    assert "make fonts" in font["fix"] and "fonts-noto-cjk" in font["fix"]
+    found = _checks(run(["doctor", "--json"], tmp_path))["中文字体 CJK font"]
+    assert found["ok"] and found["detail"].endswith((".ttc", ".otf", ".ttf"))  # this machine has one

@@ -142,4 +142,4 @@ def test_lifecycle_takes_the_final_evaluation_then_the_annual_report(
         document = session.get(GeneratedDocument, report["result"]["document"])
         path = settings_env / "documents" / document.path
     cells = [c.text for t in docx.Document(str(path)).tables for row in t.rows for c in row.cells]
-    assert "2025-10-20" in cells and "2025-10-30" in cells
+    assert "2025年10月20日" in cells and "2025年10月30日" in cells  # official dates, never ISO

@@ -76,7 +76,9 @@ async def test_intake_sends_receipts_and_refusals_with_reasons(
         first = session.exec(select(Application).where(Application.ref == "2025-001")).one()
     receipt = next(d for d in documents if d.subject_id == first.id)
     text = docx_text(settings_env / "documents" / receipt.path)
-    assert "2025-001" in text and first.title in text and "Excel申报汇总表" in text and "2025年3月7日" in text
+    assert (
+        "2025-001" in text and first.title in text and "电子表格申报汇总表" in text and "2025年3月7日" in text
+    )
 
 
 async def test_intake_run_again_is_a_no_op(prefect_harness, open_competition, settings_env):
@@ -148,7 +150,9 @@ async def test_intake_sends_missing_receipts_of_an_interrupted_import(
         "受理回执-2025-002.docx",
         "受理回执-2025-003.docx",
     ]
-    assert "CSV申报汇总表" in docx_text(next((settings_env / "documents").rglob("受理回执-2025-001.docx")))
+    assert "文本格式申报汇总表" in docx_text(
+        next((settings_env / "documents").rglob("受理回执-2025-001.docx"))
+    )
 
 
 async def test_each_file_succeeds_or_fails_on_its_own_and_receipts_still_go(

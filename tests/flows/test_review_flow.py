@@ -120,7 +120,8 @@ def test_review_lifecycle_from_invitations_to_ranking(
         for row in table.rows
         for cell in row.cells
     )
-    assert "社区项目0" in text and "ICC" in Document(settings_env / "documents" / summary.path).element.xml
+    printed = Document(settings_env / "documents" / summary.path).element.xml
+    assert "社区项目0" in text and "专家评分一致性系数" in printed and "ICC" not in printed
 
 
 def test_reminder_offset_rule():

@@ -15,7 +15,7 @@ from models.audit import AuditEvent
 from models.competition.tables import Competition
 from models.db import default_engine, session_scope, upgrade_database
 from models.documents.tables import GeneratedDocument
-from models.errors import IllegalTransition, InputError
+from models.errors import Conflict, InputError
 from models.intake.imports import import_applications
 from models.intake.tables import Application, EligibilityCheck
 from models.lifecycle import set_state
@@ -162,7 +162,7 @@ async def test_screening_of_an_unpublished_competition_is_refused(prefect_harnes
     upgrade_database(default_engine())
     with session_scope() as session:
         slug = make_competition(session).slug
-    with pytest.raises(IllegalTransition, match="draft to screening"):
+    with pytest.raises(Conflict, match="请先发布征集公告"):
         await screening(slug, as_of=SCREENING_AT)
 
 

@@ -208,14 +208,21 @@ def test_apply_activity_rows_carry_the_plan_as_a_word_form_does(
         "activity-1-content": "每周三次助餐",
         "activity-1-sessions": "72",
         "activity-1-participants": "2160",
-        "activity-5-content": "  结项分享会 ",  # a row with one cell: kept, as a Word table's row is
+        "activity-5-content": "  结项分享会 ",  # a row with one cell: refused at its row, the cell kept
     }
+    half = apply(client, data)
+    assert half.status_code == 422 and world.applications() == []
+    problems = context(half)["form"].errors["activities"]
+    assert problems == ["6: 场次未填写", "6: 预计人次未填写"]  # at the row as numbered on the page
+    assert 'id="error-activity-5"' in half.text and context(half)["form"].first_error == "activity-5-period"
+    assert context(half)["form"].activities[5].values["content"] == "  结项分享会 "
+    data |= {"activity-5-sessions": "1", "activity-5-participants": "40"}
     assert apply(client, data).status_code == 303
     [stored] = world.applications()
     assert stored.details["activities"] == [
-        {"period": "2025年4月", "content": "启动仪式", "sessions": "1", "participants": "80"},
-        {"period": "2025年4月—9月", "content": "每周三次助餐", "sessions": "72", "participants": "2160"},
-        {"content": "结项分享会"},
+        {"period": "2025年4月", "content": "启动仪式", "sessions": 1, "participants": 80},
+        {"period": "2025年4月—9月", "content": "每周三次助餐", "sessions": 72, "participants": 2160},
+        {"period": "", "content": "结项分享会", "sessions": 1, "participants": 40},
     ]
 
 
@@ -350,7 +357,8 @@ def fill_form(page: Page, data: dict[str, Any]) -> None:
     page.fill("#field-period_start", data["period_start"])
     page.fill("#field-period_end", data["period_end"])
     page.fill("#field-beneficiaries", data["beneficiaries"])
-    page.fill("#field-activities", data["activities"])
+    for column in ("period", "content", "sessions", "participants"):
+        page.fill(f"#activity-0-{column}", data[f"activity-0-{column}"])
     for index in (0, 1):
         for column in ("item", "purpose", "unit_price", "quantity"):
             page.fill(f"#budget-{index}-{column}", data[f"budget-{index}-{column}"])
@@ -418,6 +426,8 @@ def test_the_web_form_keeps_the_plan_the_language_and_the_phone_rules(
         expect(page.locator("#activity-5-content")).to_be_visible()
         expect(page.locator("#activity-0-content")).to_have_value("启动仪式")
         page.fill("#activity-5-content", "结项分享会")
+        page.fill("#activity-5-sessions", "1")
+        page.fill("#activity-5-participants", "40")
         page.click("button.lang-switch")  # the switch keeps everything typed and ticked
         expect(page.locator("html")).to_have_attribute("lang", "en")
         expect(page.locator("#field-title")).to_have_value(GOOD["title"])

@@ -1,10 +1,13 @@
 """The sender the crash test kills: deliver the outbox of a database, print a JSON report.
 
     python -m tests.support.crash_sender --database sqlite:///…/crash.db --data DIR [--host H --port P]
+        [--kill-at accepted:37]
 
 Without ``--host`` it uses the embedded default (an aiosmtpd sink inside this process, saving to
 DIR/mail). Each run takes over every ``sending`` row left by the killed one (``takeover``), which
 is right when a single sender runs at a time (the test kills one before it starts the next).
+``--kill-at POINT:N`` arms a fault point (``tasks/mail/faults.py``): on the N-th arrival there the
+sender prints ``fault POINT LETTER_ID`` and kills itself with SIGKILL.
 """
 
 from __future__ import annotations
@@ -23,12 +26,17 @@ def main() -> None:
     parser.add_argument("--host", default=None)
     parser.add_argument("--port", type=int, default=25)
     parser.add_argument("--connections", type=int, default=4)
+    parser.add_argument("--kill-at", default=None, help="POINT:N, e.g. accepted:37")
     args = parser.parse_args()
 
     from models.db import get_engine
     from models.settings import Settings
+    from tasks.mail import faults
     from tasks.mail.delivery import deliver_configured
 
+    if args.kill_at:
+        point, hit = args.kill_at.split(":")
+        faults.arm(point, hit=int(hit))
     settings = Settings(
         data_dir=args.data,
         database_url=args.database,

@@ -100,6 +100,32 @@ class PostgresServer:
             conn.execute(f'CREATE DATABASE "{name}"')
         return f"postgresql+psycopg://app@127.0.0.1:{self.port}/{name}"
 
+    def control(self, action: str) -> None:
+        """``pg_ctl restart``, ``stop`` or ``start`` on this server, fast, waiting until it is done
+        (the database-fault tests cut every connection with it)."""
+        options = [
+            "-o",
+            f"-p {self.port} -k {self.directory} -c listen_addresses=127.0.0.1 -c fsync=off "
+            "-c synchronous_commit=off -c full_page_writes=off",
+        ]
+        subprocess.run(
+            [
+                *self.as_user,
+                str(_pg_bin() / "pg_ctl"),
+                "-D",
+                str(self.directory / "data"),
+                "-l",
+                str(self.directory / "server.log"),
+                "-m",
+                "fast",
+                "-w",
+                *(options if action != "stop" else []),
+                action,
+            ],
+            check=True,
+            capture_output=True,
+        )
+
     def stop(self) -> None:
         bin_dir = _pg_bin()
         subprocess.run(

@@ -1,7 +1,9 @@
-"""Fixtures for the mail tests: real aiosmtpd servers on 127.0.0.1 and queued letters."""
+"""Fixtures for the tasks' tests: real aiosmtpd servers on 127.0.0.1 and queued letters (mail); a
+competition ready for screening, through the real call and intake flows (database and disk faults)."""
 
 from __future__ import annotations
 
+import asyncio
 import io
 from collections.abc import Callable, Iterator
 from datetime import timedelta
@@ -106,3 +108,34 @@ def queue_receipts(engine: Engine, count: int, *, start: int = 0, **extra: Any) 
             )
             ids.append(letter.id)
     return ids
+
+
+BUSY_TIMEOUT = "0.5"  # seconds: a short SQLite busy timeout, so "locked" comes quickly
+
+
+@pytest.fixture
+def ready_for_screening(
+    prefect_harness, database_url: str, settings_env: Path, monkeypatch: pytest.MonkeyPatch
+) -> tuple[str, int, Path]:
+    """A competition whose call is out and whose applications came in (the example's files), on
+    a fresh database of each kind: (slug, competition id, data folder)."""
+    from flows.call import publish_call
+    from flows.intake import intake
+    from models.db import default_engine, dispose_engines, upgrade_database
+    from models.settings import reset_settings
+    from tests.models.test_concurrency import CALL_AT, FILES, INTAKE_AT
+    from tests.support.factories import make_competition
+
+    settings_env.mkdir(parents=True, exist_ok=True)
+    monkeypatch.setenv("GRANTFLOW_DATABASE_URL", database_url)
+    monkeypatch.setenv("GRANTFLOW_DATABASE_BUSY_TIMEOUT_SECONDS", BUSY_TIMEOUT)
+    reset_settings()
+    dispose_engines()
+    upgrade_database(default_engine())
+    with session_scope() as session:
+        competition = make_competition(session)
+        slug, competition_id = competition.slug, competition.id
+    asyncio.run(publish_call(slug, as_of=CALL_AT, actor="admin:test"))
+    imported = asyncio.run(intake(slug, files=FILES, as_of=INTAKE_AT, actor="admin:test"))
+    assert all(f["error"] is None for f in imported["files"])
+    return slug, competition_id, settings_env

@@ -75,7 +75,11 @@ def test_next_years_screening_bars_a_terminated_organisation(year_template: Path
                 EligibilityCheck.application_id == application.id, EligibilityCheck.rule == "barred"
             )
         ).one()
-        assert not check.passed and "终止资助" in check.reason and "2027年前不得申报" in check.reason
+        assert (
+            not check.passed
+            and "终止资助" in check.reason
+            and "2027年（含）以前不得申报，2028年起可再申报" in check.reason
+        )
         failed = session.exec(
             select(EligibilityCheck.rule).where(
                 EligibilityCheck.application_id == application.id,

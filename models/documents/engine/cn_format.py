@@ -4,7 +4,8 @@
 ``cn_datetime``: ``2025年2月28日17:00``; aware datetimes are shown in the configured time zone.
 ``yuan``: integer fen → ``12,000.00``; ``yuan_capitals``: integer fen → ``人民币壹万贰仟元整``;
 ``cn_number``: ``12`` → ``十二`` (the （一） of second-level headings); ``nobreak``: a phone number
-or code in running text that must not break at its hyphen.
+or code in running text that must not break at its hyphen; ``percent``: a share in whole percent,
+rounded half-up (8 of 12 → ``67%``), the one rounding of every percentage printed.
 An empty value (``""`` or None, as on a blank form) prints empty. ``title_lines`` (``titles.py``)
 breaks a title between phrases into balanced lines.
 """
@@ -14,6 +15,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from datetime import date, datetime
+from decimal import ROUND_HALF_UP, Decimal
 from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -86,6 +88,15 @@ def nobreak(value: Any) -> str:
     """A phone number or code that must not break at its hyphen in running text (0592-5512345):
     the hyphen between letters or digits becomes U+2011, the non-breaking hyphen."""
     return _HYPHEN_IN_WORD.sub("\u2011", "" if value is None else str(value))
+
+
+def percent(part: int | Decimal, whole: int | Decimal) -> str:
+    """``part`` of ``whole`` in whole percent, rounded half-up: 8 of 12 → ``67%``, 3,240 of 4,920
+    (65.85…) → ``66%``, 1 of 8 → ``13%``; ``—`` when ``whole`` is zero (nothing was planned)."""
+    if not whole:
+        return "—"
+    share = Decimal(part) * 100 / Decimal(whole)  # exact wherever it ends in .5 (a finite fraction)
+    return f"{share.quantize(Decimal(1), rounding=ROUND_HALF_UP)}%"
 
 
 _DIGITS = "〇一二三四五六七八九"

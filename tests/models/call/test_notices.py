@@ -60,10 +60,10 @@ def test_eligibility_lines_follow_the_configured_rules(session):
 @pytest.mark.parametrize(
     ("source", "channel"),
     [
-        ("applications.xlsx:第3行 (row 3)", "Excel申报汇总表"),
-        ("applications-gbk.csv:第2行 (row 2)", "CSV申报汇总表"),
-        ("申报书-01-科普志愿者协会.docx", "Word申报书"),
-        ("batch.JSON:#2", "JSON数据"),
+        ("applications.xlsx:第3行 (row 3)", "电子表格申报汇总表"),
+        ("applications-gbk.csv:第2行 (row 2)", "文本格式申报汇总表"),
+        ("申报书-01-科普志愿者协会.docx", "电子版申报书"),
+        ("batch.JSON:#2", "数据文件"),
         ("", "申报材料"),
     ],
 )

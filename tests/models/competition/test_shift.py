@@ -74,7 +74,7 @@ def test_shift_by_days_round_trips(days: int):
 
 
 def test_next_year_moves_by_a_year_keeping_month_and_day():
-    copied_text = next_year(TEXT, slug="jiangtou-2026")
+    copied_text = next_year(TEXT, slug="jiangtou-2026").text
     copied = parse_config(copied_text)
     assert copied.competition.slug == "jiangtou-2026" and copied.competition.year == 2026
     assert copied.competition.name.startswith("2026年江头街道")
@@ -86,7 +86,7 @@ def test_next_year_moves_by_a_year_keeping_month_and_day():
 def test_next_year_keeps_29_february_as_the_28th():
     text = TEXT.replace("call_published: 2025-01-06", "call_published: 2024-02-29")
     text = text.replace("service_period: {start: 2024-11-01", "service_period: {start: 2024-01-01")
-    copied = parse_config(next_year(text, slug="jiangtou-next"))
+    copied = parse_config(next_year(text, slug="jiangtou-next").text)
     assert copied.deadlines.call_published == date(2025, 2, 28)
 
 
@@ -102,3 +102,33 @@ def test_a_broken_file_is_named():
         shift_dates("a: 1\n b: [\n", days=1, source="competition.yaml")
     with pytest.raises(ConfigError, match="mapping"):
         shift_dates(yaml.safe_dump([1, 2]), days=1, source="competition.yaml")
+
+
+def test_next_year_moves_the_year_everywhere_but_the_holiday_calendar():
+    text = TEXT + "holidays: [2025-05-02]  # 2025年五一调休\nmake_up_workdays: [2025-04-27]\n"
+    copied = next_year(text, slug="jiangtou-2026")
+    assert copied.text.splitlines()[0].startswith("# 2026年江头街道")  # the first comment
+    assert "assignment_seed: 2025" not in copied.text and copied.text.count("assignment_seed: 2026") == 2
+    assert copied.text.endswith("holidays: [2025-05-02]  # 2025年五一调休\nmake_up_workdays: [2025-04-27]\n")
+    assert copied.calendar_fields == ["holidays", "make_up_workdays"]
+    assert next_year(TEXT, slug="jiangtou-2026").calendar_fields == []  # the example has none
+
+
+def test_next_year_moves_dates_off_non_working_days_but_not_the_service_period():
+    weekdays = {date(2026, 2, 28)}  # a make-up working Saturday (调休) in this stand-in calendar
+
+    def working_day(day: date) -> bool:
+        return day.weekday() < 5 or day in weekdays
+
+    copied = next_year(TEXT, slug="jiangtou-2026", working_day=working_day)
+    config = parse_config(copied.text)
+    assert [(m.field, m.fell_on, m.moved_to) for m in copied.moved] == [
+        ("deadlines.screening_by", date(2026, 3, 7), date(2026, 3, 9)),
+        ("deadlines.review_close", date(2026, 3, 21), date(2026, 3, 23)),
+    ]
+    assert copied.weekend_workdays == [("deadlines.applications_close", date(2026, 2, 28))]
+    assert config.deadlines.review_close == datetime(
+        2026, 3, 23, 17, 0, tzinfo=config.deadlines.review_close.tzinfo
+    )
+    assert config.competition.service_period.end == date(2026, 10, 31)  # a Saturday, a bound: kept
+    assert "screening_by: 2026-03-09          # 资格审查结果通知日期" in copied.text

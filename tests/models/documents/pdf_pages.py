@@ -127,6 +127,126 @@ def split_tokens(pdf: Path, tokens: list[str]) -> list[str]:
     return broken
 
 
+# ---- page rules, read on the printed text ------------------------------------------------------
+
+_DATE = r"(\d{4}年\d{1,2}月\d{1,2}日|年月日)"
+# closing phrases (结束语) belong to the closing block: a page holding them and the signature only is
+# a page holding only the closing block
+CLOSING_PHRASES = ("专此通知。", "特此通知。", "特此公示。", "特此报告。")
+
+
+def closing_only(lines: list[str], signers: set[str]) -> bool:
+    """Whether every line of a page is part of a closing block: a closing phrase, a signer, a date, a
+    signature, seal or date line (signers and dates may share a line in a table of signatures)."""
+
+    def closing(line: str) -> bool:
+        rest = re.sub(_DATE, "", "".join(line.split()))
+        for known in (*signers, *CLOSING_PHRASES):
+            rest = rest.replace(known, "")
+        rest = re.sub(
+            r"[^：]*（(签字|盖章|签)）：?|[^：]*（?签字）?：|签订日期：|经办人：|审核人：|分管领导：|字）：|"
+            r"制表人：[^：]*?(?=制表日期|$)|制表日期：",
+            "",
+            rest,
+        )
+        return rest == ""
+
+    return bool(lines) and all(closing(line) for line in lines)
+
+
+def _data_rows(data: bytes) -> list[list[list[str]]]:
+    """Every table's data rows (not its repeated header rows), each as its cells' compact texts."""
+    import io
+
+    import docx
+    from docx.oxml.ns import qn
+
+    tables = []
+    for table in docx.Document(io.BytesIO(data)).tables:
+        rows = []
+        for row in table.rows:
+            properties = row._tr.trPr
+            if properties is not None and properties.find(qn("w:tblHeader")) is not None:
+                continue
+            cells: list[str] = []
+            for cell in row.cells:
+                text = _compact(cell.text)
+                if text and text not in cells:
+                    cells.append(text)
+            rows.append(cells)
+        tables.append(rows)
+    return tables
+
+
+def rows_by_page(data: bytes, pdf: Path) -> list[list[int | None]]:
+    """For every table of the .docx, the page each data row was printed on (None where no cell of the
+    row begins with a text printed on exactly one line of the document, so its page is unknown).
+
+    A cell's first six characters sit on its first printed line, whole (pdftotext -layout prints a row's
+    cells side by side), so a prefix found on one line only places the row on that line's page."""
+    printed = [[_compact(line) for line in content_lines(page)] for page in pages(pdf)]
+    on_lines: dict[str, list[int]] = {}
+
+    def found(token: str) -> list[int]:
+        if token not in on_lines:
+            on_lines[token] = [n for n, lines in enumerate(printed, 1) for line in lines if token in line]
+        return on_lines[token]
+
+    tables = _data_rows(data)
+    counts: dict[str, int] = {}
+    for rows in tables:
+        for row in rows:
+            for token in {cell[:6] for cell in row if len(cell) >= 2}:
+                counts[token] = counts.get(token, 0) + 1
+    result = []
+    for rows in tables:
+        where: list[int | None] = []
+        for row in rows:
+            tokens = [cell[:6] for cell in row if len(cell) >= 2 and counts[cell[:6]] == 1]
+            places = {page for token in tokens if len(found(token)) == 1 for page in found(token)}
+            where.append(min(places) if len(places) == 1 else None)
+        result.append(where)
+    return result
+
+
+def lone_rows(data: bytes, pdf: Path) -> list[str]:
+    """Each table of three data rows or more that leaves exactly one of them on its first or its last
+    page (the rule ``templates/docs/gbt9704_tables.py`` keeps). A row whose page is unknown may share
+    that page, so a lone row next to one is not counted as alone."""
+    problems = []
+    for number, where in enumerate(rows_by_page(data, pdf), start=1):
+        known = [page for page in where if page is not None]
+        if len(where) < 3 or len(set(known)) < 2:
+            continue
+        first, last = min(known), max(known)
+        if known.count(first) == 1 and where[0] == first:
+            problems.append(f"table {number}: its first row alone on page {first} (rows on pages {where})")
+        if known.count(last) == 1 and where[-1] == last:
+            problems.append(f"table {number}: its last row alone on page {last} (rows on pages {where})")
+    return problems
+
+
+def lost_rows(data: bytes, pdf: Path) -> list[str]:
+    """Data rows of the .docx none of whose cells' texts are printed anywhere (LibreOffice can lay
+    rows out past a page's end and drop them)."""
+    printed = "".join(_compact(page) for page in pages(pdf))
+    missing = []
+    for rows in _data_rows(data):
+        for row in rows:
+            texts = [cell[:6] for cell in row if len(cell) >= 2 and not cell.startswith("{")]
+            if texts and not any(text in printed for text in texts):
+                missing.append("|".join(row))
+    return missing
+
+
+def image_pages(pdf: Path) -> list[int]:
+    """The page of every picture in the PDF (``pdfimages -list``), one entry per picture."""
+    listing = subprocess.run(
+        [tool("pdfimages"), "-list", str(pdf)], check=True, capture_output=True, text=True
+    )
+    return [int(line.split()[0]) for line in listing.stdout.splitlines()[2:] if line.split()]
+
+
 def to_png(pdf: Path, prefix: Path, dpi: int = 60) -> list[Path]:
     subprocess.run([tool("pdftoppm"), "-png", "-r", str(dpi), str(pdf), str(prefix)], check=True)
     return sorted(prefix.parent.glob(f"{prefix.name}-*.png"))

@@ -113,3 +113,48 @@ def test_column_widths_follow_the_content_class(columns: ModuleType) -> None:
     assert sum(fixed) == pytest.approx(156, abs=0.2)
     with pytest.raises(ValueError, match="free column"):
         columns.widths_mm([columns.label(40), columns.TEXT], ["甲", "乙"], 12, 156)
+
+
+SHORT_LINES = ("联系人及电话：", "公示期：", "异议受理地址：")
+
+
+@pytest.mark.parametrize("name", ROLES)
+def test_short_lines_of_facts_are_left_aligned_not_justified(name: str) -> None:
+    """A line of facts (联系人及电话, 公示期) that wraps before an unbreakable phone number or time is
+    not stretched across the page: the paragraph is left-aligned."""
+    document = docx.Document(io.BytesIO(render_document(name, dict(DOCUMENTS.get(name).keys))))
+    for paragraph in document.paragraphs:
+        if paragraph.text.startswith(SHORT_LINES):
+            assert paragraph.alignment == 0, (name, paragraph.text)  # WD_ALIGN_PARAGRAPH.LEFT
+
+
+def test_a_looped_table_row_keeps_with_the_next_by_the_rule_as_it_renders() -> None:
+    """The 公示's looped rows: a short table keeps every row but the 合计 with the next (it never
+    splits); a long one its first two and its last project (with the 合计), so neither end of it
+    stands alone on a page."""
+    sample = dict(DOCUMENTS.get("funding_publicity").keys)
+    base = sample["projects"][0]
+
+    def kept(count: int) -> list[bool]:
+        projects = [{**base, "seq": n, "ref": f"JT2025-{n:03d}"} for n in range(1, count + 1)]
+        document = docx.Document(
+            io.BytesIO(render_document("funding_publicity", {**sample, "projects": projects}))
+        )
+        rows = document.tables[0].rows[1:]  # after the header row
+        return [bool(row.cells[0].paragraphs[0].paragraph_format.keep_with_next) for row in rows]
+
+    assert kept(3) == [True, True, True, False]  # 3 projects and the 合计: 4 rows, kept together
+    assert kept(12) == [True, True] + [False] * 9 + [True, False]
+
+
+@pytest.mark.parametrize("name", ROLES)
+@pytest.mark.parametrize("lists", ["samples", "empty"])
+def test_every_role_prints_chinese_only(name: str, lists: str) -> None:
+    """No Latin word but codes, e-mail addresses, URLs and file names — with its samples, and with
+    every list empty (where a template prints what stands for nothing: （无）, not "none")."""
+    from tests.models.documents.paper_text import document_text, latin_words
+
+    sample = dict(DOCUMENTS.get(name).keys)
+    if lists == "empty":
+        sample = {key: [] if isinstance(value, list) else value for key, value in sample.items()}
+    assert latin_words(document_text(render_document(name, sample))) == []

@@ -144,7 +144,9 @@ def test_second_fail_terminates_cancels_unpaid_and_bars_for_the_configured_years
     application = year_session.get(Application, grant.application_id)
     config = competition_config(year.competition)
     results = {r.rule: r for r in check_application(application, organisation, config=config, barred=barred)}
-    assert not results["barred"].passed and "2027年前不得申报" in results["barred"].zh
+    assert (
+        not results["barred"].passed and "2027年（含）以前不得申报，2028年起可再申报" in results["barred"].zh
+    )
     clean = {r.rule: r for r in check_application(application, organisation, config=config)}
     assert clean["barred"].passed
 
@@ -170,7 +172,7 @@ def test_withhold_rule_completes_without_the_final_tranche_and_bars(year_session
     assert grant.state is GrantState.completed
     assert _final_tranche(year_session, grant).state is TrancheState.withheld
     (barred,) = barred_organisations(year_session, year=2027)
-    assert barred.reason_en.endswith("barred until 2027")
+    assert barred.reason_en.endswith("barred through 2027; may apply again from 2028")
 
 
 def test_missing_report_past_due_counts_as_failing(year_session, year):

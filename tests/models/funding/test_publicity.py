@@ -24,7 +24,9 @@ from models.funding.tables import Tranche, grants_of
 from models.funding.tranches import open_gate, tranches_of
 from models.funding.workdays import BEIJING
 from models.mail.outbox import OutboxLetter
+from models.settings import get_settings
 from models.states import ApplicationState, CompetitionStage, GrantState, ObjectionState, TrancheState
+from tests.models.documents.test_registry import all_text
 from tests.support.funding_data import APPROVED_AT, scored_competition
 
 END = datetime(2025, 3, 28, 17, 30, tzinfo=BEIJING)  # Monday 24 March + 5 working days
@@ -174,6 +176,13 @@ def test_grants_letters_signing_and_first_tranche(session, in_publicity):
     assert roles == {"award_notice", "grant_agreement"}
     refused = next(letter for letter in _letters(session, "not_selected") if "JT2025-005" in letter.subject)
     assert "社会组织组此时仅剩4,000.00元" in refused.body_text
+    notice = next(
+        d for i in refused.attachments if (d := session.get(GeneratedDocument, i)).role == "rejection_notice"
+    )
+    printed = all_text((docs / notice.path).read_bytes())
+    # five experts wrote the same sentence: one item, never five glued together
+    assert "1. JT2025-005 的评审意见：活动安排可再细化。" in printed and "2. " not in printed
+    assert printed.count("活动安排可再细化") == 1 and "。；" not in printed
     grant = next(
         g
         for g in grants_of(session, competition_id=competition.id)
@@ -202,11 +211,20 @@ def test_grants_letters_signing_and_first_tranche(session, in_publicity):
         grant_id=grant.id,
         gate="midterm",
         passed=True,
-        reason="整改后复查合格",
+        reason="整改后复查合格 / the re-check passed",
         actor="sup",
         on=date(2025, 7, 20),
     )
     assert released.state is TrancheState.released and len(_letters(session, "tranche_paid")) == 2
+    assert released.note == "整改后复查合格 / the re-check passed"  # the CLI shows both halves …
+    payment = session.exec(
+        select(GeneratedDocument).where(
+            GeneratedDocument.role == "payment_notice", GeneratedDocument.subject_id == released.id
+        )
+    ).one()
+    # … the 拨款通知 to the 财政所 the Chinese one (written where open_gate writes: the settings' folder)
+    printed = all_text((get_settings().documents_dir / payment.path).read_bytes())
+    assert "整改后复查合格，符合中期拨付的拨付条件" in printed and "re-check" not in printed
     assert session.exec(select(Tranche).where(Tranche.state == TrancheState.released)).all()
 
 
@@ -310,6 +328,11 @@ def test_purging_a_competition_removes_its_notices_and_objections(session, in_pu
         actor="a",
     )
     session.commit()
+    if session.get_bind().dialect.name == "sqlite":  # it would reuse ids the audit log names: refused
+        with pytest.raises(Conflict, match="SQLite"):
+            purge_competition(session, slug=competition.slug, actor="admin")
+        assert session.exec(select(Objection)).all() != []
+        return
     assert purge_competition(session, slug=competition.slug, actor="admin")
     session.commit()
     assert session.exec(select(PublicityNotice)).all() == [] and session.exec(select(Objection)).all() == []

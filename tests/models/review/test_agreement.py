@@ -264,3 +264,51 @@ def test_panel_agreement_complete_design_applies_the_two_way_figures():
     assert panel.design == "complete" and panel.applies == ("icc2_1", "icc2_k", "kendall_w")
     assert panel.icc1_1.value == Decimal("0.1657")  # given too, for reference
     assert panel.icc2_k.formula == "ICC(2,k) = (MSR − MSE) / (MSR + (MSC − MSE)/n)"
+
+
+def test_summary_prints_the_one_figure_of_each_design_in_words():
+    complete = {(t, j): Decimal(v) for t, row in enumerate(SHROUT_FLEISS) for j, v in enumerate(row)}
+    summary = panel_agreement(complete).summary()
+    # every expert scored every application: the two-way ICC(2,1), below 0.50 (Koo & Li): poor
+    assert (summary["statistic"], summary["value"], summary["level"]) == ("icc2_1", "0.2898", "较差")
+    assert summary["zh"].startswith(
+        "4位专家对全部6个申报逐一评分，专家评分一致性系数（组内相关系数）为0.2898"
+    )
+    assert summary["zh"].endswith("专家之间评分一致性较差。")
+    assert "0.2898" in summary["en"] and summary["en"].endswith(": poor.")
+
+    incomplete = dict(complete)
+    del incomplete[(5, 3)]  # one sheet missing: each application has its own experts
+    panel = panel_agreement(incomplete)
+    summary = panel.summary()
+    assert summary["statistic"] == "icc1_1" and summary["value"] == str(panel.icc1_1.value)
+    assert summary["zh"].startswith("6个申报各由3至4位专家评分（共4位专家，每人评其中一部分）")
+    assert summary["en"].startswith("6 applications, each scored by 3–4 of 4 experts")
+    assert panel.as_json()["summary"] == summary
+
+
+@pytest.mark.parametrize(
+    ("value", "level"),
+    [("0.9500", "优秀"), ("0.9000", "优秀"), ("0.8999", "良好"), ("0.7500", "良好"), ("0.6000", "一般"),
+     ("0.4999", "较差"), ("-0.2000", "较差")],
+)  # fmt: skip
+def test_summary_levels_follow_koo_and_li(value, level):
+    from dataclasses import replace
+
+    from models.review.agreement import Statistic
+
+    complete = {(t, j): Decimal(v) for t, row in enumerate(SHROUT_FLEISS) for j, v in enumerate(row)}
+    panel = replace(panel_agreement(complete), icc2_1=Statistic(Decimal(value)))
+    assert panel.summary()["level"] == level
+    assert f"为{value}（" in panel.summary()["zh"]
+
+
+def test_summary_without_a_figure_says_why_in_chinese():
+    assert panel_agreement({}).summary()["zh"] == "尚无评分，未计算专家评分一致性。"
+    flat = {(t, j): Decimal(70) for t in range(3) for j in range(3)}  # no variance at all
+    summary = panel_agreement(flat).summary()
+    assert summary["value"] is None
+    assert (
+        summary["zh"]
+        == "3位专家对全部3个申报逐一评分；专家评分一致性系数：分母为零（评分没有差异），无法计算。"
+    )

@@ -167,7 +167,8 @@ def test_review_report_json_has_totals_dropped_ranks_and_panel(session):
     assert "largest complete block" in panel["icc2_1"]["basis"]
 
 
-def test_score_summary_names_the_design_and_the_figures_that_apply(session):
+def test_score_summary_explains_the_one_figure_of_its_design_in_chinese(session):
+    import re
     from datetime import date
 
     from models.competition.tables import Competition
@@ -184,12 +185,17 @@ def test_score_summary_names_the_design_and_the_figures_that_apply(session):
         prepared_by="林晓燕",
         issue_date=date(2025, 3, 21),
     )
-    assert context["agreement"] == (
-        f"评审一致性（不完整设计，单因素随机效应）：ICC(1,1) = {panel['icc1_1']['value']}；"
-        f"ICC(1,k̄)（k̄ = k₀ = 5.0000） = {panel['icc1_k']['value']}"
+    # 7 experts, 5 an application: each application has its own experts, so the one-way ICC(1,1)
+    assert panel["summary"]["statistic"] == "icc1_1"
+    assert panel["summary"]["value"] == panel["icc1_1"]["value"]
+    assert context["agreement"] == panel["summary"]["zh"]
+    assert context["agreement"].startswith(
+        f"4个申报各由5位专家评分（共7位专家，每人评其中一部分），专家评分一致性系数（组内相关系数）为"
+        f"{panel['icc1_1']['value']}（最大为1"
     )
-    assert "ICC(2" not in context["agreement"]
-    assert context["agreement_method"].startswith(
-        "计算方法：不完整设计：4 个申报、7 位专家，每个申报由 5 位专家评分"
-    )
-    assert "ICC(1,1) = (MSB − MSW) / (MSB + (k₀ − 1)·MSW)" in context["agreement_method"]
+    assert "agreement_method" not in context
+    # whole totals print as 70.0, alike in the column, never 70 beside 80.5
+    row = next(r for pool in context["pools"] for r in pool["rows"] if r["ref"] == "JT2025-001")
+    assert row["scores"].split() == ["70.0", "80.0", "85.0", "90.0", "99.0"]
+    assert row["dropped"].split() == ["70.0", "99.0"]
+    assert not re.search(r"[A-Za-z]", context["agreement"])  # no ICC, MSB or formula for staff

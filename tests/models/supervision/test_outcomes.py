@@ -295,6 +295,11 @@ def test_purge_removes_every_supervision_row(world):
     _report_and_record(session, competition, checkpoint, share=0.3, at=VISIT_AT, rectify="补齐台账")
     settle_submitted(session, competition_id=fw.competition_id, actor="flow", now=VISIT_AT, timezone=TZ)
     session.commit()
+    if session.get_bind().dialect.name == "sqlite":  # it would reuse ids the audit log names: refused
+        with pytest.raises(Conflict, match="SQLite"):
+            purge_competition(session, slug=fw.slug, actor="admin")
+        assert session.exec(select(Rectification)).all() != []
+        return
     assert purge_competition(session, slug=fw.slug, actor="admin")
     session.commit()
     assert session.exec(select(Checkpoint)).all() == [] and session.exec(select(Rectification)).all() == []
