@@ -253,22 +253,22 @@ class RunState(StrEnum):
     failed = "failed"  # 出错（意外错误，或门户中断）
 
 
-R = RunState
+RN = RunState
 RUN_MOVES: Mapping[RunState, frozenset[RunState]] = {
-    R.queued: frozenset({R.running, R.refused, R.failed}),
-    R.running: frozenset({R.done, R.refused, R.failed}),
-    R.done: frozenset(),
-    R.refused: frozenset(),
-    R.failed: frozenset(),
+    RN.queued: frozenset({RN.running, RN.refused, RN.failed}),
+    RN.running: frozenset({RN.done, RN.refused, RN.failed}),
+    RN.done: frozenset(),
+    RN.refused: frozenset(),
+    RN.failed: frozenset(),
 }
-RUNS_ACTIVE = frozenset({R.queued, R.running})  # at most one such run per competition and step
+RUNS_ACTIVE = frozenset({RN.queued, RN.running})  # at most one such run per competition and step
 # its codes share values with the letters' (queued, failed): a map of its own, not STATE_LABELS
 RUN_LABELS: Mapping[RunState, tuple[str, str]] = {
-    R.queued: ("排队中", "queued"),
-    R.running: ("运行中", "running"),
-    R.done: ("已完成", "done"),
-    R.refused: ("未能进行", "refused"),
-    R.failed: ("出错", "failed"),
+    RN.queued: ("排队中", "queued"),
+    RN.running: ("运行中", "running"),
+    RN.done: ("已完成", "done"),
+    RN.refused: ("未能进行", "refused"),
+    RN.failed: ("出错", "failed"),
 }
 
 

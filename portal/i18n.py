@@ -17,6 +17,7 @@ from models.errors import Problem
 from portal.words.admin import ADMIN_EN, ADMIN_ZH
 from portal.words.apply import APPLY_EN, APPLY_ZH
 from portal.words.final_review import FINAL_REVIEW_EN, FINAL_REVIEW_ZH
+from portal.words.steps import STEPS_EN, STEPS_ZH
 from portal.words.supervision import SUPERVISE_EN, SUPERVISE_ZH
 
 LANGUAGES = ("zh-CN", "en")
@@ -174,6 +175,7 @@ MESSAGES: Mapping[str, Mapping[str, str]] = {
         **SUPERVISE_ZH,
         **FINAL_REVIEW_ZH,
         **ADMIN_ZH,
+        **STEPS_ZH,
     },
     "en": {
         "site": "Micro-venture philanthropy · expert review",
@@ -339,6 +341,7 @@ MESSAGES: Mapping[str, Mapping[str, str]] = {
         **SUPERVISE_EN,
         **FINAL_REVIEW_EN,
         **ADMIN_EN,
+        **STEPS_EN,
     },
 }
 

@@ -47,9 +47,6 @@ ROOF = {
     "models.steps",  # the console's steps: runs, and what each step will write (previews)
     "models.steps.runs",
     "models.steps.preview",
-    "models.steps.selection",
-    "models.steps.grants",
-    "models.steps.closing",
 }
 # the one edge from the kernel upwards, with its reason: a session must know every table (foreign
 # keys are resolved across rooms at flush time), so the database module registers them all

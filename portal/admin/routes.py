@@ -8,6 +8,8 @@
     /admin/c/{slug}/documents/{id}           a document (download)        application
     /admin/c/{slug}/letters/{id}             a letter (preview)           application
     /admin/c/{slug}/evidence/{id}            an evidence file (download)  application
+    /admin/c/{slug}/steps[/{step}]           运行阶段: confirm, then run      steps
+    /admin/c/{slug}/runs/{id}                a stage run (polled)         steps
 
 A new page: a module with ``register(console)`` using ``@console.page`` / ``@console.action``
 (``portal/admin/console.py``), its template under ``templates/web/admin/``, its words in
@@ -18,14 +20,14 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from portal.admin import application, applications, auth, home
+from portal.admin import application, applications, auth, home, steps
 from portal.admin.console import Console
 from portal.site import Site
 
 
 def console_of(site: Site) -> Console:
     console = Console(site)
-    for module in (auth, home, applications, application):
+    for module in (auth, home, applications, application, steps):
         module.register(console)
     return console
 
