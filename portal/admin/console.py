@@ -51,6 +51,8 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 from markupsafe import Markup, escape
 from sqlmodel import Session, col, select
 from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile
+from starlette.exceptions import HTTPException
 
 from models.accounts.login import Limits
 from models.accounts.roles import ROLE_LABELS, ROLE_LABELS_EN, Power, Role, may
@@ -64,7 +66,7 @@ from models.states import STATE_LABELS
 from models.types import utcnow
 from portal import csrf
 from portal.i18n import in_language, translator
-from portal.limits import FormRefused
+from portal.limits import MAX_FIELD_BYTES, FormRefused
 from portal.site import Site
 
 log = logging.getLogger("grantflow.portal.admin")
@@ -152,6 +154,7 @@ class Call:
     request: Request
     viewer: Viewer
     fields: dict[str, str] = field(default_factory=dict)  # an action's posted form (text fields)
+    uploads: list[tuple[str, bytes]] = field(default_factory=list)  # (name, bytes): an action taking files
 
     # ---- what was asked ------------------------------------------------------------------------
 
@@ -235,6 +238,30 @@ class Call:
 Handler = Callable[[Call], Response]
 
 
+async def read_files(
+    request: Request, site: Site, files: int, file_bytes: int
+) -> tuple[dict[str, str], list[tuple[str, bytes]]]:
+    """A form with files: its text fields and every non-empty file (name, bytes); ``FormRefused``
+    when there are too many parts or a file is larger than ``file_bytes``."""
+    try:
+        form = await request.form(
+            max_files=files, max_fields=site.settings.portal_max_form_fields, max_part_size=MAX_FIELD_BYTES
+        )
+    except HTTPException as exc:
+        raise FormRefused(str(exc.detail)) from None
+    fields = {key: value for key, value in form.items() if isinstance(value, str)}
+    uploads = []
+    for _, value in form.multi_items():
+        if isinstance(value, UploadFile):
+            data = await value.read(file_bytes + 1)
+            await value.close()
+            if len(data) > file_bytes:
+                raise FormRefused(f"{value.filename}: larger than {file_bytes} bytes")
+            if value.filename or data:
+                uploads.append((value.filename or "", data))
+    return fields, uploads
+
+
 class Console:
     """The admin room's router and the rules every console page and action follows (see the module
     docstring). ``routes`` lists what was registered, for the navigation and the tests."""
@@ -272,8 +299,12 @@ class Console:
 
         return register
 
-    def action(self, path: str, *, power: Power = Power.act) -> Callable[[Handler], Handler]:
-        """Register a POST handler at ``path`` for viewers holding ``power`` (CSRF checked)."""
+    def action(
+        self, path: str, *, power: Power = Power.act, files: int = 0, file_bytes: int = 0
+    ) -> Callable[[Handler], Handler]:
+        """Register a POST handler at ``path`` for viewers holding ``power`` (CSRF checked); with
+        ``files``, up to that many uploaded files of at most ``file_bytes`` each (``Call.uploads``;
+        a larger one → 413)."""
 
         def register(handler: Handler) -> Handler:
             async def endpoint(request: Request) -> Response:
@@ -282,8 +313,12 @@ class Console:
                     return self.to_login(request)
                 if not viewer.may(power):  # before the body is read: nothing of it is kept
                     return await run_in_threadpool(self.forbidden, request, viewer)
+                uploads: list[tuple[str, bytes]] = []
                 try:
-                    fields, _ = await self.site.form_of(request)
+                    if files:
+                        fields, uploads = await read_files(request, self.site, files, file_bytes)
+                    else:
+                        fields, _ = await self.site.form_of(request)
                     csrf.check_form_token(
                         field_value=fields.get(csrf.FIELD),
                         cookie_value=viewer.csrf_value,
@@ -294,7 +329,8 @@ class Console:
                     return self.site.refusal(request, "form_refused", 413)
                 except AccessDenied as exc:
                     return self.site.refused(request, exc)
-                return await run_in_threadpool(self.run, handler, Call(self, request, viewer, fields))
+                call = Call(self, request, viewer, fields, uploads)
+                return await run_in_threadpool(self.run, handler, call)
 
             endpoint.power = power  # type: ignore[attr-defined]
             self.router.add_api_route(path, endpoint, methods=["POST"], name=f"admin.{handler.__name__}")

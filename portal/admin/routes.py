@@ -2,6 +2,7 @@
 
     /admin                                   → the newest competition's 首页 (or how to create one)
     /admin/login, /admin/logout              auth
+    /admin/new                               新建竞赛 (upload, paste, copy) create
     /admin/c/{slug}                          首页                         home
     /admin/c/{slug}/applications[.xlsx]      申报一览 (and its export)     applications
     /admin/c/{slug}/applications/{id}        an application's page        application
@@ -20,14 +21,14 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from portal.admin import application, applications, auth, home, steps
+from portal.admin import application, applications, auth, create, home, steps
 from portal.admin.console import Console
 from portal.site import Site
 
 
 def console_of(site: Site) -> Console:
     console = Console(site)
-    for module in (auth, home, applications, application, steps):
+    for module in (auth, home, applications, application, steps, create):
         module.register(console)
     return console
 

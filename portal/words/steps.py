@@ -43,6 +43,18 @@ STEPS_ZH: Mapping[str, str] = {
     "admin.run.again": "再次查看此步骤",
     "admin.done.started": "已开始运行。",
     "admin.done.under_way": "此步骤已在运行，未重复开始。",
+    "admin.create.title": "新建竞赛",
+    "admin.create.intro": "上传竞赛配置文件（YAML），或粘贴其内容；也可以复制往年的配置，核对后创建。",
+    "admin.create.file": "竞赛配置文件（.yaml）",
+    "admin.create.text": "或粘贴配置内容",
+    "admin.create.submit": "校验并创建",
+    "admin.create.copy": "复制往年的配置（日期推后一年）",
+    "admin.create.problems": "配置有 {count} 处问题，未创建",
+    "admin.create.where": "位置",
+    "admin.create.field": "字段",
+    "admin.create.what": "问题",
+    "admin.create.link": "新建竞赛",
+    "admin.done.created": "竞赛已创建。",
 }
 
 STEPS_EN: Mapping[str, str] = {
@@ -83,4 +95,17 @@ STEPS_EN: Mapping[str, str] = {
     "admin.run.again": "this step again",
     "admin.done.started": "Started.",
     "admin.done.under_way": "This step was running already: not started twice.",
+    "admin.create.title": "New competition",
+    "admin.create.intro": "Upload the competition's YAML or paste it; or copy an earlier year's, check "
+    "it, then create.",
+    "admin.create.file": "The competition's file (.yaml)",
+    "admin.create.text": "or paste its text",
+    "admin.create.submit": "Check and create",
+    "admin.create.copy": "Copy an earlier year's (every date a year later)",
+    "admin.create.problems": "{count} problem(s) in the configuration: nothing created",
+    "admin.create.where": "Where",
+    "admin.create.field": "Field",
+    "admin.create.what": "Problem",
+    "admin.create.link": "New competition",
+    "admin.done.created": "The competition is created.",
 }

@@ -16,12 +16,14 @@ import pytest
 from sqlmodel import Session, col, select
 
 from models.audit import AuditEvent
+from models.competition.tables import Competition
 from models.db import dispose_engines
 from models.settings import get_settings, override_settings, reset_settings
 from models.states import RunState
 from models.steps.runs import ConsoleRun
 from portal.app import create_app
 from tests.portal.admin.console_world import SLUG, ConsoleWorld, build_world, csrf_of
+from tests.support.factories import example_config_text
 
 pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("prefect_harness")]
 
@@ -132,3 +134,39 @@ def test_the_next_step_button_of_the_home_page_leads_to_its_confirmation(world: 
     )
     target = home.text.split('id="next-step-button"')[0].rsplit('href="', 1)[1].split('"')[0]
     assert client.get(target).status_code == 200
+
+
+def test_a_competition_is_created_from_its_uploaded_yaml(world: ConsoleWorld) -> None:
+    client = world.signed_in("lin")
+    form = client.get("/admin/new")
+    text = example_config_text(**{"slug: jiangtou-2025": "slug: uploaded-2025"})
+    answer = client.post(
+        "/admin/new",
+        data={"csrf_token": csrf_of(form.text), "config_text": ""},
+        files={"config_file": ("competition.yaml", text.encode("utf-8"), "application/yaml")},
+    )
+    assert answer.status_code == 303 and answer.headers["location"].startswith("/admin/c/uploaded-2025")
+    with Session(world.engine) as session:
+        created = session.exec(select(Competition).where(Competition.slug == "uploaded-2025")).one()
+        event = session.exec(
+            select(AuditEvent).where(AuditEvent.entity == "competition", AuditEvent.entity_id == created.id)
+        ).first()
+    assert event is not None and event.actor == "admin:lin"
+
+
+def test_a_wrong_configuration_is_shown_field_by_field_and_nothing_is_created(world: ConsoleWorld) -> None:
+    client = world.signed_in("lin")
+    form = client.get("/admin/new")
+    text = example_config_text(**{"slug: jiangtou-2025": "slug: Not A Slug!"})
+    before = world.counts()
+    answer = client.post("/admin/new", data={"csrf_token": csrf_of(form.text), "config_text": text})
+    assert answer.status_code == 400
+    assert 'data-field="competition.slug"' in answer.text and "Traceback" not in answer.text
+    assert "Not A Slug!" in answer.text  # what she typed stays in the box
+    assert world.counts() == before
+
+
+def test_last_years_configuration_is_copied_forward_into_the_form(world: ConsoleWorld) -> None:
+    page = world.signed_in("lin").get(f"/admin/new?from={SLUG}")
+    assert page.status_code == 200
+    assert "jiangtou-2026" in page.text
