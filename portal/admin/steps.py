@@ -254,6 +254,6 @@ def register(console: Console) -> None:
                 session, competition_id=competition.id, slug=competition.slug, run_id=call.param("run_id")
             )
             written = written_by(session, run, competition_id=competition.id)
-            needs = RUNS.get(StageRun(run.step)) if run.step in STEPS else None
+            needs = RUNS.get(StageRun(run.step)) if run.step in {r.value for r in StageRun} else None
             page = {"run": run, "written": written, "needs": needs, **context(call, session, competition)}
         return call.render("admin/run.html", page, competition=competition)
