@@ -11,6 +11,7 @@
     /admin/c/{slug}/evidence/{id}            an evidence file (download)  application
     /admin/c/{slug}/steps[/{step}]           运行阶段: confirm, then run      steps
     /admin/c/{slug}/runs/{id}                a stage run (polled)         steps
+    /admin/c/{slug}/intake                   导入申报 (several files)      intake
     /admin/c/{slug}/decisions[/…]            tie, amounts, objections, signing dates  decisions
 
 A new page: a module with ``register(console)`` using ``@console.page`` / ``@console.action``
@@ -22,14 +23,14 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from portal.admin import application, applications, auth, create, decisions, home, steps
+from portal.admin import application, applications, auth, create, decisions, home, intake, steps
 from portal.admin.console import Console
 from portal.site import Site
 
 
 def console_of(site: Site) -> Console:
     console = Console(site)
-    for module in (auth, home, applications, application, steps, decisions, create):
+    for module in (auth, home, applications, application, steps, intake, decisions, create):
         module.register(console)
     return console
 

@@ -21,7 +21,6 @@ import asyncio
 import json
 import logging
 import threading
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from importlib import import_module
@@ -61,7 +60,9 @@ def jsonable(value: Any) -> Any:
 def run_here(job: Job) -> Any:
     """The flow called in this thread, as the CLI calls it (an async flow run to its end)."""
     module, _, name = job.flow.partition(":")
-    flow: Callable[..., Any] = getattr(import_module(module), name)
+    flow: Any = getattr(import_module(module), name)
+    if hasattr(flow, "with_options"):  # its result comes back here: nothing to keep in Prefect's storage
+        flow = flow.with_options(persist_result=False)
     result = flow(**job.parameters)
     if asyncio.iscoroutine(result):
         result = asyncio.run(result)

@@ -91,6 +91,19 @@ STEPS_ZH: Mapping[str, str] = {
     "admin.done.adjusted": "金额已调整。",
     "admin.done.objection_added": "异议已登记。",
     "admin.done.objection_resolved": "异议已处理。",
+    "admin.nav.intake": "导入申报",
+    "admin.intake.title": "导入申报",
+    "admin.intake.what": "每个文件一次导入（全部或全不）；受理的申报各发一封受理回执，"
+    "未受理的行各发一封未受理通知（有有效邮箱时）；同一原因退回多数行时，未受理通知暂存发信箱待放行。",
+    "admin.intake.files": "申报文件（.xlsx .csv .json .docx，可多选，最多 {count} 个，每个不超过 {mb} MB）",
+    "admin.intake.late": "截止后补录的理由（仅截止后需要，记入审计）",
+    "admin.intake.submit": "导入",
+    "admin.intake.file": "文件",
+    "admin.intake.accepted": "受理",
+    "admin.intake.duplicates": "重复",
+    "admin.intake.refused": "未受理",
+    "admin.intake.row": "行",
+    "admin.intake.problem": "问题",
 }
 
 STEPS_EN: Mapping[str, str] = {
@@ -181,4 +194,19 @@ STEPS_EN: Mapping[str, str] = {
     "admin.done.adjusted": "The amount is adjusted.",
     "admin.done.objection_added": "The objection is recorded.",
     "admin.done.objection_resolved": "The objection is resolved.",
+    "admin.nav.intake": "Intake",
+    "admin.intake.title": "Import applications",
+    "admin.intake.what": "Each file is imported in one go (all or nothing); every accepted application gets "
+    "a receipt, every refused row with an address a refusal letter; when one rule refuses most rows, their "
+    "letters wait in the outbox for release.",
+    "admin.intake.files": "Application files (.xlsx .csv .json .docx, several at once, up to {count}, "
+    "{mb} MB each)",
+    "admin.intake.late": "Why a late import is allowed (only after the deadline; audited)",
+    "admin.intake.submit": "Import",
+    "admin.intake.file": "File",
+    "admin.intake.accepted": "accepted",
+    "admin.intake.duplicates": "duplicates",
+    "admin.intake.refused": "refused",
+    "admin.intake.row": "Row",
+    "admin.intake.problem": "Problem",
 }
