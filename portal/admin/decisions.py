@@ -23,6 +23,7 @@ from sqlmodel import Session, col, select
 
 from models.accounts.roles import Power
 from models.competition.tables import Competition
+from models.db import lock_competition
 from models.documents.engine.cn_format import local_date
 from models.errors import InputError, NotFound, Problem
 from models.funding.decision import adjust_amount, compute, decide_tie, funding_report
@@ -84,6 +85,7 @@ def register(console: Console) -> None:
         order = [value for key, value in sorted(call.fields.items()) if key.startswith("order_") and value]
         with call.session() as session:
             competition = call.competition(session)
+            lock_competition(session, competition.id or 0)
             decide_tie(
                 session,
                 competition_id=competition.id or 0,
@@ -102,6 +104,7 @@ def register(console: Console) -> None:
             raise InputError(Problem(f"调整金额 {ref}", "amount", "金额无效", str(exc))) from None
         with call.session() as session:
             competition = call.competition(session)
+            lock_competition(session, competition.id or 0)
             adjust_amount(
                 session,
                 competition_id=competition.id or 0,
@@ -116,6 +119,7 @@ def register(console: Console) -> None:
     def objection(call: Call) -> Response:
         with call.session() as session:
             competition = call.competition(session)
+            lock_competition(session, competition.id or 0)
             add_objection(
                 session,
                 competition_id=competition.id or 0,
@@ -131,6 +135,7 @@ def register(console: Console) -> None:
     def resolve(call: Call) -> Response:
         with call.session() as session:
             competition = call.competition(session)
+            lock_competition(session, competition.id or 0)
             found = session.get(Objection, call.param("objection_id"))
             if found is None or found.competition_id != competition.id:
                 raise NotFound("没有这一异议 / no such objection")
