@@ -7,7 +7,9 @@ the agreements' signing dates — each the same model function or flow as its ``
     POST /admin/c/{slug}/decisions/adjust                    调整金额 (管理员)        adjust_amount
     POST /admin/c/{slug}/decisions/objections                登记异议 (管理员)        add_objection
     POST /admin/c/{slug}/decisions/objections/{objection_id} 处理异议 (管理员)        resolve_objection
+    POST /admin/c/{slug}/decisions/sheets                    路演纸质评分表 (管理员)  import_paper_sheets
     POST /admin/c/{slug}/decisions/signings                  签订日期 (管理员, 财务)  the grants-sign flow
+                                                             (dates picked, or 签订日期.xlsx uploaded)
 
 Every project and objection is chosen from a list on the page, never typed by number. A wrong
 entry (a missing reason, an amount that is not one) is the domain's one sentence on the page.
@@ -15,7 +17,11 @@ entry (a missing reason, an amount that is not one) is the domain's one sentence
 
 from __future__ import annotations
 
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 from fastapi.responses import Response
@@ -27,11 +33,12 @@ from models.db import lock_competition
 from models.documents.engine.cn_format import local_date
 from models.errors import InputError, NotFound, Problem
 from models.funding.decision import adjust_amount, compute, decide_tie, funding_report
-from models.funding.grants import check_signing_day
+from models.funding.grants import check_signing_day, signings_from_xlsx
 from models.funding.publicity import add_objection, publicity_report, resolve_objection
 from models.funding.tables import Grant, Objection
 from models.intake.tables import Application
 from models.money import MoneyError, parse_yuan
+from models.review.score_sheets import import_paper_sheets
 from models.stage_order import StageRun, stage_refusal
 from models.states import CompetitionStage, GrantState
 from models.steps.runs import RunUnderWay, open_run
@@ -50,6 +57,24 @@ def unsigned(session: Session, competition_id: int) -> list[tuple[Grant, Applica
         .order_by(col(Application.ref))
     ).all()
     return [(grant, application) for grant, application in rows if grant.signed_on is None]
+
+
+SHEET_BYTES = 4 * 1024 * 1024
+
+
+@contextmanager
+def uploaded(call: Call, what: str) -> Iterator[Path]:
+    """The one uploaded .xlsx as a file of its own name in a private folder (gone afterwards)."""
+    if not call.uploads:
+        raise InputError(Problem(what, "", "请选择 .xlsx 文件", "choose an .xlsx file"))
+    name, data = call.uploads[0]
+    base = Path(name.replace("\\", "/")).name or "upload.xlsx"
+    if not base.lower().endswith(".xlsx"):
+        raise InputError(Problem(base, "", "文件类型须为 .xlsx", "the file must be an .xlsx workbook"))
+    with tempfile.TemporaryDirectory(prefix="grantflow-console-") as folder:
+        path = Path(folder) / base
+        path.write_bytes(data)
+        yield path
 
 
 def _reason(call: Call, where: str) -> str:
@@ -150,11 +175,29 @@ def register(console: Console) -> None:
             )
         return back(call, competition, "objection_resolved", "objections")
 
-    @console.action("/admin/c/{slug}/decisions/signings", power=Power.payments)
+    @console.action("/admin/c/{slug}/decisions/sheets", files=1, file_bytes=SHEET_BYTES)
+    def paper_sheets(call: Call) -> Response:
+        with call.session() as session:
+            competition = call.competition(session)
+            lock_competition(session, competition.id or 0)
+            with uploaded(call, "路演纸质评分表 / paper score sheets") as path:
+                import_paper_sheets(session, competition_id=competition.id or 0, path=path, actor=call.actor)
+        return back(call, competition, "sheets_imported", "sheets")
+
+    @console.action(
+        "/admin/c/{slug}/decisions/signings", power=Power.payments, files=1, file_bytes=SHEET_BYTES
+    )
     def signings(call: Call) -> Response:
         today = local_date(call.now, call.settings.timezone)
         rows: list[tuple[str, date]] = []
         problems = []
+        if (
+            call.uploads
+        ):  # 签订日期.xlsx: 申报编号 and 签订日期, read as grantflow grants sign --xlsx reads it
+            with uploaded(call, "签订日期表 / signing dates") as path:
+                for ref, day, where in signings_from_xlsx(path):
+                    check_signing_day(day, today=today, future=False, where=where)
+                    rows.append((ref, day))
         for key, value in sorted(call.fields.items()):
             if not key.startswith(SIGN_PREFIX) or not value.strip():
                 continue

@@ -105,6 +105,11 @@ STEPS_ZH: Mapping[str, str] = {
     "admin.intake.refused": "未受理",
     "admin.intake.row": "行",
     "admin.intake.problem": "问题",
+    "admin.decisions.sheets": "路演纸质评分表",
+    "admin.decisions.sheets.file": "评分表 .xlsx（grantflow review sheet-template 的格式；全部正确才导入）",
+    "admin.decisions.sheets.submit": "导入评分表",
+    "admin.decisions.signings.file": "或上传签订日期表（签订日期.xlsx：申报编号、签订日期）",
+    "admin.done.sheets_imported": "评分表已导入。",
 }
 
 STEPS_EN: Mapping[str, str] = {
@@ -211,4 +216,10 @@ STEPS_EN: Mapping[str, str] = {
     "admin.intake.refused": "refused",
     "admin.intake.row": "Row",
     "admin.intake.problem": "Problem",
+    "admin.decisions.sheets": "Paper score sheets",
+    "admin.decisions.sheets.file": "The sheets' .xlsx (grantflow review sheet-template's layout; "
+    "all or nothing)",
+    "admin.decisions.sheets.submit": "Import the sheets",
+    "admin.decisions.signings.file": "or upload the signing dates (签订日期.xlsx: 申报编号, 签订日期)",
+    "admin.done.sheets_imported": "The sheets are imported.",
 }

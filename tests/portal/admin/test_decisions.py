@@ -11,8 +11,10 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
+from io import BytesIO
 from pathlib import Path
 
+import openpyxl
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
@@ -199,3 +201,47 @@ def test_finance_records_a_signing_date_and_the_sign_flow_runs(
     with Session(funded.engine) as session:
         signed = session.get(Grant, grant.id)
     assert signed is not None and signed.signed_on is not None
+
+
+def test_signing_dates_come_from_an_uploaded_sheet_too(
+    funded: FundedWorld,  # noqa: F811
+    prefect_harness: None,
+) -> None:
+    users(funded.engine)
+    desk = Desk(funded.engine, funded.slug, create_app(get_settings()))
+    with Session(funded.engine) as session:
+        waiting = session.exec(
+            select(Application.ref, Grant.sign_by)
+            .join(Grant, col(Application.id) == col(Grant.application_id))
+            .where(col(Grant.signed_on).is_(None), Grant.state == "awarded")
+        ).all()
+    assert len(waiting) >= 2
+    book = openpyxl.Workbook()
+    book.active.append(["申报编号", "签订日期"])
+    for ref, sign_by in waiting[:2]:
+        book.active.append([ref, sign_by])
+    upload = BytesIO()
+    book.save(upload)
+    client = desk.signed_in("lin")
+    page = client.get(f"/admin/c/{desk.slug}/decisions")
+    answer = client.post(
+        f"/admin/c/{desk.slug}/decisions/signings",
+        data={"csrf_token": csrf_of(page.text)},
+        files={"signings": ("签订日期.xlsx", upload.getvalue(), "application/octet-stream")},
+    )
+    assert answer.status_code == 303, answer.text
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        with Session(funded.engine) as session:
+            run = session.exec(select(ConsoleRun)).one()
+            if not run.active:
+                break
+        time.sleep(0.3)
+    assert run.state is RunState.done, run.message
+    with Session(funded.engine) as session:
+        signed = session.exec(
+            select(Application.ref)
+            .join(Grant, col(Application.id) == col(Grant.application_id))
+            .where(col(Grant.signed_on).is_not(None))
+        ).all()
+    assert {ref for ref, _ in waiting[:2]} <= set(signed)
