@@ -116,8 +116,20 @@ async def _on_server(engine: Engine, run_id: int, job: Job) -> tuple[bool, Any]:
 
 def _work(site: Site, run_id: int, job: Job) -> None:
     engine = site.engine
-    with session_scope(engine) as session:
-        begin(session, run_id=run_id, now=utcnow())
+    try:
+        with session_scope(engine) as session:
+            begin(session, run_id=run_id, now=utcnow())
+    except Exception as exc:  # never left queued without a lease: ended as failed, or by the next start
+        log.exception("console run %s could not begin", run_id)
+        with session_scope(engine) as session:
+            finish(
+                session,
+                run_id=run_id,
+                state=RunState.failed,
+                now=utcnow(),
+                message=f"运行未能开始 / the run could not begin ({type(exc).__name__})",
+            )
+        return
     stop = threading.Event()
 
     def keep_lease() -> None:
