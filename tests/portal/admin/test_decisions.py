@@ -7,7 +7,6 @@ agreements signed, the others awarded and waiting)."""
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
@@ -31,7 +30,7 @@ from models.settings import get_settings
 from models.states import ObjectionState, RunState
 from models.steps.runs import ConsoleRun
 from portal.app import create_app
-from tests.portal.admin.console_world import PASSWORDS, ROLES, csrf_of, sign_in
+from tests.portal.admin.console_world import PASSWORDS, ROLES, csrf_of, run_ended, sign_in
 from tests.support.funding_data import APPROVED_AT, scored_competition
 from tests.support.grants import FundedWorld, funded, funded_template  # noqa: F401  (fixtures)
 
@@ -189,13 +188,9 @@ def test_finance_records_a_signing_date_and_the_sign_flow_runs(
     day = grant.sign_by.isoformat() if grant.sign_by else "2025-04-20"
     answer = post(client, page, f"/admin/c/{desk.slug}/decisions/signings", {f"sign_{application.ref}": day})
     assert answer.status_code == 303, answer.text  # type: ignore[attr-defined]
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        with Session(funded.engine) as session:
-            run = session.exec(select(ConsoleRun)).one()
-            if not run.active:
-                break
-        time.sleep(0.3)
+    with Session(funded.engine) as session:
+        started = session.exec(select(ConsoleRun)).one()
+    run = run_ended(funded.engine, started.id or 0)
     assert run.state is RunState.done, run.message
     assert run.actor == "admin:cai"
     with Session(funded.engine) as session:
@@ -230,13 +225,9 @@ def test_signing_dates_come_from_an_uploaded_sheet_too(
         files={"signings": ("签订日期.xlsx", upload.getvalue(), "application/octet-stream")},
     )
     assert answer.status_code == 303, answer.text
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        with Session(funded.engine) as session:
-            run = session.exec(select(ConsoleRun)).one()
-            if not run.active:
-                break
-        time.sleep(0.3)
+    with Session(funded.engine) as session:
+        started = session.exec(select(ConsoleRun)).one()
+    run = run_ended(funded.engine, started.id or 0)
     assert run.state is RunState.done, run.message
     with Session(funded.engine) as session:
         signed = session.exec(

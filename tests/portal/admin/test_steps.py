@@ -7,7 +7,6 @@ reads the same database and writes beside the same documents as the portal serve
 from __future__ import annotations
 
 import shutil
-import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -22,7 +21,7 @@ from models.settings import get_settings, override_settings, reset_settings
 from models.states import RunState
 from models.steps.runs import ConsoleRun
 from portal.app import create_app
-from tests.portal.admin.console_world import SLUG, ConsoleWorld, build_world, csrf_of
+from tests.portal.admin.console_world import SLUG, ConsoleWorld, build_world, csrf_of, run_ended
 from tests.support.factories import example_config_text
 
 pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("prefect_harness")]
@@ -49,16 +48,8 @@ def runs(world: ConsoleWorld) -> list[ConsoleRun]:
         return list(session.exec(select(ConsoleRun).order_by(col(ConsoleRun.id))))
 
 
-def wait_for_end(world: ConsoleWorld, run_id: int, timeout: float = 180) -> ConsoleRun:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        with Session(world.engine) as session:
-            run = session.get(ConsoleRun, run_id)
-            assert run is not None
-            if not run.active:
-                return run
-        time.sleep(0.3)
-    raise AssertionError(f"run {run_id} did not end")
+def wait_for_end(world: ConsoleWorld, run_id: int) -> ConsoleRun:
+    return run_ended(world.engine, run_id)
 
 
 def test_a_stage_runs_from_its_confirmation_page_and_shows_what_it_wrote(world: ConsoleWorld) -> None:

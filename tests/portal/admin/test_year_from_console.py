@@ -5,7 +5,6 @@ as the CLI runs them (the same flows), on the portal's clock moved to each stage
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from datetime import datetime
 from io import BytesIO
@@ -26,7 +25,7 @@ from models.settings import get_settings
 from models.states import ApplicationState, RunState
 from models.steps.runs import ConsoleRun
 from portal.app import create_app
-from tests.portal.admin.console_world import PASSWORDS, ROLES, csrf_of, sign_in
+from tests.portal.admin.console_world import PASSWORDS, ROLES, csrf_of, run_ended, sign_in
 from tests.support.factories import EXAMPLE_CONFIG
 
 pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("prefect_harness")]
@@ -61,16 +60,7 @@ def desk(settings_env: Path) -> Iterator[tuple[TestClient, Clock]]:
 
 def ended(client: TestClient, location: str) -> ConsoleRun:
     run_id = int(location.partition("?")[0].rsplit("/", 1)[1])
-    engine = get_engine(get_settings().effective_database_url)
-    deadline = time.monotonic() + 600  # a slow shared machine: never a timing assertion
-    while time.monotonic() < deadline:
-        with Session(engine) as session:
-            run = session.get(ConsoleRun, run_id)
-            assert run is not None
-            if not run.active:
-                return run
-        time.sleep(0.3)
-    raise AssertionError(f"run {run_id} did not end")
+    return run_ended(get_engine(get_settings().effective_database_url), run_id)
 
 
 def run_step(client: TestClient, step: str) -> ConsoleRun:
