@@ -243,6 +243,35 @@ LETTER_MOVES: Mapping[LetterState, frozenset[LetterState]] = {
 LETTERS_PENDING = frozenset({L.queued, L.sending})
 
 
+class RunState(StrEnum):
+    """A stage run started from the console (``models.steps.runs``): one at a time per stage."""
+
+    queued = "queued"  # 排队中（已登记，尚未开始）
+    running = "running"  # 运行中
+    done = "done"  # 已完成
+    refused = "refused"  # 未能进行（一句话说明原因）
+    failed = "failed"  # 出错（意外错误，或门户中断）
+
+
+RN = RunState
+RUN_MOVES: Mapping[RunState, frozenset[RunState]] = {
+    RN.queued: frozenset({RN.running, RN.refused, RN.failed}),
+    RN.running: frozenset({RN.done, RN.refused, RN.failed}),
+    RN.done: frozenset(),
+    RN.refused: frozenset(),
+    RN.failed: frozenset(),
+}
+RUNS_ACTIVE = frozenset({RN.queued, RN.running})  # at most one such run per competition and step
+# its codes share values with the letters' (queued, failed): a map of its own, not STATE_LABELS
+RUN_LABELS: Mapping[RunState, tuple[str, str]] = {
+    RN.queued: ("排队中", "queued"),
+    RN.running: ("运行中", "running"),
+    RN.done: ("已完成", "done"),
+    RN.refused: ("未能进行", "refused"),
+    RN.failed: ("出错", "failed"),
+}
+
+
 class OrganisationKind(StrEnum):
     """单位性质."""
 

@@ -18,6 +18,7 @@ from models.intake.tables import Application, BudgetLine, EligibilityCheck, Orga
 from models.mail.outbox import OutboxLetter
 from models.review.tables import ConflictDeclaration, Expert, ReviewAssignment, ReviewResult, Score
 from models.states import Machine
+from models.steps.runs import ConsoleRun
 from models.supervision.tables import (
     Checkpoint,
     CheckpointReport,
@@ -66,6 +67,7 @@ TABLES: tuple[type[SQLModel], ...] = (
     User,
     ConsoleSession,
     LoginAttempt,
+    ConsoleRun,
 )
 
 # every state machine, by the table that declares it (``__machine__``)

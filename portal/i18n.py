@@ -18,6 +18,7 @@ from portal.words.admin import ADMIN_EN, ADMIN_ZH
 from portal.words.admin_pages import PAGES_EN, PAGES_ZH
 from portal.words.apply import APPLY_EN, APPLY_ZH
 from portal.words.final_review import FINAL_REVIEW_EN, FINAL_REVIEW_ZH
+from portal.words.steps import STEPS_EN, STEPS_ZH
 from portal.words.supervision import SUPERVISE_EN, SUPERVISE_ZH
 
 LANGUAGES = ("zh-CN", "en")
@@ -178,6 +179,7 @@ MESSAGES: Mapping[str, Mapping[str, str]] = {
         **FINAL_REVIEW_ZH,
         **ADMIN_ZH,
         **PAGES_ZH,
+        **STEPS_ZH,
     },
     "en": {
         "site": "Micro-venture philanthropy · expert review",
@@ -347,6 +349,7 @@ MESSAGES: Mapping[str, Mapping[str, str]] = {
         **FINAL_REVIEW_EN,
         **ADMIN_EN,
         **PAGES_EN,
+        **STEPS_EN,
     },
 }
 

@@ -47,6 +47,9 @@ ROOF = {
     "models.mailroom",
     "models.archive",
     "models.panels",
+    "models.steps",  # the console's steps: runs, and what each step will write (previews)
+    "models.steps.runs",
+    "models.steps.preview",
 }
 # the one edge from the kernel upwards, with its reason: a session must know every table (foreign
 # keys are resolved across rooms at flush time), so the database module registers them all

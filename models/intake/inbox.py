@@ -61,6 +61,18 @@ def upload_from(path: Path | str) -> dict[str, Any]:
         data = path.read_bytes()
     except FileNotFoundError:
         raise _refuse(str(path), "文件不存在", "file not found") from None
+    return upload_of(name, data)
+
+
+def upload_of(name: str, data: bytes) -> dict[str, Any]:
+    """The flow parameter that carries ``data`` named ``name`` (a file uploaded to the console)."""
+    name = _checked_name(name)
+    if len(data) > MAX_UPLOAD_BYTES:
+        raise _refuse(
+            name,
+            f"文件过大（{len(data)} 字节，上限 {MAX_UPLOAD_BYTES}）",
+            f"the file is too large ({len(data)} bytes, at most {MAX_UPLOAD_BYTES})",
+        )
     return {
         "name": name,
         "size": len(data),

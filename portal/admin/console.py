@@ -171,7 +171,7 @@ class Call:
     request: Request
     viewer: Viewer
     fields: dict[str, str] = field(default_factory=dict)  # an action's posted form (text fields)
-    files: list[Posted] = field(default_factory=list)  # its files, when it takes any
+    files: list[Posted] = field(default_factory=list)  # its files, when it takes any (non-empty ones)
 
     # ---- what was asked ------------------------------------------------------------------------
 
@@ -303,9 +303,12 @@ class Console:
 
         return register
 
-    def action(self, path: str, *, power: Power = Power.act, files: int = 0) -> Callable[[Handler], Handler]:
-        """Register a POST handler at ``path`` for viewers holding ``power`` (CSRF checked); ``files``:
-        how many files its form may carry (each within the portal's body limit), in ``call.files``."""
+    def action(
+        self, path: str, *, power: Power = Power.act, files: int = 0, file_bytes: int = 0
+    ) -> Callable[[Handler], Handler]:
+        """Register a POST handler at ``path`` for viewers holding ``power`` (CSRF checked); with
+        ``files``, up to that many uploaded files (``Call.files``) of at most ``file_bytes`` each (0:
+        within the portal's body limit; a larger one → 413)."""
 
         def register(handler: Handler) -> Handler:
             async def endpoint(request: Request) -> Response:
@@ -315,7 +318,7 @@ class Console:
                 if not viewer.may(power):  # before the body is read: nothing of it is kept
                     return await run_in_threadpool(self.forbidden, request, viewer)
                 try:
-                    fields, posted = await self.form_of(request, files)
+                    fields, posted = await self.form_of(request, files, file_bytes)
                     csrf.check_form_token(
                         field_value=fields.get(csrf.FIELD),
                         cookie_value=viewer.csrf_value,
@@ -336,9 +339,12 @@ class Console:
 
         return register
 
-    async def form_of(self, request: Request, files: int) -> tuple[dict[str, str], list[Posted]]:
+    async def form_of(
+        self, request: Request, files: int, file_bytes: int = 0
+    ) -> tuple[dict[str, str], list[Posted]]:
         """An action's posted text fields, and its files when it takes any (``FormRefused`` beyond
-        the limits: too many fields or files, a text field too long; the body's size is the
+        the limits: too many fields or files, a text field too long, a file past ``file_bytes``
+        when given, read no further than one byte past it; the body's size is the
         portal's ``BodyLimit``'s)."""
         if not files:
             fields, _ = await self.site.form_of(request)
@@ -353,10 +359,13 @@ class Console:
             raise FormRefused(str(exc.detail)) from None
         fields = {key: value for key, value in form.items() if isinstance(value, str)}
         posted = []
-        for value in form.values():
+        for _, value in form.multi_items():  # several files under one name (a multiple picker)
             if isinstance(value, UploadFile) and (value.filename or value.size):
-                posted.append(Posted(value.filename or "", await value.read()))
+                data = await (value.read(file_bytes + 1) if file_bytes else value.read())
                 await value.close()
+                if file_bytes and len(data) > file_bytes:
+                    raise FormRefused(f"{value.filename}: larger than {file_bytes} bytes")
+                posted.append(Posted(value.filename or "", data))
         return fields, posted
 
     # ---- sessions ----------------------------------------------------------------------------------

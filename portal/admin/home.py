@@ -26,7 +26,7 @@ from models.timeline import Decision, Step, next_step_of
 from portal.admin.console import Call, Console, Nav
 
 NAV = Nav("home", "", 10)
-# what the next step is on the command line (the console's own button comes with the stage actions)
+# what the next step is on the command line (beside the console's own button)
 STEP_COMMANDS = {
     Step.publish_call: "grantflow call publish",
     Step.screening: "grantflow screening run",
@@ -36,6 +36,17 @@ STEP_COMMANDS = {
     Step.lapse_agreements: "grantflow grants lapse",
     Step.final_evaluation: "grantflow evaluation run",
     Step.annual_report: "grantflow evaluation annual-report",
+}
+# the console's page of each next step (``portal.admin.steps``: keyed by models.stage_order.StageRun)
+STEP_PAGES = {
+    Step.publish_call: "publish_call",
+    Step.screening: "screening",
+    Step.open_review: "review_open",
+    Step.close_review: "review_close",
+    Step.close_publicity: "publicity_close",
+    Step.lapse_agreements: "grants_lapse",
+    Step.final_evaluation: "final_evaluation",
+    Step.annual_report: "annual_report",
 }
 # where each attention goes when it is not about named applications: (nav key, parameters)
 ATTENTION_PAGES = {
@@ -67,6 +78,7 @@ class HomePage:
     today: date
     decision: Decision
     command: str
+    step_href: str  # the next step's confirmation page ("" when there is none)
     tiles: list[Tile]
     needs: list[Need]
     timeline: list[StageRow]
@@ -135,6 +147,7 @@ def home_page(console: Console, session: Session, competition: Competition, call
         today=today,
         decision=decision,
         command=(f"{STEP_COMMANDS[decision.step]} --competition {slug}" if decision.step is not None else ""),
+        step_href=(f"/admin/c/{slug}/steps/{STEP_PAGES[decision.step]}" if decision.step is not None else ""),
         tiles=tiles,
         needs=needs,
         timeline=stage_timeline(session, competition, config, timezone=timezone),

@@ -39,7 +39,6 @@ ADMIN_ZH: Mapping[str, str] = {
     "admin.home.next.none": "暂无可自动进行的步骤",
     "admin.home.next.cli": "在命令行运行",
     "admin.home.next.button": "执行此步骤",
-    "admin.home.next.button_hint": "页面上的执行按钮将在下一版本开放，届时与命令行运行同一流程。",
     "admin.home.counts": "数据一览",
     "admin.home.attention": "需要您处理",
     "admin.home.attention.none": "目前没有待您处理的事项。",
@@ -279,8 +278,6 @@ ADMIN_EN: Mapping[str, str] = {
     "admin.home.next.none": "No step can run by itself now",
     "admin.home.next.cli": "Run on the command line",
     "admin.home.next.button": "Run this step",
-    "admin.home.next.button_hint": "The button that runs it here comes with the next version; it runs the "
-    "same flow as the command line.",
     "admin.home.counts": "Figures",
     "admin.home.attention": "Needs you",
     "admin.home.attention.none": "Nothing waits for you now.",

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import shutil
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +26,7 @@ from models.competition.tables import competition_config, get_competition
 from models.db import dispose_engines, get_engine
 from models.errors import Problem
 from models.settings import Settings
+from models.steps.runs import ConsoleRun
 from models.supervision.evidence import Upload, check_upload, store_evidence
 from models.supervision.tables import Checkpoint
 from models.tables import TABLES
@@ -62,6 +64,19 @@ class ConsoleWorld:
                 table.__tablename__: session.exec(select(func.count()).select_from(table)).one()  # type: ignore[attr-defined]
                 for table in TABLES
             }
+
+
+def run_ended(engine: Engine, run_id: int, timeout: float = 600) -> ConsoleRun:
+    """The console run ``run_id`` once it ended (its thread finished); a slow machine only waits."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with Session(engine) as session:
+            run = session.get(ConsoleRun, run_id)
+            assert run is not None
+            if not run.active:
+                return run
+        time.sleep(0.3)
+    raise AssertionError(f"run {run_id} did not end")
 
 
 def csrf_of(html: str) -> str:

@@ -14,11 +14,15 @@ from sqlmodel import Session, col, select
 
 from models.accounts.roles import ROLE_POWERS
 from models.audit import AuditEvent
+from models.competition.tables import Competition
 from models.documents.tables import GeneratedDocument
 from models.intake.tables import Application
 from models.mail.outbox import OutboxLetter
 from models.review.tables import Expert
+from models.states import RunState
+from models.steps.runs import ConsoleRun, finish, open_run
 from models.supervision.tables import EvidenceFile, Supervisor
+from models.types import utcnow
 from tests.portal.admin.console_world import ROLES, SLUG, ConsoleWorld, csrf_of
 from tests.support.factories import example_config_text, make_competition
 
@@ -70,7 +74,28 @@ def ids(world: ConsoleWorld) -> dict[str, int | str]:
     found = {"application_id": funded.id, "document_id": document.id, "letter_id": letter.id}
     found["evidence_id"] = evidence.id if evidence is not None else 1
     found.update(expert_id=expert.id, supervisor_id=supervisor.id, chart="communities")  # type: ignore[union-attr]
+    found["run_id"] = a_finished_run(world)
+    found["step"] = "final_evaluation"  # type: ignore[assignment]  (a path's text, not an id)
     return found  # type: ignore[return-value]
+
+
+def a_finished_run(world: ConsoleWorld) -> int:
+    """A console run of the year (one, ended), as the runs page records a stage started there."""
+    with Session(world.engine) as session:
+        competition = session.exec(select(Competition).where(Competition.slug == SLUG)).one()
+        run = session.exec(select(ConsoleRun)).first()
+        if run is None:
+            run = open_run(
+                session,
+                step="final_evaluation",
+                slug=SLUG,
+                competition_id=competition.id,
+                actor="admin:lin",
+                as_of=None,
+            )
+            finish(session, run_id=run.id or 0, state=RunState.refused, now=utcnow(), message="不能 / cannot")
+            session.commit()
+        return run.id or 0
 
 
 def url(path: str, values: dict[str, int | str], slug: str = SLUG) -> str:
@@ -134,10 +159,10 @@ def test_a_post_without_its_csrf_token_is_refused_and_writes_nothing(console: Co
 
 def test_every_page_renders_for_every_role_that_may_open_it(console: ConsoleWorld) -> None:
     values = ids(console)
-    powers = {
+    powers = {  # a page and an action may share a path (a confirmation and its post): by method
         route.path: route.endpoint.power  # type: ignore[attr-defined]  (set by Console.page)
         for route in served(console.app.routes)
-        if route.path.startswith("/admin") and hasattr(route.endpoint, "power")
+        if route.path.startswith("/admin") and hasattr(route.endpoint, "power") and "GET" in route.methods
     }
     for name, role in ROLES.items():
         client = console.signed_in(name)
