@@ -123,8 +123,13 @@ def payment_notice(d: OfficialDocument) -> None:
     d.pairs(
         [
             ("收款单位", "{{ organisation_name }}"),
-            ("开户银行", "{{ bank_name }}"),
-            ("账号", "{{ bank_account }}"),
+            # one row for the account: the agreement's own words when no bank is recorded (the page
+            # keeps the notice, 专此通知 and the signature on one page)
+            (
+                "收款账户",
+                "{{ bank_name }}"
+                "{% if bank_account != bank_name %}，账号{{ bank_account|nobreak }}{% endif %}",
+            ),
             ("本次拨付（小写）", "{{ amount_fen|yuan }}元"),
             ("本次拨付（大写）", "{{ amount_fen|yuan_capitals }}"),
             ("资助总额", "{{ grant_fen|yuan }}元"),

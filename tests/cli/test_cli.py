@@ -17,7 +17,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def run(
-    args: list[str], data_dir: Path, *, stdin: str | None = None, timeout: float = 300, **env: str
+    args: list[str], data_dir: Path, *, stdin: str | None = None, timeout: float = 900, **env: str
 ) -> subprocess.CompletedProcess[str]:
     environ = {k: v for k, v in os.environ.items() if not k.startswith("GRANTFLOW_")}
     environ.update({"GRANTFLOW_DATA_DIR": str(data_dir), "COLUMNS": "200", **env})

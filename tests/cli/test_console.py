@@ -73,7 +73,10 @@ def unsafe_prints(source: str) -> list[int]:
 
 
 def _is_text_call(node: ast.expr) -> bool:
-    """``cell(…)``, ``Text(…)``, ``Text.assemble(…)``: rich text objects, never parsed as markup."""
+    """``cell(…)``, ``Text(…)``, ``Text.assemble(…)``: rich text objects, never parsed as markup;
+    also ``*(cell(v) for v in …)``, a row of them."""
+    if isinstance(node, ast.Starred) and isinstance(node.value, (ast.GeneratorExp, ast.ListComp)):
+        return _is_text_call(node.value.elt)
     if not isinstance(node, ast.Call):
         return False
     func = node.func
@@ -110,6 +113,7 @@ def test_no_cli_module_prints_user_text_as_markup(relative: str) -> None:
         "console.print(title)",
         'say(f"[bold]{name}[/bold]")',
         "table.add_row(row['title'], cell(row['ref']))",
+        "table.add_row(*(row[k] for k in keys))",
     ],
 )
 def test_the_scan_finds_markup_built_from_values(snippet: str) -> None:
@@ -124,6 +128,7 @@ def test_the_scan_finds_markup_built_from_values(snippet: str) -> None:
         'console.print(f"{name}", markup=False)',
         "console.print(table)",
         "table.add_row(cell(row['title']), '—')",
+        "table.add_row(*(cell(row[k]) for k in keys))",
         'console.print("[bold]fixed[/bold]")',
     ],
 )

@@ -208,11 +208,24 @@ _SPLIT_LAST_PARAGRAPH = pytest.mark.xfail(
 )
 
 
+# LibreOffice (7.4) also drops the keep chain 七、评估结论 → its paragraph → 落款 when the page before
+# ends a budget table carried over from the page before it (the 结项评估报告 with 8 budget lines):
+# measured with keepLines, without widowControl and without the blank line before the signer, the
+# signer and the date still go alone to page 3. Strict: the test says so when LibreOffice keeps it.
+_CHAIN_AFTER_A_CARRIED_TABLE = pytest.mark.xfail(
+    strict=True, reason="LibreOffice drops a keep chain after a table carried over a page"
+)
+_LIBREOFFICE_KEEP_BUGS = {
+    "midterm_opinion__long520": _SPLIT_LAST_PARAGRAPH,
+    "final_evaluation_report__rows8": _CHAIN_AFTER_A_CARRIED_TABLE,
+}
+
+
 @pytest.mark.parametrize(
     "document",
     [
         pytest.param(
-            document, marks=[_SPLIT_LAST_PARAGRAPH] if document == "midterm_opinion__long520" else []
+            document, marks=[_LIBREOFFICE_KEEP_BUGS[document]] if document in _LIBREOFFICE_KEEP_BUGS else []
         )
         for document in EVERY_DOCUMENT
     ],
