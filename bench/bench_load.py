@@ -135,6 +135,7 @@ def measure(
     roster_size: int = 10_000,
     only: tuple[str, ...] = ("sheet", "apply", "roster"),
     workers: int = 1,
+    sheet_mode: str = "mixed",
     progress: Callable[[str], None] = print,
 ) -> dict[str, Any]:
     from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
@@ -155,8 +156,9 @@ def measure(
             with worlds.settings_for(data_dir):
                 with temporary_settings({PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
                     if name == "sheet":
-                        world: Any = worlds.sheet_world(data_dir, sheets_n)
-                        detail = f"{len(world.sheets)} open sheets of N = {sheets_n} applications"
+                        world: Any = worlds.sheet_world(data_dir, sheets_n, sheet_mode)
+                        kinds = "GET and draft POST alternating" if sheet_mode == "mixed" else sheet_mode
+                        detail = f"{len(world.sheets)} open sheets of N = {sheets_n} applications; {kinds}"
                     elif name == "apply":
                         world = worlds.apply_world(data_dir)
                         detail = "a competition taking applications (征集中)"
@@ -241,6 +243,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--roster-size", type=int, default=10_000)
     parser.add_argument("--only", default="sheet,apply,roster")
     parser.add_argument("--workers", type=int, default=1, help="uvicorn workers (grantflow portal runs 1)")
+    parser.add_argument("--sheet-mode", default="mixed", choices=("mixed", "get", "post"))
     parser.add_argument("--out", default="load", help="the results' name in bench/results/")
     args = parser.parse_args(argv if argv is not None else [])
     results = measure(
@@ -250,6 +253,7 @@ def main(argv: list[str] | None = None) -> None:
         roster_size=args.roster_size,
         only=tuple(args.only.split(",")),
         workers=args.workers,
+        sheet_mode=args.sheet_mode,
     )
     results["measured_at"] = datetime.now(UTC).isoformat(timespec="seconds")
     results["machine"] = (

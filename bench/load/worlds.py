@@ -89,17 +89,18 @@ class SheetWorld:
     clock: datetime
     sheets: list[tuple[str, dict[str, str]]]  # (token, the draft's fields)
     cookies: dict[str, str] = field(default_factory=lambda: {"gf_csrf": COOKIE_VALUE})
+    mode: str = "mixed"  # or "get", "post": one kind only (to tell the reads' cost from the writes')
 
     async def send(self, client: httpx.AsyncClient, i: int) -> str:
         token, fields = self.sheets[i % len(self.sheets)]
-        if i % 2 == 0:
+        if self.mode == "get" or (self.mode == "mixed" and i % 2 == 0):
             answer = await client.get(f"/review/{token}")
             return "ok: GET" if answer.status_code == 200 else f"GET {answer.status_code}"
         answer = await client.post(f"/review/{token}", data=fields)
         return "ok: POST" if answer.status_code == 303 else f"POST {answer.status_code}"
 
 
-def sheet_world(data_dir: Path, n: int) -> SheetWorld:
+def sheet_world(data_dir: Path, n: int, mode: str = "mixed") -> SheetWorld:
     """A competition of ``n`` generated applications with its review open (settings already set)."""
     from decimal import Decimal
 
@@ -133,7 +134,7 @@ def sheet_world(data_dir: Path, n: int) -> SheetWorld:
                 "comment": "项目设计合理，建议细化预算。",
             } | {f"points.{code}": str(value) for code, value in points.items()}
             sheets.append((token, fields))
-    return SheetWorld(data_dir=data_dir, clock=LATE_EXPERTS_AT, sheets=sheets)
+    return SheetWorld(data_dir=data_dir, clock=LATE_EXPERTS_AT, sheets=sheets, mode=mode)
 
 
 # ---- (b) the applicants' web form -------------------------------------------------------------
