@@ -136,6 +136,7 @@ def measure(
     only: tuple[str, ...] = ("sheet", "apply", "roster"),
     workers: int = 1,
     sheet_mode: str = "mixed",
+    postgres: bool = False,
     progress: Callable[[str], None] = print,
 ) -> dict[str, Any]:
     from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
@@ -143,9 +144,15 @@ def measure(
     from bench.load import worlds
 
     folder = Path(tempfile.mkdtemp(prefix="grantflow-load-"))
+    database = None
+    if postgres:  # a throw-away server as a plain user, as the tests start one
+        from tests.support.postgres import PostgresServer
+
+        database = PostgresServer.start()
     results: dict[str, Any] = {
         "scenarios": {},
         "workers": workers,
+        "database": "PostgreSQL (tests/support/postgres.py: fsync off)" if postgres else "SQLite WAL",
         "load_before": round(os.getloadavg()[0], 2),
     }
     try:
@@ -153,7 +160,8 @@ def measure(
             target = TARGETS[name]
             data_dir = folder / name
             started = time.perf_counter()
-            with worlds.settings_for(data_dir):
+            url = database.create_database() if database else None
+            with worlds.settings_for(data_dir, url):
                 with temporary_settings({PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
                     if name == "sheet":
                         world: Any = worlds.sheet_world(data_dir, sheets_n, sheet_mode)
@@ -167,7 +175,7 @@ def measure(
                         detail = f"{roster_size:,} applications, a 只读 account"
                 progress(f"   {name}: world built in {time.perf_counter() - started:.0f} s — {detail}")
                 clock = getattr(world, "clock", None)
-                env = worlds.server_env(data_dir / "data")
+                env = worlds.server_env(data_dir / "data", url)
                 with Portal(env, log=data_dir / "portal.log", clock=clock, workers=workers) as portal:
                     if isinstance(world, worlds.RosterWorld):
                         world.sign_in(portal.url)
@@ -176,6 +184,8 @@ def measure(
                     )
             results["scenarios"][name] = {"target": target.text, "detail": detail, "steps": steps}
     finally:
+        if database is not None:
+            database.stop()
         shutil.rmtree(folder, ignore_errors=True)
     results["load_after"] = round(os.getloadavg()[0], 2)
     return results
@@ -193,7 +203,7 @@ def markdown(results: dict[str, Any], command: str) -> str:
         f"(1 min) {results['load_before']} before, {results['load_after']} after (the machine is shared).",
         "",
         f"The portal in its own `uvicorn` process with **{results['workers']} worker(s)** "
-        "(`grantflow portal` runs 1; the docs recommend no other count), SQLite in WAL mode, "
+        f"(`grantflow portal` runs 1; the docs recommend no other count), {results['database']}, "
         "access log on; the load generator "
         "(`bench.load.traffic`, open model: requests launched on schedule whatever the answers, 10 s "
         "timeout each, latency from the scheduled moment) on the same 2 cores.",
@@ -243,6 +253,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--roster-size", type=int, default=10_000)
     parser.add_argument("--only", default="sheet,apply,roster")
     parser.add_argument("--workers", type=int, default=1, help="uvicorn workers (grantflow portal runs 1)")
+    parser.add_argument("--postgres", action="store_true", help="a throw-away PostgreSQL, not SQLite")
     parser.add_argument("--sheet-mode", default="mixed", choices=("mixed", "get", "post"))
     parser.add_argument("--out", default="load", help="the results' name in bench/results/")
     args = parser.parse_args(argv if argv is not None else [])
@@ -254,11 +265,12 @@ def main(argv: list[str] | None = None) -> None:
         only=tuple(args.only.split(",")),
         workers=args.workers,
         sheet_mode=args.sheet_mode,
+        postgres=args.postgres,
     )
     results["measured_at"] = datetime.now(UTC).isoformat(timespec="seconds")
     results["machine"] = (
         f"{platform.machine()}, {os.cpu_count()} cores (shared), "
-        f"Python {platform.python_version()}, SQLite WAL"
+        f"Python {platform.python_version()}, {results['database']}"
     )
     command = " ".join([".venv/bin/python -m bench.bench_load", *(argv or [])])
     RESULTS.mkdir(exist_ok=True)

@@ -57,7 +57,8 @@ def settings_for(data_dir: Path, database_url: str | None = None) -> Iterator[in
     from models.db import dispose_engines
     from models.settings import override_settings
 
-    (data_dir / "mail").mkdir(parents=True, exist_ok=True)
+    for folder in ("mail", "data"):  # the data folder exists before the flows check it (PostgreSQL)
+        (data_dir / folder).mkdir(parents=True, exist_ok=True)
     sink = Sink(data_dir / "mail")
     override_settings(
         data_dir=data_dir / "data",
