@@ -48,7 +48,7 @@ VIEWS: dict[str, dict[str, str]] = {
 }
 
 
-def _fill(engine: sa.Engine, count: int) -> int:
+def fill_roster(engine: sa.Engine, count: int) -> int:
     """A competition with ``count`` applications; returns its id."""
     text = (EXAMPLES_DIR / "jiangtou-2025" / "competition.yaml").read_text(encoding="utf-8")
     with session_scope(engine) as session:
@@ -157,7 +157,7 @@ def _median_ms(run: Callable[[], Any], repeat: int = 15) -> float:
 def _measure(size: int, folder: Path) -> dict[str, Any]:
     engine = get_engine(f"sqlite:///{folder / f'roster-{size}.db'}")
     upgrade_database(engine)
-    competition_id = _fill(engine, size)
+    competition_id = fill_roster(engine, size)
     statements: list[str] = []
     sa.event.listen(engine, "before_cursor_execute", lambda *args: statements.append(args[2]))
     figures: dict[str, Any] = {}

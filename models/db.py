@@ -138,6 +138,7 @@ def database_fault_message(fault: str) -> str:
 
 # pg_advisory_xact_lock(key1, key2): key1 names what is locked, key2 is the competition's id
 COMPETITION_LOCK_CLASS = 0x6766_0001  # "gf" + 1: a competition's stage work
+REF_LOCK_CLASS = 0x6766_0002  # "gf" + 2: handing out a competition's next 申报编号 from the web form
 
 
 def lock_competition(session: Session, competition_id: int) -> None:
@@ -171,6 +172,18 @@ def lock_competition(session: Session, competition_id: int) -> None:
         exists = result.rowcount == 1  # type: ignore[attr-defined]
     if not exists:
         raise NotFound(f"没有竞赛 #{competition_id} / no competition #{competition_id}")
+
+
+def lock_refs(session: Session, competition_id: int) -> None:
+    """Hold the lock on handing out ``competition_id``'s next 申报编号 until this transaction ends.
+
+    PostgreSQL: ``pg_advisory_xact_lock`` on (申报编号, competition id) — concurrent web posts read the
+    same count and chose the same number, and three retries did not end it at 25 posts/s
+    (bench/results/load-postgres.md: a 500). SQLite: nothing (its writers are one at a time)."""
+    if session.connection().dialect.name == "postgresql":
+        session.execute(
+            sa.text("SELECT pg_advisory_xact_lock(:key, :id)"), {"key": REF_LOCK_CLASS, "id": competition_id}
+        )
 
 
 # alembic is imported where the schema is migrated or checked, not by every command that reads

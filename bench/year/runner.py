@@ -449,3 +449,16 @@ def run_year(
         sink.stop()
         dispose_engines()
     return stages, year
+
+
+def prepare_year(out: Path, n: int, *, last: str, seed: int = 2025) -> Year:
+    """Generate ``n`` applications and run the stages up to and including ``last`` (unmeasured), with
+    the settings already in force (the caller points the data folder and SMTP): the world the load
+    benchmark serves (``bench.load``) — sheets open after "review open", applications open after
+    "call"."""
+    names = [name for name, _ in STAGES]
+    plan = generate(out / "input", n, seed=seed)
+    year = Year(out=out, plan=plan)
+    for _, work in STAGES[: names.index(last) + 1]:
+        work(year)
+    return year

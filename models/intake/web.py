@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 from sqlmodel import Session
 
 from models.competition.tables import Competition, competition_config
+from models.db import lock_refs
 from models.documents.engine.cn_format import cn_moment, local_date
 from models.errors import Conflict, InputError, NotFound
 from models.intake.fields import RawRow
@@ -98,6 +99,7 @@ def submit_web_application(
         raise NotFound(f"没有竞赛 #{competition_id} / no competition #{competition_id}")
     ensure_accepting(competition, now=now, timezone=settings.timezone)
     data = validate_row(row, config=competition_config(competition), today=local_date(now, settings.timezone))
+    lock_refs(session, competition_id)  # the duplicate check and the next 申报编号, one post at a time
     existing, clash = find_duplicate(session, competition_id=competition_id, data=data)
     if clash is not None:
         raise InputError(clash)
