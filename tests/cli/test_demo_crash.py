@@ -44,6 +44,7 @@ import pytest
 from docx import Document
 
 from tasks.mail.sink import EmlSink, MailSink
+from tests.cli.test_cli import run
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -162,20 +163,13 @@ def crash_year(year: Year, plan: list[tuple[int, str, int]]) -> None:
         (year.left_sending,) = conn.execute(
             "SELECT count(*) FROM outbox_letter WHERE state = 'sending'"
         ).fetchone()
-    environ = {k: v for k, v in os.environ.items() if not k.startswith("GRANTFLOW_")}
-    environ |= {
-        "GRANTFLOW_ENVIRONMENT": "test",
-        "GRANTFLOW_DATA_DIR": str(year.out),
-        "GRANTFLOW_SMTP_HOST": "127.0.0.1",
-        "GRANTFLOW_SMTP_PORT": str(year.sink.port),
-    }
-    settle = subprocess.run(
-        [str(Path(sys.executable).with_name("grantflow")), "outbox", "send", "--after-crash"],
-        cwd=ROOT,
-        env=environ,
-        capture_output=True,
-        text=True,
+    settle = run(
+        ["outbox", "send", "--after-crash"],
+        year.out,
         timeout=600,
+        GRANTFLOW_ENVIRONMENT="test",
+        GRANTFLOW_SMTP_HOST="127.0.0.1",
+        GRANTFLOW_SMTP_PORT=str(year.sink.port),
     )
     assert settle.returncode == 0, settle.stdout + settle.stderr
 
