@@ -344,6 +344,7 @@ def step_index(label: str) -> int:
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(1800)  # 4 to 7 minutes on 2 shared cores; a loaded machine needs room
 def test_the_year_killed_three_times_then_continued_equals_a_clean_year(tmp_path, prefect_api):
     # after the last commit of setup (its re-run is refused: "exists already") and of the
     # re-checks (the termination that follows must find the failed re-check in the database, not
@@ -355,6 +356,7 @@ def test_the_year_killed_three_times_then_continued_equals_a_clean_year(tmp_path
 
 
 @pytest.mark.soak
+@pytest.mark.timeout(3600)
 def test_soak_the_year_killed_thirty_times_then_continued_equals_a_clean_year(tmp_path, prefect_api):
     figures = kill_and_compare(tmp_path, kills=30, seed=2025)
     print(json.dumps(figures, ensure_ascii=False))
