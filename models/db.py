@@ -28,6 +28,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 import models.tables  # noqa: F401  (registers every table)
+from models import faults
 from models.audit import take_effect
 from models.errors import ConfigError, NotFound
 
@@ -99,10 +100,13 @@ def session_scope(engine: Engine | None = None, *, as_of: datetime | None = None
         take_effect(session, as_of)
         try:
             yield session
+            session.flush()
+            faults.reach("before-commit", "session")
             session.commit()
         except BaseException:
             session.rollback()
             raise
+        faults.reach("after-commit", "session")
 
 
 def database_fault(exc: BaseException) -> str | None:

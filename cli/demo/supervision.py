@@ -88,7 +88,6 @@ def step_recheck(run: DemoRun) -> str:
     records = fill_from_year(run, recheck=True, at=RECHECK_AT)
     settled = _follow_up(run, RECHECK_AT)
     passed = sum(1 for s in settled if s["passed"])
-    run.facts["failed_rechecks"] = [int(s["checkpoint_id"]) for s in settled if not s["passed"]]
     return (
         f"整改复查 / re-checks: {records} 份 records，得分 scores {_scores(settled)}；"
         f"通过 passed {passed}（暂缓的款项拨付 released），仍未通过 failed again {len(settled) - passed}"
@@ -96,26 +95,41 @@ def step_recheck(run: DemoRun) -> str:
 
 
 def step_termination(run: DemoRun) -> str:
-    """Each grant whose re-check failed is terminated, for the reason the year's data gives."""
+    """Each grant whose re-check failed is terminated, for the reason the year's data gives.
+
+    The failed re-checks are read from the database, not from what the re-check step reported:
+    a year continued after a crash in the re-checks finds them settled before the crash."""
+    from sqlmodel import col, select
+
     from cli.demo.example.year import load_year
     from models.competition.tables import Competition
     from models.db import session_scope
+    from models.funding.tables import Grant
     from models.money import format_yuan
     from models.settings import get_settings
+    from models.states import CheckpointState, GrantState
     from models.supervision.notices import queue_outcome_letters
     from models.supervision.outcomes import terminate_grant
     from models.supervision.plan import grant_parts
     from models.supervision.tables import Checkpoint
 
-    failing: list[int] = run.facts.get("failed_rechecks", [])
-    if not failing:
-        return "终止 / termination: 无 none"
     year = load_year()
     clawback = 0
     with session_scope() as session:
-        for checkpoint_id in failing:
-            checkpoint = session.get(Checkpoint, checkpoint_id)
-            assert checkpoint is not None
+        failing = session.exec(
+            select(Checkpoint)
+            .join(Grant)
+            .where(
+                Grant.competition_id == run.competition_id,
+                Grant.state != GrantState.terminated,
+                Checkpoint.round == 2,
+                Checkpoint.state == CheckpointState.failed,
+            )
+            .order_by(col(Checkpoint.id))
+        ).all()
+        if not failing:
+            return "终止 / termination: 无 none"
+        for checkpoint in failing:
             _, application, _ = grant_parts(session, checkpoint.grant_id)
             reason = year.project(application.title).termination or "整改复查仍不合格"
             termination = terminate_grant(

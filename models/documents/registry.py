@@ -33,6 +33,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
+from models import faults
 from models.documents.application_form import APPLICATION_FORM
 from models.documents.engine.docx import CompiledDocx, load_docx
 from models.documents.engine.templating import Registry, TemplateRole
@@ -154,6 +155,7 @@ def write_document(
     _write_atomically(target, data)
     if not existed:
         session.info.setdefault(_NEW_FILES, []).append(target)
+    faults.reach("document", relative)
     if record is None:
         record = GeneratedDocument(
             competition_id=competition_id,

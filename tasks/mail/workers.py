@@ -26,6 +26,7 @@ import aiosmtplib
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
+from models import faults
 from models.db import session_scope
 from models.documents.tables import GeneratedDocument
 from models.mail.mime import Attachment, Mailbox, build_message, message_bytes, parse_mailbox
@@ -42,7 +43,6 @@ from models.mail.sending import (
 from models.settings import Settings
 from models.states import LetterState
 from models.types import utcnow
-from tasks.mail import faults
 from tasks.mail.smtp import Outcome, RateLimit, SmtpServer, classify, transmit
 
 ACTOR = "system:mail"

@@ -6,7 +6,7 @@
 Without ``--host`` it uses the embedded default (an aiosmtpd sink inside this process, saving to
 DIR/mail). Each run takes over every ``sending`` row left by the killed one (``takeover``), which
 is right when a single sender runs at a time (the test kills one before it starts the next).
-``--kill-at POINT:N`` arms a fault point (``tasks/mail/faults.py``): on the N-th arrival there the
+``--kill-at POINT:N`` arms a fault point (``models/faults.py``): on the N-th arrival there the
 sender prints ``fault POINT LETTER_ID`` and kills itself with SIGKILL.
 """
 
@@ -29,9 +29,9 @@ def main() -> None:
     parser.add_argument("--kill-at", default=None, help="POINT:N, e.g. accepted:37")
     args = parser.parse_args()
 
+    from models import faults
     from models.db import get_engine
     from models.settings import Settings
-    from tasks.mail import faults
     from tasks.mail.delivery import deliver_configured
 
     if args.kill_at:

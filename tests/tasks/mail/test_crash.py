@@ -1,6 +1,6 @@
 """Crash test: a sender of 300 letters is killed with SIGKILL six times, then run again to the end.
 
-Each kill strikes at a chosen point of a chosen letter (``tasks/mail/faults.py``, armed by the
+Each kill strikes at a chosen point of a chosen letter (``models/faults.py``, armed by the
 sender the test starts), two in each window a letter passes through: its ``sending`` committed
 before any SMTP command (``claimed``); the server's 250 received, ``sent`` not yet committed
 (``accepted``); ``sent`` committed (``committed``). Which arrival at the point is struck is seeded,
