@@ -365,10 +365,11 @@ def _register_person(console: Console, kind: Kind) -> None:
 
     def letters(call: Call) -> Response:
         what = call.fields.get("what", "")
-        if what not in ("remind", "invite"):
-            raise InputError(Problem("", "what", "请选择提醒或重发邀请", "choose remind or invite"))
         with call.session() as session:
             competition = call.competition(session)
+            row = find(session, call, competition)  # an id of nobody is not found, whatever was asked
+            if what not in ("remind", "invite"):
+                raise InputError(Problem("", "what", "请选择提醒或重发邀请", "choose remind or invite"))
             lock_competition(session, competition.id or 0)
             row = find(session, call, competition)
             made = send_by_hand(session, competition, kind, row, what, call)

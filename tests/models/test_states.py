@@ -27,6 +27,7 @@ INITIAL = {
     "rectification": "open",
     "letter": "draft",
     "objection": "open",
+    "console_run": "queued",
 }
 
 

@@ -544,7 +544,8 @@ def test_a_refused_link_gives_the_stations_contact(world: ReviewWorld) -> None:
         for path in (f"/review/{someone_else}", "/review/forged.token", "/supervise/forged"):
             page = client.get(path)
             assert page.status_code == 403 and page.context["contact"] == contact, path  # type: ignore[attr-defined]
-            assert f"如有疑问请联系：{contact}" in page.text
+            assert "如有疑问请联系：江头街道社会工作服务站 林老师 " in page.text  # the phone a tel: link
+            assert '<a class="tel" href="tel:0592-5512345">0592-5512345</a>' in page.text
     configured = world.settings.model_copy(update={"portal_contact": "社工站值班电话 0592-0000000"})
     with TestClient(create_app(configured)) as client:
         assert "0592-0000000" in client.get("/review/forged.token").text
