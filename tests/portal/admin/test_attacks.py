@@ -9,7 +9,6 @@ import re
 from datetime import datetime, timedelta
 
 import pytest
-from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 from httpx import Response
 from sqlmodel import Session, col, select
@@ -23,7 +22,7 @@ from models.supervision.links import checkpoint_expiry, checkpoint_token
 from models.supervision.tables import Checkpoint, EvidenceFile
 from portal.app import create_app
 from tests.portal.admin.console_world import SLUG, ConsoleWorld, csrf_of
-from tests.portal.admin.test_every_route import admin_routes, ids, url
+from tests.portal.admin.test_every_route import admin_routes, ids, served, url
 
 pytestmark = pytest.mark.slow
 INLINE_SCRIPT = re.compile(r"<script(?![^>]*\bsrc=)[^>]*>", re.I)
@@ -186,9 +185,8 @@ def test_finance_attempting_every_action_it_lacks_is_refused_and_writes_nothing(
     held = ROLE_POWERS[Role.finance]
     posts = [
         route.path
-        for route in console.app.routes
-        if isinstance(route, APIRoute)
-        and "POST" in route.methods
+        for route in served(console.app.routes)
+        if "POST" in route.methods
         and route.path.startswith("/admin")
         and getattr(route.endpoint, "power", None) not in (None, *held)
     ]
