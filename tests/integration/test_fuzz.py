@@ -13,12 +13,13 @@ import re
 import zipfile
 from datetime import date, datetime
 from email import policy
+from email.header import decode_header, make_header
 from pathlib import Path
 from tempfile import TemporaryDirectory
 from zoneinfo import ZoneInfo
 
 import docx
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from lxml import etree
 
@@ -36,7 +37,11 @@ from tests.models.documents.engine.test_docx import make_template, texts
 CONFIG = load_config(EXAMPLE_DIR / "competition.yaml")
 LABELS = [f.label for f in FIELDS]
 ANY_TEXT = st.text(alphabet=st.characters(codec=None), max_size=300)  # every code point, surrogates too
-FAST = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+# derandomize: CI runs the same examples every time (a suite that fails by chance is not a suite);
+# a wider search is run by hand (derandomize off, a larger max_examples)
+FAST = settings(
+    max_examples=40, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow]
+)
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 
 # ---- intake parsers ----------------------------------------------------------------------------------
@@ -124,6 +129,8 @@ def test_any_text_in_any_field_gives_a_valid_docx_holding_it_literally(value: st
 
 
 @given(name=ANY_TEXT, subject=ANY_TEXT, sender_name=ANY_TEXT)
+@example(name="000000\x80\x80\x80\x80\x80\x80\x80\x80𐀀𐀀𐀀𐀀𐀀𐀀", subject="", sender_name="")  # two encoded words
+@example(name='李 "敏" \\ <x@y>', subject="a\r\nBcc: x@y", sender_name="")
 @FAST
 def test_any_name_and_subject_give_headers_without_cr_or_lf_that_decode_back(
     name: str, subject: str, sender_name: str
@@ -147,6 +154,13 @@ def test_any_name_and_subject_give_headers_without_cr_or_lf_that_decode_back(
         assert line[:1] in (b" ", b"\t") or re.match(rb"^[A-Za-z-]+: ", line), line
     message = email.message_from_bytes(raw, policy=policy.default)
     assert str(message["Subject"]) == one_line(subject)
-    names = [a.display_name for a in message["To"].addresses]
-    assert names in ([one_line(name)], [""]) or one_line(name) == "", (names, name)
+    # the display name as RFC 2047 reads it: the space between two encoded words is dropped (Python's
+    # address parser keeps it in some phrases — '…𐀀𐀀𐀀𐀀𐀀 𐀀' — where mail clients and decode_header do not)
+    legacy = email.message_from_bytes(raw, policy=policy.compat32)
+    to = str(make_header(decode_header(str(legacy["To"]))))
+    shown = to.removesuffix("<user@example.org>").strip()
+    if shown.startswith('"') and shown.endswith('"'):
+        shown = shown[1:-1].replace('\\"', '"').replace("\\\\", "\\")
+    assert shown in (one_line(name), "") or one_line(name) == "", (shown, name)
+    assert [a.addr_spec for a in message["To"].addresses] == ["user@example.org"]
     assert message.get_all("Bcc") is None and len(message.get_all("Subject") or []) == 1
