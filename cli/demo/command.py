@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -87,6 +88,9 @@ def demo(
             done = step(run)
             line(f"  ✓ {done}")
             progress.advance(bar)
+    # The year is done: Prefect's own line about stopping its temporary server (at exit) would
+    # otherwise be the last thing the newcomer reads, after the console's address.
+    logging.getLogger("prefect").setLevel(logging.WARNING)
     show_applications(run)
     show_ranking(run)
     show_funding(run)
