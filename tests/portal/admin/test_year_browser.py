@@ -97,6 +97,7 @@ def demo_year(tmp_path: Path) -> Iterator[subprocess.Popen[bytes]]:
 
 def shoot(page: Page, shots: Path, name: str) -> None:
     """The page at 1280 and at 768 px; it must fit each width."""
+    page.evaluate("window.scrollTo(0, 0)")  # a page opened at an anchor: from its top
     for width in WIDTHS:
         page.set_viewport_size({"width": width, "height": 900})
         page.screenshot(path=str(shots / f"year-{name}-{width}.png"), full_page=True)
