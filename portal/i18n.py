@@ -18,6 +18,7 @@ from portal.words.admin import ADMIN_EN, ADMIN_ZH
 from portal.words.admin_pages import PAGES_EN, PAGES_ZH
 from portal.words.apply import APPLY_EN, APPLY_ZH
 from portal.words.final_review import FINAL_REVIEW_EN, FINAL_REVIEW_ZH
+from portal.words.rectification import RECTIFICATION_EN, RECTIFICATION_ZH
 from portal.words.steps import STEPS_EN, STEPS_ZH
 from portal.words.supervision import SUPERVISE_EN, SUPERVISE_ZH
 
@@ -180,6 +181,7 @@ MESSAGES: Mapping[str, Mapping[str, str]] = {
         **ADMIN_ZH,
         **PAGES_ZH,
         **STEPS_ZH,
+        **RECTIFICATION_ZH,
     },
     "en": {
         "site": "Micro-venture philanthropy · expert review",
@@ -350,6 +352,7 @@ MESSAGES: Mapping[str, Mapping[str, str]] = {
         **ADMIN_EN,
         **PAGES_EN,
         **STEPS_EN,
+        **RECTIFICATION_EN,
     },
 }
 

@@ -414,6 +414,52 @@ def accepted_spend(session: Session, *, grant_id: int) -> int:
     return rows.spent_fen if rows is not None else 0
 
 
+@dataclass(frozen=True)
+class TerminationMoney:
+    """What a termination settles, in fen: paid so far, the spending accepted, the claw-back
+    (paid beyond the accepted spending, never below zero) and the unpaid tranches it cancels."""
+
+    released_fen: int
+    accepted_spend_fen: int
+    clawback_fen: int
+    cancelled_fen: int
+
+
+def termination_money(
+    session: Session, *, grant_id: int, accepted_fen: int | None = None
+) -> TerminationMoney:
+    """The money a termination of the grant settles, as things stand — the one computation of
+    ``end_grant`` (which stores it), and what the console shows before the administrator confirms."""
+    tranches = session.exec(select(Tranche).where(Tranche.grant_id == grant_id)).all()
+    released = sum(t.paid_fen for t in tranches if t.state is TrancheState.released)
+    cancelled = sum(
+        t.amount_fen
+        for t in tranches
+        if t.state in (TrancheState.planned, TrancheState.due, TrancheState.withheld)
+    )
+    spend = accepted_spend(session, grant_id=grant_id) if accepted_fen is None else accepted_fen
+    return TerminationMoney(released, spend, max(0, released - spend), cancelled)
+
+
+def terminable_grants(session: Session, *, competition_id: int) -> list[tuple[Grant, Rectification]]:
+    """The competition's grants an administrator may terminate now (a failed or lapsed 整改, not
+    terminated yet), each with its rectification; by grant."""
+    rows = session.exec(
+        select(Grant, Rectification)
+        .join(Rectification, col(Rectification.grant_id) == col(Grant.id))
+        .where(
+            Grant.competition_id == competition_id,
+            Grant.state != GrantState.terminated,
+            col(Rectification.state).in_(RECTIFICATIONS_TERMINABLE),
+        )
+        .order_by(col(Grant.id), col(Rectification.id))
+    ).all()
+    found: dict[int, tuple[Grant, Rectification]] = {}
+    for grant, rectification in rows:
+        found.setdefault(grant.id or 0, (grant, rectification))
+    return list(found.values())
+
+
 def terminate_grant(
     session: Session, *, grant_id: int, reason: str, actor: str, now: datetime
 ) -> GrantTermination:
@@ -463,14 +509,13 @@ def end_grant(
     done = session.exec(select(GrantTermination).where(GrantTermination.grant_id == grant.id)).first()
     if done is not None:
         return done
+    money = termination_money(session, grant_id=grant.id, accepted_fen=accepted_fen)
+    released, spend, cancelled = money.released_fen, money.accepted_spend_fen, money.cancelled_fen
     tranches = list(
         session.exec(select(Tranche).where(Tranche.grant_id == grant.id).order_by(col(Tranche.seq)))
     )
-    released = sum(t.paid_fen for t in tranches if t.state is TrancheState.released)
-    cancelled = 0
     for tranche in tranches:
         if tranche.state in (TrancheState.planned, TrancheState.due, TrancheState.withheld):
-            cancelled += tranche.amount_fen
             set_state(
                 session,
                 tranche,
@@ -485,13 +530,12 @@ def end_grant(
             set_state(
                 session, checkpoint, CheckpointState.waived, actor=actor, reason="项目终止 / terminated"
             )
-    spend = accepted_spend(session, grant_id=grant.id) if accepted_fen is None else accepted_fen
     termination = GrantTermination(
         grant_id=grant.id,
         reason=reason,
         released_fen=released,
         accepted_spend_fen=spend,
-        clawback_fen=max(0, released - spend),
+        clawback_fen=money.clawback_fen,
         cancelled_fen=cancelled,
         actor=actor,
         terminated_at=now,

@@ -13,7 +13,7 @@ registered under their ``Nav`` key (the outbox, the experts and supervisors), on
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from urllib.parse import urlencode
 
 from fastapi.responses import Response
@@ -22,8 +22,10 @@ from sqlmodel import Session
 from models.competition.tables import Competition, competition_config
 from models.documents.engine.cn_format import local_date
 from models.overview import Attention, StageRow, counts, needs_attention, stage_timeline
+from models.stage_order import RUNS
 from models.timeline import Decision, Step, next_step_of
 from portal.admin.console import Call, Console, Nav
+from portal.admin.steps import STEPS, available_from
 
 NAV = Nav("home", "", 10)
 # what the next step is on the command line (beside the console's own button)
@@ -82,6 +84,26 @@ class HomePage:
     tiles: list[Tile]
     needs: list[Need]
     timeline: list[StageRow]
+    waits: Waits | None = None  # the step that waits for a date, and when it may run
+
+
+@dataclass(frozen=True)
+class Waits:
+    key: str  # the step's page (portal.admin.steps)
+    zh: str
+    en: str
+    when: datetime
+
+
+def waiting_step(session: Session, competition: Competition, now: datetime, timezone: str) -> Waits | None:
+    """The first stage that may not run yet only because its day has not come (the call's day, the
+    applications' deadline, the end of the 公示): the 首页 says which and from when."""
+    for key, step in STEPS.items():
+        when = available_from(session, competition, step, now, timezone)
+        if when is not None:
+            needs = RUNS[step.run]
+            return Waits(key, needs.zh, needs.en, when)
+    return None
 
 
 def roster_href(slug: str, **params: str) -> str:
@@ -151,6 +173,7 @@ def home_page(console: Console, session: Session, competition: Competition, call
         tiles=tiles,
         needs=needs,
         timeline=stage_timeline(session, competition, config, timezone=timezone),
+        waits=waiting_step(session, competition, now, timezone) if decision.step is None else None,
     )
 
 

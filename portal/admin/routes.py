@@ -13,6 +13,7 @@
     /admin/c/{slug}/runs/{id}                a stage run (polled)         steps
     /admin/c/{slug}/intake                   导入申报 (several files)      intake
     /admin/c/{slug}/decisions[/…]            tie, amounts, objections, signing dates  decisions
+    /admin/c/{slug}/rectification[/outcomes|/terminate/{grant}]  整改与终止  rectification
     /admin/c/{slug}/outbox[/release|retry|send|sending], /letters/{id}/html    发信箱   outbox
     /admin/c/{slug}/documents[.zip]          文档 (a stage as a zip)         documents
     /admin/c/{slug}/people[/…]               专家与督导                     people
@@ -38,6 +39,7 @@ from portal.admin import (
     intake,
     outbox,
     people,
+    rectification,
     steps,
     year,
 )
@@ -55,6 +57,7 @@ def console_of(site: Site) -> Console:
         steps,
         intake,
         decisions,
+        rectification,
         create,
         outbox,
         documents,

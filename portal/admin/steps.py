@@ -19,17 +19,18 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, time
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from fastapi.responses import Response
 from sqlmodel import Session
 
 from models.call.notices import ensure_call_may_open
-from models.competition.tables import Competition
+from models.competition.tables import Competition, competition_config
 from models.errors import GrantflowError, NotFound
 from models.funding.decision import check_may_approve
-from models.funding.publicity import why_notice_stays_open
+from models.funding.publicity import current_notice, why_notice_stays_open
 from models.screening.notices import check_screening_may_run
 from models.stage_order import RUNS, StageRun, stage_refusal
 from models.states import RUN_LABELS, CompetitionStage, RunState
@@ -167,6 +168,24 @@ def refusal_of(
     return None
 
 
+def available_from(
+    session: Session, competition: Competition, step: Step, now: datetime, timezone: str
+) -> datetime | None:
+    """When a step that waits for a date may run — the call's day, the applications' deadline, the
+    end of the 公示 — while the competition is in the stage before it and that moment is still ahead;
+    None otherwise (it may run, or waits for something other than the clock)."""
+    deadlines = competition_config(competition).deadlines
+    when: datetime | None = None
+    if step.run is StageRun.publish_call and competition.stage is CompetitionStage.draft:
+        when = datetime.combine(deadlines.call_published, time(0, 0), tzinfo=ZoneInfo(timezone))
+    elif step.run is StageRun.screening and competition.stage is CompetitionStage.call_open:
+        when = deadlines.applications_close
+    elif step.run is StageRun.publicity_close and competition.stage is CompetitionStage.publicity:
+        notice = current_notice(session, competition_id=competition.id or 0)
+        when = notice.ends_at if notice is not None else None
+    return when if when is not None and now < when else None
+
+
 @dataclass(frozen=True)
 class StepRow:
     key: str
@@ -174,6 +193,7 @@ class StepRow:
     en: str
     refusal: str  # "" when it may run
     last: Any  # its newest console run, or None
+    waits_until: datetime | None = None  # the moment it may run, when it waits for a date
 
 
 def run_label(state: RunState) -> tuple[str, str]:
@@ -194,7 +214,8 @@ def register(console: Console) -> None:
                 refusal = refusal_of(session, competition, step, call.now)
                 last = next((run for run in runs if run.step == key), None)
                 needs = RUNS[step.run]
-                rows.append(StepRow(key, needs.zh, needs.en, str(refusal or ""), last))
+                waits = available_from(session, competition, step, call.now, call.settings.timezone)
+                rows.append(StepRow(key, needs.zh, needs.en, str(refusal or ""), last, waits))
             page = {"rows": rows, "runs": runs[:20], **context(call, session, competition)}
         return call.render("admin/steps.html", page, competition=competition)
 
@@ -210,6 +231,7 @@ def register(console: Console) -> None:
                 "needs": RUNS[step.run],
                 "preview": preview(session, competition, step.run),
                 "refusal": str(refusal or ""),
+                "waits_until": available_from(session, competition, step, call.now, call.settings.timezone),
                 "under_way": under_way,
                 "now": call.now,
                 **context(call, session, competition),

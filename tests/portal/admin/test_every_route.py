@@ -16,6 +16,7 @@ from models.accounts.roles import ROLE_POWERS
 from models.audit import AuditEvent
 from models.competition.tables import Competition
 from models.documents.tables import GeneratedDocument
+from models.funding.tables import Grant
 from models.intake.tables import Application
 from models.mail.outbox import OutboxLetter
 from models.review.tables import Expert
@@ -71,7 +72,9 @@ def ids(world: ConsoleWorld) -> dict[str, int | str]:
         evidence = session.exec(select(EvidenceFile)).first()
         expert = session.exec(select(Expert)).first()
         supervisor = session.exec(select(Supervisor)).first()
+        grant = session.exec(select(Grant).where(Grant.application_id == funded.id)).one()
     found = {"application_id": funded.id, "document_id": document.id, "letter_id": letter.id}
+    found["grant_id"] = grant.id or 0
     found["evidence_id"] = evidence.id if evidence is not None else 1
     found.update(expert_id=expert.id, supervisor_id=supervisor.id, chart="communities")  # type: ignore[union-attr]
     found["run_id"] = a_finished_run(world)

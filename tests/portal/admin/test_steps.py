@@ -66,9 +66,10 @@ def test_a_stage_runs_from_its_confirmation_page_and_shows_what_it_wrote(world: 
     assert ended.state is RunState.done, ended.message
     assert ended.actor == "admin:lin"
     assert ended.documents_to is not None and ended.documents_to > ended.documents_from
-    shown = client.get(f"/admin/c/{SLUG}/runs/{run.id}")
+    shown = client.get(f"/admin/c/{SLUG}/runs/{run.id}?done=started")  # the address the button led to
     assert 'data-state="done"' in shown.text
     assert "hx-trigger" not in shown.text  # polling stops once it ended
+    assert 'data-notice="started"' not in shown.text  # "已开始运行" only while it runs
     assert "结项评估报告" in shown.text  # the documents it wrote, linked
     with Session(world.engine) as session:
         started = session.exec(

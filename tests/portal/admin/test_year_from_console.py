@@ -95,6 +95,13 @@ def test_the_years_first_stages_run_from_the_console_alone(desk: tuple[TestClien
     home = client.get(f"/admin/c/{SLUG}")
     assert f'href="/admin/c/{SLUG}/steps/publish_call"' in home.text  # the next step's button
     run_step(client, "publish_call")
+    # the call is open: screening waits for the applications' deadline, and says so (not "ready")
+    steps = client.get(f"/admin/c/{SLUG}/steps").text
+    row = steps.partition('data-step="screening"')[2].partition("</tr>")[0]
+    assert row.startswith(' class="refused"')
+    assert "2025-02-28 17:00 起可以运行" in row and "申报尚未截止" in row
+    home = client.get(f"/admin/c/{SLUG}").text
+    assert 'id="next-step-waits" data-step="screening"' in home and "2025-02-28 17:00" in home
 
     clock.now = datetime(2025, 2, 28, 12, 0, tzinfo=BEIJING)
     files = [
