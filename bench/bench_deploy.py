@@ -109,6 +109,7 @@ class Server:
         _grantflow(["up", "--port", str(port), "--no-portal"], self.env)
         self.http = httpx.Client(base_url=self.api, timeout=30)
         self.extra_workers: list[subprocess.Popen[bytes]] = []
+        self.wait_for_workers(1)  # a run's pickup is measured from a polling worker, not one starting
 
     def add_worker(self) -> None:
         """A second process worker on the pool, as a worker machine would start one."""
@@ -127,13 +128,16 @@ class Server:
                 start_new_session=True,
             )
         )
-        deadline = time.monotonic() + 120
+        self.wait_for_workers(1 + len(self.extra_workers))
+
+    def wait_for_workers(self, count: int) -> None:
+        deadline = time.monotonic() + 300
         while time.monotonic() < deadline:
             workers = self.call("POST", "/work_pools/grantflow/workers/filter", json={})
-            if len(workers) >= 1 + len(self.extra_workers):
+            if sum(1 for w in workers if w.get("status") == "ONLINE") >= count:
                 return
             time.sleep(0.5)
-        raise RuntimeError("the second worker did not report to the server")
+        raise RuntimeError(f"{count} worker(s) did not report to the server")
 
     def close(self) -> None:
         for process in self.extra_workers:
