@@ -27,7 +27,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import socket
 import statistics
 import subprocess
 import sys
@@ -38,6 +37,8 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+
+from bench.bench_cli import _free_port, _grantflow
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
@@ -64,25 +65,6 @@ def _env(data_dir: Path, **extra: str) -> dict[str, str]:
         }
     )
     return env
-
-
-def _grantflow(args: list[str], env: dict[str, str], stdin: str | None = None) -> None:
-    subprocess.run(
-        [sys.executable, "-m", "cli.main", *args],
-        cwd=ROOT,
-        env=env,
-        check=True,
-        capture_output=True,
-        input=stdin,
-        text=True,
-        timeout=900,
-    )
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _when(text: str | None) -> float:

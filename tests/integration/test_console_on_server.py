@@ -30,13 +30,13 @@ from models.db import dispose_engines, get_engine
 from models.mail.outbox import OutboxLetter
 from models.tables import TABLES
 from tests.integration.test_prefect_server import free_port, grantflow
+from tests.portal.admin.console_world import csrf_of
 from tests.support.factories import example_config_text
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "jiangtou-2025"
 SLUG = "jiangtou-2025"
 PASSWORD = "lin-correct-horse-1"
-CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 STATE = re.compile(r'id="run-status" data-state="([a-z]+)"')
 PREFECT_LINK = re.compile(r'<a href="([^"]+)" id="prefect-link"')
 
@@ -169,12 +169,6 @@ class Console:
                 return seen
             time.sleep(0.2)
         raise AssertionError(f"{run_page} did not end")
-
-
-def csrf_of(html: str) -> str:
-    found = CSRF.search(html)
-    assert found, "no CSRF token on the page"
-    return found.group(1)
 
 
 def refusal_of(page: str) -> str:
