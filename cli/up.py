@@ -37,6 +37,10 @@ from models.settings import PROJECT_ROOT, RUN_STATE_FILE, get_settings
 POOL = "grantflow"
 PROCESSES = ("prefect-server", "worker", "portal")  # started in this order, stopped in reverse
 STARTUP_SECONDS = 120
+# How often the worker asks the server for runs to start. Prefect's default, 10 s, made a click wait
+# 5 s on average (up to 10) before anything happened; one query a second costs the server nothing
+# (bench/results/deploy.md). Set PREFECT_WORKER_QUERY_SECONDS in the environment to choose another.
+WORKER_QUERY_SECONDS = "1"
 
 
 def run_dir() -> Path:
@@ -86,6 +90,18 @@ def _environment(api_url: str) -> dict[str, str]:
         }
     )
     return env
+
+
+def worker_command() -> list[str]:
+    """A process worker on the pool (also what bench/bench_deploy.py starts a second one with)."""
+    return [sys.executable, "-m", "prefect", "worker", "start", "--pool", POOL]
+
+
+def worker_environment() -> dict[str, str]:
+    """The worker's own settings, under the user's: it asks for runs every second."""
+    return {
+        "PREFECT_WORKER_QUERY_SECONDS": os.environ.get("PREFECT_WORKER_QUERY_SECONDS", WORKER_QUERY_SECONDS)
+    }
 
 
 def _start(name: str, command: list[str], env: dict[str, str]) -> int:
@@ -206,7 +222,7 @@ def up(
             )
             line("  ✓ 部署 / deployments: deployments/prefect.yaml")
         if worker:
-            _start("worker", [sys.executable, "-m", "prefect", "worker", "start", "--pool", POOL], env)
+            _start("worker", worker_command(), {**worker_environment(), **env})
             started.append("worker")
             line(f"  ✓ 工作进程 / worker on pool {POOL}")
         if portal:

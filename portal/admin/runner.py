@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import re
 import threading
 from dataclasses import dataclass
 from datetime import datetime
@@ -36,8 +37,39 @@ from models.types import utcnow
 from portal.site import Site
 
 log = logging.getLogger("grantflow.portal.admin.runner")
-POLL_SECONDS = 1.0
+POLL_SECONDS = 0.5  # the server's record of the run, read twice a second while the page waits
 FINAL_PREFECT_FAILURES = ("FAILED", "CRASHED", "CANCELLED", "CANCELLING")
+# Prefect's message of a failed run: "Flow run encountered an exception: InputError: <its text>"
+RAISED = re.compile(r"exception:\s*(?P<kind>[A-Za-z_][\w.]*):\s*(?P<text>.+)", re.S)
+
+
+class ServerRunFailed(Exception):
+    """The deployment's run failed, crashed or was cancelled for a reason that is not a refusal."""
+
+
+def _refusal_kinds() -> set[str]:
+    kinds: set[str] = set()
+    todo: list[type] = [GrantflowError]
+    while todo:
+        kind = todo.pop()
+        kinds.add(kind.__name__)
+        todo.extend(kind.__subclasses__())
+    return kinds
+
+
+def server_failure(name: str, state_name: str, message: str) -> Exception:
+    """What a deployment's run that did not complete ends as on the console: a refusal raised by the
+    flow (a ``GrantflowError`` on the worker) is its own first sentence, as when the run is here;
+    anything else is a failure naming the run and its state."""
+    found = RAISED.search(message)
+    if found and found["kind"].rpartition(".")[2] in _refusal_kinds():
+        text = found["text"].strip().splitlines()[0].strip()
+        return GrantflowError(text)
+    first = (message.strip().splitlines() or ["—"])[0]
+    return ServerRunFailed(
+        f"服务器上的运行 {name} 未成功（{state_name}）：{first} / "
+        f"the server's run {name} ended {state_name}: {first}"
+    )
 
 
 @dataclass(frozen=True)
@@ -103,11 +135,7 @@ async def _on_server(engine: Engine, run_id: int, job: Job) -> tuple[bool, Any]:
                 break
             await asyncio.sleep(POLL_SECONDS)
         if not state.is_completed():
-            message = (state.message or "").strip().splitlines()[0:1] or ["—"]
-            raise GrantflowError(
-                f"服务器上的运行 {flow_run.name} 未成功（{state.name}）：{message[0]} / the server's run "
-                f"{flow_run.name} ended {state.name}: {message[0]}"
-            )
+            raise server_failure(flow_run.name, state.name, state.message or "")
         try:
             return True, await state.aresult(raise_on_failure=True, retry_result_failure=False)
         except Exception:  # completed, its result stored where this machine cannot read it
@@ -148,6 +176,8 @@ def _work(site: Site, run_id: int, job: Job) -> None:
             result = run_here(job)
     except GrantflowError as exc:
         state, message = RunState.refused, str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    except ServerRunFailed as exc:  # the worker's log in Prefect holds its traceback: the page links there
+        state, message = RunState.failed, str(exc)
     except Exception as exc:
         error_file = keep_traceback(exc, data_dir=site.settings.data_dir)
         state = RunState.failed
