@@ -343,7 +343,8 @@ def markdown(figures: dict[str, Any], command: str) -> str:
         "",
         "Two competitions' runs created at once (export-year and deliver-letters of each), `after` settings:",
         "",
-        "| workers | makespan (s) | sum of the runs' work (s) | longest wait for a worker (s) |",
+        "| workers | makespan (s) | sum of the runs' work (s) | "
+        "longest wait to start: the deployment's queue, then a worker (s) |",
         "| --- | ---: | ---: | ---: |",
     ]
     for label, key in (("1", "one_worker"), ("2", "two_workers")):
