@@ -32,7 +32,7 @@ from models.intake.rows import read_application_file
 from models.intake.tables import Application, BudgetLine, Organisation
 from models.intake.validation import ApplicationCreate, usable_email, validate_row
 from models.savepoints import savepoint
-from models.states import ApplicationState
+from models.states import STATE_LABELS, ApplicationState, CompetitionStage
 
 BEIJING = ZoneInfo("Asia/Shanghai")
 
@@ -126,6 +126,23 @@ def hold_refusals(report: ImportReport, limits: IntakeLimits) -> None:
         )
         for row in report.refused
     ]
+
+
+def check_taking_files(competition: Competition) -> None:
+    """Application files are imported while the call is open (征集中, late ones with a reason);
+    before the call is published or once screening has begun an import would leave applications no
+    stage will ever screen or score: ``InputError`` naming the stage. Asked by the console before
+    its run."""
+    if competition.stage is not CompetitionStage.call_open:
+        label = STATE_LABELS[competition.stage]
+        raise InputError(
+            Problem(
+                competition.slug,
+                "",
+                f"竞赛当前为“{label}”阶段，申报文件只在征集期（征集中）导入",
+                f"the competition is at {competition.stage}: files are imported while the call is open",
+            )
+        )
 
 
 def check_on_time(

@@ -8,8 +8,9 @@
                                    console run; its page shows every file's table of accepted,
                                    duplicate and refused rows with each problem at its field
 
-Before the run: each file's name and size (``models.intake.inbox.upload_of``) and the deadline
-(``check_on_time``: after it, only with a reason) — refused on the page, nothing started.
+Before the run: the stage (``check_taking_files``: only while the call is open), each file's name
+and size (``models.intake.inbox.upload_of``) and the deadline (``check_on_time``: after it, only
+with a reason) — refused on the page, nothing started.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from fastapi.responses import Response
 
 from models.competition.tables import competition_config
 from models.errors import InputError, Problem
-from models.intake.imports import check_on_time
+from models.intake.imports import check_on_time, check_taking_files
 from models.intake.inbox import MAX_UPLOAD_BYTES, upload_of
 from models.steps.runs import RunUnderWay, open_run
 from portal.admin.console import Call, Console, Nav
@@ -52,6 +53,10 @@ def register(console: Console) -> None:
         with call.session() as session:
             competition = call.competition(session)
             config = competition_config(competition)
+            try:
+                check_taking_files(competition)
+            except InputError as refused:
+                problems += refused.problems
             for upload in uploads:
                 try:
                     check_on_time(config, now=call.now, override_reason=reason, name=upload["name"])

@@ -91,6 +91,18 @@ def test_the_years_first_stages_run_from_the_console_alone(desk: tuple[TestClien
     )
     assert created.status_code == 303 and created.headers["location"].startswith(f"/admin/c/{SLUG}")
 
+    # files before the call is published: refused on the page naming the stage, nothing imported
+    page = client.get(f"/admin/c/{SLUG}/intake")
+    early = client.post(
+        f"/admin/c/{SLUG}/intake",
+        data={"csrf_token": csrf_of(page.text)},
+        files=[("files", ("applications.xlsx", (EXAMPLE / "applications.xlsx").read_bytes(), "x"))],
+    )
+    assert early.status_code == 409 and "“筹备”阶段" in early.text and "Traceback" not in early.text
+    with Session(get_engine(get_settings().effective_database_url)) as session:
+        assert session.exec(select(func.count()).select_from(Application)).one() == 0
+        assert session.exec(select(func.count()).select_from(ConsoleRun)).one() == 0
+
     clock.now = datetime(2025, 1, 6, 9, 0, tzinfo=BEIJING)
     home = client.get(f"/admin/c/{SLUG}")
     assert f'href="/admin/c/{SLUG}/steps/publish_call"' in home.text  # the next step's button
