@@ -255,14 +255,14 @@ def register(console: Console) -> None:
 
     @console.action("/admin/c/{slug}/rectification/terminate/{grant_id:int}")
     def terminate(call: Call) -> Response:
-        reason = call.fields.get("reason", "").strip()
-        if not reason:
-            raise InputError(Problem("终止 / termination", "reason", "请写明终止理由", "give the reason"))
         now = call.now
         with call.session() as session:
             competition = call.competition(session)
             lock_competition(session, competition.id or 0)
-            found = _terminable(session, competition.id or 0, call.param("grant_id"))
+            found = _terminable(session, competition.id or 0, call.param("grant_id"))  # 404 first
+            reason = call.fields.get("reason", "").strip()
+            if not reason:
+                raise InputError(Problem("终止 / termination", "reason", "请写明终止理由", "give the reason"))
             terminate_grant(session, grant_id=found.grant.id or 0, reason=reason, actor=call.actor, now=now)
             queue_outcome_letters(session, competition=competition, settings=call.settings, now=now)
         return call.redirect(f"{base(competition)}#terminations", notice="terminated")
