@@ -4,7 +4,8 @@
                                          [--roster-size 10000] [--only sheet,apply,roster]
 
 Three scenarios, each in a world built by production code (``bench.load.worlds``) and served by
-``bench.load.serve.Portal`` (one uvicorn worker, as ``grantflow portal`` runs; SQLite in WAL mode):
+``bench.load.serve.Portal`` (``--workers``: uvicorn worker processes, by default one per core as the
+docs recommend for ``grantflow portal --workers``; SQLite in WAL mode):
 
 - ``sheet``: the expert sheet, GET and draft POST alternating across every open sheet's token;
 - ``apply``: the applicants' web form, a new organisation each request and one in ten a repeat —
@@ -37,6 +38,7 @@ from typing import Any
 
 from bench.load.serve import Portal
 from bench.load.traffic import Tally, run_open
+from portal.serving import recommended_workers
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
@@ -152,6 +154,7 @@ def measure(
     results: dict[str, Any] = {
         "scenarios": {},
         "workers": workers,
+        "recommended_workers": recommended_workers(),
         "database": "PostgreSQL (tests/support/postgres.py: fsync off)" if postgres else "SQLite WAL",
         "load_before": round(os.getloadavg()[0], 2),
     }
@@ -203,7 +206,8 @@ def markdown(results: dict[str, Any], command: str) -> str:
         f"(1 min) {results['load_before']} before, {results['load_after']} after (the machine is shared).",
         "",
         f"The portal in its own `uvicorn` process with **{results['workers']} worker(s)** "
-        f"(`grantflow portal` runs 1; the docs recommend no other count), {results['database']}, "
+        f"(`grantflow portal --workers N`; the docs recommend one per core, here "
+        f"{results.get('recommended_workers', '?')}), {results['database']}, "
         "access log on; the load generator "
         "(`bench.load.traffic`, open model: requests launched on schedule whatever the answers, 10 s "
         "timeout each, latency from the scheduled moment) on the same 2 cores.",
@@ -252,7 +256,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--sheets-n", type=int, default=100)
     parser.add_argument("--roster-size", type=int, default=10_000)
     parser.add_argument("--only", default="sheet,apply,roster")
-    parser.add_argument("--workers", type=int, default=1, help="uvicorn workers (grantflow portal runs 1)")
+    parser.add_argument(
+        "--workers", type=int, default=recommended_workers(), help="uvicorn workers (default: one per core)"
+    )
     parser.add_argument("--postgres", action="store_true", help="a throw-away PostgreSQL, not SQLite")
     parser.add_argument("--sheet-mode", default="mixed", choices=("mixed", "get", "post"))
     parser.add_argument("--out", default="load", help="the results' name in bench/results/")
