@@ -38,7 +38,8 @@ def portal(
     )
     for text in console_lines(f"http://{host}:{port}"):
         line(text)
-    line(f"工作进程 / worker processes: {workers} (建议 / recommended: {recommended_workers()}, one per core)")
+    recommended = recommended_workers()
+    line(f"工作进程 / worker processes: {workers} (建议每核一个 / recommended one per core: {recommended})")
     # every worker builds its app from the environment's settings, as this process did
     uvicorn.run(
         "portal.serving:served_app",

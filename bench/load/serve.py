@@ -3,9 +3,9 @@
 ``grantflow portal --workers N`` runs ``uvicorn portal.serving:served_app --factory --workers N``
 (the docs recommend one worker per core: ``portal.serving.recommended_workers``). ``Portal`` starts
 the same app the same way — ``python -m uvicorn bench.load.serve:app --factory --workers N``, access
-log on, proxy headers — with one difference: the benchmark's competition lives on the 2025 timeline of the demo, so
-``GRANTFLOW_BENCH_CLOCK`` (an ISO moment) fixes the portal's clock there (``create_app``'s ``clock``),
-as the portal tests do; without it the clock is the real one.
+log on, proxy headers — with one difference: the benchmark's competition lives on the 2025 timeline
+of the demo, so ``GRANTFLOW_BENCH_CLOCK`` (an ISO moment) fixes the portal's clock there
+(``create_app``'s ``clock``), as the portal tests do; without it the clock is the real one.
 
 ``Portal.cpu_seconds()`` reads the server's user + system CPU time from /proc (its process and its
 workers), to tell a CPU-bound server from one that waits.

@@ -67,12 +67,14 @@ def claim_letters(
     table = OutboxLetter.__table__  # type: ignore[attr-defined]
     # one conditional UPDATE for the batch: the rows it returns are the ones this sender won
     won = list(
-        session.connection().execute(
+        session.connection()
+        .execute(
             sa.update(table)
             .where(col(table.c.id).in_(candidates), table.c.state == LetterState.queued.value, due)
             .values(next_attempt_at=until)
             .returning(table.c.id)
-        ).scalars()
+        )
+        .scalars()
     )
     if not won:
         return []

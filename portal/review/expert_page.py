@@ -37,8 +37,19 @@ from portal.review.blind import Identity
 TO_DO = (AssignmentState.invited, AssignmentState.draft)
 # what a line reads of an application (the row's other columns — its 申报书 — stay unread), and
 # what a blind review's ``Identity`` reads besides
-LINE_COLUMNS = (Application.id, Application.ref, Application.title, Application.state, Application.organisation_id)
-BLIND_COLUMNS = (Application.contact_name, Application.contact_phone, Application.contact_email, Application.details)
+LINE_COLUMNS = (
+    Application.id,
+    Application.ref,
+    Application.title,
+    Application.state,
+    Application.organisation_id,
+)
+BLIND_COLUMNS = (
+    Application.contact_name,
+    Application.contact_phone,
+    Application.contact_email,
+    Application.details,
+)
 
 
 def shown_state(state: str, *, editable: bool) -> str:
