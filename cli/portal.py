@@ -42,7 +42,7 @@ def portal(
     line(f"工作进程 / worker processes: {workers} (建议每核一个 / recommended one per core: {recommended})")
     # every worker builds its app from the environment's settings, as this process did
     uvicorn.run(
-        "portal.serving:served_app",
+        "portal.app:served_app",
         factory=True,
         host=host,
         port=port,

@@ -3,7 +3,8 @@ processes) or on a background thread (the demo, where sample experts fill their 
 and the browser tests).
 
 ``grantflow portal --workers N`` starts N uvicorn worker processes, each building the app with
-``served_app`` (its settings from the environment, as every process of grantflow reads them). The
+``portal.app.served_app`` (its settings from the environment, as every process of grantflow reads
+them; logging as ``configure_logging`` sets it). The
 recommended count is one per core (``recommended_workers``): a request is CPU-bound Python
 (≈ 4–9 ms of ORM, signing and templates a sheet request) under one GIL per process, its database
 work in that process's thread pool, so one process uses at most one core, and more processes than
@@ -66,15 +67,6 @@ def recommended_workers() -> int:
 
 def configure_logging() -> None:
     """What a portal process logs: warnings, and grantflow's own info lines (refused links, events
-    not sent) — in each worker process too (``served_app``)."""
+    not sent) — in each worker process too (``portal.app.served_app``)."""
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("grantflow").setLevel(logging.INFO)
-
-
-def served_app() -> FastAPI:
-    """The app one uvicorn worker process serves (``uvicorn portal.serving:served_app --factory``)."""
-    from models.settings import get_settings
-    from portal.app import create_app
-
-    configure_logging()
-    return create_app(get_settings())

@@ -1,6 +1,6 @@
 """The portal served as in production, in its own ``uvicorn`` process, for the load benchmark.
 
-``grantflow portal --workers N`` runs ``uvicorn portal.serving:served_app --factory --workers N``
+``grantflow portal --workers N`` runs ``uvicorn portal.app:served_app --factory --workers N``
 (the docs recommend one worker per core: ``portal.serving.recommended_workers``). ``Portal`` starts
 the same app the same way — ``python -m uvicorn bench.load.serve:app --factory --workers N``, access
 log on, proxy headers — with one difference: the benchmark's competition lives on the 2025 timeline
