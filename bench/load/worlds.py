@@ -406,16 +406,13 @@ def _unique_png(run: int, i: int) -> bytes:
 def supervise_world(data_dir: Path, n: int) -> SuperviseWorld:
     """A generated competition through its agreements, its mid-term checkpoints open (settings set)."""
     from datetime import date, time
-    from decimal import Decimal
 
-    from bench.year.runner import _open_checkpoints, _supervision_open, prepare_year
+    from bench.year.runner import _open_checkpoints, _supervision_open, checkpoint_fields, prepare_year
     from cli.demo.supervision import OPEN_AT
     from models.db import session_scope
     from models.links import token_fingerprint
     from models.settings import get_settings
     from models.supervision.links import checkpoint_token
-    from models.supervision.plan import project_plan
-    from models.supervision.records import COMMENT, POINTS, checkpoint_context
     from models.supervision.tables import Checkpoint
 
     year = prepare_year(data_dir, n, last="agreements signed")
@@ -425,42 +422,20 @@ def supervise_world(data_dir: Path, n: int) -> SuperviseWorld:
     forms = []
     with session_scope() as session:
         for checkpoint_id in _open_checkpoints(year, round_=1):
-            _, grant, plan, _ = checkpoint_context(session, checkpoint_id)
             row = session.get(Checkpoint, checkpoint_id)
             assert row is not None
             report_token = checkpoint_token(row, settings, purpose="report")
             record_token = checkpoint_token(row, settings, purpose="checkpoint")
-            lines = project_plan(session, grant_id=grant.id or 0).budget
-            spent = {line.budget_line_id: line.amount_fen * 9 // 10 // 100 for line in lines}
-            report = {
+            day = clock.date()
+            fields = checkpoint_fields(session, checkpoint_id, report_day=day, visit_day=day)
+            report = fields.report | {
                 "csrf_token": _csrf(f"report:{token_fingerprint(report_token)}"),
                 "action": "submit",
-                "act_date_1": "2025-06-01",
-                "act_name_1": "社区活动",
-                "act_sessions_1": "6",
-                "act_people_1": "180",
-                "person_times": "180",
-                "beneficiaries": "60",
-                "problems": "无",
-                "changes": "无",
-            } | {f"spent_{line}": str(yuan) for line, yuan in spent.items()}
-            record = {
+            }
+            record = fields.record | {
                 "csrf_token": _csrf(f"supervise:{token_fingerprint(record_token)}"),
                 "action": "draft",
-                "visit_date": clock.date().isoformat(),
-                "visit_mode": "on_site",
-                "activities_held": "6",
-                "person_times": "180",
-                "beneficiaries": "60",
-                "spent": str(sum(spent.values())),
-                "findings": "进展良好",
-                "rectify": "",
             }
-            record |= {
-                POINTS + item.code: str((item.max_points * Decimal("0.85")).quantize(Decimal(1)))
-                for item in plan.rubric
-            }
-            record |= {COMMENT + item.code: "" for item in plan.rubric}
             paths = (f"/report/{report_token}", f"/supervise/{record_token}")
             forms.append(CheckpointForms(checkpoint_id, *paths, report, record))
     return SuperviseWorld(data_dir=data_dir, clock=clock, forms=forms)
