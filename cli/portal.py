@@ -13,18 +13,23 @@ from cli.console import line
 def portal(
     host: Annotated[str, typer.Option("--host", help="监听地址 / address to listen on")] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port", help="端口 / port")] = 8000,
+    workers: Annotated[
+        int,
+        typer.Option(
+            "--workers",
+            min=1,
+            help="工作进程数，建议每核一个 / worker processes: one per core recommended (nproc)",
+        ),
+    ] = 1,
 ) -> None:
     """启动专家评审门户 / serve the portal where experts score through their personal links."""
-    import logging
-
     import uvicorn
 
     from models.db import default_engine, upgrade_database
     from models.settings import get_settings
-    from portal.app import create_app
+    from portal.serving import configure_logging, recommended_workers
 
-    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("grantflow").setLevel(logging.INFO)  # refused links, events not sent
+    configure_logging()
     settings = get_settings()
     upgrade_database(default_engine())
     line(
@@ -33,4 +38,15 @@ def portal(
     )
     for text in console_lines(f"http://{host}:{port}"):
         line(text)
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="info", proxy_headers=True)
+    recommended = recommended_workers()
+    line(f"工作进程 / worker processes: {workers} (建议每核一个 / recommended one per core: {recommended})")
+    # every worker builds its app from the environment's settings, as this process did
+    uvicorn.run(
+        "portal.app:served_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="info",
+        proxy_headers=True,
+    )

@@ -32,8 +32,10 @@ talks HTTP.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import secrets
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Literal, NamedTuple, Protocol, TypeVar
 
@@ -77,7 +79,9 @@ class LinkRefused(AccessDenied):
         super().__init__(f"{zh} / {en}")
 
 
+@functools.lru_cache(maxsize=32)
 def _serializer(purpose: Purpose, secret: str) -> URLSafeTimedSerializer:
+    """One serializer per purpose and key, built once (it holds no state between calls)."""
     if purpose not in PURPOSES:
         raise ValueError(f"unknown link purpose {purpose!r}")
     return URLSafeTimedSerializer(secret, salt=f"grantflow.link.{purpose}")
@@ -178,9 +182,16 @@ def sheet_expiry(sheet: ExpertSheet) -> datetime:
 
 def sheet_token(purpose: Purpose, sheet: ExpertSheet, settings: Settings) -> str:
     """The token of ``sheet``'s personal link, for its expert only."""
+    return sheet_signer(purpose, sheet, settings)()
+
+
+def sheet_signer(purpose: Purpose, sheet: ExpertSheet, settings: Settings) -> Callable[[], str]:
+    """``sheet_token`` to be signed later, only if asked for: the sheet's fields are read now (a page
+    lists many sheets and links only some; the row may be gone from its session by then)."""
     if sheet.id is None:
         raise ValueError("the sheet has no id yet: flush it before signing its link")
-    return sign_link(
+    return functools.partial(
+        sign_link,
         purpose=purpose,
         subject_id=sheet.id,
         holder_id=sheet.expert_id,

@@ -47,6 +47,7 @@ from portal.apply.routes import routes as apply_routes
 from portal.contact import contact_html
 from portal.limits import BodyLimit
 from portal.review.routes import routes as review_routes
+from portal.serving import configure_logging
 from portal.site import Site, log
 from portal.supervision.routes import UPLOAD_PATHS
 from portal.supervision.routes import routes as supervision_routes
@@ -124,3 +125,9 @@ def create_app(settings: Settings | None = None, *, clock: Callable[[], datetime
         return response
 
     return app
+
+
+def served_app() -> FastAPI:
+    """The app one worker process of ``grantflow portal --workers N`` serves (uvicorn's factory)."""
+    configure_logging()
+    return create_app(get_settings())

@@ -1,11 +1,11 @@
 """The portal served as in production, in its own ``uvicorn`` process, for the load benchmark.
 
-``grantflow portal`` runs ``uvicorn.run(create_app(settings))``: one process (the README and
-deployments/README.md recommend no other worker count). ``Portal`` starts the same app the same way
-— ``python -m uvicorn bench.load.serve:app --factory --workers 1``, access log on, proxy headers —
-with one difference: the benchmark's competition lives on the 2025 timeline of the demo, so
-``GRANTFLOW_BENCH_CLOCK`` (an ISO moment) fixes the portal's clock there (``create_app``'s ``clock``),
-as the portal tests do; without it the clock is the real one.
+``grantflow portal --workers N`` runs ``uvicorn portal.app:served_app --factory --workers N``
+(the docs recommend one worker per core: ``portal.serving.recommended_workers``). ``Portal`` starts
+the same app the same way — ``python -m uvicorn bench.load.serve:app --factory --workers N``, access
+log on, proxy headers — with one difference: the benchmark's competition lives on the 2025 timeline
+of the demo, so ``GRANTFLOW_BENCH_CLOCK`` (an ISO moment) fixes the portal's clock there
+(``create_app``'s ``clock``), as the portal tests do; without it the clock is the real one.
 
 ``Portal.cpu_seconds()`` reads the server's user + system CPU time from /proc (its process and its
 workers), to tell a CPU-bound server from one that waits.
@@ -31,13 +31,11 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def app() -> FastAPI:
     """The production portal (``portal.app.create_app``), its clock fixed by ``GRANTFLOW_BENCH_CLOCK``."""
-    import logging
-
     from models.settings import get_settings
     from portal.app import create_app
+    from portal.serving import configure_logging
 
-    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("grantflow").setLevel(logging.INFO)
+    configure_logging()
     moment = os.environ.get(CLOCK_ENV)
     if not moment:
         return create_app(get_settings())

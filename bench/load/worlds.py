@@ -302,3 +302,140 @@ def roster_world(data_dir: Path, size: int) -> RosterWorld:
         assert competition is not None
         slug = competition.slug
     return RosterWorld(data_dir=data_dir, slug=slug, size=size)
+
+
+# ---- (d) the grantees' reports and the supervisors' records -----------------------------------
+
+
+@dataclass
+class CheckpointForms:
+    """One checkpoint's two personal links and what its two forms post."""
+
+    checkpoint_id: int
+    report_path: str
+    record_path: str
+    report: dict[str, str]
+    record: dict[str, str]
+
+
+@dataclass
+class SuperviseWorld:
+    """Request *i* on checkpoint *i / 4 mod n*: GET the grantee's 中期报告, POST it (submit, with a
+    sign-in sheet of its own name and content), GET the supervisor's 督导记录表, POST it (a draft,
+    with a photo of its own). ``check``: every upload answered 303 stored exactly once (one
+    ``EvidenceFile`` of its name, not pending), none stored that was not accepted, and each
+    checkpoint whose report was accepted holds it submitted."""
+
+    data_dir: Path
+    clock: datetime
+    forms: list[CheckpointForms]
+    cookies: dict[str, str] = field(default_factory=lambda: {"gf_csrf": COOKIE_VALUE})
+    accepted: set[str] = field(default_factory=set)  # names of the uploads answered 303
+    reported: set[int] = field(default_factory=set)  # checkpoints whose report post was answered 303
+    runs: int = 0
+
+    def next_run(self, planned: int) -> None:
+        self.runs += 1
+
+    async def send(self, client: httpx.AsyncClient, i: int) -> str:
+        forms = self.forms[(i // 4) % len(self.forms)]
+        kind = i % 4
+        if kind in (0, 2):
+            path = forms.report_path if kind == 0 else forms.record_path
+            answer = await client.get(path)
+            name = "report" if kind == 0 else "record"
+            return f"ok: GET {name}" if answer.status_code == 200 else f"GET {name} {answer.status_code}"
+        report = kind == 1
+        upload = f"{'签到表' if report else '走访照片'}-{self.runs}-{i}.png"
+        field_name = "evidence_sign_in" if report else "evidence_photo"
+        answer = await client.post(
+            forms.report_path if report else forms.record_path,
+            data=forms.report if report else forms.record,
+            files={field_name: (upload, _unique_png(self.runs, i), "image/png")},
+        )
+        name = "report" if report else "record"
+        if answer.status_code != 303:
+            return f"POST {name} {answer.status_code}"
+        self.accepted.add(upload)
+        if report:
+            self.reported.add(forms.checkpoint_id)
+        return f"ok: POST {name}"
+
+    def check(self) -> dict[str, int]:
+        from sqlmodel import col, select
+
+        from models.db import session_scope
+        from models.supervision.records import progress_of
+        from models.supervision.tables import EvidenceFile
+
+        with session_scope() as session:
+            names = list(
+                session.exec(
+                    select(EvidenceFile.name).where(
+                        col(EvidenceFile.name).contains("-"), col(EvidenceFile.pending).is_(False)
+                    )
+                )
+            )
+            reports = [progress_of(session, checkpoint_id=checkpoint_id) for checkpoint_id in self.reported]
+            missing_reports = sum(1 for found in reports if found is None or found.submitted_at is None)
+        ours = [name for name in names if name.endswith(".png") and name.count("-") == 2]
+        return {
+            "accepted": len(self.accepted),
+            "stored": len(ours),
+            "lost": len(self.accepted - set(ours)) + missing_reports,
+            "stored_not_accepted": len(set(ours) - self.accepted),
+            "doubled": len(ours) - len(set(ours)),
+            "duplicate_refs": 0,
+        }
+
+
+def _unique_png(run: int, i: int) -> bytes:
+    """A small scanned page of its own (the portal keeps one file per checkpoint per content)."""
+    import io
+
+    from PIL import Image
+
+    image = Image.new("L", (96, 64), 255)
+    for position, byte in enumerate(f"{run}:{i}".encode()):
+        image.putpixel((position, 0), byte)
+    out = io.BytesIO()
+    image.save(out, format="PNG")
+    return out.getvalue()
+
+
+def supervise_world(data_dir: Path, n: int) -> SuperviseWorld:
+    """A generated competition through its agreements, its mid-term checkpoints open (settings set)."""
+    from datetime import date, time
+
+    from bench.year.runner import _open_checkpoints, _supervision_open, checkpoint_fields, prepare_year
+    from cli.demo.supervision import OPEN_AT
+    from models.db import session_scope
+    from models.links import token_fingerprint
+    from models.settings import get_settings
+    from models.supervision.links import checkpoint_token
+    from models.supervision.tables import Checkpoint
+
+    year = prepare_year(data_dir, n, last="agreements signed")
+    _supervision_open(year, OPEN_AT)
+    settings = get_settings()
+    clock = datetime.combine(date(2025, 6, 12), time(10), tzinfo=OPEN_AT.tzinfo)
+    forms = []
+    with session_scope() as session:
+        for checkpoint_id in _open_checkpoints(year, round_=1):
+            row = session.get(Checkpoint, checkpoint_id)
+            assert row is not None
+            report_token = checkpoint_token(row, settings, purpose="report")
+            record_token = checkpoint_token(row, settings, purpose="checkpoint")
+            day = clock.date()
+            fields = checkpoint_fields(session, checkpoint_id, report_day=day, visit_day=day)
+            report = fields.report | {
+                "csrf_token": _csrf(f"report:{token_fingerprint(report_token)}"),
+                "action": "submit",
+            }
+            record = fields.record | {
+                "csrf_token": _csrf(f"supervise:{token_fingerprint(record_token)}"),
+                "action": "draft",
+            }
+            paths = (f"/report/{report_token}", f"/supervise/{record_token}")
+            forms.append(CheckpointForms(checkpoint_id, *paths, report, record))
+    return SuperviseWorld(data_dir=data_dir, clock=clock, forms=forms)

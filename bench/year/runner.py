@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func
@@ -218,69 +218,84 @@ def _open_checkpoints(year: Year, *, round_: int | None) -> list[int]:
         ]
 
 
+class CheckpointFields(NamedTuple):
+    report: dict[str, str]  # the grantee's 中期 / 结项报告
+    record: dict[str, str]  # the supervisor's 督导记录表
+    supervisor_id: int
+    grant_id: int
+
+
+def checkpoint_fields(
+    session: Any, checkpoint_id: int, *, report_day: date, visit_day: date, fails: bool = False
+) -> CheckpointFields:
+    """What the grantee's report and the supervisor's record of a checkpoint say (90 % of each budget
+    line spent; the record's points at 85 %, or 40 % when it ``fails``) — filed here through the
+    save functions, posted by the load benchmark through the portal."""
+    from models.supervision.plan import project_plan
+    from models.supervision.records import COMMENT, POINTS, checkpoint_context
+
+    checkpoint, grant, plan, _ = checkpoint_context(session, checkpoint_id)
+    lines = project_plan(session, grant_id=grant.id or 0).budget
+    spent = {line.budget_line_id: line.amount_fen * 9 // 10 // 100 for line in lines}
+    report = {
+        "act_date_1": report_day.replace(day=1).isoformat(),
+        "act_name_1": "社区活动",
+        "act_sessions_1": "6",
+        "act_people_1": "180",
+        "person_times": "180",
+        "beneficiaries": "60",
+        "problems": "无",
+        "changes": "无",
+    } | {f"spent_{line}": str(yuan) for line, yuan in spent.items()}
+    ratio = Decimal("0.4") if fails else Decimal("0.85")
+    record = {
+        "visit_date": visit_day.isoformat(),
+        "visit_mode": "on_site",
+        "activities_held": "6",
+        "person_times": "180",
+        "beneficiaries": "60",
+        "spent": str(sum(spent.values())),
+        "findings": "台账不全" if fails else "进展良好",
+        "rectify": "补齐台账与签到表" if fails else "",
+    }
+    record |= {
+        POINTS + item.code: str((item.max_points * ratio).quantize(Decimal(1))) for item in plan.rubric
+    }
+    record |= {COMMENT + item.code: "" for item in plan.rubric}
+    return CheckpointFields(report, record, checkpoint.supervisor_id, grant.id or 0)
+
+
 def _file_forms(
     year: Year, checkpoint_ids: list[int], *, report_at: datetime, record_at: datetime, fail_share: float
 ) -> int:
     """The grantee's report, then the supervisor's record, for each checkpoint (a transaction each)."""
     from models.db import session_scope
-    from models.supervision.plan import project_plan
-    from models.supervision.records import (
-        COMMENT,
-        POINTS,
-        checkpoint_context,
-        save_progress_report,
-        save_record,
-    )
+    from models.supervision.records import save_progress_report, save_record
 
     failed = 0
     for checkpoint_id in checkpoint_ids:
         rng = random.Random(f"2025:checkpoint:{checkpoint_id}")
+        fails = rng.random() < fail_share
+        failed += fails
         with session_scope() as session:
-            checkpoint, grant, plan, _ = checkpoint_context(session, checkpoint_id)
-            lines = project_plan(session, grant_id=grant.id or 0).budget
-            spent = {line.budget_line_id: line.amount_fen * 9 // 10 // 100 for line in lines}
-            report = {
-                "act_date_1": (report_at.date().replace(day=1)).isoformat(),
-                "act_name_1": "社区活动",
-                "act_sessions_1": "6",
-                "act_people_1": "180",
-                "person_times": "180",
-                "beneficiaries": "60",
-                "problems": "无",
-                "changes": "无",
-            } | {f"spent_{line}": str(yuan) for line, yuan in spent.items()}
+            fields = checkpoint_fields(
+                session, checkpoint_id, report_day=report_at.date(), visit_day=record_at.date(), fails=fails
+            )
             save_progress_report(
                 session,
                 checkpoint_id=checkpoint_id,
-                fields=report,
+                fields=fields.report,
                 submit=True,
-                actor=f"grantee:grant-{grant.id}",
+                actor=f"grantee:grant-{fields.grant_id}",
                 now=report_at,
             )
-            supervisor = checkpoint.supervisor_id
-            rubric = [(item.code, item.max_points) for item in plan.rubric]
-        fails = rng.random() < fail_share
-        failed += fails
-        ratio = Decimal("0.4") if fails else Decimal("0.85")
-        record = {
-            "visit_date": record_at.date().isoformat(),
-            "visit_mode": "on_site",
-            "activities_held": "6",
-            "person_times": "180",
-            "beneficiaries": "60",
-            "spent": str(sum(spent.values())),
-            "findings": "台账不全" if fails else "进展良好",
-            "rectify": "补齐台账与签到表" if fails else "",
-        }
-        record |= {POINTS + code: str((top * ratio).quantize(Decimal(1))) for code, top in rubric}
-        record |= {COMMENT + code: "" for code, _ in rubric}
         with session_scope() as session:
             save_record(
                 session,
                 checkpoint_id=checkpoint_id,
-                fields=record,
+                fields=fields.record,
                 submit=True,
-                actor=f"supervisor:{supervisor}",
+                actor=f"supervisor:{fields.supervisor_id}",
                 now=record_at,
             )
     year.counts["failed_records"] = year.counts.get("failed_records", 0) + failed

@@ -10,20 +10,23 @@ the sheet itself.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cached_property
 
 from sqlalchemy.engine import Engine
+from sqlalchemy.orm import load_only
 from sqlmodel import Session, col, select
 
 from models.competition.tables import Competition, competition_config
 from models.db import session_scope
-from models.evaluation.panel_links import panel_token
 from models.evaluation.panel_sheets import sheet_is_editable as panel_sheet_is_editable
 from models.evaluation.tables import PanelSheet
 from models.funding.tables import Grant
 from models.intake.tables import Application, Organisation
-from models.review.links import expert_token, open_expert_link, review_token
+from models.links import sheet_signer
+from models.review.links import expert_token, open_expert_link
 from models.review.score_sheets import sheet_is_editable
 from models.review.tables import Expert, ReviewAssignment
 from models.settings import Settings
@@ -32,6 +35,21 @@ from portal.i18n import local_moment
 from portal.review.blind import Identity
 
 TO_DO = (AssignmentState.invited, AssignmentState.draft)
+# what a line reads of an application (the row's other columns — its 申报书 — stay unread), and
+# what a blind review's ``Identity`` reads besides
+LINE_COLUMNS = (
+    Application.id,
+    Application.ref,
+    Application.title,
+    Application.state,
+    Application.organisation_id,
+)
+BLIND_COLUMNS = (
+    Application.contact_name,
+    Application.contact_phone,
+    Application.contact_email,
+    Application.details,
+)
 
 
 def shown_state(state: str, *, editable: bool) -> str:
@@ -47,9 +65,16 @@ class SheetLine:
     title: str
     state: str  # the sheet's state (i18n: state.<state>), or "closed" when it can no longer be filled
     deadline: str
-    url: str  # the sheet's own link (a path on this portal)
+    path: str  # the sheet's room on this portal: "review" or "final-review"
     to_do: bool  # open and not yet submitted
     moment: datetime  # the deadline, for ordering
+    sign: Callable[[], str] = field(compare=False, repr=False)  # the link's token, signed when shown
+
+    @cached_property
+    def url(self) -> str:
+        """The sheet's own link (a path on this portal), signed the first time a page shows it: a
+        sheet page shows one line of the expert's many (the next one), the expert's page every line."""
+        return f"/{self.path}/{self.sign()}"
 
     @property
     def state_key(self) -> str:
@@ -75,6 +100,7 @@ def _review_lines(session: Session, expert: Expert, settings: Settings, now: dat
         select(ReviewAssignment, Application)
         .join(Application, col(Application.id) == col(ReviewAssignment.application_id))
         .where(ReviewAssignment.expert_id == expert.id)
+        .options(load_only(*LINE_COLUMNS, *(BLIND_COLUMNS if blind else ())))
     )
     lines = []
     for assignment, application in rows:
@@ -93,9 +119,10 @@ def _review_lines(session: Session, expert: Expert, settings: Settings, now: dat
                 title,
                 state,
                 local_moment(assignment.deadline, settings.timezone),
-                f"/review/{review_token(assignment, settings)}",
+                "review",
                 open_ and assignment.state in TO_DO,
                 assignment.deadline,
+                sheet_signer("review", assignment, settings),
             )
         )
     return lines
@@ -120,9 +147,10 @@ def _panel_lines(session: Session, expert: Expert, settings: Settings, now: date
                 application.title,
                 state,
                 local_moment(sheet.deadline, settings.timezone),
-                f"/final-review/{panel_token(sheet, settings)}",
+                "final-review",
                 open_ and sheet.state in TO_DO,
                 sheet.deadline,
+                sheet_signer("final_review", sheet, settings),
             )
         )
     return lines

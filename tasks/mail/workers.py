@@ -33,9 +33,9 @@ from models.mail.mime import Attachment, Mailbox, build_message, message_bytes, 
 from models.mail.outbox import OutboxLetter, letter_date, next_due_at
 from models.mail.sending import (
     claim_letters,
+    mark_all_sent,
     mark_deferred,
     mark_failed,
-    mark_sent,
     mark_unknown,
     renew_leases,
     unclaim,
@@ -185,10 +185,6 @@ def build_outgoing(letter: Claimed, *, sender: Mailbox, documents_dir: Path, dat
     return Outgoing(letter.letter_id, letter.recipient, message_bytes(message))
 
 
-def _mark_all_sent(session: Session, *, results: list[tuple[int, str]], now: datetime) -> list[bool]:
-    return [mark_sent(session, letter_id=i, answer=answer, now=now, actor=ACTOR) for i, answer in results]
-
-
 class DeliveryRun:
     """One delivery run: the shared state of its workers."""
 
@@ -288,7 +284,9 @@ class DeliveryRun:
 
                 def call() -> list[bool]:
                     with session_scope(self.engine) as session:
-                        return _mark_all_sent(session, results=[(i, a) for i, a, _ in batch], now=utcnow())
+                        return mark_all_sent(
+                            session, answers=[(i, a) for i, a, _ in batch], now=utcnow(), actor=ACTOR
+                        )
 
                 try:
                     marked = await asyncio.to_thread(call)
