@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import sqlalchemy as sa
 from sqlalchemy import func
 from sqlmodel import col, select
 
@@ -400,6 +401,14 @@ def _totals() -> tuple[int, int]:
 
 
 def _db_mb(out: Path) -> float:
+    """The SQLite file and its WAL; on PostgreSQL, ``pg_database_size`` of the database."""
+    from models.db import default_engine
+
+    engine = default_engine()
+    if engine.dialect.name == "postgresql":
+        with engine.connect() as connection:
+            size = connection.execute(sa.text("SELECT pg_database_size(current_database())")).scalar_one()
+        return round(int(size) / 2**20, 1)
     files = [out / "data" / name for name in ("grantflow.db", "grantflow.db-wal")]
     return round(sum(f.stat().st_size for f in files if f.exists()) / 2**20, 1)
 
@@ -410,9 +419,15 @@ def _share(figures: StageFigures) -> float | None:
 
 
 def run_year(
-    out: Path, n: int, *, seed: int = 2025, progress: Callable[[str], None] = print
+    out: Path,
+    n: int,
+    *,
+    seed: int = 2025,
+    database_url: str | None = None,
+    progress: Callable[[str], None] = print,
 ) -> tuple[list[Stage], Year]:
-    """Generate ``n`` applications into ``out/input`` and run the year in ``out/data``."""
+    """Generate ``n`` applications into ``out/input`` and run the year in ``out/data`` (its SQLite
+    database, or the empty database at ``database_url``)."""
     from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
 
     from bench.bench_mail import Sink
@@ -422,8 +437,11 @@ def run_year(
     plan = generate(out / "input", n, seed=seed)
     year = Year(out=out, plan=plan)
     sink = Sink(out / "mail")
-    (out / "mail").mkdir(exist_ok=True)
-    override_settings(data_dir=out / "data", smtp_host="127.0.0.1", smtp_port=sink.port, database_url=None)
+    for folder in ("mail", "data"):  # the data folder exists before the flows check it (PostgreSQL)
+        (out / folder).mkdir(exist_ok=True)
+    override_settings(
+        data_dir=out / "data", smtp_host="127.0.0.1", smtp_port=sink.port, database_url=database_url
+    )
     stages: list[Stage] = []
     try:
         with temporary_settings({PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}), Meter() as meter:
