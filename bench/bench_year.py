@@ -76,14 +76,15 @@ def markdown(runs: list[dict[str, Any]], command: str, database: str = "SQLite")
             f"counts: {run['counts']}; plan: {run['plan']}",
             "",
             *([f"load average (1, 5, 15 min) before: {load[:3]}, after: {load[3:]}", ""] if load else []),
-            "| stage | wall s | peak RSS MB | documents | docs/s | letters | letters/s | DB MB "
+            "| stage | wall s | CPU s | peak RSS MB | documents | docs/s | letters | letters/s | DB MB "
             "| Prefect share |",
-            "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+            "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
         ]
         for s in run["stages"]:
             share = "—" if s["prefect_share"] is None else f"{s['prefect_share']:.0%}"
             lines.append(
-                f"| {s['name']} | {s['seconds']} | {s['peak_rss_mb']} | {s['documents']} | "
+                f"| {s['name']} | {s['seconds']} | {s.get('cpu_seconds', '—')} | {s['peak_rss_mb']} | "
+                f"{s['documents']} | "
                 f"{_rate(s['documents'], s['seconds'])} | {s['letters']} | "
                 f"{_rate(s['letters'], s['seconds'])} | "
                 f"{s['db_mb']} | {share} |"
@@ -95,12 +96,13 @@ def markdown(runs: list[dict[str, Any]], command: str, database: str = "SQLite")
         lines += [
             f"## Growth N = {small['n']:,} → {large['n']:,} (×{factor:g})",
             "",
-            "| stage | ratio of wall time |",
-            "| --- | ---: |",
+            "| stage | ratio of wall time | ratio of CPU time |",
+            "| --- | ---: | ---: |",
         ]
         for a, b in zip(small["stages"], large["stages"], strict=True):
             ratio = b["seconds"] / a["seconds"] if a["seconds"] else 0
-            lines.append(f"| {a['name']} | {ratio:.1f} |")
+            cpu = b.get("cpu_seconds", 0) / a["cpu_seconds"] if a.get("cpu_seconds") else 0
+            lines.append(f"| {a['name']} | {ratio:.1f} | {cpu:.1f} |")
         lines.append("")
     return "\n".join(lines) + "\n"
 

@@ -37,6 +37,7 @@ FAIL_SHARE = 0.08  # mid-term records that fail (整改, then a re-check that pa
 class Stage:
     name: str
     seconds: float
+    cpu_seconds: float
     peak_rss_mb: float
     documents: int
     letters: int
@@ -452,6 +453,7 @@ def run_year(
                 stage = Stage(
                     name=name,
                     seconds=round(figures.seconds, 2),
+                    cpu_seconds=round(figures.cpu_seconds, 2),
                     peak_rss_mb=round(figures.peak_rss / 2**20),
                     documents=after[0] - before[0],
                     letters=after[1] - before[1],
@@ -461,7 +463,10 @@ def run_year(
                 )
                 before = after
                 stages.append(stage)
-                progress(f"   {name}: {stage.seconds} s, {stage.peak_rss_mb} MB — {detail}")
+                progress(
+                    f"   {name}: {stage.seconds} s ({stage.cpu_seconds} s CPU), "
+                    f"{stage.peak_rss_mb} MB — {detail}"
+                )
         year.counts["letters_delivered"] = sink.count()
     finally:
         sink.stop()
