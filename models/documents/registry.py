@@ -108,6 +108,26 @@ def document_folder(
     return f"{top}/{stage}/{subject}"
 
 
+def _document_path(
+    session: Session,
+    competition_id: int | None,
+    stage: str,
+    subject_entity: str,
+    subject_id: int | None,
+    filename: str,
+) -> tuple[str, str]:
+    """(file name, path relative to the documents folder) of a document."""
+    name = safe_filename(filename)
+    folder = document_folder(
+        session,
+        competition_id=competition_id,
+        stage=stage,
+        subject_entity=subject_entity,
+        subject_id=subject_id,
+    )
+    return name, f"{folder}/{name}"
+
+
 def written_document(
     session: Session,
     *,
@@ -122,14 +142,7 @@ def written_document(
     """The document ``write_document`` would return without writing (recorded for this role and
     subject, its file on disk), else None: a caller asks before it computes what decides whether
     the paper is due at all."""
-    folder = document_folder(
-        session,
-        competition_id=competition_id,
-        stage=stage,
-        subject_entity=subject_entity,
-        subject_id=subject_id,
-    )
-    relative = f"{folder}/{safe_filename(filename)}"
+    _, relative = _document_path(session, competition_id, stage, subject_entity, subject_id, filename)
     record = session.exec(
         select(GeneratedDocument).where(
             GeneratedDocument.path == relative,
@@ -162,15 +175,7 @@ def write_document(
     called only when the file is written, so a re-run over papers already written reads nothing
     to fill them.
     """
-    name = safe_filename(filename)
-    folder = document_folder(
-        session,
-        competition_id=competition_id,
-        stage=stage,
-        subject_entity=subject_entity,
-        subject_id=subject_id,
-    )
-    relative = f"{folder}/{name}"
+    name, relative = _document_path(session, competition_id, stage, subject_entity, subject_id, filename)
     record = session.exec(select(GeneratedDocument).where(GeneratedDocument.path == relative)).first()
     if record is not None and (record.role, record.subject_entity, record.subject_id) != (
         role,
