@@ -209,6 +209,8 @@ def _config_text(plan: Plan, pool: int, registered: int, volunteer: int) -> str:
     data["pools"][0]["amount"] = registered
     data["pools"][1]["amount"] = volunteer
     data["categories"][2].pop("max_projects", None)
+    # one sheet of the workbook holds every application (and 预算明细 / 活动安排 several lines each)
+    data.setdefault("intake", {})["max_rows"] = max(5000, 10 * plan.rows)
     data["review"] |= {
         "experts_per_application": SHEETS_PER_APPLICATION,
         "aggregation": "weighted_mean",

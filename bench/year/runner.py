@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
+import sqlalchemy as sa
 from sqlalchemy import func
 from sqlmodel import col, select
 
@@ -36,6 +37,7 @@ FAIL_SHARE = 0.08  # mid-term records that fail (整改, then a re-check that pa
 class Stage:
     name: str
     seconds: float
+    cpu_seconds: float
     peak_rss_mb: float
     documents: int
     letters: int
@@ -415,6 +417,14 @@ def _totals() -> tuple[int, int]:
 
 
 def _db_mb(out: Path) -> float:
+    """The SQLite file and its WAL; on PostgreSQL, ``pg_database_size`` of the database."""
+    from models.db import default_engine
+
+    engine = default_engine()
+    if engine.dialect.name == "postgresql":
+        with engine.connect() as connection:
+            size = connection.execute(sa.text("SELECT pg_database_size(current_database())")).scalar_one()
+        return round(int(size) / 2**20, 1)
     files = [out / "data" / name for name in ("grantflow.db", "grantflow.db-wal")]
     return round(sum(f.stat().st_size for f in files if f.exists()) / 2**20, 1)
 
@@ -425,9 +435,15 @@ def _share(figures: StageFigures) -> float | None:
 
 
 def run_year(
-    out: Path, n: int, *, seed: int = 2025, progress: Callable[[str], None] = print
+    out: Path,
+    n: int,
+    *,
+    seed: int = 2025,
+    database_url: str | None = None,
+    progress: Callable[[str], None] = print,
 ) -> tuple[list[Stage], Year]:
-    """Generate ``n`` applications into ``out/input`` and run the year in ``out/data``."""
+    """Generate ``n`` applications into ``out/input`` and run the year in ``out/data`` (its SQLite
+    database, or the empty database at ``database_url``)."""
     from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
 
     from bench.bench_mail import Sink
@@ -437,8 +453,11 @@ def run_year(
     plan = generate(out / "input", n, seed=seed)
     year = Year(out=out, plan=plan)
     sink = Sink(out / "mail")
-    (out / "mail").mkdir(exist_ok=True)
-    override_settings(data_dir=out / "data", smtp_host="127.0.0.1", smtp_port=sink.port, database_url=None)
+    for folder in ("mail", "data"):  # the data folder exists before the flows check it (PostgreSQL)
+        (out / folder).mkdir(exist_ok=True)
+    override_settings(
+        data_dir=out / "data", smtp_host="127.0.0.1", smtp_port=sink.port, database_url=database_url
+    )
     stages: list[Stage] = []
     try:
         with temporary_settings({PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}), Meter() as meter:
@@ -449,6 +468,7 @@ def run_year(
                 stage = Stage(
                     name=name,
                     seconds=round(figures.seconds, 2),
+                    cpu_seconds=round(figures.cpu_seconds, 2),
                     peak_rss_mb=round(figures.peak_rss / 2**20),
                     documents=after[0] - before[0],
                     letters=after[1] - before[1],
@@ -458,7 +478,10 @@ def run_year(
                 )
                 before = after
                 stages.append(stage)
-                progress(f"   {name}: {stage.seconds} s, {stage.peak_rss_mb} MB — {detail}")
+                progress(
+                    f"   {name}: {stage.seconds} s ({stage.cpu_seconds} s CPU), "
+                    f"{stage.peak_rss_mb} MB — {detail}"
+                )
         year.counts["letters_delivered"] = sink.count()
     finally:
         sink.stop()

@@ -26,7 +26,7 @@ import hashlib
 import os
 import re
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -108,11 +108,57 @@ def document_folder(
     return f"{top}/{stage}/{subject}"
 
 
+def _document_path(
+    session: Session,
+    competition_id: int | None,
+    stage: str,
+    subject_entity: str,
+    subject_id: int | None,
+    filename: str,
+) -> tuple[str, str]:
+    """(file name, path relative to the documents folder) of a document."""
+    name = safe_filename(filename)
+    folder = document_folder(
+        session,
+        competition_id=competition_id,
+        stage=stage,
+        subject_entity=subject_entity,
+        subject_id=subject_id,
+    )
+    return name, f"{folder}/{name}"
+
+
+def written_document(
+    session: Session,
+    *,
+    role: str,
+    competition_id: int | None,
+    stage: str,
+    subject_entity: str,
+    subject_id: int | None,
+    filename: str,
+    documents_dir: Path,
+) -> GeneratedDocument | None:
+    """The document ``write_document`` would return without writing (recorded for this role and
+    subject, its file on disk), else None: a caller asks before it computes what decides whether
+    the paper is due at all."""
+    _, relative = _document_path(session, competition_id, stage, subject_entity, subject_id, filename)
+    record = session.exec(
+        select(GeneratedDocument).where(
+            GeneratedDocument.path == relative,
+            GeneratedDocument.role == role,
+            GeneratedDocument.subject_entity == subject_entity,
+            GeneratedDocument.subject_id == subject_id,
+        )
+    ).first()
+    return record if record is not None and (Path(documents_dir) / relative).is_file() else None
+
+
 def write_document(
     session: Session,
     *,
     role: str,
-    context: Mapping[str, Any],
+    context: Mapping[str, Any] | Callable[[], Mapping[str, Any]],
     competition_id: int | None,
     stage: str,
     subject_entity: str,
@@ -125,17 +171,11 @@ def write_document(
     A document is the record of one decision at its moment: a path written before returns its
     row and is never rendered again, whatever ``context`` now says (a later decision writes its own
     document, under its own name). Only a file missing from disk is written again, from the context
-    given (the decision's own recorded facts).
+    given (the decision's own recorded facts). ``context`` may be a function that builds it: it is
+    called only when the file is written, so a re-run over papers already written reads nothing
+    to fill them.
     """
-    name = safe_filename(filename)
-    folder = document_folder(
-        session,
-        competition_id=competition_id,
-        stage=stage,
-        subject_entity=subject_entity,
-        subject_id=subject_id,
-    )
-    relative = f"{folder}/{name}"
+    name, relative = _document_path(session, competition_id, stage, subject_entity, subject_id, filename)
     record = session.exec(select(GeneratedDocument).where(GeneratedDocument.path == relative)).first()
     if record is not None and (record.role, record.subject_entity, record.subject_id) != (
         role,
@@ -149,7 +189,7 @@ def write_document(
     target = Path(documents_dir) / relative
     if record is not None and target.is_file():
         return record  # written once
-    data = render_document(role, context)
+    data = render_document(role, context() if callable(context) else context)
     digest = hashlib.sha256(data).hexdigest()
     existed = target.exists()
     _write_atomically(target, data)

@@ -26,7 +26,7 @@ class GeneratedDocument(SQLModel, table=True):
     role: str = Field(max_length=60)  # the registered document role: call_notice, receipt …
     subject_entity: str = Field(default="", max_length=40)
     subject_id: int | None = None
-    path: str = Field(max_length=500)  # relative to the documents folder
+    path: str = Field(max_length=500, index=True)  # relative to the documents folder; looked up per write
     filename: str = Field(max_length=200)  # what the recipient sees: 受理回执-JT2025-001.docx
     sha256: str = Field(max_length=64)
     size: int = 0

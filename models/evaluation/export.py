@@ -1,8 +1,9 @@
 """``grantflow export FILE.xlsx``: every table of one competition as a sheet, for the archive.
 
 One sheet per table (applications … audit), Chinese headers on a frozen first row, column widths
-that fit the longest value (a first pass measures, a second writes: openpyxl's write-only mode
-streams the rows, so memory stays bounded for any number of rows). Amounts are numbers in yuan
+that fit the longest value of a sheet's first ``WIDTH_SAMPLE`` rows (one pass: those rows are
+measured, then written with the rest; openpyxl's write-only mode streams them, so memory stays
+bounded for any number of rows). Amounts are numbers in yuan
 with two decimals (``#,##0.00``) made from integer fen through ``Decimal``; dates are dates and
 times are local times (Excel has no time zones); scores are exact decimals. User text is written as
 text, never as a formula (``=…`` stays a string), with the characters Excel forbids removed.
@@ -20,6 +21,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from enum import Enum
+from itertools import chain, islice
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -46,6 +48,7 @@ from models.types import DecimalText, UtcDateTime
 YUAN = "#,##0.00"
 BATCH = 500
 MAX_WIDTH = 60
+WIDTH_SAMPLE = 1000  # rows a sheet's column widths are measured on
 HEADERS: dict[str, str] = {
     "id": "序号",
     "competition_id": "竞赛",
@@ -324,7 +327,7 @@ def _width(kind: str, value: Any) -> int:
         return 17
     if kind == "date":
         return 11
-    text = str(value).split("\n", 1)[0]
+    text = str(value).split("\n", 1)[0][:MAX_WIDTH]  # wider is cut to MAX_WIDTH anyway
     return sum(2 if ord(ch) > 0x2E7F else 1 for ch in text)  # CJK characters are twice as wide
 
 
@@ -380,24 +383,29 @@ def export_workbook(
         columns = _columns(spec.table)
         kinds = [_kind(c) for c in columns]
         headers = [HEADERS.get(c.name, c.name) for c in columns]
+        rows = (
+            [_value(kind, raw, zone) for kind, raw in zip(kinds, row, strict=True)]
+            for row in _rows(session, spec, competition_id)
+        )
+        head = list(islice(rows, WIDTH_SAMPLE))  # the widths fit the first rows: one pass, not two
         widths = [_width("text", h) + 2 for h in headers]
-        count = 0
-        for row in _rows(session, spec, competition_id):  # first pass: measure
-            count += 1
-            for i, (kind, raw) in enumerate(zip(kinds, row, strict=True)):
-                widths[i] = max(widths[i], _width(kind, _value(kind, raw, zone)) + 2)
+        for values in head:
+            for i, (kind, value) in enumerate(zip(kinds, values, strict=True)):
+                widths[i] = max(widths[i], _width(kind, value) + 2)
         sheet = workbook.create_sheet(spec.title)
         sheet.freeze_panes = "A2"
         for i, width in enumerate(widths, start=1):
             sheet.column_dimensions[get_column_letter(i)].width = min(width, MAX_WIDTH)
         sheet.append(headers)
-        for row in _rows(session, spec, competition_id):  # second pass: write
+        count = 0
+        for values in chain(head, rows):
+            count += 1
             cells = []
-            for kind, raw in zip(kinds, row, strict=True):
-                cell = WriteOnlyCell(sheet, value=_value(kind, raw, zone))
+            for kind, value in zip(kinds, values, strict=True):
+                cell = WriteOnlyCell(sheet, value=value)
                 if kind in NUMBER_FORMATS:
                     cell.number_format = NUMBER_FORMATS[kind]
-                elif isinstance(cell.value, str):
+                elif isinstance(value, str):
                     cell.data_type = "s"  # text, never a formula
                 cells.append(cell)
             sheet.append(cells)

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
 from sqlmodel import Session, col, select
@@ -29,7 +30,7 @@ from models.competition.config import CompetitionConfig, NumberedKind
 from models.competition.tables import Competition, competition_config
 from models.documents.engine.cn_format import percent
 from models.documents.numbering import assign_number
-from models.documents.registry import write_document
+from models.documents.registry import write_document, written_document
 from models.documents.tables import GeneratedDocument
 from models.evaluation.annual import grant_reconciliation, return_notice_number
 from models.evaluation.checkpoints import FINAL, final_round
@@ -302,6 +303,19 @@ def refund_notice(
     assert grant.id is not None and competition.id is not None
     if evaluation.outcome not in (Outcome.released, Outcome.withheld):
         return None  # a termination asks for its money back in its 终止通知
+    filename = f"结余资金退回通知-{application.ref}.docx"
+    written = written_document(
+        session,
+        role=REFUND,
+        competition_id=competition.id,
+        stage=STAGE,
+        subject_entity="grant",
+        subject_id=grant.id,
+        filename=filename,
+        documents_dir=settings.documents_dir,
+    )
+    if written is not None:
+        return written  # written once: what decided it is not read again
     money = grant_reconciliation(session, grant_id=grant.id).money
     if not money.to_return_fen:
         return None
@@ -341,7 +355,7 @@ def refund_notice(
         stage=STAGE,
         subject_entity="grant",
         subject_id=grant.id,
-        filename=f"结余资金退回通知-{application.ref}.docx",
+        filename=filename,
         documents_dir=settings.documents_dir,
     )
 
@@ -371,7 +385,8 @@ def write_reports(
             write_document(
                 session,
                 role=ROLE,
-                context=report_context(session, **parts),  # type: ignore[arg-type]
+                # built only when the report is written (a re-run passes over it)
+                context=partial(report_context, session, **parts),  # type: ignore[arg-type]
                 competition_id=competition.id,
                 stage=STAGE,
                 subject_entity="checkpoint",

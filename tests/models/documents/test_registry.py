@@ -37,6 +37,7 @@ from models.documents.registry import (
     safe_filename,
     template_path,
     write_document,
+    written_document,
 )
 from models.errors import Conflict
 from models.settings import TEMPLATES_DIR
@@ -361,6 +362,46 @@ def test_write_document_records_the_file_once(session: Session, tmp_path: Path, 
     rejection = dict(DOCUMENTS.get("rejection_notice").keys)
     with pytest.raises(Conflict):  # the same path for another role
         write_document(session, context=rejection, **{**arguments, "role": "rejection_notice"})
+
+
+def test_write_document_builds_a_context_function_only_to_write(
+    session: Session, tmp_path: Path, example_dir: Path
+) -> None:
+    competition = create_competition(
+        session,
+        text=(example_dir / "competition.yaml").read_text(encoding="utf-8"),
+        source="test",
+        actor="test",
+    )
+    sample = dict(DOCUMENTS.get("receipt").keys)
+    built: list[int] = []
+
+    def context() -> dict[str, Any]:
+        built.append(1)
+        return sample
+
+    arguments: dict[str, Any] = dict(
+        role="receipt",
+        competition_id=competition.id,
+        stage="intake",
+        subject_entity="application",
+        subject_id=3,
+        filename="受理回执-JT2025-003.docx",
+        documents_dir=tmp_path,
+    )
+    assert written_document(session, **arguments) is None
+    first = write_document(session, context=context, **arguments)
+    session.commit()
+    assert built == [1]
+    assert written_document(session, **arguments) == first
+    assert written_document(session, **{**arguments, "role": "rejection_notice"}) is None
+    again = write_document(session, context=context, **arguments)  # written: nothing is built
+    assert again.id == first.id and built == [1]
+    (tmp_path / first.path).unlink()  # a file lost from disk is built and written again
+    assert written_document(session, **arguments) is None
+    restored = write_document(session, context=context, **arguments)
+    assert restored.id == first.id and built == [1, 1]
+    assert (tmp_path / first.path).read_bytes() and restored.sha256 == first.sha256
 
 
 def test_safe_filename_keeps_the_name_in_its_folder() -> None:
