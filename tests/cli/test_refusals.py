@@ -10,8 +10,9 @@ import json
 import re
 import shutil
 import subprocess
-from datetime import date, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 import yaml
@@ -38,6 +39,7 @@ from tests.support.grants import CALL_AT, INTAKE_AT, SCREEN_AT, Funded, funded_t
 __all__ = ["funded_template", "scored"]
 
 ACTOR = "admin:test"
+BEIJING = ZoneInfo("Asia/Shanghai")  # the station's timezone (settings.timezone): the CLI's "today"
 
 
 def refused(result: subprocess.CompletedProcess[str], *words: str) -> str:
@@ -218,7 +220,7 @@ def funded_data(funded_template: tuple[Path, Funded], tmp_path: Path) -> tuple[P
 
 def test_a_signing_after_today_is_refused_unless_future_says_so(funded_data: tuple[Path, str]) -> None:
     data, ref = funded_data
-    tomorrow = (date.today() + timedelta(days=1)).isoformat()
+    tomorrow = (datetime.now(BEIJING).date() + timedelta(days=1)).isoformat()  # the CLI's today
     line = refused(run(["grants", "sign", ref, "--on", tomorrow], data), ref, "--on", "晚于今天", "--future")
     assert tomorrow in line
     refused(run(["grants", "sign", "2099-999", "--on", "2025-04-08"], data), "2099-999", "没有资助")
@@ -230,7 +232,7 @@ def test_a_refusal_out_of_a_flow_run_is_one_line_too(funded_data: tuple[Path, st
     """``--future`` lets the date pass the CLI; the run's task then refuses it for the agreement's
     sign-by date — on Prefect's temporary server, logged there as a refusal, printed here once."""
     data, ref = funded_data
-    tomorrow = (date.today() + timedelta(days=1)).isoformat()
+    tomorrow = (datetime.now(BEIJING).date() + timedelta(days=1)).isoformat()  # the CLI's today
     result = run(["grants", "sign", ref, "--on", tomorrow, "--future"], data)
     refused(result, ref, "晚于协议签订期限")
     signed = json.loads(run(["grants", "list", "--json"], data).stdout)
