@@ -49,6 +49,7 @@ class CommandConsole(logging.Filter):
 def quiet_console(floor: int = logging.WARNING) -> None:
     """Put ``CommandConsole`` on Prefect's console handlers (once). ``floor``: the lowest level
     shown unless Prefect's console has its own (``grantflow demo`` shows the runs' progress, INFO)."""
+    import prefect.main  # noqa: F401  (sets Prefect's logging up, as importing a flow does)
     from prefect.logging.handlers import PrefectConsoleHandler
 
     for handler in logging.getLogger().handlers:

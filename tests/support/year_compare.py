@@ -450,7 +450,7 @@ def compare_years(
     found = table_rows(crashed.url, today)
     found["audit_event"], retried = without_retries(found["audit_event"])
     differing = {t: differences(expected[t], found[t]) for t in expected if expected[t] != found.get(t)}
-    assert differing == {}
+    assert differing == {}, json.dumps(differing, ensure_ascii=False, default=str)[:6000]
     # letters: once each at the server — by Message-ID (one file per ID, and each letter row's
     # Message-ID among them) and by recipient + subject, the same letters as the clean year
     clean_letters, _ = letters_at(clean_mail)
@@ -458,14 +458,14 @@ def compare_years(
     assert len(sent_ids) == len(set(sent_ids))
     doubled = sum((crash_letters - clean_letters).values())
     lost = sum((clean_letters - crash_letters).values())
-    assert (doubled, lost) == (0, 0)
+    assert (doubled, lost) == (0, 0), (crash_letters - clean_letters, clean_letters - crash_letters)
     engine = sa.create_engine(crashed.url, poolclass=sa.pool.NullPool)
     try:
         with engine.connect() as conn:
             ids = {mid for (mid,) in conn.execute(sa.text("SELECT message_id FROM outbox_letter"))}
     finally:
         engine.dispose()
-    assert ids == set(sent_ids)
+    assert ids == set(sent_ids), sorted(ids ^ set(sent_ids))[:10]
     documents = documents_check(crashed)
     assert documents == documents_check(clean)
     landed = [k for k in crashed.kills if k["landed"]]
