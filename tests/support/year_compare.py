@@ -172,17 +172,18 @@ def plan_kills(
     *,
     done: tuple[int, ...] = (),
     points: tuple[str, ...] | None = None,
+    include: tuple[int, ...] = (),
 ) -> list[tuple[int, str, int]]:
     """``kills`` kills over the steps that reach a fault point (of ``points``, when given): every
-    such step before any twice. Each step in ``done`` is killed after its last commit (its work all
-    done, the step not ended)."""
+    such step before any twice, each step of ``include`` among them. Each step in ``done`` is
+    killed after its last commit (its work all done, the step not ended)."""
     rng = random.Random(seed)
 
     def reached(step: int) -> dict[str, int]:
         return {p: n for p, n in census[step].items() if n and (points is None or p in points)}
 
-    steps = sorted(step for step in census if reached(step) and step not in done)
-    chosen = rng.sample(steps, min(kills - len(done), len(steps)))
+    steps = sorted(step for step in census if reached(step) and step not in done + include)
+    chosen = list(include) + rng.sample(steps, min(kills - len(done) - len(include), len(steps)))
     while len(chosen) < kills - len(done):
         chosen.append(rng.choice(steps))
     plan: list[tuple[int, str, int]] = []
@@ -354,18 +355,28 @@ def normalised(value: object, today: set[str]) -> object:
 
 
 def table_rows(url: str, today: set[str]) -> dict[str, list[dict[str, object]]]:
-    """Every table's rows (without the ignored columns, normalised), sorted."""
+    """Every table's rows (without the ignored columns, normalised), sorted. A letter's
+    ``attachments`` (document ids) is compared as the paths of those documents: ids are surrogate
+    keys, and PostgreSQL's sequences do not give back the numbers of a transaction cut by a crash."""
     found = {}
     engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
     try:
         inspector = sa.inspect(engine)
         with engine.connect() as conn:
+            paths = dict(conn.execute(sa.text("SELECT id, path FROM generated_document")).tuples())
+
+            def cell(table: str, column: str, value: object) -> object:
+                if (table, column) == ("outbox_letter", "attachments") and value is not None:
+                    ids = value if isinstance(value, list) else json.loads(str(value))
+                    value = [paths.get(i, f"<no document {i}>") for i in ids]
+                return normalised(value, today)
+
             for table in sorted(set(inspector.get_table_names()) - {"alembic_version"}):
                 columns = [c["name"] for c in inspector.get_columns(table)]
                 kept = [c for c in columns if c not in IGNORED and not c.endswith(IGNORED_SUFFIXES)]
                 listed = ", ".join(f'"{c}"' for c in kept)
                 rows = [
-                    {c: normalised(v, today) for c, v in zip(kept, row, strict=True)}
+                    {c: cell(table, c, v) for c, v in zip(kept, row, strict=True)}
                     for row in conn.execute(sa.text(f'SELECT {listed} FROM "{table}"'))
                 ]
                 found[table] = sorted(rows, key=lambda row: repr(sorted(row.items())))
@@ -450,7 +461,10 @@ def compare_years(
     found = table_rows(crashed.url, today)
     found["audit_event"], retried = without_retries(found["audit_event"])
     differing = {t: differences(expected[t], found[t]) for t in expected if expected[t] != found.get(t)}
-    assert differing == {}, json.dumps(differing, ensure_ascii=False, default=str)[:6000]
+    assert differing == {}, (
+        {t: (d["rows"], d["columns"]) for t, d in differing.items()},
+        json.dumps(differing, ensure_ascii=False, default=str)[:6000],
+    )
     # letters: once each at the server — by Message-ID (one file per ID, and each letter row's
     # Message-ID among them) and by recipient + subject, the same letters as the clean year
     clean_letters, _ = letters_at(clean_mail)
