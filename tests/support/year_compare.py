@@ -363,7 +363,7 @@ def table_rows(url: str, today: set[str]) -> dict[str, list[dict[str, object]]]:
     try:
         inspector = sa.inspect(engine)
         with engine.connect() as conn:
-            paths = dict(conn.execute(sa.text("SELECT id, path FROM generated_document")).tuples())
+            paths = {i: path for i, path in conn.execute(sa.text("SELECT id, path FROM generated_document"))}
 
             def cell(table: str, column: str, value: object) -> object:
                 if (table, column) == ("outbox_letter", "attachments") and value is not None:
