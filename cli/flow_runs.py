@@ -46,16 +46,17 @@ class CommandConsole(logging.Filter):
         return record.levelno >= self.floor
 
 
-def quiet_console() -> None:
-    """Put ``CommandConsole`` on Prefect's console handlers (once)."""
+def quiet_console(floor: int = logging.WARNING) -> None:
+    """Put ``CommandConsole`` on Prefect's console handlers (once). ``floor``: the lowest level
+    shown unless Prefect's console has its own (``grantflow demo`` shows the runs' progress, INFO)."""
+    import prefect.main  # noqa: F401  (sets Prefect's logging up, as importing a flow does)
     from prefect.logging.handlers import PrefectConsoleHandler
 
     for handler in logging.getLogger().handlers:
         if isinstance(handler, PrefectConsoleHandler) and not any(
             isinstance(f, CommandConsole) for f in handler.filters
         ):
-            floor = logging.WARNING if handler.level == logging.NOTSET else handler.level
-            handler.addFilter(CommandConsole(floor))
+            handler.addFilter(CommandConsole(floor if handler.level == logging.NOTSET else handler.level))
 
 
 def ready(
@@ -75,9 +76,28 @@ def ready(
 
 
 def run_flow(flow: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Any:
-    """Run a stage flow here (an async one to its end) with Prefect's console quiet; its result."""
+    """Run a stage flow here (an async one to its end) with Prefect's console quiet; its result.
+
+    When the stage's letters could not all go (the SMTP server away: they wait for a retry; or
+    refused), one line on stderr says how many and when the next attempt is (stdout stays the
+    command's own, ``--json`` too)."""
     quiet_console()
     result = flow(*args, **kwargs)
     if asyncio.iscoroutine(result):
         result = asyncio.run(result)
+    _say_undelivered(result)
     return result
+
+
+def _say_undelivered(result: Any) -> None:
+    from cli.console import line
+    from cli.outbox import delivery_summary
+    from models.settings import get_settings
+
+    found = result if isinstance(result, dict) else {}
+    inner = found.get("result")  # the lifecycle's advance: the step it took, and that step's result
+    delivery = found.get("delivery") or (inner.get("delivery") if isinstance(inner, dict) else None)
+    if not isinstance(delivery, dict) or not (delivery.get("waiting") or delivery.get("failed")):
+        return
+    summary = delivery_summary(delivery, get_settings().timezone)
+    line(f"信件 / letters: {summary} — grantflow outbox list / send", err=True)

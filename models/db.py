@@ -135,8 +135,9 @@ def database_fault(exc: BaseException) -> str | None:
 def database_fault_message(fault: str) -> str:
     """What the administrator reads: the fault, that nothing was kept, and what to do."""
     return (
-        f"数据库暂时不可用，本步骤未保存任何内容，请稍后重新运行 / database unavailable: {fault}; "
-        "nothing of this step was saved — run it again"
+        f"数据库暂时不可用，本步骤已中断，没有写了一半的内容，请稍后重新运行（已完成的部分不会重做）/ "
+        f"database unavailable: {fault}; the step stopped with nothing half-written — run it again "
+        "(what it finished is kept and not done twice)"
     )
 
 

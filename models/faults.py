@@ -19,6 +19,9 @@ The points of every stage's work (``models/db.py``, ``models/documents/registry.
 - ``document``  — a document's file is on disk, its row not yet committed;
 - ``before-commit`` — a transaction's work is flushed, ``COMMIT`` not yet sent;
 - ``after-commit``  — a transaction is committed; the stage goes on to its next one.
+
+A point may be armed with another strike than our own death (``arm(..., strike=...)``): the
+outage tests stop the SMTP server or the PostgreSQL server there, and the stage goes on without it.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ import os
 import signal
 import sys
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 
 LETTER_POINTS = ("claimed", "accepted", "committed")
@@ -38,6 +42,7 @@ POINTS = LETTER_POINTS + WORK_POINTS
 class Armed:
     point: str
     hit: int  # strike on this arrival at the point (1 = the first)
+    strike: Callable[[], None] | None = None  # None: SIGKILL this process
     seen: int = 0
 
 
@@ -45,14 +50,15 @@ _armed: Armed | None = None
 _counted: Counter[str] | None = None
 
 
-def arm(point: str, *, hit: int) -> None:
-    """Kill this process with SIGKILL on the ``hit``-th arrival at ``point``."""
+def arm(point: str, *, hit: int, strike: Callable[[], None] | None = None) -> None:
+    """Kill this process with SIGKILL on the ``hit``-th arrival at ``point`` — or call ``strike``
+    there instead (once), and go on."""
     global _armed
     if point not in POINTS:
         raise ValueError(f"unknown fault point {point!r}; known: {', '.join(POINTS)}")
     if hit < 1:
         raise ValueError("hit counts from 1")
-    _armed = Armed(point, hit)
+    _armed = Armed(point, hit, strike)
 
 
 def disarm() -> None:
@@ -79,4 +85,7 @@ def reach(point: str, what: object) -> None:
     if armed.seen == armed.hit:
         sys.stdout.write(f"fault {point} {what}\n")
         sys.stdout.flush()
+        if armed.strike is not None:
+            armed.strike()
+            return
         os.kill(os.getpid(), signal.SIGKILL)

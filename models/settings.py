@@ -67,6 +67,9 @@ class Settings(BaseSettings):
     # the reply to the final "." of DATA: RFC 5321 §4.5.3.2.6 gives it 10 minutes, so that a slow
     # server that has stored the message is not sent it again
     smtp_data_timeout_seconds: float = Field(default=600, gt=0)
+    # a stage's delivery waits this long for retries that come due (a server briefly away); letters
+    # due later wait for the next delivery, and the stage says so
+    smtp_linger_seconds: float = Field(default=120, ge=0, le=3600)
     portal_url: str = DEVELOPMENT_PORTAL_URL  # the base of every personal link in letters
     # the portal refuses a request body larger than this before reading it (413), and a form with
     # more fields than this (the applicants' web form has about 300 with every budget line)

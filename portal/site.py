@@ -26,10 +26,11 @@ from fastapi import Request
 from fastapi.responses import RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError
 from starlette.concurrency import run_in_threadpool
 
 from models.competition.tables import station_contact
-from models.db import session_scope
+from models.db import database_fault, session_scope
 from models.errors import AccessDenied, InputError, NotFound
 from models.links import token_fingerprint
 from models.settings import Settings
@@ -84,8 +85,13 @@ class Site:
         """Whom a page tells people to call (see the module docstring)."""
         if competition_id is None and self.settings.portal_contact:
             return self.settings.portal_contact
-        with session_scope(self.engine) as session:
-            return station_contact(session, competition_id=competition_id)
+        try:
+            with session_scope(self.engine) as session:
+                return station_contact(session, competition_id=competition_id)
+        except DBAPIError as exc:  # the database is gone (the 503 page itself asks): a page without it
+            if database_fault(exc) is None:
+                raise
+            return ""
 
     @property
     def secret(self) -> str:

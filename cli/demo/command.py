@@ -31,8 +31,9 @@ from cli.demo.review import (
     step_review_open,
 )
 from cli.demo.run import EXAMPLE, DemoRun, prepare_folder
-from cli.demo.selection import show_applications, step_call, step_intake, step_screening
+from cli.demo.selection import show_applications, step_call, step_intake, step_screening, waiting_note
 from cli.demo.setup import step_database, step_setup
+from cli.flow_runs import quiet_console
 
 STEPS: list[tuple[str, Callable[[DemoRun], str]]] = [
     ("数据库 / database", step_database),
@@ -55,6 +56,27 @@ STEPS: list[tuple[str, Callable[[DemoRun], str]]] = [
 ]
 
 
+def run_step(run: DemoRun, step: Callable[[DemoRun], str]) -> str:
+    """One step, and what it did; when letters of the year wait for a retry after it (the SMTP
+    server was away), the line says how many and till when, and so does the demo's end."""
+    done = step(run)
+    if run.competition_id is None:
+        return done
+    from cli.outbox import next_attempt_text
+    from models.db import session_scope
+    from models.mail.outbox import count_by_state, next_due_at
+    from models.settings import get_settings
+
+    with session_scope() as session:
+        waiting = count_by_state(session, competition_id=run.competition_id).get("queued", 0)
+        due = next_due_at(session, competition_id=run.competition_id) if waiting else None
+    if not waiting:
+        return done
+    note = waiting_note(waiting, next_attempt_text({"next_attempt_at": due}, get_settings().timezone))
+    run.notes = [n for n in run.notes if "letters wait for a retry" not in n] + [note]
+    return done if "waiting for a retry" in done else f"{done} — {note}"
+
+
 def demo(
     out: Annotated[
         Path, typer.Option("--out", help="输出文件夹 / where the demo keeps what it makes")
@@ -68,6 +90,9 @@ def demo(
     out = out.resolve()
     prepare_folder(out)
     override_settings(data_dir=out)
+    # the runs' progress stays on the console; a step that fails is one line (cli.main), never
+    # Prefect's traceback of it (a database gone mid-step: tests/cli/test_demo_outages.py)
+    quiet_console(floor=logging.INFO)
     run = DemoRun(out=out, example=EXAMPLE)
     settings = get_settings()
     say("[bold]grantflow demo[/bold] — 江头街道微公益创投 → {out}", out=out)
@@ -85,7 +110,7 @@ def demo(
         bar = progress.add_task("演示 / demo", total=len(STEPS))
         for label, step in STEPS:
             progress.update(bar, description=label)
-            done = step(run)
+            done = run_step(run, step)
             line(f"  ✓ {done}")
             progress.advance(bar)
     # The year is done: Prefect's own line about stopping its temporary server (at exit) would

@@ -22,6 +22,14 @@ SCREENING_AT = datetime(2025, 3, 3, 9, 0, tzinfo=BEIJING)
 ACTOR = "admin:demo"
 
 
+def waiting_note(waiting: int, when: str) -> str:
+    """The sentence for letters left waiting for a retry (the server was away): how many, till when."""
+    return (
+        f"{waiting} 封信待重试，下次尝试 {when}，届时运行 grantflow outbox send / "
+        f"{waiting} letters wait for a retry, next attempt at {when}: run `grantflow outbox send` then"
+    )
+
+
 def _mail_note(run: DemoRun, delivery: dict[str, Any]) -> str:
     """What became of the letters, for the step's line — "all sent" only when none waits or failed —
     and a note for the end of the demo: where the .eml files are, or what still waits and till when."""
@@ -33,11 +41,7 @@ def _mail_note(run: DemoRun, delivery: dict[str, Any]) -> str:
     notes = [f"信件 / letters (.eml): {folder}"] if folder else []
     if delivery["waiting"]:
         when = next_attempt_text(delivery, timezone)
-        notes.append(
-            f"{delivery['waiting']} 封信待重试，下次尝试 {when}，届时运行 grantflow outbox send / "
-            f"{delivery['waiting']} letters wait for a retry, next attempt at {when}: "
-            "run `grantflow outbox send` then"
-        )
+        notes.append(waiting_note(delivery["waiting"], when))
     if delivery["failed"]:
         notes.append(
             f"{len(delivery['failed'])} 封信发送失败，见 grantflow outbox list --state failed / "

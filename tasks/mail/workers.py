@@ -68,6 +68,7 @@ class DeliveryOptions:
             connections=settings.smtp_connections,
             max_per_second=settings.smtp_max_per_second,
             messages_per_connection=settings.smtp_messages_per_connection,
+            linger=timedelta(seconds=settings.smtp_linger_seconds),
             timezone=settings.timezone,
         )
         return replace(base, **changes)

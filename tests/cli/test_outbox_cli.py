@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+from datetime import UTC, timedelta
 from pathlib import Path
 
 import pytest
@@ -96,3 +96,40 @@ def test_outbox_send_delivers_released_letters_to_the_embedded_sink(tmp_path):
     with session_scope(engine) as session:
         assert session.get(OutboxLetter, first).state is LetterState.sent
     dispose_engines()
+
+
+@pytest.mark.slow
+def test_a_stage_whose_smtp_server_is_away_ends_saying_its_letters_wait_then_they_go_once(tmp_path):
+    from tests.support.year_compare import free_port, prefect_server
+
+    with prefect_server():  # one Prefect server for the commands (not a temporary one each)
+        stage_then_server_back(tmp_path, free_port())
+
+
+def stage_then_server_back(tmp_path: Path, port: int) -> None:
+    import time
+    from datetime import datetime
+
+    from tasks.mail.sink import EmlSink, MailSink
+    from tests.conftest import EXAMPLE_DIR
+
+    # nothing listens on ``port``: every connection refused
+    away = {"GRANTFLOW_SMTP_HOST": "127.0.0.1", "GRANTFLOW_SMTP_PORT": str(port)}
+    assert run(["competition", "create", str(EXAMPLE_DIR / "competition.yaml")], tmp_path).returncode == 0
+    published = run(
+        ["call", "publish", "--as-of", "2025-01-06T09:00"],
+        tmp_path,
+        GRANTFLOW_SMTP_LINGER_SECONDS="0",
+        **away,
+    )
+    assert published.returncode == 0 and "Traceback" not in published.stderr, published.stderr
+    said = [line for line in published.stderr.splitlines() if line.startswith("信件 / letters:")]
+    assert len(said) == 1 and "3 waiting for a retry, next attempt at 20" in said[0], published.stderr
+    listed = json.loads(run(["outbox", "list", "--json"], tmp_path).stdout)
+    assert listed["counts"] == {"queued": 3}
+    due = max(datetime.fromisoformat(letter["next_attempt_at"]) for letter in listed["letters"])
+    time.sleep(max((due.replace(tzinfo=due.tzinfo or UTC) - utcnow()).total_seconds(), 0) + 0.5)
+    with MailSink(handler=EmlSink(tmp_path / "mail-back"), port=port) as sink:  # the server is back
+        sent = run(["outbox", "send"], tmp_path, **away)
+        assert sent.returncode == 0 and "已发送 3 封 / 3 sent" in sent.stdout, sent.stderr
+        assert len(sink.handler.files()) == 3 and sink.handler.duplicates == 0

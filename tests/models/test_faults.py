@@ -66,3 +66,14 @@ def test_an_unknown_point_or_a_hit_below_one_is_refused() -> None:
         faults.arm("flushed", hit=1)
     with pytest.raises(ValueError, match="hit counts from 1"):
         faults.arm("document", hit=0)
+
+
+def test_an_armed_strike_is_called_once_at_its_arrival_and_the_work_goes_on(
+    sqlite_engine: Engine, census
+) -> None:
+    struck: list[int] = []
+    faults.arm("after-commit", hit=2, strike=lambda: struck.append(census["after-commit"]))
+    for _ in range(3):
+        with session_scope(sqlite_engine):
+            pass
+    assert struck == [2] and census == {"before-commit": 3, "after-commit": 3}

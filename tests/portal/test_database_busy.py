@@ -61,3 +61,31 @@ def test_a_sheet_saved_while_a_stage_holds_the_lock_is_a_503_page_and_saves_noth
     saved = client.post(path, data=form(client.get(path), GOOD))  # the stage has committed
     assert saved.status_code == 303
     assert len(scores_of(world, sheet.id or 0)) == len(GOOD)
+
+
+@pytest.mark.postgres
+def test_a_page_while_postgresql_is_down_is_the_503_page_which_needs_no_database(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from models.db import upgrade_database
+    from models.settings import get_settings
+    from tests.support.postgres import PostgresServer
+
+    server = PostgresServer.start()  # its own: this test stops it
+    try:
+        url = server.create_database()
+        upgrade_database(get_engine(url))
+        monkeypatch.setenv("GRANTFLOW_DATABASE_URL", url)
+        monkeypatch.setenv("GRANTFLOW_DATA_DIR", str(tmp_path / "data"))
+        monkeypatch.delenv("GRANTFLOW_PORTAL_CONTACT", raising=False)
+        reset_settings()
+        client = TestClient(create_app(get_settings()), follow_redirects=False, raise_server_exceptions=False)
+        server.control("stop")
+        page = client.get("/apply/jiangtou-2025")
+        # the 503 page used to read the station's contact from the database: a 500 instead
+        assert page.status_code == 503 and page.headers["retry-after"] == "30", page.text[:300]
+        assert page.context["kind"] == "busy" and "refused-contact" not in page.text  # type: ignore[attr-defined]
+    finally:
+        dispose_engines()
+        reset_settings()
+        server.stop()

@@ -3,6 +3,10 @@
 PostgreSQL refuses to run as root: as root the server runs as the ``postgres`` user (``runuser``),
 in a temporary folder that user owns; as a plain user it runs as that user. It listens on a free
 loopback port only, and is stopped (``pg_ctl -m fast stop``) also when a test fails.
+
+It runs with ``fsync=off`` and ``synchronous_commit=off`` (fast) unless started ``durable``: a test
+that crashes the server itself (``crash_command``) needs every acknowledged commit kept, as a real
+server keeps it — ``synchronous_commit=off`` loses the last ones with the server's processes.
 """
 
 from __future__ import annotations
@@ -30,6 +34,13 @@ def _pg_bin() -> Path:
     return Path(found[-1]).parent
 
 
+def _options(port: int, directory: Path, durable: bool) -> str:
+    options = f"-p {port} -k {directory} -c listen_addresses=127.0.0.1"
+    if durable:  # fsync off is safe while the machine stays up: the server's crash loses nothing
+        return f"{options} -c fsync=off"
+    return f"{options} -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -41,10 +52,11 @@ class PostgresServer:
     directory: Path
     port: int
     as_user: list[str]
+    durable: bool = False
     _counter: itertools.count = field(default_factory=lambda: itertools.count(1))
 
     @classmethod
-    def start(cls) -> PostgresServer:
+    def start(cls, *, durable: bool = False) -> PostgresServer:
         bin_dir = _pg_bin()
         directory = Path(tempfile.mkdtemp(prefix="grantflow-pg-"))
         as_user: list[str] = []
@@ -80,14 +92,13 @@ class PostgresServer:
                 str(directory / "server.log"),
                 "-w",
                 "-o",
-                f"-p {port} -k {directory} -c listen_addresses=127.0.0.1 -c fsync=off "
-                "-c synchronous_commit=off -c full_page_writes=off",
+                _options(port, directory, durable),
                 "start",
             ],
             check=True,
             capture_output=True,
         )
-        return cls(directory=directory, port=port, as_user=as_user)
+        return cls(directory=directory, port=port, as_user=as_user, durable=durable)
 
     @property
     def admin_url(self) -> str:
@@ -103,11 +114,7 @@ class PostgresServer:
     def control(self, action: str) -> None:
         """``pg_ctl restart``, ``stop`` or ``start`` on this server, fast, waiting until it is done
         (the database-fault tests cut every connection with it)."""
-        options = [
-            "-o",
-            f"-p {self.port} -k {self.directory} -c listen_addresses=127.0.0.1 -c fsync=off "
-            "-c synchronous_commit=off -c full_page_writes=off",
-        ]
+        options = ["-o", _options(self.port, self.directory, self.durable)]
         subprocess.run(
             [
                 *self.as_user,
@@ -125,6 +132,12 @@ class PostgresServer:
             check=True,
             capture_output=True,
         )
+
+    def crash_command(self) -> list[str]:
+        """The command that crashes the server: ``pg_ctl stop -m immediate`` ends every server
+        process at once, no checkpoint, open transactions cut; the next start recovers from WAL."""
+        data = str(self.directory / "data")
+        return [*self.as_user, str(_pg_bin() / "pg_ctl"), "-D", data, "-m", "immediate", "-w", "stop"]
 
     def stop(self) -> None:
         bin_dir = _pg_bin()

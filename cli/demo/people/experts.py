@@ -21,7 +21,7 @@ import httpx
 from sqlalchemy.engine import Engine
 
 from cli.demo.example.year import ExpertHabits, load_year
-from cli.demo.people.portal import rebased, running_portal
+from cli.demo.people.portal import page_text, rebased, refuse_unavailable, running_portal
 from models.db import session_scope
 from models.review.links import review_link
 from models.review.reviewing import unfinished_assignments
@@ -130,7 +130,7 @@ def fill_sheets(
     with httpx.Client(timeout=timeout, follow_redirects=False) as client:
         for link in links:
             url = rebased(link.url, base_url)
-            form = read_form(client.get(url).raise_for_status().text)
+            form = read_form(page_text(client.get(url)))
             points = demo_points(
                 form.criteria,
                 seed=seed,
@@ -145,7 +145,7 @@ def fill_sheets(
                 first = dict(list(fields.items())[:3])
                 _post(client, url, {**first, "action": "draft"})
                 report.drafts += 1
-                form = read_form(client.get(url).raise_for_status().text)
+                form = read_form(page_text(client.get(url)))
                 fields[CSRF_FIELD] = form.csrf
             _post(client, url, {**fields, "action": "submit"})
             report.submitted += 1
@@ -155,6 +155,7 @@ def fill_sheets(
 
 def _post(client: httpx.Client, url: str, fields: dict[str, str]) -> None:
     answer = client.post(url, data=fields)
+    refuse_unavailable(answer)
     if answer.status_code != 303:
         raise RuntimeError(
             f"the portal refused a sample sheet ({answer.status_code}) / 门户拒绝了示例评分: {url}"

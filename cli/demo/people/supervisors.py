@@ -27,7 +27,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import select
 
 from cli.demo.example.year import Record, Report, SampleYear, Visit, load_year
-from cli.demo.people.portal import SampleClock, rebased, running_portal
+from cli.demo.people.portal import SampleClock, page_text, rebased, refuse_unavailable, running_portal
 from models.db import session_scope
 from models.settings import Settings
 from models.states import CheckpointState
@@ -155,6 +155,7 @@ def _post(
     client: httpx.Client, url: str, fields: Mapping[str, str], files: list[tuple[str, tuple[str, bytes, str]]]
 ) -> None:
     answer = client.post(url, data=dict(fields), files=files)
+    refuse_unavailable(answer)
     if answer.status_code != 303:
         raise RuntimeError(
             f"the portal refused a sample form ({answer.status_code}) / 门户拒绝了示例表单: {url}"
@@ -245,7 +246,7 @@ def fill_checkpoints(
             where = f"{link.title} {link.code}#{link.round}"
             clock.set(_at(visit.report.submitted, REPORT_TIME, latest, f"{where} report"))
             url = rebased(link.report_url, base_url)
-            form = _read(client.get(url).raise_for_status().text)
+            form = _read(page_text(client.get(url)))
             fields = {CSRF_FIELD: form.csrf, **report_fields(visit.report, link.budget)}
             sheet = (f"签到表-{link.ref}.png", sign_in_sheet(link.ref), "image/png")
             _post(client, url, fields, [("evidence_sign_in", sheet)])
@@ -254,7 +255,7 @@ def fill_checkpoints(
 
             clock.set(_at(visit.record.visit, RECORD_TIME, latest, f"{where} visit"))
             url = rebased(link.supervise_url, base_url)
-            form = _read(client.get(url).raise_for_status().text)
+            form = _read(page_text(client.get(url)))
             fields = {CSRF_FIELD: form.csrf, **record_fields(visit.record, visit.report)}
             photo = (f"现场照片-{link.ref}.jpg", activity_photo(f"{link.ref}:{link.round}"), "image/jpeg")
             _post(client, url, fields, [("evidence_photo", photo)])
