@@ -91,7 +91,7 @@ def run_flow(flow: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Any:
 
 def _say_undelivered(result: Any) -> None:
     from cli.console import line
-    from cli.outbox import delivery_summary
+    from cli.delivery import delivery_summary
     from models.settings import get_settings
 
     found = result if isinstance(result, dict) else {}

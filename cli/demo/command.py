@@ -62,7 +62,7 @@ def run_step(run: DemoRun, step: Callable[[DemoRun], str]) -> str:
     done = step(run)
     if run.competition_id is None:
         return done
-    from cli.outbox import next_attempt_text
+    from cli.delivery import next_attempt_text
     from models.db import session_scope
     from models.mail.outbox import count_by_state, next_due_at
     from models.settings import get_settings

@@ -33,7 +33,7 @@ def waiting_note(waiting: int, when: str) -> str:
 def _mail_note(run: DemoRun, delivery: dict[str, Any]) -> str:
     """What became of the letters, for the step's line — "all sent" only when none waits or failed —
     and a note for the end of the demo: where the .eml files are, or what still waits and till when."""
-    from cli.outbox import delivery_summary, next_attempt_text
+    from cli.delivery import delivery_summary, next_attempt_text
     from models.settings import get_settings
 
     timezone = get_settings().timezone

@@ -161,12 +161,18 @@ def test_setup_and_intake_with_deployment_run_on_a_worker_and_print_the_same_sum
         runner = Runner(name="test-worker", limit=1)
         setup_id = await runner.aadd_deployment(await setup_competition.ato_deployment(name="setup"))
         intake_id = await runner.aadd_deployment(await intake.ato_deployment(name="intake"))
-        created = await on_the_server(runner, setup_id, "competition", "create", config, "--deployment")
-        with session_scope() as session:  # the call is out (as `grantflow call publish` would leave it)
-            set_state(session, get_competition(session), CompetitionStage.call_open, actor="test")
-        imported = await on_the_server(
-            runner, intake_id, "intake", "import", *files, "--deployment", "--as-of", "2025-02-28T12:00"
-        )
+        try:
+            created = await on_the_server(runner, setup_id, "competition", "create", config, "--deployment")
+            with session_scope() as session:  # the call is out (as `grantflow call publish` leaves it)
+                set_state(session, get_competition(session), CompetitionStage.call_open, actor="test")
+            imported = await on_the_server(
+                runner, intake_id, "intake", "import", *files, "--deployment", "--as-of", "2025-02-28T12:00"
+            )
+        finally:  # the session's harness is shared: a deployment left there with no worker would take
+            # the console's in-process runs of later tests (portal.admin.runner prefers a deployment)
+            async with get_client() as client:
+                for deployment_id in (setup_id, intake_id):
+                    await client.delete_deployment(deployment_id)
         return [created, imported]
 
     (code, out, err), (code2, out2, err2) = asyncio.run(year())
