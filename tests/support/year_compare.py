@@ -69,6 +69,13 @@ PER_RUN = [
     (re.compile(r"^250 2\.0\.0 OK: (stored as|already have) .*"), "250 <the server's answer>"),
     (re.compile(r"<?letter-\d+\.[0-9a-f]+@[A-Za-z0-9.-]+>?"), "<message-id>"),
     (re.compile(r"第 \d+ 次 / attempt \d+"), "第 n 次 / attempt n"),
+    # ids written into texts (as the ``_id`` columns, left out): a document's folder (its
+    # subject's id), a termination's 文号 subject, an evidence file's id in an audit row or a
+    # report's list — PostgreSQL's sequences do not give back the numbers of a transaction cut by
+    # a crash
+    (re.compile(r"\btermination#\d+"), "termination#<id>"),
+    (re.compile(r"/([a-z_]+)-\d+/"), r"/\1-<id>/"),  # a document's folder: publicity-2, termination-3
+    (re.compile(r'"(\w*id)": \d+'), r'"\1": <id>'),
 ]
 MOMENT = re.compile(r"\b(\d{4}-\d\d-\d\d)[ T]\d\d:\d\d(?::\d\d(?:\.\d+)?)?(?:\+00:00|Z)?")
 RECOVERED = "interrupted send: re-queued"  # a crashed sender's letter, settled
@@ -405,6 +412,11 @@ def without_retries(events: list[dict[str, object]]) -> tuple[list[dict[str, obj
     return kept, len(retried)
 
 
+def once_each_password(events: list[dict[str, object]]) -> list[dict[str, object]]:
+    """The audit log without the demo administrator's password changes (see ``compare_years``)."""
+    return [e for e in events if (e["entity"], e["action"], e["actor"]) != ("user", "password", "admin:demo")]
+
+
 def differences(expected: list[dict[str, object]], found: list[dict[str, object]]) -> dict[str, object]:
     """For the message of a failed comparison: row counts and the columns whose values differ."""
     columns = expected[0].keys() if expected else found[0].keys()
@@ -460,6 +472,13 @@ def compare_years(
     expected = table_rows(clean.url, today)
     found = table_rows(crashed.url, today)
     found["audit_event"], retried = without_retries(found["audit_event"])
+    # the demo's console step gives its administrator a new password each run: a re-run after a
+    # kill finds the account and changes its password, audited (an action of its own, which the
+    # clean year, creating the account once, never takes)
+    expected["audit_event"], found["audit_event"] = (
+        once_each_password(expected["audit_event"]),
+        once_each_password(found["audit_event"]),
+    )
     differing = {t: differences(expected[t], found[t]) for t in expected if expected[t] != found.get(t)}
     assert differing == {}, (
         {t: (d["rows"], d["columns"]) for t, d in differing.items()},
