@@ -74,7 +74,8 @@ PER_RUN = [
     # report's list — PostgreSQL's sequences do not give back the numbers of a transaction cut by
     # a crash
     (re.compile(r"\btermination#\d+"), "termination#<id>"),
-    (re.compile(r"/([a-z_]+)-\d+/"), r"/\1-<id>/"),  # a document's folder: publicity-2, termination-3
+    # a document's folder (…/publicity-2/…), a letter's key (…:termination-3)
+    (re.compile(r"(?<=[/:])([a-z_]+)-\d+\b"), r"\1-<id>"),
     (re.compile(r'"(\w*id)": \d+'), r'"\1": <id>'),
 ]
 MOMENT = re.compile(r"\b(\d{4}-\d\d-\d\d)[ T]\d\d:\d\d(?::\d\d(?:\.\d+)?)?(?:\+00:00|Z)?")
