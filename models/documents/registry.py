@@ -14,9 +14,10 @@ Writing the same path again returns the same row and writes nothing: a document 
 one decision at its moment, written once (only a file lost from disk is written again).
 
 A file is written whole (a temporary name, then a rename) before its row is flushed, and a file new
-to the folder is removed again if the session's transaction rolls back: a failed step leaves
-neither rows nor files behind. A full disk (ENOSPC, or a quota) is ``StorageFull``, naming the
-folder, at once — never half a file.
+to the folder is removed again if the session's transaction rolls back — or, when its process was
+killed before the commit, by the next process to write a document (``models/documents/pending.py``):
+a failed step leaves neither rows nor files behind. A full disk (ENOSPC, or a quota) is
+``StorageFull``, naming the folder, at once — never half a file.
 """
 
 from __future__ import annotations
@@ -30,10 +31,10 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from models import faults
+from models.documents import pending
 from models.documents.application_form import APPLICATION_FORM
 from models.documents.engine.docx import CompiledDocx, load_docx
 from models.documents.engine.templating import Registry, TemplateRole
@@ -189,12 +190,17 @@ def write_document(
     target = Path(documents_dir) / relative
     if record is not None and target.is_file():
         return record  # written once
+    pending.sweep_if_due(session, Path(documents_dir))  # files of a killed process's transaction
     data = render_document(role, context() if callable(context) else context)
     digest = hashlib.sha256(data).hexdigest()
-    existed = target.exists()
+    if not target.exists():
+        try:
+            pending.note_new_file(session, Path(documents_dir), target)  # listed before it is written
+        except OSError as exc:
+            if _is_full(exc):
+                raise _storage_full(target) from exc
+            raise
     _write_atomically(target, data)
-    if not existed:
-        session.info.setdefault(_NEW_FILES, []).append(target)
     faults.reach("document", relative)
     if record is None:
         record = GeneratedDocument(
@@ -227,26 +233,17 @@ def _write_atomically(target: Path, data: bytes) -> None:
     except BaseException as exc:
         if temporary:
             Path(temporary).unlink(missing_ok=True)
-        if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
-            raise StorageFull(
-                f"文书目录空间已满，本步骤未保存任何文书 / no space left on the documents disk "
-                f"({target.parent}): nothing of this step was kept — free some space and run it again"
-            ) from exc
+        if isinstance(exc, OSError) and _is_full(exc):
+            raise _storage_full(target) from exc
         raise
 
 
-_NEW_FILES = "grantflow.documents.new_files"  # session.info: files this transaction created
+def _is_full(exc: OSError) -> bool:
+    return exc.errno in (errno.ENOSPC, errno.EDQUOT)
 
 
-@sa.event.listens_for(sa.orm.Session, "after_commit")
-def _keep_new_files(session: sa.orm.Session) -> None:
-    session.info.pop(_NEW_FILES, None)
-
-
-@sa.event.listens_for(sa.orm.Session, "after_transaction_end")
-def _remove_new_files(session: sa.orm.Session, transaction: sa.orm.SessionTransaction) -> None:
-    """A transaction that ends without a commit (rolled back, or its session closed) takes the
-    files it created with it: no file without its row."""
-    if transaction.parent is None:
-        for path in session.info.pop(_NEW_FILES, []):
-            Path(path).unlink(missing_ok=True)
+def _storage_full(target: Path) -> StorageFull:
+    return StorageFull(
+        f"文书目录空间已满，本步骤未保存任何文书 / no space left on the documents disk "
+        f"({target.parent}): nothing of this step was kept — free some space and run it again"
+    )
