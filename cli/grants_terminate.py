@@ -23,11 +23,11 @@ def terminate(
     """终止资助项目 / terminate a grant (after a failed re-check or a missed rectification deadline)."""
     from models.competition.tables import Competition
     from models.db import session_scope
+    from models.funding.grants import grant_by_ref
     from models.money import format_yuan
     from models.settings import get_settings
     from models.supervision.notices import queue_outcome_letters
     from models.supervision.outcomes import terminate_grant
-    from models.supervision.supervisors import grant_by_ref
     from models.types import utcnow
 
     now = utcnow()

@@ -87,7 +87,8 @@ def reassign_command(
 ) -> None:
     """更换项目的督导（审计）/ hand a grant to another supervisor (audited)."""
     from models.db import session_scope
-    from models.supervision.supervisors import grant_by_ref, reassign, supervisor_by_email
+    from models.funding.grants import grant_by_ref
+    from models.supervision.supervisors import reassign, supervisor_by_email
 
     competition_id = _competition_id(competition)
     with session_scope() as session:

@@ -37,6 +37,9 @@ KEY_LENGTH = 300
 class OutboxLetter(SQLModel, table=True):
     __tablename__ = "outbox_letter"
     __machine__: ClassVar[Machine] = Machine("letter", "state", LETTER_MOVES)
+    # a sender's claim and the delivery's counts ask for a competition's letters in one state: by
+    # competition alone they walked every letter of the year, once per batch of ten (N²)
+    __table_args__ = (sa.Index("ix_outbox_letter_competition_state", "competition_id", "state"),)
 
     id: int | None = Field(default=None, primary_key=True)
     competition_id: int | None = Field(default=None, foreign_key="competition.id", index=True)

@@ -270,18 +270,6 @@ def deactivate_supervisor(session: Session, *, supervisor_id: int, actor: str, r
     return set_active(session, row=supervisor, active=False, entity="supervisor", actor=actor, reason=reason)
 
 
-def grant_by_ref(session: Session, *, competition_id: int, ref: str) -> Grant:
-    """The grant of the application with 申报编号 ``ref``; ``NotFound`` names the ref."""
-    found = session.exec(
-        select(Grant)
-        .join(Application, col(Application.id) == col(Grant.application_id))
-        .where(Grant.competition_id == competition_id, Application.ref == ref.strip())
-    ).first()
-    if found is None:
-        raise NotFound(f"没有申报编号为 {ref} 的资助项目 / no grant for application {ref}")
-    return found
-
-
 def supervisor_by_email(session: Session, *, competition_id: int, email: str) -> Supervisor:
     found = session.exec(
         select(Supervisor).where(

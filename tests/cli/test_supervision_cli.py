@@ -103,7 +103,7 @@ def test_grants_terminate_command(failed_twice):
     assert result.exit_code == 0, result.output
     assert "已终止 / terminated" in result.output and "应退回 claw back" in result.output
     with Session(world.engine) as session:
-        from models.supervision.supervisors import grant_by_ref
+        from models.funding.grants import grant_by_ref
 
         assert (
             grant_by_ref(session, competition_id=world.competition_id, ref=ref).state is GrantState.terminated

@@ -13,13 +13,13 @@ from sqlmodel import Session, select
 
 from models.audit import AuditEvent
 from models.errors import Conflict, InputError, NotFound
+from models.funding.grants import grant_by_ref
 from models.links import LinkRefused
 from models.supervision.links import checkpoint_token, open_checkpoint_link
 from models.supervision.plan import grant_parts
 from models.supervision.schedule import open_checkpoints, schedule_checkpoints
 from models.supervision.supervisors import (
     assign_supervisors,
-    grant_by_ref,
     grant_supervisors,
     load_supervisors,
     reassign,
