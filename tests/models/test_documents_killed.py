@@ -20,9 +20,9 @@ from sqlalchemy import Engine
 from sqlmodel import Session, select
 
 from models.documents import pending
-from models.documents.registry import DOCUMENTS, write_document
 from models.documents.tables import GeneratedDocument
 from tests.cli.test_cli import ROOT
+from tests.tasks.test_storage_full import write_receipt
 
 CHILD = """
 import os, signal, sys
@@ -66,20 +66,6 @@ def _killed(child: subprocess.Popen[str]) -> None:
     assert child.wait(timeout=60) == -signal.SIGKILL
 
 
-def _write(session: Session, documents: Path, subject_id: int) -> GeneratedDocument:
-    return write_document(
-        session,
-        role="receipt",
-        context=DOCUMENTS.get("receipt").keys,
-        competition_id=None,
-        stage="intake",
-        subject_entity="application",
-        subject_id=subject_id,
-        filename=f"受理回执-{subject_id}.docx",
-        documents_dir=documents,
-    )
-
-
 def _files(documents: Path) -> list[str]:
     return sorted(str(p.relative_to(documents)) for p in documents.rglob("*") if p.is_file())
 
@@ -97,7 +83,7 @@ def test_the_file_of_a_killed_transaction_is_removed_by_the_next_writer(engine, 
 
     _forget_sweeps()
     with Session(engine, expire_on_commit=False) as session:
-        kept = _write(session, documents, 8)  # the re-run's subject has a new id: a new folder
+        kept = write_receipt(session, documents, 8)  # the re-run's subject has a new id: a new folder
         session.commit()
     assert _files(documents) == [kept.path]
     with Session(engine) as session:

@@ -115,7 +115,7 @@ def test_documents_disk_full_mid_stage_stops_in_one_line_keeps_nothing_then_a_re
             assert document.testzip() is None and "word/document.xml" in document.namelist()
 
 
-def _write(session: Session, documents: Path, subject_id: int) -> GeneratedDocument:
+def write_receipt(session: Session, documents: Path, subject_id: int) -> GeneratedDocument:
     return write_document(
         session,
         role="receipt",
@@ -132,12 +132,12 @@ def _write(session: Session, documents: Path, subject_id: int) -> GeneratedDocum
 def test_a_document_of_a_transaction_that_rolls_back_is_removed(sqlite_engine, tmp_path):
     documents = tmp_path / "documents"
     with Session(sqlite_engine, expire_on_commit=False) as session:
-        kept = _write(session, documents, 1)
+        kept = write_receipt(session, documents, 1)
         session.commit()
     kept_path = documents / kept.path
     with Session(sqlite_engine, expire_on_commit=False) as session:
-        again = _write(session, documents, 1)  # the same document: its file existed before
-        gone = _write(session, documents, 2)
+        again = write_receipt(session, documents, 1)  # the same document: its file existed before
+        gone = write_receipt(session, documents, 2)
         gone_path = documents / gone.path
         assert gone_path.is_file() and again.id == kept.id
         session.rollback()
@@ -145,7 +145,7 @@ def test_a_document_of_a_transaction_that_rolls_back_is_removed(sqlite_engine, t
     with Session(
         sqlite_engine, expire_on_commit=False
     ) as session:  # a session closed without a commit rolls back too
-        closed = _write(session, documents, 3)
+        closed = write_receipt(session, documents, 3)
         closed_path = documents / closed.path
     assert not closed_path.exists()
     with Session(sqlite_engine, expire_on_commit=False) as session:
