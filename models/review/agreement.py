@@ -43,6 +43,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, localcontext
 from fractions import Fraction
+from itertools import combinations
 from typing import Any
 
 from models.bilingual import Bilingual
@@ -361,6 +362,11 @@ def largest_complete_block(cells: Mapping[tuple[int, int], object]) -> Block | N
     Every maximal complete block's judges are the intersection of its targets' judge sets, so the
     candidates are the closure of those sets under intersection. Ties prefer more targets, then the
     smaller judge ids.
+
+    Two sets can meet in two judges only if they share a pair of judges, so each set is intersected
+    with the sets sharing one of its pairs (an index by pair), not with all of them; and a block's
+    targets are looked for among the targets of its rarest judge. Both were scans of everything
+    per set: 9,000 applications of three experts each took minutes.
     """
     targets = sorted({t for t, _ in cells})
     judges = sorted({j for _, j in cells})
@@ -369,12 +375,13 @@ def largest_complete_block(cells: Mapping[tuple[int, int], object]) -> Block | N
     for t, j in cells:
         masks[t] |= bit[j]
     base = {m for m in masks.values() if m.bit_count() >= 2}
+    partners = _Partners(base)
     candidates = set(base)
     frontier = set(base)
     while frontier:  # intersecting with the base sets, round by round, reaches every intersection
         new: set[int] = set()
         for a in frontier:
-            for b in base:
+            for b in partners.of(a):
                 both = a & b
                 if both.bit_count() >= 2 and both not in candidates:
                     new.add(both)
@@ -382,9 +389,14 @@ def largest_complete_block(cells: Mapping[tuple[int, int], object]) -> Block | N
                 return None
         candidates |= new
         frontier = new
+    targets_of: dict[int, list[int]] = {}  # judge position → targets, in order
+    for t in targets:
+        for position in _positions(masks[t]):
+            targets_of.setdefault(position, []).append(t)
     best: tuple[tuple[int, int, tuple[int, ...]], tuple[int, ...], tuple[int, ...]] | None = None
     for mask in candidates:
-        block_targets = tuple(t for t in targets if masks[t] & mask == mask)
+        rarest = min(_positions(mask), key=lambda position: len(targets_of[position]))
+        block_targets = tuple(t for t in targets_of[rarest] if masks[t] & mask == mask)
         if len(block_targets) < 2:
             continue
         block_judges = tuple(j for j in judges if bit[j] & mask)
@@ -392,6 +404,43 @@ def largest_complete_block(cells: Mapping[tuple[int, int], object]) -> Block | N
         if best is None or score > best[0]:
             best = (score, block_targets, block_judges)
     return None if best is None else (best[1], best[2])
+
+
+_PAIRS_UP_TO = 24  # judges in a set indexed by its pairs (276 pairs); a wider set meets every set
+
+
+class _Partners:
+    """The sets of ``base`` that may meet a given set in two judges or more."""
+
+    def __init__(self, base: set[int]) -> None:
+        self.base = base
+        self.wide: set[int] = set()
+        self.by_pair: dict[tuple[int, int], list[int]] = {}
+        for mask in base:
+            positions = _positions(mask)
+            if len(positions) > _PAIRS_UP_TO:
+                self.wide.add(mask)
+                continue
+            for pair in combinations(positions, 2):
+                self.by_pair.setdefault(pair, []).append(mask)
+
+    def of(self, mask: int) -> set[int]:
+        positions = _positions(mask)
+        if len(positions) > _PAIRS_UP_TO:
+            return self.base
+        found = set(self.wide)
+        for pair in combinations(positions, 2):
+            found.update(self.by_pair.get(pair, ()))
+        return found
+
+
+def _positions(mask: int) -> list[int]:
+    positions = []
+    while mask:
+        low = mask & -mask
+        positions.append(low.bit_length() - 1)
+        mask ^= low
+    return positions
 
 
 def _design(cells: Mapping[tuple[int, int], Decimal], one: OneWay) -> tuple[str, str, str, Shape]:

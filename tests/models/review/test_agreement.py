@@ -3,6 +3,7 @@ Shrout & Fleiss (1979) textbook example, and (when installed) pingouin."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import warnings
 from decimal import Decimal
@@ -99,6 +100,51 @@ def test_largest_complete_block_picks_most_cells():
 def test_largest_complete_block_none_without_two_by_two():
     cells = {(1, 1): Decimal(1), (2, 2): Decimal(1), (3, 3): Decimal(1)}
     assert largest_complete_block(cells) is None
+
+
+def _every_block_by_brute_force(cells):
+    """The largest complete block by trying every subset of judges (small inputs only)."""
+    targets = sorted({t for t, _ in cells})
+    judges = sorted({j for _, j in cells})
+    best = None
+    for size in range(2, len(judges) + 1):
+        for chosen in itertools.combinations(judges, size):
+            block_targets = tuple(t for t in targets if all((t, j) in cells for j in chosen))
+            if len(block_targets) < 2:
+                continue
+            score = (len(block_targets) * size, len(block_targets), tuple(-j for j in chosen))
+            if best is None or score > best[0]:
+                best = (score, block_targets, chosen)
+    return None if best is None else (best[1], best[2])
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    st.lists(st.sets(st.integers(1, 7), min_size=2, max_size=4), max_size=14),
+    st.sets(st.integers(1, 14), max_size=3),
+)
+def test_largest_complete_block_equals_trying_every_set_of_judges(panels, complete_targets):
+    """Each target's panel of 2–4 of 7 experts, some targets scored by all 7 (wide sets beside narrow)."""
+    cells = {(t, j): Decimal(1) for t, panel in enumerate(panels, 1) for j in panel} | {
+        (t, j): Decimal(1) for t in complete_targets for j in range(1, 8)
+    }
+    assert largest_complete_block(cells) == _every_block_by_brute_force(cells)
+
+
+def test_largest_complete_block_found_where_panels_meet():
+    """Panels {1,2,3}, {1,2,4}, {1,2,5}: no panel twice, the block is where they meet."""
+    cells = {
+        (t, j): Decimal(1) for t, panel in enumerate(({1, 2, 3}, {1, 2, 4}, {1, 2, 5}), 1) for j in panel
+    }
+    assert largest_complete_block(cells) == ((1, 2, 3), (1, 2))
+
+
+def test_largest_complete_block_of_panels_wider_than_the_pair_index():
+    """Sets of 30 judges are met by scanning, not by the pair index: the same answer."""
+    cells = {(t, j): Decimal(1) for t in (1, 2, 3) for j in range(1, 31)} | {
+        (t, j): Decimal(1) for t in (4, 5) for j in (1, 2, 40)
+    }
+    assert largest_complete_block(cells) == ((1, 2, 3), tuple(range(1, 31)))
 
 
 def test_panel_agreement_complete_design_uses_everything():
