@@ -17,7 +17,9 @@ waited for, and split by the server's own record:
     bookkeeping   Running → Completed minus the work: Prefect's state and task-run records
     work          first task run's start → last task run's end: the flow's own work
 
-The module import costs are measured beside (``python -X importtime`` in a fresh process). Then the
+The module import costs are measured beside (``python -X importtime`` in a fresh process), and
+in CPU seconds (``import_cpu``: the process's own rusage, robust where wall times vary 4–10× with
+the machine's load). Then the
 two-worker figure: four runs of two competitions created at once (each competition's call and its
 export), with one process worker and with two. Timings are figures, never test assertions.
 """
@@ -282,6 +284,68 @@ def _heaviest_imports(module: str, count: int = 8) -> list[tuple[str, float]]:
     return [(k, round(v / 1e6, 2)) for k, v in sorted(totals.items(), key=lambda kv: -kv[1])[:count]]
 
 
+# The entrypoint modules measured apart: the two stages timed above, the hourly lifecycle (it imports
+# every stage flow), and the stages whose modules loaded openpyxl, numpy or networkx at the top.
+CPU_MODULES = (
+    "flows.deliver",
+    "flows.call",
+    "flows.lifecycle",
+    "flows.review",
+    "flows.evaluation",
+    "flows.funding",
+)
+HEAVY = ("openpyxl", "numpy", "networkx", "matplotlib", "PIL", "docx")
+CPU_PROBE = """
+import resource, sys, time
+def cpu():
+    used = resource.getrusage(resource.RUSAGE_SELF)
+    return used.ru_utime + used.ru_stime
+engine = cpu()
+import prefect.engine, prefect.flow_engine
+flow = cpu()
+{statement}
+done = cpu()
+heavy = sorted(name for name in {heavy!r} if name in sys.modules)
+print(engine, flow - engine, done - flow, " ".join(heavy) or "-")
+"""
+
+
+def _import_cpu(module: str | None, repeats: int = 3) -> dict[str, Any]:
+    """CPU seconds (user + system, the process's own rusage: robust on a loaded machine, unlike
+    wall time) of a fresh ``python`` importing Prefect's engine, then ``module``, as the worker's
+    child does — the median of ``repeats`` — and the heavy libraries it then holds."""
+    runs = []
+    for _ in range(repeats):
+        answer = subprocess.run(
+            [
+                sys.executable,
+                "-c",
+                CPU_PROBE.format(statement=f"import {module}" if module else "", heavy=HEAVY),
+            ],
+            cwd=ROOT,
+            env=_env(Path(tempfile.gettempdir())),
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        start, engine, flow, heavy = answer.stdout.split(maxsplit=3)
+        runs.append((float(start), float(engine), float(flow), heavy.strip()))
+    return {
+        "interpreter_cpu_s": round(statistics.median(r[0] for r in runs), 3),
+        "prefect_engine_cpu_s": round(statistics.median(r[1] for r in runs), 3),
+        "module_cpu_s": round(statistics.median(r[2] for r in runs), 3),
+        "heavy_loaded": runs[0][3],
+    }
+
+
+def import_cpu() -> dict[str, Any]:
+    """``_import_cpu`` of each of ``CPU_MODULES``, and of Prefect's engine alone."""
+    figures = {"(prefect.engine alone)": _import_cpu(None)}
+    for module in CPU_MODULES:
+        figures[module] = _import_cpu(module)
+    return figures
+
+
 def measure() -> dict[str, Any]:
     figures: dict[str, Any] = {"settings": {}}
     settings = {"before": {"PREFECT_WORKER_QUERY_SECONDS": "10"}, "after": {}}
@@ -304,6 +368,7 @@ def measure() -> dict[str, Any]:
         "… + flows.call (s)": _import_seconds("import prefect.engine, flows.call"),
         "heaviest after the engine (flows.call, self s)": _heaviest_imports("flows.call"),
     }
+    figures["import_cpu"] = import_cpu()
     return figures
 
 
@@ -339,6 +404,19 @@ def markdown(figures: dict[str, Any], command: str) -> str:
     lines += ["", "Imports in a fresh process (what the worker's child pays before the flow runs):", ""]
     for key, value in figures["imports"].items():
         lines.append(f"- {key}: {value}")
+    lines += [
+        "",
+        "CPU seconds of a fresh process (user + system, median of 3): the interpreter's start, "
+        "`import prefect.engine`, then the entrypoint's module; the heavy libraries it then holds:",
+        "",
+        "| module | interpreter | prefect.engine | the module | heavy libraries loaded |",
+        "| --- | ---: | ---: | ---: | --- |",
+    ]
+    for module, cpu in figures["import_cpu"].items():
+        lines.append(
+            f"| {module} | {cpu['interpreter_cpu_s']:.2f} | {cpu['prefect_engine_cpu_s']:.2f} | "
+            f"{cpu['module_cpu_s']:.2f} | {cpu['heavy_loaded']} |"
+        )
     lines += [
         "",
         "Two competitions' runs created at once (export-year and deliver-letters of each), `after` settings:",

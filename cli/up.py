@@ -104,6 +104,15 @@ def worker_environment() -> dict[str, str]:
     }
 
 
+def portal_command(port: int, workers: int | None = None) -> list[str]:
+    """``grantflow portal`` as ``up`` starts it: ``workers`` uvicorn processes, by default the count
+    the docs recommend (one per core: ``portal.serving.recommended_workers``)."""
+    from portal.serving import recommended_workers
+
+    count = recommended_workers() if workers is None else workers
+    return [sys.executable, "-m", "cli.main", "portal", "--port", str(port), "--workers", str(count)]
+
+
 def _start(name: str, command: list[str], env: dict[str, str]) -> int:
     log = (run_dir() / f"{name}.log").open("ab")
     process = subprocess.Popen(
@@ -184,6 +193,14 @@ def up(
     deploy: Annotated[
         bool, typer.Option("--deploy/--no-deploy", help="部署各阶段流程 / create the deployments")
     ] = True,
+    portal_workers: Annotated[
+        int | None,
+        typer.Option(
+            "--portal-workers",
+            min=1,
+            help="门户工作进程数，默认每核一个 / portal worker processes (default: one per core)",
+        ),
+    ] = None,
 ) -> None:
     """启动本机全套服务 / start Prefect server, work pool, deployments, a worker and the portal."""
     from models.db import default_engine, upgrade_database
@@ -226,9 +243,13 @@ def up(
             started.append("worker")
             line(f"  ✓ 工作进程 / worker on pool {POOL}")
         if portal:
-            _start("portal", [sys.executable, "-m", "cli.main", "portal", "--port", str(portal_port)], env)
+            command = portal_command(portal_port, portal_workers)
+            _start("portal", command, env)
             started.append("portal")
-            line(f"  ✓ 门户 / portal: http://127.0.0.1:{portal_port}")
+            line(
+                f"  ✓ 门户 / portal: http://127.0.0.1:{portal_port} "
+                f"({command[-1]} 个工作进程 / worker processes)"
+            )
             for text in console_lines(f"http://127.0.0.1:{portal_port}"):
                 line(f"  ✓ {text}" if text.startswith("管理后台") else f"  {text}")
     except BaseException:

@@ -21,9 +21,6 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from sqlmodel import Session, col, func, select
 
 from models.competition.config import CompetitionConfig
@@ -271,7 +268,12 @@ def write_roster_xlsx(
     session: Session, *, competition_id: int, query: RosterQuery, config: CompetitionConfig, timezone: str
 ) -> tuple[bytes, int]:
     """The view (every page of it) as an .xlsx, and how many rows it holds. Written in openpyxl's
-    write-only mode; every text cell is a string (``=…`` typed by an applicant stays text)."""
+    write-only mode; every text cell is a string (``=…`` typed by an applicant stays text).
+    openpyxl is imported here: the pages and flows that write no workbook do not load it."""
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
     pools = {p.code: p.name for p in config.pools}
     categories = {c.code: c.name for c in config.categories}
     zone = ZoneInfo(timezone)

@@ -21,16 +21,14 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from enum import Enum
+from functools import cache
 from itertools import chain, islice
 from pathlib import Path
-from typing import Any
+from re import Pattern
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-from openpyxl.utils import get_column_letter
 from sqlmodel import Session, SQLModel, col, select
 
 from models.audit import AuditEvent
@@ -44,6 +42,9 @@ from models.mail.outbox import OutboxLetter
 from models.review.tables import ReviewAssignment, ReviewResult, Score
 from models.supervision.tables import Checkpoint, CheckpointReport
 from models.types import DecimalText, UtcDateTime
+
+if TYPE_CHECKING:
+    from openpyxl import Workbook
 
 YUAN = "#,##0.00"
 BATCH = 500
@@ -288,12 +289,21 @@ def _rows(session: Session, spec: SheetSpec, competition_id: int) -> Iterator[Se
     yield from session.connection().execute(query)
 
 
+@cache
+def _illegal_characters() -> Pattern[str]:
+    """The characters Excel forbids in a cell (openpyxl's own pattern, imported when a workbook is
+    written: a flow run that writes none does not import openpyxl)."""
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+    return ILLEGAL_CHARACTERS_RE
+
+
 def _text(value: Any) -> str:
     if isinstance(value, Enum):
         value = value.value
     if isinstance(value, (dict, list)):
         value = json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
-    return ILLEGAL_CHARACTERS_RE.sub("", str(value))
+    return _illegal_characters().sub("", str(value))
 
 
 def _value(kind: str, value: Any, zone: ZoneInfo) -> Any:
@@ -337,6 +347,9 @@ NUMBER_FORMATS = {"money": YUAN, "datetime": "yyyy-mm-dd hh:mm", "date": "yyyy-m
 def _money_sheet(workbook: Workbook, session: Session, competition_id: int, timezone: str) -> int:
     """资金结算: every grant's money in parts and the year's total — ``annual_figures``' own figures,
     so the workbook, the 年度总结报告 and ``grantflow report`` print the same numbers."""
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.utils import get_column_letter
+
     from models.evaluation.annual import annual_figures
 
     figures = annual_figures(session, competition_id=competition_id, timezone=timezone)
@@ -367,6 +380,10 @@ def export_workbook(
     session: Session, *, competition_id: int, path: Path | str, timezone: str
 ) -> dict[str, int]:
     """Write every table of the competition to ``path`` (.xlsx); returns the rows per sheet."""
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.utils import get_column_letter
+
     target = Path(path)
     if target.suffix.lower() != ".xlsx":
         raise InputError(

@@ -11,6 +11,9 @@ as ``UNCALCULATED``, not as an empty cell.
 
 Every failure of the file itself — not a zip, damaged XML, a shared string that is not there —
 becomes ``InputError`` naming the file.
+
+openpyxl (and numpy, which it loads) is imported when a workbook is opened, not with this module:
+an intake run of a .json or .csv file, or the web form's, does not pay for it.
 """
 
 from __future__ import annotations
@@ -19,28 +22,35 @@ import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
-from typing import Any
-
-import openpyxl
-from openpyxl.worksheet._read_only import ReadOnlyWorksheet
-from openpyxl.worksheet._reader import WorkSheetParser
-from openpyxl.xml.constants import SHEET_MAIN_NS
+from typing import TYPE_CHECKING, Any
 
 from models.errors import InputError, Problem
 from models.intake.fields import UNCALCULATED
 
-_FORMULA = f"{{{SHEET_MAIN_NS}}}f"
+if TYPE_CHECKING:
+    from openpyxl.worksheet._read_only import ReadOnlyWorksheet
+    from openpyxl.worksheet._reader import WorkSheetParser
 
 
-class _Parser(WorkSheetParser):
-    """openpyxl's sheet parser, telling an uncalculated formula apart from an empty cell."""
+@cache
+def _parser_class() -> type[WorkSheetParser]:
+    """openpyxl's sheet parser, telling an uncalculated formula apart from an empty cell (the class
+    made once, when the first sheet is read)."""
+    from openpyxl.worksheet._reader import WorkSheetParser
+    from openpyxl.xml.constants import SHEET_MAIN_NS
 
-    def parse_cell(self, element: Any) -> dict[str, Any]:
-        cell: dict[str, Any] = super().parse_cell(element)
-        if cell["value"] is None and element.find(_FORMULA) is not None:
-            cell["value"] = UNCALCULATED
-        return cell
+    formula = f"{{{SHEET_MAIN_NS}}}f"
+
+    class _Parser(WorkSheetParser):
+        def parse_cell(self, element: Any) -> dict[str, Any]:
+            cell: dict[str, Any] = super().parse_cell(element)
+            if cell["value"] is None and element.find(formula) is not None:
+                cell["value"] = UNCALCULATED
+            return cell
+
+    return _Parser
 
 
 def _blank(value: Any) -> bool:
@@ -65,7 +75,7 @@ class Sheet:
         try:
             with self._ws._get_source() as source, warnings.catch_warnings():
                 warnings.simplefilter("ignore")  # a date cell out of range reads as "#VALUE!"
-                parser = _Parser(
+                parser = _parser_class()(
                     source,
                     self._ws._shared_strings,
                     data_only=True,
@@ -114,6 +124,9 @@ class Workbook:
 @contextmanager
 def open_workbook(path: Path) -> Iterator[Workbook]:
     """The workbook's sheets, streamed; ``InputError`` when the file is no readable .xlsx."""
+    import openpyxl
+    from openpyxl.worksheet._read_only import ReadOnlyWorksheet
+
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # "Data Validation extension is not supported" …

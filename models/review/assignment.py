@@ -28,8 +28,6 @@ from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
-import networkx as nx
-
 from models.errors import InputError, Problem
 
 _PERTURBATION = 1000  # seeded tie-breaking costs are drawn from 0 … 999
@@ -201,6 +199,8 @@ def assign(
     total = sum(needs.values())
     if total == 0:
         return []
+
+    import networkx as nx  # here, not at the top: only an assignment needs it (0.2–0.9 s to import)
 
     rng = random.Random(seed)
     big = total * _PERTURBATION + 1  # one unit of load outweighs every tie-breaking cost together
