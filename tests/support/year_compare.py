@@ -70,12 +70,14 @@ PER_RUN = [
     (re.compile(r"<?letter-\d+\.[0-9a-f]+@[A-Za-z0-9.-]+>?"), "<message-id>"),
     (re.compile(r"第 \d+ 次 / attempt \d+"), "第 n 次 / attempt n"),
     # ids written into texts (as the ``_id`` columns, left out): a document's folder (its
-    # subject's id), a termination's 文号 subject, an evidence file's id in an audit row or a
-    # report's list — PostgreSQL's sequences do not give back the numbers of a transaction cut by
-    # a crash
-    (re.compile(r"\btermination#\d+"), "termination#<id>"),
-    # a document's folder (…/publicity-2/…), a letter's key (…:termination-3)
+    # subject's id), a termination's or a rectification's 文号 subject, a 整改通知's file name (the
+    # rectification's id after the 申报编号), an evidence file's id in an audit row or a report's
+    # list — PostgreSQL's sequences do not give back the numbers of a transaction cut by a crash
+    (re.compile(r"\b(termination|rectification)#\d+"), r"\1#<id>"),
+    (re.compile(r"(整改通知-[^/\s\"]+)-\d+(\.docx)?\b"), r"\1-<id>\2"),
+    # a document's folder (…/publicity-2/…), a letter's key (…:termination-3, …|role:checkpoint:25:…)
     (re.compile(r"(?<=[/:])([a-z_]+)-\d+\b"), r"\1-<id>"),
+    (re.compile(r"(?<=[|:])([a-z_]+):\d+(?=:)"), r"\1:<id>"),
     (re.compile(r'"(\w*id)": \d+'), r'"\1": <id>'),
 ]
 MOMENT = re.compile(r"\b(\d{4}-\d\d-\d\d)[ T]\d\d:\d\d(?::\d\d(?:\.\d+)?)?(?:\+00:00|Z)?")
