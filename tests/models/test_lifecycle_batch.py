@@ -13,31 +13,18 @@ from sqlmodel import Session, col, func, select
 from models.audit import AuditEvent, history, take_effect
 from models.errors import IllegalTransition
 from models.lifecycle import set_state, set_states
-from models.mail.letters import LETTERS, compose_letter
 from models.mail.outbox import OutboxLetter
 from models.states import LetterState
+from tests.support.outbox import queue_receipts
 
 AS_OF = datetime(2025, 3, 1, 9, 30, tzinfo=UTC)
 
 
 def compose(session: Session, count: int, *, first: int = 0, hold: str = "") -> list[OutboxLetter]:
-    """Receipts queued as intake queues them (held as drafts with ``hold``), committed."""
-    letters = [
-        compose_letter(
-            session,
-            role="receipt",
-            stage="intake",
-            recipient_email=f"user{n}@example.org",
-            recipient_name=f"申报单位{n}号",
-            context=LETTERS.get("receipt").keys,
-            subject_entity="application",
-            subject_id=n,
-            hold=hold,
-        )
-        for n in range(first, first + count)
-    ]
-    session.commit()
-    return letters
+    """Receipts queued as intake queues them (held as drafts with ``hold``), read into ``session``."""
+    ids = queue_receipts(session.get_bind(), count, start=first, hold=hold)  # type: ignore[arg-type]
+    query = select(OutboxLetter).where(col(OutboxLetter.id).in_(ids)).order_by(col(OutboxLetter.id))
+    return list(session.exec(query))
 
 
 def audit_count(session: Session) -> int:
