@@ -160,6 +160,8 @@ def set_states(
     if any(type(obj) is not table for obj in objs):
         raise TypeError("set_states moves rows of one table at a time")
     machine = machine_for(objs[0])
+    if len({id(obj) for obj in objs}) != len(objs):
+        raise ValueError(f"{machine.entity}: the same row twice in one batch")
     moves = [_checked(machine, obj, to) for obj in objs]  # every move checked before any write
     session.add_all(objs)
     new = [obj for obj in objs if sa_inspect(obj).key is None]
@@ -168,9 +170,7 @@ def set_states(
     mapper = sa_inspect(table)
     (key,) = mapper.primary_key
     column = mapper.columns[machine.attribute]
-    ids = [getattr(obj, key.key) for obj in objs]
-    if len(set(ids)) != len(ids):
-        raise ValueError(f"{machine.entity}: the same row twice in one batch")
+    ids = [getattr(obj, key.key) for obj in objs]  # distinct: one session holds one object a row
     target = moves[0][1]  # the same for all: one machine, one enum
     won: set[Any] = set()
     for current in dict.fromkeys(current for current, _ in moves):  # distinct from-states, in order
@@ -185,7 +185,7 @@ def set_states(
         won.update(result.scalars())
     winners: list[Row] = []
     audit: list[tuple[int, str, str, str]] = []
-    for obj, row_id, (current, target), why in zip(objs, ids, moves, reasons, strict=True):
+    for obj, row_id, (current, _), why in zip(objs, ids, moves, reasons, strict=True):
         if row_id in won:
             set_committed_value(obj, machine.attribute, target)
             winners.append(obj)
