@@ -174,6 +174,59 @@ def _one(name: str, runner: Any, count: int, *, attachment: bool, delay_ms: int)
         shutil.rmtree(folder, ignore_errors=True)
 
 
+def cpu_a_letter(count: int = 400, *, connections: int = 8, delay_ms: int = 20) -> float:
+    """Milliseconds of this process's CPU (``time.process_time``) a letter for ``run_ours``: the
+    sender's own cost, comparable on a loaded machine where messages per second are not (the sink
+    runs in its own process and is not counted)."""
+    folder = Path(tempfile.mkdtemp(prefix="bench-mail-cpu-"))
+    try:
+        url = _outbox(folder, count, attachment=False)
+        sink = Sink(folder / "sink", delay_ms)
+        try:
+            cpu = time.process_time()
+            run_ours(url, folder / "documents", sink.port, connections)
+            used = time.process_time() - cpu
+            delivered = sink.count()
+        finally:
+            sink.stop()
+        assert delivered == count, f"{delivered} of {count} delivered"
+        return round(used * 1000 / count, 2)
+    finally:
+        dispose_engines()
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def profile_ours(count: int = 300, *, connections: int = 16, delay_ms: int = 20, top: int = 40) -> str:
+    """cProfile of ``run_ours`` with ``asyncio.to_thread`` run inline, so the profile sees the
+    database work done in threads; the ``top`` functions by cumulative time."""
+    import cProfile
+    import pstats
+
+    async def inline(fn: Any, /, *args: Any, **kwargs: Any) -> Any:
+        return fn(*args, **kwargs)
+
+    folder = Path(tempfile.mkdtemp(prefix="bench-mail-profile-"))
+    original = asyncio.to_thread
+    try:
+        url = _outbox(folder, count, attachment=False)
+        sink = Sink(folder / "sink", delay_ms)
+        profiler = cProfile.Profile()
+        asyncio.to_thread = inline  # type: ignore[assignment]
+        try:
+            profiler.enable()
+            run_ours(url, folder / "documents", sink.port, connections)
+            profiler.disable()
+        finally:
+            asyncio.to_thread = original
+            sink.stop()
+        out = io.StringIO()
+        pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_stats(top)
+        return out.getvalue()
+    finally:
+        dispose_engines()
+        shutil.rmtree(folder, ignore_errors=True)
+
+
 def _scenario(
     count: int, *, attachment: bool, delay_ms: int, connections: tuple[int, ...] = (4,)
 ) -> dict[str, Any]:

@@ -17,6 +17,7 @@ audit row (``tests/models/test_audit_append_only.py`` scans it); a purged compet
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -87,9 +88,7 @@ def record(
     """Add one audit row to the session (the caller commits with the change it describes)."""
     if not actor:
         raise ValueError("an audit row needs an actor / 审计记录须有操作人")
-    moment = session.info.get(AS_OF)
-    if isinstance(moment, datetime) and AS_OF not in (data or {}):
-        data = {**(data or {}), AS_OF: moment.isoformat()}
+    data = _stamped(session, data)
     event = AuditEvent(
         actor=actor,
         entity=entity,
@@ -102,6 +101,53 @@ def record(
     )
     session.add(event)
     return event
+
+
+def _stamped(session: Session, data: dict[str, Any] | None) -> dict[str, Any] | None:
+    """``data`` with the session's ``as_of`` (see ``take_effect``) when it has one and data has none."""
+    moment = session.info.get(AS_OF)
+    if isinstance(moment, datetime) and AS_OF not in (data or {}):
+        return {**(data or {}), AS_OF: moment.isoformat()}
+    return data
+
+
+def record_all(
+    session: Session,
+    *,
+    actor: str,
+    entity: str,
+    action: str,
+    rows: Sequence[tuple[int, str, str, str]],
+    data: dict[str, Any] | None = None,
+) -> int:
+    """Audit rows of one kind — ``(entity_id, from_state, to_state, reason)`` each — in one INSERT
+    sent as an executemany on the session's connection, now, in the caller's transaction. Each row
+    holds what ``record`` would write for it (``at`` is one moment for all); returns the count."""
+    if not actor:
+        raise ValueError("an audit row needs an actor / 审计记录须有操作人")
+    if not rows:
+        return 0
+    stamped = _stamped(session, data) or {}
+    at = utcnow()
+    table = AuditEvent.__table__  # type: ignore[attr-defined]
+    session.connection().execute(
+        sa.insert(table),
+        [
+            {
+                "at": at,
+                "actor": actor,
+                "entity": entity,
+                "entity_id": entity_id,
+                "action": action,
+                "from_state": from_state,
+                "to_state": to_state,
+                "reason": reason,
+                "data": stamped,
+            }
+            for entity_id, from_state, to_state, reason in rows
+        ],
+    )
+    return len(rows)
 
 
 def history(session: Session, *, entity: str, entity_id: int) -> list[AuditEvent]:

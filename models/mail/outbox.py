@@ -186,6 +186,16 @@ def move_letter(session: Session, letter: OutboxLetter, to: LetterState, *, acto
     set_state(session, letter, to, actor=actor, reason=reason)
 
 
+def move_letters(
+    session: Session, letters: Sequence[OutboxLetter], to: LetterState, *, actor: str, reasons: Sequence[str]
+) -> list[OutboxLetter]:
+    """``move_letter`` for a batch, in a few statements (``set_states``): the letters moved, in order;
+    one another run moved meanwhile is left out."""
+    from models.lifecycle import set_states
+
+    return set_states(session, letters, to, actor=actor, reason=reasons)
+
+
 # ---- commands for people: release and retry ----------------------------------------------------
 
 

@@ -29,7 +29,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import defer
 from sqlmodel import Session, col, select
 
-from models.mail.outbox import OutboxLetter, message_id_for, move_letter
+from models.mail.outbox import OutboxLetter, message_id_for, move_letter, move_letters
 from models.states import LetterState
 
 
@@ -91,29 +91,33 @@ def claim_letters(
         letter.next_attempt_at = until
         if not letter.message_id:
             letter.message_id = message_id_for(letter, domain)
-        reason = f"第 {letter.attempts} 次 / attempt {letter.attempts}"
-        move_letter(session, letter, LetterState.sending, actor=actor, reason=reason)
-    return letters
+    reasons = [f"第 {letter.attempts} 次 / attempt {letter.attempts}" for letter in letters]
+    # won above, in this transaction: every one moves (one UPDATE and one audit INSERT for the batch)
+    return move_letters(session, letters, LetterState.sending, actor=actor, reasons=reasons)
 
 
 def renew_leases(session: Session, *, letter_ids: Sequence[int], now: datetime, until: datetime) -> list[int]:
     """Extend to ``until`` the leases a sender still holds (``sending``, lease not over); returns the
     ids still held. A letter missing from the answer lost its lease and must not be sent now."""
+    if not letter_ids:
+        return []
     table = OutboxLetter.__table__  # type: ignore[attr-defined]
-    kept = []
-    for letter_id in letter_ids:
-        result = session.connection().execute(
+    # one conditional UPDATE for the batch: the rows it returns are the leases still held
+    held = set(
+        session.connection()
+        .execute(
             sa.update(table)
             .where(
-                table.c.id == letter_id,
+                col(table.c.id).in_(list(letter_ids)),
                 table.c.state == LetterState.sending.value,
                 table.c.next_attempt_at > now,
             )
             .values(next_attempt_at=until)
+            .returning(table.c.id)
         )
-        if result.rowcount == 1:
-            kept.append(letter_id)
-    return kept
+        .scalars()
+    )
+    return [letter_id for letter_id in letter_ids if letter_id in held]
 
 
 def _in_flight(session: Session, letter_id: int) -> OutboxLetter | None:
@@ -148,20 +152,31 @@ def mark_all_sent(
             .execution_options(populate_existing=True)
         )
     }
-    marked = []
-    for letter_id, answer in answers:
+    first: dict[int, int] = {}  # letter id → the index of its answer (a repeated id is not marked twice)
+    for index, (letter_id, answer) in enumerate(answers):
         letter = rows.get(letter_id)
-        still = letter is not None and letter.state is LetterState.sending
-        if letter is not None and still:
-            _sent(session, letter, answer=answer, now=now, actor=actor)
-        marked.append(still)
+        if letter is not None and letter.state is LetterState.sending and letter_id not in first:
+            _answered(letter, answer=answer, now=now)
+            first[letter_id] = index
+    # one compare-and-set UPDATE and one audit INSERT for the group; a letter another sender
+    # settled since the read above is not moved (False)
+    reasons = [answers[index][1][:200] for index in first.values()]
+    moved = move_letters(session, [rows[i] for i in first], LetterState.sent, actor=actor, reasons=reasons)
+    marked = [False] * len(answers)
+    for letter in moved:
+        assert letter.id is not None
+        marked[first[letter.id]] = True
     return marked
 
 
-def _sent(session: Session, letter: OutboxLetter, *, answer: str, now: datetime, actor: str) -> None:
+def _answered(letter: OutboxLetter, *, answer: str, now: datetime) -> None:
     letter.sent_at = now
     letter.last_answer = answer
     letter.next_attempt_at = None
+
+
+def _sent(session: Session, letter: OutboxLetter, *, answer: str, now: datetime, actor: str) -> None:
+    _answered(letter, answer=answer, now=now)
     move_letter(session, letter, LetterState.sent, actor=actor, reason=answer[:200])
 
 

@@ -16,9 +16,9 @@ from sqlalchemy.engine import Engine
 
 from models.db import session_scope
 from models.documents.tables import GeneratedDocument
-from models.mail.letters import LETTERS, compose_letter
 from tasks.mail.delivery import DeliveryOptions, SmtpServer
 from tasks.mail.sink import EmlSink, MailSink
+from tests.support.outbox import queue_receipts as queue_receipts  # its tests import it from here
 from tests.support.smtp import CountingSink
 
 SENDER = "江头街道社工站 <noreply@jiangtou.example.org>"
@@ -88,26 +88,6 @@ def receipt_docx(sqlite_engine: Engine, documents_dir: Path) -> int:
         session.flush()
         assert row.id is not None
         return row.id
-
-
-def queue_receipts(engine: Engine, count: int, *, start: int = 0, **extra: Any) -> list[int]:
-    """``count`` receipt letters to user<i>@example.org (i from ``start``); returns their ids."""
-    ids = []
-    with session_scope(engine) as session:
-        for i in range(start, start + count):
-            letter = compose_letter(
-                session,
-                role="receipt",
-                stage="intake",
-                recipient_email=f"user{i}@example.org",
-                recipient_name=f"申报单位{i}号",
-                context=LETTERS.get("receipt").keys,
-                subject_entity="application",
-                subject_id=i,
-                **extra,
-            )
-            ids.append(letter.id)
-    return ids
 
 
 BUSY_TIMEOUT = "0.5"  # seconds: a short SQLite busy timeout, so "locked" comes quickly

@@ -27,6 +27,7 @@ from models.mail.outbox import (
 )
 from models.mail.sending import (
     claim_letters,
+    mark_all_sent,
     mark_deferred,
     mark_failed,
     mark_sent,
@@ -165,6 +166,57 @@ def test_mark_sent_and_failed_only_touch_letters_still_sending(session):
     session.commit()
     row = get_letter(session, letter_id=ids[0])
     assert row.state is LetterState.sent and row.sent_at is not None and row.next_attempt_at is None
+
+
+def test_claim_audits_each_letter_once_with_its_attempt(session):
+    ids = add(session, 3)
+    claim(session)
+    claim(session, now=utcnow() + timedelta(hours=1))  # nothing queued is left: no row written
+    for letter_id in ids:
+        moves = [
+            (e.actor, e.from_state, e.to_state, e.reason)
+            for e in history(session, entity="letter", entity_id=letter_id)
+        ]
+        assert moves == [("t", "queued", "sending", "第 1 次 / attempt 1")]
+
+
+def test_mark_all_sent_marks_a_group_and_not_a_letter_no_longer_sending(session):
+    ids = add(session, 4)
+    claim(session)
+    assert mark_failed(session, letter_id=ids[1], answer="550 no such user", actor="t") is True
+    session.commit()
+    now = utcnow()
+    answers = [
+        (ids[0], "250 a"),
+        (ids[1], "250 b"),
+        (ids[2], "250 c"),
+        (ids[0], "250 again"),
+        (9999, "250 d"),
+    ]
+    assert mark_all_sent(session, answers=answers, now=now, actor="t") == [True, False, True, False, False]
+    session.commit()
+    rows = [get_letter(session, letter_id=letter_id) for letter_id in ids]
+    assert [row.state for row in rows] == [
+        LetterState.sent,
+        LetterState.failed,
+        LetterState.sent,
+        LetterState.sending,
+    ]
+    assert (rows[0].last_answer, rows[0].sent_at, rows[0].next_attempt_at) == ("250 a", now, None)
+    assert rows[1].last_answer == "550 no such user" and rows[1].sent_at is None
+    sent = [
+        [
+            (e.from_state, e.to_state, e.reason)
+            for e in history(session, entity="letter", entity_id=letter_id)
+        ][1:]
+        for letter_id in ids
+    ]
+    assert sent == [
+        [("sending", "sent", "250 a")],
+        [("sending", "failed", "550 no such user")],
+        [("sending", "sent", "250 c")],
+        [],
+    ]
 
 
 def test_deferred_letter_backs_off_then_fails_after_the_last_attempt(session):
