@@ -304,7 +304,7 @@ def grant_by_ref(session: Session, *, competition_id: int, ref: str) -> Grant:
         else None
     )
     if found is None:
-        raise NotFound(f"没有申报编号为 {ref} 的资助项目（尚未立项？）/ no grant for application {ref}")
+        raise NotFound(f"申报编号 {ref} 没有资助（尚未立项？）/ no grant for application {ref}")
     return found
 
 

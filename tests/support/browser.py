@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -18,6 +18,10 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 PHONE = {"width": 390, "height": 844}
+
+# Pages arrive in seconds, not milliseconds, when the machine's cores are shared (a full suite beside
+# other work): an expectation waits up to 15 s for what it expects before it fails.
+expect.set_options(timeout=15_000)
 
 
 @pytest.fixture(scope="module")

@@ -107,6 +107,8 @@ def shoot(page: Page, shots: Path, name: str) -> None:
 
 def drop(page: Page, zone: str, files: list[tuple[str, bytes]]) -> None:
     """Drop ``files`` on the drop zone of the picker ``zone`` (its id), as a file manager does."""
+    # the zone is made by dropzone.js (deferred): wait for it, as a person waits for the page
+    page.locator(f'.dropzone[data-drop-for="{zone}"]').wait_for(state="attached")
     page.evaluate(
         """([zone, files]) => {
           const transfer = new DataTransfer();
