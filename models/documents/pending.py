@@ -34,7 +34,7 @@ from models.documents.tables import GeneratedDocument
 
 FOLDER = ".pending"
 SWEEP_EVERY_SECONDS = 60.0
-_INFO = "grantflow.documents.pending"  # session.info: this transaction's PendingFiles
+_INFO = "grantflow.documents.pending"  # session.info: this transaction's PendingFiles by folder
 _HOST = re.sub(r"[^A-Za-z0-9.-]", "_", socket.gethostname())[:60] or "host"
 _swept: dict[Path, float] = {}  # documents folder → monotonic moment of this process's last sweep
 
@@ -67,11 +67,10 @@ class PendingFiles:
 
 def note_new_file(session: Session, documents_dir: Path, target: Path) -> None:
     """List ``target`` (a file about to be created) under the session's transaction."""
-    pending = session.info.get(_INFO)
-    if pending is None or pending.root != documents_dir:
-        if pending is not None:  # another documents folder in one transaction (tests): keep both safe
-            pending.committed()
-        pending = session.info[_INFO] = PendingFiles(documents_dir)
+    lists: dict[Path, PendingFiles] = session.info.setdefault(_INFO, {})
+    pending = lists.get(documents_dir)
+    if pending is None:
+        pending = lists[documents_dir] = PendingFiles(documents_dir)
     pending.note(target)
 
 
@@ -150,8 +149,7 @@ def _process_start(pid: int) -> str:
 
 @sa.event.listens_for(sa.orm.Session, "after_commit")
 def _committed(session: sa.orm.Session) -> None:
-    pending = session.info.pop(_INFO, None)
-    if pending is not None:
+    for pending in session.info.pop(_INFO, {}).values():
         pending.committed()
 
 
@@ -160,6 +158,5 @@ def _ended(session: sa.orm.Session, transaction: sa.orm.SessionTransaction) -> N
     """A transaction that ends without a commit (rolled back, or its session closed) takes the
     files it created with it: no file without its row."""
     if transaction.parent is None:
-        pending = session.info.pop(_INFO, None)
-        if pending is not None:
+        for pending in session.info.pop(_INFO, {}).values():
             pending.abandoned()

@@ -27,6 +27,7 @@ from sqlmodel import Field, Session, SQLModel, col, func, select
 
 from models.audit import AS_OF
 from models.errors import NotFound
+from models.lifecycle import set_state, set_states
 from models.savepoints import savepoint
 from models.states import LETTER_MOVES, LetterState, Machine
 from models.types import UtcDateTime, enum_column, utcnow
@@ -181,8 +182,6 @@ def next_due_at(session: Session, *, competition_id: int | None = None) -> datet
 
 
 def move_letter(session: Session, letter: OutboxLetter, to: LetterState, *, actor: str, reason: str) -> None:
-    from models.lifecycle import set_state  # lifecycle imports this module: the one writer, audited
-
     set_state(session, letter, to, actor=actor, reason=reason)
 
 
@@ -191,8 +190,6 @@ def move_letters(
 ) -> list[OutboxLetter]:
     """``move_letter`` for a batch, in a few statements (``set_states``): the letters moved, in order;
     one another run moved meanwhile is left out."""
-    from models.lifecycle import set_states
-
     return set_states(session, letters, to, actor=actor, reason=reasons)
 
 
